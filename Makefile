@@ -1,0 +1,49 @@
+# streamgate — `make run` and `make test` are all a newcomer needs.
+GO       ?= go
+BIN      := bin/streamgate
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/streamgate/streamgate.Version=$(VERSION)
+STATICCHECK_VERSION := v0.8.2
+
+# Debian packages the build needs (cgo: libzmq for the Savant output).
+BUILD_DEBS := libzmq3-dev pkg-config
+# Debian packages the tests need (real peers, independent implementations).
+TEST_DEBS  := $(BUILD_DEBS) python3-argon2 argon2 wrk curl ca-certificates
+
+.PHONY: run build test deps build-deps vet staticcheck bench fuzz clean
+
+run: build-deps build
+	./$(BIN)
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/streamgate
+
+build-deps:
+	@scripts/apt-ensure.sh $(BUILD_DEBS)
+
+deps:
+	@scripts/apt-ensure.sh $(TEST_DEBS)
+	@command -v staticcheck >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/staticcheck" || \
+		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+staticcheck:
+	PATH="$$($(GO) env GOPATH)/bin:$$PATH" staticcheck ./...
+
+test: deps vet staticcheck
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+bench: deps build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+	scripts/bench-http.sh
+
+fuzz:
+	@for t in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' . | sed 's/func //'); do \
+		pkg=$$(grep -rlE "^func $$t\(" --include='*_test.go' . | xargs dirname); \
+		echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s "$$pkg" || exit 1; done
+
+clean:
+	rm -rf bin

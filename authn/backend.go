@@ -1,0 +1,30 @@
+package authn
+
+import (
+	"context"
+
+	"github.com/streamgate/streamgate/authn/hash"
+)
+
+// Backend checks credentials. It answers an Identity, ErrNotApplicable (pass
+// to the next backend), an *Error (decided: denied), or any other error
+// (fail closed: unavailable). Permissions are checked by the pipeline.
+type Backend interface {
+	// Name is the backend's name in logs and metrics: internal, http, …
+	Name() string
+	// Authenticate checks req's credentials.
+	Authenticate(ctx context.Context, req *Request) (*Identity, error)
+}
+
+// FakeHasher is a backend with argon2 users; the pipeline verifies unknown
+// users against its fake hash so that they cost what a known user costs.
+type FakeHasher interface {
+	FakeHash() *hash.Argon2
+}
+
+// UserVersions is implemented by backends whose users can change while the
+// pipeline runs (etcd): the pipeline's cache keeps an entry only while the
+// user's version is the one it was decided at.
+type UserVersions interface {
+	UserVersion(user string) uint64
+}

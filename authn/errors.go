@@ -1,0 +1,82 @@
+package authn
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Kind says how a protocol must answer a failed authentication.
+type Kind uint8
+
+// The kinds of failure.
+const (
+	// KindAskCredentials: no usable credentials were given; challenge
+	// (HTTP/RTSP 401 with WWW-Authenticate).
+	KindAskCredentials Kind = iota + 1
+	// KindDenied: the credentials are wrong, unknown or quarantined; the same
+	// answer for all three (HTTP 401 with a challenge; RTSP 401 then close).
+	KindDenied
+	// KindForbidden: the identity is known but not allowed (HTTP 403).
+	KindForbidden
+	// KindUnavailable: a backend needed for the decision cannot answer (HTTP 503).
+	KindUnavailable
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindAskCredentials:
+		return "ask"
+	case KindDenied:
+		return "denied"
+	case KindForbidden:
+		return "forbidden"
+	case KindUnavailable:
+		return "unavailable"
+	}
+	return "unknown"
+}
+
+// Error is the one error Authenticate returns. Reason is for logs only; it
+// is never sent to the client, so unknown user, wrong password and
+// quarantine look the same from outside.
+type Error struct {
+	Kind   Kind
+	Reason string
+	Err    error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("authn: %s: %s: %v", e.Kind, e.Reason, e.Err)
+	}
+	return fmt.Sprintf("authn: %s: %s", e.Kind, e.Reason)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// KindOf returns the kind of err, KindUnavailable for an error that is not an *Error.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindUnavailable
+}
+
+// ErrNotApplicable is returned by a backend that does not recognise the
+// credentials; the pipeline asks the next backend.
+var ErrNotApplicable = errors.New("authn: credentials not recognised by this backend")
+
+// Reasons, for logs and tests.
+const (
+	ReasonNoCredentials = "no credentials"
+	ReasonUnknownUser   = "unknown user"
+	ReasonWrongPassword = "wrong password"
+	ReasonQuarantined   = "quarantined"
+	ReasonIPQuarantined = "address quarantined"
+	ReasonNoPermission  = "no permission"
+	ReasonLabelRule     = "label rule"
+)
+
+func denied(reason string) *Error    { return &Error{Kind: KindDenied, Reason: reason} }
+func forbidden(reason string) *Error { return &Error{Kind: KindForbidden, Reason: reason} }

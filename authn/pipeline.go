@@ -1,0 +1,205 @@
+package authn
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"github.com/streamgate/streamgate/authn/hash"
+)
+
+// PipelineConfig is what one configuration load gives a pipeline.
+type PipelineConfig struct {
+	// Backends are tried in order (authMethod).
+	Backends []Backend
+	// CacheSize and CacheTTL configure the decision cache (0 disables it).
+	CacheSize int
+	CacheTTL  time.Duration
+}
+
+// Deps outlive a configuration: a reload builds a new Pipeline with the same
+// Deps, so quarantine counts, the argon2 bound and metrics carry over.
+type Deps struct {
+	Verifier   *Verifier
+	Quarantine *Quarantine
+	Metrics    *Metrics
+	Logger     *slog.Logger
+}
+
+// Pipeline authenticates requests: quarantine → decision cache → backend
+// chain → authz. It is safe for concurrent use; logins proceed in parallel in
+// their callers' goroutines, and concurrent identical logins share one
+// verification.
+type Pipeline struct {
+	Deps
+	backends []Backend
+	cache    *decisionCache
+	flight   singleflight.Group
+	fake     *hash.Argon2
+	versions []UserVersions
+	now      func() time.Time
+}
+
+// NewPipeline builds a pipeline for one configuration.
+func NewPipeline(cfg PipelineConfig, deps Deps) *Pipeline {
+	p := &Pipeline{Deps: deps, backends: cfg.Backends, cache: newDecisionCache(cfg.CacheSize, cfg.CacheTTL), now: time.Now}
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
+	}
+	for _, b := range cfg.Backends {
+		if f, ok := b.(FakeHasher); ok && p.fake == nil {
+			p.fake = f.FakeHash()
+		}
+		if v, ok := b.(UserVersions); ok {
+			p.versions = append(p.versions, v)
+		}
+	}
+	return p
+}
+
+// decision is what the backend chain concluded.
+type decision struct {
+	id      *Identity
+	err     error
+	backend string
+}
+
+// Authenticate answers who req is and whether it may do what it asks. The
+// returned Identity is shared (cached): callers must not modify it. Every
+// error is an *Error.
+func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, error) {
+	user := req.Credentials.User
+	if blocked, scope := p.Quarantine.Blocked(user, req.IP); blocked {
+		p.Verifier.Delay(ctx)
+		p.Metrics.quarantined.WithLabelValues(scope).Inc()
+		reason := ReasonQuarantined
+		if scope == "ip" {
+			reason = ReasonIPQuarantined
+		}
+		d := decision{err: denied(reason), backend: "quarantine"}
+		p.record(ctx, req, d, false)
+		return nil, d.err
+	}
+	if p.cache == nil {
+		d := p.decide(ctx, req)
+		p.record(ctx, req, d, false)
+		return p.finish(ctx, req, d)
+	}
+	now := p.now()
+	k := p.cache.key(req)
+	if e, ok := p.cache.get(k, now); ok && e.version == p.userVersion(user) {
+		p.Metrics.cache.WithLabelValues("hit").Inc()
+		d := decision{id: e.id, err: e.err, backend: e.backend}
+		p.record(ctx, req, d, true)
+		return p.finish(ctx, req, d)
+	}
+	p.Metrics.cache.WithLabelValues("miss").Inc()
+	version := p.userVersion(user) // read first: a change while deciding invalidates the entry
+	v, _, shared := p.flight.Do(string(k[:]), func() (any, error) {
+		d := p.decide(ctx, req)
+		if KindOf(d.err) != KindUnavailable || d.err == nil {
+			p.cache.put(k, &cacheEntry{id: d.id, err: d.err, backend: d.backend, version: version}, now)
+		}
+		return d, nil
+	})
+	d := v.(decision)
+	p.record(ctx, req, d, shared)
+	return p.finish(ctx, req, d)
+}
+
+func (p *Pipeline) userVersion(user string) uint64 {
+	var v uint64
+	for _, uv := range p.versions {
+		v += uv.UserVersion(user)
+	}
+	return v
+}
+
+// decide runs the backend chain and the permission check.
+func (p *Pipeline) decide(ctx context.Context, req *Request) decision {
+	var anonymous *Identity
+	var anonymousBackend string
+	for _, b := range p.backends {
+		id, err := b.Authenticate(ctx, req)
+		switch {
+		case errors.Is(err, ErrNotApplicable):
+			continue
+		case err != nil:
+			var ae *Error
+			if errors.As(err, &ae) {
+				return decision{err: ae, backend: b.Name()}
+			}
+			return decision{err: &Error{Kind: KindUnavailable, Reason: "backend unavailable", Err: err}, backend: b.Name()}
+		case id.Permissions.Allows(req.Action, req.Path):
+			return decision{id: id, backend: b.Name()}
+		case id.Anonymous():
+			// "any" does not allow this; the credentials may still be
+			// another backend's.
+			if anonymous == nil {
+				anonymous, anonymousBackend = id, b.Name()
+			}
+			continue
+		default:
+			return decision{err: forbidden(ReasonNoPermission), backend: b.Name()}
+		}
+	}
+	backend := "none"
+	if anonymous != nil {
+		backend = anonymousBackend
+	}
+	if req.Credentials.IsEmpty() {
+		return decision{err: &Error{Kind: KindAskCredentials, Reason: ReasonNoCredentials}, backend: backend}
+	}
+	// Unknown user: cost what a known user's wrong password costs.
+	p.Verifier.Fake(ctx, req, p.fake, req.Credentials.Pass)
+	return decision{err: denied(ReasonUnknownUser), backend: backend}
+}
+
+// finish applies the per-request label check to a (possibly cached) decision.
+func (p *Pipeline) finish(ctx context.Context, req *Request, d decision) (*Identity, error) {
+	if d.err != nil {
+		return nil, d.err
+	}
+	if req.Labels != nil && !d.id.Labels.Allows(req.Labels) {
+		err := forbidden(ReasonLabelRule)
+		p.record(ctx, req, decision{err: err, backend: d.backend}, false)
+		return nil, err
+	}
+	return d.id, nil
+}
+
+// record updates quarantine counts, metrics and the decision log.
+func (p *Pipeline) record(ctx context.Context, req *Request, d decision, cached bool) {
+	result := "granted"
+	reason := ""
+	if d.err != nil {
+		var ae *Error
+		errors.As(d.err, &ae)
+		result, reason = ae.Kind.String(), ae.Reason
+		if ae.Kind == KindDenied && d.backend != "quarantine" {
+			p.Quarantine.Fail(req.Credentials.User, req.IP)
+		}
+	} else if !d.id.Anonymous() {
+		p.Quarantine.Succeed(req.Credentials.User)
+	}
+	p.Metrics.decisions.WithLabelValues(d.backend, string(req.Action), string(req.Protocol), result).Inc()
+	level := slog.LevelInfo
+	if cached {
+		level = slog.LevelDebug // repeats of a decision already logged
+	}
+	if !p.Logger.Enabled(ctx, level) {
+		return
+	}
+	user := req.Credentials.User
+	if d.id != nil {
+		user = d.id.User
+	}
+	p.Logger.LogAttrs(ctx, level, "auth decision",
+		slog.String("user", user), slog.String("action", string(req.Action)), slog.String("path", req.Path),
+		slog.String("protocol", string(req.Protocol)), slog.String("ip", req.IP.String()),
+		slog.String("backend", d.backend), slog.Bool("granted", d.err == nil), slog.String("result", result),
+		slog.String("reason", reason), slog.Bool("cached", cached))
+}

@@ -1,0 +1,72 @@
+// Package authn is streamgate's one authentication pipeline. Every listener
+// turns what its protocol carries into a Request and calls
+// Pipeline.Authenticate; the pipeline answers an Identity or one typed *Error.
+// Listeners know nothing about backends; backends know nothing about
+// protocols.
+package authn
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/streamgate/streamgate/authz"
+)
+
+// Protocol names the listener a request came through.
+type Protocol string
+
+// The protocols.
+const (
+	ProtocolRTSP    Protocol = "rtsp"
+	ProtocolRTMP    Protocol = "rtmp"
+	ProtocolSRT     Protocol = "srt"
+	ProtocolHLS     Protocol = "hls"
+	ProtocolWebRTC  Protocol = "webrtc"
+	ProtocolHTTP    Protocol = "http" // api, metrics, pprof
+	ProtocolGateway Protocol = "gateway"
+)
+
+// Credentials are what the client presented. Any may be empty.
+type Credentials struct {
+	User  string
+	Pass  string
+	Token string
+}
+
+// IsEmpty reports whether the client presented nothing.
+func (c Credentials) IsEmpty() bool { return c.User == "" && c.Pass == "" && c.Token == "" }
+
+// Request is one authentication question.
+type Request struct {
+	Action      authz.Action
+	Path        string
+	Protocol    Protocol
+	IP          netip.Addr
+	Credentials Credentials
+	// Query is the request's raw query string (for the http backend).
+	Query string
+	// ID identifies the session (for the http backend and logs).
+	ID string
+	// Labels, when non-nil, are checked against the identity's label rule
+	// (a gateway message's routing labels, a published path's savantLabels).
+	Labels []string
+
+	hashed bool // a password hash was computed for this request
+}
+
+// Identity is who a request was authenticated as.
+type Identity struct {
+	// User is the user name; empty for an anonymous ("any") identity.
+	User string
+	// Backend is the backend that recognised the credentials.
+	Backend string
+	// Permissions are what the identity may do.
+	Permissions authz.Permissions
+	// Labels is the routing-label rule the identity is held to (nil = none).
+	Labels *authz.LabelRule
+	// Expires, when not zero, ends the identity (a JWT's exp).
+	Expires time.Time
+}
+
+// Anonymous reports whether the identity carries no user name.
+func (id *Identity) Anonymous() bool { return id.User == "" }

@@ -1,0 +1,84 @@
+package authn
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/streamgate/streamgate/authn/hash"
+)
+
+// Verifier runs password verifications. argon2 runs are bounded (a
+// semaphore, so a login flood cannot exhaust CPU and memory), counted, and
+// timed, so that quarantined answers can take as long as a real check.
+// One Verifier lives as long as the process; reloads keep it.
+type Verifier struct {
+	sem     chan struct{}
+	metrics *Metrics
+	ewmaNs  atomic.Int64 // moving average of an argon2 verification
+}
+
+// NewVerifier bounds argon2 to concurrency runs at once (0 = GOMAXPROCS).
+func NewVerifier(concurrency int, m *Metrics) *Verifier {
+	if concurrency <= 0 {
+		concurrency = runtime.GOMAXPROCS(0)
+	}
+	return &Verifier{sem: make(chan struct{}, concurrency), metrics: m}
+}
+
+// Verify checks pass against s for req.
+func (v *Verifier) Verify(ctx context.Context, req *Request, s *hash.Secret, pass string) (bool, error) {
+	if s.Kind != hash.KindArgon2 {
+		return s.Verify(pass), nil
+	}
+	return v.argon2(ctx, req, s.Argon2, pass)
+}
+
+func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pass string) (bool, error) {
+	select {
+	case v.sem <- struct{}{}:
+	case <-ctx.Done():
+		return false, fmt.Errorf("authn: waiting to verify: %w", ctx.Err())
+	}
+	defer func() { <-v.sem }()
+	req.hashed = true
+	start := time.Now()
+	ok := h.Verify(pass)
+	d := time.Since(start)
+	v.metrics.argon2Runs.Inc()
+	v.metrics.argon2Seconds.Observe(d.Seconds())
+	// ewma = 7/8 ewma + 1/8 sample; races only lose a sample.
+	old := v.ewmaNs.Load()
+	if old == 0 {
+		v.ewmaNs.Store(int64(d))
+	} else {
+		v.ewmaNs.Store(old - old/8 + int64(d)/8)
+	}
+	return ok, nil
+}
+
+// Fake verifies pass against a fake hash, for an unknown user, so the answer
+// takes as long as a wrong password would.
+func (v *Verifier) Fake(ctx context.Context, req *Request, h *hash.Argon2, pass string) {
+	if h == nil || req.hashed {
+		return
+	}
+	_, _ = v.argon2(ctx, req, h, pass)
+}
+
+// Delay waits about as long as an argon2 verification takes, without doing
+// one: a quarantined answer costs the attacker time but the server no CPU.
+func (v *Verifier) Delay(ctx context.Context) {
+	d := time.Duration(v.ewmaNs.Load())
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}

@@ -1,0 +1,46 @@
+// Command streamgate is the authentication edge for live video. See
+// README.md; the commands are:
+//
+//	streamgate [CONFIG]      run the daemon
+//	streamgate check CONFIG  validate a configuration
+//	streamgate hash          hash a password read on stdin
+//	streamgate version       print the version
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "check":
+			return cmdCheck(args[1:], stdout, stderr)
+		case "hash":
+			return cmdHash(args[1:], stdin, stdout, stderr)
+		case "version", "--version", "-v":
+			return cmdVersion(stdout)
+		case "help", "--help", "-h":
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+	}
+	return cmdRun(args, stderr)
+}
+
+const usage = `streamgate — authentication edge for live video
+
+usage:
+  streamgate [CONFIG]                 run the daemon (CONFIG: YAML, or Media Gateway .json;
+                                      default ./streamgate.yml, ./mediamtx.yml, else built-in)
+  streamgate check CONFIG             validate CONFIG; exit 1 with file:line: key: problem
+  streamgate hash [--algo argon2id|argon2i|sha256] [--format phc|mediamtx]
+                                      hash a password read on stdin
+  streamgate version                  print the version
+`

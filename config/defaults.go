@@ -1,0 +1,126 @@
+package config
+
+import (
+	"time"
+
+	"github.com/streamgate/streamgate/authn/hash"
+	"github.com/streamgate/streamgate/authz"
+)
+
+// Default returns a configuration holding every default, as MediaMTX has them
+// where MediaMTX has the key.
+func Default() *Conf {
+	c := &Conf{
+		LogLevel:        "info",
+		LogFormat:       "text",
+		ReadTimeout:     10 * time.Second,
+		WriteTimeout:    10 * time.Second,
+		ShutdownTimeout: 10 * time.Second,
+
+		AuthMethod: AuthMethods{"internal"},
+		AuthInternalUsers: []User{
+			anyUser(nil, authz.ActionPublish, authz.ActionRead, authz.ActionPlayback),
+			anyUser([]string{"127.0.0.1", "::1"}, authz.ActionAPI, authz.ActionMetrics, authz.ActionPprof),
+		},
+		AuthHTTPTimeout: 5 * time.Second,
+		AuthHTTPExclude: []Permission{
+			mustPermission(authz.ActionAPI), mustPermission(authz.ActionMetrics), mustPermission(authz.ActionPprof),
+		},
+		AuthJWTClaimKey: "mediamtx_permissions",
+		AuthJWTLeeway:   30 * time.Second,
+		AuthEtcd: Etcd{
+			Prefix:       "/users",
+			DataFormat:   "json",
+			DialTimeout:  30 * time.Second,
+			LeaseTimeout: 60 * time.Second,
+		},
+		AuthCache:      Cache{Size: 10000, TTL: 5 * time.Minute},
+		AuthQuarantine: Quarantine{FailedAttemptLimit: 3, Period: 60 * time.Second, IPFailedAttemptLimit: 50, MaxTracked: 100000},
+		AuthRealm:      "streamgate",
+		AuthTokens:     Tokens{Enabled: true, RefreshInterval: 60 * time.Second},
+
+		API:            true,
+		APIAddress:     ":9997",
+		MetricsAddress: ":9998",
+		PprofAddress:   ":9999",
+
+		RTSP:            true,
+		RTSPTransports:  []string{"udp", "multicast", "tcp"},
+		RTSPEncryption:  "no",
+		RTSPAddress:     ":8554",
+		RTSPSAddress:    ":8322",
+		RTPAddress:      ":8000",
+		RTCPAddress:     ":8001",
+		RTSPAuthMethods: []string{"basic"},
+
+		RTMP:           true,
+		RTMPAddress:    ":1935",
+		RTMPEncryption: "no",
+		RTMPSAddress:   ":1936",
+
+		HLS:                true,
+		HLSAddress:         ":8888",
+		HLSAllowOrigins:    []string{"*"},
+		HLSVariant:         "lowLatency",
+		HLSSegmentCount:    7,
+		HLSSegmentDuration: time.Second,
+		HLSPartDuration:    200 * time.Millisecond,
+		HLSSegmentMaxSize:  50 << 20,
+		HLSMuxerCloseAfter: 60 * time.Second,
+
+		WebRTC:                  true,
+		WebRTCAddress:           ":8889",
+		WebRTCAllowOrigins:      []string{"*"},
+		WebRTCLocalUDPAddress:   ":8189",
+		WebRTCIPsFromInterfaces: true,
+
+		SRT:        true,
+		SRTAddress: ":8890",
+
+		GatewayAddress:     ":8080",
+		GatewayMaxBodySize: 16 << 20,
+
+		Savant: Savant{
+			SendTimeout:       time.Second,
+			SendRetries:       3,
+			ReceiveTimeout:    time.Second,
+			ReceiveRetries:    3,
+			SendHWM:           1000,
+			ReceiveHWM:        1000,
+			FixIPCPermissions: 0o777,
+			ProtocolVersion:   "1.15.1",
+			QueueSize:         1000,
+		},
+
+		PathDefaults: Path{Source: "publisher"},
+	}
+	return c
+}
+
+func anyUser(ips []string, actions ...authz.Action) User {
+	u := User{User: Credential{Raw: "any", Secret: mustSecret("any")}}
+	for _, ip := range ips {
+		p, _ := authz.ParseNetwork(ip)
+		u.IPs = append(u.IPs, Network{Prefix: p})
+	}
+	for _, a := range actions {
+		u.Permissions = append(u.Permissions, mustPermission(a))
+	}
+	return u
+}
+
+func mustSecret(s string) hash.Secret {
+	sec, err := hash.ParseSecret(s)
+	if err != nil {
+		panic(err)
+	}
+	return sec
+}
+
+func mustPermission(a authz.Action) Permission {
+	p, err := authz.CompilePermission(string(a), "")
+	if err != nil {
+		panic(err)
+	}
+	return Permission{Permission: p, RawAction: string(a)}
+}

@@ -1,0 +1,346 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// validate checks what single values cannot: ranges, enumerations, keys that
+// depend on each other, and files that must exist. Errors name the key and
+// the line that set it.
+func validate(d *decoder, c *Conf) {
+	oneOf(d, "logLevel", c.LogLevel, "debug", "info", "warn", "error")
+	oneOf(d, "logFormat", c.LogFormat, "text", "json")
+	positive(d, "readTimeout", c.ReadTimeout)
+	positive(d, "writeTimeout", c.WriteTimeout)
+	positive(d, "shutdownTimeout", c.ShutdownTimeout)
+	validateAuth(d, c)
+	validateListeners(d, c)
+	validateSavant(d, c)
+	validatePaths(d, c)
+}
+
+func validateAuth(d *decoder, c *Conf) {
+	for i := range c.AuthInternalUsers {
+		u := &c.AuthInternalUsers[i]
+		key := fmt.Sprintf("authInternalUsers[%d]", i)
+		switch {
+		case !u.User.IsSet():
+			d.errAt(key+".user", "must be set (use any for anonymous access)")
+		case u.IsAny() && u.Pass.IsSet():
+			d.errAt(key+".pass", "must be empty for the any user (any accepts every password)")
+		case !u.IsAny() && !u.Pass.IsSet():
+			d.errAt(key+".pass", "must be set for a named user (an empty password would accept anything)")
+		}
+	}
+	if c.AuthMethod.Has("http") {
+		checkURL(d, "authHTTPAddress", c.AuthHTTPAddress, true)
+	}
+	positive(d, "authHTTPTimeout", c.AuthHTTPTimeout)
+	if c.AuthMethod.Has("jwt") {
+		checkURL(d, "authJWTJWKS", c.AuthJWTJWKS, true)
+	}
+	if c.AuthJWTClaimKey == "" {
+		d.errAt("authJWTClaimKey", "must not be empty")
+	}
+	if c.AuthJWTLeeway > time.Minute {
+		d.errAt("authJWTLeeway", "must be at most 60s, got %s", c.AuthJWTLeeway)
+	}
+	if c.AuthMethod.Has("etcd") {
+		validateEtcd(d, &c.AuthEtcd)
+	}
+	if c.AuthMethod.Has("token") {
+		validateTokens(d, &c.AuthTokens)
+	}
+	if c.AuthCache.Size < 0 {
+		d.errAt("authCache.size", "must be ≥ 0 (0 disables the cache), got %d", c.AuthCache.Size)
+	}
+	if c.AuthCache.Size > 0 {
+		positive(d, "authCache.ttl", c.AuthCache.TTL)
+	}
+	q := c.AuthQuarantine
+	if q.FailedAttemptLimit < 0 {
+		d.errAt("authQuarantine.failedAttemptLimit", "must be ≥ 0 (0 disables), got %d", q.FailedAttemptLimit)
+	}
+	if q.IPFailedAttemptLimit < 0 {
+		d.errAt("authQuarantine.ipFailedAttemptLimit", "must be ≥ 0 (0 disables), got %d", q.IPFailedAttemptLimit)
+	}
+	if q.FailedAttemptLimit > 0 || q.IPFailedAttemptLimit > 0 {
+		positive(d, "authQuarantine.period", q.Period)
+		if q.MaxTracked < 1 {
+			d.errAt("authQuarantine.maxTracked", "must be ≥ 1, got %d", q.MaxTracked)
+		}
+	}
+	if c.AuthRealm == "" || strings.ContainsAny(c.AuthRealm, "\"\\\r\n") {
+		d.errAt("authRealm", "must be a non-empty name without quotes, backslashes or line breaks")
+	}
+	if c.AuthArgon2Concurrency < 0 || c.AuthArgon2Concurrency > 1024 {
+		d.errAt("authArgon2Concurrency", "must be from 0 (the number of CPUs) to 1024, got %d", c.AuthArgon2Concurrency)
+	}
+	if c.AuthPass.IsSet() && c.AuthUser == "" {
+		d.errAt("authPass", "authUser must be set too")
+	}
+}
+
+func validateEtcd(d *decoder, e *Etcd) {
+	if len(e.Endpoints) == 0 {
+		d.errAt("authEtcd.endpoints", "must list at least one URL when authMethod includes etcd")
+	}
+	for i, ep := range e.Endpoints {
+		checkURL(d, fmt.Sprintf("authEtcd.endpoints[%d]", i), ep, true)
+	}
+	oneOf(d, "authEtcd.dataFormat", e.DataFormat, "json", "yaml")
+	positive(d, "authEtcd.dialTimeout", e.DialTimeout)
+	if !strings.HasPrefix(e.Prefix, "/") {
+		d.errAt("authEtcd.prefix", "must begin with /, got %q", e.Prefix)
+	}
+	if (e.TLS.Cert == "") != (e.TLS.Key == "") {
+		d.errAt("authEtcd.tls", "cert and key must be set together")
+	}
+	for k, f := range map[string]string{"ca": e.TLS.CA, "cert": e.TLS.Cert, "key": e.TLS.Key} {
+		fileExists(d, "authEtcd.tls."+k, f)
+	}
+	if e.Password != "" && e.Username == "" {
+		d.errAt("authEtcd.password", "username must be set too")
+	}
+}
+
+func validateTokens(d *decoder, t *Tokens) {
+	ids := map[string]bool{}
+	if len(t.Secrets) == 0 {
+		d.errAt("authTokens.secrets", "must list at least one secret when authMethod includes token")
+	}
+	for i, s := range t.Secrets {
+		key := fmt.Sprintf("authTokens.secrets[%d]", i)
+		switch {
+		case s.ID == "":
+			d.errAt(key+".id", "must be set")
+		case ids[s.ID]:
+			d.errAt(key+".id", "%q is used twice", s.ID)
+		}
+		ids[s.ID] = true
+		if s.File == "" {
+			d.errAt(key+".file", "must be set")
+		}
+		if s.Encoding == "" {
+			t.Secrets[i].Encoding = "raw"
+		} else {
+			oneOf(d, key+".encoding", s.Encoding, "raw", "hex")
+		}
+	}
+	positive(d, "authTokens.refreshInterval", t.RefreshInterval)
+	for i, v := range t.Verifications {
+		key := fmt.Sprintf("authTokens.verifications[%d]", i)
+		if len(v.SecretIDs) == 0 {
+			d.errAt(key+".secretIds", "must name at least one secret")
+		}
+		for j, id := range v.SecretIDs {
+			if !ids[id] {
+				d.errAt(fmt.Sprintf("%s.secretIds[%d]", key, j), "no secret has id %q", id)
+			}
+		}
+	}
+}
+
+// listener is one TCP listener's keys, for the shared checks.
+type listener struct {
+	name, addrKey, addr string
+	enabled, tls        bool
+	keyKey, key         string
+	certKey, cert       string
+}
+
+func (c *Conf) listeners() []listener {
+	return []listener{
+		{"api", "apiAddress", c.APIAddress, c.API, c.APIEncryption, "apiServerKey", c.APIServerKey, "apiServerCert", c.APIServerCert},
+		{"metrics", "metricsAddress", c.MetricsAddress, c.Metrics, c.MetricsEncryption, "metricsServerKey", c.MetricsServerKey, "metricsServerCert", c.MetricsServerCert},
+		{"pprof", "pprofAddress", c.PprofAddress, c.Pprof, c.PprofEncryption, "pprofServerKey", c.PprofServerKey, "pprofServerCert", c.PprofServerCert},
+		{"rtsp", "rtspAddress", c.RTSPAddress, c.RTSP && c.RTSPEncryption != "strict", false, "", "", "", ""},
+		{"rtsps", "rtspsAddress", c.RTSPSAddress, c.RTSP && c.RTSPEncryption != "no", true, "rtspServerKey", c.RTSPServerKey, "rtspServerCert", c.RTSPServerCert},
+		{"rtmp", "rtmpAddress", c.RTMPAddress, c.RTMP && c.RTMPEncryption != "strict", false, "", "", "", ""},
+		{"rtmps", "rtmpsAddress", c.RTMPSAddress, c.RTMP && c.RTMPEncryption != "no", true, "rtmpServerKey", c.RTMPServerKey, "rtmpServerCert", c.RTMPServerCert},
+		{"hls", "hlsAddress", c.HLSAddress, c.HLS, c.HLSEncryption, "hlsServerKey", c.HLSServerKey, "hlsServerCert", c.HLSServerCert},
+		{"webrtc", "webrtcAddress", c.WebRTCAddress, c.WebRTC, c.WebRTCEncryption, "webrtcServerKey", c.WebRTCServerKey, "webrtcServerCert", c.WebRTCServerCert},
+		{"gateway", "gatewayAddress", c.GatewayAddress, c.Gateway, c.GatewayEncryption, "gatewayServerKey", c.GatewayServerKey, "gatewayServerCert", c.GatewayServerCert},
+	}
+}
+
+func validateListeners(d *decoder, c *Conf) {
+	oneOf(d, "rtspEncryption", c.RTSPEncryption, "no", "strict", "optional")
+	oneOf(d, "rtmpEncryption", c.RTMPEncryption, "no", "strict", "optional")
+	seen := map[string]string{}
+	for _, l := range c.listeners() {
+		if !l.enabled {
+			continue
+		}
+		port, ok := checkAddress(d, l.addrKey, l.addr)
+		if ok && port != "0" {
+			if other, dup := seen[l.addr]; dup {
+				d.errAt(l.addrKey, "%s is already used by %s", l.addr, other)
+			}
+			seen[l.addr] = l.addrKey
+		}
+		if l.tls {
+			if l.key == "" {
+				d.errAt(l.keyKey, "must be set when %s is served over TLS", l.name)
+			}
+			if l.cert == "" {
+				d.errAt(l.certKey, "must be set when %s is served over TLS", l.name)
+			}
+			fileExists(d, l.keyKey, l.key)
+			fileExists(d, l.certKey, l.cert)
+		}
+	}
+	if c.RTSP {
+		for i, t := range c.RTSPTransports {
+			oneOf(d, fmt.Sprintf("rtspTransports[%d]", i), t, "udp", "multicast", "tcp")
+		}
+		if len(c.RTSPTransports) == 0 {
+			d.errAt("rtspTransports", "must list at least one of udp, multicast, tcp")
+		}
+		for i, m := range c.RTSPAuthMethods {
+			oneOf(d, fmt.Sprintf("rtspAuthMethods[%d]", i), m, "basic", "digest")
+		}
+		if len(c.RTSPAuthMethods) == 0 {
+			d.errAt("rtspAuthMethods", "must list basic, digest or both")
+		}
+		if slices.Contains(c.RTSPTransports, "udp") {
+			checkAddress(d, "rtpAddress", c.RTPAddress)
+			checkAddress(d, "rtcpAddress", c.RTCPAddress)
+		}
+	}
+	if c.SRT {
+		checkAddress(d, "srtAddress", c.SRTAddress)
+	}
+	if c.HLS {
+		oneOf(d, "hlsVariant", c.HLSVariant, "mpegts", "fmp4", "lowLatency")
+		if c.HLSSegmentCount < 3 {
+			d.errAt("hlsSegmentCount", "must be at least 3, got %d", c.HLSSegmentCount)
+		}
+		positive(d, "hlsSegmentDuration", c.HLSSegmentDuration)
+		positive(d, "hlsPartDuration", c.HLSPartDuration)
+	}
+	if c.Gateway {
+		if c.GatewayMaxBodySize < 1024 || c.GatewayMaxBodySize > 1<<30 {
+			d.errAt("gatewayMaxBodySize", "must be from 1KiB to 1GiB, got %d bytes", c.GatewayMaxBodySize)
+		}
+		if c.GatewayClientCA != "" && !c.GatewayEncryption {
+			d.errAt("gatewayClientCA", "needs gatewayEncryption: yes")
+		}
+		fileExists(d, "gatewayClientCA", c.GatewayClientCA)
+	}
+}
+
+func validateSavant(d *decoder, c *Conf) {
+	s := &c.Savant
+	if s.URL == "" {
+		return
+	}
+	u, err := ParseSavantURL(s.URL)
+	if err != nil {
+		d.errAt("savant.url", "%v", err)
+		return
+	}
+	if (!u.Bind || u.IPCPath == "") && d.lines["savant.fixIPCPermissions"] != nil {
+		d.errAt("savant.fixIPCPermissions", "applies only to a bound ipc socket, not to %s", s.URL)
+	}
+	positive(d, "savant.sendTimeout", s.SendTimeout)
+	positive(d, "savant.receiveTimeout", s.ReceiveTimeout)
+	for k, v := range map[string]int{"savant.sendRetries": s.SendRetries, "savant.receiveRetries": s.ReceiveRetries, "savant.sendHWM": s.SendHWM, "savant.receiveHWM": s.ReceiveHWM} {
+		if v < 0 {
+			d.errAt(k, "must be ≥ 0, got %d", v)
+		}
+	}
+	if s.QueueSize < 1 {
+		d.errAt("savant.queueSize", "must be ≥ 1, got %d", s.QueueSize)
+	}
+	if s.ProtocolVersion == "" {
+		d.errAt("savant.protocolVersion", "must be the reader's savant-rs version, such as 1.15.1")
+	}
+}
+
+func validatePaths(d *decoder, c *Conf) {
+	for _, np := range append([]NamedPath{{Name: "", Path: c.PathDefaults}}, c.Paths.List...) {
+		key := "pathDefaults"
+		if np.Name != "" {
+			key = "paths." + np.Name
+		}
+		if np.Source != "publisher" {
+			d.errAt(key+".source", "only publisher is supported, got %q", np.Source)
+		}
+		if np.MaxReaders < 0 {
+			d.errAt(key+".maxReaders", "must be ≥ 0 (0 = unlimited), got %d", np.MaxReaders)
+		}
+		if np.PublishPass.IsSet() && np.PublishUser == "" && c.AuthUser == "" {
+			d.errAt(key+".publishPass", "publishUser (or authUser) must be set too")
+		}
+		if np.ReadPass.IsSet() && np.ReadUser == "" && c.AuthUser == "" {
+			d.errAt(key+".readPass", "readUser (or authUser) must be set too")
+		}
+		for k, p := range map[string]Secret{"srtPublishPassphrase": np.SRTPublishPassphrase, "srtReadPassphrase": np.SRTReadPassphrase} {
+			if n := len(p); n != 0 && (n < 10 || n > 79) {
+				d.errAt(key+"."+k, "must be 10 to 79 characters (SRT), got %d", n)
+			}
+		}
+	}
+}
+
+func oneOf(d *decoder, key, v string, allowed ...string) {
+	if !slices.Contains(allowed, v) {
+		d.errAt(key, "must be one of %s, got %q", strings.Join(allowed, ", "), v)
+	}
+}
+
+func positive(d *decoder, key string, v time.Duration) {
+	if v <= 0 {
+		d.errAt(key, "must be > 0")
+	}
+}
+
+func checkAddress(d *decoder, key, addr string) (port string, ok bool) {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		d.errAt(key, "want host:port or :port, got %q", addr)
+		return "", false
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		d.errAt(key, "port must be 0 to 65535, got %q", port)
+		return "", false
+	}
+	return port, true
+}
+
+func checkURL(d *decoder, key, s string, required bool) {
+	if s == "" {
+		if required {
+			d.errAt(key, "must be set")
+		}
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		d.errAt(key, "want an http:// or https:// URL, got %q", s)
+	}
+}
+
+func fileExists(d *decoder, key, path string) {
+	if path == "" {
+		return
+	}
+	if _, err := os.Stat(path); err != nil {
+		d.errAt(key, "cannot read %s: %v", path, errorsUnwrapPath(err))
+	}
+}
+
+func errorsUnwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,149 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/pprof"
+	"net/netip"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/httpauth"
+)
+
+// Authenticator is the pipeline as listeners see it.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error)
+}
+
+// PathLister lists the active paths for GET /v3/paths/list.
+type PathLister interface {
+	ListPaths() []PathInfo
+}
+
+// PathInfo is one item of /v3/paths/list (MediaMTX's shape).
+type PathInfo struct {
+	Name          string   `json:"name"`
+	ConfName      string   `json:"confName"`
+	Ready         bool     `json:"ready"`
+	Source        *Source  `json:"source"`
+	Tracks        []string `json:"tracks"`
+	BytesReceived uint64   `json:"bytesReceived"`
+	Readers       int      `json:"readerCount"`
+}
+
+// Source describes a path's publisher.
+type Source struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
+}
+
+// Env is what handlers need from the daemon; fields are read per request so
+// that a reload takes effect at once.
+type Env struct {
+	Auth           Authenticator
+	Realm          func() string
+	TrustedProxies func() []netip.Prefix
+	Ready          *atomic.Bool
+	Paths          PathLister
+	// Config returns the running configuration with every secret redacted.
+	Config   func() any
+	Gatherer prometheus.Gatherer
+}
+
+// Health answers 200 to anyone.
+func Health(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"status":"healthy"}`))
+}
+
+// Ready answers 200 once the daemon is fully up, 503 before.
+func (e *Env) ReadyHandler(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if e.Ready == nil || !e.Ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"status":"starting"}`))
+		return
+	}
+	_, _ = w.Write([]byte(`{"status":"ready"}`))
+}
+
+// Guard authenticates every request for action before next runs.
+func (e *Env) Guard(action authz.Action, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req := authn.Request{
+			Action:      action,
+			Protocol:    authn.ProtocolHTTP,
+			IP:          httpauth.ClientIP(r, e.TrustedProxies()),
+			Credentials: httpauth.Credentials(r, httpauth.Options{}),
+			Query:       r.URL.RawQuery,
+		}
+		if _, err := e.Auth.Authenticate(r.Context(), &req); err != nil {
+			httpauth.WriteError(w, err, e.Realm())
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (e *Env) base() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /health", Health)
+	mux.HandleFunc("GET /ready", e.ReadyHandler)
+	return mux
+}
+
+// APIHandler serves the control API.
+func (e *Env) APIHandler() http.Handler {
+	mux := e.base()
+	api := http.NewServeMux()
+	api.HandleFunc("GET /v3/paths/list", e.pathsList)
+	api.HandleFunc("GET /v3/config/get", e.configGet)
+	api.HandleFunc("GET /v3/config/global/get", e.configGet)
+	mux.Handle("/", e.Guard(authz.ActionAPI, api))
+	return mux
+}
+
+func (e *Env) pathsList(w http.ResponseWriter, _ *http.Request) {
+	items := []PathInfo{}
+	if e.Paths != nil {
+		items = append(items, e.Paths.ListPaths()...)
+	}
+	writeJSON(w, map[string]any{"pageCount": min(1, len(items)), "itemCount": len(items), "items": items})
+}
+
+func (e *Env) configGet(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, e.Config())
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// MetricsHandler serves Prometheus text at /metrics.
+func (e *Env) MetricsHandler() http.Handler {
+	mux := e.base()
+	mux.Handle("/metrics", e.Guard(authz.ActionMetrics, promhttp.HandlerFor(e.Gatherer, promhttp.HandlerOpts{})))
+	return mux
+}
+
+// PprofHandler serves net/http/pprof under /debug/pprof/.
+func (e *Env) PprofHandler() http.Handler {
+	mux := e.base()
+	p := http.NewServeMux()
+	p.HandleFunc("/debug/pprof/", pprof.Index)
+	p.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	p.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	p.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	p.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/debug/pprof/", e.Guard(authz.ActionPprof, p))
+	return mux
+}
