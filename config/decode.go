@@ -23,7 +23,7 @@ type nodeDecoder interface {
 // duplicate keys and values of the wrong type are errors that name the file,
 // line and key path. It collects every problem instead of stopping at the first.
 type decoder struct {
-	file string
+	file  string
 	env   map[*yaml.Node]string // nodes made from environment overrides → variable name
 	lines map[string]*yaml.Node // key path → the node that set it, for later validation errors
 	alias map[string]string     // model key → the key the file used (Media Gateway dialect)
