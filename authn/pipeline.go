@@ -49,6 +49,9 @@ func NewPipeline(cfg PipelineConfig, deps Deps) *Pipeline {
 	if p.Logger == nil {
 		p.Logger = slog.New(slog.DiscardHandler)
 	}
+	if p.Verifier != nil && p.Quarantine != nil {
+		p.Verifier.useQuarantine(p.Quarantine) // re-checked after waiting for an argon2 slot
+	}
 	for _, b := range cfg.Backends {
 		if f, ok := b.(FakeHasher); ok && p.fake == nil {
 			p.fake = f.FakeHash()
@@ -84,30 +87,26 @@ func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, e
 		return nil, d.err
 	}
 	if p.cache == nil {
-		d := p.decide(ctx, req)
-		p.record(ctx, req, d, false)
-		return p.finish(ctx, req, d)
+		return p.finish(ctx, req, p.decide(ctx, req), false)
 	}
 	now := p.now()
 	k := p.cache.key(req)
 	if e, ok := p.cache.get(k, now); ok && e.version == p.userVersion(user) {
 		p.Metrics.cache.WithLabelValues("hit").Inc()
-		d := decision{id: e.id, err: e.err, backend: e.backend}
-		p.record(ctx, req, d, true)
-		return p.finish(ctx, req, d)
+		return p.finish(ctx, req, decision{id: e.id, err: e.err, backend: e.backend}, true)
 	}
 	p.Metrics.cache.WithLabelValues("miss").Inc()
 	version := p.userVersion(user) // read first: a change while deciding invalidates the entry
 	v, _, shared := p.flight.Do(string(k[:]), func() (any, error) {
 		d := p.decide(ctx, req)
-		if KindOf(d.err) != KindUnavailable || d.err == nil {
+		// Not cached: a backend's failure, or a decision the quarantine cut
+		// short while it waited for an argon2 slot (Verifier).
+		if blocked, _ := p.Quarantine.Blocked(user, req.IP); !blocked && (KindOf(d.err) != KindUnavailable || d.err == nil) {
 			p.cache.put(k, &cacheEntry{id: d.id, err: d.err, backend: d.backend, version: version}, now)
 		}
 		return d, nil
 	})
-	d := v.(decision)
-	p.record(ctx, req, d, shared)
-	return p.finish(ctx, req, d)
+	return p.finish(ctx, req, v.(decision), shared)
 }
 
 func (p *Pipeline) userVersion(user string) uint64 {
@@ -158,15 +157,15 @@ func (p *Pipeline) decide(ctx context.Context, req *Request) decision {
 	return decision{err: denied(ReasonUnknownUser), backend: backend}
 }
 
-// finish applies the per-request label check to a (possibly cached) decision.
-func (p *Pipeline) finish(ctx context.Context, req *Request, d decision) (*Identity, error) {
+// finish applies the per-request label check to a (possibly cached)
+// decision and records the outcome: one decision, one record.
+func (p *Pipeline) finish(ctx context.Context, req *Request, d decision, cached bool) (*Identity, error) {
+	if d.err == nil && req.Labels != nil && !d.id.Labels.Allows(req.Labels) {
+		d = decision{err: forbidden(ReasonLabelRule), backend: d.backend}
+	}
+	p.record(ctx, req, d, cached)
 	if d.err != nil {
 		return nil, d.err
-	}
-	if req.Labels != nil && !d.id.Labels.Allows(req.Labels) {
-		err := forbidden(ReasonLabelRule)
-		p.record(ctx, req, decision{err: err, backend: d.backend}, false)
-		return nil, err
 	}
 	return d.id, nil
 }

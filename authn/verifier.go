@@ -18,6 +18,10 @@ type Verifier struct {
 	sem     chan struct{}
 	metrics *Metrics
 	ewmaNs  atomic.Int64 // moving average of an argon2 verification
+	// quarantine, when set, is asked again once a verification has its
+	// slot: a request may have waited behind a flood for seconds, and if
+	// its name or address was quarantined meanwhile it must not cost a run.
+	quarantine atomic.Pointer[Quarantine]
 }
 
 // NewVerifier bounds argon2 to concurrency runs at once (0 = GOMAXPROCS).
@@ -42,6 +46,21 @@ func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pas
 	case <-ctx.Done():
 		return false, fmt.Errorf("authn: waiting to verify: %w", ctx.Err())
 	}
+	if q := v.quarantine.Load(); q != nil {
+		if blocked, scope := q.Blocked(req.Credentials.User, req.IP); blocked {
+			<-v.sem
+			v.metrics.quarantined.WithLabelValues(scope).Inc()
+			if !req.hashed { // once per request, as long as the pipeline's quarantined answer
+				v.Delay(ctx)
+			}
+			req.hashed = true // no fake run either
+			reason := ReasonQuarantined
+			if scope == "ip" {
+				reason = ReasonIPQuarantined
+			}
+			return false, denied(reason)
+		}
+	}
 	defer func() { <-v.sem }()
 	req.hashed = true
 	start := time.Now()
@@ -58,6 +77,10 @@ func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pas
 	}
 	return ok, nil
 }
+
+// useQuarantine makes verifications re-check q after waiting for a slot.
+// Pipelines set it; q is the Deps' quarantine, shared across reloads.
+func (v *Verifier) useQuarantine(q *Quarantine) { v.quarantine.Store(q) }
 
 // Fake verifies pass against a fake hash, for an unknown user, so the answer
 // takes as long as a wrong password would.

@@ -128,12 +128,17 @@ func CompilePermission(action, path string) (Permission, error) {
 // Networks is a list of client networks. An empty list allows every address.
 type Networks []netip.Prefix
 
-// ParseNetwork parses a CIDR or a single address (which becomes a /32 or /128).
+// ParseNetwork parses a CIDR or a single address (which becomes a /32 or
+// /128). IPv4-mapped IPv6 forms (::ffff:10.0.0.0/104) become IPv4, as the
+// client addresses Contains checks do.
 func ParseNetwork(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return netip.Prefix{}, fmt.Errorf("invalid network %q: %w", s, err)
+		}
+		if p.Addr().Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
 		}
 		return p.Masked(), nil
 	}
@@ -141,6 +146,7 @@ func ParseNetwork(s string) (netip.Prefix, error) {
 	if err != nil {
 		return netip.Prefix{}, fmt.Errorf("invalid address %q: %w", s, err)
 	}
+	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 

@@ -28,6 +28,58 @@ type decoder struct {
 	lines map[string]*yaml.Node // key path → the node that set it, for later validation errors
 	alias map[string]string     // model key → the key the file used (Media Gateway dialect)
 	errs  Errors
+
+	aliasWork int                // values reached through aliases so far
+	expanding int                // > 0 while decoding what an alias stands for
+	sizes     map[*yaml.Node]int // memo for aliasSize
+}
+
+// maxAliasWork bounds the values one load reaches through YAML aliases. An
+// alias is decoded each time it is used, so without a bound a small file
+// ("billion laughs") could expand to more values than memory holds.
+const maxAliasWork = 1 << 16
+
+// chargeAlias counts the values alias n expands to, unless an enclosing
+// alias has counted them already. It is false once the load has expanded
+// too many; the first time, it reports that at key.
+func (d *decoder) chargeAlias(n *yaml.Node, key string) bool {
+	if d.expanding > 0 {
+		return true
+	}
+	over := d.aliasWork > maxAliasWork
+	d.aliasWork += d.aliasSize(resolveAlias(n), 0)
+	if d.aliasWork <= maxAliasWork {
+		return true
+	}
+	if !over {
+		d.errorf(n, key, "YAML aliases expand to more than %d values", maxAliasWork)
+	}
+	return false
+}
+
+// aliasSize counts the nodes n stands for, aliases expanded, capped just
+// above maxAliasWork. Nothing decodes deeper than 64 levels (the config
+// types, and maxGenericDepth, end sooner), so neither does the count.
+func (d *decoder) aliasSize(n *yaml.Node, depth int) int {
+	if n == nil || depth > 64 {
+		return 1
+	}
+	if v, ok := d.sizes[n]; ok {
+		return v
+	}
+	if d.sizes == nil {
+		d.sizes = map[*yaml.Node]int{}
+	}
+	size := 1
+	for _, c := range n.Content {
+		if size > maxAliasWork {
+			break
+		}
+		size += d.aliasSize(resolveAlias(c), depth+1)
+	}
+	size = min(size, maxAliasWork+1)
+	d.sizes[n] = size
+	return size
 }
 
 // errAt reports a problem with an already decoded key, at the line that set
@@ -82,6 +134,13 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 // decode stores n into v (settable), overlaying what v already holds, so that
 // defaults set before decoding survive keys the file does not mention.
 func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
+	if n != nil && n.Kind == yaml.AliasNode {
+		if !d.chargeAlias(n, key) {
+			return
+		}
+		d.expanding++
+		defer func() { d.expanding-- }()
+	}
 	n = resolveAlias(n)
 	if n != nil && n.Kind == yaml.DocumentNode {
 		if len(n.Content) == 0 {
@@ -119,7 +178,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, key string) {
 	case v.Kind() == reflect.Slice:
 		d.decodeSlice(n, v, key)
 	case v.Kind() == reflect.Interface:
-		if val, ok := d.generic(n, key, 0); ok {
+		if val, ok := d.generic(n, key); ok {
 			v.Set(reflect.ValueOf(val))
 		}
 	default:
@@ -314,20 +373,62 @@ func (d *decoder) eachKey(n *yaml.Node, key string, fn func(kn, vn *yaml.Node, k
 		}
 		seen[kn.Value] = kn.Line
 		d.lines[k] = kn
+		if _, fromEnv := d.env[vn]; fromEnv {
+			// A value set by an environment override: later problems
+			// with it name the variable, not the file line of the key.
+			d.lines[k] = vn
+		}
 		fn(kn, vn, k)
 	}
 }
 
-// maxGenericDepth bounds free-form values (label rules).
-const maxGenericDepth = 64
+// Bounds on free-form values (label rules): nesting, and values in all —
+// YAML aliases could otherwise expand a small file into billions of nodes.
+const (
+	maxGenericDepth = 64
+	maxGenericNodes = 1 << 14
+)
 
 // generic converts a node into map[string]any / []any / string / nil, as
-// encoding/json would, so that rule parsers share one input shape.
-func (d *decoder) generic(n *yaml.Node, key string, depth int) (any, bool) {
+// encoding/json would, so that rule parsers share one input shape. Bounds
+// are reported at key, the value's own key.
+func (d *decoder) generic(n *yaml.Node, key string) (any, bool) {
+	g := genericWalk{d: d, root: n, key: key}
+	v, ok := g.walk(n, key, 0)
+	return v, ok && !g.failed
+}
+
+type genericWalk struct {
+	d      *decoder
+	root   *yaml.Node
+	key    string
+	nodes  int
+	failed bool
+}
+
+func (g *genericWalk) fail(format string, args ...any) (any, bool) {
+	if !g.failed {
+		g.failed = true
+		g.d.errorf(g.root, g.key, format, args...)
+	}
+	return nil, false
+}
+
+func (g *genericWalk) walk(n *yaml.Node, key string, depth int) (any, bool) {
+	if n != nil && n.Kind == yaml.AliasNode {
+		if !g.d.chargeAlias(n, g.key) {
+			g.failed = true
+			return nil, false
+		}
+		g.d.expanding++
+		defer func() { g.d.expanding-- }()
+	}
 	n = resolveAlias(n)
 	if depth > maxGenericDepth {
-		d.errorf(n, key, "nested deeper than %d levels", maxGenericDepth)
-		return nil, false
+		return g.fail("nested deeper than %d levels", maxGenericDepth)
+	}
+	if g.nodes++; g.nodes > maxGenericNodes {
+		return g.fail("has more than %d values (aliases included)", maxGenericNodes)
 	}
 	if isNull(n) {
 		return nil, true
@@ -336,8 +437,11 @@ func (d *decoder) generic(n *yaml.Node, key string, depth int) (any, bool) {
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
 		ok := true
-		d.eachKey(n, key, func(kn, vn *yaml.Node, k string) {
-			val, good := d.generic(vn, k, depth+1)
+		g.d.eachKey(n, key, func(kn, vn *yaml.Node, k string) {
+			if !ok {
+				return
+			}
+			val, good := g.walk(vn, k, depth+1)
 			ok = ok && good
 			m[kn.Value] = val
 		})
@@ -345,7 +449,7 @@ func (d *decoder) generic(n *yaml.Node, key string, depth int) (any, bool) {
 	case yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
 		for i, item := range n.Content {
-			val, good := d.generic(item, fmt.Sprintf("%s[%d]", key, i), depth+1)
+			val, good := g.walk(item, fmt.Sprintf("%s[%d]", key, i), depth+1)
 			if !good {
 				return nil, false
 			}
@@ -361,6 +465,6 @@ func (d *decoder) generic(n *yaml.Node, key string, depth int) (any, bool) {
 		}
 		return n.Value, true
 	}
-	d.errorf(n, key, "unsupported value")
+	g.d.errorf(n, key, "unsupported value")
 	return nil, false
 }

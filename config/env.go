@@ -42,7 +42,7 @@ func applyEnv(d *decoder, doc *yaml.Node, env []string) {
 			continue
 		}
 		if !setEnv(d, doc, reflect.TypeFor[Conf](), strings.Split(v.key, "_"), v) && strings.HasPrefix(v.name, "STREAMGATE_") {
-			d.errorf(nil, "", "environment variable %s names no configuration key", v.name)
+			d.errs = append(d.errs, &Error{File: "env " + v.name, Msg: "names no configuration key"})
 		}
 	}
 }
@@ -57,6 +57,11 @@ func setEnv(d *decoder, n *yaml.Node, t reflect.Type, segs []string, v envVar) b
 	switch {
 	case t == reflect.TypeFor[Paths]():
 		return setEnvPath(d, n, segs, v)
+	case t == reflect.TypeFor[Permission]() && len(segs) == 1 && (segs[0] == "ACTION" || segs[0] == "PATH"):
+		// MTX_AUTHINTERNALUSERS_0_PERMISSIONS_0_ACTION: Permission reads
+		// its own {action, path} mapping.
+		setEnvValue(d, mappingChild(d, n, strings.ToLower(segs[0]), v), reflect.TypeFor[string](), v)
+		return true
 	case t.Kind() == reflect.Struct && len(segs) > 0 && !reflect.PointerTo(t).Implements(decoderType):
 		for _, f := range fieldsOf(t) {
 			if strings.ToUpper(f.name) == segs[0] {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"reflect"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -156,9 +157,8 @@ func ParseGatewayJSON(name string, data []byte, env []string) (*Conf, error) {
 	if err := jsonSyntax(name, expanded); err != nil {
 		return nil, err
 	}
-	// Tabs are white space in JSON and cannot occur raw inside JSON strings,
-	// so turning them into spaces changes nothing but lets YAML read it.
-	root, err := parseYAML(name, bytes.ReplaceAll(expanded, []byte("\t"), []byte(" ")))
+	// The YAML parser reads the file, for its lines and strict decoding.
+	root, err := parseYAML(name, jsonForYAML(expanded))
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ func ParseGatewayJSON(name string, data []byte, env []string) (*Conf, error) {
 	}
 	c := Default()
 	d.alias = map[string]string{}
-	f.apply(d, c)
+	f.apply(d, c, doc)
 	if len(d.errs) == 0 {
 		// Environment overrides apply to the gateway dialect too, on the
 		// model's own key names.
@@ -197,10 +197,16 @@ func ParseGatewayJSON(name string, data []byte, env []string) (*Conf, error) {
 }
 
 // apply maps the Media Gateway file onto c: only the gateway listener runs.
-func (f *gwFile) apply(d *decoder, c *Conf) {
+// doc is the file's top-level object.
+func (f *gwFile) apply(d *decoder, c *Conf, doc *yaml.Node) {
 	required := func(ok bool, key string) bool {
 		if !ok {
-			d.errorf(nil, key, "required by the Media Gateway server configuration")
+			// A missing key is reported at the object that lacks it.
+			parent := doc
+			if i := strings.LastIndexByte(key, '.'); i > 0 {
+				parent = d.lines[key[:i]]
+			}
+			d.errorf(parent, key, "required by the Media Gateway server configuration")
 		}
 		return ok
 	}

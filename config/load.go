@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -45,7 +46,7 @@ func parseYAML(name string, data []byte) (*yaml.Node, error) {
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && err.Error() != "EOF" {
-		return nil, Errors{yamlSyntaxError(name, err)}
+		return nil, Errors{yamlSyntaxError(name, data, err)}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
@@ -55,13 +56,48 @@ func parseYAML(name string, data []byte) (*yaml.Node, error) {
 }
 
 // yamlSyntaxError turns "yaml: line 3: found …" into a located Error.
-func yamlSyntaxError(name string, err error) *Error {
+func yamlSyntaxError(name string, data []byte, err error) *Error {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
 	var line int
 	if n, _ := fmt.Sscanf(msg, "line %d:", &line); n == 1 {
 		msg = strings.TrimSpace(msg[strings.Index(msg, ":")+1:])
 	}
+	if slices.Contains(yamlParserProblems, msg) {
+		// yaml.v3 reports the parser's (not the scanner's) marks 0-based,
+		// and leaves out "line 0": the line is one more than it says.
+		line++
+	}
+	// A problem found at the end of the stream is reported on the line
+	// after the last; name the last line instead.
+	line = min(line, yamlLines(data))
 	return &Error{File: name, Line: line, Msg: "syntax error: " + msg}
+}
+
+// yamlLines counts lines as YAML does (\n, \r and \r\n end a line); a final
+// line break does not start another line.
+func yamlLines(data []byte) int {
+	s := strings.ReplaceAll(string(data), "\r\n", "\n")
+	n := 1 + strings.Count(s, "\n") + strings.Count(s, "\r")
+	if strings.HasSuffix(s, "\n") || strings.HasSuffix(s, "\r") {
+		n--
+	}
+	return max(n, 1)
+}
+
+// yamlParserProblems are the problems yaml.v3's parser (as opposed to its
+// scanner) reports; see yaml_parser_set_parser_error* in parserc.go.
+var yamlParserProblems = []string{
+	"did not find expected <stream-start>",
+	"did not find expected <document start>",
+	"did not find expected node content",
+	"did not find expected '-' indicator",
+	"did not find expected key",
+	"did not find expected ',' or ']'",
+	"did not find expected ',' or '}'",
+	"found undefined tag handle",
+	"found duplicate %YAML directive",
+	"found duplicate %TAG directive",
+	"found incompatible YAML document",
 }
 
 // decodeConf decodes root over base, applies env overrides, compiles paths

@@ -123,7 +123,7 @@ func checkPathName(name string) error {
 	case strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/"):
 		return fmt.Errorf("path name %q must not begin or end with a slash", name)
 	case strings.Contains(name, "//") || strings.Contains(name, ".."):
-		return fmt.Errorf("path name %q must not contain // or ..", name)
+		return fmt.Errorf(`path name %q must not contain "//" or ".."`, name)
 	case !pathNameRE.MatchString(name):
 		return fmt.Errorf("path name %q may contain only letters, digits and _-/.:~", name)
 	}

@@ -23,19 +23,22 @@ var authMethodNames = []string{"internal", "http", "jwt", "etcd", "token"}
 
 func (m *AuthMethods) decodeNode(d *decoder, n *yaml.Node, key string) {
 	var names []string
+	var nodes []*yaml.Node // the node each name came from, for error lines
 	switch {
 	case isNull(n):
 		d.errorf(n, key, "must name at least one of %s", strings.Join(authMethodNames, ", "))
 		return
 	case n.Kind == yaml.ScalarNode:
 		for _, s := range strings.Split(n.Value, ",") {
-			names = append(names, strings.TrimSpace(s))
+			names, nodes = append(names, strings.TrimSpace(s)), append(nodes, n)
 		}
 	case n.Kind == yaml.SequenceNode:
 		for i, item := range n.Content {
-			if s, ok := d.scalar(item, fmt.Sprintf("%s[%d]", key, i), "a backend name"); ok {
-				names = append(names, s)
+			s, ok := d.scalar(item, fmt.Sprintf("%s[%d]", key, i), "a backend name")
+			if !ok {
+				return
 			}
+			names, nodes = append(names, s), append(nodes, item)
 		}
 	default:
 		d.errorf(n, key, "want a backend name or a list of them, got %s", nodeKind(n))
@@ -46,12 +49,16 @@ func (m *AuthMethods) decodeNode(d *decoder, n *yaml.Node, key string) {
 		return
 	}
 	for i, s := range names {
+		k := key
+		if n.Kind == yaml.SequenceNode {
+			k = fmt.Sprintf("%s[%d]", key, i)
+		}
 		if !slices.Contains(authMethodNames, s) {
-			d.errorf(n, key, "unknown method %q (want %s)", s, strings.Join(authMethodNames, ", "))
+			d.errorf(nodes[i], k, "unknown method %q (want %s)", s, strings.Join(authMethodNames, ", "))
 			return
 		}
 		if slices.Contains(names[:i], s) {
-			d.errorf(n, key, "method %q is listed twice", s)
+			d.errorf(nodes[i], k, "method %q is listed twice", s)
 			return
 		}
 	}
@@ -132,7 +139,7 @@ func (p *Permission) decodeNode(d *decoder, n *yaml.Node, key string) {
 		return
 	}
 	if raw.Action == "" {
-		d.errAt(key, "action: must be set (%s)", strings.Join(actionNames(), ", "))
+		d.errAt(key+".action", "must be set (%s)", strings.Join(actionNames(), ", "))
 		return
 	}
 	a, err := authz.ParseAction(raw.Action)
@@ -192,7 +199,7 @@ type LabelRule struct {
 }
 
 func (r *LabelRule) decodeNode(d *decoder, n *yaml.Node, key string) {
-	v, ok := d.generic(n, key, 0)
+	v, ok := d.generic(n, key)
 	if !ok {
 		return
 	}

@@ -107,6 +107,9 @@ func (h *Argon2) parseParams(s string) error {
 			return fmt.Errorf("%w: parameters %q", ErrFormat, s)
 		}
 		seen[k] = true
+		if k != "m" && k != "t" && k != "p" {
+			return fmt.Errorf("%w: unknown parameter %q", ErrFormat, k)
+		}
 		n, err := strconv.ParseUint(v, 10, 32)
 		if err != nil {
 			return &ParamError{Param: k, Msg: fmt.Sprintf("%q is not a number in range", v)}
@@ -127,8 +130,6 @@ func (h *Argon2) parseParams(s string) error {
 				return &ParamError{Param: "p", Msg: fmt.Sprintf("%d, want 1 to %d", n, MaxThreads)}
 			}
 			h.Threads = uint8(n)
-		default:
-			return fmt.Errorf("%w: unknown parameter %q", ErrFormat, k)
 		}
 	}
 	if !seen["m"] || !seen["t"] || !seen["p"] {

@@ -4,6 +4,7 @@
 //	streamgate [CONFIG]      run the daemon
 //	streamgate check CONFIG  validate a configuration
 //	streamgate hash          hash a password read on stdin
+//	streamgate user put NAME store an etcd user record
 //	streamgate version       print the version
 package main
 
@@ -24,6 +25,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return cmdCheck(args[1:], stdout, stderr)
 		case "hash":
 			return cmdHash(args[1:], stdin, stdout, stderr)
+		case "user":
+			return cmdUser(args[1:], stdin, stdout, stderr)
 		case "version", "--version", "-v":
 			return cmdVersion(stdout)
 		case "help", "--help", "-h":
@@ -42,5 +45,7 @@ usage:
   streamgate check CONFIG             validate CONFIG; exit 1 with file:line: key: problem
   streamgate hash [--algo argon2id|argon2i|sha256] [--format phc|mediamtx]
                                       hash a password read on stdin
+  streamgate user put NAME --etcd URL [--prefix /users] [--labels RULE-JSON] [--cacert F --cert F --key F]
+                                      hash a password read on stdin and store the user in etcd
   streamgate version                  print the version
 `

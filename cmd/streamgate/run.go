@@ -36,6 +36,11 @@ func loadConfig(args []string) (*config.Conf, string, error) {
 }
 
 func cmdRun(args []string, stderr io.Writer) int {
+	// Catch SIGTERM/SIGINT from the start: one that arrives while the
+	// configuration loads stops the daemon right after it started, with
+	// exit code 0, instead of killing the process.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
 	c, source, err := loadConfig(args)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -48,8 +53,6 @@ func cmdRun(args []string, stderr io.Writer) int {
 		logger.Error("cannot start", "error", err)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
 	if err := d.Start(); err != nil {
 		logger.Error("cannot start", "error", err)
 		return 1

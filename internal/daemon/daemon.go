@@ -102,12 +102,14 @@ func (d *Daemon) Authenticate(ctx context.Context, req *authn.Request) (*authn.I
 // Registry is the daemon's Prometheus registry.
 func (d *Daemon) Registry() *prometheus.Registry { return d.registry }
 
-func (d *Daemon) env(trusted []config.Network) *httpapi.Env {
+// env is what one listener's handlers need; trusted selects the listener's
+// trusted proxies from the configuration current at each request.
+func (d *Daemon) env(trusted func(*config.Conf) []config.Network) *httpapi.Env {
 	return &httpapi.Env{
 		Auth:  d,
 		Realm: func() string { return d.conf.Load().AuthRealm },
 		TrustedProxies: func() []netip.Prefix {
-			return []netip.Prefix(config.Networks(trusted))
+			return []netip.Prefix(config.Networks(trusted(d.conf.Load())))
 		},
 		Ready:    &d.ready,
 		Config:   func() any { return d.conf.Load().Redacted() },
@@ -125,9 +127,9 @@ func (d *Daemon) Start() error {
 		addr    string
 		handler http.Handler
 	}{
-		{"api", c.API, c.APIAddress, d.env(c.APITrustedProxies).APIHandler()},
-		{"metrics", c.Metrics, c.MetricsAddress, d.env(c.MetricsTrustedProxies).MetricsHandler()},
-		{"pprof", c.Pprof, c.PprofAddress, d.env(c.PprofTrustedProxies).PprofHandler()},
+		{"api", c.API, c.APIAddress, d.env(func(c *config.Conf) []config.Network { return c.APITrustedProxies }).APIHandler()},
+		{"metrics", c.Metrics, c.MetricsAddress, d.env(func(c *config.Conf) []config.Network { return c.MetricsTrustedProxies }).MetricsHandler()},
+		{"pprof", c.Pprof, c.PprofAddress, d.env(func(c *config.Conf) []config.Network { return c.PprofTrustedProxies }).PprofHandler()},
 	}
 	for _, l := range listeners {
 		if !l.enabled {

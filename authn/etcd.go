@@ -1,0 +1,426 @@
+package authn
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/streamgate/streamgate/authn/hash"
+	"github.com/streamgate/streamgate/authz"
+)
+
+// EtcdConfig configures an EtcdStore.
+type EtcdConfig struct {
+	Endpoints          []string
+	CA, Cert, Key      string // PEM files
+	Username, Password string
+	Prefix             string
+	DataFormat         string // json or yaml
+	DialTimeout        time.Duration
+	// Permissions are granted to users whose record has none.
+	Permissions authz.Permissions
+}
+
+// EtcdStore holds every user under the prefix in memory: it loads the whole
+// prefix, then watches from the loaded revision, so a login costs no network
+// round trip. When etcd is unreachable it keeps serving the last snapshot,
+// reconnects with backoff and, once back, reloads and re-watches (also after
+// a compaction cancels the watch). A malformed record refuses that user only.
+type EtcdStore struct {
+	cfg     EtcdConfig
+	client  *clientv3.Client
+	logger  *slog.Logger
+	metrics *etcdMetrics
+
+	mu       sync.RWMutex
+	users    map[string]*etcdUser
+	versions map[string]uint64 // bumped on every change of a user, kept after deletion
+	fake     atomic.Pointer[hash.Argon2]
+
+	synced atomic.Bool
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type etcdUser struct {
+	rec *EtcdRecord
+	err error // malformed record: the user is refused
+}
+
+// NewEtcdStore connects (without blocking) and starts loading and watching.
+func NewEtcdStore(cfg EtcdConfig, reg prometheus.Registerer, logger *slog.Logger) (*EtcdStore, error) {
+	tlsCfg, err := EtcdClientTLS(cfg)
+	if err != nil {
+		return nil, err
+	}
+	client, err := clientv3.New(clientv3.Config{
+		Endpoints:            cfg.Endpoints,
+		TLS:                  tlsCfg,
+		Username:             cfg.Username,
+		Password:             cfg.Password,
+		DialKeepAliveTime:    5 * time.Second,
+		DialKeepAliveTimeout: 2 * time.Second,
+		Logger:               zap.NewNop(),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("authn/etcd: client: %w", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &EtcdStore{cfg: cfg, client: client, logger: logger, metrics: newEtcdMetrics(reg),
+		users: map[string]*etcdUser{}, versions: map[string]uint64{}, cancel: cancel, done: make(chan struct{})}
+	go s.run(ctx)
+	return s, nil
+}
+
+// EtcdClientTLS builds the TLS settings of an etcd client (nil: plain).
+func EtcdClientTLS(cfg EtcdConfig) (*tls.Config, error) {
+	if cfg.CA == "" && cfg.Cert == "" && !anyHTTPS(cfg.Endpoints) {
+		return nil, nil
+	}
+	t := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CA != "" {
+		pem, err := os.ReadFile(cfg.CA)
+		if err != nil {
+			return nil, fmt.Errorf("authn/etcd: tls ca: %w", err)
+		}
+		t.RootCAs = x509.NewCertPool()
+		if !t.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("authn/etcd: tls ca: no certificate in %s", cfg.CA)
+		}
+	}
+	if cfg.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(cfg.Cert, cfg.Key)
+		if err != nil {
+			return nil, fmt.Errorf("authn/etcd: tls client certificate: %w", err)
+		}
+		t.Certificates = []tls.Certificate{pair}
+	}
+	return t, nil
+}
+
+func anyHTTPS(eps []string) bool {
+	for _, e := range eps {
+		if strings.HasPrefix(e, "https://") {
+			return true
+		}
+	}
+	return false
+}
+
+// Synced reports whether the store holds a current snapshot (for /ready).
+func (s *EtcdStore) Synced() bool { return s.synced.Load() }
+
+// Close stops watching and closes the client.
+func (s *EtcdStore) Close() error {
+	s.cancel()
+	<-s.done
+	return s.client.Close()
+}
+
+// Len is the number of users held (malformed ones included).
+func (s *EtcdStore) Len() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.users)
+}
+
+func (s *EtcdStore) prefix() string { return strings.TrimSuffix(s.cfg.Prefix, "/") + "/" }
+
+// run loads and watches until ctx ends, reconnecting with backoff.
+func (s *EtcdStore) run(ctx context.Context) {
+	defer close(s.done)
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.syncAndWatch(ctx)
+		s.synced.Store(false)
+		if ctx.Err() != nil {
+			return
+		}
+		s.metrics.reconnects.Inc()
+		s.logger.Warn("etcd unavailable; serving the last snapshot and retrying", "error", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, time.Second)
+	}
+}
+
+// syncAndWatch loads the prefix, then applies watch events until the watch
+// fails, etcd stops answering, or ctx ends.
+func (s *EtcdStore) syncAndWatch(parent context.Context) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	start := time.Now()
+	rev, err := s.load(ctx)
+	if err != nil {
+		return err
+	}
+	s.synced.Store(true)
+	s.metrics.loadSeconds.Set(time.Since(start).Seconds())
+	s.logger.Info("etcd users loaded", "users", s.Len(), "revision", rev, "took", time.Since(start))
+
+	probeErr := make(chan error, 1)
+	go s.probe(ctx, probeErr)
+	wch := s.client.Watch(clientv3.WithRequireLeader(ctx), s.prefix(), clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+	for {
+		select {
+		case err := <-probeErr:
+			return err
+		case resp, ok := <-wch:
+			if !ok {
+				return errors.New("authn/etcd: watch closed")
+			}
+			if err := resp.Err(); err != nil {
+				return fmt.Errorf("authn/etcd: watch: %w", err)
+			}
+			if resp.Canceled {
+				return errors.New("authn/etcd: watch canceled")
+			}
+			for _, ev := range resp.Events {
+				name := strings.TrimPrefix(string(ev.Kv.Key), s.prefix())
+				if ev.Type == clientv3.EventTypeDelete {
+					s.apply(name, nil)
+				} else {
+					s.apply(name, ev.Kv.Value)
+				}
+			}
+		}
+	}
+}
+
+// probe notices an unreachable etcd, which a watch alone does not report.
+func (s *EtcdStore) probe(ctx context.Context, out chan<- error) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		_, err := s.client.Get(pctx, s.prefix(), clientv3.WithCountOnly(), clientv3.WithSerializable())
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			out <- fmt.Errorf("authn/etcd: probe: %w", err)
+			return
+		}
+	}
+}
+
+// pageSize bounds one range response while loading.
+const pageSize = 10000
+
+// load replaces the snapshot with the prefix as of one revision.
+func (s *EtcdStore) load(ctx context.Context) (int64, error) {
+	timeout := s.cfg.DialTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	fresh := map[string][]byte{}
+	var rev int64
+	key, end := s.prefix(), clientv3.GetPrefixRangeEnd(s.prefix())
+	for {
+		gctx, cancel := context.WithTimeout(ctx, timeout)
+		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(pageSize)}
+		if rev != 0 {
+			opts = append(opts, clientv3.WithRev(rev))
+		}
+		resp, err := s.client.Get(gctx, key, opts...)
+		cancel()
+		if err != nil {
+			return 0, fmt.Errorf("authn/etcd: load: %w", err)
+		}
+		if rev == 0 {
+			rev = resp.Header.Revision
+		}
+		for _, kv := range resp.Kvs {
+			fresh[strings.TrimPrefix(string(kv.Key), s.prefix())] = kv.Value
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			break
+		}
+		key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+	s.replace(fresh)
+	return rev, nil
+}
+
+// replace installs a full snapshot, bumping the version of every user that
+// changed or disappeared, so their cached decisions stop counting.
+func (s *EtcdStore) replace(fresh map[string][]byte) {
+	users := make(map[string]*etcdUser, len(fresh))
+	for name, val := range fresh {
+		users[name] = s.parse(name, val)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, old := range s.users {
+		if nu, ok := users[name]; !ok || !sameUser(old, nu) {
+			s.versions[name]++
+		}
+	}
+	for name := range users {
+		if _, ok := s.users[name]; !ok {
+			s.versions[name]++
+		}
+	}
+	s.users = users
+	s.updateFakeLocked()
+}
+
+func sameUser(a, b *etcdUser) bool {
+	if a.err != nil || b.err != nil || a.rec == nil || b.rec == nil {
+		return false
+	}
+	return a.rec.Hash.String() == b.rec.Hash.String() && a.rec.Labels.String() == b.rec.Labels.String() &&
+		fmt.Sprint(a.rec.Permissions) == fmt.Sprint(b.rec.Permissions)
+}
+
+// apply installs one change; val nil deletes.
+func (s *EtcdStore) apply(name string, val []byte) {
+	var u *etcdUser
+	if val != nil {
+		u = s.parse(name, val)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u == nil {
+		delete(s.users, name)
+	} else {
+		s.users[name] = u
+	}
+	s.versions[name]++
+	s.metrics.updates.Inc()
+	s.updateFakeLocked()
+}
+
+func (s *EtcdStore) parse(name string, val []byte) *etcdUser {
+	rec, err := ParseEtcdRecord(val, s.cfg.DataFormat)
+	if err != nil {
+		s.metrics.malformed.Inc()
+		// The record may hold a hash: log the user and the problem only.
+		s.logger.Error("malformed etcd user record; the user is refused", "user", name, "error", err)
+		return &etcdUser{err: err}
+	}
+	return &etcdUser{rec: rec}
+}
+
+func (s *EtcdStore) updateFakeLocked() {
+	if s.fake.Load() != nil {
+		return
+	}
+	for _, u := range s.users {
+		if u.rec != nil {
+			s.fake.Store(fakeOf(u.rec.Hash))
+			return
+		}
+	}
+}
+
+// UserVersion implements UserVersions.
+func (s *EtcdStore) UserVersion(user string) uint64 {
+	s.mu.RLock()
+	v := s.versions[user]
+	s.mu.RUnlock()
+	return v
+}
+
+func (s *EtcdStore) lookup(user string) (*etcdUser, bool) {
+	s.mu.RLock()
+	u, ok := s.users[user]
+	s.mu.RUnlock()
+	return u, ok
+}
+
+// Etcd is the etcd backend over an EtcdStore.
+type Etcd struct {
+	store    *EtcdStore
+	verifier *Verifier
+	perms    authz.Permissions
+}
+
+var (
+	_ Backend      = (*Etcd)(nil)
+	_ FakeHasher   = (*Etcd)(nil)
+	_ UserVersions = (*Etcd)(nil)
+)
+
+// NewEtcd makes a backend of store.
+func NewEtcd(store *EtcdStore, v *Verifier) *Etcd {
+	return &Etcd{store: store, verifier: v, perms: store.cfg.Permissions}
+}
+
+// Name implements Backend.
+func (b *Etcd) Name() string { return "etcd" }
+
+// FakeHash implements FakeHasher.
+func (b *Etcd) FakeHash() *hash.Argon2 { return b.store.fake.Load() }
+
+// UserVersion implements UserVersions.
+func (b *Etcd) UserVersion(user string) uint64 { return b.store.UserVersion(user) }
+
+// ErrEtcdUnavailable: no snapshot has been loaded yet.
+var ErrEtcdUnavailable = errors.New("authn/etcd: no user snapshot loaded yet")
+
+// Authenticate implements Backend.
+func (b *Etcd) Authenticate(ctx context.Context, req *Request) (*Identity, error) {
+	if req.Credentials.User == "" {
+		return nil, ErrNotApplicable
+	}
+	u, ok := b.store.lookup(req.Credentials.User)
+	if !ok {
+		if b.store.Len() == 0 && !b.store.Synced() {
+			return nil, ErrEtcdUnavailable
+		}
+		return nil, ErrNotApplicable
+	}
+	if u.err != nil {
+		b.verifier.Fake(ctx, req, b.FakeHash(), req.Credentials.Pass)
+		return nil, denied("malformed user record")
+	}
+	ok, err := b.verifier.Verify(ctx, req, &hash.Secret{Kind: hash.KindArgon2, Argon2: u.rec.Hash}, req.Credentials.Pass)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, denied(ReasonWrongPassword)
+	}
+	perms := u.rec.Permissions
+	if perms == nil {
+		perms = b.perms
+	}
+	return &Identity{User: req.Credentials.User, Backend: "etcd", Permissions: perms, Labels: u.rec.Labels}, nil
+}
+
+type etcdMetrics struct {
+	reconnects, updates, malformed prometheus.Counter
+	loadSeconds                    prometheus.Gauge
+}
+
+func newEtcdMetrics(reg prometheus.Registerer) *etcdMetrics {
+	m := &etcdMetrics{
+		reconnects:  prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_etcd_reconnects_total", Help: "Times the etcd user store lost etcd and started reconnecting."}),
+		updates:     prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_etcd_updates_total", Help: "User record changes applied from the etcd watch."}),
+		malformed:   prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_etcd_malformed_records_total", Help: "Malformed etcd user records seen (each refuses its user only)."}),
+		loadSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_etcd_load_seconds", Help: "Time of the last full load of the etcd prefix."}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.reconnects, m.updates, m.malformed, m.loadSeconds)
+	}
+	return m
+}

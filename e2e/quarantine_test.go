@@ -1,0 +1,173 @@
+package e2e_test
+
+import (
+	"fmt"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// Seed 001: three wrong passwords, then the right one is refused until the
+// period has passed, then accepted.
+func TestQuarantineEndsAfterPeriod(t *testing.T) {
+	t.Parallel()
+	const period = 2 * time.Second
+	d := testharness.Start(t, `
+authRealm: e2e-q
+authQuarantine: {failedAttemptLimit: 3, period: 2s, ipFailedAttemptLimit: 0}
+authInternalUsers:
+- {user: victim, pass: victim-secret-1, permissions: [{action: api}]}
+`)
+	api := d.URL("api", "/v3/paths/list")
+	right := basicAuth("victim", "victim-secret-1")
+
+	var wrong answer
+	for i := range 3 {
+		wrong = get(t, api, basicAuth("victim", fmt.Sprintf("guess-%d", i)))
+		wantChallenge(t, "wrong password", wrong, "e2e-q")
+	}
+	quarantinedAt := time.Now()
+	quarantined := get(t, api, right)
+	wantChallenge(t, "right password while quarantined", quarantined, "e2e-q")
+	sameAnswer(t, "quarantined vs wrong password", quarantined, wrong)
+	sameAnswer(t, "unknown user vs wrong password", get(t, api, basicAuth("ghost", "guess")), wrong)
+
+	var released time.Duration
+	for {
+		a := get(t, api, right)
+		if a.status == http.StatusOK {
+			released = time.Since(quarantinedAt)
+			break
+		}
+		wantChallenge(t, "right password while quarantined", a, "e2e-q")
+		if time.Since(quarantinedAt) > period+3*time.Second {
+			t.Fatalf("still refused %s after the quarantine began (period %s)", time.Since(quarantinedAt), period)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// The quarantine began at the third failure, a moment before quarantinedAt.
+	if released < period-250*time.Millisecond {
+		t.Errorf("released after %s, before the period of %s", released, period)
+	}
+	logBarrier(t, d)
+	if got := d.LogEntriesWhere("auth decision"); !hasDecision(got, "victim", "quarantined") {
+		t.Errorf("no decision logged with reason quarantined: %v", got)
+	}
+	assertNotLogged(t, d, "victim-secret-1")
+}
+
+// A flood of 10 000 other names does not release a quarantined user (the
+// Media Gateway pitfall: an LRU evicted it). maxTracked is far below the
+// flood, so the table is full many times over.
+func TestQuarantineSurvivesNameFlood(t *testing.T) {
+	t.Parallel()
+	d := testharness.Start(t, `
+authRealm: e2e-flood
+metrics: yes
+authCache: {size: 10000, ttl: 5m}
+authQuarantine: {failedAttemptLimit: 3, period: 20s, ipFailedAttemptLimit: 0, maxTracked: 1000}
+authInternalUsers:
+- {user: victim, pass: victim-secret-2, permissions: [{action: api}]}
+- {user: scraper, pass: scraper-secret-2, permissions: [{action: metrics}]}
+`, testharness.WithMetricsAuth("scraper", "scraper-secret-2"))
+	api := d.URL("api", "/v3/paths/list")
+	right := basicAuth("victim", "victim-secret-2")
+	quarantinedTotal := func() float64 {
+		return d.Metric(t, "streamgate_auth_quarantined_total", map[string]string{"scope": "user"})
+	}
+
+	for i := range 3 {
+		wantChallenge(t, "wrong password", get(t, api, basicAuth("victim", fmt.Sprintf("guess-%d", i))), "e2e-flood")
+	}
+	start := time.Now()
+	wantChallenge(t, "right password while quarantined", get(t, api, right), "e2e-flood")
+	before := quarantinedTotal()
+	if before < 1 {
+		t.Errorf("streamgate_auth_quarantined_total{scope=user} = %v after a quarantined request, want ≥ 1", before)
+	}
+
+	const names, workers = 10000, 32
+	client := newClient(workers)
+	defer client.CloseIdleConnections()
+	var next, refused atomic.Int64
+	var failed atomic.Value
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= names {
+					return
+				}
+				a, err := try(client, api, basicAuth(fmt.Sprintf("flood-%05d", i), "flood-pass"))
+				if err != nil {
+					failed.Store(err)
+					return
+				}
+				if a.status == http.StatusUnauthorized {
+					refused.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := failed.Load(); err != nil {
+		t.Fatalf("flood request failed: %v", err)
+	}
+	if refused.Load() != names {
+		t.Errorf("%d of %d flood requests refused, want all", refused.Load(), names)
+	}
+	t.Logf("flood of %d names with %d workers took %s", names, workers, time.Since(start))
+	if time.Since(start) > 18*time.Second {
+		t.Skip("the flood took too long to tell whether the quarantine outlived it")
+	}
+
+	wantChallenge(t, "right password right after the flood", get(t, api, right), "e2e-flood")
+	if after := quarantinedTotal(); after <= before {
+		t.Errorf("streamgate_auth_quarantined_total{scope=user} went from %v to %v, want an increase", before, after)
+	}
+}
+
+// ipFailedAttemptLimit: failures under five different names from one
+// address quarantine the address, valid users included.
+func TestQuarantinePerAddress(t *testing.T) {
+	t.Parallel()
+	d := testharness.Start(t, `
+authRealm: e2e-ip
+authQuarantine: {failedAttemptLimit: 3, period: 20s, ipFailedAttemptLimit: 5}
+authInternalUsers:
+- {user: valid, pass: valid-secret-3, permissions: [{action: api}]}
+`)
+	api := d.URL("api", "/v3/paths/list")
+	right := basicAuth("valid", "valid-secret-3")
+	wantStatus(t, "valid user before", get(t, api, right), http.StatusOK)
+	var wrong answer
+	for i := range 5 {
+		wrong = get(t, api, basicAuth(fmt.Sprintf("guesser-%d", i), "nope"))
+		wantChallenge(t, "wrong name", wrong, "e2e-ip")
+	}
+	a := get(t, api, right)
+	wantChallenge(t, "valid user from a quarantined address", a, "e2e-ip")
+	sameAnswer(t, "quarantined address vs wrong password", a, wrong)
+	wantStatus(t, "/health from a quarantined address", get(t, d.URL("api", "/health")), http.StatusOK)
+	logBarrier(t, d)
+	if got := d.LogEntriesWhere("auth decision"); !hasDecision(got, "valid", "address quarantined") {
+		t.Errorf("no decision logged with reason address quarantined")
+	}
+}
+
+// hasDecision reports whether a decision for user with reason was logged.
+func hasDecision(entries []map[string]any, user, reason string) bool {
+	for _, e := range entries {
+		if e["user"] == user && e["reason"] == reason {
+			return true
+		}
+	}
+	return false
+}

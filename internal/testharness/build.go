@@ -1,0 +1,109 @@
+package testharness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// Build builds ./cmd/streamgate once per test process and returns the
+// binary's path. Set STREAMGATE_E2E_RACE=1 to build it with -race (slower:
+// the first race build takes about a minute on two cores).
+func Build(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() { buildPath, buildErr = build() })
+	if buildErr != nil {
+		t.Fatalf("testharness: %v", buildErr)
+	}
+	return buildPath
+}
+
+func build() (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	// Not removed: it lives as long as the test process, and the OS cleans
+	// its temporary directory.
+	dir, err := os.MkdirTemp("", "streamgate-e2e-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "streamgate")
+	args := []string{"build", "-ldflags", "-X github.com/streamgate/streamgate.Version=e2e-test", "-o", bin}
+	if os.Getenv("STREAMGATE_E2E_RACE") == "1" {
+		args = append(args, "-race")
+	}
+	cmd := exec.Command("go", append(args, "./cmd/streamgate")...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/streamgate: %v\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// ModuleRoot walks up from the working directory to the directory holding go.mod.
+func ModuleRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// RequirePeer makes sure an external program the test needs is installed:
+// if it is not, the test fails when CI=true and is skipped otherwise.
+func RequirePeer(t testing.TB, binary, debPackage string) string {
+	t.Helper()
+	p, err := exec.LookPath(binary)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is missing: install Debian package %s (make deps)", binary, debPackage)
+	}
+	t.Skipf("%s is missing: install Debian package %s (make deps)", binary, debPackage)
+	return ""
+}
+
+// RunCLI runs the binary with args and stdin and returns its output and exit code.
+func RunCLI(t testing.TB, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, Build(t), args...)
+	cmd.Dir = t.TempDir()
+	cmd.Env = childEnv(nil)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatalf("run streamgate %s: %v", strings.Join(args, " "), err)
+	}
+	return out.String(), errb.String(), cmd.ProcessState.ExitCode()
+}

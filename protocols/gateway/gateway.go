@@ -1,0 +1,144 @@
+// Package gateway is the Savant Media Gateway-compatible ingest: POST / with
+// a Media protobuf body, authenticated through the pipeline, checked, and
+// forwarded to the Savant writer as the bytes that arrived.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/netip"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/httpauth"
+	"github.com/streamgate/streamgate/protocols/savant"
+)
+
+// Sender is the Savant writer as the gateway sees it.
+type Sender interface {
+	Send(ctx context.Context, m savant.Outgoing) error
+}
+
+// Authenticator is the pipeline as the gateway sees it.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error)
+}
+
+// Handler serves POST /.
+type Handler struct {
+	Auth           Authenticator
+	Writer         Sender
+	Realm          func() string
+	MaxBodySize    func() int64
+	TrustedProxies func() []netip.Prefix
+	Logger         *slog.Logger
+}
+
+// ServeHTTP answers as CONTRACT.md lists: 200 forwarded; 400 bad body or
+// missing message; 401 not authenticated; 403 label rule or Shutdown; 413
+// over the size limit; 502 ack timeout; 504 send timeout. Bodies are empty.
+//
+// Credentials are checked before any body problem is reported, so a client
+// learns nothing about the body without valid credentials (an empty POST
+// with good credentials answers 400, as the Media Gateway's own test says).
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		status(w, http.StatusMethodNotAllowed)
+		return
+	}
+	req := authn.Request{
+		Action:      authz.ActionGateway,
+		Protocol:    authn.ProtocolGateway,
+		IP:          httpauth.ClientIP(r, h.TrustedProxies()),
+		Credentials: httpauth.Credentials(r, httpauth.Options{}),
+		Query:       r.URL.RawQuery,
+	}
+	// A body over the limit is refused unread, once the client has shown
+	// valid credentials.
+	limit := h.MaxBodySize()
+	if r.ContentLength > limit {
+		if h.authenticate(w, r, &req, false) {
+			status(w, http.StatusRequestEntityTooLarge)
+		}
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		if h.authenticate(w, r, &req, false) {
+			status(w, http.StatusRequestEntityTooLarge)
+		}
+		return
+	}
+	if err != nil {
+		status(w, http.StatusBadRequest)
+		return
+	}
+	var media *savant.Media
+	err = errors.New("content type is not application/protobuf")
+	if contentTypeOK(r.Header.Get("Content-Type")) {
+		media, err = savant.ParseMedia(body)
+	}
+	if err != nil {
+		// Unparsable: authenticate for the path-less action, then say 400.
+		if h.authenticate(w, r, &req, false) {
+			h.Logger.Debug("gateway body refused", "ip", req.IP.String(), "error", err)
+			status(w, http.StatusBadRequest)
+		}
+		return
+	}
+	req.Path = string(media.Topic)
+	req.Labels = media.Decoded.RoutingLabels
+	if req.Labels == nil {
+		req.Labels = []string{}
+	}
+	if !h.authenticate(w, r, &req, true) {
+		return
+	}
+	if media.IsShutdown() {
+		h.Logger.Warn("refused a Shutdown message from a client", "ip", req.IP.String(), "topic", req.Path)
+		status(w, http.StatusForbidden)
+		return
+	}
+	err = h.Writer.Send(r.Context(), savant.Outgoing{Topic: media.Topic, Message: media.Message, Extra: media.Data, EndOfStream: media.IsEndOfStream()})
+	switch {
+	case err == nil:
+		status(w, http.StatusOK)
+	case errors.Is(err, savant.ErrSendTimeout):
+		status(w, http.StatusGatewayTimeout)
+	case errors.Is(err, savant.ErrAckTimeout):
+		status(w, http.StatusBadGateway)
+	case errors.Is(err, savant.ErrQueueFull), errors.Is(err, savant.ErrClosed):
+		status(w, http.StatusServiceUnavailable)
+	default:
+		h.Logger.Error("savant send failed", "error", err)
+		status(w, http.StatusInternalServerError)
+	}
+}
+
+// authenticate runs the pipeline and answers a failure. With final false a
+// "forbidden" is not answered: the identity is known, and the caller goes
+// on to report the body problem.
+func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, req *authn.Request, final bool) bool {
+	_, err := h.Auth.Authenticate(r.Context(), req)
+	if err == nil || (!final && authn.KindOf(err) == authn.KindForbidden) {
+		return true
+	}
+	httpauth.WriteError(w, err, h.Realm())
+	return false
+}
+
+func contentTypeOK(ct string) bool {
+	mt, _, err := mime.ParseMediaType(ct)
+	return err == nil && (mt == "application/protobuf" || mt == "application/x-protobuf")
+}
+
+func status(w http.ResponseWriter, code int) {
+	w.Header().Set("Content-Length", "0")
+	w.WriteHeader(code)
+}

@@ -1,0 +1,339 @@
+// Package savant writes Savant messages to ZeroMQ: the socket types, modes,
+// timeouts, retries and acknowledgements of savant-rs writers (see
+// SAVANT_WIRE.md), behind a bounded queue so that a stalled consumer never
+// blocks a producer.
+package savant
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	zmq "github.com/pebbe/zmq4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamgate/streamgate/config"
+)
+
+// Errors a send can end with.
+var (
+	// ErrSendTimeout: every send attempt would have blocked (Savant's SendTimeout).
+	ErrSendTimeout = errors.New("savant: send timeout")
+	// ErrAckTimeout: the reader did not acknowledge in time (Savant's AckTimeout).
+	ErrAckTimeout = errors.New("savant: acknowledgement timeout")
+	// ErrQueueFull: the writer's queue is full; the message was dropped.
+	ErrQueueFull = errors.New("savant: queue full")
+	// ErrClosed: the writer is shut down.
+	ErrClosed = errors.New("savant: writer closed")
+)
+
+// Outgoing is one multipart ZeroMQ message: [topic, message, extra…].
+type Outgoing struct {
+	Topic   []byte
+	Message []byte
+	Extra   [][]byte
+	// EndOfStream marks a message a DEALER writer waits an acknowledgement for.
+	EndOfStream bool
+}
+
+// Config is the compiled savant section.
+type Config struct {
+	URL               config.SavantURL
+	SendTimeout       time.Duration
+	SendRetries       int
+	ReceiveTimeout    time.Duration
+	ReceiveRetries    int
+	SendHWM           int
+	ReceiveHWM        int
+	FixIPCPermissions os.FileMode
+	QueueSize         int
+}
+
+// ConfigFrom compiles the configuration's savant section.
+func ConfigFrom(s config.Savant) (Config, error) {
+	u, err := config.ParseSavantURL(s.URL)
+	if err != nil {
+		return Config{}, fmt.Errorf("savant: url: %w", err)
+	}
+	return Config{URL: u, SendTimeout: s.SendTimeout, SendRetries: s.SendRetries, ReceiveTimeout: s.ReceiveTimeout,
+		ReceiveRetries: s.ReceiveRetries, SendHWM: s.SendHWM, ReceiveHWM: s.ReceiveHWM,
+		FixIPCPermissions: os.FileMode(s.FixIPCPermissions), QueueSize: max(1, s.QueueSize)}, nil
+}
+
+// Writer owns one ZeroMQ socket, used by one goroutine; everyone else
+// hands it messages through a bounded queue.
+type Writer struct {
+	cfg     Config
+	logger  *slog.Logger
+	metrics *writerMetrics
+
+	mu     sync.RWMutex // guards closed and sends on queue
+	closed bool
+	queue  chan job
+	abort  chan struct{}
+	done   chan struct{}
+
+	sock *zmq.Socket // owned by the loop goroutine after NewWriter
+}
+
+type job struct {
+	msg    Outgoing
+	result chan error // nil: fire and forget
+}
+
+// NewWriter creates and binds (or connects) the socket, then starts the
+// writer. Binding errors are returned here, so the daemon fails to start.
+func NewWriter(cfg Config, reg prometheus.Registerer, logger *slog.Logger) (*Writer, error) {
+	w := &Writer{cfg: cfg, logger: logger, metrics: newWriterMetrics(reg),
+		queue: make(chan job, cfg.QueueSize), abort: make(chan struct{}), done: make(chan struct{})}
+	sock, err := w.open()
+	if err != nil {
+		return nil, err
+	}
+	w.sock = sock
+	go w.loop()
+	logger.Info("savant writer started", "type", cfg.URL.Type, "bind", cfg.URL.Bind, "endpoint", cfg.URL.Endpoint)
+	return w, nil
+}
+
+func (w *Writer) open() (*zmq.Socket, error) {
+	types := map[string]zmq.Type{"pub": zmq.PUB, "req": zmq.REQ, "dealer": zmq.DEALER}
+	sock, err := zmq.NewSocket(types[w.cfg.URL.Type])
+	if err != nil {
+		return nil, fmt.Errorf("savant: socket: %w", err)
+	}
+	setup := []error{
+		sock.SetLinger(100 * time.Millisecond),
+		sock.SetSndhwm(w.cfg.SendHWM),
+		sock.SetRcvhwm(w.cfg.ReceiveHWM),
+		sock.SetSndtimeo(w.cfg.SendTimeout),
+		sock.SetRcvtimeo(w.cfg.ReceiveTimeout),
+	}
+	if err := errors.Join(setup...); err != nil {
+		sock.Close()
+		return nil, fmt.Errorf("savant: socket options: %w", err)
+	}
+	ep := w.cfg.URL.Endpoint
+	if !w.cfg.URL.Bind {
+		if err := sock.Connect(ep); err != nil {
+			sock.Close()
+			return nil, fmt.Errorf("savant: connect %s: %w", ep, err)
+		}
+		return sock, nil
+	}
+	if p := w.cfg.URL.IPCPath; p != "" {
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			sock.Close()
+			return nil, fmt.Errorf("savant: ipc directory: %w", err)
+		}
+	}
+	if err := sock.Bind(ep); err != nil {
+		sock.Close()
+		return nil, fmt.Errorf("savant: bind %s: %w", ep, err)
+	}
+	if p := w.cfg.URL.IPCPath; p != "" {
+		if err := os.Chmod(p, w.cfg.FixIPCPermissions); err != nil {
+			sock.Close()
+			return nil, fmt.Errorf("savant: chmod %s: %w", p, err)
+		}
+	}
+	return sock, nil
+}
+
+// Send writes m and waits for the outcome (and the acknowledgement, where
+// the socket type has one). The gateway uses it to answer its client.
+func (w *Writer) Send(ctx context.Context, m Outgoing) error {
+	res := make(chan error, 1)
+	if err := w.enqueue(job{msg: m, result: res}); err != nil {
+		return err
+	}
+	select {
+	case err := <-res:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Enqueue hands m to the writer without waiting. A full queue drops m
+// (counted); a stream publisher never waits for the consumer.
+func (w *Writer) Enqueue(m Outgoing) error { return w.enqueue(job{msg: m}) }
+
+func (w *Writer) enqueue(j job) error {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if w.closed {
+		return ErrClosed
+	}
+	select {
+	case w.queue <- j:
+		w.metrics.queued.Inc()
+		return nil
+	default:
+		w.metrics.result.WithLabelValues("queue_full").Inc()
+		return ErrQueueFull
+	}
+}
+
+// Close stops accepting, flushes what is queued until ctx ends, and closes
+// the socket.
+func (w *Writer) Close(ctx context.Context) error {
+	w.mu.Lock()
+	if !w.closed {
+		w.closed = true
+		close(w.queue)
+	}
+	w.mu.Unlock()
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		close(w.abort)
+		<-w.done
+		return fmt.Errorf("savant: flush: %w", ctx.Err())
+	}
+}
+
+func (w *Writer) loop() {
+	defer close(w.done)
+	defer func() { w.sock.Close() }()
+	for j := range w.queue {
+		w.metrics.queued.Dec()
+		var err error
+		select {
+		case <-w.abort:
+			err = ErrClosed
+		default:
+			err = w.write(j.msg)
+		}
+		w.metrics.result.WithLabelValues(resultLabel(err)).Inc()
+		if err != nil && j.result == nil {
+			w.logger.Debug("savant message not delivered", "error", err)
+		}
+		if j.result != nil {
+			j.result <- err
+		}
+	}
+}
+
+func resultLabel(err error) string {
+	switch {
+	case err == nil:
+		return "sent"
+	case errors.Is(err, ErrSendTimeout):
+		return "send_timeout"
+	case errors.Is(err, ErrAckTimeout):
+		return "ack_timeout"
+	case errors.Is(err, ErrClosed):
+		return "closed"
+	}
+	return "error"
+}
+
+func isAgain(err error) bool { return zmq.AsErrno(err) == zmq.Errno(syscall.EAGAIN) }
+
+// write sends one message with Savant's retry rules and waits for its
+// acknowledgement where the socket type has one.
+func (w *Writer) write(m Outgoing) error {
+	sent := false
+	for attempt := 0; attempt <= w.cfg.SendRetries; attempt++ {
+		err := w.sendParts(m)
+		if err == nil {
+			sent = true
+			break
+		}
+		if !isAgain(err) {
+			return fmt.Errorf("savant: send: %w", err)
+		}
+	}
+	if !sent {
+		return ErrSendTimeout
+	}
+	wantAck := w.cfg.URL.Type == "req" || (w.cfg.URL.Type == "dealer" && m.EndOfStream)
+	if !wantAck {
+		return nil
+	}
+	for attempt := 0; attempt <= w.cfg.ReceiveRetries; attempt++ {
+		parts, err := w.sock.RecvMessageBytes(0)
+		if err != nil {
+			if isAgain(err) {
+				continue
+			}
+			return fmt.Errorf("savant: receive: %w", err)
+		}
+		if len(parts) > 0 && string(parts[len(parts)-1]) == "OK" {
+			return nil
+		}
+	}
+	if w.cfg.URL.Type == "req" {
+		// A REQ socket that missed its reply refuses the next send (EFSM).
+		w.recreate()
+	}
+	return ErrAckTimeout
+}
+
+func (w *Writer) sendParts(m Outgoing) error {
+	frames := make([][]byte, 0, 2+len(m.Extra))
+	frames = append(frames, m.Topic, m.Message)
+	frames = append(frames, m.Extra...)
+	for i, f := range frames {
+		flag := zmq.SNDMORE
+		if i == len(frames)-1 {
+			flag = 0
+		}
+		if _, err := w.sock.SendBytes(f, flag); err != nil {
+			if i > 0 {
+				// Later frames of a multipart message do not block in
+				// libzmq; if one fails the socket is broken.
+				w.recreate()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *Writer) recreate() {
+	w.sock.Close()
+	for {
+		sock, err := w.open()
+		if err == nil {
+			w.sock = sock
+			return
+		}
+		w.logger.Error("savant socket cannot be recreated; retrying", "error", err)
+		select {
+		case <-w.abort:
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+type writerMetrics struct {
+	result *prometheus.CounterVec
+	queued prometheus.Gauge
+}
+
+func newWriterMetrics(reg prometheus.Registerer) *writerMetrics {
+	m := &writerMetrics{
+		result: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamgate_savant_messages_total",
+			Help: "Savant messages by outcome: sent, queue_full (dropped), send_timeout, ack_timeout, closed, error.",
+		}, []string{"result"}),
+		queued: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "streamgate_savant_queue_length",
+			Help: "Savant messages waiting for the socket.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.result, m.queued)
+	}
+	return m
+}
