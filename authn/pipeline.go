@@ -38,7 +38,7 @@ type Pipeline struct {
 	backends []Backend
 	cache    *decisionCache
 	flight   singleflight.Group
-	fake     *hash.Argon2
+	fakers   []FakeHasher
 	versions []UserVersions
 	now      func() time.Time
 }
@@ -53,8 +53,8 @@ func NewPipeline(cfg PipelineConfig, deps Deps) *Pipeline {
 		p.Verifier.useQuarantine(p.Quarantine) // re-checked after waiting for an argon2 slot
 	}
 	for _, b := range cfg.Backends {
-		if f, ok := b.(FakeHasher); ok && p.fake == nil {
-			p.fake = f.FakeHash()
+		if f, ok := b.(FakeHasher); ok {
+			p.fakers = append(p.fakers, f)
 		}
 		if v, ok := b.(UserVersions); ok {
 			p.versions = append(p.versions, v)
@@ -153,7 +153,7 @@ func (p *Pipeline) decide(ctx context.Context, req *Request) decision {
 		return decision{err: &Error{Kind: KindAskCredentials, Reason: ReasonNoCredentials}, backend: backend}
 	}
 	// Unknown user: cost what a known user's wrong password costs.
-	p.Verifier.Fake(ctx, req, p.fake, req.Credentials.Pass)
+	p.Verifier.Fake(ctx, req, p.fakeHash(), req.Credentials.Pass)
 	return decision{err: denied(ReasonUnknownUser), backend: backend}
 }
 
@@ -201,4 +201,15 @@ func (p *Pipeline) record(ctx context.Context, req *Request, d decision, cached 
 		slog.String("protocol", string(req.Protocol)), slog.String("ip", req.IP.String()),
 		slog.String("backend", d.backend), slog.Bool("granted", d.err == nil), slog.String("result", result),
 		slog.String("reason", reason), slog.Bool("cached", cached))
+}
+
+// fakeHash is the first backend's fake hash; asked per use because a store's
+// users (and so its parameters) may arrive after the pipeline is built.
+func (p *Pipeline) fakeHash() *hash.Argon2 {
+	for _, f := range p.fakers {
+		if h := f.FakeHash(); h != nil {
+			return h
+		}
+	}
+	return nil
 }

@@ -294,6 +294,9 @@ type Etcd struct {
 	LeaseTimeout time.Duration `yaml:"leaseTimeout"`
 	// CacheSize is accepted from the Media Gateway dialect (auth.basic.etcd.cache.size).
 	CacheSize int `yaml:"cacheSize"`
+	// Permissions are granted to etcd users whose record has no
+	// "permissions" of its own.
+	Permissions []Permission `yaml:"permissions"`
 }
 
 // EtcdTLS holds the files for a TLS connection to etcd.

@@ -33,6 +33,7 @@ func Default() *Conf {
 			DataFormat:   "json",
 			DialTimeout:  30 * time.Second,
 			LeaseTimeout: 60 * time.Second,
+			Permissions:  []Permission{mustPermission(authz.ActionGateway), mustPermission(authz.ActionPublish)},
 		},
 		AuthCache:      Cache{Size: 10000, TTL: 5 * time.Minute},
 		AuthQuarantine: Quarantine{FailedAttemptLimit: 3, Period: 60 * time.Second, IPFailedAttemptLimit: 50, MaxTracked: 100000},

@@ -169,8 +169,10 @@ var badCases = []badCase{
 	{name: "bad address", text: "apiAddress: 9997\n", line: 1, key: "apiAddress", msg: `want host:port or :port, got "9997"`},
 	{name: "bad port", text: "webrtcAddress: :70000\n", line: 1, key: "webrtcAddress", msg: `port must be 0 to 65535, got "70000"`},
 	{name: "tls without key", text: "apiEncryption: yes\napiServerKey: ''\n", line: 2, key: "apiServerKey", msg: "must be set when api is served over TLS"},
-	{name: "gatewayClientCA without TLS", text: "gateway: yes\ngatewayClientCA: /nonexistent/ca\n", line: 2, key: "gatewayClientCA", msg: "needs gatewayEncryption: yes"},
-	{name: "gatewayMaxBodySize too small", text: "gateway: yes\ngatewayMaxBodySize: 10\n", line: 2, key: "gatewayMaxBodySize", msg: "must be from 1KiB to 1GiB"},
+	{name: "gatewayClientCA without TLS", text: "gateway: yes\ngatewayClientCA: /nonexistent/ca\nsavant: {url: pub+bind:ipc:///tmp/sg}\n", line: 2, key: "gatewayClientCA", msg: "needs gatewayEncryption: yes"},
+	{name: "gatewayMaxBodySize too small", text: "gateway: yes\ngatewayMaxBodySize: 10\nsavant: {url: pub+bind:ipc:///tmp/sg}\n", line: 2, key: "gatewayMaxBodySize", msg: "must be from 1KiB to 1GiB"},
+
+	{name: "gateway without savant", text: "api: no\ngateway: yes\n", line: 2, key: "gateway", msg: "needs savant.url"},
 
 	// Savant.
 	{name: "savant url reader type", text: "savant:\n  url: sub+bind:ipc:///tmp/s\n", line: 2, key: "savant.url", msg: `socket type "sub" is a reader's`},

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/streamgate/streamgate/authn/hash"
 	"reflect"
 	"time"
 )
@@ -22,6 +23,9 @@ func toPlain(v reflect.Value) any {
 	case Secret:
 		return redact(x != "")
 	case Credential:
+		if x.Secret.Kind != hash.KindPlain {
+			return Redacted // a hashed name is shown as little as a hashed password
+		}
 		return x.Raw
 	case time.Duration:
 		return x.String()

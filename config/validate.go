@@ -227,6 +227,9 @@ func validateListeners(d *decoder, c *Conf) {
 		positive(d, "hlsPartDuration", c.HLSPartDuration)
 	}
 	if c.Gateway {
+		if c.Savant.URL == "" {
+			d.errAt("gateway", "needs savant.url: the gateway forwards to the Savant output")
+		}
 		if c.GatewayMaxBodySize < 1024 || c.GatewayMaxBodySize > 1<<30 {
 			d.errAt("gatewayMaxBodySize", "must be from 1KiB to 1GiB, got %d bytes", c.GatewayMaxBodySize)
 		}

@@ -75,7 +75,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	c, err := config.Load(args[0], os.Environ())
 	if err == nil {
-		_, err = daemon.BuildPipeline(c, daemon.CheckDeps())
+		_, err = daemon.BuildPipeline(c, daemon.CheckDeps(), daemon.Resources{})
 		if err != nil {
 			err = fmt.Errorf("%s: %w", args[0], err)
 		}

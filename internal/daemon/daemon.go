@@ -1,16 +1,14 @@
-// Package daemon wires a configuration into running listeners: it builds the
-// authentication pipeline, binds every enabled listener and stops them.
+// Package daemon wires a configuration into running parts: the
+// authentication pipeline and its stores, the Savant writer, and every
+// enabled listener; and it stops them in order.
 package daemon
 
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
-	"net/netip"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +17,7 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/httpapi"
+	"github.com/streamgate/streamgate/protocols/savant"
 )
 
 // Daemon is one running streamgate.
@@ -26,9 +25,11 @@ type Daemon struct {
 	logger   *slog.Logger
 	registry *prometheus.Registry
 	deps     authn.Deps
+	res      Resources
+	writer   *savant.Writer
 	conf     atomic.Pointer[config.Conf]
 	pipeline atomic.Pointer[authn.Pipeline]
-	ready    atomic.Bool
+	started  atomic.Bool
 	servers  []*httpapi.Server
 }
 
@@ -58,8 +59,20 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 			Logger:     logger.With("component", "authn"),
 		},
 	}
-	p, err := BuildPipeline(c, d.deps)
+	// Validate everything before starting anything.
+	if _, err := BuildPipeline(c, CheckDeps(), Resources{}); err != nil {
+		return nil, err
+	}
+	if c.AuthMethod.Has("etcd") {
+		store, err := authn.NewEtcdStore(EtcdConfig(c), reg, logger.With("component", "etcd"))
+		if err != nil {
+			return nil, err
+		}
+		d.res.Etcd = store
+	}
+	p, err := BuildPipeline(c, d.deps, d.res)
 	if err != nil {
+		d.closeStores()
 		return nil, err
 	}
 	d.conf.Store(c)
@@ -67,80 +80,51 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	return d, nil
 }
 
-// QuarantineLimits maps authQuarantine.
-func QuarantineLimits(c *config.Conf) authn.QuarantineLimits {
-	q := c.AuthQuarantine
-	return authn.QuarantineLimits{UserLimit: q.FailedAttemptLimit, IPLimit: q.IPFailedAttemptLimit, Period: q.Period, MaxTracked: q.MaxTracked}
-}
-
-// ErrNotAvailable marks configured features this build does not have yet.
-var ErrNotAvailable = errors.New("not available in this build yet")
-
-// BuildPipeline builds the backend chain of authMethod. `streamgate check`
-// runs it too, so a configuration it accepts is one the daemon can run.
-func BuildPipeline(c *config.Conf, deps authn.Deps) (*authn.Pipeline, error) {
-	var backends []authn.Backend
-	for _, m := range c.AuthMethod {
-		switch m {
-		case "internal":
-			backends = append(backends, authn.NewInternal(c.AuthInternalUsers, deps.Verifier))
-		default:
-			return nil, fmt.Errorf("authMethod: %s: %w", m, ErrNotAvailable)
-		}
-	}
-	if c.AuthUser != "" || c.AuthPass.IsSet() {
-		return nil, fmt.Errorf("authUser/authPass (per-service credentials): %w", ErrNotAvailable)
-	}
-	return authn.NewPipeline(authn.PipelineConfig{Backends: backends, CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL}, deps), nil
-}
-
 // Authenticate runs the current pipeline.
 func (d *Daemon) Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error) {
 	return d.pipeline.Load().Authenticate(ctx, req)
 }
 
+// Ready reports whether listeners are bound, the etcd store (if used) holds a
+// current snapshot, and the Savant writer (if used) is up.
+func (d *Daemon) Ready() bool {
+	if !d.started.Load() {
+		return false
+	}
+	return d.res.Etcd == nil || d.res.Etcd.Synced()
+}
+
 // Registry is the daemon's Prometheus registry.
 func (d *Daemon) Registry() *prometheus.Registry { return d.registry }
 
-// env is what one listener's handlers need; trusted selects the listener's
-// trusted proxies from the configuration current at each request.
-func (d *Daemon) env(trusted func(*config.Conf) []config.Network) *httpapi.Env {
-	return &httpapi.Env{
-		Auth:  d,
-		Realm: func() string { return d.conf.Load().AuthRealm },
-		TrustedProxies: func() []netip.Prefix {
-			return []netip.Prefix(config.Networks(trusted(d.conf.Load())))
-		},
-		Ready:    &d.ready,
-		Config:   func() any { return d.conf.Load().Redacted() },
-		Gatherer: d.registry,
-	}
-}
-
-// Start binds every enabled listener; on any failure it stops those already
-// bound. /ready answers 200 once everything is up.
+// Start opens the Savant writer and binds every enabled listener; on any
+// failure it stops what it had started.
 func (d *Daemon) Start() error {
 	c := d.conf.Load()
-	listeners := []struct {
-		name    string
-		enabled bool
-		addr    string
-		handler http.Handler
-	}{
-		{"api", c.API, c.APIAddress, d.env(func(c *config.Conf) []config.Network { return c.APITrustedProxies }).APIHandler()},
-		{"metrics", c.Metrics, c.MetricsAddress, d.env(func(c *config.Conf) []config.Network { return c.MetricsTrustedProxies }).MetricsHandler()},
-		{"pprof", c.Pprof, c.PprofAddress, d.env(func(c *config.Conf) []config.Network { return c.PprofTrustedProxies }).PprofHandler()},
+	if c.Savant.URL != "" {
+		cfg, err := savant.ConfigFrom(c.Savant)
+		if err != nil {
+			return err
+		}
+		if d.writer, err = savant.NewWriter(cfg, d.registry, d.logger.With("component", "savant")); err != nil {
+			return err
+		}
+	}
+	listeners, err := d.listeners(c)
+	if err != nil {
+		_ = d.Shutdown(context.Background())
+		return err
 	}
 	for _, l := range listeners {
 		if !l.enabled {
 			continue
 		}
 		s, err := httpapi.Listen(httpapi.ServerConfig{
-			Name: l.name, Address: l.addr, ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout,
+			Name: l.name, Address: l.addr, TLS: l.tls, ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout,
 			Handler: l.handler, Logger: d.logger,
 		})
 		if err != nil {
-			d.Shutdown(context.Background())
+			_ = d.Shutdown(context.Background())
 			return err
 		}
 		d.servers = append(d.servers, s)
@@ -148,15 +132,12 @@ func (d *Daemon) Start() error {
 	for _, l := range []struct {
 		name    string
 		enabled bool
-	}{{"rtsp", c.RTSP}, {"rtmp", c.RTMP}, {"hls", c.HLS}, {"webrtc", c.WebRTC}, {"srt", c.SRT}, {"gateway", c.Gateway}} {
+	}{{"rtsp", c.RTSP}, {"rtmp", c.RTMP}, {"hls", c.HLS}, {"webrtc", c.WebRTC}, {"srt", c.SRT}} {
 		if l.enabled {
 			d.logger.Warn("listener not started: not available in this build yet", "listener", l.name)
 		}
 	}
-	if c.Savant.URL != "" {
-		d.logger.Warn("savant output not started: not available in this build yet")
-	}
-	d.ready.Store(true)
+	d.started.Store(true)
 	d.logger.Info("ready")
 	return nil
 }
@@ -170,9 +151,10 @@ func (d *Daemon) Addrs() map[string]net.Addr {
 	return out
 }
 
-// Shutdown stops every listener, draining requests until ctx ends.
+// Shutdown stops accepting, drains requests, flushes the Savant output and
+// closes the stores, all within ctx.
 func (d *Daemon) Shutdown(ctx context.Context) error {
-	d.ready.Store(false)
+	d.started.Store(false)
 	var errs []error
 	for i := len(d.servers) - 1; i >= 0; i-- {
 		if err := d.servers[i].Shutdown(ctx); err != nil {
@@ -180,12 +162,19 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		}
 	}
 	d.servers = nil
+	if d.writer != nil {
+		if err := d.writer.Close(ctx); err != nil {
+			errs = append(errs, err)
+		}
+		d.writer = nil
+	}
+	d.closeStores()
 	return errors.Join(errs...)
 }
 
-// CheckDeps are throw-away dependencies for building a pipeline only to
-// validate it.
-func CheckDeps() authn.Deps {
-	m := authn.NewMetrics(nil)
-	return authn.Deps{Verifier: authn.NewVerifier(1, m), Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m}
+func (d *Daemon) closeStores() {
+	if d.res.Etcd != nil {
+		_ = d.res.Etcd.Close()
+		d.res.Etcd = nil
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
-	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -49,7 +48,7 @@ type Env struct {
 	Auth           Authenticator
 	Realm          func() string
 	TrustedProxies func() []netip.Prefix
-	Ready          *atomic.Bool
+	Ready          func() bool
 	Paths          PathLister
 	// Config returns the running configuration with every secret redacted.
 	Config   func() any
@@ -65,7 +64,7 @@ func Health(w http.ResponseWriter, _ *http.Request) {
 // Ready answers 200 once the daemon is fully up, 503 before.
 func (e *Env) ReadyHandler(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
-	if e.Ready == nil || !e.Ready.Load() {
+	if e.Ready == nil || !e.Ready() {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte(`{"status":"starting"}`))
 		return

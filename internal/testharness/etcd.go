@@ -1,0 +1,354 @@
+package testharness
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+)
+
+// EtcdBinary is the etcd server the e2e tests run (Debian package etcd-server).
+const EtcdBinary = "/usr/bin/etcd"
+
+// Etcd is one real etcd server on 127.0.0.1, serving clients over TLS with
+// client-certificate authentication (seed 001's setup), with its own CA.
+type Etcd struct {
+	// CAFile is the CA certificate (PEM) that signed the server and client certificates.
+	CAFile string
+	// CertFile and KeyFile are a client certificate and key etcd accepts.
+	CertFile, KeyFile string
+	// ServerCertFile and ServerKeyFile are etcd's own (IP SAN 127.0.0.1).
+	ServerCertFile, ServerKeyFile string
+	// Dir holds the certificates, the data directory and nothing else.
+	Dir string
+
+	t          testing.TB
+	o          etcdOptions
+	clientPort int
+	peerPort   int
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{}
+	log    *logBuffer
+}
+
+// EtcdOption changes how StartEtcd runs etcd.
+type EtcdOption func(*etcdOptions)
+
+type etcdOptions struct {
+	startTimeout time.Duration
+}
+
+// EtcdStartTimeout bounds how long StartEtcd and Restart wait for etcd to
+// answer (default 20 s).
+func EtcdStartTimeout(d time.Duration) EtcdOption {
+	return func(o *etcdOptions) { o.startTimeout = d }
+}
+
+// StartEtcd runs /usr/bin/etcd on free 127.0.0.1 ports with a data directory
+// under t.TempDir(): clients over https with --client-cert-auth, the peer URL
+// plain http on loopback. It returns once etcd answers a read, and kills etcd
+// when the test ends. Without /usr/bin/etcd the test fails under CI=true and
+// is skipped otherwise.
+func StartEtcd(t testing.TB, opts ...EtcdOption) *Etcd {
+	t.Helper()
+	requireFile(t, EtcdBinary, "etcd-server")
+	e := &Etcd{t: t, Dir: t.TempDir(), o: etcdOptions{startTimeout: 20 * time.Second}, log: newLogBuffer()}
+	for _, opt := range opts {
+		opt(&e.o)
+	}
+	if err := e.writeCerts(); err != nil {
+		t.Fatalf("testharness: etcd certificates: %v", err)
+	}
+	e.clientPort, e.peerPort = freePort(t), freePort(t)
+	t.Cleanup(func() {
+		e.Stop()
+		if t.Failed() {
+			t.Logf("etcd output (last lines):\n%s", tail(e.logs(), 40))
+		}
+	})
+	e.start()
+	return e
+}
+
+// requireFile is RequirePeer for an absolute path.
+func requireFile(t testing.TB, path, debPackage string) {
+	t.Helper()
+	if _, err := os.Stat(path); err == nil {
+		return
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is missing: install Debian package %s (make deps)", path, debPackage)
+	}
+	t.Skipf("%s is missing: install Debian package %s (make deps)", path, debPackage)
+}
+
+// Endpoint is etcd's client URL, https://127.0.0.1:PORT.
+func (e *Etcd) Endpoint() string { return "https://" + e.Addr() }
+
+// Addr is etcd's client address, 127.0.0.1:PORT.
+func (e *Etcd) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(e.clientPort)) }
+
+// Port is etcd's client port.
+func (e *Etcd) Port() int { return e.clientPort }
+
+func (e *Etcd) start() {
+	t := e.t
+	t.Helper()
+	client := "https://" + e.Addr()
+	peer := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(e.peerPort))
+	cmd := exec.Command(EtcdBinary,
+		"--name", "e2e",
+		"--data-dir", filepath.Join(e.Dir, "data"),
+		"--listen-client-urls", client, "--advertise-client-urls", client,
+		"--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+		"--initial-cluster", "e2e="+peer, "--initial-cluster-state", "new",
+		"--client-cert-auth", "--trusted-ca-file", e.CAFile,
+		"--cert-file", e.ServerCertFile, "--key-file", e.ServerKeyFile,
+		"--logger", "zap", "--log-outputs", "stderr",
+	)
+	cmd.Env = childEnv(nil)
+	cmd.Stdout = e.log.writer("stdout")
+	cmd.Stderr = e.log.writer("stderr")
+	setProcAttr(cmd)
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("testharness: start etcd: %v", err)
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(exited)
+	}()
+	e.mu.Lock()
+	e.cmd, e.exited = cmd, exited
+	e.mu.Unlock()
+	deadline := time.Now().Add(e.o.startTimeout)
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			t.Fatalf("testharness: etcd exited before it answered:\n%s", tail(e.logs(), 40))
+		default:
+		}
+		if last = e.ping(); last == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("testharness: etcd did not answer within %s: %v\n%s", e.o.startTimeout, last, tail(e.logs(), 40))
+}
+
+func (e *Etcd) ping() error {
+	c, err := e.client(time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, err = c.Get(ctx, "/", clientv3.WithCountOnly())
+	return err
+}
+
+// Stop kills etcd (SIGKILL: no goodbye to its clients) and waits for it to
+// exit; the data directory and ports are kept for Restart. Stopping a
+// stopped etcd does nothing.
+func (e *Etcd) Stop() {
+	e.mu.Lock()
+	cmd, exited := e.cmd, e.exited
+	e.cmd = nil
+	e.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	_ = cmd.Process.Kill()
+	<-exited
+}
+
+// Restart starts a stopped etcd again on the same data and ports, and
+// returns once it answers.
+func (e *Etcd) Restart() {
+	e.t.Helper()
+	e.Stop()
+	e.start()
+}
+
+// Client is a new client of this etcd (the caller closes it).
+func (e *Etcd) Client(t testing.TB) *clientv3.Client {
+	t.Helper()
+	c, err := e.client(5 * time.Second)
+	if err != nil {
+		t.Fatalf("testharness: etcd client: %v", err)
+	}
+	return c
+}
+
+func (e *Etcd) client(dial time.Duration) (*clientv3.Client, error) {
+	tlsCfg, err := e.ClientTLS()
+	if err != nil {
+		return nil, err
+	}
+	return clientv3.New(clientv3.Config{Endpoints: []string{e.Endpoint()}, TLS: tlsCfg, DialTimeout: dial, Logger: zap.NewNop()})
+}
+
+// ClientTLS is the TLS configuration of a client with the client certificate.
+func (e *Etcd) ClientTLS() (*tls.Config, error) {
+	pair, err := tls.LoadX509KeyPair(e.CertFile, e.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	caPEM, err := os.ReadFile(e.CAFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{pair}}, nil
+}
+
+// Put writes key = value (a fresh client, so it works right after Restart).
+func (e *Etcd) Put(t testing.TB, key, value string) {
+	t.Helper()
+	c := e.Client(t)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.Put(ctx, key, value); err != nil {
+		t.Fatalf("testharness: etcd put %s: %v", key, err)
+	}
+}
+
+// Delete removes key.
+func (e *Etcd) Delete(t testing.TB, key string) {
+	t.Helper()
+	c := e.Client(t)
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := c.Delete(ctx, key); err != nil {
+		t.Fatalf("testharness: etcd delete %s: %v", key, err)
+	}
+}
+
+func (e *Etcd) logs() string {
+	var out []byte
+	for _, l := range e.log.lines() {
+		out = append(out, l.text...)
+		out = append(out, '\n')
+	}
+	return string(out)
+}
+
+// writeCerts creates an ECDSA CA, a server certificate for 127.0.0.1 and a
+// client certificate in e.Dir.
+func (e *Etcd) writeCerts() error {
+	dir := filepath.Join(e.Dir, "certs")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		return err
+	}
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	caTmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "streamgate-e2e-etcd-ca"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	ca, err := x509.ParseCertificate(caDER)
+	if err != nil {
+		return err
+	}
+	e.CAFile = filepath.Join(dir, "ca.crt")
+	if err := writePEM(e.CAFile, "CERTIFICATE", caDER); err != nil {
+		return err
+	}
+	leaf := func(name string, serial int64, ips []net.IP, usage []x509.ExtKeyUsage) (certFile, keyFile string, err error) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return "", "", err
+		}
+		tmpl := &x509.Certificate{
+			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
+			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: usage, IPAddresses: ips,
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+		if err != nil {
+			return "", "", err
+		}
+		keyDER, err := x509.MarshalECPrivateKey(key)
+		if err != nil {
+			return "", "", err
+		}
+		certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+		if err := writePEM(certFile, "CERTIFICATE", der); err != nil {
+			return "", "", err
+		}
+		return certFile, keyFile, writePEM(keyFile, "EC PRIVATE KEY", keyDER)
+	}
+	// etcd's own gRPC gateway dials etcd with the server certificate, so it
+	// is a client certificate too.
+	e.ServerCertFile, e.ServerKeyFile, err = leaf("server", 2, []net.IP{net.IPv4(127, 0, 0, 1)},
+		[]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth})
+	if err != nil {
+		return err
+	}
+	e.CertFile, e.KeyFile, err = leaf("client", 3, nil, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth})
+	return err
+}
+
+func writePEM(path, kind string, der []byte) error {
+	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600)
+}
+
+// freePort is a TCP port on 127.0.0.1 nobody listened on a moment ago.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("testharness: free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := 0
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == '\n' {
+			lines++
+			if lines > n {
+				return s[i+1:]
+			}
+		}
+	}
+	return s
+}
+
+// String describes the server for failure messages.
+func (e *Etcd) String() string { return fmt.Sprintf("etcd at %s", e.Endpoint()) }
