@@ -8,7 +8,8 @@ STATICCHECK_VERSION := v0.8.2
 # Debian packages the build needs (cgo: libzmq for the Savant output).
 BUILD_DEBS := libzmq3-dev pkg-config
 # Debian packages the tests need (real peers, independent implementations).
-TEST_DEBS  := $(BUILD_DEBS) python3-argon2 argon2 wrk curl ca-certificates
+TEST_DEBS  := $(BUILD_DEBS) python3-argon2 argon2 wrk curl ca-certificates \
+              etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler
 
 .PHONY: run build test deps build-deps vet staticcheck bench fuzz clean
 

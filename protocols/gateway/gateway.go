@@ -4,13 +4,14 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"mime"
 	"net/http"
 	"net/netip"
+	"sync"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
@@ -67,7 +68,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	buf := bufPool.Get().(*bytes.Buffer)
+	reuse := true // false once the writer may still hold the bytes
+	defer func() {
+		if reuse {
+			putBuffer(buf)
+		}
+	}()
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
+	body := buf.Bytes()
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		if h.authenticate(w, r, &req, false) {
@@ -106,6 +118,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = h.Writer.Send(r.Context(), savant.Outgoing{Topic: media.Topic, Message: media.Message, Extra: media.Data, EndOfStream: media.IsEndOfStream()})
+	reuse = r.Context().Err() == nil
 	switch {
 	case err == nil:
 		status(w, http.StatusOK)
@@ -131,6 +144,18 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, req *auth
 	}
 	httpauth.WriteError(w, err, h.Realm())
 	return false
+}
+
+// bufPool recycles request bodies: Send returns only once the writer has
+// handed the bytes to libzmq (which copies them), so the buffer is free again.
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func putBuffer(b *bytes.Buffer) {
+	if b.Cap() > 64<<20 {
+		return // do not keep a giant buffer around
+	}
+	b.Reset()
+	bufPool.Put(b)
 }
 
 func contentTypeOK(ct string) bool {
