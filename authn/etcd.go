@@ -16,6 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 
 	"github.com/streamgate/streamgate/authn/hash"
 	"github.com/streamgate/streamgate/authz"
@@ -72,6 +74,7 @@ func NewEtcdStore(cfg EtcdConfig, reg prometheus.Registerer, logger *slog.Logger
 		Password:             cfg.Password,
 		DialKeepAliveTime:    5 * time.Second,
 		DialKeepAliveTimeout: 2 * time.Second,
+		DialOptions:          []grpc.DialOption{grpc.WithConnectParams(etcdConnectParams(cfg.DialTimeout))},
 		Logger:               zap.NewNop(),
 	})
 	if err != nil {
@@ -82,6 +85,23 @@ func NewEtcdStore(cfg EtcdConfig, reg prometheus.Registerer, logger *slog.Logger
 		users: map[string]*etcdUser{}, versions: map[string]uint64{}, cancel: cancel, done: make(chan struct{})}
 	go s.run(ctx)
 	return s, nil
+}
+
+// etcdConnectParams bounds gRPC's reconnection to etcd. gRPC's default
+// backoff grows to 120 s, so after an outage of a few seconds the store would
+// wait that long for etcd although it is back; the store retries every
+// second at most, and so does the connection. One connection attempt (TCP and
+// TLS) gets dialTimeout, at most 5 s, so that an attempt hanging in a network
+// partition does not delay the reconnection long after the partition ends.
+func etcdConnectParams(dialTimeout time.Duration) grpc.ConnectParams {
+	attempt := 5 * time.Second
+	if dialTimeout > 0 && dialTimeout < attempt {
+		attempt = dialTimeout
+	}
+	return grpc.ConnectParams{
+		Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: time.Second},
+		MinConnectTimeout: attempt,
+	}
 }
 
 // EtcdClientTLS builds the TLS settings of an etcd client (nil: plain).

@@ -10,6 +10,8 @@
 #
 # Everything listens on and connects to 127.0.0.1 only; the daemon is killed
 # on exit. About 35 s; a watchdog ends the run after 110 s whatever happens.
+# DURATION and FLOOD_DURATION (wrk/Go durations) shorten or lengthen it;
+# WATCHDOG (seconds) moves the watchdog.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,22 +19,28 @@ BIN=bin/streamgate
 WRK=${WRK:-wrk}
 DURATION=${DURATION:-10s}
 FLOOD_DURATION=${FLOOD_DURATION:-10s}
+WATCHDOG=${WATCHDOG:-110} # seconds
 
 command -v "$WRK" >/dev/null || { echo "bench-http: wrk not found (apt-get install wrk)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "bench-http: curl not found" >&2; exit 1; }
-if [ ! -x "$BIN" ]; then
-  echo "building $BIN"
+if [ ! -x "$BIN" ] || [ -n "$(find . -name '*.go' -newer "$BIN" -print -quit)" ]; then
+  echo "building $BIN (missing or older than the sources)"
   go build -o "$BIN" ./cmd/streamgate
 fi
 
 tmp=$(mktemp -d)
 pid=""
-( # the daemon goes first, so that wrk and the flood end at once
-  sleep 110
-  echo "bench-http: over 110 s, stopping" >&2
-  [ -s "$tmp/pid" ] && kill "$(cat "$tmp/pid")"
-  kill -TERM $$
-) 2>/dev/null &
+# Watchdog: stops the daemon first (wrk and the flood then end at once),
+# then this script. Its sleep dies with it, so no pipe is held open.
+(
+  sleep "$WATCHDOG" &
+  s=$!
+  trap 'kill "$s" 2>/dev/null; exit 0' TERM
+  wait "$s"
+  echo "bench-http: over $WATCHDOG s, stopping" >&2
+  [ -s "$tmp/pid" ] && kill "$(cat "$tmp/pid")" 2>/dev/null
+  kill -TERM $$ 2>/dev/null
+) &
 watchdog=$!
 cleanup() {
   kill "$watchdog" 2>/dev/null || true
@@ -41,18 +49,24 @@ cleanup() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
-  [ -n "$pid" ] && wait "$pid" 2>/dev/null || true
+  if [ -n "$pid" ]; then wait "$pid" 2>/dev/null || true; fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A port nothing on 127.0.0.1 listens on (checked by connecting).
+# Built rather than `go run`: the compile stays outside the flood's timeout,
+# and the timeout stops the tool itself.
+go build -o "$tmp/flood" ./internal/benchtool/flood
+
+# A port below the ephemeral range (so no client socket holds it) that no
+# socket uses; the daemon is restarted on new ports if binding still fails.
 free_port() {
-  local p
+  local p lo
+  lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
   for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    p=$((20000 + RANDOM % (lo - 20000)))
+    if [ -z "$(ss -Htan "( sport = :$p )" 2>/dev/null)" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
       echo "$p"
       return
     fi
@@ -60,11 +74,6 @@ free_port() {
   echo "bench-http: no free port found" >&2
   return 1
 }
-go build -o "$tmp/flood" ./internal/benchtool/flood
-
-api_port=$(free_port)
-metrics_port=$(free_port)
-while [ "$metrics_port" = "$api_port" ]; do metrics_port=$(free_port); done
 
 PLAIN_USER=plainuser PLAIN_PASS=plain-secret
 ARGON_USER=argonuser ARGON_PASS=argon-secret
@@ -73,7 +82,8 @@ argon_hash=$(printf '%s\n' "$ARGON_PASS" | "$BIN" hash --format mediamtx)
 victim_hash=$(printf '%s\n' "$VICTIM_PASS" | "$BIN" hash --format mediamtx)
 
 cfg=$tmp/streamgate.yml
-cat >"$cfg" <<EOF
+write_config() {
+  cat >"$cfg" <<EOF
 logLevel: warn
 api: yes
 apiAddress: 127.0.0.1:$api_port
@@ -103,16 +113,38 @@ authInternalUsers:
   permissions:
   - action: api
 EOF
+}
 
-"$BIN" "$cfg" 2>"$tmp/daemon.log" &
-pid=$!
-echo "$pid" >"$tmp/pid"
-for _ in $(seq 100); do
-  curl -fs --max-time 5 "http://127.0.0.1:$api_port/ready" >/dev/null 2>&1 && break
-  kill -0 "$pid" 2>/dev/null || { echo "bench-http: daemon exited:" >&2; cat "$tmp/daemon.log" >&2; exit 1; }
-  sleep 0.1
+start_daemon() { # 0 once /ready answers; 1 if the daemon exited
+  "$BIN" "$cfg" 2>"$tmp/daemon.log" &
+  pid=$!
+  echo "$pid" >"$tmp/pid"
+  for _ in $(seq 100); do
+    curl -fs --max-time 5 "http://127.0.0.1:$api_port/ready" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" 2>/dev/null || true
+      pid=""
+      return 1
+    fi
+    sleep 0.1
+  done
+  echo "bench-http: daemon not ready after 10 s" >&2
+  cat "$tmp/daemon.log" >&2
+  exit 1
+}
+
+for attempt in 1 2 3; do
+  api_port=$(free_port)
+  metrics_port=$(free_port)
+  while [ "$metrics_port" = "$api_port" ]; do metrics_port=$(free_port); done
+  write_config
+  start_daemon && break
+  if [ "$attempt" = 3 ] || ! grep -q "address already in use" "$tmp/daemon.log"; then
+    echo "bench-http: daemon exited:" >&2
+    cat "$tmp/daemon.log" >&2
+    exit 1
+  fi
 done
-curl -fs --max-time 5 "http://127.0.0.1:$api_port/ready" >/dev/null || { echo "bench-http: daemon not ready" >&2; cat "$tmp/daemon.log" >&2; exit 1; }
 
 basic() { printf '%s' "$1:$2" | base64 -w0; }
 url="http://127.0.0.1:$api_port/v3/paths/list"
@@ -126,7 +158,7 @@ argon2_runs() {
     awk '$1 == "streamgate_auth_argon2_verifications_total" { print $2 }'
 }
 
-run_wrk() { # name user pass → prints wrk's report, remembers req/s
+run_wrk() { # name user pass: prints wrk's report, remembers req/s
   local out
   echo "== wrk -t2 -c64 -d$DURATION --latency GET /v3/paths/list as $1 ($2)"
   out=$(timeout 30 "$WRK" -t2 -c64 -d"$DURATION" --latency -H "Authorization: Basic $(basic "$2" "$3")" "$url")

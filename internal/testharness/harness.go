@@ -20,6 +20,12 @@
 //     unless the caller's YAML sets the key (or WithEnv does);
 //   - MTX_* and STREAMGATE_* variables of the test process are not passed
 //     on; WithEnv adds variables and overrides the harness's.
+//
+// Peers for the Savant Media Gateway tests: StartEtcd runs a real etcd with
+// TLS client certificates, StartProxy puts a TCP proxy that can be cut in
+// front of it, and StartSavantReader runs an independent Python Savant
+// reader (e2e/testdata/savant_reader.py). Each fails the test under CI=true,
+// or skips it, when its Debian packages are missing.
 package testharness
 
 import (

@@ -241,6 +241,17 @@ func isAgain(err error) bool { return zmq.AsErrno(err) == zmq.Errno(syscall.EAGA
 // write sends one message with Savant's retry rules and waits for its
 // acknowledgement where the socket type has one.
 func (w *Writer) write(m Outgoing) error {
+	wantAck := w.cfg.URL.Type == "req" || (w.cfg.URL.Type == "dealer" && m.EndOfStream)
+	if wantAck && w.cfg.URL.Type == "dealer" {
+		// A late "OK" for an earlier, timed-out EndOfStream must not pass
+		// for this one's. (The DEALER is never recreated: a ROUTER reader
+		// tracks one identity per topic.)
+		for {
+			if _, err := w.sock.RecvMessageBytes(zmq.DONTWAIT); err != nil {
+				break
+			}
+		}
+	}
 	sent := false
 	for attempt := 0; attempt <= w.cfg.SendRetries; attempt++ {
 		err := w.sendParts(m)
@@ -255,7 +266,6 @@ func (w *Writer) write(m Outgoing) error {
 	if !sent {
 		return ErrSendTimeout
 	}
-	wantAck := w.cfg.URL.Type == "req" || (w.cfg.URL.Type == "dealer" && m.EndOfStream)
 	if !wantAck {
 		return nil
 	}
