@@ -6,9 +6,11 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"slices"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -17,6 +19,8 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/httpapi"
+	"github.com/streamgate/streamgate/protocols/rtsp"
+	"github.com/streamgate/streamgate/protocols/stream"
 	"github.com/streamgate/streamgate/protocols/savant"
 )
 
@@ -27,6 +31,8 @@ type Daemon struct {
 	deps     authn.Deps
 	res      Resources
 	writer   *savant.Writer
+	hub      *stream.Hub
+	rtsp     []*rtsp.Server
 	conf     atomic.Pointer[config.Conf]
 	pipeline atomic.Pointer[authn.Pipeline]
 	started  atomic.Bool
@@ -77,6 +83,7 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	}
 	d.conf.Store(c)
 	d.pipeline.Store(p)
+	d.hub = stream.NewHub(d.conf.Load, reg, logger.With("component", "stream"))
 	return d, nil
 }
 
@@ -109,6 +116,12 @@ func (d *Daemon) Start() error {
 		if d.writer, err = savant.NewWriter(cfg, d.registry, d.logger.With("component", "savant")); err != nil {
 			return err
 		}
+		out := &stream.SavantOutput{Writer: d.writer, ProtocolVersion: c.Savant.ProtocolVersion, Logger: d.logger.With("component", "savant")}
+		d.hub.OnPublish(out.Attach)
+	}
+	if err := d.startRTSP(c); err != nil {
+		_ = d.Shutdown(context.Background())
+		return err
 	}
 	listeners, err := d.listeners(c)
 	if err != nil {
@@ -132,7 +145,7 @@ func (d *Daemon) Start() error {
 	for _, l := range []struct {
 		name    string
 		enabled bool
-	}{{"rtsp", c.RTSP}, {"rtmp", c.RTMP}, {"hls", c.HLS}, {"webrtc", c.WebRTC}, {"srt", c.SRT}} {
+	}{{"rtmp", c.RTMP}, {"hls", c.HLS}, {"webrtc", c.WebRTC}, {"srt", c.SRT}} {
 		if l.enabled {
 			d.logger.Warn("listener not started: not available in this build yet", "listener", l.name)
 		}
@@ -162,6 +175,10 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		}
 	}
 	d.servers = nil
+	for _, s := range d.rtsp {
+		s.Close()
+	}
+	d.rtsp = nil
 	if d.writer != nil {
 		if err := d.writer.Close(ctx); err != nil {
 			errs = append(errs, err)
@@ -177,4 +194,39 @@ func (d *Daemon) closeStores() {
 		_ = d.res.Etcd.Close()
 		d.res.Etcd = nil
 	}
+}
+
+// startRTSP starts the RTSP listener and, with rtspEncryption, the RTSPS one.
+func (d *Daemon) startRTSP(c *config.Conf) error {
+	if !c.RTSP {
+		return nil
+	}
+	base := rtsp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, AuthMethods: c.RTSPAuthMethods}
+	if slices.Contains(c.RTSPTransports, "udp") {
+		base.RTPAddress, base.RTCPAddress = c.RTPAddress, c.RTCPAddress
+	}
+	var cfgs []rtsp.Config
+	if c.RTSPEncryption != "strict" {
+		plain := base
+		plain.Name, plain.Address = "rtsp", c.RTSPAddress
+		cfgs = append(cfgs, plain)
+	}
+	if c.RTSPEncryption != "no" {
+		tlsCfg, err := serverTLS(c.RTSPServerCert, c.RTSPServerKey, "")
+		if err != nil {
+			return fmt.Errorf("rtsps: %w", err)
+		}
+		secure := base
+		secure.Name, secure.Address, secure.TLS = "rtsps", c.RTSPSAddress, tlsCfg
+		secure.RTPAddress, secure.RTCPAddress = "", "" // UDP stays with the plain listener
+		cfgs = append(cfgs, secure)
+	}
+	for _, cfg := range cfgs {
+		s, err := rtsp.Listen(cfg, d, d.hub, d.logger.With("component", cfg.Name))
+		if err != nil {
+			return err
+		}
+		d.rtsp = append(d.rtsp, s)
+	}
+	return nil
 }

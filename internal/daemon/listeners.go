@@ -12,6 +12,7 @@ import (
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/gateway"
 	"github.com/streamgate/streamgate/protocols/httpapi"
+	"github.com/streamgate/streamgate/protocols/stream"
 )
 
 // httpListener is one HTTP listener to start.
@@ -32,6 +33,7 @@ func (d *Daemon) env(trusted func(*config.Conf) []config.Network) *httpapi.Env {
 		TrustedProxies: func() []netip.Prefix { return []netip.Prefix(config.Networks(trusted(d.conf.Load()))) },
 		Ready:          d.Ready,
 		Config:         func() any { return d.conf.Load().Redacted() },
+		Paths:          pathLister{d.hub},
 		Gatherer:       d.registry,
 	}
 }
@@ -106,4 +108,18 @@ func serverTLS(certFile, keyFile, peerCA string) (*tls.Config, error) {
 	cfg.ClientCAs = pool
 	cfg.ClientAuth = tls.RequireAndVerifyClientCert
 	return cfg, nil
+}
+
+// pathLister adapts the hub to GET /v3/paths/list.
+type pathLister struct{ hub *stream.Hub }
+
+func (l pathLister) ListPaths() []httpapi.PathInfo {
+	live := l.hub.List()
+	out := make([]httpapi.PathInfo, len(live))
+	for i, p := range live {
+		out[i] = httpapi.PathInfo{Name: p.Name, ConfName: p.ConfName, Ready: true,
+			Source: &httpapi.Source{Type: p.Source.Protocol + "Session", ID: p.Source.ID},
+			Tracks: p.Tracks, BytesReceived: p.BytesReceived, Readers: p.Readers}
+	}
+	return out
 }

@@ -1,0 +1,74 @@
+package rtsp
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/base"
+	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/protocols/httpauth"
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// Credentials extracts what an RTSP request carries: Authorization: Basic
+// (clients turn rtsp://user:pass@host/path into it after a 401 challenge)
+// and ?token= (or ?jwt=) in the URL's query.
+func Credentials(req *base.Request, rawQuery string) authn.Credentials {
+	var c authn.Credentials
+	if h := req.Header["Authorization"]; len(h) > 0 {
+		c = httpauth.ParseAuthorization(h[0])
+	}
+	if c.Token == "" && rawQuery != "" {
+		if q, err := url.ParseQuery(rawQuery); err == nil {
+			if t := q.Get("token"); t != "" {
+				c.Token = t
+			} else if t := q.Get("jwt"); t != "" {
+				c.Token = t
+			}
+		}
+	}
+	return c
+}
+
+// PathOf normalises the path of a request URL: no leading or trailing slash.
+func PathOf(p string) string { return strings.Trim(p, "/") }
+
+func remoteIP(c net.Conn) netip.Addr {
+	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
+		return ap.Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
+// authResponse is the one place where authn errors become RTSP answers:
+// missing or wrong credentials → 401 (gortsplib adds the challenge when none
+// were sent, and closes the connection when wrong ones were); a known
+// identity without permission → 403; a backend down → 503.
+func authResponse(err error) (*base.Response, error) {
+	switch authn.KindOf(err) {
+	case authn.KindAskCredentials, authn.KindDenied:
+		return &base.Response{StatusCode: base.StatusUnauthorized}, liberrors.ErrServerAuth{}
+	case authn.KindForbidden:
+		return &base.Response{StatusCode: base.StatusForbidden}, errors.New("rtsp: forbidden")
+	default:
+		return &base.Response{StatusCode: base.StatusServiceUnavailable}, errors.New("rtsp: authentication unavailable")
+	}
+}
+
+// hubResponse maps hub errors after authentication succeeded.
+func hubResponse(err error) (*base.Response, error) {
+	switch {
+	case errors.Is(err, stream.ErrNoPath), errors.Is(err, stream.ErrNotPublished):
+		return &base.Response{StatusCode: base.StatusNotFound}, nil
+	case errors.Is(err, stream.ErrBusy):
+		return &base.Response{StatusCode: base.StatusBadRequest}, err
+	case errors.Is(err, stream.ErrTooManyReaders):
+		return &base.Response{StatusCode: base.StatusServiceUnavailable}, err
+	}
+	return &base.Response{StatusCode: base.StatusInternalServerError}, err
+}

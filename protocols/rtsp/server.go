@@ -1,0 +1,278 @@
+// Package rtsp is the RTSP listener: publish (ANNOUNCE/RECORD) and read
+// (DESCRIBE/SETUP/PLAY) over gortsplib v5, every request authenticated
+// through the pipeline in its connection's own goroutine.
+package rtsp
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5"
+	"github.com/bluenviron/gortsplib/v5/pkg/auth"
+	"github.com/bluenviron/gortsplib/v5/pkg/base"
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/pion/rtp"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// Authenticator is the pipeline as the listener sees it.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error)
+}
+
+// Config configures one RTSP listener.
+type Config struct {
+	Name           string // rtsp or rtsps
+	Address        string
+	RTPAddress     string // empty: no UDP
+	RTCPAddress    string
+	TLS            *tls.Config
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	AuthMethods    []string // basic, digest
+	WriteQueueSize int
+}
+
+// Server is one RTSP listener.
+type Server struct {
+	cfg    Config
+	auth   Authenticator
+	hub    *stream.Hub
+	logger *slog.Logger
+	srv    *gortsplib.Server
+}
+
+// Listen starts an RTSP listener publishing to and reading from hub.
+func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (*Server, error) {
+	s := &Server{cfg: cfg, auth: a, hub: hub, logger: logger}
+	methods := []auth.VerifyMethod{}
+	for _, m := range cfg.AuthMethods {
+		if m == "digest" {
+			methods = append(methods, auth.VerifyMethodDigestMD5)
+		} else {
+			methods = append(methods, auth.VerifyMethodBasic)
+		}
+	}
+	s.srv = &gortsplib.Server{
+		Handler:        s,
+		RTSPAddress:    cfg.Address,
+		UDPRTPAddress:  cfg.RTPAddress,
+		UDPRTCPAddress: cfg.RTCPAddress,
+		TLSConfig:      cfg.TLS,
+		ReadTimeout:    cfg.ReadTimeout,
+		WriteTimeout:   cfg.WriteTimeout,
+		WriteQueueSize: max(cfg.WriteQueueSize, 256),
+		AuthMethods:    methods,
+	}
+	if err := s.srv.Start(); err != nil {
+		return nil, fmt.Errorf("%s: listen on %s: %w", cfg.Name, cfg.Address, err)
+	}
+	// Every publication gets an RTSP fan-out, so RTSP readers share one copy.
+	hub.OnPublish(func(p *stream.Publication) {
+		st := &gortsplib.ServerStream{Server: s.srv, Desc: p.Desc}
+		if err := st.Initialize(); err != nil {
+			s.logger.Error("rtsp stream", "path", p.Name, "error", err)
+			return
+		}
+		p.Attach(s.cfg.Name, st)
+		go func() { <-p.Done(); st.Close() }()
+	})
+	logger.Info("listener started", "listener", cfg.Name, "address", s.srv.NetListener().Addr().String(), "tls", cfg.TLS != nil)
+	return s, nil
+}
+
+// Close stops the listener and closes its connections.
+func (s *Server) Close() { s.srv.Close() }
+
+// Addr is the bound TCP address.
+func (s *Server) Addr() string { return s.srv.NetListener().Addr().String() }
+
+type sessionData struct {
+	pub    *stream.Publication // as publisher
+	reader *stream.Publication // as reader
+}
+
+func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, action authz.Action, path, query string) (*authn.Identity, error) {
+	ar := authn.Request{
+		Action:      action,
+		Path:        path,
+		Protocol:    authn.ProtocolRTSP,
+		IP:          remoteIP(conn.NetConn()),
+		Credentials: Credentials(req, query),
+		Query:       query,
+		ID:          fmt.Sprintf("%p", conn),
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return s.auth.Authenticate(ctx, &ar)
+}
+
+// OnSessionClose implements gortsplib.ServerHandlerOnSessionClose.
+func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
+	d, _ := ctx.Session.UserData().(*sessionData)
+	if d == nil {
+		return
+	}
+	if d.pub != nil {
+		d.pub.Close()
+	}
+	if d.reader != nil {
+		d.reader.RemoveReader(ctx.Session)
+	}
+}
+
+// OnDescribe implements gortsplib.ServerHandlerOnDescribe. Credentials are
+// checked before the path is looked at: without them an unconfigured path
+// and a configured one get the same answer.
+func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	path := PathOf(ctx.Path)
+	if _, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query); err != nil {
+		res, err := authResponse(err)
+		return res, nil, err
+	}
+	st, err := s.streamOf(path)
+	if err != nil {
+		res, err := hubResponse(err)
+		return res, nil, err
+	}
+	return &base.Response{StatusCode: base.StatusOK}, st, nil
+}
+
+func (s *Server) streamOf(path string) (*gortsplib.ServerStream, error) {
+	p, err := s.hub.Get(path)
+	if err != nil {
+		return nil, err
+	}
+	st, ok := p.Attached(s.cfg.Name).(*gortsplib.ServerStream)
+	if !ok {
+		return nil, stream.ErrNotPublished
+	}
+	return st, nil
+}
+
+// OnAnnounce implements gortsplib.ServerHandlerOnAnnounce.
+func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Response, error) {
+	path := PathOf(ctx.Path)
+	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionPublish, path, ctx.Query)
+	if err != nil {
+		return authResponse(err)
+	}
+	if err := s.checkLabels(ctx.Conn, ctx.Request, path, ctx.Query); err != nil {
+		return authResponse(err)
+	}
+	p, err := s.hub.Publish(path, ctx.Description, stream.SourceInfo{Protocol: "rtsp", ID: fmt.Sprintf("%p", ctx.Session), User: id.User})
+	if err != nil {
+		return hubResponse(err)
+	}
+	ctx.Session.SetUserData(&sessionData{pub: p})
+	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// checkLabels holds a publisher to its label rule against the path's
+// savantLabels (a second, cached pass through the pipeline).
+func (s *Server) checkLabels(conn *gortsplib.ServerConn, req *base.Request, path, query string) error {
+	np, err := s.hub.PathConf(path)
+	if err != nil {
+		return nil // unconfigured: the hub answers 404
+	}
+	ar := authn.Request{Action: authz.ActionPublish, Path: path, Protocol: authn.ProtocolRTSP, IP: remoteIP(conn.NetConn()),
+		Credentials: Credentials(req, query), Labels: append([]string{}, np.SavantLabels...)}
+	_, err = s.auth.Authenticate(context.Background(), &ar)
+	return err
+}
+
+// OnSetup implements gortsplib.ServerHandlerOnSetup.
+func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	if ctx.Session.State() == gortsplib.ServerSessionStatePreRecord {
+		return &base.Response{StatusCode: base.StatusOK}, nil, nil
+	}
+	path := PathOf(ctx.Path)
+	if _, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query); err != nil {
+		res, err := authResponse(err)
+		return res, nil, err
+	}
+	st, err := s.streamOf(path)
+	if err != nil {
+		res, err := hubResponse(err)
+		return res, nil, err
+	}
+	return &base.Response{StatusCode: base.StatusOK}, st, nil
+}
+
+// OnPlay implements gortsplib.ServerHandlerOnPlay.
+func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
+	p, err := s.hub.Get(PathOf(ctx.Path))
+	if err != nil {
+		return hubResponse(err)
+	}
+	if err := p.AddReader(ctx.Session); err != nil {
+		return hubResponse(err)
+	}
+	ctx.Session.SetUserData(&sessionData{reader: p})
+	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// OnRecord implements gortsplib.ServerHandlerOnRecord: every packet goes to
+// the RTSP fan-out as it is, and H.264/H.265 access units to the hub's sinks.
+func (s *Server) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Response, error) {
+	d, _ := ctx.Session.UserData().(*sessionData)
+	if d == nil || d.pub == nil {
+		return &base.Response{StatusCode: base.StatusBadRequest}, fmt.Errorf("rtsp: RECORD without ANNOUNCE")
+	}
+	p := d.pub
+	st, _ := p.Attached(s.cfg.Name).(*gortsplib.ServerStream)
+	for _, medi := range ctx.Session.AnnouncedDescription().Medias {
+		for _, forma := range medi.Formats {
+			s.forward(ctx.Session, p, st, medi, forma)
+		}
+	}
+	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+func (s *Server) forward(ss *gortsplib.ServerSession, p *stream.Publication, st *gortsplib.ServerStream, medi *description.Media, forma format.Format) {
+	decode := auDecoder(forma)
+	ss.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
+		if st != nil {
+			_ = st.WritePacketRTP(medi, pkt)
+		}
+		pts, ok := ss.PacketPTS(medi, pkt)
+		if !ok {
+			return
+		}
+		u := &stream.Unit{Media: medi, Format: forma, PTS: pts, RTP: pkt}
+		if decode != nil {
+			au, err := decode(pkt)
+			if err != nil || au == nil {
+				return // fragment of an access unit, or a lost packet
+			}
+			u.AU = au
+		}
+		p.WriteUnit(u)
+	})
+}
+
+// auDecoder returns an RTP → access unit decoder for H.264/H.265.
+func auDecoder(f format.Format) func(*rtp.Packet) ([][]byte, error) {
+	switch f := f.(type) {
+	case *format.H264:
+		d, err := f.CreateDecoder()
+		if err != nil {
+			return nil
+		}
+		return d.Decode
+	case *format.H265:
+		d, err := f.CreateDecoder()
+		if err != nil {
+			return nil
+		}
+		return d.Decode
+	}
+	return nil
+}

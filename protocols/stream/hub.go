@@ -1,0 +1,264 @@
+// Package stream is the path hub every listener publishes to and reads
+// from: one publisher per path, many readers, codec-level units. A slow
+// consumer never blocks the publisher or other consumers: each sink has a
+// bounded queue and drops (counted) when it is full.
+package stream
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamgate/streamgate/config"
+)
+
+// Errors the hub answers with; listeners map them to their protocol.
+var (
+	// ErrNoPath: no configured path matches the name.
+	ErrNoPath = errors.New("stream: path is not configured")
+	// ErrBusy: the path already has a publisher (and overridePublisher is off).
+	ErrBusy = errors.New("stream: path already has a publisher")
+	// ErrNotPublished: nobody publishes the path.
+	ErrNotPublished = errors.New("stream: path is not being published")
+	// ErrTooManyReaders: maxReaders is reached.
+	ErrTooManyReaders = errors.New("stream: path has its maximum number of readers")
+)
+
+// SourceInfo describes a publisher for the API and logs.
+type SourceInfo struct {
+	// Protocol is rtsp, rtmp or srt.
+	Protocol string
+	// ID identifies the publishing session.
+	ID string
+	// User is the authenticated user name.
+	User string
+}
+
+// Hub holds the live paths.
+type Hub struct {
+	conf    func() *config.Conf
+	logger  *slog.Logger
+	metrics *metrics
+
+	mu    sync.Mutex
+	paths map[string]*Publication
+	hooks []func(*Publication)
+}
+
+// NewHub creates a hub reading path configuration from conf at each publish.
+func NewHub(conf func() *config.Conf, reg prometheus.Registerer, logger *slog.Logger) *Hub {
+	return &Hub{conf: conf, logger: logger, metrics: newMetrics(reg), paths: map[string]*Publication{}}
+}
+
+// OnPublish registers fn to run for every new publication, before its first
+// unit (listeners attach their fan-out, the Savant sink attaches itself).
+func (h *Hub) OnPublish(fn func(*Publication)) {
+	h.mu.Lock()
+	h.hooks = append(h.hooks, fn)
+	h.mu.Unlock()
+}
+
+// PathConf returns the configuration of a path name.
+func (h *Hub) PathConf(name string) (*config.NamedPath, error) {
+	np, ok := h.conf().Paths.Find(name)
+	if !ok {
+		return nil, ErrNoPath
+	}
+	return np, nil
+}
+
+// Publish makes the caller the publisher of name with the tracks of desc.
+func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*Publication, error) {
+	np, err := h.PathConf(name)
+	if err != nil {
+		return nil, err
+	}
+	h.mu.Lock()
+	if old, ok := h.paths[name]; ok {
+		if !np.OverridePublisher {
+			h.mu.Unlock()
+			return nil, ErrBusy
+		}
+		h.mu.Unlock()
+		old.Close()
+		h.mu.Lock()
+	}
+	p := &Publication{hub: h, Name: name, Conf: np, Desc: desc, Source: src, Started: time.Now(),
+		readers: map[any]struct{}{}, attached: map[string]any{}, done: make(chan struct{})}
+	h.paths[name] = p
+	hooks := append([]func(*Publication){}, h.hooks...)
+	h.mu.Unlock()
+	for _, fn := range hooks {
+		fn(p)
+	}
+	h.metrics.publishers.Inc()
+	h.logger.Info("publishing", "path", name, "protocol", src.Protocol, "user", src.User, "tracks", len(desc.Medias))
+	return p, nil
+}
+
+// Get returns the publication of name.
+func (h *Hub) Get(name string) (*Publication, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	p, ok := h.paths[name]
+	if !ok {
+		return nil, ErrNotPublished
+	}
+	return p, nil
+}
+
+func (h *Hub) remove(p *Publication) {
+	h.mu.Lock()
+	if h.paths[p.Name] == p {
+		delete(h.paths, p.Name)
+	}
+	h.mu.Unlock()
+}
+
+// PathInfo is one live path, for the API.
+type PathInfo struct {
+	Name, ConfName string
+	Source         SourceInfo
+	Tracks         []string
+	Readers        int
+	BytesReceived  uint64
+	Started        time.Time
+}
+
+// List returns the live paths by name.
+func (h *Hub) List() []PathInfo {
+	h.mu.Lock()
+	pubs := make([]*Publication, 0, len(h.paths))
+	for _, p := range h.paths {
+		pubs = append(pubs, p)
+	}
+	h.mu.Unlock()
+	out := make([]PathInfo, 0, len(pubs))
+	for _, p := range pubs {
+		out = append(out, p.info())
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Publication is a path with its publisher.
+type Publication struct {
+	hub     *Hub
+	Name    string
+	Conf    *config.NamedPath
+	Desc    *description.Session
+	Source  SourceInfo
+	Started time.Time
+
+	mu       sync.Mutex
+	readers  map[any]struct{}
+	sinks    []*Sink
+	attached map[string]any
+	closed   bool
+	done     chan struct{}
+	bytes    uint64
+}
+
+// Done is closed when the publication ends.
+func (p *Publication) Done() <-chan struct{} { return p.done }
+
+// Attach stores a listener's per-path state (an RTSP server stream).
+func (p *Publication) Attach(key string, v any) {
+	p.mu.Lock()
+	p.attached[key] = v
+	p.mu.Unlock()
+}
+
+// Attached returns what Attach stored.
+func (p *Publication) Attached(key string) any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.attached[key]
+}
+
+// AddReader counts a reader, refusing past maxReaders.
+func (p *Publication) AddReader(r any) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return ErrNotPublished
+	}
+	if max := p.Conf.MaxReaders; max > 0 && len(p.readers) >= max {
+		return ErrTooManyReaders
+	}
+	p.readers[r] = struct{}{}
+	return nil
+}
+
+// RemoveReader forgets a reader.
+func (p *Publication) RemoveReader(r any) {
+	p.mu.Lock()
+	delete(p.readers, r)
+	p.mu.Unlock()
+}
+
+// AddSink starts a consumer of units with its own bounded queue.
+func (p *Publication) AddSink(name string, queue int, consume func(*Unit), closeFn func()) *Sink {
+	s := newSink(p.hub.metrics, name, queue, consume, closeFn)
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		s.close()
+		return s
+	}
+	p.sinks = append(p.sinks, s)
+	p.mu.Unlock()
+	return s
+}
+
+// WriteUnit hands u to every sink without waiting.
+func (p *Publication) WriteUnit(u *Unit) {
+	p.mu.Lock()
+	sinks := p.sinks
+	p.bytes += uint64(u.Size())
+	p.mu.Unlock()
+	for _, s := range sinks {
+		s.push(u)
+	}
+}
+
+// Close ends the publication: sinks drain and close (the Savant sink sends
+// EndOfStream), readers are told through Done.
+func (p *Publication) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed = true
+	sinks := p.sinks
+	p.sinks = nil
+	p.mu.Unlock()
+	p.hub.remove(p)
+	close(p.done)
+	for _, s := range sinks {
+		s.close()
+	}
+	p.hub.metrics.publishers.Dec()
+	p.hub.logger.Info("publisher left", "path", p.Name, "protocol", p.Source.Protocol)
+}
+
+func (p *Publication) info() PathInfo {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	tracks := make([]string, 0, len(p.Desc.Medias))
+	for _, m := range p.Desc.Medias {
+		for _, f := range m.Formats {
+			tracks = append(tracks, f.Codec())
+		}
+	}
+	return PathInfo{Name: p.Name, ConfName: p.Conf.Name, Source: p.Source, Tracks: tracks, Readers: len(p.readers), BytesReceived: p.bytes, Started: p.Started}
+}
+
+func (p *Publication) String() string { return fmt.Sprintf("path %s (%s)", p.Name, p.Source.Protocol) }

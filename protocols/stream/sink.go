@@ -1,0 +1,90 @@
+package stream
+
+import (
+	"sync"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/pion/rtp"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Unit is one codec-level unit of a track.
+type Unit struct {
+	Media  *description.Media
+	Format format.Format
+	// PTS in the format's clock rate.
+	PTS int64
+	// RTP is the packet as received, when the source is RTSP.
+	RTP *rtp.Packet
+	// AU is a complete H.264/H.265 access unit (NALUs without start codes).
+	AU [][]byte
+}
+
+// Size is the payload size, for byte counters.
+func (u *Unit) Size() int {
+	if u.RTP != nil {
+		return len(u.RTP.Payload)
+	}
+	n := 0
+	for _, nalu := range u.AU {
+		n += len(nalu)
+	}
+	return n
+}
+
+// Sink is one consumer of a publication's units, fed through a bounded queue
+// by its own goroutine.
+type Sink struct {
+	name    string
+	queue   chan *Unit
+	metrics *metrics
+	once    sync.Once
+	done    chan struct{}
+}
+
+func newSink(m *metrics, name string, size int, consume func(*Unit), closeFn func()) *Sink {
+	s := &Sink{name: name, queue: make(chan *Unit, max(1, size)), metrics: m, done: make(chan struct{})}
+	go func() {
+		defer close(s.done)
+		for u := range s.queue {
+			consume(u)
+		}
+		if closeFn != nil {
+			closeFn()
+		}
+	}()
+	return s
+}
+
+func (s *Sink) push(u *Unit) {
+	select {
+	case s.queue <- u:
+	default:
+		s.metrics.dropped.WithLabelValues(s.name).Inc()
+	}
+}
+
+func (s *Sink) close() {
+	s.once.Do(func() { close(s.queue) })
+}
+
+// Wait blocks until the sink has drained and closed.
+func (s *Sink) Wait() { <-s.done }
+
+type metrics struct {
+	publishers prometheus.Gauge
+	dropped    *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		publishers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_stream_publishers", Help: "Paths with a publisher."}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_stream_units_dropped_total",
+			Help: "Units dropped because a consumer's queue was full, by consumer kind."}, []string{"sink"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.publishers, m.dropped)
+	}
+	return m
+}
