@@ -20,8 +20,8 @@ import (
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/httpapi"
 	"github.com/streamgate/streamgate/protocols/rtsp"
-	"github.com/streamgate/streamgate/protocols/stream"
 	"github.com/streamgate/streamgate/protocols/savant"
+	"github.com/streamgate/streamgate/protocols/stream"
 )
 
 // Daemon is one running streamgate.

@@ -188,7 +188,9 @@ func (t *videoTrack) frame(u *Unit) (savant.Frame, bool) {
 	}
 	if key && !t.started {
 		t.started = true
-		t.dts264, t.dts265 = h264.NewDTSExtractor(), h265.NewDTSExtractor()
+		t.dts264, t.dts265 = &h264.DTSExtractor{}, &h265.DTSExtractor{}
+		t.dts264.Initialize()
+		t.dts265.Initialize()
 	}
 	size := 0
 	var prefix [][]byte
@@ -207,7 +209,7 @@ func (t *videoTrack) frame(u *Unit) (savant.Frame, bool) {
 		data = append(data, startCode...)
 		data = append(data, n...)
 	}
-	dts := u.PTS
+	var dts int64
 	var err error
 	if t.codec == "h264" {
 		dts, err = t.dts264.Extract(u.AU, u.PTS)
