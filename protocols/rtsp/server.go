@@ -83,6 +83,9 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 		}
 		p.Attach(s.cfg.Name, st)
 		go func() { <-p.Done(); st.Close() }()
+		if p.Source.Protocol != "rtsp" {
+			feedFromUnits(p, st)
+		}
 	})
 	logger.Info("listener started", "listener", cfg.Name, "address", s.srv.NetListener().Addr().String(), "tls", cfg.TLS != nil)
 	return s, nil
@@ -237,7 +240,7 @@ func (s *Server) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Respon
 }
 
 func (s *Server) forward(ss *gortsplib.ServerSession, p *stream.Publication, st *gortsplib.ServerStream, medi *description.Media, forma format.Format) {
-	decode := auDecoder(forma)
+	decode := stream.RTPDecoder(forma)
 	ss.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
 		if st != nil {
 			_ = st.WritePacketRTP(medi, pkt)
@@ -258,21 +261,29 @@ func (s *Server) forward(ss *gortsplib.ServerSession, p *stream.Publication, st 
 	})
 }
 
-// auDecoder returns an RTP → access unit decoder for H.264/H.265.
-func auDecoder(f format.Format) func(*rtp.Packet) ([][]byte, error) {
-	switch f := f.(type) {
-	case *format.H264:
-		d, err := f.CreateDecoder()
-		if err != nil {
-			return nil
+// feedFromUnits fills the RTSP fan-out of a path published over another
+// protocol, encoding its units to RTP.
+func feedFromUnits(p *stream.Publication, st *gortsplib.ServerStream) {
+	encoders := map[format.Format]func([][]byte) ([]*rtp.Packet, error){}
+	for _, m := range p.Desc.Medias {
+		for _, f := range m.Formats {
+			if enc := stream.RTPEncoder(f); enc != nil {
+				encoders[f] = enc
+			}
 		}
-		return d.Decode
-	case *format.H265:
-		d, err := f.CreateDecoder()
-		if err != nil {
-			return nil
-		}
-		return d.Decode
 	}
-	return nil
+	p.AddSink("rtsp", 1024, func(u *stream.Unit) {
+		enc := encoders[u.Format]
+		if enc == nil || u.AU == nil {
+			return
+		}
+		pkts, err := enc(u.AU)
+		if err != nil {
+			return
+		}
+		for _, pkt := range pkts {
+			pkt.Timestamp = uint32(u.PTS)
+			_ = st.WritePacketRTP(u.Media, pkt)
+		}
+	}, nil)
 }

@@ -17,7 +17,9 @@ type Unit struct {
 	PTS int64
 	// RTP is the packet as received, when the source is RTSP.
 	RTP *rtp.Packet
-	// AU is a complete H.264/H.265 access unit (NALUs without start codes).
+	// AU is the decoded unit: the NALUs (without start codes) of one
+	// H.264/H.265 access unit, MPEG-4 audio access units, or one Opus packet.
+	// Nil for formats the hub does not decode.
 	AU [][]byte
 }
 
