@@ -7,9 +7,14 @@ STATICCHECK_VERSION := v0.8.2
 
 # Debian packages the build needs (cgo: libzmq for the Savant output).
 BUILD_DEBS := libzmq3-dev pkg-config
+# Real media peers of the RTSP/RTMP/SRT tests: ffmpeg (libx264, AAC, libsrt) and
+# GStreamer (srtsink, mpegtsmux, voaacenc: bad; x264enc: ugly).
+MEDIA_DEBS := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
+              gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 # Debian packages the tests need (real peers, independent implementations).
 TEST_DEBS  := $(BUILD_DEBS) python3-argon2 argon2 wrk curl ca-certificates \
-              etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler
+              etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler \
+              $(MEDIA_DEBS)
 
 .PHONY: run build test deps build-deps vet staticcheck bench fuzz clean
 

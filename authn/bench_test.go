@@ -203,14 +203,15 @@ authInternalUsers:
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
 	v := NewVerifier(concurrency, m)
-	q := NewQuarantine(QuarantineLimits{UserLimit: 3, IPLimit: 50, Period: time.Minute, MaxTracked: 1000})
+	q := NewQuarantine(QuarantineLimits{UserLimit: 3, IPLimit: 10, Period: time.Minute, MaxTracked: 1000})
 	p := NewPipeline(PipelineConfig{Backends: []Backend{NewInternal(c.AuthInternalUsers, v)}, CacheSize: 100, CacheTTL: 5 * time.Minute},
 		Deps{Verifier: v, Quarantine: q, Metrics: m})
 	return p, v, q, reg
 }
 
 func TestFloodStopsArgon2AfterQuarantine(t *testing.T) {
-	p, v, _, reg := quarantinePipeline(t, 1)
+	p, v, q, reg := quarantinePipeline(t, 1)
+	ip := netip.MustParseAddr("192.0.2.1")
 	// Hold the only slot so that every request passes the quarantine check
 	// and queues, as under a flood.
 	v.sem <- struct{}{}
@@ -219,7 +220,7 @@ func TestFloodStopsArgon2AfterQuarantine(t *testing.T) {
 	for i := range n {
 		wg.Go(func() {
 			req := &Request{Action: authz.ActionRead, Protocol: ProtocolRTSP,
-				IP:          netip.AddrFrom4([4]byte{192, 0, 2, byte(i + 1)}),
+				IP:          ip,
 				Credentials: Credentials{User: "victim", Pass: fmt.Sprintf("wrong-%d", i)}}
 			if _, err := p.Authenticate(context.Background(), req); KindOf(err) != KindDenied {
 				t.Errorf("request %d: %v, want denied", i, err)
@@ -233,6 +234,11 @@ func TestFloodStopsArgon2AfterQuarantine(t *testing.T) {
 	// while the last of them was being recorded.
 	if runs := argon2Runs(t, reg); runs > 3+1 {
 		t.Fatalf("%v argon2 runs for %d queued wrong passwords, want at most 4", runs, n)
+	}
+	// Only the checked attempts count against the address (IPLimit 10):
+	// refusals for the quarantined name are no attempts.
+	if blocked, _ := q.Blocked("", ip); blocked {
+		t.Fatal("the address was quarantined by refusals that checked nothing")
 	}
 }
 

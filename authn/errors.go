@@ -43,6 +43,10 @@ type Error struct {
 	Kind   Kind
 	Reason string
 	Err    error
+
+	// transient marks a refusal that may soon not hold (a key the JWKS
+	// does not have yet, a token not valid yet): it is not cached.
+	transient bool
 }
 
 func (e *Error) Error() string {
@@ -61,6 +65,16 @@ func KindOf(err error) Kind {
 		return e.Kind
 	}
 	return KindUnavailable
+}
+
+// cacheable reports whether a decision with err may be cached: grants and
+// refusals, but neither a backend's failure nor a transient refusal.
+func cacheable(err error) bool {
+	if err == nil {
+		return true
+	}
+	var e *Error
+	return errors.As(err, &e) && e.Kind != KindUnavailable && !e.transient
 }
 
 // ErrNotApplicable is returned by a backend that does not recognise the

@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"time"
 
@@ -75,7 +76,7 @@ type decision struct {
 // error is an *Error.
 func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, error) {
 	user := req.Credentials.User
-	if blocked, scope := p.Quarantine.Blocked(user, req.IP); blocked {
+	if blocked, scope := p.Quarantine.Blocked(quarantineName(req.Credentials), req.IP); blocked {
 		p.Verifier.Delay(ctx)
 		p.Metrics.quarantined.WithLabelValues(scope).Inc()
 		reason := ReasonQuarantined
@@ -99,14 +100,42 @@ func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, e
 	version := p.userVersion(user) // read first: a change while deciding invalidates the entry
 	v, _, shared := p.flight.Do(string(k[:]), func() (any, error) {
 		d := p.decide(ctx, req)
-		// Not cached: a backend's failure, or a decision the quarantine cut
-		// short while it waited for an argon2 slot (Verifier).
-		if blocked, _ := p.Quarantine.Blocked(user, req.IP); !blocked && (KindOf(d.err) != KindUnavailable || d.err == nil) {
+		// Not cached: a backend's failure, a transient refusal, or a
+		// decision the quarantine cut short while it waited for an argon2
+		// slot (Verifier).
+		if blocked, _ := p.Quarantine.Blocked(quarantineName(req.Credentials), req.IP); !blocked && cacheable(d.err) {
 			p.cache.put(k, &cacheEntry{id: d.id, err: d.err, backend: d.backend, version: version}, now)
 		}
 		return d, nil
 	})
 	return p.finish(ctx, req, v.(decision), shared)
+}
+
+// quarantineName is the name failures count against. With a JWT as the
+// password the user name is arbitrary (MediaMTX's rtsp://user:JWT@…), shared
+// by every client of a deployment: counting bad tokens against it would let
+// anyone lock every token holder out, and tokens cannot be guessed anyway.
+// Their failures count against the client address only.
+func quarantineName(c Credentials) string {
+	if looksLikeJWT(c.Pass) {
+		return ""
+	}
+	return c.User
+}
+
+// Backends are the pipeline's backends, in authMethod order.
+func (p *Pipeline) Backends() []Backend { return p.backends }
+
+// Close closes the backends that hold resources (connection pools, the JWKS
+// refresh): for the pipeline a reload replaces.
+func (p *Pipeline) Close() error {
+	var errs []error
+	for _, b := range p.backends {
+		if c, ok := b.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (p *Pipeline) userVersion(user string) uint64 {
@@ -178,11 +207,13 @@ func (p *Pipeline) record(ctx context.Context, req *Request, d decision, cached 
 		var ae *Error
 		errors.As(d.err, &ae)
 		result, reason = ae.Kind.String(), ae.Reason
-		if ae.Kind == KindDenied && d.backend != "quarantine" {
-			p.Quarantine.Fail(req.Credentials.User, req.IP)
+		// A quarantined refusal is no attempt: neither the pipeline's nor one
+		// the Verifier made after waiting for an argon2 slot.
+		if ae.Kind == KindDenied && d.backend != "quarantine" && ae.Reason != ReasonQuarantined && ae.Reason != ReasonIPQuarantined {
+			p.Quarantine.Fail(quarantineName(req.Credentials), req.IP)
 		}
 	} else if !d.id.Anonymous() {
-		p.Quarantine.Succeed(req.Credentials.User)
+		p.Quarantine.Succeed(quarantineName(req.Credentials))
 	}
 	p.Metrics.decisions.WithLabelValues(d.backend, string(req.Action), string(req.Protocol), result).Inc()
 	level := slog.LevelInfo

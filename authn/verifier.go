@@ -47,7 +47,7 @@ func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pas
 		return false, fmt.Errorf("authn: waiting to verify: %w", ctx.Err())
 	}
 	if q := v.quarantine.Load(); q != nil {
-		if blocked, scope := q.Blocked(req.Credentials.User, req.IP); blocked {
+		if blocked, scope := q.Blocked(quarantineName(req.Credentials), req.IP); blocked {
 			<-v.sem
 			v.metrics.quarantined.WithLabelValues(scope).Inc()
 			if !req.hashed { // once per request, as long as the pipeline's quarantined answer

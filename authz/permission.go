@@ -75,6 +75,11 @@ func CompilePath(pattern string) (PathMatcher, error) {
 	}
 }
 
+// ExactPath matches path and nothing else, whatever it holds (a leading
+// "~" or an empty path are taken literally): for a permission granted for
+// one request's exact path.
+func ExactPath(path string) PathMatcher { return PathMatcher{pattern: path, exact: path} }
+
 // Match reports whether path matches.
 func (m PathMatcher) Match(path string) bool {
 	switch {

@@ -163,6 +163,8 @@ var badCases = []badCase{
 	{name: "authCache negative size", text: "authCache: {size: -5}\n", line: 1, key: "authCache.size", msg: "must be ≥ 0 (0 disables the cache), got -5"},
 	{name: "authRealm with a quote", text: "authRealm: 'a\"b'\n", line: 1, key: "authRealm", msg: "without quotes"},
 	{name: "jwt leeway", text: "authJWTLeeway: 2m\n", line: 1, key: "authJWTLeeway", msg: "must be at most 60s"},
+	{name: "http fingerprint", text: "authHTTPFingerprint: abcd\n", line: 1, key: "authHTTPFingerprint", msg: "SHA-256 fingerprint"},
+	{name: "jwks fingerprint not hex", text: "authJWTJWKSFingerprint: '" + strings.Repeat("zz:", 31) + "zz'\n", line: 1, key: "authJWTJWKSFingerprint", msg: "SHA-256 fingerprint"},
 
 	// Listeners.
 	{name: "duplicate listener addresses", text: "rtspAddress: :8554\nhlsAddress: :8554\n", line: 2, key: "hlsAddress", msg: ":8554 is already used by rtspAddress"},

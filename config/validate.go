@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/hex"
 	"fmt"
 	"net"
 	"net/url"
@@ -52,6 +53,8 @@ func validateAuth(d *decoder, c *Conf) {
 	if c.AuthJWTLeeway > time.Minute {
 		d.errAt("authJWTLeeway", "must be at most 60s, got %s", c.AuthJWTLeeway)
 	}
+	fingerprint(d, "authHTTPFingerprint", c.AuthHTTPFingerprint)
+	fingerprint(d, "authJWTJWKSFingerprint", c.AuthJWTJWKSFingerprint)
 	if c.AuthMethod.Has("etcd") {
 		validateEtcd(d, &c.AuthEtcd)
 	}
@@ -85,6 +88,18 @@ func validateAuth(d *decoder, c *Conf) {
 	}
 	if c.AuthPass.IsSet() && c.AuthUser == "" {
 		d.errAt("authPass", "authUser must be set too")
+	}
+}
+
+// fingerprint checks a SHA-256 certificate fingerprint: 64 hex digits,
+// colons allowed (openssl x509 -fingerprint -sha256 prints it so).
+func fingerprint(d *decoder, key, v string) {
+	if v == "" {
+		return
+	}
+	h := strings.ReplaceAll(strings.TrimSpace(v), ":", "")
+	if _, err := hex.DecodeString(h); err != nil || len(h) != 64 {
+		d.errAt(key, "must be a SHA-256 fingerprint (64 hex digits, colons allowed)")
 	}
 }
 

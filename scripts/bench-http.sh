@@ -20,6 +20,9 @@ WRK=${WRK:-wrk}
 DURATION=${DURATION:-10s}
 FLOOD_DURATION=${FLOOD_DURATION:-10s}
 WATCHDOG=${WATCHDOG:-110} # seconds
+# FLOOD_SPREAD=false sends the whole flood from 127.0.0.1, the legitimate
+# user's address: the per-address quarantine then refuses that user too.
+FLOOD_SPREAD=${FLOOD_SPREAD:-true}
 
 command -v "$WRK" >/dev/null || { echo "bench-http: wrk not found (apt-get install wrk)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "bench-http: curl not found" >&2; exit 1; }
@@ -193,7 +196,7 @@ timeout 45 "$tmp/flood" \
   -api "http://127.0.0.1:$api_port" -metrics "http://127.0.0.1:$metrics_port" \
   -victim "$VICTIM_USER" -user "$ARGON_USER" -pass "$ARGON_PASS" \
   -metrics-user "$PLAIN_USER" -metrics-pass "$PLAIN_PASS" \
-  -conns 200 -duration "$FLOOD_DURATION"
+  -conns 200 -duration "$FLOOD_DURATION" -spread="$FLOOD_SPREAD"
 
 if [ -s "$tmp/daemon.log" ]; then
   echo

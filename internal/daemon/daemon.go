@@ -19,8 +19,10 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/httpapi"
+	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/rtsp"
 	"github.com/streamgate/streamgate/protocols/savant"
+	"github.com/streamgate/streamgate/protocols/srt"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -33,6 +35,8 @@ type Daemon struct {
 	writer   *savant.Writer
 	hub      *stream.Hub
 	rtsp     []*rtsp.Server
+	rtmp     []*rtmp.Server
+	srt      *srt.Server
 	conf     atomic.Pointer[config.Conf]
 	pipeline atomic.Pointer[authn.Pipeline]
 	started  atomic.Bool
@@ -123,6 +127,14 @@ func (d *Daemon) Start() error {
 		_ = d.Shutdown(context.Background())
 		return err
 	}
+	if err := d.startRTMP(c); err != nil {
+		_ = d.Shutdown(context.Background())
+		return err
+	}
+	if err := d.startSRT(c); err != nil {
+		_ = d.Shutdown(context.Background())
+		return err
+	}
 	listeners, err := d.listeners(c)
 	if err != nil {
 		_ = d.Shutdown(context.Background())
@@ -145,7 +157,7 @@ func (d *Daemon) Start() error {
 	for _, l := range []struct {
 		name    string
 		enabled bool
-	}{{"rtmp", c.RTMP}, {"hls", c.HLS}, {"webrtc", c.WebRTC}, {"srt", c.SRT}} {
+	}{{"hls", c.HLS}, {"webrtc", c.WebRTC}} {
 		if l.enabled {
 			d.logger.Warn("listener not started: not available in this build yet", "listener", l.name)
 		}
@@ -179,6 +191,8 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		s.Close()
 	}
 	d.rtsp = nil
+	d.closeRTMP()
+	d.closeSRT()
 	if d.writer != nil {
 		if err := d.writer.Close(ctx); err != nil {
 			errs = append(errs, err)

@@ -1,12 +1,16 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/protocols/httpapi"
 )
 
 // ErrNotAvailable marks configured features this build does not have yet.
@@ -27,23 +31,58 @@ func QuarantineLimits(c *config.Conf) authn.QuarantineLimits {
 // EtcdConfig maps authEtcd.
 func EtcdConfig(c *config.Conf) authn.EtcdConfig {
 	e := c.AuthEtcd
-	perms := make(authz.Permissions, len(e.Permissions))
-	for i, p := range e.Permissions {
-		perms[i] = p.Permission
-	}
+	perms := permissions(e.Permissions)
 	return authn.EtcdConfig{Endpoints: e.Endpoints, CA: e.TLS.CA, Cert: e.TLS.Cert, Key: e.TLS.Key,
 		Username: e.Username, Password: string(e.Password), Prefix: e.Prefix, DataFormat: e.DataFormat,
 		DialTimeout: e.DialTimeout, Permissions: perms}
 }
 
+// HTTPConfig maps authHTTP*.
+func HTTPConfig(c *config.Conf) authn.HTTPConfig {
+	return authn.HTTPConfig{Address: c.AuthHTTPAddress, Timeout: c.AuthHTTPTimeout,
+		Fingerprint: c.AuthHTTPFingerprint, Exclude: permissions(c.AuthHTTPExclude)}
+}
+
+// JWTConfig maps authJWT*.
+func JWTConfig(c *config.Conf, logger *slog.Logger) authn.JWTConfig {
+	if logger != nil {
+		logger = logger.With("backend", "jwt")
+	}
+	return authn.JWTConfig{JWKS: c.AuthJWTJWKS, Fingerprint: c.AuthJWTJWKSFingerprint, ClaimKey: c.AuthJWTClaimKey,
+		Exclude: permissions(c.AuthJWTExclude), Issuer: c.AuthJWTIssuer, Audience: c.AuthJWTAudience,
+		Leeway: c.AuthJWTLeeway, Logger: logger}
+}
+
+func permissions(ps []config.Permission) authz.Permissions {
+	out := make(authz.Permissions, len(ps))
+	for i, p := range ps {
+		out[i] = p.Permission
+	}
+	return out
+}
+
 // BuildPipeline builds the backend chain of authMethod. `streamgate check`
-// runs it too, so a configuration it accepts is one the daemon can run.
+// runs it too, so a configuration it accepts is one the daemon can run. It
+// opens no connection: the etcd store comes in res, and the jwt backend
+// fetches its JWKS when started (startAuth) or at its first request.
 func BuildPipeline(c *config.Conf, deps authn.Deps, res Resources) (*authn.Pipeline, error) {
 	var backends []authn.Backend
 	for _, m := range c.AuthMethod {
 		switch m {
 		case "internal":
 			backends = append(backends, authn.NewInternal(c.AuthInternalUsers, deps.Verifier))
+		case "http":
+			b, err := authn.NewHTTP(HTTPConfig(c))
+			if err != nil {
+				return nil, fmt.Errorf("authHTTPAddress: %w", err)
+			}
+			backends = append(backends, b)
+		case "jwt":
+			b, err := authn.NewJWT(JWTConfig(c, deps.Logger))
+			if err != nil {
+				return nil, fmt.Errorf("authJWTJWKS: %w", err)
+			}
+			backends = append(backends, b)
 		case "etcd":
 			if res.Etcd != nil {
 				backends = append(backends, authn.NewEtcd(res.Etcd, deps.Verifier))
@@ -65,4 +104,45 @@ func BuildPipeline(c *config.Conf, deps authn.Deps, res Resources) (*authn.Pipel
 func CheckDeps() authn.Deps {
 	m := authn.NewMetrics(nil)
 	return authn.Deps{Verifier: authn.NewVerifier(1, m), Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m}
+}
+
+// jwt is the running pipeline's jwt backend, nil when authMethod has none.
+func (d *Daemon) jwt() *authn.JWT {
+	p := d.pipeline.Load()
+	if p == nil {
+		return nil
+	}
+	for _, b := range p.Backends() {
+		if j, ok := b.(*authn.JWT); ok {
+			return j
+		}
+	}
+	return nil
+}
+
+// startAuth fetches the JWKS before the listeners open, waiting at most
+// jwksStartWait; a JWKS that cannot be fetched is logged and retried, and
+// requests meanwhile are refused as unavailable.
+func (d *Daemon) startAuth() {
+	j := d.jwt()
+	if j == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), jwksStartWait)
+	defer cancel()
+	if err := j.Start(ctx); err != nil {
+		d.logger.Warn("JWKS not loaded at start; retrying in the background", "error", err)
+	}
+}
+
+// jwksStartWait bounds how long the daemon's start waits for the JWKS.
+const jwksStartWait = 10 * time.Second
+
+// refreshJWKS serves POST /v3/auth/jwks/refresh.
+func (d *Daemon) refreshJWKS(ctx context.Context) error {
+	j := d.jwt()
+	if j == nil {
+		return httpapi.ErrNoJWKS
+	}
+	return j.Refresh(ctx)
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
@@ -53,7 +54,17 @@ type Env struct {
 	// Config returns the running configuration with every secret redacted.
 	Config   func() any
 	Gatherer prometheus.Gatherer
+	// QueryToken, when it returns true, accepts a token from ?token= and
+	// ?jwt= (authJWTInHTTPQuery); nil: never.
+	QueryToken func() bool
+	// RefreshJWKS fetches the jwt backend's JWKS now (POST
+	// /v3/auth/jwks/refresh). It returns ErrNoJWKS when authMethod has no
+	// jwt backend; nil answers 404 as well.
+	RefreshJWKS func(ctx context.Context) error
 }
+
+// ErrNoJWKS: authMethod has no jwt backend (POST /v3/auth/jwks/refresh → 404).
+var ErrNoJWKS = errors.New("httpapi: no jwt backend configured")
 
 // Health answers 200 to anyone.
 func Health(w http.ResponseWriter, _ *http.Request) {
@@ -79,7 +90,7 @@ func (e *Env) Guard(action authz.Action, next http.Handler) http.Handler {
 			Action:      action,
 			Protocol:    authn.ProtocolHTTP,
 			IP:          httpauth.ClientIP(r, e.TrustedProxies()),
-			Credentials: httpauth.Credentials(r, httpauth.Options{}),
+			Credentials: httpauth.Credentials(r, httpauth.Options{QueryToken: e.QueryToken != nil && e.QueryToken()}),
 			Query:       r.URL.RawQuery,
 		}
 		if _, err := e.Auth.Authenticate(r.Context(), &req); err != nil {
@@ -104,6 +115,7 @@ func (e *Env) APIHandler() http.Handler {
 	api.HandleFunc("GET /v3/paths/list", e.pathsList)
 	api.HandleFunc("GET /v3/config/get", e.configGet)
 	api.HandleFunc("GET /v3/config/global/get", e.configGet)
+	api.HandleFunc("POST /v3/auth/jwks/refresh", e.jwksRefresh)
 	mux.Handle("/", e.Guard(authz.ActionAPI, api))
 	return mux
 }
@@ -118,6 +130,31 @@ func (e *Env) pathsList(w http.ResponseWriter, _ *http.Request) {
 
 func (e *Env) configGet(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, e.Config())
+}
+
+// jwksRefresh answers 200 once the JWKS was fetched again, 404 without a
+// jwt backend, 503 when the JWKS cannot be fetched (the last good keys stay
+// in use; the log has the cause).
+func (e *Env) jwksRefresh(w http.ResponseWriter, r *http.Request) {
+	err := ErrNoJWKS
+	if e.RefreshJWKS != nil {
+		err = e.RefreshJWKS(r.Context())
+	}
+	switch {
+	case err == nil:
+		w.WriteHeader(http.StatusOK)
+	case errors.Is(err, ErrNoJWKS):
+		writeError(w, http.StatusNotFound, "authMethod has no jwt backend")
+	default:
+		writeError(w, http.StatusServiceUnavailable, "the JWKS could not be fetched; the last good keys stay in use")
+	}
+}
+
+// writeError writes MediaMTX's error body, {"error": "…"}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -217,15 +217,29 @@ func (p *Publication) AddSink(name string, queue int, consume func(*Unit), close
 	return s
 }
 
-// WriteUnit hands u to every sink without waiting.
+// WriteUnit hands u to every sink without waiting. Pushes are non-blocking,
+// so they run under the lock that Close and RemoveSink take: a sink is never
+// pushed to after its queue is closed.
 func (p *Publication) WriteUnit(u *Unit) {
 	p.mu.Lock()
-	sinks := p.sinks
+	defer p.mu.Unlock()
 	p.bytes += uint64(u.Size())
-	p.mu.Unlock()
-	for _, s := range sinks {
+	for _, s := range p.sinks {
 		s.push(u)
 	}
+}
+
+// RemoveSink stops one sink (a reader that left); it drains and closes.
+func (p *Publication) RemoveSink(s *Sink) {
+	p.mu.Lock()
+	for i, x := range p.sinks {
+		if x == s {
+			p.sinks = append(p.sinks[:i:i], p.sinks[i+1:]...)
+			break
+		}
+	}
+	p.mu.Unlock()
+	s.close()
 }
 
 // Close ends the publication: sinks drain and close (the Savant sink sends

@@ -229,10 +229,17 @@ func run(api, metricsURL, victim, user, pass, metricsAuth string, conns int, dur
 	mwg.Wait()
 	after, err := scrape(ctx, mc, metricsURL, metricsAuth)
 	if err != nil {
-		return err
+		// The scraper's address may be quarantined (-spread=false): keep
+		// the last sample that could be read.
+		if len(samples) == 0 {
+			return fmt.Errorf("no /metrics sample during the flood: %w", err)
+		}
+		fmt.Printf("(/metrics unreadable at the end: %v; figures are from t=%s)\n", err, samples[len(samples)-1].at.Round(time.Millisecond))
+		after = samples[len(samples)-1]
+	} else {
+		after.at = time.Since(start)
+		samples = append(samples, after)
 	}
-	after.at = time.Since(start)
-	samples = append(samples, after)
 
 	slices.Sort(lat)
 	fmt.Printf("flood: %d connections x %s, wrong passwords for %q", conns, duration, victim)
@@ -263,8 +270,8 @@ func run(api, metricsURL, victim, user, pass, metricsAuth string, conns int, dur
 	}
 	fmt.Printf("argon2 verifications: before flood %.0f, end %.0f (+%.0f)\n", before.argon2, after.argon2, after.argon2-before.argon2)
 	if engaged < 0 {
-		fmt.Println("quarantine: never engaged")
-		return scrapeErr
+		fmt.Println("quarantine: never engaged (or /metrics could not be read)")
+		return nil
 	}
 	q := samples[engaged]
 	lastRise := q
@@ -291,5 +298,8 @@ func run(api, metricsURL, victim, user, pass, metricsAuth string, conns int, dur
 	if legitBad+legitErrs > 0 {
 		fmt.Println("WARNING: the legitimate user was refused or failed during the flood")
 	}
-	return scrapeErr
+	if scrapeErr != nil {
+		fmt.Println("(some /metrics scrapes failed:", scrapeErr, ")")
+	}
+	return nil
 }

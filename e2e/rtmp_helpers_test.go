@@ -1,0 +1,130 @@
+package e2e_test
+
+// Helpers of the RTMP tests. Names start with rtmp; the peer runner
+// (rtspStart), the API path helpers (rtspWaitPath, …) and the RTSP ffmpeg
+// helpers come from rtsp_helpers_test.go.
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// The users every RTMP test daemon has.
+const (
+	rtmpPubUser, rtmpPubPass   = "rpub", "rpub-secret-1"
+	rtmpReadUser, rtmpReadPass = "rviewer", "rview-secret-2"
+)
+
+// startRTMPDaemon runs streamgate with RTMP, RTSP (TCP), the API and
+// metrics on ephemeral 127.0.0.1 ports, the users rpub (publish), rviewer
+// (read) and the RTSP tests' admin (api, metrics: rtspPaths asks as admin),
+// and the paths cam, live/gst and fromrtsp; top adds top-level keys.
+func startRTMPDaemon(t *testing.T, top string) *testharness.Daemon {
+	t.Helper()
+	cfg := fmt.Sprintf(`%s
+rtmp: yes
+rtsp: yes
+rtspTransports: [tcp]
+metrics: yes
+authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
+authInternalUsers:
+- {user: %s, pass: %s, permissions: [{action: publish}]}
+- {user: %s, pass: %s, permissions: [{action: read}]}
+- {user: %s, pass: %s, permissions: [{action: api}, {action: metrics}]}
+paths:
+  cam: {}
+  live/gst: {}
+  fromrtsp: {}
+`, top, rtmpPubUser, rtmpPubPass, rtmpReadUser, rtmpReadPass, rtspAdminUser, rtspAdminPass)
+	d := testharness.Start(t, cfg, testharness.WithMetricsAuth(rtspAdminUser, rtspAdminPass))
+	if d.Addr("rtmp") == "" && d.Addr("rtmps") == "" || d.Addr("rtsp") == "" {
+		t.Fatalf("the RTMP or RTSP listener did not start:\n%s", d.Logs())
+	}
+	return d
+}
+
+// rtmpURL is rtmp://ADDR/pathAndQuery on d's RTMP listener; the caller
+// places the query where the client under test would.
+func rtmpURL(d *testharness.Daemon, pathAndQuery string) string {
+	return "rtmp://" + d.Addr("rtmp") + "/" + pathAndQuery
+}
+
+// rtmpCreds is the user=…&pass=… query.
+func rtmpCreds(user, pass string) string { return "user=" + user + "&pass=" + pass }
+
+// rtmpFFmpegPublish starts ffmpeg publishing the lavfi test source (H.264,
+// 320x240, 25 fps, a keyframe every 25 frames) and a sine tone (AAC) as FLV
+// to url for seconds, in real time.
+func rtmpFFmpegPublish(t testing.TB, url string, seconds float64) *rtspProc {
+	t.Helper()
+	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
+	return rtspStart(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
+		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),
+		"-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
+		"-c:a", "aac", "-b:a", "64k",
+		"-f", "flv", url)
+}
+
+// rtmpFFmpegRead reads up to frames video frames from url with ffmpeg,
+// decoding them, and returns how many it decoded, its exit code and its
+// output.
+func rtmpFFmpegRead(t testing.TB, url string, frames int) (decoded, code int, out string) {
+	t.Helper()
+	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-nostdin",
+		"-i", url, "-frames:v", strconv.Itoa(frames), "-f", "null", "-")
+	b, err := cmd.CombinedOutput()
+	out = strings.ReplaceAll(string(b), "\r", "\n")
+	if ctx.Err() != nil {
+		t.Fatalf("ffmpeg reading %s did not finish within 20 s:\n%s", url, out)
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("run ffmpeg: %v", err)
+	}
+	if m := rtspFrameRE.FindAllStringSubmatch(out, -1); len(m) > 0 {
+		decoded, _ = strconv.Atoi(m[len(m)-1][1])
+	}
+	return decoded, cmd.ProcessState.ExitCode(), out
+}
+
+// rtmpGstElements are the GStreamer elements the RTMP tests use, by package.
+var rtmpGstElements = [][2]string{
+	{"videotestsrc", "gstreamer1.0-plugins-base"},
+	{"x264enc", "gstreamer1.0-plugins-ugly"},
+	{"h264parse", "gstreamer1.0-plugins-bad"},
+	{"flvmux", "gstreamer1.0-plugins-good"},
+	{"rtmp2sink", "gstreamer1.0-plugins-bad"},
+}
+
+// rtmpGstPublish starts GStreamer publishing H.264 (320x240, 25 fps, a
+// keyframe a second) for frames frames to location with rtmp2sink.
+// rtmp2sink takes the last path segment of location as the stream key and
+// sends the query with it: rtmp://host/live/gst?user=…&pass=… publishes
+// live/gst with those credentials.
+func rtmpGstPublish(t testing.TB, location string, frames int) *rtspProc {
+	t.Helper()
+	testharness.RequirePeer(t, "gst-launch-1.0", "gstreamer1.0-tools")
+	inspect := testharness.RequirePeer(t, "gst-inspect-1.0", "gstreamer1.0-tools")
+	for _, e := range rtmpGstElements {
+		if exec.Command(inspect, "--exists", e[0]).Run() != nil {
+			rtspMissingPeer(t, "the GStreamer element "+e[0], e[1])
+		}
+	}
+	return rtspStart(t, "gst-launch-1.0", "-q",
+		"videotestsrc", "is-live=true", "num-buffers="+strconv.Itoa(frames), "!",
+		"video/x-raw,format=I420,width=320,height=240,framerate=25/1", "!",
+		"x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=25", "!",
+		"h264parse", "!", "flvmux", "streamable=true", "!",
+		"rtmp2sink", "location="+location)
+}

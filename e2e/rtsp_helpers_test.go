@@ -1,0 +1,335 @@
+package e2e_test
+
+// Helpers of the RTSP tests: the daemon they run, the external peers
+// (ffmpeg, GStreamer) and the API's view of the paths. Names start with
+// rtsp so that other listeners' tests in this package can have their own.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// The users every RTSP test daemon has.
+const (
+	rtspPubUser, rtspPubPass     = "pub", "pub-secret-1"
+	rtspReadUser, rtspReadPass   = "viewer", "view-secret-2"
+	rtspAdminUser, rtspAdminPass = "admin", "admin-secret-3"
+)
+
+// rtspSetup says what an RTSP test daemon runs besides the common part.
+type rtspSetup struct {
+	// users are more authInternalUsers entries, one "- {…}" a line.
+	users string
+	// paths are the path entries, each indented by two spaces (default: cam).
+	paths string
+	// top are more top-level keys (rtspTransports defaults to [tcp]).
+	top string
+}
+
+// startRTSPDaemon runs streamgate with RTSP, the API and metrics on
+// ephemeral 127.0.0.1 ports and the users pub (publish), viewer (read) and
+// admin (api, metrics).
+func startRTSPDaemon(t *testing.T, s rtspSetup) *testharness.Daemon {
+	t.Helper()
+	if s.paths == "" {
+		s.paths = "  cam: {}\n"
+	}
+	if !strings.Contains(s.top, "rtspTransports:") {
+		s.top += "\nrtspTransports: [tcp]\n"
+	}
+	cfg := fmt.Sprintf(`
+rtsp: yes
+metrics: yes
+authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
+%s
+authInternalUsers:
+- {user: %s, pass: %s, permissions: [{action: publish}]}
+- {user: %s, pass: %s, permissions: [{action: read}]}
+- {user: %s, pass: %s, permissions: [{action: api}, {action: metrics}]}
+%s
+paths:
+%s`, s.top, rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, s.users, s.paths)
+	d := testharness.Start(t, cfg, testharness.WithMetricsAuth(rtspAdminUser, rtspAdminPass))
+	if d.Addr("rtsp") == "" {
+		t.Fatalf("no RTSP listener started:\n%s", d.Logs())
+	}
+	return d
+}
+
+// rtspURL is rtsp://user:pass@ADDR/path on d's RTSP listener.
+func rtspURL(d *testharness.Daemon, user, pass, path string) string {
+	u := url.URL{Scheme: "rtsp", Host: d.Addr("rtsp"), Path: "/" + path}
+	if user != "" || pass != "" {
+		u.User = url.UserPassword(user, pass)
+	}
+	return u.String()
+}
+
+// rtspMissingPeer fails the test under CI=true and skips it otherwise, as
+// testharness.RequirePeer does.
+func rtspMissingPeer(t testing.TB, what, debPackage string) {
+	t.Helper()
+	msg := fmt.Sprintf("%s is missing: install Debian package %s (make deps)", what, debPackage)
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
+
+// rtspRequireFFmpeg makes sure ffmpeg (with libx264 and the native AAC
+// encoder, as Debian builds it) is there.
+func rtspRequireFFmpeg(t testing.TB) {
+	t.Helper()
+	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
+}
+
+// rtspGstElements are the GStreamer elements the tests use, by package.
+var rtspGstElements = [][2]string{
+	{"videotestsrc", "gstreamer1.0-plugins-base"},
+	{"x264enc", "gstreamer1.0-plugins-ugly"},
+	{"h264parse", "gstreamer1.0-plugins-bad"},
+	{"rtspclientsink", "gstreamer1.0-rtsp"},
+}
+
+// rtspRequireGStreamer makes sure gst-launch-1.0 and every element of
+// rtspGstElements are installed.
+func rtspRequireGStreamer(t testing.TB) {
+	t.Helper()
+	testharness.RequirePeer(t, "gst-launch-1.0", "gstreamer1.0-tools")
+	inspect := testharness.RequirePeer(t, "gst-inspect-1.0", "gstreamer1.0-tools")
+	for _, e := range rtspGstElements {
+		if exec.Command(inspect, "--exists", e[0]).Run() != nil {
+			rtspMissingPeer(t, "the GStreamer element "+e[0], e[1])
+		}
+	}
+}
+
+// rtspProc is a running peer program.
+type rtspProc struct {
+	name string
+	cmd  *exec.Cmd
+	out  rtspOutput
+	done chan struct{}
+	code int
+}
+
+// rtspOutput collects a peer's stdout and stderr.
+type rtspOutput struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (o *rtspOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.Write(p)
+}
+
+func (o *rtspOutput) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.buf.String()
+}
+
+// rtspStart runs a peer; it is killed when the test ends, and its output
+// shown if the test failed.
+func rtspStart(t testing.TB, name string, args ...string) *rtspProc {
+	t.Helper()
+	p := &rtspProc{name: name, done: make(chan struct{})}
+	p.cmd = exec.Command(name, args...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("%s %s\n%s", name, strings.Join(args, " "), p.tail(3000))
+		}
+	})
+	return p
+}
+
+// tail is the end of the peer's output (ffmpeg's progress lines end in \r).
+func (p *rtspProc) tail(n int) string {
+	s := strings.ReplaceAll(p.out.String(), "\r", "\n")
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// wait waits up to timeout for the peer to exit and returns its exit code;
+// it fails the test when the peer is still running.
+func (p *rtspProc) wait(t testing.TB, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(timeout):
+		t.Fatalf("%s still running after %s:\n%s", p.name, timeout, p.tail(2000))
+		return -1
+	}
+}
+
+// interrupt asks the peer to stop as a user's Ctrl-C would (ffmpeg then
+// closes its session cleanly).
+func (p *rtspProc) interrupt() { _ = p.cmd.Process.Signal(syscall.SIGINT) }
+
+// running reports whether the peer has not exited yet.
+func (p *rtspProc) running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// rtspFFmpegPublish starts ffmpeg publishing the lavfi test source (H.264,
+// 320x240, 25 fps, a keyframe every 25 frames) and a sine tone (AAC) to
+// rtspURL for seconds, in real time, over transport (tcp or udp).
+func rtspFFmpegPublish(t testing.TB, rtspURL string, seconds float64, transport string) *rtspProc {
+	t.Helper()
+	rtspRequireFFmpeg(t)
+	return rtspStart(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
+		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),
+		"-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
+		"-c:a", "aac", "-b:a", "64k",
+		"-f", "rtsp", "-rtsp_transport", transport, rtspURL)
+}
+
+var rtspFrameRE = regexp.MustCompile(`frame=\s*(\d+)`)
+
+// rtspFFmpegRead reads up to frames video frames from rtspURL over
+// transport with ffmpeg, decoding them, and returns how many it decoded
+// (ffmpeg's last "frame=" count), its exit code and its output.
+func rtspFFmpegRead(t testing.TB, rtspURL, transport string, frames int) (decoded, code int, out string) {
+	t.Helper()
+	rtspRequireFFmpeg(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-nostdin", "-rtsp_transport", transport,
+		"-i", rtspURL, "-frames:v", strconv.Itoa(frames), "-f", "null", "-")
+	b, err := cmd.CombinedOutput()
+	out = strings.ReplaceAll(string(b), "\r", "\n")
+	if ctx.Err() != nil {
+		t.Fatalf("ffmpeg reading %s did not finish within 20 s:\n%s", rtspURL, out)
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("run ffmpeg: %v", err)
+	}
+	if m := rtspFrameRE.FindAllStringSubmatch(out, -1); len(m) > 0 {
+		decoded, _ = strconv.Atoi(m[len(m)-1][1])
+	}
+	return decoded, cmd.ProcessState.ExitCode(), out
+}
+
+// rtspAPIPath is one item of /v3/paths/list.
+type rtspAPIPath struct {
+	Name   string `json:"name"`
+	Ready  bool   `json:"ready"`
+	Source *struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+	} `json:"source"`
+	Tracks        []string `json:"tracks"`
+	BytesReceived uint64   `json:"bytesReceived"`
+	Readers       int      `json:"readerCount"`
+}
+
+// rtspPaths returns /v3/paths/list's items, asked as admin.
+func rtspPaths(t testing.TB, d *testharness.Daemon) []rtspAPIPath {
+	t.Helper()
+	a := get(t, d.URL("api", "/v3/paths/list"), basicAuth(rtspAdminUser, rtspAdminPass))
+	if a.status != http.StatusOK {
+		t.Fatalf("/v3/paths/list: %d %s", a.status, a.body)
+	}
+	var list struct {
+		ItemCount int           `json:"itemCount"`
+		Items     []rtspAPIPath `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(a.body), &list); err != nil {
+		t.Fatalf("/v3/paths/list: %v: %s", err, a.body)
+	}
+	if list.ItemCount != len(list.Items) {
+		t.Errorf("/v3/paths/list: itemCount %d, %d items", list.ItemCount, len(list.Items))
+	}
+	return list.Items
+}
+
+// rtspPathNames are the names /v3/paths/list shows.
+func rtspPathNames(t testing.TB, d *testharness.Daemon) []string {
+	t.Helper()
+	var names []string
+	for _, p := range rtspPaths(t, d) {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+// rtspWaitPath polls /v3/paths/list until path is there and ok accepts it
+// (nil: any), and returns it; it fails the test after timeout.
+func rtspWaitPath(t testing.TB, d *testharness.Daemon, path string, timeout time.Duration, ok func(rtspAPIPath) bool) rtspAPIPath {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last []rtspAPIPath
+	for {
+		last = rtspPaths(t, d)
+		for _, p := range last {
+			if p.Name == path && (ok == nil || ok(p)) {
+				return p
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("path %s not listed as wanted within %s; /v3/paths/list: %+v", path, timeout, last)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// rtspWaitGone polls /v3/paths/list until path is no longer there.
+func rtspWaitGone(t testing.TB, d *testharness.Daemon, path string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		found := false
+		for _, p := range rtspPaths(t, d) {
+			found = found || p.Name == path
+		}
+		if !found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("path %s still listed %s after its publisher left", path, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -1,0 +1,277 @@
+package e2e_test
+
+// Helpers of the SRT tests: the daemon they run, the external peers
+// (ffmpeg, GStreamer) and the API's view of the paths. Names start with srt
+// so that other listeners' tests in this package can have their own.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// The users every SRT test daemon has.
+const (
+	srtPubUser, srtPubPass     = "srtpub", "srt-pub-secret-1"
+	srtReadUser, srtReadPass   = "srtview", "srt-view-secret-2"
+	srtAdminUser, srtAdminPass = "srtadmin", "srt-admin-secret-3"
+)
+
+// startSRTDaemon runs streamgate with SRT, RTSP (over TCP) and the API on
+// ephemeral 127.0.0.1 ports, the users srtpub (publish), srtview (read) and
+// srtadmin (api), and paths (entries indented by two spaces).
+func startSRTDaemon(t *testing.T, paths string) *testharness.Daemon {
+	t.Helper()
+	cfg := fmt.Sprintf(`
+srt: yes
+rtsp: yes
+rtspTransports: [tcp]
+authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
+authInternalUsers:
+- {user: %s, pass: %s, permissions: [{action: publish}]}
+- {user: %s, pass: %s, permissions: [{action: read}]}
+- {user: %s, pass: %s, permissions: [{action: api}]}
+paths:
+%s`, srtPubUser, srtPubPass, srtReadUser, srtReadPass, srtAdminUser, srtAdminPass, paths)
+	d := testharness.Start(t, cfg)
+	if d.Addr("srt") == "" {
+		t.Fatalf("no SRT listener started:\n%s", d.Logs())
+	}
+	return d
+}
+
+// srtURL is srt://ADDR?streamid=STREAMID&pkt_size=1316 on d's SRT listener,
+// plus more query parameters (passphrase=…). The streamid is not escaped:
+// Debian's ffmpeg 5.1 passes it on as written.
+func srtURL(d *testharness.Daemon, streamID string, more ...string) string {
+	q := "streamid=" + streamID + "&pkt_size=1316"
+	for _, m := range more {
+		q += "&" + m
+	}
+	return "srt://" + d.Addr("srt") + "?" + q
+}
+
+// srtID is the MediaMTX form of a streamid: ACTION:PATH:USER:PASS.
+func srtID(action, path, user, pass string) string {
+	return strings.Join([]string{action, path, user, pass}, ":")
+}
+
+// srtRequireGStreamer makes sure gst-launch-1.0 and the elements of the
+// GStreamer publisher are installed.
+func srtRequireGStreamer(t testing.TB) {
+	t.Helper()
+	testharness.RequirePeer(t, "gst-launch-1.0", "gstreamer1.0-tools")
+	inspect := testharness.RequirePeer(t, "gst-inspect-1.0", "gstreamer1.0-tools")
+	for _, e := range [][2]string{
+		{"videotestsrc", "gstreamer1.0-plugins-base"}, {"audiotestsrc", "gstreamer1.0-plugins-base"},
+		{"x264enc", "gstreamer1.0-plugins-ugly"}, {"h264parse", "gstreamer1.0-plugins-bad"},
+		{"voaacenc", "gstreamer1.0-plugins-bad"}, {"aacparse", "gstreamer1.0-plugins-good"},
+		{"mpegtsmux", "gstreamer1.0-plugins-bad"}, {"srtsink", "gstreamer1.0-plugins-bad"},
+	} {
+		if exec.Command(inspect, "--exists", e[0]).Run() != nil {
+			msg := fmt.Sprintf("the GStreamer element %s is missing: install Debian package %s (make deps)", e[0], e[1])
+			if os.Getenv("CI") == "true" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
+	}
+}
+
+// srtProc is a running peer program.
+type srtProc struct {
+	name string
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan struct{}
+	code int
+}
+
+func (p *srtProc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+// output is the peer's output so far, its last n bytes.
+func (p *srtProc) output(n int) string {
+	p.mu.Lock()
+	s := strings.ReplaceAll(p.out.String(), "\r", "\n")
+	p.mu.Unlock()
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// srtStart runs a peer; it is killed when the test ends, and its output
+// shown if the test failed.
+func srtStart(t testing.TB, name string, args ...string) *srtProc {
+	t.Helper()
+	p := &srtProc{name: name, done: make(chan struct{})}
+	p.cmd = exec.Command(name, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.done
+		}
+		if t.Failed() {
+			t.Logf("%s %s\n%s", name, strings.Join(args, " "), p.output(3000))
+		}
+	})
+	return p
+}
+
+// wait waits up to timeout for the peer to exit and returns its exit code.
+func (p *srtProc) wait(t testing.TB, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(timeout):
+		t.Fatalf("%s still running after %s:\n%s", p.name, timeout, p.output(2000))
+		return -1
+	}
+}
+
+// stop asks the peer to stop as Ctrl-C would and waits for it.
+func (p *srtProc) stop(t testing.TB) {
+	t.Helper()
+	_ = p.cmd.Process.Signal(syscall.SIGINT)
+	p.wait(t, 10*time.Second)
+}
+
+// srtFFmpegPublish starts ffmpeg publishing the lavfi test source (H.264,
+// 320x240, 25 fps, a keyframe a second) and a sine tone (AAC) as MPEG-TS to
+// dst (an srt:// or rtsp:// URL) for seconds, in real time.
+func srtFFmpegPublish(t testing.TB, dst string, seconds float64) *srtProc {
+	t.Helper()
+	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
+	args := []string{"-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
+		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),
+		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
+		"-c:a", "aac", "-b:a", "64k"}
+	if strings.HasPrefix(dst, "rtsp://") {
+		args = append(args, "-f", "rtsp", "-rtsp_transport", "tcp", dst)
+	} else {
+		args = append(args, "-f", "mpegts", dst)
+	}
+	return srtStart(t, "ffmpeg", args...)
+}
+
+var srtFrameRE = regexp.MustCompile(`frame=\s*(\d+)`)
+
+// srtFFmpegDecode reads up to frames video frames from src with ffmpeg,
+// decoding them, and returns how many it decoded (ffmpeg's last "frame="
+// count), its exit code and its output.
+func srtFFmpegDecode(t testing.TB, src string, frames int) (decoded, code int, out string) {
+	t.Helper()
+	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	args := []string{"-hide_banner", "-nostdin"}
+	if strings.HasPrefix(src, "rtsp://") {
+		args = append(args, "-rtsp_transport", "tcp")
+	}
+	args = append(args, "-i", src, "-frames:v", strconv.Itoa(frames), "-f", "null", "-")
+	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	b, err := cmd.CombinedOutput()
+	out = strings.ReplaceAll(string(b), "\r", "\n")
+	if ctx.Err() != nil {
+		t.Fatalf("ffmpeg reading %s did not finish within 20 s:\n%s", src, out)
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("run ffmpeg: %v", err)
+	}
+	if m := srtFrameRE.FindAllStringSubmatch(out, -1); len(m) > 0 {
+		decoded, _ = strconv.Atoi(m[len(m)-1][1])
+	}
+	return decoded, cmd.ProcessState.ExitCode(), out
+}
+
+// srtAPIPath is one item of /v3/paths/list.
+type srtAPIPath struct {
+	Name   string `json:"name"`
+	Source *struct {
+		Type string `json:"type"`
+	} `json:"source"`
+	Tracks        []string `json:"tracks"`
+	BytesReceived uint64   `json:"bytesReceived"`
+}
+
+// srtPaths returns /v3/paths/list's items by name, asked as srtadmin.
+func srtPaths(t testing.TB, d *testharness.Daemon) map[string]srtAPIPath {
+	t.Helper()
+	a := get(t, d.URL("api", "/v3/paths/list"), basicAuth(srtAdminUser, srtAdminPass))
+	if a.status != http.StatusOK {
+		t.Fatalf("/v3/paths/list: %d %s", a.status, a.body)
+	}
+	var list struct {
+		Items []srtAPIPath `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(a.body), &list); err != nil {
+		t.Fatalf("/v3/paths/list: %v: %s", err, a.body)
+	}
+	out := map[string]srtAPIPath{}
+	for _, p := range list.Items {
+		out[p.Name] = p
+	}
+	return out
+}
+
+// srtWaitPath polls /v3/paths/list until path is there with bytes received
+// (want true) or gone (want false), and returns it.
+func srtWaitPath(t testing.TB, d *testharness.Daemon, path string, want bool, timeout time.Duration) srtAPIPath {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		p, ok := srtPaths(t, d)[path]
+		if ok == want && (!want || p.BytesReceived > 0) {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("path %s listed: %v, want %v within %s", path, ok, want, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// srtRejections are the codes of the daemon's "srt connection rejected"
+// log lines for path, in order.
+func srtRejections(d *testharness.Daemon, path string) []float64 {
+	var codes []float64
+	for _, e := range d.LogEntriesWhere("srt connection rejected") {
+		if e["path"] == path {
+			code, _ := e["code"].(float64)
+			codes = append(codes, code)
+		}
+	}
+	return codes
+}

@@ -1,0 +1,24 @@
+package rtmp
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the RTMP listeners' counters, shared by rtmp and rtmps.
+type Metrics struct {
+	dropped  prometheus.Counter
+	sessions *prometheus.GaugeVec
+}
+
+// NewMetrics creates the counters and registers them with reg (nil: not
+// registered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_rtmp_units_dropped_total",
+			Help: "Units dropped because an RTMP reader's queue was full."}),
+		sessions: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "streamgate_rtmp_sessions",
+			Help: "RTMP connections publishing or reading, by action."}, []string{"action"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.dropped, m.sessions)
+	}
+	return m
+}

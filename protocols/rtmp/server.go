@@ -1,0 +1,142 @@
+// Package rtmp is the RTMP listener: publish and play over gortmplib, every
+// connection authenticated through the pipeline in its own goroutine before
+// the path is looked at. Credentials come from ?user=&pass= or ?token= in the
+// app name or the stream key, wherever the client put them.
+package rtmp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// Authenticator is the pipeline as the listener sees it.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error)
+}
+
+// Config configures one RTMP listener.
+type Config struct {
+	Name         string // rtmp or rtmps
+	Address      string
+	TLS          *tls.Config // RTMPS when set
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// WriteQueueSize bounds the units queued for one reader (default 512).
+	WriteQueueSize int
+	// Metrics may be shared by the rtmp and rtmps listeners; nil: not counted.
+	Metrics *Metrics
+}
+
+// Server is one RTMP listener.
+type Server struct {
+	cfg    Config
+	auth   Authenticator
+	hub    *stream.Hub
+	logger *slog.Logger
+	ln     net.Listener
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// Listen starts an RTMP listener publishing to and reading from hub.
+func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (*Server, error) {
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 10 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.WriteQueueSize <= 0 {
+		cfg.WriteQueueSize = 512
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	ln, err := net.Listen("tcp", cfg.Address)
+	if err != nil {
+		return nil, fmt.Errorf("%s: listen on %s: %w", cfg.Name, cfg.Address, err)
+	}
+	if cfg.TLS != nil {
+		ln = tls.NewListener(ln, cfg.TLS)
+	}
+	s := &Server{cfg: cfg, auth: a, hub: hub, logger: logger, ln: ln, conns: map[net.Conn]struct{}{}}
+	s.wg.Add(1)
+	go s.serve()
+	logger.Info("listener started", "listener", cfg.Name, "address", ln.Addr().String(), "tls", cfg.TLS != nil)
+	return s, nil
+}
+
+// Addr is the bound TCP address.
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Close stops accepting, closes every connection (publications end, readers
+// are dropped) and waits for their goroutines.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	_ = s.ln.Close()
+	s.wg.Wait()
+}
+
+func (s *Server) serve() {
+	defer s.wg.Done()
+	var delay time.Duration
+	for {
+		nc, err := s.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of descriptors and the like: back off, as net/http does.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			s.logger.Warn("accept", "error", err, "retry_in", delay)
+			time.Sleep(delay)
+			continue
+		}
+		delay = 0
+		if !s.track(nc) {
+			_ = nc.Close()
+			return
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			defer s.untrack(nc)
+			c := &conn{srv: s, nc: nc}
+			c.run()
+		}()
+	}
+}
+
+func (s *Server) track(nc net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[nc] = struct{}{}
+	return true
+}
+
+func (s *Server) untrack(nc net.Conn) {
+	_ = nc.Close()
+	s.mu.Lock()
+	delete(s.conns, nc)
+	s.mu.Unlock()
+}

@@ -1,0 +1,189 @@
+package rtmp
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/bluenviron/gortmplib"
+	"github.com/bluenviron/gortmplib/pkg/amf0"
+	"github.com/bluenviron/gortmplib/pkg/bytecounter"
+	"github.com/bluenviron/gortmplib/pkg/handshake"
+	"github.com/bluenviron/gortmplib/pkg/message"
+)
+
+// session is the server side of one RTMP connection up to the publish or
+// play command. It answers connect and createStream itself (instead of
+// gortmplib.ServerConn) so that nothing is acknowledged before the client
+// is authenticated, and so that the app name and the stream key stay
+// apart: credentials may be in either.
+type session struct {
+	bc  *bytecounter.ReadWriter
+	mrw *message.ReadWriter
+
+	app   string // the connect command's app, query included
+	key   string // the publish/play stream key, query included
+	tcURL string
+
+	publish bool
+	cmd     *message.CommandAMF0 // the publish or play command
+}
+
+var _ gortmplib.Conn = (*session)(nil)
+
+// errEncrypted: the client asked for RTMPE, which is not served (use RTMPS).
+var errEncrypted = errors.New("rtmp: encrypted handshake (RTMPE) is not supported")
+
+// maxCommands bounds the commands a client may send before publish or play.
+const maxCommands = 64
+
+// The stream ID createStream hands out; the only one a connection has.
+const streamID = 1
+
+// accept runs the handshake and the command exchange up to publish or play.
+func accept(rw io.ReadWriter) (*session, error) {
+	s := &session{bc: bytecounter.NewReadWriter(rw)}
+	keyIn, _, err := handshake.DoServer(s.bc, false)
+	if err != nil {
+		return nil, fmt.Errorf("rtmp: handshake: %w", err)
+	}
+	if keyIn != nil {
+		return nil, errEncrypted
+	}
+	s.mrw = message.NewReadWriter(s.bc, s.bc, false)
+	if err := s.connect(); err != nil {
+		return nil, err
+	}
+	for range maxCommands {
+		cmd, err := s.readCommand()
+		if err != nil {
+			return nil, err
+		}
+		switch cmd.Name {
+		case "createStream":
+			err = s.mrw.Write(&message.CommandAMF0{ChunkStreamID: cmd.ChunkStreamID, Name: "_result",
+				CommandID: cmd.CommandID, Arguments: []any{nil, float64(streamID)}})
+		case "publish", "play":
+			if len(cmd.Arguments) < 2 {
+				return nil, fmt.Errorf("rtmp: %s without a stream key", cmd.Name)
+			}
+			key, ok := cmd.Arguments[1].(string)
+			if !ok {
+				return nil, fmt.Errorf("rtmp: %s with an invalid stream key", cmd.Name)
+			}
+			s.key, s.publish, s.cmd = key, cmd.Name == "publish", cmd
+			return s, nil
+		}
+		// releaseStream, FCPublish, getStreamLength, _checkbw …: no answer needed.
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nil, errors.New("rtmp: too many commands before publish or play")
+}
+
+// connect reads the connect command and accepts it. The app may be refused
+// later, at publish or play, once the stream key is known.
+func (s *session) connect() error {
+	cmd, err := s.readCommand()
+	if err != nil {
+		return err
+	}
+	if cmd.Name != "connect" || len(cmd.Arguments) < 1 {
+		return fmt.Errorf("rtmp: expected connect, got %q", cmd.Name)
+	}
+	var obj amf0.Object
+	switch o := cmd.Arguments[0].(type) {
+	case amf0.Object:
+		obj = o
+	case amf0.ECMAArray:
+		obj = amf0.Object(o)
+	default:
+		return errors.New("rtmp: connect without a command object")
+	}
+	s.app, _ = obj.GetString("app")
+	if s.tcURL, _ = obj.GetString("tcUrl"); s.tcURL == "" {
+		s.tcURL, _ = obj.GetString("tcurl")
+	}
+	for _, m := range []message.Message{
+		&message.SetWindowAckSize{Value: 2500000},
+		&message.SetPeerBandwidth{Value: 2500000, Type: 2},
+		&message.SetChunkSize{Value: 65536},
+		&message.CommandAMF0{ChunkStreamID: cmd.ChunkStreamID, Name: "_result", CommandID: cmd.CommandID,
+			Arguments: []any{
+				amf0.Object{{Key: "fmsVer", Value: "LNX 9,0,124,2"}, {Key: "capabilities", Value: float64(31)}},
+				amf0.Object{{Key: "level", Value: "status"}, {Key: "code", Value: "NetConnection.Connect.Success"},
+					{Key: "description", Value: "Connection succeeded."}, {Key: "objectEncoding", Value: float64(0)}},
+			}},
+	} {
+		if err := s.mrw.Write(m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *session) readCommand() (*message.CommandAMF0, error) {
+	for {
+		msg, err := s.mrw.Read()
+		if err != nil {
+			return nil, err
+		}
+		if cmd, ok := msg.(*message.CommandAMF0); ok {
+			return cmd, nil
+		}
+	}
+}
+
+// onStatus sends a NetStream status to the publish/play command.
+func (s *session) onStatus(level, code, description string) error {
+	return s.mrw.Write(&message.CommandAMF0{
+		ChunkStreamID:   5,
+		MessageStreamID: 0x1000000,
+		Name:            "onStatus",
+		CommandID:       s.cmd.CommandID,
+		Arguments: []any{nil, amf0.Object{{Key: "level", Value: level}, {Key: "code", Value: code},
+			{Key: "description", Value: description}}},
+	})
+}
+
+// reject answers the publish/play command with an error status.
+func (s *session) reject(r rejection) error { return s.onStatus("error", r.code, r.description) }
+
+// startPublish tells the client it may send media.
+func (s *session) startPublish() error {
+	return s.onStatus("status", "NetStream.Publish.Start", "publish start")
+}
+
+// startPlay tells the client media follows.
+func (s *session) startPlay() error {
+	if err := s.mrw.Write(&message.UserControlStreamIsRecorded{StreamID: streamID}); err != nil {
+		return err
+	}
+	if err := s.mrw.Write(&message.UserControlStreamBegin{StreamID: streamID}); err != nil {
+		return err
+	}
+	for _, st := range [][2]string{
+		{"NetStream.Play.Reset", "play reset"},
+		{"NetStream.Play.Start", "play start"},
+		{"NetStream.Data.Start", "data start"},
+		{"NetStream.Play.PublishNotify", "publish notify"},
+	} {
+		if err := s.onStatus("status", st[0], st[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// BytesReceived implements gortmplib.Conn.
+func (s *session) BytesReceived() uint64 { return s.bc.Reader.Count() }
+
+// BytesSent implements gortmplib.Conn.
+func (s *session) BytesSent() uint64 { return s.bc.Writer.Count() }
+
+// Read implements gortmplib.Conn.
+func (s *session) Read() (message.Message, error) { return s.mrw.Read() }
+
+// Write implements gortmplib.Conn.
+func (s *session) Write(m message.Message) error { return s.mrw.Write(m) }

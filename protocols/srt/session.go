@@ -1,0 +1,135 @@
+package srt
+
+import (
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// publish runs an authenticated publisher: label rule, busy path and
+// passphrase are checked before the handshake is answered; then the
+// MPEG-TS it sends feeds the hub until it leaves (or is replaced).
+func (s *Server) publish(ss *session, id *authn.Identity) {
+	np, err := s.hub.PathConf(ss.sid.Path)
+	if err != nil {
+		s.reject(ss, err)
+		return
+	}
+	lr := ss.areq
+	lr.Labels = append([]string{}, np.SavantLabels...)
+	if _, err := s.authenticate(lr); err != nil {
+		s.reject(ss, err)
+		return
+	}
+	if _, err := s.hub.Get(ss.sid.Path); err == nil && !np.OverridePublisher {
+		s.reject(ss, stream.ErrBusy)
+		return
+	}
+	if err := checkPassphrase(ss.req, string(np.SRTPublishPassphrase)); err != nil {
+		s.reject(ss, err)
+		return
+	}
+	conn, ok := s.answer(ss)
+	if !ok {
+		return
+	}
+	defer conn.Close()
+	gauge := s.metrics.conns.WithLabelValues("publish")
+	gauge.Inc()
+	defer gauge.Dec()
+
+	// The program tables must arrive within the read timeout.
+	timer := time.AfterFunc(s.cfg.ReadTimeout, func() { conn.Close() })
+	var once sync.Once
+	dm, err := newDemuxer(conn, func(err error) {
+		s.metrics.decodeErr.Inc()
+		once.Do(func() { ss.logger.Debug("mpeg-ts decode error", "error", err) })
+	})
+	timer.Stop()
+	if err != nil {
+		ss.logger.Info("srt publisher sent no usable MPEG-TS", "error", err)
+		return
+	}
+	pub, err := s.hub.Publish(ss.sid.Path, dm.desc, stream.SourceInfo{Protocol: "srt", ID: ss.id, User: id.User})
+	if err != nil {
+		ss.logger.Info("srt publish refused", "error", err)
+		return
+	}
+	defer pub.Close()
+	stop := closeWhenDone(conn, pub.Done())
+	defer stop()
+	dm.write = pub.WriteUnit
+	for {
+		if err := dm.Read(); err != nil {
+			if !errors.Is(err, io.EOF) {
+				ss.logger.Info("srt publisher left", "error", err)
+			}
+			return
+		}
+	}
+}
+
+// read runs an authenticated reader: the path must be published with a
+// track MPEG-TS can carry, the passphrase must match and maxReaders must
+// allow it; then it gets the path's MPEG-TS from the next keyframe on
+// until it leaves or the publication ends.
+func (s *Server) read(ss *session, _ *authn.Identity) {
+	pub, err := s.hub.Get(ss.sid.Path)
+	if err != nil {
+		s.reject(ss, err)
+		return
+	}
+	f, _ := pub.Attached(s.cfg.Name).(*fanout)
+	if f == nil {
+		s.reject(ss, ErrNoTracks)
+		return
+	}
+	np := pub.Conf
+	if cur, err := s.hub.PathConf(ss.sid.Path); err == nil {
+		np = cur // the passphrase as configured now
+	}
+	if err := checkPassphrase(ss.req, string(np.SRTReadPassphrase)); err != nil {
+		s.reject(ss, err)
+		return
+	}
+	if err := pub.AddReader(ss); err != nil {
+		s.reject(ss, err)
+		return
+	}
+	defer pub.RemoveReader(ss)
+	conn, ok := s.answer(ss)
+	if !ok {
+		return
+	}
+	defer conn.Close()
+	gauge := s.metrics.conns.WithLabelValues("read")
+	gauge.Inc()
+	defer gauge.Dec()
+
+	r := f.add()
+	defer f.remove(r)
+	go func() {
+		for chunk := range r.ch {
+			if _, err := conn.Write(chunk); err != nil {
+				conn.Close() // the send queue is full or the peer is gone
+				for range r.ch {
+				}
+				return
+			}
+		}
+	}()
+	stop := closeWhenDone(conn, pub.Done())
+	defer stop()
+	// The caller sends nothing but control packets; Read returns when the
+	// connection closes (peer gone, idle timeout, publication over).
+	buf := make([]byte, 1500)
+	for {
+		if _, err := conn.Read(buf); err != nil {
+			return
+		}
+	}
+}
