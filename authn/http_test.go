@@ -107,7 +107,7 @@ func newHTTP(t *testing.T, url string, change ...func(*authn.HTTPConfig)) *authn
 }
 
 // The body is seed 002's, field for field.
-func TestHTTPPayload(t *testing.T) {
+func TestHTTPAuthPayload(t *testing.T) {
 	srv := startAuthServer(t, 0, allowAlice)
 	b := newHTTP(t, srv.URL)
 	req := &authn.Request{Action: authz.ActionPublish, Path: "cam/1", Protocol: authn.ProtocolRTSP,
@@ -126,7 +126,7 @@ func TestHTTPPayload(t *testing.T) {
 
 // Answers: 2xx allows the request, and only it; 5xx and transport failures
 // are unavailable; other statuses deny (ask, without credentials).
-func TestHTTPAnswers(t *testing.T) {
+func TestHTTPAuthAnswers(t *testing.T) {
 	srv := startAuthServer(t, 0, allowAlice)
 	b := newHTTP(t, srv.URL)
 	for _, tt := range []struct {
@@ -168,7 +168,7 @@ func TestHTTPAnswers(t *testing.T) {
 }
 
 // Ten slow logins run in parallel: 0.5 s each, under 1.5 s together.
-func TestHTTPParallel(t *testing.T) {
+func TestHTTPAuthParallel(t *testing.T) {
 	srv := startAuthServer(t, 500*time.Millisecond, func(map[string]any) int { return http.StatusOK })
 	p := chainOf(t, "authInternalUsers: []", authn.QuarantineLimits{}, newHTTP(t, srv.URL))
 	start := time.Now()
@@ -191,7 +191,7 @@ func TestHTTPParallel(t *testing.T) {
 
 // A repeat within the cache TTL makes no call; the pool keeps one
 // connection for sequential calls.
-func TestHTTPCacheAndPool(t *testing.T) {
+func TestHTTPAuthCacheAndPool(t *testing.T) {
 	srv := startAuthServer(t, 0, allowAlice)
 	p := chainOf(t, "authInternalUsers: []", authn.QuarantineLimits{}, newHTTP(t, srv.URL))
 	for range 3 {
@@ -215,7 +215,7 @@ func TestHTTPCacheAndPool(t *testing.T) {
 
 // The server down or hanging: refused as unavailable within the timeout,
 // while internal users before it in the chain keep working.
-func TestHTTPDownOrHanging(t *testing.T) {
+func TestHTTPAuthDownOrHanging(t *testing.T) {
 	hanging := startAuthServer(t, time.Hour, allowAlice)
 	down := startAuthServer(t, 0, allowAlice)
 	down.Close()
@@ -239,7 +239,7 @@ func TestHTTPDownOrHanging(t *testing.T) {
 }
 
 // authHTTPExclude: excluded permissions are not asked about.
-func TestHTTPExclude(t *testing.T) {
+func TestHTTPAuthExclude(t *testing.T) {
 	srv := startAuthServer(t, 0, allowAlice)
 	b := newHTTP(t, srv.URL, func(c *authn.HTTPConfig) {
 		c.Exclude = authz.Permissions{{Action: authz.ActionAPI, Path: mustPath(t, "")}, {Action: authz.ActionRead, Path: mustPath(t, "~private/.*")}}
@@ -264,7 +264,7 @@ func TestHTTPExclude(t *testing.T) {
 }
 
 // authHTTPFingerprint pins the auth server's certificate.
-func TestHTTPFingerprint(t *testing.T) {
+func TestHTTPAuthFingerprint(t *testing.T) {
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
 	t.Cleanup(srv.Close)
 	sum := sha256.Sum256(srv.Certificate().Raw)
@@ -286,7 +286,7 @@ func TestHTTPFingerprint(t *testing.T) {
 	}
 }
 
-func TestNewHTTPConfigErrors(t *testing.T) {
+func TestHTTPAuthConfigErrors(t *testing.T) {
 	for name, cfg := range map[string]authn.HTTPConfig{
 		"no URL":          {},
 		"relative":        {Address: "/auth"},

@@ -76,7 +76,7 @@ func FuzzJWTShape(f *testing.F) {
 
 // Claim parsing: never panics, bounds the permissions, and a JSON string
 // holding an array or object means the same as the array or object.
-func FuzzPermissionClaim(f *testing.F) {
+func FuzzJWTPermissionClaim(f *testing.F) {
 	f.Add([]byte(`[{"action":"publish","path":"cam"}]`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		perms, err := authn.ParsePermissionClaim(data)

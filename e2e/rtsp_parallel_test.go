@@ -38,7 +38,7 @@ func TestRTSPArgon2LoginsOfDifferentUsersRunInParallel(t *testing.T) {
 			names = append(names, user(r, i))
 		}
 	}
-	slow := hashArgon2(t, rtspArgonPass, "--memory", "65536", "--time", "12", "--threads", "1")
+	slow := hashArgon2(t, rtspArgonPass, "--memory", "65536", "--time", "15", "--threads", "1")
 	d := rtspArgonDaemon(t, names, map[string]string{"slow": slow})
 
 	rtspFastLoginNotHeldBehindSlow(t, d)

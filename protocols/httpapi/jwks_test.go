@@ -51,7 +51,7 @@ func serve(h http.Handler, method, target string, auth string) *httptest.Respons
 
 // POST /v3/auth/jwks/refresh: 200 refreshed, 503 JWKS down, 404 without a
 // jwt backend; action api required; other methods refused.
-func TestJWKSRefreshEndpoint(t *testing.T) {
+func TestJWTJWKSRefreshEndpoint(t *testing.T) {
 	calls := 0
 	ok := func(context.Context) error { calls++; return nil }
 	down := func(context.Context) error { return errors.New("connection refused") }
