@@ -192,6 +192,38 @@ func (b *JWT) start() {
 		err = fmt.Errorf("authn/jwt: %w", err)
 		b.lastErr.Store(&err)
 		b.logger.Error("JWKS client not started", "error", err)
+		return
+	}
+	if keys, _ := b.mem.KeyReadAll(b.bg); len(keys) == 0 {
+		go b.retryUntilLoaded()
+	}
+}
+
+// retryUntilLoaded fetches the JWKS again, backing off from 1 s to 30 s,
+// until it holds keys: a JWKS server that starts after streamgate is not
+// waited for until the next periodic refresh.
+func (b *JWT) retryUntilLoaded() {
+	wait := time.Second
+	for {
+		t := time.NewTimer(wait)
+		select {
+		case <-b.bg.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if keys, _ := b.mem.KeyReadAll(b.bg); len(keys) > 0 {
+			return // an unknown kid or POST /v3/auth/jwks/refresh brought them
+		}
+		ctx, cancel := context.WithTimeout(b.bg, b.cfg.FetchTimeout)
+		err := b.Refresh(ctx)
+		cancel()
+		if err == nil {
+			if keys, _ := b.mem.KeyReadAll(b.bg); len(keys) > 0 {
+				return
+			}
+		}
+		wait = min(2*wait, 30*time.Second)
 	}
 }
 

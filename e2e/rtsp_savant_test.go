@@ -29,36 +29,52 @@ func TestRTSPSavantVideoFrames(t *testing.T) {
 			ep := testharness.IPCEndpoint(t, "rtsp")
 			d := startRTSPDaemon(t, rtspSetup{
 				top:   "savant:\n  url: pub+bind:" + ep + "\n" + c.setting,
-				paths: "  cam: {savantLabels: [a, b]}\n",
+				paths: "  cam: {savantLabels: [a, b]}\n  warmup: {}\n",
 			})
-			r := testharness.StartSavantReader(t, testharness.SavantReaderConfig{Type: "sub", Endpoint: ep, Timeout: 40 * time.Second})
-			time.Sleep(300 * time.Millisecond) // a PUB drops everything until the subscription has reached it
+			r := rtspSavantSubscriber(t, d, ep)
 			pub := rtspFFmpegPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), 2, "tcp")
 			if code := pub.wait(t, 20*time.Second); code != 0 {
 				t.Fatalf("ffmpeg publishing exited %d", code)
 			}
-			msgs := rtspWaitEndOfStream(t, r, 10*time.Second)
+			msgs := rtspWaitEndOfStream(t, r, "cam", 10*time.Second)
 			rtspCheckSavant(t, msgs, c.want, "cam", []string{"a", "b"})
 		})
 	}
 }
 
-// rtspWaitEndOfStream waits until the reader has an EndOfStream and returns
-// every message so far.
-func rtspWaitEndOfStream(t testing.TB, r *testharness.SavantReader, timeout time.Duration) []testharness.SavantMessage {
+// rtspSavantSubscriber starts the Python SUB reader and returns once its
+// subscription has reached the daemon's PUB socket (which drops everything
+// before): a Go client publishes the path warmup until the reader gets it.
+func rtspSavantSubscriber(t *testing.T, d *testharness.Daemon, ep string) *testharness.SavantReader {
+	t.Helper()
+	r := testharness.StartSavantReader(t, testharness.SavantReaderConfig{Type: "sub", Endpoint: ep, Timeout: 40 * time.Second})
+	rtspGoPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "warmup"))
+	if got := r.Wait(1, 10*time.Second); len(got) == 0 {
+		t.Fatal("the Savant reader got nothing from the warmup path within 10 s")
+	}
+	return r
+}
+
+// rtspWaitEndOfStream waits until the reader has an EndOfStream of topic
+// and returns every message of that topic so far.
+func rtspWaitEndOfStream(t testing.TB, r *testharness.SavantReader, topic string, timeout time.Duration) []testharness.SavantMessage {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
-		msgs := r.Messages()
-		for _, m := range msgs {
-			if m.Content == "end_of_stream" {
-				return msgs
+		all := r.Messages()
+		var msgs []testharness.SavantMessage
+		for _, m := range all {
+			if len(m.Frames) > 0 && string(m.Frames[0]) == topic {
+				msgs = append(msgs, m)
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no EndOfStream within %s (%d messages)", timeout, len(msgs))
+		if len(msgs) > 0 && msgs[len(msgs)-1].Content == "end_of_stream" {
+			return msgs
 		}
-		r.Wait(len(msgs)+1, time.Until(deadline))
+		if time.Now().After(deadline) {
+			t.Fatalf("no EndOfStream of %s within %s (%d messages of it)", topic, timeout, len(msgs))
+		}
+		r.Wait(len(all)+1, time.Until(deadline))
 	}
 }
 
@@ -211,10 +227,9 @@ func TestRTSPSavantLabelRuleRefusesPublisher(t *testing.T) {
 		users: `- {user: onlyx, pass: onlyx-secret, permissions: [{action: publish}], labels: {set: x}}
 - {user: witha, pass: witha-secret, permissions: [{action: publish}], labels: {and: [{set: a}, {unset: x}]}}
 `,
-		paths: "  cam: {savantLabels: [a, b]}\n",
+		paths: "  cam: {savantLabels: [a, b]}\n  warmup: {}\n",
 	})
-	r := testharness.StartSavantReader(t, testharness.SavantReaderConfig{Type: "sub", Endpoint: ep, Timeout: 40 * time.Second})
-	time.Sleep(300 * time.Millisecond)
+	r := rtspSavantSubscriber(t, d, ep)
 
 	refused := rtspFFmpegPublish(t, rtspURL(d, "onlyx", "onlyx-secret", "cam"), 2, "tcp")
 	if code := refused.wait(t, 15*time.Second); code == 0 {
@@ -223,16 +238,28 @@ func TestRTSPSavantLabelRuleRefusesPublisher(t *testing.T) {
 	if !strings.Contains(refused.tail(2000), "403") {
 		t.Errorf("the refused publisher was not answered 403:\n%s", refused.tail(2000))
 	}
-	if names := rtspPathNames(t, d); len(names) != 0 {
+	if names := rtspPathNames(t, d); slices.Contains(names, "cam") {
 		t.Errorf("after the refused publisher /v3/paths/list shows %v", names)
 	}
 
-	allowed := rtspFFmpegPublish(t, rtspURL(d, "witha", "witha-secret", "cam"), 1, "tcp")
-	if code := allowed.wait(t, 15*time.Second); code != 0 {
-		t.Errorf("ffmpeg publishing as a user whose label rule accepts [a, b] exited %d", code)
+	// A rule the labels satisfy publishes; a publisher that dies without
+	// a TEARDOWN (SIGKILL) still ends its stream with an EndOfStream.
+	allowed := rtspFFmpegPublish(t, rtspURL(d, "witha", "witha-secret", "cam"), 15, "tcp")
+	rtspWaitPath(t, d, "cam", 10*time.Second, nil)
+	time.Sleep(time.Second)
+	_ = allowed.cmd.Process.Kill()
+	msgs := rtspWaitEndOfStream(t, r, "cam", 10*time.Second)
+	if len(msgs) < 2 {
+		t.Fatalf("the allowed publisher's stream: %d Savant messages", len(msgs))
 	}
-	msgs := rtspWaitEndOfStream(t, r, 10*time.Second)
-	if seq := rtspInt(msgs[0].Message["seq_id"]); seq != 1 || msgs[0].Content != "video_frame" {
-		t.Errorf("the first Savant message is %s seq_id %d, want the allowed publisher's first VideoFrame", msgs[0].Content, seq)
+	for i, m := range msgs {
+		want := "video_frame"
+		if i == len(msgs)-1 {
+			want = "end_of_stream"
+		}
+		if seq := rtspInt(m.Message["seq_id"]); seq != int64(i+1) || m.Content != want {
+			t.Fatalf("Savant message %d is %s seq_id %d, want %s seq_id %d", i, m.Content, seq, want, i+1)
+		}
 	}
+	rtspWaitGone(t, d, "cam", 5*time.Second)
 }

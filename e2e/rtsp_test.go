@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // ffmpeg publishes H.264 + AAC over RTSP with the publisher's credentials;
@@ -19,13 +23,13 @@ func TestRTSPFFmpegPublishAndRead(t *testing.T) {
 	t.Parallel()
 	d := startRTSPDaemon(t, rtspSetup{})
 
-	for _, c := range []struct{ name, user, pass string }{
-		{"wrong password", rtspPubUser, "wrong-password"},
-		{"read-only user", rtspReadUser, rtspReadPass},
+	for _, c := range []struct{ name, user, pass, status string }{
+		{"wrong password", rtspPubUser, "wrong-password", "401"},
+		{"read-only user", rtspReadUser, rtspReadPass, "403"},
 	} {
 		p := rtspFFmpegPublish(t, rtspURL(d, c.user, c.pass, "cam"), 5, "tcp")
-		if code := p.wait(t, 15*time.Second); code == 0 {
-			t.Errorf("ffmpeg publishing as %s exited 0, want a failure", c.name)
+		if code := p.wait(t, 15*time.Second); code == 0 || !strings.Contains(p.tail(2000), "ANNOUNCE failed: "+c.status) {
+			t.Errorf("ffmpeg publishing with a %s: exit %d, want a failure (ANNOUNCE answered %s):\n%s", c.name, code, c.status, p.tail(2000))
 		}
 		if names := rtspPathNames(t, d); len(names) != 0 {
 			t.Errorf("after a refused publisher (%s) /v3/paths/list shows %v, want nothing", c.name, names)
@@ -65,9 +69,22 @@ func TestRTSPFFmpegPublishAndRead(t *testing.T) {
 	r.Close()
 	rtspWaitPath(t, d, "cam", 5*time.Second, func(p rtspAPIPath) bool { return p.Readers == 0 })
 
+	// When the publisher leaves, the path goes and its readers are let go.
+	r, err = rtspGoRead(rtspURL(d, rtspReadUser, rtspReadPass, "cam"))
+	if err != nil {
+		t.Fatalf("Go reader: %v", err)
+	}
+	defer r.Close()
 	pub.interrupt()
 	pub.wait(t, 10*time.Second)
 	rtspWaitGone(t, d, "cam", 5*time.Second)
+	ended := make(chan error, 1)
+	go func() { ended <- r.c.Wait() }()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Error("a reader was still connected 5 s after the publisher left")
+	}
 }
 
 // GStreamer's rtspclientsink, a second, independent RTSP implementation,
@@ -78,7 +95,7 @@ func TestRTSPGStreamerPublish(t *testing.T) {
 	rtspRequireFFmpeg(t)
 	d := startRTSPDaemon(t, rtspSetup{paths: "  gst: {}\n"})
 	gst := func(user, pass string, buffers int) *rtspProc {
-		return rtspStart(t, "gst-launch-1.0", "videotestsrc", fmt.Sprintf("num-buffers=%d", buffers), "is-live=true",
+		return rtspStart(t, "gst-launch-1.0", "-e", "videotestsrc", fmt.Sprintf("num-buffers=%d", buffers), "is-live=true",
 			"!", "video/x-raw,width=320,height=240,framerate=25/1",
 			"!", "x264enc", "tune=zerolatency", "key-int-max=25", "speed-preset=ultrafast",
 			"!", "h264parse",
@@ -93,7 +110,7 @@ func TestRTSPGStreamerPublish(t *testing.T) {
 		t.Errorf("after a refused GStreamer publisher /v3/paths/list shows %v", names)
 	}
 
-	good := gst(rtspPubUser, rtspPubPass, 125) // 5 s
+	good := gst(rtspPubUser, rtspPubPass, 750) // at most 30 s: stopped below
 	p := rtspWaitPath(t, d, "gst", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 	if p.Source == nil || p.Source.Type != "rtspSession" || !slices.Equal(p.Tracks, []string{"H264"}) {
 		t.Errorf("/v3/paths/list item %+v, want source rtspSession, tracks [H264]", p)
@@ -102,6 +119,7 @@ func TestRTSPGStreamerPublish(t *testing.T) {
 	if code != 0 || n == 0 {
 		t.Errorf("ffmpeg reading GStreamer's stream: exit %d, %d frames:\n%s", code, n, out)
 	}
+	good.interrupt() // -e: an end of stream, then a clean exit
 	if code := good.wait(t, 15*time.Second); code != 0 {
 		t.Errorf("gst-launch-1.0 publishing with the right credentials exited %d:\n%s", code, good.tail(2000))
 	}
@@ -150,9 +168,9 @@ func rtspFreeUDPPair(t testing.TB) int {
 	return 0
 }
 
-// No path oracle: a client without (valid) credentials gets the same
-// answer for an unconfigured path, a configured idle one and a published
-// one.
+// No path oracle: a client without (valid) credentials, or without the
+// read permission, gets the same answer for an unconfigured path, a
+// configured idle one and a published one.
 func TestRTSPNoPathOracle(t *testing.T) {
 	t.Parallel()
 	d := startRTSPDaemon(t, rtspSetup{paths: "  cam: {}\n  idle: {}\n"})
@@ -170,14 +188,19 @@ func TestRTSPNoPathOracle(t *testing.T) {
 		{"no credentials", nil, false},
 		{"wrong password", []string{basic(rtspReadUser, "wrong-password")}, true},
 		{"unknown user", []string{basic("nobody", "wrong-password")}, true},
+		{"publish-only user", []string{basic(rtspPubUser, rtspPubPass)}, true},
 	} {
 		var first rtspRawAnswer
 		for i, path := range []string{"cam", "idle", "not-configured", "cam/sub"} {
 			a := rtspRaw(t, addr, "DESCRIBE", path, append([]string{"Accept: application/sdp"}, c.header...)...)
 			if i == 0 {
 				first = a
-				if rtspStatusCode(a.status) != "401" || a.closed != c.closed {
-					t.Errorf("%s, DESCRIBE %s: %s, want 401 (connection closed: %v)", c.name, path, a, c.closed)
+				want := "401"
+				if c.name == "publish-only user" {
+					want = "403" // known, without the read permission
+				}
+				if rtspStatusCode(a.status) != want || a.closed != c.closed {
+					t.Errorf("%s, DESCRIBE %s: %s, want %s (connection closed: %v)", c.name, path, a, want, c.closed)
 				}
 				if c.header == nil && !strings.HasPrefix(a.header.Get("WWW-Authenticate"), "Basic realm=") {
 					t.Errorf("%s, DESCRIBE %s: no Basic challenge: %s", c.name, path, a)
@@ -209,5 +232,34 @@ func rtspWaitUntil(t testing.TB, what string, timeout time.Duration, cond func()
 			t.Fatalf("%s: not within %s", what, timeout)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// rtspAuthMethods with digest: the pipeline checks passwords against hashes
+// and cannot check a Digest answer, so [basic, digest] offers Basic only
+// (ffmpeg, which prefers Digest when offered, logs in) and [digest] alone
+// stops the daemon at start with exit code 1.
+func TestRTSPAuthMethodsWithDigest(t *testing.T) {
+	t.Parallel()
+	rtspRequireFFmpeg(t)
+	d := startRTSPDaemon(t, rtspSetup{top: "rtspAuthMethods: [basic, digest]\n"})
+	a := rtspRaw(t, d.Addr("rtsp"), "DESCRIBE", "cam")
+	if ch := a.header.Values("WWW-Authenticate"); len(ch) != 1 || !strings.HasPrefix(ch[0], "Basic ") {
+		t.Errorf("challenges %q, want one Basic challenge", ch)
+	}
+	pub := rtspFFmpegPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), 15, "tcp")
+	rtspWaitPath(t, d, "cam", 10*time.Second, nil)
+	pub.interrupt()
+	pub.wait(t, 10*time.Second)
+
+	cfg := filepath.Join(t.TempDir(), "digest.yml")
+	yaml := "logFormat: json\nrtsp: yes\nrtspAddress: 127.0.0.1:0\nrtspTransports: [tcp]\nrtspAuthMethods: [digest]\n" +
+		"api: no\nrtmp: no\nhls: no\nwebrtc: no\nsrt: no\n"
+	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := testharness.RunCLI(t, "", cfg)
+	if code != 1 || !strings.Contains(errOut, "digest") {
+		t.Errorf("rtspAuthMethods: [digest]: exit code %d, want 1 with a message naming digest:\n%s", code, errOut)
 	}
 }

@@ -24,8 +24,10 @@
 // Peers for the Savant Media Gateway tests: StartEtcd runs a real etcd with
 // TLS client certificates, StartProxy puts a TCP proxy that can be cut in
 // front of it, and StartSavantReader runs an independent Python Savant
-// reader (e2e/testdata/savant_reader.py). Each fails the test under CI=true,
-// or skips it, when its Debian packages are missing.
+// reader (e2e/testdata/savant_reader.py). For the jwt backend,
+// SharedJWTIssuer makes keys and tokens with PyJWT (e2e/testdata/jwtgen.py)
+// and StartJWKSServer serves a JWKS that can change and go down. Each fails
+// the test under CI=true, or skips it, when its Debian packages are missing.
 package testharness
 
 import (
