@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/MicahParks/jwkset v0.11.0
 	github.com/MicahParks/keyfunc/v3 v3.7.0
+	github.com/bluenviron/gortmplib v0.3.0
 	github.com/bluenviron/gortsplib/v5 v5.3.1
 	github.com/bluenviron/mediacommon/v2 v2.8.0
 	github.com/datarhei/gosrt v0.9.0
@@ -33,7 +34,6 @@ require (
 	github.com/asticode/go-astits v1.14.0 // indirect
 	github.com/benburkert/openpgp v0.0.0-20160410205803-c2471f86866c // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
-	github.com/bluenviron/gortmplib v0.3.0 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/coreos/go-semver v0.3.1 // indirect
 	github.com/coreos/go-systemd/v22 v22.5.0 // indirect

@@ -95,5 +95,3 @@ func (c *decisionCache) put(k cacheKey, e *cacheEntry, now time.Time) {
 	e.expires = exp
 	c.lru.Add(k, e)
 }
-
-func (c *decisionCache) purge() { c.lru.Purge() }

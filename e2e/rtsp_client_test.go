@@ -18,7 +18,6 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
-	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
 	"github.com/pion/rtp"
 )
 
@@ -132,15 +131,6 @@ func rtspDescribe(rtspURL string) error {
 	defer c.Close()
 	_, _, err = c.Describe(u)
 	return err
-}
-
-// rtspStatusOf is the status code of a client error (0 when there is none).
-func rtspStatusOf(err error) base.StatusCode {
-	var bad liberrors.ErrClientBadStatusCode
-	if errors.As(err, &bad) {
-		return bad.Code
-	}
-	return 0
 }
 
 // rtspRawAnswer is an RTSP response as read off the socket.

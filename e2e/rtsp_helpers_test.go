@@ -201,16 +201,6 @@ func (p *rtspProc) wait(t testing.TB, timeout time.Duration) int {
 // closes its session cleanly).
 func (p *rtspProc) interrupt() { _ = p.cmd.Process.Signal(syscall.SIGINT) }
 
-// running reports whether the peer has not exited yet.
-func (p *rtspProc) running() bool {
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
-}
-
 // rtspFFmpegPublish starts ffmpeg publishing the lavfi test source (H.264,
 // 320x240, 25 fps, a keyframe every 25 frames) and a sine tone (AAC) to
 // rtspURL for seconds, in real time, over transport (tcp or udp).

@@ -112,6 +112,9 @@ func (d *Daemon) Registry() *prometheus.Registry { return d.registry }
 // failure it stops what it had started.
 func (d *Daemon) Start() error {
 	c := d.conf.Load()
+	// The JWKS is fetched before any listener opens, so that the first
+	// requests find keys.
+	d.startAuth()
 	if c.Savant.URL != "" {
 		cfg, err := savant.ConfigFrom(c.Savant)
 		if err != nil {
@@ -198,6 +201,11 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		d.writer = nil
+	}
+	if p := d.pipeline.Load(); p != nil {
+		if err := p.Close(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	d.closeStores()
 	return errors.Join(errs...)

@@ -41,9 +41,6 @@ func (d *Daemon) env(trusted func(*config.Conf) []config.Network) *httpapi.Env {
 }
 
 func (d *Daemon) listeners(c *config.Conf) ([]httpListener, error) {
-	// Start runs this once, before the HTTP listeners open: the JWKS is
-	// fetched first so that the first requests find keys.
-	d.startAuth()
 	api := d.env(func(c *config.Conf) []config.Network { return c.APITrustedProxies })
 	metrics := d.env(func(c *config.Conf) []config.Network { return c.MetricsTrustedProxies })
 	pprof := d.env(func(c *config.Conf) []config.Network { return c.PprofTrustedProxies })
