@@ -143,7 +143,7 @@ authInternalUsers:
 	b.SetBytes(payloadSize)
 	b.ResetTimer()
 	start := time.Now()
-	b.SetParallelism(4)
+	b.SetParallelism(8)
 	b.RunParallel(func(pb *testing.PB) {
 		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 		for pb.Next() {
