@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,7 +19,7 @@ import (
 type Verifier struct {
 	sem     chan struct{}
 	metrics *Metrics
-	ewmaNs  atomic.Int64 // moving average of an argon2 verification
+	timing  timing // recent argon2 durations, for Delay
 	// quarantine, when set, is asked again once a verification has its
 	// slot: a request may have waited behind a flood for seconds, and if
 	// its name or address was quarantined meanwhile it must not cost a run.
@@ -68,13 +70,7 @@ func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pas
 	d := time.Since(start)
 	v.metrics.argon2Runs.Inc()
 	v.metrics.argon2Seconds.Observe(d.Seconds())
-	// ewma = 7/8 ewma + 1/8 sample; races only lose a sample.
-	old := v.ewmaNs.Load()
-	if old == 0 {
-		v.ewmaNs.Store(int64(d))
-	} else {
-		v.ewmaNs.Store(old - old/8 + int64(d)/8)
-	}
+	v.timing.add(d)
 	return ok, nil
 }
 
@@ -94,7 +90,7 @@ func (v *Verifier) Fake(ctx context.Context, req *Request, h *hash.Argon2, pass 
 // Delay waits about as long as an argon2 verification takes, without doing
 // one: a quarantined answer costs the attacker time but the server no CPU.
 func (v *Verifier) Delay(ctx context.Context) {
-	d := time.Duration(v.ewmaNs.Load())
+	d := v.timing.median()
 	if d <= 0 {
 		return
 	}
@@ -104,4 +100,33 @@ func (v *Verifier) Delay(ctx context.Context) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// timing keeps the last few argon2 durations. Delay uses their median: a
+// moving average is dragged up by the slow first (cold) run and by outliers,
+// which made quarantined answers measurably slower than real ones.
+type timing struct {
+	mu      sync.Mutex
+	samples [16]time.Duration
+	n       int // samples recorded, capped at len(samples)
+	next    int
+}
+
+func (t *timing) add(d time.Duration) {
+	t.mu.Lock()
+	t.samples[t.next] = d
+	t.next = (t.next + 1) % len(t.samples)
+	t.n = min(t.n+1, len(t.samples))
+	t.mu.Unlock()
+}
+
+func (t *timing) median() time.Duration {
+	t.mu.Lock()
+	s := append([]time.Duration(nil), t.samples[:t.n]...)
+	t.mu.Unlock()
+	if len(s) == 0 {
+		return 0
+	}
+	slices.Sort(s)
+	return s[len(s)/2]
 }
