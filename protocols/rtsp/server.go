@@ -113,8 +113,39 @@ func (s *Server) Close() { s.srv.Close() }
 func (s *Server) Addr() string { return s.srv.NetListener().Addr().String() }
 
 type sessionData struct {
-	pub    *stream.Publication // as publisher
-	reader *stream.Publication // as reader
+	pub     *stream.Publication // as publisher
+	reader  *stream.Publication // as reader
+	expires time.Time           // the identity's end (a JWT's exp); zero: none
+	kick    *time.Timer
+}
+
+// data returns the session's data, creating it.
+func data(ss *gortsplib.ServerSession) *sessionData {
+	d, _ := ss.UserData().(*sessionData)
+	if d == nil {
+		d = &sessionData{}
+		ss.SetUserData(d)
+	}
+	return d
+}
+
+// noteExpiry keeps the earliest end of the identities a session showed.
+func (d *sessionData) noteExpiry(id *authn.Identity) {
+	if id != nil && !id.Expires.IsZero() && (d.expires.IsZero() || id.Expires.Before(d.expires)) {
+		d.expires = id.Expires
+	}
+}
+
+// armKick disconnects the session when its identity ends: a reader or a
+// publisher authenticated by a JWT does not outlive the token.
+func (s *Server) armKick(ss *gortsplib.ServerSession, d *sessionData) {
+	if d.expires.IsZero() || d.kick != nil {
+		return
+	}
+	d.kick = time.AfterFunc(time.Until(d.expires), func() {
+		s.logger.Info("session closed: credentials expired", "listener", s.cfg.Name, "path", ss.Path())
+		ss.Close()
+	})
 }
 
 func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, action authz.Action, path, query string) (*authn.Identity, error) {
@@ -137,6 +168,9 @@ func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 	d, _ := ctx.Session.UserData().(*sessionData)
 	if d == nil {
 		return
+	}
+	if d.kick != nil {
+		d.kick.Stop()
 	}
 	if d.pub != nil {
 		d.pub.Close()
@@ -189,7 +223,9 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 	if err != nil {
 		return hubResponse(err)
 	}
-	ctx.Session.SetUserData(&sessionData{pub: p})
+	d := data(ctx.Session)
+	d.pub = p
+	d.noteExpiry(id)
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
@@ -212,7 +248,8 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response
 		return &base.Response{StatusCode: base.StatusOK}, nil, nil
 	}
 	path := PathOf(ctx.Path)
-	if _, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query); err != nil {
+	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query)
+	if err != nil {
 		res, err := authResponse(err)
 		return res, nil, err
 	}
@@ -221,6 +258,7 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response
 		res, err := hubResponse(err)
 		return res, nil, err
 	}
+	data(ctx.Session).noteExpiry(id)
 	return &base.Response{StatusCode: base.StatusOK}, st, nil
 }
 
@@ -233,7 +271,9 @@ func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, 
 	if err := p.AddReader(ctx.Session); err != nil {
 		return hubResponse(err)
 	}
-	ctx.Session.SetUserData(&sessionData{reader: p})
+	d := data(ctx.Session)
+	d.reader = p
+	s.armKick(ctx.Session, d)
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
@@ -245,6 +285,7 @@ func (s *Server) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Respon
 		return &base.Response{StatusCode: base.StatusBadRequest}, fmt.Errorf("rtsp: RECORD without ANNOUNCE")
 	}
 	p := d.pub
+	s.armKick(ctx.Session, d)
 	st, _ := p.Attached(s.cfg.Name).(*gortsplib.ServerStream)
 	for _, medi := range ctx.Session.AnnouncedDescription().Medias {
 		for _, forma := range medi.Formats {

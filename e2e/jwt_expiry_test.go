@@ -1,0 +1,56 @@
+package e2e_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// An RTSP reader authenticated by a JWT that expires in 3 s is disconnected
+// within 1 s after the expiry; the publisher, whose token lives on, is not.
+func TestRTSPReaderKickedWhenJWTExpires(t *testing.T) {
+	t.Parallel()
+	iss := testharness.SharedJWTIssuer(t)
+	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
+	d := testharness.Start(t, jwtConfig(jwks.URL(), "rtsp: yes\nrtspTransports: [tcp]\npaths:\n  all_others:\n"))
+	exp := time.Now().Add(3 * time.Second).Truncate(time.Second).Add(time.Second) // whole seconds, ≥ 3 s away
+	toks := iss.Sign(t,
+		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam")})},
+		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("read:cam"), "exp": exp.Unix()})},
+	)
+	base := "rtsp://user:%s@" + d.Addr("rtsp") + "/cam"
+	rtspGoPublish(t, fmt.Sprintf(base, toks[0]))
+	var r *rtspGoReader
+	var err error
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if r, err = rtspGoRead(fmt.Sprintf(base, toks[1])); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		t.Fatalf("reader with a short-lived JWT: %v", err)
+	}
+	defer r.Close()
+	if time.Now().After(exp) {
+		t.Fatal("the test was too slow to connect before the token expired")
+	}
+	closed := make(chan time.Time, 1)
+	go func() { _ = r.c.Wait(); closed <- time.Now() }()
+	select {
+	case at := <-closed:
+		if late := at.Sub(exp); late < -200*time.Millisecond || late > time.Second {
+			t.Fatalf("reader disconnected %s after the token's exp, want within 1 s", late)
+		}
+		t.Logf("reader disconnected %s after exp", at.Sub(exp).Round(time.Millisecond))
+	case <-time.After(time.Until(exp) + 3*time.Second):
+		t.Fatal("the reader was not disconnected after its token expired")
+	}
+	// The publisher's session is untouched: the path is still published.
+	a := get(t, d.URL("api", "/v3/paths/list"), basicAuth("admin", "admin-secret-0"))
+	if a.status != 200 || !strings.Contains(a.body, `"name": "cam"`) {
+		t.Fatalf("the publisher was disconnected too: %d %s", a.status, a.body)
+	}
+}
