@@ -44,7 +44,7 @@ type rtspSetup struct {
 // startRTSPDaemon runs streamgate with RTSP, the API and metrics on
 // ephemeral 127.0.0.1 ports and the users pub (publish), viewer (read) and
 // admin (api, metrics).
-func startRTSPDaemon(t *testing.T, s rtspSetup) *testharness.Daemon {
+func startRTSPDaemon(t testing.TB, s rtspSetup) *testharness.Daemon {
 	t.Helper()
 	if s.paths == "" {
 		s.paths = "  cam: {}\n"

@@ -1,0 +1,342 @@
+package e2e_test
+
+// Benchmarks of the RTSP plane against the real binary (run them with
+// `go test ./e2e -run '^$' -bench . -benchtime 1x` or a longer -benchtime
+// for the connection benchmarks). Client and daemon share the machine: the
+// figures are what one box does with both ends on it.
+
+import (
+	"bufio"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5"
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
+	zmq "github.com/pebbe/zmq4"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+	"github.com/streamgate/streamgate/protocols/savant/pb"
+)
+
+const benchArgonUser = "argonbench"
+
+var (
+	benchArgonOnce sync.Once
+	benchArgonHash string
+)
+
+// BenchmarkRTSPDescribeConns: new RTSP connections per second, each a
+// fresh TCP connection with an authenticated DESCRIBE (401, then again with
+// the credentials) of a published path, then closed; an argon2 user (its
+// verification cached after the first login) and a plain-password user.
+func BenchmarkRTSPDescribeConns(b *testing.B) {
+	benchArgonOnce.Do(func() {
+		benchArgonHash = hashArgon2(b, rtspArgonPass, "--memory", "65536", "--time", "3", "--threads", "1")
+	})
+	for _, c := range []struct{ name, user, pass string }{
+		{"argon2", benchArgonUser, rtspArgonPass},
+		{"plain", rtspReadUser, rtspReadPass},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			d := startRTSPDaemon(b, rtspSetup{
+				users: fmt.Sprintf("- {user: %s, pass: '%s', permissions: [{action: read}]}\n", benchArgonUser, benchArgonHash),
+			})
+			rtspGoPublish(b, rtspURL(d, rtspPubUser, rtspPubPass, "cam"))
+			rtspWaitPath(b, d, "cam", 5*time.Second, nil)
+			u := rtspURL(d, c.user, c.pass, "cam")
+			if err := rtspDescribe(u); err != nil { // the argon2 verification, then cached
+				b.Fatalf("first DESCRIBE: %v", err)
+			}
+			var failed atomic.Int64
+			var firstErr atomic.Value
+			b.SetParallelism(8)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := rtspDescribe(u); err != nil {
+						if failed.Add(1) == 1 {
+							firstErr.Store(err.Error())
+						}
+					}
+				}
+			})
+			b.StopTimer()
+			if n := failed.Load(); n > 0 {
+				b.Fatalf("%d of %d DESCRIBEs failed, the first: %v", n, b.N, firstErr.Load())
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conns/s")
+		})
+	}
+}
+
+// benchH264 encodes seconds of a 1280x720, 25 fps test source with libx264
+// at 2 Mbit/s (a keyframe every 2 s) and returns its access units (Annex-B
+// split at the access unit delimiters, which are dropped) and the first
+// SPS and PPS.
+func benchH264(b *testing.B, seconds int) (aus [][][]byte, sps, pps []byte) {
+	b.Helper()
+	testharness.RequirePeer(b, "ffmpeg", "ffmpeg")
+	file := filepath.Join(b.TempDir(), "bench.h264")
+	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+		"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", strconv.Itoa(seconds),
+		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
+		"-b:v", "2M", "-maxrate", "2M", "-bufsize", "1M", "-g", "50", "-bf", "0",
+		"-x264-params", "aud=1", "-f", "h264", file).CombinedOutput()
+	if err != nil {
+		b.Fatalf("ffmpeg: %v: %s", err, out)
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var nalus h264.AnnexB
+	if err := nalus.Unmarshal(raw); err != nil {
+		b.Fatalf("annex-b: %v", err)
+	}
+	var cur [][]byte
+	for _, n := range nalus {
+		switch h264.NALUType(n[0] & 0x1f) {
+		case h264.NALUTypeAccessUnitDelimiter:
+			if len(cur) > 0 {
+				aus = append(aus, cur)
+			}
+			cur = nil
+			continue
+		case h264.NALUTypeSPS:
+			if sps == nil {
+				sps = n
+			}
+		case h264.NALUTypePPS:
+			if pps == nil {
+				pps = n
+			}
+		}
+		cur = append(cur, n)
+	}
+	if len(cur) > 0 {
+		aus = append(aus, cur)
+	}
+	if len(aus) == 0 || sps == nil || pps == nil {
+		b.Fatalf("no access units or parameter sets in the encoded stream")
+	}
+	return aus, sps, pps
+}
+
+// benchProcStat is the CPU time (utime+stime, clock ticks) and VmRSS (kB)
+// of process pid.
+func benchProcStat(b *testing.B, pid int) (ticks int64, rssKB int64) {
+	b.Helper()
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fields after the command name (which ends with the last ')').
+	f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+2:]))
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	st, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	sc := bufio.NewScanner(st)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			rssKB, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		}
+	}
+	return utime + stime, rssKB
+}
+
+// BenchmarkRTSPPublisher50Readers: one ~2 Mbit/s H.264 publisher (a Go
+// client sending pre-encoded access units at 25 fps) and 50 RTSP readers
+// (Go clients over TCP) on one path with Savant output. Over a fixed
+// window it reports the daemon's CPU (% of one CPU, from /proc/PID/stat),
+// its RSS (VmRSS) and the latency from the publisher writing an access unit
+// to a Go ZeroMQ SUB on the Savant endpoint receiving the VideoFrame with
+// that pts (p50, p99, max). b.N is not used: run it with -benchtime 1x.
+func BenchmarkRTSPPublisher50Readers(b *testing.B) {
+	const readers, window, fps = 50, 10 * time.Second, 25
+	aus, sps, pps := benchH264(b, 8)
+	ep := testharness.IPCEndpoint(b, "bench")
+	d := startRTSPDaemon(b, rtspSetup{top: "savant:\n  url: pub+bind:" + ep + "\n"})
+
+	sub, err := zmq.NewSocket(zmq.SUB)
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = sub.SetSubscribe("")
+	_ = sub.SetRcvtimeo(200 * time.Millisecond)
+	_ = sub.SetRcvhwm(100000)
+	if err := sub.Connect(ep); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the subscription reaches the PUB
+
+	// sent[i]: when the publisher started writing access unit i (unix ns).
+	total := int(window.Seconds()*fps) + 5*fps
+	sent := make([]atomic.Int64, total)
+	var mu sync.Mutex
+	var latencies []time.Duration
+	var frames, unmatched atomic.Int64
+	stopSub := make(chan struct{})
+	subDone := make(chan struct{})
+	var measuring atomic.Bool
+	go func() {
+		defer close(subDone)
+		defer sub.Close()
+		for {
+			select {
+			case <-stopSub:
+				return
+			default:
+			}
+			parts, err := sub.RecvMessageBytes(0)
+			now := time.Now().UnixNano()
+			if err != nil || len(parts) < 2 || string(parts[0]) != "cam" {
+				continue
+			}
+			var m pb.Message
+			if proto.Unmarshal(parts[1], &m) != nil || m.GetVideoFrame() == nil {
+				continue
+			}
+			frames.Add(1)
+			// The daemon's pts starts at 0 with the first access unit.
+			i := int(math.Round(float64(m.GetVideoFrame().GetPts()) / (1e9 / fps)))
+			if i < 0 || i >= total || sent[i].Load() == 0 {
+				unmatched.Add(1)
+				continue
+			}
+			if measuring.Load() {
+				mu.Lock()
+				latencies = append(latencies, time.Duration(now-sent[i].Load()))
+				mu.Unlock()
+			}
+		}
+	}()
+
+	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: sps, PPS: pps}
+	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
+	pub := &gortsplib.Client{Protocol: rtspTCP()}
+	if err := pub.StartRecording(rtspURL(d, rtspPubUser, rtspPubPass, "cam"), desc); err != nil {
+		b.Fatalf("publisher: %v", err)
+	}
+	enc, err := forma.CreateEncoder()
+	if err != nil {
+		b.Fatal(err)
+	}
+	stopPub := make(chan struct{})
+	pubDone := make(chan struct{})
+	var pubErr atomic.Value
+	var sentBytes atomic.Int64
+	go func() {
+		defer close(pubDone)
+		tick := time.NewTicker(time.Second / fps)
+		defer tick.Stop()
+		for i := 0; i < total; i++ {
+			au := aus[i%len(aus)]
+			pkts, err := enc.Encode(au)
+			if err != nil {
+				pubErr.Store(err.Error())
+				return
+			}
+			sent[i].Store(time.Now().UnixNano())
+			for _, p := range pkts {
+				p.Timestamp = uint32(i * 90000 / fps)
+				sentBytes.Add(int64(len(p.Payload)))
+				if err := pub.WritePacketRTP(desc.Medias[0], p); err != nil {
+					pubErr.Store(err.Error())
+					return
+				}
+			}
+			select {
+			case <-stopPub:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+
+	rtspWaitPath(b, d, "cam", 5*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+	rs := make([]*rtspGoReader, 0, readers)
+	for range readers {
+		r, err := rtspGoRead(rtspURL(d, rtspReadUser, rtspReadPass, "cam"))
+		if err != nil {
+			b.Fatalf("reader %d: %v", len(rs), err)
+		}
+		rs = append(rs, r)
+	}
+	time.Sleep(2 * time.Second) // warm-up: every reader playing
+
+	b.ResetTimer()
+	ticks0, _ := benchProcStat(b, d.PID())
+	bytes0 := sentBytes.Load()
+	var pkts0 int64
+	for _, r := range rs {
+		pkts0 += r.packets.Load()
+	}
+	t0 := time.Now()
+	measuring.Store(true)
+	time.Sleep(window)
+	measuring.Store(false)
+	elapsed := time.Since(t0)
+	ticks1, rss := benchProcStat(b, d.PID())
+	bytes1 := sentBytes.Load()
+	var pkts1 int64
+	starved := 0
+	for _, r := range rs {
+		n := r.packets.Load()
+		pkts1 += n
+		if n == 0 {
+			starved++
+		}
+	}
+	b.StopTimer()
+
+	close(stopPub)
+	<-pubDone
+	for _, r := range rs {
+		r.Close()
+	}
+	pub.Close()
+	close(stopSub)
+	<-subDone
+	if e := pubErr.Load(); e != nil {
+		b.Fatalf("publisher: %v", e)
+	}
+	if starved > 0 {
+		b.Fatalf("%d of %d readers received nothing", starved, readers)
+	}
+	mu.Lock()
+	lat := slices.Clone(latencies)
+	mu.Unlock()
+	if len(lat) < int(window.Seconds()*fps)/2 {
+		b.Fatalf("only %d latency samples (%d frames, %d unmatched)", len(lat), frames.Load(), unmatched.Load())
+	}
+	slices.Sort(lat)
+	q := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(math.Ceil(p*float64(len(lat))))-1)]) / 1e6
+	}
+	hz := 100.0 // USER_HZ on Linux
+	b.ReportMetric(float64(ticks1-ticks0)/hz/elapsed.Seconds()*100, "cpu%")
+	b.ReportMetric(float64(rss)/1024, "rss_MiB")
+	b.ReportMetric(q(0.50), "p50_ms")
+	b.ReportMetric(q(0.99), "p99_ms")
+	b.ReportMetric(float64(lat[len(lat)-1])/1e6, "max_ms")
+	b.ReportMetric(float64(bytes1-bytes0)*8/elapsed.Seconds()/1e6, "pub_Mbit/s")
+	b.ReportMetric(float64(pkts1-pkts0)/elapsed.Seconds()/readers, "pkts/s/reader")
+	b.ReportMetric(float64(len(lat)), "samples")
+}
