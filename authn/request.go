@@ -70,3 +70,14 @@ type Identity struct {
 
 // Anonymous reports whether the identity carries no user name.
 func (id *Identity) Anonymous() bool { return id.User == "" }
+
+// OnExpiry calls fn when the identity ends (a JWT's exp) and returns a
+// function that cancels the call. Listeners use it to disconnect a live
+// session whose credentials expire. An identity without an end never calls fn.
+func (id *Identity) OnExpiry(fn func()) (cancel func()) {
+	if id == nil || id.Expires.IsZero() {
+		return func() {}
+	}
+	t := time.AfterFunc(time.Until(id.Expires), fn)
+	return func() { t.Stop() }
+}

@@ -33,6 +33,9 @@ import (
 
 const benchArgonUser = "argonbench"
 
+// benchUserHZ is the clock tick of /proc/PID/stat (USER_HZ, 100 on Linux).
+const benchUserHZ = 100.0
+
 var (
 	benchArgonOnce sync.Once
 	benchArgonHash string
@@ -63,6 +66,7 @@ func BenchmarkRTSPDescribeConns(b *testing.B) {
 			var failed atomic.Int64
 			var firstErr atomic.Value
 			b.SetParallelism(8)
+			ticks0, _ := benchProcStat(b, d.PID())
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -74,10 +78,18 @@ func BenchmarkRTSPDescribeConns(b *testing.B) {
 				}
 			})
 			b.StopTimer()
+			ticks1, _ := benchProcStat(b, d.PID())
 			if n := failed.Load(); n > 0 {
 				b.Fatalf("%d of %d DESCRIBEs failed, the first: %v", n, b.N, firstErr.Load())
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "conns/s")
+			// The daemon's share of the machine (the clients take the rest)
+			// and its throughput per CPU-second it used.
+			cpu := float64(ticks1-ticks0) / benchUserHZ
+			b.ReportMetric(cpu/b.Elapsed().Seconds()*100, "daemon_cpu%")
+			if cpu > 0 {
+				b.ReportMetric(float64(b.N)/cpu, "conns/daemon_cpu_s")
+			}
 		})
 	}
 }
@@ -102,12 +114,8 @@ func benchH264(b *testing.B, seconds int) (aus [][][]byte, sps, pps []byte) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var nalus h264.AnnexB
-	if err := nalus.Unmarshal(raw); err != nil {
-		b.Fatalf("annex-b: %v", err)
-	}
 	var cur [][]byte
-	for _, n := range nalus {
+	for _, n := range benchSplitAnnexB(raw) {
 		switch h264.NALUType(n[0] & 0x1f) {
 		case h264.NALUTypeAccessUnitDelimiter:
 			if len(cur) > 0 {
@@ -133,6 +141,32 @@ func benchH264(b *testing.B, seconds int) (aus [][][]byte, sps, pps []byte) {
 		b.Fatalf("no access units or parameter sets in the encoded stream")
 	}
 	return aus, sps, pps
+}
+
+// benchSplitAnnexB splits an Annex-B byte stream into its NAL units (the
+// whole file: mediacommon's AnnexB caps the count at one access unit's).
+func benchSplitAnnexB(raw []byte) [][]byte {
+	var starts []int // the first byte of each NAL unit
+	for i := 0; i+3 <= len(raw); i++ {
+		if raw[i] == 0 && raw[i+1] == 0 && raw[i+2] == 1 {
+			starts = append(starts, i+3)
+			i += 2
+		}
+	}
+	var nalus [][]byte
+	for k, s := range starts {
+		end := len(raw)
+		if k+1 < len(starts) {
+			end = starts[k+1] - 3
+			if end > s && raw[end-1] == 0 { // a 4-byte start code
+				end--
+			}
+		}
+		if end > s {
+			nalus = append(nalus, raw[s:end])
+		}
+	}
+	return nalus
 }
 
 // benchProcStat is the CPU time (utime+stime, clock ticks) and VmRSS (kB)
@@ -168,8 +202,16 @@ func benchProcStat(b *testing.B, pid int) (ticks int64, rssKB int64) {
 // its RSS (VmRSS) and the latency from the publisher writing an access unit
 // to a Go ZeroMQ SUB on the Savant endpoint receiving the VideoFrame with
 // that pts (p50, p99, max). b.N is not used: run it with -benchtime 1x.
+//
+// The sub-benchmark readers=0 is the baseline without the readers.
 func BenchmarkRTSPPublisher50Readers(b *testing.B) {
-	const readers, window, fps = 50, 10 * time.Second, 25
+	for _, n := range []int{50, 0} {
+		b.Run(fmt.Sprintf("readers=%d", n), func(b *testing.B) { benchPublisherReaders(b, n) })
+	}
+}
+
+func benchPublisherReaders(b *testing.B, readers int) {
+	const window, fps = 10 * time.Second, 25
 	aus, sps, pps := benchH264(b, 8)
 	ep := testharness.IPCEndpoint(b, "bench")
 	d := startRTSPDaemon(b, rtspSetup{top: "savant:\n  url: pub+bind:" + ep + "\n"})
@@ -190,7 +232,7 @@ func BenchmarkRTSPPublisher50Readers(b *testing.B) {
 	total := int(window.Seconds()*fps) + 5*fps
 	sent := make([]atomic.Int64, total)
 	var mu sync.Mutex
-	var latencies []time.Duration
+	var latencies, keyLatencies []time.Duration
 	var frames, unmatched atomic.Int64
 	stopSub := make(chan struct{})
 	subDone := make(chan struct{})
@@ -222,7 +264,11 @@ func BenchmarkRTSPPublisher50Readers(b *testing.B) {
 			}
 			if measuring.Load() {
 				mu.Lock()
-				latencies = append(latencies, time.Duration(now-sent[i].Load()))
+				l := time.Duration(now - sent[i].Load())
+				latencies = append(latencies, l)
+				if m.GetVideoFrame().GetKeyframe() {
+					keyLatencies = append(keyLatencies, l)
+				}
 				mu.Unlock()
 			}
 		}
@@ -322,6 +368,10 @@ func BenchmarkRTSPPublisher50Readers(b *testing.B) {
 	}
 	mu.Lock()
 	lat := slices.Clone(latencies)
+	keyMax := time.Duration(0)
+	if len(keyLatencies) > 0 {
+		keyMax = slices.Max(keyLatencies)
+	}
 	mu.Unlock()
 	if len(lat) < int(window.Seconds()*fps)/2 {
 		b.Fatalf("only %d latency samples (%d frames, %d unmatched)", len(lat), frames.Load(), unmatched.Load())
@@ -330,13 +380,15 @@ func BenchmarkRTSPPublisher50Readers(b *testing.B) {
 	q := func(p float64) float64 {
 		return float64(lat[min(len(lat)-1, int(math.Ceil(p*float64(len(lat))))-1)]) / 1e6
 	}
-	hz := 100.0 // USER_HZ on Linux
-	b.ReportMetric(float64(ticks1-ticks0)/hz/elapsed.Seconds()*100, "cpu%")
+	b.ReportMetric(float64(ticks1-ticks0)/benchUserHZ/elapsed.Seconds()*100, "cpu%")
 	b.ReportMetric(float64(rss)/1024, "rss_MiB")
 	b.ReportMetric(q(0.50), "p50_ms")
 	b.ReportMetric(q(0.99), "p99_ms")
 	b.ReportMetric(float64(lat[len(lat)-1])/1e6, "max_ms")
+	b.ReportMetric(float64(keyMax)/1e6, "keyframe_max_ms")
 	b.ReportMetric(float64(bytes1-bytes0)*8/elapsed.Seconds()/1e6, "pub_Mbit/s")
-	b.ReportMetric(float64(pkts1-pkts0)/elapsed.Seconds()/readers, "pkts/s/reader")
+	if readers > 0 {
+		b.ReportMetric(float64(pkts1-pkts0)/elapsed.Seconds()/float64(readers), "pkts/s/reader")
+	}
 	b.ReportMetric(float64(len(lat)), "samples")
 }

@@ -54,3 +54,49 @@ func TestRTSPReaderKickedWhenJWTExpires(t *testing.T) {
 		t.Fatalf("the publisher was disconnected too: %d %s", a.status, a.body)
 	}
 }
+
+// The same over SRT and RTMP: ffmpeg readers whose JWT expires are
+// disconnected within 1 s of exp (ffmpeg then exits).
+func TestSRTAndRTMPReadersKickedWhenJWTExpires(t *testing.T) {
+	t.Parallel()
+	ffmpeg := testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
+	iss := testharness.SharedJWTIssuer(t)
+	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
+	d := testharness.Start(t, jwtConfig(jwks.URL(), "rtsp: yes\nrtspTransports: [tcp]\nsrt: yes\nrtmp: yes\npaths:\n  all_others:\n"))
+	exp := time.Now().Add(5 * time.Second).Truncate(time.Second).Add(time.Second)
+	now := time.Now().Unix()
+	toks := iss.Sign(t,
+		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam")})},
+		testharness.TokenSpec{Key: "ec1", Claims: map[string]any{"iss": jwtIssuer, "aud": jwtAudience, "sub": "r1",
+			"exp": exp.Unix(), "iat": now, "mediamtx_permissions": perms("read:cam")}},
+	)
+	rtspGoPublish(t, fmt.Sprintf("rtsp://user:%s@%s/cam", toks[0], d.Addr("rtsp")))
+	readers := map[string][]string{
+		"srt":  {"-i", fmt.Sprintf("srt://%s?streamid=read:cam:user:%s", d.Addr("srt"), toks[1])},
+		"rtmp": {"-i", fmt.Sprintf("rtmp://%s/cam?token=%s", d.Addr("rtmp"), toks[1])},
+	}
+	type ended struct {
+		name string
+		at   time.Time
+	}
+	done := make(chan ended, len(readers))
+	for name, in := range readers {
+		p := startFFmpeg(t, ffmpeg, append(in, "-t", "60", "-f", "null", "-")...)
+		go func() { <-p.done; done <- ended{name, time.Now()} }()
+	}
+	for range readers {
+		select {
+		case e := <-done:
+			if e.at.Before(exp.Add(-200 * time.Millisecond)) {
+				t.Errorf("%s reader ended %s before its token expired (it should have been reading)", e.name, exp.Sub(e.at))
+				continue
+			}
+			if late := e.at.Sub(exp); late > time.Second {
+				t.Errorf("%s reader ended %s after exp", e.name, late)
+			}
+			t.Logf("%s reader ended %s after exp", e.name, e.at.Sub(exp).Round(time.Millisecond))
+		case <-time.After(time.Until(exp) + 10*time.Second):
+			t.Fatal("a reader was not disconnected after its token expired")
+		}
+	}
+}

@@ -59,6 +59,10 @@ func (c *conn) serve() error {
 	if err != nil {
 		return c.refuse(authRejection(err), err)
 	}
+	defer id.OnExpiry(func() {
+		c.logger.Info("session closed: credentials expired")
+		_ = c.nc.Close()
+	})()
 	if sess.publish {
 		return c.publish(id)
 	}

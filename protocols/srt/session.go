@@ -38,6 +38,10 @@ func (s *Server) publish(ss *session, id *authn.Identity) {
 		return
 	}
 	defer conn.Close()
+	defer id.OnExpiry(func() {
+		ss.logger.Info("session closed: credentials expired")
+		conn.Close()
+	})()
 	gauge := s.metrics.conns.WithLabelValues("publish")
 	gauge.Inc()
 	defer gauge.Dec()
@@ -77,7 +81,7 @@ func (s *Server) publish(ss *session, id *authn.Identity) {
 // track MPEG-TS can carry, the passphrase must match and maxReaders must
 // allow it; then it gets the path's MPEG-TS from the next keyframe on
 // until it leaves or the publication ends.
-func (s *Server) read(ss *session, _ *authn.Identity) {
+func (s *Server) read(ss *session, id *authn.Identity) {
 	pub, err := s.hub.Get(ss.sid.Path)
 	if err != nil {
 		s.reject(ss, err)
@@ -106,6 +110,10 @@ func (s *Server) read(ss *session, _ *authn.Identity) {
 		return
 	}
 	defer conn.Close()
+	defer id.OnExpiry(func() {
+		ss.logger.Info("session closed: credentials expired")
+		conn.Close()
+	})()
 	gauge := s.metrics.conns.WithLabelValues("read")
 	gauge.Inc()
 	defer gauge.Dec()
