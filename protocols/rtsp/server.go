@@ -39,6 +39,8 @@ type Config struct {
 	ReadTimeout    time.Duration
 	WriteTimeout   time.Duration
 	AuthMethods    []string // basic, digest
+	// Transports are the allowed transports (udp, multicast, tcp); empty allows all.
+	Transports []string
 	WriteQueueSize int
 }
 
@@ -244,6 +246,9 @@ func (s *Server) checkLabels(conn *gortsplib.ServerConn, req *base.Request, path
 
 // OnSetup implements gortsplib.ServerHandlerOnSetup.
 func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
+	if !s.transportAllowed(ctx.Transport) {
+		return &base.Response{StatusCode: base.StatusUnsupportedTransport}, nil, nil
+	}
 	if ctx.Session.State() == gortsplib.ServerSessionStatePreRecord {
 		return &base.Response{StatusCode: base.StatusOK}, nil, nil
 	}
@@ -342,4 +347,19 @@ func feedFromUnits(p *stream.Publication, st *gortsplib.ServerStream) {
 			_ = st.WritePacketRTP(u.Media, pkt)
 		}
 	}, nil)
+}
+
+// transportAllowed applies rtspTransports to a SETUP.
+func (s *Server) transportAllowed(t *gortsplib.SessionTransport) bool {
+	if len(s.cfg.Transports) == 0 || t == nil {
+		return true
+	}
+	name := "tcp"
+	switch t.Protocol {
+	case gortsplib.ProtocolUDP:
+		name = "udp"
+	case gortsplib.ProtocolUDPMulticast:
+		name = "multicast"
+	}
+	return slices.Contains(s.cfg.Transports, name)
 }
