@@ -31,16 +31,16 @@ type Authenticator interface {
 
 // Config configures one RTSP listener.
 type Config struct {
-	Name           string // rtsp or rtsps
-	Address        string
-	RTPAddress     string // empty: no UDP
-	RTCPAddress    string
-	TLS            *tls.Config
-	ReadTimeout    time.Duration
-	WriteTimeout   time.Duration
-	AuthMethods    []string // basic, digest
+	Name         string // rtsp or rtsps
+	Address      string
+	RTPAddress   string // empty: no UDP
+	RTCPAddress  string
+	TLS          *tls.Config
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	AuthMethods  []string // basic, digest
 	// Transports are the allowed transports (udp, multicast, tcp); empty allows all.
-	Transports []string
+	Transports     []string
 	WriteQueueSize int
 }
 
