@@ -5,7 +5,6 @@ package e2e_test
 // rtsp so that other listeners' tests in this package can have their own.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -16,8 +15,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -118,88 +115,6 @@ func rtspRequireGStreamer(t testing.TB) {
 		}
 	}
 }
-
-// rtspProc is a running peer program.
-type rtspProc struct {
-	name string
-	cmd  *exec.Cmd
-	out  rtspOutput
-	done chan struct{}
-	code int
-}
-
-// rtspOutput collects a peer's stdout and stderr.
-type rtspOutput struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (o *rtspOutput) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.Write(p)
-}
-
-func (o *rtspOutput) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.buf.String()
-}
-
-// rtspStart runs a peer; it is killed when the test ends, and its output
-// shown if the test failed.
-func rtspStart(t testing.TB, name string, args ...string) *rtspProc {
-	t.Helper()
-	p := &rtspProc{name: name, done: make(chan struct{})}
-	p.cmd = exec.Command(name, args...)
-	p.cmd.Stdout, p.cmd.Stderr = &p.out, &p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() {
-		_ = p.cmd.Wait()
-		p.code = p.cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("%s %s\n%s", name, strings.Join(args, " "), p.tail(3000))
-		}
-	})
-	return p
-}
-
-// tail is the end of the peer's output (ffmpeg's progress lines end in \r).
-func (p *rtspProc) tail(n int) string {
-	s := strings.ReplaceAll(p.out.String(), "\r", "\n")
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return s
-}
-
-// wait waits up to timeout for the peer to exit and returns its exit code;
-// it fails the test when the peer is still running.
-func (p *rtspProc) wait(t testing.TB, timeout time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.code
-	case <-time.After(timeout):
-		t.Fatalf("%s still running after %s:\n%s", p.name, timeout, p.tail(2000))
-		return -1
-	}
-}
-
-// interrupt asks the peer to stop as a user's Ctrl-C would (ffmpeg then
-// closes its session cleanly).
-func (p *rtspProc) interrupt() { _ = p.cmd.Process.Signal(syscall.SIGINT) }
 
 // rtspFFmpegPublish starts ffmpeg publishing the lavfi test source (H.264,
 // 320x240, 25 fps, a keyframe every 25 frames) and a sine tone (AAC) to

@@ -5,7 +5,6 @@ package e2e_test
 // so that other listeners' tests in this package can have their own.
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,8 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -89,81 +86,6 @@ func srtRequireGStreamer(t testing.TB) {
 			t.Skip(msg)
 		}
 	}
-}
-
-// srtProc is a running peer program.
-type srtProc struct {
-	name string
-	cmd  *exec.Cmd
-	mu   sync.Mutex
-	out  bytes.Buffer
-	done chan struct{}
-	code int
-}
-
-func (p *srtProc) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.out.Write(b)
-}
-
-// output is the peer's output so far, its last n bytes.
-func (p *srtProc) output(n int) string {
-	p.mu.Lock()
-	s := strings.ReplaceAll(p.out.String(), "\r", "\n")
-	p.mu.Unlock()
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return s
-}
-
-// srtStart runs a peer; it is killed when the test ends, and its output
-// shown if the test failed.
-func srtStart(t testing.TB, name string, args ...string) *srtProc {
-	t.Helper()
-	p := &srtProc{name: name, done: make(chan struct{})}
-	p.cmd = exec.Command(name, args...)
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", name, err)
-	}
-	go func() {
-		_ = p.cmd.Wait()
-		p.code = p.cmd.ProcessState.ExitCode()
-		close(p.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			_ = p.cmd.Process.Kill()
-			<-p.done
-		}
-		if t.Failed() {
-			t.Logf("%s %s\n%s", name, strings.Join(args, " "), p.output(3000))
-		}
-	})
-	return p
-}
-
-// wait waits up to timeout for the peer to exit and returns its exit code.
-func (p *srtProc) wait(t testing.TB, timeout time.Duration) int {
-	t.Helper()
-	select {
-	case <-p.done:
-		return p.code
-	case <-time.After(timeout):
-		t.Fatalf("%s still running after %s:\n%s", p.name, timeout, p.output(2000))
-		return -1
-	}
-}
-
-// stop asks the peer to stop as Ctrl-C would and waits for it.
-func (p *srtProc) stop(t testing.TB) {
-	t.Helper()
-	_ = p.cmd.Process.Signal(syscall.SIGINT)
-	p.wait(t, 10*time.Second)
 }
 
 // srtFFmpegPublish starts ffmpeg publishing the lavfi test source (H.264,

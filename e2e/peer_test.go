@@ -1,0 +1,116 @@
+package e2e_test
+
+import (
+	"bytes"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// peerProc is a running peer program (ffmpeg, gst-launch-1.0, …).
+type peerProc struct {
+	name string
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  bytes.Buffer
+	done chan struct{}
+	code int
+}
+
+// The per-protocol test files name the same type after their protocol.
+type (
+	rtspProc = peerProc
+	srtProc  = peerProc
+)
+
+func (p *peerProc) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
+
+// startPeer runs a peer; it is killed when the test ends, and the end of its
+// output shown if the test failed.
+func startPeer(t testing.TB, name string, args ...string) *peerProc {
+	t.Helper()
+	p := &peerProc{name: name, done: make(chan struct{})}
+	p.cmd = exec.Command(name, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p, p
+	if err := p.cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		close(p.done)
+	}()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			t.Logf("%s %s\n%s", name, strings.Join(args, " "), p.tail(3000))
+		}
+	})
+	return p
+}
+
+func rtspStart(t testing.TB, name string, args ...string) *peerProc {
+	return startPeer(t, name, args...)
+}
+func srtStart(t testing.TB, name string, args ...string) *peerProc {
+	return startPeer(t, name, args...)
+}
+
+// startFFmpeg runs ffmpeg quietly with args in the background.
+func startFFmpeg(t *testing.T, bin string, args ...string) *peerProc {
+	t.Helper()
+	return startPeer(t, bin, append([]string{"-hide_banner", "-loglevel", "error", "-nostdin"}, args...)...)
+}
+
+// tail is the end of the peer's output, n bytes at most (ffmpeg's progress
+// lines end in \r).
+func (p *peerProc) tail(n int) string {
+	p.mu.Lock()
+	s := strings.ReplaceAll(p.out.String(), "\r", "\n")
+	p.mu.Unlock()
+	if len(s) > n {
+		s = "…" + s[len(s)-n:]
+	}
+	return s
+}
+
+// wait waits up to timeout for the peer to exit and returns its exit code;
+// it fails the test when the peer is still running.
+func (p *peerProc) wait(t testing.TB, timeout time.Duration) int {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.code
+	case <-time.After(timeout):
+		t.Fatalf("%s still running after %s:\n%s", p.name, timeout, p.tail(2000))
+		return -1
+	}
+}
+
+// interrupt asks the peer to stop as a user's Ctrl-C would (ffmpeg then
+// closes its session cleanly).
+func (p *peerProc) interrupt() { _ = p.cmd.Process.Signal(syscall.SIGINT) }
+
+// stop interrupts the peer and waits for it.
+func (p *peerProc) stop(t testing.TB) {
+	t.Helper()
+	p.interrupt()
+	p.wait(t, 10*time.Second)
+}
+
+// kill ends the peer at once and waits for it.
+func (p *peerProc) kill() {
+	select {
+	case <-p.done:
+	default:
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+}
