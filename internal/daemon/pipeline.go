@@ -93,8 +93,10 @@ func BuildPipeline(c *config.Conf, deps authn.Deps, res Resources) (*authn.Pipel
 			return nil, fmt.Errorf("authMethod: %s: %w", m, ErrNotAvailable)
 		}
 	}
-	if c.AuthUser != "" || c.AuthPass.IsSet() {
-		return nil, fmt.Errorf("authUser/authPass (per-service credentials): %w", ErrNotAvailable)
+	// Seed 004's per-service and per-path credentials decide their own
+	// sections first; sections they do not configure pass to authMethod.
+	if pb, ok := authn.NewPrecedence(c, deps.Verifier); ok {
+		backends = append([]authn.Backend{pb}, backends...)
 	}
 	return authn.NewPipeline(authn.PipelineConfig{Backends: backends, CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL}, deps), nil
 }

@@ -1,0 +1,73 @@
+package e2e_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/bluenviron/gortsplib/v5"
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// Seed 004's precedence over the API and RTSP: global credentials, a path
+// overriding only the user (inheriting the global password), and a section
+// with a user but no password anywhere (open). Every 401 carries authRealm.
+func TestPrecedenceOverAPIAndRTSP(t *testing.T) {
+	t.Parallel()
+	d := testharness.Start(t, `
+authRealm: Genesys Application Configuration Needed
+authInternalUsers: []
+authUser: global
+authPass: global-secret-1
+metrics: yes
+metricsUser: watcher
+rtsp: yes
+rtspTransports: [tcp]
+paths:
+  cam:
+    publishUser: camera
+  open:
+    readUser: anyone
+`, testharness.WithMetricsAuth("watcher", "global-secret-1"))
+	api := d.URL("api", "/v3/paths/list")
+	wantStatus(t, "API with the global pair", get(t, api, basicAuth("global", "global-secret-1")), http.StatusOK)
+	wantChallenge(t, "API without credentials", get(t, api), "Genesys Application Configuration Needed")
+	wantChallenge(t, "API with a wrong password", get(t, api, basicAuth("global", "nope")), "Genesys Application Configuration Needed")
+	metrics := d.URL("metrics", "/metrics")
+	wantStatus(t, "metrics user with the inherited global password", get(t, metrics, basicAuth("watcher", "global-secret-1")), http.StatusOK)
+	wantChallenge(t, "metrics as the global user (overridden)", get(t, metrics, basicAuth("global", "global-secret-1")), "Genesys Application Configuration Needed")
+
+	publish := func(user, pass, path string) error {
+		forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
+		desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
+		c := &gortsplib.Client{Protocol: rtspTCP()}
+		err := c.StartRecording("rtsp://"+user+":"+pass+"@"+d.Addr("rtsp")+"/"+path, desc)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}
+	if err := publish("camera", "global-secret-1", "cam"); err != nil {
+		t.Errorf("RTSP publish as the path's user with the global password: %v", err)
+	}
+	if err := publish("global", "global-secret-1", "cam"); err == nil {
+		t.Error("RTSP publish to cam as the global user succeeded; the path's user overrides it")
+	}
+	if err := publish("global", "global-secret-1", "other"); err == nil {
+		t.Error("RTSP publish to an unconfigured path succeeded")
+	}
+	// "open" has a read user and no password anywhere but the global one,
+	// so it inherits that: readers need global-secret-1.
+	if err := rtspDescribe("rtsp://anyone:wrong@" + d.Addr("rtsp") + "/open"); err == nil {
+		t.Error("RTSP read of open with a wrong password succeeded")
+	}
+}
+
+// With a section user and no password anywhere, that section is open.
+func TestPrecedenceNoPasswordIsOpen(t *testing.T) {
+	t.Parallel()
+	d := testharness.Start(t, "authInternalUsers: []\napiUser: someone\n")
+	wantStatus(t, "API with no password anywhere, no credentials", get(t, d.URL("api", "/v3/paths/list")), http.StatusOK)
+}
