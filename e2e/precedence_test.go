@@ -30,6 +30,9 @@ paths:
     publishUser: camera
   open:
     readUser: anyone
+  both:
+    publishUser: b
+    publishPass: both-secret-1
 `, testharness.WithMetricsAuth("watcher", "global-secret-1"))
 	api := d.URL("api", "/v3/paths/list")
 	wantStatus(t, "API with the global pair", get(t, api, basicAuth("global", "global-secret-1")), http.StatusOK)
@@ -54,6 +57,12 @@ paths:
 	}
 	if err := publish("global", "global-secret-1", "cam"); err == nil {
 		t.Error("RTSP publish to cam as the global user succeeded; the path's user overrides it")
+	}
+	if err := publish("b", "both-secret-1", "both"); err != nil {
+		t.Errorf("RTSP publish to a path with its own pair: %v", err)
+	}
+	if err := publish("b", "global-secret-1", "both"); err == nil {
+		t.Error("RTSP publish to a path with its own pair succeeded with the global password")
 	}
 	if err := publish("global", "global-secret-1", "other"); err == nil {
 		t.Error("RTSP publish to an unconfigured path succeeded")
