@@ -29,6 +29,7 @@ build-deps:
 
 deps:
 	@scripts/apt-ensure.sh $(TEST_DEBS)
+	@command -v npm >/dev/null 2>&1 || scripts/apt-ensure.sh nodejs npm
 	@command -v staticcheck >/dev/null 2>&1 || test -x "$$($(GO) env GOPATH)/bin/staticcheck" || \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 

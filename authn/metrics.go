@@ -12,6 +12,7 @@ type Metrics struct {
 	cache         *prometheus.CounterVec
 	argon2Runs    prometheus.Counter
 	argon2Seconds prometheus.Histogram
+	tokens        *prometheus.CounterVec
 }
 
 // NewMetrics creates the collectors and registers them with reg (nil: not registered).
@@ -38,9 +39,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Time of one argon2 verification.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 		}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamgate_token_verifications_total",
+			Help: "URL token verifications by the secret that verified the signature (empty when none did) and result.",
+		}, []string{"secret_id", "result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.quarantined, m.cache, m.argon2Runs, m.argon2Seconds)
+		reg.MustRegister(m.decisions, m.quarantined, m.cache, m.argon2Runs, m.argon2Seconds, m.tokens)
 	}
 	return m
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/streamgate/streamgate/authz"
 )
 
 // validate checks what single values cannot: ranges, enumerations, keys that
@@ -152,6 +154,14 @@ func validateTokens(d *decoder, t *Tokens) {
 	positive(d, "authTokens.refreshInterval", t.RefreshInterval)
 	for i, v := range t.Verifications {
 		key := fmt.Sprintf("authTokens.verifications[%d]", i)
+		for j, p := range v.Paths {
+			if p == "default" {
+				continue
+			}
+			if _, err := authz.CompilePath(p); err != nil {
+				d.errAt(fmt.Sprintf("%s.paths[%d]", key, j), "%v", err)
+			}
+		}
 		if len(v.SecretIDs) == 0 {
 			d.errAt(key+".secretIds", "must name at least one secret")
 		}

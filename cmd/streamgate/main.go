@@ -5,6 +5,7 @@
 //	streamgate check CONFIG  validate a configuration
 //	streamgate hash          hash a password read on stdin
 //	streamgate user put NAME store an etcd user record
+//	streamgate token sign    print a signed URL token
 //	streamgate version       print the version
 package main
 
@@ -27,6 +28,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return cmdHash(args[1:], stdin, stdout, stderr)
 		case "user":
 			return cmdUser(args[1:], stdin, stdout, stderr)
+		case "token":
+			return cmdToken(args[1:], stdout, stderr)
 		case "version", "--version", "-v":
 			return cmdVersion(stdout)
 		case "help", "--help", "-h":
@@ -47,5 +50,8 @@ usage:
                                       hash a password read on stdin
   streamgate user put NAME --etcd URL [--prefix /users] [--labels RULE-JSON] [--cacert F --cert F --key F]
                                       hash a password read on stdin and store the user in etcd
+  streamgate token sign --key-file F [--encoding raw|hex] [--acl PATH[!PATH…]] [--ttl 5m] [--start UNIX]
+                        [--ip A] [--data S] [--id S]
+                                      print an EdgeAuth URL token signed with the secret in F
   streamgate version                  print the version
 `

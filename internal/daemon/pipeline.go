@@ -53,6 +53,24 @@ func JWTConfig(c *config.Conf, logger *slog.Logger) authn.JWTConfig {
 		Leeway: c.AuthJWTLeeway, Logger: logger}
 }
 
+// TokenConfig maps authTokens.
+func TokenConfig(c *config.Conf, deps authn.Deps) authn.TokenConfig {
+	t := c.AuthTokens
+	logger := deps.Logger
+	if logger != nil {
+		logger = logger.With("backend", "token")
+	}
+	out := authn.TokenConfig{Enabled: t.Enabled, RefreshInterval: t.RefreshInterval, Metrics: deps.Metrics, Logger: logger}
+	for _, s := range t.Secrets {
+		out.Secrets = append(out.Secrets, authn.TokenSecretConfig{ID: s.ID, File: s.File, Encoding: s.Encoding})
+	}
+	for _, v := range t.Verifications {
+		out.Verifications = append(out.Verifications, authn.TokenVerificationConfig{Name: v.Name, Enabled: v.Enabled,
+			Paths: v.Paths, ExcludedIPs: config.Networks(v.ExcludedIPs), SecretIDs: v.SecretIDs})
+	}
+	return out
+}
+
 func permissions(ps []config.Permission) authz.Permissions {
 	out := make(authz.Permissions, len(ps))
 	for i, p := range ps {
@@ -81,6 +99,12 @@ func BuildPipeline(c *config.Conf, deps authn.Deps, res Resources) (*authn.Pipel
 			b, err := authn.NewJWT(JWTConfig(c, deps.Logger))
 			if err != nil {
 				return nil, fmt.Errorf("authJWTJWKS: %w", err)
+			}
+			backends = append(backends, b)
+		case "token":
+			b, err := authn.NewToken(TokenConfig(c, deps))
+			if err != nil {
+				return nil, fmt.Errorf("authTokens: %w", err)
 			}
 			backends = append(backends, b)
 		case "etcd":
@@ -126,6 +150,13 @@ func (d *Daemon) jwt() *authn.JWT {
 // jwksStartWait; a JWKS that cannot be fetched is logged and retried, and
 // requests meanwhile are refused as unavailable.
 func (d *Daemon) startAuth() {
+	if p := d.pipeline.Load(); p != nil {
+		for _, b := range p.Backends() {
+			if t, ok := b.(*authn.Token); ok {
+				t.Start()
+			}
+		}
+	}
 	j := d.jwt()
 	if j == nil {
 		return

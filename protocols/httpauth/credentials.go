@@ -80,7 +80,26 @@ func Credentials(r *http.Request, o Options) authn.Credentials {
 			c.Token = t
 		}
 	}
+	if c.Token == "" {
+		c.Token = urlToken(r)
+	}
 	return c
+}
+
+// urlToken is a signed URL token (CONTRACT "URL security tokens") from
+// ?token=, ?__token__= or a __token__ cookie. Only EdgeAuth-shaped values are
+// taken, so a JWT in the query stays behind authJWTInHTTPQuery.
+func urlToken(r *http.Request) string {
+	q := r.URL.Query()
+	for _, t := range []string{q.Get("token"), q.Get("__token__")} {
+		if looksLikeURLToken(t) {
+			return t
+		}
+	}
+	if ck, err := r.Cookie("__token__"); err == nil && looksLikeURLToken(ck.Value) {
+		return ck.Value
+	}
+	return ""
 }
 
 // ClientIP is the client's address: the connection's peer, or, when the peer

@@ -179,3 +179,22 @@ func equalHeaders(a, b http.Header) bool {
 	}
 	return true
 }
+
+func TestCredentialsURLToken(t *testing.T) {
+	const tok = "exp=1700000000~acl=/*~hmac=00"
+	for _, setup := range []func(r *http.Request){
+		func(r *http.Request) { r.URL.RawQuery = "token=" + tok },
+		func(r *http.Request) { r.URL.RawQuery = "__token__=" + tok },
+		func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "__token__", Value: tok}) },
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/cam/index.m3u8", nil)
+		setup(r)
+		if got := httpauth.Credentials(r, httpauth.Options{}); got.Token != tok {
+			t.Errorf("%s %v: token %q, want the URL token without QueryToken", r.URL, r.Cookies(), got.Token)
+		}
+	}
+	r := httptest.NewRequest(http.MethodGet, "/cam/index.m3u8?__token__=eyJhbGciOi.x.y", nil)
+	if got := httpauth.Credentials(r, httpauth.Options{}); !got.IsEmpty() {
+		t.Errorf("a JWT in ?__token__= was taken: %+v", got)
+	}
+}
