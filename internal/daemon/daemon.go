@@ -227,17 +227,17 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 	if slices.Contains(c.RTSPTransports, "udp") {
 		base.RTPAddress, base.RTCPAddress = c.RTPAddress, c.RTCPAddress
 	}
+	plainOn, tlsCfg, err := encryption(c.RTSPEncryption, c.RTSPServerCert, c.RTSPServerKey)
+	if err != nil {
+		return fmt.Errorf("rtsps: %w", err)
+	}
 	var cfgs []rtsp.Config
-	if c.RTSPEncryption != "strict" {
+	if plainOn {
 		plain := base
 		plain.Name, plain.Address = "rtsp", c.RTSPAddress
 		cfgs = append(cfgs, plain)
 	}
-	if c.RTSPEncryption != "no" {
-		tlsCfg, err := serverTLS(c.RTSPServerCert, c.RTSPServerKey, "")
-		if err != nil {
-			return fmt.Errorf("rtsps: %w", err)
-		}
+	if tlsCfg != nil {
 		secure := base
 		secure.Name, secure.Address, secure.TLS = "rtsps", c.RTSPSAddress, tlsCfg
 		secure.RTPAddress, secure.RTCPAddress = "", "" // UDP stays with the plain listener

@@ -125,3 +125,15 @@ func (l pathLister) ListPaths() []httpapi.PathInfo {
 	}
 	return out
 }
+
+// encryption reads an rtspEncryption/rtmpEncryption setting: whether the
+// plain listener runs (no, optional) and, for strict and optional, the TLS
+// configuration of the encrypted one (nil when it does not run).
+func encryption(mode, certFile, keyFile string) (plain bool, tlsCfg *tls.Config, err error) {
+	if mode != "no" {
+		if tlsCfg, err = serverTLS(certFile, keyFile, ""); err != nil {
+			return false, nil, err
+		}
+	}
+	return mode != "strict", tlsCfg, nil
+}

@@ -13,17 +13,17 @@ func (d *Daemon) startRTMP(c *config.Conf) error {
 		return nil
 	}
 	base := rtmp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, Metrics: rtmp.NewMetrics(d.registry)}
+	plainOn, tlsCfg, err := encryption(c.RTMPEncryption, c.RTMPServerCert, c.RTMPServerKey)
+	if err != nil {
+		return fmt.Errorf("rtmps: %w", err)
+	}
 	var cfgs []rtmp.Config
-	if c.RTMPEncryption != "strict" {
+	if plainOn {
 		plain := base
 		plain.Name, plain.Address = "rtmp", c.RTMPAddress
 		cfgs = append(cfgs, plain)
 	}
-	if c.RTMPEncryption != "no" {
-		tlsCfg, err := serverTLS(c.RTMPServerCert, c.RTMPServerKey, "")
-		if err != nil {
-			return fmt.Errorf("rtmps: %w", err)
-		}
+	if tlsCfg != nil {
 		secure := base
 		secure.Name, secure.Address, secure.TLS = "rtmps", c.RTMPSAddress, tlsCfg
 		cfgs = append(cfgs, secure)
