@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/authz"
 )
 
@@ -257,35 +258,8 @@ func TestEdgeAuthACL(t *testing.T) {
 	}
 }
 
-// edgeAuthModule installs the npm package akamai-edgeauth (an independent
-// implementation) once per test binary; the test is skipped without node,
-// npm or the registry.
-func edgeAuthModule(t *testing.T) string {
-	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		edgeAuthMissing(t, "node not installed")
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		edgeAuthMissing(t, "npm not installed")
-	}
-	dir := filepath.Join(os.TempDir(), "streamgate-akamai-edgeauth-authn")
-	mod := filepath.Join(dir, "node_modules", "akamai-edgeauth")
-	if _, err := os.Stat(filepath.Join(mod, "package.json")); err == nil {
-		return mod
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("npm", "install", "--no-save", "--no-audit", "--no-fund", "akamai-edgeauth@0.2.0")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		edgeAuthMissing(t, "npm install akamai-edgeauth: %v\n%s", err, out)
-	}
-	return mod
-}
-
 func TestTokenFromAkamaiEdgeAuth(t *testing.T) {
-	mod := edgeAuthModule(t)
+	mod := testharness.EdgeAuthModule(t)
 	key := []byte{0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x10, 0x32}
 	dir := t.TempDir()
 	f := writeSecret(t, dir, "k.hex", hex.EncodeToString(key)+"\n")
@@ -352,14 +326,4 @@ func FuzzParseEdgeAuthToken(f *testing.F) {
 			t.Fatalf("round trip %q → %q", s, again)
 		}
 	})
-}
-
-// edgeAuthMissing skips a test whose independent implementation cannot be
-// had, and fails it under CI=true, saying what to install.
-func edgeAuthMissing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format+" (install Debian nodejs and npm; the npm registry must be reachable)", args...)
-	}
-	t.Skipf(format, args...)
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/authz"
 )
 
@@ -64,24 +65,7 @@ func TestTokenSignUsage(t *testing.T) {
 // the hex key: the package's output must be tok, HMAC included.
 func verifyWithAkamaiEdgeAuth(t *testing.T, tok, hexKey string) {
 	t.Helper()
-	if _, err := exec.LookPath("node"); err != nil {
-		edgeAuthMissing(t, "node not installed")
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		edgeAuthMissing(t, "npm not installed")
-	}
-	dir := filepath.Join(os.TempDir(), "streamgate-akamai-edgeauth-cli")
-	mod := filepath.Join(dir, "node_modules", "akamai-edgeauth")
-	if _, err := os.Stat(filepath.Join(mod, "package.json")); err != nil {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command("npm", "install", "--no-save", "--no-audit", "--no-fund", "akamai-edgeauth@0.2.0")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			edgeAuthMissing(t, "npm install akamai-edgeauth: %v\n%s", err, out)
-		}
-	}
+	mod := testharness.EdgeAuthModule(t)
 	p, err := authn.ParseEdgeAuthToken(tok)
 	if err != nil {
 		t.Fatal(err)
@@ -108,13 +92,3 @@ process.stdout.write(new EdgeAuth(o).generateACLToken(acl));`
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// edgeAuthMissing skips a test whose independent implementation cannot be
-// had, and fails it under CI=true, saying what to install.
-func edgeAuthMissing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format+" (install Debian nodejs and npm; the npm registry must be reachable)", args...)
-	}
-	t.Skipf(format, args...)
-}
