@@ -17,8 +17,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/streamgate/streamgate/authn"
-	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 var (

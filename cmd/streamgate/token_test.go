@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/authn"
-	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 func TestTokenSignVerifies(t *testing.T) {
