@@ -115,10 +115,10 @@ func (s *Server) Close() { s.srv.Close() }
 func (s *Server) Addr() string { return s.srv.NetListener().Addr().String() }
 
 type sessionData struct {
-	pub     *stream.Publication // as publisher
-	reader  *stream.Publication // as reader
-	expires time.Time           // the identity's end (a JWT's exp); zero: none
-	kick    *time.Timer
+	pub    *stream.Publication // as publisher
+	reader *stream.Publication // as reader
+	id     *authn.Identity     // the identity that ends first (a JWT's exp)
+	unkick func()              // cancels the disconnection at id's end
 }
 
 // data returns the session's data, creating it.
@@ -131,20 +131,24 @@ func data(ss *gortsplib.ServerSession) *sessionData {
 	return d
 }
 
-// noteExpiry keeps the earliest end of the identities a session showed.
+// noteExpiry keeps, of the identities a session showed (DESCRIBE, SETUP…),
+// the one that ends first.
 func (d *sessionData) noteExpiry(id *authn.Identity) {
-	if id != nil && !id.Expires.IsZero() && (d.expires.IsZero() || id.Expires.Before(d.expires)) {
-		d.expires = id.Expires
+	if id == nil || id.Expires.IsZero() {
+		return
+	}
+	if d.id == nil || id.Expires.Before(d.id.Expires) {
+		d.id = id
 	}
 }
 
 // armKick disconnects the session when its identity ends: a reader or a
 // publisher authenticated by a JWT does not outlive the token.
 func (s *Server) armKick(ss *gortsplib.ServerSession, d *sessionData) {
-	if d.expires.IsZero() || d.kick != nil {
+	if d.unkick != nil {
 		return
 	}
-	d.kick = time.AfterFunc(time.Until(d.expires), func() {
+	d.unkick = d.id.OnExpiry(func() {
 		s.logger.Info("session closed: credentials expired", "listener", s.cfg.Name, "path", ss.Path())
 		ss.Close()
 	})
@@ -171,8 +175,8 @@ func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 	if d == nil {
 		return
 	}
-	if d.kick != nil {
-		d.kick.Stop()
+	if d.unkick != nil {
+		d.unkick()
 	}
 	if d.pub != nil {
 		d.pub.Close()
