@@ -99,7 +99,7 @@ func (b *Precedence) Authenticate(ctx context.Context, req *Request) (*Identity,
 	if !s.configured() {
 		return nil, ErrNotApplicable
 	}
-	grant := authz.Permissions{{Action: req.Action, Path: mustExact(req.Path)}}
+	grant := authz.Permissions{{Action: req.Action, Path: authz.ExactPath(req.Path)}}
 	if s.pass == nil {
 		// A user but no password anywhere: no authentication (seed 004).
 		return &Identity{Backend: "precedence", Permissions: grant}, nil
@@ -118,5 +118,3 @@ func (b *Precedence) Authenticate(ctx context.Context, req *Request) (*Identity,
 	}
 	return &Identity{User: c.User, Backend: "precedence", Permissions: grant}, nil
 }
-
-func mustExact(path string) authz.PathMatcher { return authz.ExactPath(path) }

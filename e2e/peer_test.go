@@ -56,13 +56,6 @@ func startPeer(t testing.TB, name string, args ...string) *peerProc {
 	return p
 }
 
-func rtspStart(t testing.TB, name string, args ...string) *peerProc {
-	return startPeer(t, name, args...)
-}
-func srtStart(t testing.TB, name string, args ...string) *peerProc {
-	return startPeer(t, name, args...)
-}
-
 // startFFmpeg runs ffmpeg quietly with args in the background.
 func startFFmpeg(t *testing.T, bin string, args ...string) *peerProc {
 	t.Helper()

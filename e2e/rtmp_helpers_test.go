@@ -65,7 +65,7 @@ func rtmpCreds(user, pass string) string { return "user=" + user + "&pass=" + pa
 func rtmpFFmpegPublish(t testing.TB, url string, seconds float64) *rtspProc {
 	t.Helper()
 	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
-	return rtspStart(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
+	return startPeer(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
 		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
 		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),
@@ -121,7 +121,7 @@ func rtmpGstPublish(t testing.TB, location string, frames int) *rtspProc {
 			rtspMissingPeer(t, "the GStreamer element "+e[0], e[1])
 		}
 	}
-	return rtspStart(t, "gst-launch-1.0", "-q",
+	return startPeer(t, "gst-launch-1.0", "-q",
 		"videotestsrc", "is-live=true", "num-buffers="+strconv.Itoa(frames), "!",
 		"video/x-raw,format=I420,width=320,height=240,framerate=25/1", "!",
 		"x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=25", "!",

@@ -122,7 +122,7 @@ func rtspRequireGStreamer(t testing.TB) {
 func rtspFFmpegPublish(t testing.TB, rtspURL string, seconds float64, transport string) *rtspProc {
 	t.Helper()
 	rtspRequireFFmpeg(t)
-	return rtspStart(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
+	return startPeer(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
 		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
 		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),

@@ -95,7 +95,7 @@ func TestRTSPGStreamerPublish(t *testing.T) {
 	rtspRequireFFmpeg(t)
 	d := startRTSPDaemon(t, rtspSetup{paths: "  gst: {}\n"})
 	gst := func(user, pass string, buffers int) *rtspProc {
-		return rtspStart(t, "gst-launch-1.0", "-e", "videotestsrc", fmt.Sprintf("num-buffers=%d", buffers), "is-live=true",
+		return startPeer(t, "gst-launch-1.0", "-e", "videotestsrc", fmt.Sprintf("num-buffers=%d", buffers), "is-live=true",
 			"!", "video/x-raw,width=320,height=240,framerate=25/1",
 			"!", "x264enc", "tune=zerolatency", "key-int-max=25", "speed-preset=ultrafast",
 			"!", "h264parse",

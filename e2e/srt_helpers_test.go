@@ -105,7 +105,7 @@ func srtFFmpegPublish(t testing.TB, dst string, seconds float64) *srtProc {
 	} else {
 		args = append(args, "-f", "mpegts", dst)
 	}
-	return srtStart(t, "ffmpeg", args...)
+	return startPeer(t, "ffmpeg", args...)
 }
 
 var srtFrameRE = regexp.MustCompile(`frame=\s*(\d+)`)

@@ -91,7 +91,7 @@ func TestSRTGStreamerPublish(t *testing.T) {
 	// mpegtsmux alignment=7: srtsink sends each buffer as one SRT message,
 	// so buffers must be at most 7 TS packets (1316 bytes); larger ones
 	// (keyframes) are dropped by libsrt.
-	gst := srtStart(t, "gst-launch-1.0", "-q",
+	gst := startPeer(t, "gst-launch-1.0", "-q",
 		"videotestsrc", "is-live=true", "num-buffers=750", "!",
 		"video/x-raw,format=I420,width=320,height=240,framerate=25/1", "!",
 		"x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=25", "!", "h264parse", "!",
