@@ -21,7 +21,7 @@ func TestCrossProtocolRTMPToSRT(t *testing.T) {
 	if p.Source == nil || p.Source.Type != "rtmpSession" {
 		t.Errorf("/v3/paths/list item %+v, want source rtmpSession", p)
 	}
-	n, code, out := srtFFmpegDecode(t, srtURL(d, srtID("read", "cam", rtmpReadUser, rtmpReadPass)), 25)
+	n, code, out := ffmpegDecode(t, srtURL(d, srtID("read", "cam", rtmpReadUser, rtmpReadPass)), 25)
 	if code != 0 || n == 0 || !strings.Contains(out, "aac") {
 		t.Errorf("ffmpeg reading over SRT: exit %d, %d frames decoded, want 0, > 0 and AAC:\n%s", code, n, out)
 	}
@@ -41,7 +41,7 @@ func TestCrossProtocolSRTToRTMP(t *testing.T) {
 	if p.Source == nil || p.Source.Type != "srtSession" {
 		t.Errorf("/v3/paths/list item %+v, want source srtSession", p)
 	}
-	n, code, out := rtmpFFmpegRead(t, rtmpURL(d, "cam?"+rtmpCreds(rtmpReadUser, rtmpReadPass)), 25)
+	n, code, out := ffmpegDecode(t, rtmpURL(d, "cam?"+rtmpCreds(rtmpReadUser, rtmpReadPass)), 25)
 	if code != 0 || n == 0 || !strings.Contains(out, "Audio: aac") {
 		t.Errorf("ffmpeg reading over RTMP: exit %d, %d frames decoded, want 0, > 0 and AAC:\n%s", code, n, out)
 	}

@@ -2,12 +2,17 @@ package e2e_test
 
 import (
 	"bytes"
+	"context"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // peerProc is a running peer program (ffmpeg, gst-launch-1.0, …).
@@ -106,4 +111,36 @@ func (p *peerProc) kill() {
 		_ = p.cmd.Process.Kill()
 		<-p.done
 	}
+}
+
+// ffmpegFrameRE is ffmpeg's progress count of decoded frames.
+var ffmpegFrameRE = regexp.MustCompile(`frame=\s*(\d+)`)
+
+// ffmpegDecode reads up to frames video frames from src (rtsp://, rtmp://,
+// srt://…) with ffmpeg, decoding them, and returns how many it decoded
+// (ffmpeg's last "frame=" count), its exit code and its output. inputOpts go
+// before -i; an rtsp:// source without them is read over TCP.
+func ffmpegDecode(t testing.TB, src string, frames int, inputOpts ...string) (decoded, code int, out string) {
+	t.Helper()
+	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
+	if len(inputOpts) == 0 && strings.HasPrefix(src, "rtsp://") {
+		inputOpts = []string{"-rtsp_transport", "tcp"}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	args := append([]string{"-hide_banner", "-nostdin"}, inputOpts...)
+	args = append(args, "-i", src, "-frames:v", strconv.Itoa(frames), "-f", "null", "-")
+	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
+	b, err := cmd.CombinedOutput()
+	out = strings.ReplaceAll(string(b), "\r", "\n")
+	if ctx.Err() != nil {
+		t.Fatalf("ffmpeg reading %s did not finish within 20 s:\n%s", src, out)
+	}
+	if _, ok := err.(*exec.ExitError); err != nil && !ok {
+		t.Fatalf("run ffmpeg: %v", err)
+	}
+	if m := ffmpegFrameRE.FindAllStringSubmatch(out, -1); len(m) > 0 {
+		decoded, _ = strconv.Atoi(m[len(m)-1][1])
+	}
+	return decoded, cmd.ProcessState.ExitCode(), out
 }

@@ -5,13 +5,10 @@ package e2e_test
 // helpers come from rtsp_helpers_test.go.
 
 import (
-	"context"
 	"fmt"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 )
@@ -72,30 +69,6 @@ func rtmpFFmpegPublish(t testing.TB, url string, seconds float64) *rtspProc {
 		"-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "64k",
 		"-f", "flv", url)
-}
-
-// rtmpFFmpegRead reads up to frames video frames from url with ffmpeg,
-// decoding them, and returns how many it decoded, its exit code and its
-// output.
-func rtmpFFmpegRead(t testing.TB, url string, frames int) (decoded, code int, out string) {
-	t.Helper()
-	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-nostdin",
-		"-i", url, "-frames:v", strconv.Itoa(frames), "-f", "null", "-")
-	b, err := cmd.CombinedOutput()
-	out = strings.ReplaceAll(string(b), "\r", "\n")
-	if ctx.Err() != nil {
-		t.Fatalf("ffmpeg reading %s did not finish within 20 s:\n%s", url, out)
-	}
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("run ffmpeg: %v", err)
-	}
-	if m := rtspFrameRE.FindAllStringSubmatch(out, -1); len(m) > 0 {
-		decoded, _ = strconv.Atoi(m[len(m)-1][1])
-	}
-	return decoded, cmd.ProcessState.ExitCode(), out
 }
 
 // rtmpGstElements are the GStreamer elements the RTMP tests use, by package.

@@ -39,18 +39,18 @@ func TestRTMPFFmpegPublishAndRead(t *testing.T) {
 		t.Errorf("tracks %q, want %q", p.Tracks, want)
 	}
 
-	n, code, out := rtmpFFmpegRead(t, rtmpURL(d, "cam?"+rtmpCreds(rtmpReadUser, rtmpReadPass)), 25)
+	n, code, out := ffmpegDecode(t, rtmpURL(d, "cam?"+rtmpCreds(rtmpReadUser, rtmpReadPass)), 25)
 	if code != 0 || n == 0 || !strings.Contains(out, "Audio: aac") || !strings.Contains(out, "320x240") {
 		t.Errorf("ffmpeg reading over RTMP as the reader: exit %d, %d frames, want 0, > 0, H.264 320x240 and AAC:\n%s", code, n, out)
 	}
 	t.Logf("RTMP → RTMP: ffmpeg decoded %d video frames", n)
 
-	n, code, out = rtmpFFmpegRead(t, rtmpURL(d, "cam?"+rtmpCreds(rtmpPubUser, rtmpPubPass)), 5)
+	n, code, out = ffmpegDecode(t, rtmpURL(d, "cam?"+rtmpCreds(rtmpPubUser, rtmpPubPass)), 5)
 	if code == 0 || n != 0 || !strings.Contains(out, "forbidden") {
 		t.Errorf("ffmpeg reading as the publish-only user: exit %d, %d frames, want a failure (forbidden):\n%s", code, n, out)
 	}
 
-	n, code, out = rtspFFmpegRead(t, rtspURL(d, rtmpReadUser, rtmpReadPass, "cam"), "tcp", 25)
+	n, code, out = ffmpegDecode(t, rtspURL(d, rtmpReadUser, rtmpReadPass, "cam"), 25)
 	if code != 0 || n == 0 {
 		t.Errorf("ffmpeg reading over RTSP as the reader: exit %d, %d frames decoded, want 0 and > 0:\n%s", code, n, out)
 	}
@@ -73,7 +73,7 @@ func TestRTMPGStreamerPublish(t *testing.T) {
 	if p.Source == nil || p.Source.Type != "rtmpSession" || !slices.Equal(p.Tracks, []string{"H264"}) {
 		t.Errorf("/v3/paths/list item %+v, want source rtmpSession, tracks [H264]", p)
 	}
-	n, code, out := rtmpFFmpegRead(t, rtmpURL(d, "live?"+rtmpCreds(rtmpReadUser, rtmpReadPass)+"/gst"), 25)
+	n, code, out := ffmpegDecode(t, rtmpURL(d, "live?"+rtmpCreds(rtmpReadUser, rtmpReadPass)+"/gst"), 25)
 	if code != 0 || n == 0 {
 		t.Errorf("ffmpeg reading the GStreamer stream: exit %d, %d frames decoded, want 0 and > 0:\n%s", code, n, out)
 	}
@@ -96,7 +96,7 @@ func TestRTMPReadsRTSPPublish(t *testing.T) {
 	if p.Source == nil || p.Source.Type != "rtspSession" {
 		t.Errorf("/v3/paths/list item %+v, want source rtspSession", p)
 	}
-	n, code, out := rtmpFFmpegRead(t, rtmpURL(d, "fromrtsp?"+rtmpCreds(rtmpReadUser, rtmpReadPass)), 25)
+	n, code, out := ffmpegDecode(t, rtmpURL(d, "fromrtsp?"+rtmpCreds(rtmpReadUser, rtmpReadPass)), 25)
 	if code != 0 || n == 0 || !strings.Contains(out, "Audio: aac") {
 		t.Errorf("ffmpeg reading over RTMP: exit %d, %d frames, want 0, > 0 and AAC:\n%s", code, n, out)
 	}
@@ -166,7 +166,7 @@ func TestRTMPS(t *testing.T) {
 
 	pub := rtmpFFmpegPublish(t, rtmps("cam?"+rtmpCreds(rtmpPubUser, rtmpPubPass)), 20)
 	rtspWaitPath(t, d, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
-	n, code, out := rtmpFFmpegRead(t, rtmps("cam?"+rtmpCreds(rtmpReadUser, rtmpReadPass)), 25)
+	n, code, out := ffmpegDecode(t, rtmps("cam?"+rtmpCreds(rtmpReadUser, rtmpReadPass)), 25)
 	if code != 0 || n == 0 {
 		t.Errorf("ffmpeg reading over RTMPS: exit %d, %d frames decoded, want 0 and > 0:\n%s", code, n, out)
 	}

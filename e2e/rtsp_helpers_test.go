@@ -5,14 +5,12 @@ package e2e_test
 // rtsp so that other listeners' tests in this package can have their own.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -129,32 +127,6 @@ func rtspFFmpegPublish(t testing.TB, rtspURL string, seconds float64, transport 
 		"-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "64k",
 		"-f", "rtsp", "-rtsp_transport", transport, rtspURL)
-}
-
-var rtspFrameRE = regexp.MustCompile(`frame=\s*(\d+)`)
-
-// rtspFFmpegRead reads up to frames video frames from rtspURL over
-// transport with ffmpeg, decoding them, and returns how many it decoded
-// (ffmpeg's last "frame=" count), its exit code and its output.
-func rtspFFmpegRead(t testing.TB, rtspURL, transport string, frames int) (decoded, code int, out string) {
-	t.Helper()
-	rtspRequireFFmpeg(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "ffmpeg", "-hide_banner", "-nostdin", "-rtsp_transport", transport,
-		"-i", rtspURL, "-frames:v", strconv.Itoa(frames), "-f", "null", "-")
-	b, err := cmd.CombinedOutput()
-	out = strings.ReplaceAll(string(b), "\r", "\n")
-	if ctx.Err() != nil {
-		t.Fatalf("ffmpeg reading %s did not finish within 20 s:\n%s", rtspURL, out)
-	}
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("run ffmpeg: %v", err)
-	}
-	if m := rtspFrameRE.FindAllStringSubmatch(out, -1); len(m) > 0 {
-		decoded, _ = strconv.Atoi(m[len(m)-1][1])
-	}
-	return decoded, cmd.ProcessState.ExitCode(), out
 }
 
 // rtspAPIPath is one item of /v3/paths/list.

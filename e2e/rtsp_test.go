@@ -45,13 +45,13 @@ func TestRTSPFFmpegPublishAndRead(t *testing.T) {
 		t.Errorf("tracks %q, want %q", p.Tracks, want)
 	}
 
-	n, code, out := rtspFFmpegRead(t, rtspURL(d, rtspReadUser, rtspReadPass, "cam"), "tcp", 25)
+	n, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 25)
 	if code != 0 || n == 0 {
 		t.Errorf("ffmpeg reading as the reader: exit %d, %d frames decoded, want 0 and > 0:\n%s", code, n, out)
 	}
 	t.Logf("ffmpeg read back %d video frames", n)
 
-	n, code, out = rtspFFmpegRead(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), "tcp", 5)
+	n, code, out = ffmpegDecode(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), 5)
 	if code == 0 || n != 0 || !strings.Contains(out, "403") {
 		t.Errorf("ffmpeg reading as the publish-only user: exit %d, %d frames, want a failure (403):\n%s", code, n, out)
 	}
@@ -115,7 +115,7 @@ func TestRTSPGStreamerPublish(t *testing.T) {
 	if p.Source == nil || p.Source.Type != "rtspSession" || !slices.Equal(p.Tracks, []string{"H264"}) {
 		t.Errorf("/v3/paths/list item %+v, want source rtspSession, tracks [H264]", p)
 	}
-	n, code, out := rtspFFmpegRead(t, rtspURL(d, rtspReadUser, rtspReadPass, "gst"), "tcp", 10)
+	n, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, "gst"), 10)
 	if code != 0 || n == 0 {
 		t.Errorf("ffmpeg reading GStreamer's stream: exit %d, %d frames:\n%s", code, n, out)
 	}
@@ -136,7 +136,7 @@ func TestRTSPOverUDP(t *testing.T) {
 		rtpPort, rtpPort+1)})
 	pub := rtspFFmpegPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), 15, "udp")
 	rtspWaitPath(t, d, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
-	n, code, out := rtspFFmpegRead(t, rtspURL(d, rtspReadUser, rtspReadPass, "cam"), "udp", 25)
+	n, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 25, "-rtsp_transport", "udp")
 	if code != 0 || n == 0 {
 		t.Errorf("ffmpeg reading over UDP: exit %d, %d frames:\n%s", code, n, out)
 	}

@@ -5,13 +5,11 @@ package e2e_test
 // so that other listeners' tests in this package can have their own.
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -106,36 +104,6 @@ func srtFFmpegPublish(t testing.TB, dst string, seconds float64) *srtProc {
 		args = append(args, "-f", "mpegts", dst)
 	}
 	return startPeer(t, "ffmpeg", args...)
-}
-
-var srtFrameRE = regexp.MustCompile(`frame=\s*(\d+)`)
-
-// srtFFmpegDecode reads up to frames video frames from src with ffmpeg,
-// decoding them, and returns how many it decoded (ffmpeg's last "frame="
-// count), its exit code and its output.
-func srtFFmpegDecode(t testing.TB, src string, frames int) (decoded, code int, out string) {
-	t.Helper()
-	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	args := []string{"-hide_banner", "-nostdin"}
-	if strings.HasPrefix(src, "rtsp://") {
-		args = append(args, "-rtsp_transport", "tcp")
-	}
-	args = append(args, "-i", src, "-frames:v", strconv.Itoa(frames), "-f", "null", "-")
-	cmd := exec.CommandContext(ctx, "ffmpeg", args...)
-	b, err := cmd.CombinedOutput()
-	out = strings.ReplaceAll(string(b), "\r", "\n")
-	if ctx.Err() != nil {
-		t.Fatalf("ffmpeg reading %s did not finish within 20 s:\n%s", src, out)
-	}
-	if _, ok := err.(*exec.ExitError); err != nil && !ok {
-		t.Fatalf("run ffmpeg: %v", err)
-	}
-	if m := srtFrameRE.FindAllStringSubmatch(out, -1); len(m) > 0 {
-		decoded, _ = strconv.Atoi(m[len(m)-1][1])
-	}
-	return decoded, cmd.ProcessState.ExitCode(), out
 }
 
 // srtAPIPath is one item of /v3/paths/list.

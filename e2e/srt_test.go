@@ -32,7 +32,7 @@ func TestSRTFFmpegPublishAndRead(t *testing.T) {
 	}
 	for _, r := range reads {
 		t.Run("read over "+r.name, func(t *testing.T) {
-			n, code, out := srtFFmpegDecode(t, r.src, 25)
+			n, code, out := ffmpegDecode(t, r.src, 25)
 			if code != 0 || n == 0 {
 				t.Errorf("exit %d, %d frames decoded, want 0 and > 0:\n%s", code, n, out)
 			}
@@ -40,7 +40,7 @@ func TestSRTFFmpegPublishAndRead(t *testing.T) {
 	}
 
 	t.Run("publish-only user cannot read", func(t *testing.T) {
-		n, code, out := srtFFmpegDecode(t, srtURL(d, srtID("read", "cam", srtPubUser, srtPubPass)), 5)
+		n, code, out := ffmpegDecode(t, srtURL(d, srtID("read", "cam", srtPubUser, srtPubPass)), 5)
 		if code == 0 || n != 0 {
 			t.Errorf("exit %d, %d frames, want a failure:\n%s", code, n, out)
 		}
@@ -64,7 +64,7 @@ func TestSRTFFmpegPublishAndRead(t *testing.T) {
 		// A wrong password gets the same rejection for an unconfigured path
 		// as for a configured one (an unpublished one, and a published one).
 		for _, path := range []string{"nowhere", "other", "cam"} {
-			n, code, _ := srtFFmpegDecode(t, srtURL(d, srtID("read", path, srtReadUser, "wrong")), 5)
+			n, code, _ := ffmpegDecode(t, srtURL(d, srtID("read", path, srtReadUser, "wrong")), 5)
 			if code == 0 || n != 0 {
 				t.Errorf("%s: ffmpeg exit %d, %d frames, want a failure", path, code, n)
 			}
@@ -102,7 +102,7 @@ func TestSRTGStreamerPublish(t *testing.T) {
 	if want := []string{"H264", "MPEG-4 Audio"}; !slices.Equal(p.Tracks, want) {
 		t.Errorf("tracks %q, want %q", p.Tracks, want)
 	}
-	n, code, out := srtFFmpegDecode(t, srtURL(d, srtID("read", "gst", srtReadUser, srtReadPass)), 25)
+	n, code, out := ffmpegDecode(t, srtURL(d, srtID("read", "gst", srtReadUser, srtReadPass)), 25)
 	if code != 0 || n == 0 {
 		t.Errorf("ffmpeg reading the GStreamer stream: exit %d, %d frames, want 0 and > 0:\n%s", code, n, out)
 	}
@@ -123,7 +123,7 @@ func TestSRTReadsRTSPPublished(t *testing.T) {
 	if p.Source == nil || p.Source.Type != "rtspSession" {
 		t.Errorf("source %+v, want rtspSession", p.Source)
 	}
-	n, code, out := srtFFmpegDecode(t, srtURL(d, srtID("read", "fromrtsp", srtReadUser, srtReadPass)), 25)
+	n, code, out := ffmpegDecode(t, srtURL(d, srtID("read", "fromrtsp", srtReadUser, srtReadPass)), 25)
 	if code != 0 || n == 0 {
 		t.Errorf("ffmpeg reading over SRT: exit %d, %d frames, want 0 and > 0:\n%s", code, n, out)
 	}
@@ -159,10 +159,10 @@ func TestSRTPassphrase(t *testing.T) {
 	pub := srtFFmpegPublish(t, srtURL(d, pubID, "passphrase="+pubPhrase), 30)
 	srtWaitPath(t, d, "enc", true, 15*time.Second)
 	readID := srtID("read", "enc", srtReadUser, srtReadPass)
-	if n, code, _ := srtFFmpegDecode(t, srtURL(d, readID), 5); code == 0 || n != 0 {
+	if n, code, _ := ffmpegDecode(t, srtURL(d, readID), 5); code == 0 || n != 0 {
 		t.Errorf("reader without passphrase: exit %d, %d frames, want a failure", code, n)
 	}
-	n, code, out := srtFFmpegDecode(t, srtURL(d, readID, "passphrase="+readPhrase), 25)
+	n, code, out := ffmpegDecode(t, srtURL(d, readID, "passphrase="+readPhrase), 25)
 	if code != 0 || n == 0 {
 		t.Errorf("reader with the passphrase: exit %d, %d frames, want 0 and > 0:\n%s", code, n, out)
 	}
