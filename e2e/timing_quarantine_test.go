@@ -32,25 +32,40 @@ authInternalUsers:
 	}
 	var quarantined, wrong []time.Duration
 	var firstQ, firstW answer
-	for i := range 40 {
-		// A fresh wrong password each time (no cached decision), and a
-		// success after it, so that "open" itself is never quarantined.
-		aw, tw := measure("open", fmt.Sprintf("wrong-%d", i))
-		do(t, client, api, basicAuth("open", "timed-secret")) // resets open's count
-		aq, tq := measure("locked", fmt.Sprintf("any-%d", i))
-		if i == 0 {
-			firstQ, firstW = aq, aw
+	seq := 0
+	round := func(n int) {
+		for range n {
+			i := seq
+			seq++
+			// A fresh wrong password each time (no cached decision), and a
+			// success after it, so that "open" itself is never quarantined.
+			aw, tw := measure("open", fmt.Sprintf("wrong-%d", i))
+			do(t, client, api, basicAuth("open", "timed-secret")) // resets open's count
+			aq, tq := measure("locked", fmt.Sprintf("any-%d", i))
+			if i == 0 {
+				firstQ, firstW = aq, aw
+			}
+			sameAnswer(t, "quarantined", aq, firstQ)
+			sameAnswer(t, "wrong password", aw, firstW)
+			if i >= 5 { // the first few warm the server up
+				quarantined, wrong = append(quarantined, tq), append(wrong, tw)
+			}
 		}
-		sameAnswer(t, "quarantined", aq, firstQ)
-		sameAnswer(t, "wrong password", aw, firstW)
-		if i >= 5 {
-			quarantined, wrong = append(quarantined, tq), append(wrong, tw)
+	}
+	// When a busy machine skews a round, more rounds add samples: a real
+	// difference stays, noise averages out.
+	var mq, mw time.Duration
+	var ratio float64
+	for r := 1; r <= 3; r++ {
+		round(40)
+		mq, mw = median(quarantined), median(wrong)
+		ratio = float64(max(mq, mw)) / float64(min(mq, mw))
+		t.Logf("round %d: median quarantined %s, wrong password %s, ratio %.3f", r, mq, mw, ratio)
+		if ratio <= 1.2 {
+			break
 		}
 	}
 	sameAnswer(t, "quarantined vs wrong password", firstQ, firstW)
-	mq, mw := median(quarantined), median(wrong)
-	ratio := float64(max(mq, mw)) / float64(min(mq, mw))
-	t.Logf("median quarantined %s, wrong password %s, ratio %.3f", mq, mw, ratio)
 	if ratio > 1.2 {
 		t.Errorf("quarantined and wrong-password medians differ by more than 20%%: %s vs %s", mq, mw)
 	}
