@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/protocols/hls"
 	"github.com/streamgate/streamgate/protocols/httpapi"
 	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/rtsp"
@@ -37,6 +38,7 @@ type Daemon struct {
 	rtsp     []*rtsp.Server
 	rtmp     []*rtmp.Server
 	srt      *srt.Server
+	hls      *hls.Server
 	conf     atomic.Pointer[config.Conf]
 	pipeline atomic.Pointer[authn.Pipeline]
 	started  atomic.Bool
@@ -157,13 +159,8 @@ func (d *Daemon) Start() error {
 		}
 		d.servers = append(d.servers, s)
 	}
-	for _, l := range []struct {
-		name    string
-		enabled bool
-	}{{"hls", c.HLS}, {"webrtc", c.WebRTC}} {
-		if l.enabled {
-			d.logger.Warn("listener not started: not available in this build yet", "listener", l.name)
-		}
+	if c.WebRTC {
+		d.logger.Warn("listener not started: not available in this build yet", "listener", "webrtc")
 	}
 	d.started.Store(true)
 	d.logger.Info("ready")
@@ -196,6 +193,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.rtsp = nil
 	d.closeRTMP()
 	d.closeSRT()
+	d.closeMedia()
 	if d.writer != nil {
 		if err := d.writer.Close(ctx); err != nil {
 			errs = append(errs, err)

@@ -64,6 +64,7 @@ func (d *Daemon) listeners(c *config.Conf) ([]httpListener, error) {
 		})
 		out = append(out, httpListener{"gateway", true, c.GatewayAddress, nil, mux})
 	}
+	out = append(out, d.hlsListener(c))
 	tlsFor := map[string]struct {
 		on              bool
 		cert, key, peer string
@@ -72,6 +73,7 @@ func (d *Daemon) listeners(c *config.Conf) ([]httpListener, error) {
 		"metrics": {c.MetricsEncryption, c.MetricsServerCert, c.MetricsServerKey, ""},
 		"pprof":   {c.PprofEncryption, c.PprofServerCert, c.PprofServerKey, ""},
 		"gateway": {c.GatewayEncryption, c.GatewayServerCert, c.GatewayServerKey, c.GatewayClientCA},
+		"hls":     {c.HLSEncryption, c.HLSServerCert, c.HLSServerKey, ""},
 	}
 	for i := range out {
 		if t := tlsFor[out[i].name]; t.on && out[i].enabled {

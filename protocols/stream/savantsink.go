@@ -77,7 +77,7 @@ type videoTrack struct {
 	format    format.Format
 	codec     string
 	clockRate int64
-	params    [][]byte // VPS (H.265), SPS, PPS: the latest seen
+	params    *ParamSets
 	width     int
 	height    int
 	framerate string
@@ -87,34 +87,18 @@ type videoTrack struct {
 }
 
 func newVideoTrack(f format.Format) *videoTrack {
-	t := &videoTrack{format: f, clockRate: int64(f.ClockRate())}
-	switch f := f.(type) {
-	case *format.H264:
-		t.codec = "h264"
-		sps, pps := f.SafeParams()
-		t.setParam(1, sps)
-		t.setParam(2, pps)
-	case *format.H265:
+	t := &videoTrack{format: f, clockRate: int64(f.ClockRate()), params: NewParamSets(f), codec: "h264"}
+	if _, ok := f.(*format.H265); ok {
 		t.codec = "hevc"
-		vps, sps, pps := f.SafeParams()
-		t.setParam(0, vps)
-		t.setParam(1, sps)
-		t.setParam(2, pps)
 	}
+	t.readSPS()
 	return t
 }
 
-// setParam stores a parameter set at slot i (0 VPS, 1 SPS, 2 PPS) and, for
-// an SPS, the picture size and frame rate.
-func (t *videoTrack) setParam(i int, nalu []byte) {
-	if len(nalu) == 0 {
-		return
-	}
-	if t.params == nil {
-		t.params = make([][]byte, 3)
-	}
-	t.params[i] = append([]byte(nil), nalu...)
-	if i != 1 {
+// readSPS takes the picture size and frame rate from the latest SPS.
+func (t *videoTrack) readSPS() {
+	nalu := t.params.SPS()
+	if nalu == nil {
 		return
 	}
 	var fps float64
@@ -149,39 +133,9 @@ var startCode = []byte{0, 0, 0, 1}
 // parameter sets in front of every keyframe. Frames before the first
 // keyframe are skipped (a decoder could not use them).
 func (t *videoTrack) frame(u *Unit) (savant.Frame, bool) {
-	key := false
-	inBand := [3]bool{}
-	for _, nalu := range u.AU {
-		if len(nalu) == 0 {
-			continue
-		}
-		if t.codec == "h264" {
-			switch h264.NALUType(nalu[0] & 0x1f) {
-			case h264.NALUTypeSPS:
-				t.setParam(1, nalu)
-				inBand[1] = true
-			case h264.NALUTypePPS:
-				t.setParam(2, nalu)
-				inBand[2] = true
-			case h264.NALUTypeIDR:
-				key = true
-			}
-		} else {
-			switch h265.NALUType((nalu[0] >> 1) & 0x3f) {
-			case h265.NALUType_VPS_NUT:
-				t.setParam(0, nalu)
-				inBand[0] = true
-			case h265.NALUType_SPS_NUT:
-				t.setParam(1, nalu)
-				inBand[1] = true
-			case h265.NALUType_PPS_NUT:
-				t.setParam(2, nalu)
-				inBand[2] = true
-			}
-		}
-	}
-	if t.codec == "hevc" {
-		key = h265.IsRandomAccess(u.AU)
+	au, key, spsChanged := t.params.Complete(u.AU)
+	if spsChanged {
+		t.readSPS()
 	}
 	if !t.started && !key {
 		return savant.Frame{}, false
@@ -193,28 +147,20 @@ func (t *videoTrack) frame(u *Unit) (savant.Frame, bool) {
 		t.dts265.Initialize()
 	}
 	size := 0
-	var prefix [][]byte
-	if key {
-		for i, p := range t.params {
-			if p != nil && !inBand[i] {
-				prefix = append(prefix, p)
-			}
-		}
-	}
-	for _, n := range append(prefix, u.AU...) {
+	for _, n := range au {
 		size += len(startCode) + len(n)
 	}
 	data := make([]byte, 0, size)
-	for _, n := range append(prefix, u.AU...) {
+	for _, n := range au {
 		data = append(data, startCode...)
 		data = append(data, n...)
 	}
 	var dts int64
 	var err error
 	if t.codec == "h264" {
-		dts, err = t.dts264.Extract(u.AU, u.PTS)
+		dts, err = t.dts264.Extract(au, u.PTS)
 	} else {
-		dts, err = t.dts265.Extract(u.AU, u.PTS)
+		dts, err = t.dts265.Extract(au, u.PTS)
 	}
 	if err != nil {
 		dts = u.PTS

@@ -1,0 +1,154 @@
+package e2e_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gohlslib/v2"
+	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// hlsExchange is one request an HLS client made and its answer.
+type hlsExchange struct {
+	start, end time.Time
+	file       string
+	status     int
+}
+
+// hlsRecorder is an http.RoundTripper that records every exchange.
+type hlsRecorder struct {
+	mu   sync.Mutex
+	list []hlsExchange
+}
+
+func (r *hlsRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	x := hlsExchange{start: start, end: time.Now(), file: req.URL.Path}
+	if err == nil {
+		x.status = resp.StatusCode
+	}
+	r.mu.Lock()
+	r.list = append(r.list, x)
+	r.mu.Unlock()
+	return resp, err
+}
+
+func (r *hlsRecorder) exchanges() []hlsExchange {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]hlsExchange(nil), r.list...)
+}
+
+// hlsPlay plays url with gohlslib's client as user:pass, counting decoded
+// H.264 access units, until the returned stop is called.
+func hlsPlay(t *testing.T, url, user, pass string) (frames *atomic.Int64, rec *hlsRecorder, stop func()) {
+	t.Helper()
+	frames, rec = &atomic.Int64{}, &hlsRecorder{}
+	var c *gohlslib.Client
+	c = &gohlslib.Client{
+		URI:        url,
+		HTTPClient: &http.Client{Transport: rec, Timeout: 10 * time.Second},
+		OnRequest:  func(r *http.Request) { r.SetBasicAuth(user, pass) },
+		// Quiet: the client logs every download by default.
+		OnDownloadPrimaryPlaylist: func(string) {},
+		OnDownloadStreamPlaylist:  func(string) {},
+		OnDownloadSegment:         func(string) {},
+		OnDownloadPart:            func(string) {},
+		OnTracks: func(tracks []*gohlslib.Track) error {
+			for _, tr := range tracks {
+				if _, ok := tr.Codec.(*codecs.H264); ok {
+					c.OnDataH26x(tr, func(_, _ int64, _ [][]byte) { frames.Add(1) })
+				}
+			}
+			return nil
+		},
+	}
+	if err := c.Start(); err != nil {
+		t.Fatalf("HLS client: %v", err)
+	}
+	var once sync.Once
+	stop = func() { once.Do(c.Close) }
+	t.Cleanup(stop)
+	return frames, rec, stop
+}
+
+// With an argon2 user from etcd, 20 s of HLS playback cost exactly one
+// argon2 verification; deleting the user from etcd stops segment delivery
+// within one segment duration (1 s).
+func TestHLSArgon2OnceAndEtcdRevocation(t *testing.T) {
+	t.Parallel()
+	const segment = time.Second
+	e := testharness.StartEtcd(t)
+	e.Put(t, "/users/hlsviewer", userRecord(seedHash1, ""))
+	d := startHLSDaemon(t, fmt.Sprintf(`
+authMethod: [internal, etcd]
+authEtcd:
+  endpoints: [%s]
+  tls: {ca: %s, cert: %s, key: %s}
+  dialTimeout: 5s
+  permissions: [{action: read}]
+`, e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile))
+	pub := hlsPublish(t, d, 60)
+	defer pub.stop(t)
+
+	argon2 := func() float64 { return d.Metric(t, "streamgate_auth_argon2_verifications_total", nil) }
+	before := argon2()
+	frames, rec, stop := hlsPlay(t, hlsURL(d, "cam/index.m3u8"), "hlsviewer", "password1")
+	time.Sleep(20 * time.Second)
+	ran := argon2() - before
+	played := frames.Load()
+	var segs, served int
+	for _, x := range rec.exchanges() {
+		if x.status == http.StatusOK {
+			served++
+			if strings.HasSuffix(x.file, ".mp4") {
+				segs++
+			}
+		}
+	}
+	t.Logf("20 s of HLS: %d requests answered 200 (%d init/segments/parts), %d access units decoded, %v argon2 verifications",
+		served, segs, played, ran)
+	if played < 200 || segs < 20 {
+		t.Fatalf("the HLS client decoded %d access units from %d media files in 20 s; want ≥ 200 and ≥ 20", played, segs)
+	}
+	if ran != 1 {
+		t.Errorf("20 s of HLS playback ran %v argon2 verifications, want exactly 1", ran)
+	}
+
+	// Revocation: delete the user in etcd while the client plays.
+	e.Delete(t, "/users/hlsviewer")
+	deleted := time.Now()
+	time.Sleep(3 * segment)
+	stop()
+	var refused int
+	var firstRefusal time.Duration
+	for _, x := range rec.exchanges() {
+		if x.start.Before(deleted) {
+			continue
+		}
+		switch {
+		case x.status == http.StatusOK && x.start.After(deleted.Add(segment)):
+			t.Errorf("%s requested %v after the user was deleted was answered 200", x.file, x.start.Sub(deleted).Round(time.Millisecond))
+		case x.status == http.StatusUnauthorized:
+			if refused == 0 {
+				firstRefusal = x.end.Sub(deleted)
+			}
+			refused++
+		}
+	}
+	t.Logf("after the deletion from etcd: first 401 %v later, %d requests refused", firstRefusal.Round(time.Millisecond), refused)
+	if refused == 0 {
+		t.Errorf("no request after the deletion was refused with 401: %+v", rec.exchanges())
+	}
+	if a := get(t, hlsURL(d, "cam/index.m3u8"), basicAuth("hlsviewer", "password1")); a.status != http.StatusUnauthorized {
+		t.Errorf("the deleted user's playlist request → %d, want 401", a.status)
+	}
+}
