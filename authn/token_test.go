@@ -99,6 +99,8 @@ func TestTokenBackend(t *testing.T) {
 		{"st in the future", "live/cam1", tok(keyA, func(e *authn.EdgeAuthToken) { e.Start = now + 30 }), "192.0.2.1", errForbidden},
 		{"st in the past", "live/cam1", tok(keyA, func(e *authn.EdgeAuthToken) { e.Start = now - 30 }), "192.0.2.1", nil},
 		{"path outside acl", "live/cam9", tok(keyA, func(e *authn.EdgeAuthToken) { e.ACL = []string{"/live/cam1"} }), "192.0.2.1", errForbidden},
+		{"directory acl covers the stream", "live/cam1", tok(keyA, func(e *authn.EdgeAuthToken) { e.ACL = []string{"/live/cam1/*"} }), "192.0.2.1", nil},
+		{"directory acl of a sibling", "live/cam10", tok(keyA, func(e *authn.EdgeAuthToken) { e.ACL = []string{"/live/cam1/*"} }), "192.0.2.1", errForbidden},
 		{"acl list", "live/cam2", tok(keyA, func(e *authn.EdgeAuthToken) { e.ACL = []string{"/live/cam1", "/live/cam2"} }), "192.0.2.1", nil},
 		{"acl list miss", "live/cam3", tok(keyA, func(e *authn.EdgeAuthToken) { e.ACL = []string{"/live/cam1", "/live/cam2"} }), "192.0.2.1", errForbidden},
 		{"ip matches", "live/cam1", tok(keyA, func(e *authn.EdgeAuthToken) { e.IP = "192.0.2.1" }), "192.0.2.1", nil},

@@ -1,0 +1,92 @@
+package e2e_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// HLS with a JWT (issue "HTTP and JWT"): ffmpeg sends
+// `Authorization: Bearer <jwt>` on every playlist and segment request and
+// decodes frames; a JWT for another path is refused with 403, no token with
+// 401.
+func TestHLSBearerJWT(t *testing.T) {
+	t.Parallel()
+	ffmpeg := testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
+	iss := testharness.SharedJWTIssuer(t)
+	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
+	d := testharness.Start(t, jwtConfig(jwks.URL(), "rtsp: yes\nrtspTransports: [tcp]\nhls: yes\npaths:\n  all_others:\n"))
+	toks := iss.Sign(t,
+		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam", "read:cam", "api")})},
+		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("read:other")})},
+	)
+	good, readOther := toks[0], toks[1]
+	startFFmpeg(t, ffmpeg, "-re", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-t", "40",
+		"-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-g", "25",
+		"-f", "rtsp", "-rtsp_transport", "tcp", "rtsp://"+d.Addr("rtsp")+"/cam?jwt="+good)
+	playlist := hlsURL(d, "cam/index.m3u8")
+	waitStatus(t, "HLS playlist with Bearer JWT", 15*time.Second, http.StatusOK, func() answer { return get(t, playlist, bearer(good)) })
+
+	n, code, out := ffmpegDecode(t, playlist, 50, "-headers", "Authorization: Bearer "+good+"\r\n")
+	if code != 0 || n < 50 {
+		t.Errorf("ffmpeg reading HLS with a Bearer JWT: exit %d, %d frames, want 0 and 50:\n%s", code, n, out)
+	}
+	t.Logf("ffmpeg decoded %d frames over HLS with Authorization: Bearer <jwt>", n)
+	wantStatus(t, "HLS with a JWT for another path", get(t, playlist, bearer(readOther)), http.StatusForbidden)
+	wantChallenge(t, "HLS without a token", get(t, playlist), "e2e-jwt")
+}
+
+// HLS with signed URL tokens (issue "Live reconfiguration, precedence and
+// URL tokens"): ffmpeg plays /cam/index.m3u8?token=…, the playlists carry
+// the token on to every segment and part; the __token__ cookie works too; a
+// token whose acl does not cover the path is refused with 403.
+func TestHLSURLToken(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	key := filepath.Join(dir, "sec-1.txt")
+	if err := os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := testharness.Start(t, fmt.Sprintf(`
+authMethod: [internal, token]
+authInternalUsers:
+- {user: pub, pass: pub-secret-1, permissions: [{action: publish}]}
+authTokens:
+  secrets: [{id: sec-1, file: %s, encoding: hex}]
+  verifications: [{name: v1, enabled: yes, paths: [], secretIds: [sec-1]}]
+rtsp: yes
+rtspTransports: [tcp]
+hls: yes
+paths:
+  all_others:
+`, key))
+	sign := func(acl string) string {
+		out, errOut, code := testharness.RunCLI(t, "", "token", "sign", "--key-file", key, "--encoding", "hex", "--acl", acl, "--ttl", "5m")
+		if code != 0 {
+			t.Fatalf("token sign: %d %s", code, errOut)
+		}
+		return strings.TrimSpace(out)
+	}
+	good, narrow := sign("/cam/*"), sign("/other/*")
+	pub := rtspFFmpegPublish(t, rtspURL(d, "pub", "pub-secret-1", "cam"), 40, "tcp")
+	defer pub.stop(t)
+	playlist := hlsURL(d, "cam/index.m3u8")
+	waitStatus(t, "HLS playlist with ?token=", 15*time.Second, http.StatusOK,
+		func() answer { return get(t, playlist+"?token="+url.QueryEscape(good)) })
+
+	n, code, out := ffmpegDecode(t, playlist+"?token="+url.QueryEscape(good), 50)
+	if code != 0 || n < 50 {
+		t.Errorf("ffmpeg reading HLS with ?token=: exit %d, %d frames, want 0 and 50:\n%s", code, n, out)
+	}
+	t.Logf("ffmpeg decoded %d frames over HLS with ?token=", n)
+	wantStatus(t, "HLS __token__ cookie", get(t, playlist, header("Cookie", "__token__="+good)), http.StatusOK)
+	wantStatus(t, "HLS token outside its acl", get(t, playlist+"?token="+url.QueryEscape(narrow)), http.StatusForbidden)
+	wantChallenge(t, "HLS without a token", get(t, playlist), "streamgate")
+}
