@@ -13,10 +13,10 @@ MEDIA_DEBS := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-p
               gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 # Debian packages the tests need (real peers, independent implementations).
 TEST_DEBS  := $(BUILD_DEBS) python3-argon2 argon2 wrk curl ca-certificates python3-jwt python3-cryptography gstreamer1.0-rtsp \
-              etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler \
+              etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler chromium \
               $(MEDIA_DEBS)
 
-.PHONY: run build test deps build-deps vet staticcheck bench fuzz clean
+.PHONY: run build test deps build-deps vet staticcheck bench fuzz clean hlsjs
 
 run: build-deps build
 	./$(BIN)
@@ -40,8 +40,10 @@ vet:
 staticcheck:
 	PATH="$$($(GO) env GOPATH)/bin:$$PATH" staticcheck ./...
 
+# Test artifacts (the browser tests' screenshots) are kept in test-output/.
 test: deps vet staticcheck
-	$(GO) test -race -count=1 -timeout 15m ./...
+	mkdir -p test-output
+	$(GO) test -race -count=1 -timeout 15m -artifacts -outputdir $(CURDIR)/test-output ./...
 
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
@@ -54,3 +56,7 @@ fuzz:
 
 clean:
 	rm -rf bin
+
+# Re-embeds hls.js (the pinned npm release) into protocols/hls/assets/.
+hlsjs:
+	scripts/hlsjs.sh

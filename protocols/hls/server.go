@@ -41,8 +41,9 @@ type Config struct {
 	// AlwaysRemux starts a muxer when a path is published instead of at its
 	// first request (hlsAlwaysRemux); use Server.OnPublish as a hub hook.
 	AlwaysRemux bool
-	// Registerer receives the listener's metrics; nil: none.
-	Registerer prometheus.Registerer
+	// Metrics are the listener's metrics (NewMetrics), kept across restarts;
+	// nil: unregistered ones.
+	Metrics *Metrics
 	// Logger receives the listener's logs.
 	Logger *slog.Logger
 }
@@ -63,7 +64,7 @@ type Server struct {
 	cfg     Config
 	gate    *httpauth.Gate
 	hub     *stream.Hub
-	metrics *metrics
+	metrics *Metrics
 
 	mu     sync.Mutex
 	muxers map[string]*muxer
@@ -75,7 +76,10 @@ func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, gate: gate, hub: hub, metrics: newMetrics(cfg.Registerer), muxers: map[string]*muxer{}}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	return &Server{cfg: cfg, gate: gate, hub: hub, metrics: cfg.Metrics, muxers: map[string]*muxer{}}
 }
 
 // OnPublish is a hub hook: with hlsAlwaysRemux it starts the path's muxer
@@ -232,13 +236,15 @@ func (s *Server) Close() {
 	}
 }
 
-type metrics struct {
+// Metrics are the HLS listener's metrics.
+type Metrics struct {
 	muxers   prometheus.Gauge
 	requests *prometheus.CounterVec
 }
 
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
+// NewMetrics makes the HLS metrics and registers them with reg (nil: none).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
 		muxers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_hls_muxers", Help: "Running HLS muxers."}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_hls_requests_total",
 			Help: "HLS requests by outcome: served, refused (authentication), not_found, error."}, []string{"outcome"}),

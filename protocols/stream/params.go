@@ -42,59 +42,98 @@ func clone(b []byte) []byte {
 // SPS is the latest sequence parameter set (nil before one is known).
 func (p *ParamSets) SPS() []byte { return p.sets[1] }
 
-// Complete records the parameter sets au carries and returns au, with the
-// known sets it lacks in front when it is a keyframe; key reports a
-// keyframe (IDR for H.264, IRAP for H.265); spsChanged reports a new SPS.
-// au itself is not modified.
+// PPS is the latest picture parameter set (nil before one is known).
+func (p *ParamSets) PPS() []byte { return p.sets[2] }
+
+// Complete records the parameter sets au carries and returns au without
+// empty NAL units and, when it is a keyframe, with every known parameter
+// set in front (VPS, SPS, PPS, after an access unit delimiter) so that a
+// decoder can start there. key reports a keyframe (IDR for H.264, IRAP for
+// H.265); spsChanged reports a new SPS. au itself is not modified: its
+// slices are shared with other readers.
 func (p *ParamSets) Complete(au [][]byte) (out [][]byte, key, spsChanged bool) {
 	var inBand [3]bool
-	for _, nalu := range au {
+	aud, empty := false, false
+	for i, nalu := range au {
 		if len(nalu) == 0 {
+			empty = true
 			continue
 		}
-		slot := -1
-		if p.h265 {
-			switch h265.NALUType((nalu[0] >> 1) & 0x3f) {
-			case h265.NALUType_VPS_NUT:
-				slot = 0
-			case h265.NALUType_SPS_NUT:
-				slot = 1
-			case h265.NALUType_PPS_NUT:
-				slot = 2
+		slot := p.slot(nalu)
+		switch {
+		case slot == slotAUD:
+			aud = aud || i == 0
+		case slot == slotIDR:
+			key = true
+		case slot >= 0:
+			inBand[slot] = true
+			if !bytes.Equal(p.sets[slot], nalu) {
+				p.sets[slot] = clone(nalu)
+				spsChanged = spsChanged || slot == 1
 			}
-		} else {
-			switch h264.NALUType(nalu[0] & 0x1f) {
-			case h264.NALUTypeSPS:
-				slot = 1
-			case h264.NALUTypePPS:
-				slot = 2
-			case h264.NALUTypeIDR:
-				key = true
-			}
-		}
-		if slot < 0 {
-			continue
-		}
-		inBand[slot] = true
-		if !bytes.Equal(p.sets[slot], nalu) {
-			p.sets[slot] = clone(nalu)
-			spsChanged = spsChanged || slot == 1
 		}
 	}
 	if p.h265 {
 		key = h265.IsRandomAccess(au)
 	}
-	if !key {
-		return au, false, spsChanged
-	}
-	var prefix [][]byte
+	complete := true
 	for i, s := range p.sets {
-		if s != nil && !inBand[i] {
-			prefix = append(prefix, s)
+		complete = complete && (s == nil || inBand[i])
+	}
+	if !empty && (!key || complete) {
+		return au, key, spsChanged
+	}
+	out = make([][]byte, 0, len(au)+3)
+	if aud {
+		out, au = append(out, au[0]), au[1:]
+	}
+	if key {
+		for _, s := range p.sets {
+			if s != nil {
+				out = append(out, s)
+			}
 		}
 	}
-	if len(prefix) == 0 {
-		return au, true, spsChanged
+	for _, nalu := range au {
+		if len(nalu) > 0 && (!key || p.slot(nalu) < 0) {
+			out = append(out, nalu)
+		}
 	}
-	return append(prefix, au...), true, spsChanged
+	return out, key, spsChanged
+}
+
+// Slots of ParamSets.slot besides 0 (VPS), 1 (SPS) and 2 (PPS).
+const (
+	slotOther = -1
+	slotAUD   = -2
+	slotIDR   = -3
+)
+
+// slot classifies a NAL unit: a parameter set's slot, an access unit
+// delimiter, an H.264 IDR slice, or anything else.
+func (p *ParamSets) slot(nalu []byte) int {
+	if p.h265 {
+		switch h265.NALUType((nalu[0] >> 1) & 0x3f) {
+		case h265.NALUType_VPS_NUT:
+			return 0
+		case h265.NALUType_SPS_NUT:
+			return 1
+		case h265.NALUType_PPS_NUT:
+			return 2
+		case h265.NALUType_AUD_NUT:
+			return slotAUD
+		}
+		return slotOther
+	}
+	switch h264.NALUType(nalu[0] & 0x1f) {
+	case h264.NALUTypeSPS:
+		return 1
+	case h264.NALUTypePPS:
+		return 2
+	case h264.NALUTypeIDR:
+		return slotIDR
+	case h264.NALUTypeAccessUnitDelimiter:
+		return slotAUD
+	}
+	return slotOther
 }

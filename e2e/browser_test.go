@@ -1,0 +1,71 @@
+package e2e_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// browserDaemon runs the RTSP test daemon with the HLS and WebRTC
+// listeners and publishes cam over RTSP (H.264 Constrained Baseline and
+// AAC) for seconds.
+func browserDaemon(t *testing.T, seconds float64) *testharness.Daemon {
+	t.Helper()
+	testharness.RequireChromium(t)
+	d := startHLSDaemon(t, "webrtc: yes\n")
+	if d.Addr("webrtc") == "" {
+		t.Fatalf("no WebRTC listener started:\n%s", d.Logs())
+	}
+	pub := hlsPublish(t, d, seconds)
+	t.Cleanup(func() { pub.stop(t) })
+	return d
+}
+
+// Headless Debian Chromium opens the HLS player page (hls.js embedded in
+// the binary) with Basic credentials and plays past 2 s; with wrong
+// credentials it gets 401 and does not play. Screenshots are saved as test
+// artifacts (go test -artifacts -outputdir DIR; make test keeps them in
+// test-output/).
+func TestBrowserHLS(t *testing.T) {
+	t.Parallel()
+	d := browserDaemon(t, 60)
+	page := "http://" + d.Addr("hls") + "/cam/"
+	waitStatus(t, "HLS playlist", 15*time.Second, http.StatusOK,
+		func() answer { return get(t, page+"index.m3u8", basicAuth(rtspReadUser, rtspReadPass)) })
+	r := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: rtspReadPass, Want: 2,
+		Timeout: 40 * time.Second, Screenshot: "hls-playing.png"})
+	if !r.Played {
+		t.Fatalf("Chromium did not play HLS: %s (currentTime %.2f, status %d)\nconsole: %v", r.Error, r.CurrentTime, r.Status, r.Console)
+	}
+	t.Logf("Chromium played HLS to currentTime %.2f s; first frame %v after the page load; screenshot %s",
+		r.CurrentTime, r.FirstFrame.Round(time.Millisecond), r.Screenshot)
+
+	bad := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: "wrong", Want: 1,
+		Timeout: 8 * time.Second, Screenshot: "hls-wrong-credentials.png"})
+	if bad.Played || bad.Status != http.StatusUnauthorized {
+		t.Errorf("Chromium with wrong credentials: played %v, status %d; want not played, 401", bad.Played, bad.Status)
+	}
+}
+
+// The same through WebRTC (WHEP): Chromium plays the WebRTC player page,
+// its video's currentTime advances; wrong credentials do not play.
+func TestBrowserWebRTC(t *testing.T) {
+	t.Parallel()
+	d := browserDaemon(t, 60)
+	page := "http://" + d.Addr("webrtc") + "/cam/"
+	r := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: rtspReadPass, Want: 2,
+		Timeout: 40 * time.Second, Screenshot: "webrtc-playing.png"})
+	if !r.Played {
+		t.Fatalf("Chromium did not play WebRTC: %s (currentTime %.2f, status %d)\nconsole: %v", r.Error, r.CurrentTime, r.Status, r.Console)
+	}
+	t.Logf("Chromium played WebRTC to currentTime %.2f s; first frame %v after the page load; screenshot %s",
+		r.CurrentTime, r.FirstFrame.Round(time.Millisecond), r.Screenshot)
+
+	bad := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: "wrong", Want: 1,
+		Timeout: 8 * time.Second, Screenshot: "webrtc-wrong-credentials.png"})
+	if bad.Played || bad.Status != http.StatusUnauthorized {
+		t.Errorf("Chromium with wrong credentials: played %v, status %d; want not played, 401", bad.Played, bad.Status)
+	}
+}

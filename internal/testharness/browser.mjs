@@ -1,0 +1,202 @@
+// browser.mjs: plays one page in headless Debian Chromium through
+// playwright-core and prints one JSON line with the outcome on stdout.
+// Embedded into the Go test harness (browser.go), which runs it as
+// `node browser.mjs` with the options JSON on stdin (not in the command
+// line, which every local user can read): {module, executable, url, user,
+// pass, want, timeoutMs, screenshot, args}. Every failure ends in a result line (played: false and
+// an error), never in a hang: the wait is bounded by timeoutMs from the
+// navigation on, Chromium's start, the screenshot and the close by their own
+// limits, and a SIGTERM closes the browser and prints what was seen.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+const started = Date.now();
+const opts = JSON.parse(readFileSync(0, 'utf8'));
+const require = createRequire(import.meta.url);
+const { chromium } = require(path.join(opts.module, 'playwright-core'));
+
+const MAX_CONSOLE = 300;
+const result = { played: false, currentTime: 0, firstFrameMs: -1, status: 0, console: [], error: '' };
+const log = (line) => {
+	if (result.console.length < MAX_CONSOLE) result.console.push(line);
+	else if (result.console.length === MAX_CONSOLE) result.console.push('… (more lines dropped)');
+};
+const fail = (msg) => { if (!result.error) result.error = msg; };
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// withDeadline rejects when p has not settled within ms (a page whose main
+// thread is stuck never answers an evaluate).
+function withDeadline(p, ms, what) {
+	let timer;
+	const t = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms); });
+	return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+let printed = false;
+function print() {
+	if (printed) return;
+	printed = true;
+	result.elapsedMs = Date.now() - started;
+	process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+// Runs in the page before its own scripts: records, relative to the
+// navigation start (performance.now()), when a <video> first presents a
+// frame (requestVideoFrameCallback) or first has currentTime > 0.
+function pageProbe() {
+	const probe = { firstFrame: -1, playing: -1, events: [] };
+	Object.defineProperty(window, '__streamgateProbe', { value: probe });
+	const seen = new WeakSet();
+	const mark = () => { if (probe.firstFrame < 0) probe.firstFrame = performance.now(); };
+	const watch = (v) => {
+		if (seen.has(v)) return;
+		seen.add(v);
+		if (typeof v.requestVideoFrameCallback === 'function') {
+			v.requestVideoFrameCallback(() => mark());
+		}
+	};
+	for (const type of ['loadstart', 'loadedmetadata', 'playing', 'timeupdate', 'error', 'stalled', 'waiting']) {
+		document.addEventListener(type, (e) => {
+			const v = e.target;
+			if (!(v instanceof HTMLVideoElement)) return;
+			watch(v);
+			if (type === 'playing' && probe.playing < 0) probe.playing = performance.now();
+			if (type === 'timeupdate' && v.currentTime > 0) mark();
+			if (type !== 'timeupdate' && probe.events.length < 50) {
+				probe.events.push(`${Math.round(performance.now())}ms ${type}`);
+			}
+		}, true);
+	}
+}
+
+// Reads the first <video>'s state in the page.
+function videoState() {
+	const v = document.querySelector('video');
+	const p = window.__streamgateProbe || { firstFrame: -1, playing: -1, events: [] };
+	if (!v) return { found: false, firstFrame: p.firstFrame, document: document.readyState };
+	if (typeof v.requestVideoFrameCallback === 'function' && p.firstFrame < 0 && !v.__streamgateRVFC) {
+		v.__streamgateRVFC = true;
+		v.requestVideoFrameCallback(() => { if (p.firstFrame < 0) p.firstFrame = performance.now(); });
+	}
+	if (v.currentTime > 0 && p.firstFrame < 0) p.firstFrame = performance.now();
+	return {
+		found: true,
+		currentTime: v.currentTime,
+		paused: v.paused,
+		readyState: v.readyState,
+		networkState: v.networkState,
+		error: v.error ? `MediaError code ${v.error.code}: ${v.error.message}` : '',
+		width: v.videoWidth,
+		height: v.videoHeight,
+		firstFrame: p.firstFrame,
+		events: p.events.join(', '),
+	};
+}
+
+let browser;
+process.on('SIGTERM', () => {
+	fail('killed (SIGTERM)');
+	// Playwright's own handler closes the browser; the polling loop then
+	// fails and the result is printed in finally.
+	setTimeout(() => { print(); process.exit(1); }, 3000).unref();
+});
+
+async function main() {
+	try {
+		browser = await chromium.launch({
+			executablePath: opts.executable,
+			headless: true,
+			args: opts.args,
+			timeout: 30000,
+		});
+	} catch (e) {
+		result.launchError = e.message;
+		throw e;
+	}
+	result.launchMs = Date.now() - started;
+	const context = await browser.newContext({
+		httpCredentials: opts.user || opts.pass ? { username: opts.user, password: opts.pass } : undefined,
+		viewport: { width: 640, height: 480 },
+	});
+	const page = await context.newPage();
+	page.on('console', (m) => log(`console.${m.type()}: ${m.text()}`));
+	page.on('pageerror', (e) => log(`pageerror: ${e.message}`));
+	page.on('requestfailed', (r) => log(`requestfailed: ${r.method()} ${r.url()}: ${r.failure()?.errorText}`));
+	// The main frame's last document response: when Chromium turns a 4xx
+	// into an error page (an empty body, a cancelled auth challenge),
+	// page.goto throws and this is the only status there is.
+	let navStatus = 0;
+	page.on('response', (r) => {
+		if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) navStatus = r.status();
+		if (r.status() >= 400) log(`response: ${r.status()} ${r.request().method()} ${r.url()}`);
+	});
+	page.on('crash', () => fail('page crashed'));
+	await page.addInitScript(pageProbe);
+
+	// timeoutMs counts from the navigation on.
+	const deadline = Date.now() + opts.timeoutMs;
+	let resp;
+	try {
+		resp = await page.goto(opts.url, { waitUntil: 'commit', timeout: Math.max(1000, deadline - Date.now()) });
+	} catch (e) {
+		result.status = navStatus;
+		fail(`page load: ${navStatus ? `HTTP ${navStatus}, ` : ''}${e.message.split('\n')[0]}`);
+	}
+	if (resp) result.status = resp.status();
+	if (resp && result.status >= 400) {
+		fail(`page load: HTTP ${result.status}`);
+	}
+
+	let last = null;
+	let errorSince = 0;
+	while (!result.error && Date.now() < deadline) {
+		try {
+			last = await withDeadline(page.evaluate(videoState), Math.max(1000, deadline - Date.now()), 'page.evaluate');
+		} catch (e) {
+			// A navigation in progress destroys the context: try again.
+			if (!/context was destroyed|navigat/i.test(e.message)) throw e;
+			await sleep(100);
+			continue;
+		}
+		if (last.found) {
+			result.currentTime = last.currentTime;
+			if (last.firstFrame >= 0) result.firstFrameMs = last.firstFrame;
+			if (last.currentTime > opts.want) {
+				result.played = true;
+				break;
+			}
+			// hls.js may recover from a media error; a lasting one is final.
+			if (last.error) {
+				errorSince ||= Date.now();
+				if (Date.now() - errorSince > 2000) fail(`video: ${last.error}`);
+			} else {
+				errorSince = 0;
+			}
+		}
+		await sleep(100);
+	}
+	if (!result.played && !result.error) {
+		if (!last || !last.found) fail(`no <video> element within ${opts.timeoutMs} ms (document ${last ? last.document : 'never seen'})`);
+		else fail(`currentTime ${last.currentTime} did not pass ${opts.want} within ${opts.timeoutMs} ms ` +
+			`(paused ${last.paused}, readyState ${last.readyState}, networkState ${last.networkState}, ` +
+			`size ${last.width}x${last.height}${last.error ? ', ' + last.error : ''}; events: ${last.events})`);
+	}
+	if (opts.screenshot) {
+		try {
+			await page.screenshot({ path: opts.screenshot, timeout: 5000 });
+		} catch (e) {
+			log(`screenshot: ${e.message.split('\n')[0]}`);
+		}
+	}
+}
+
+try {
+	await main();
+} catch (e) {
+	fail(e.message.split('\n')[0]);
+	log(`exception: ${e.stack || e}`);
+} finally {
+	if (browser) await Promise.race([browser.close().catch(() => {}), sleep(5000)]);
+	print();
+	process.exit(0);
+}

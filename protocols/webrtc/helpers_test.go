@@ -1,0 +1,390 @@
+package webrtc_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/pion/ice/v4"
+	"github.com/pion/rtp"
+	pion "github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/protocols/httpauth"
+	"github.com/streamgate/streamgate/protocols/stream"
+	"github.com/streamgate/streamgate/protocols/webrtc"
+)
+
+// An SPS and PPS of a 320x240 H.264 stream (from x264, profile-level-id
+// 42c00d: no browser offers that profile exactly).
+var (
+	testSPS = []byte{0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40,
+		0x00, 0x00, 0x0c, 0x83, 0xc5, 0x0a, 0xa8}
+	testPPS = []byte{0x68, 0xce, 0x0f, 0xc8}
+)
+
+const realm = "streamgate"
+
+// fakeAuth grants viewer:secret, forbids blocked:secret, denies other
+// credentials and asks for them when there are none. expiring:secret is
+// granted for expiry.
+type fakeAuth struct {
+	expiry time.Duration
+
+	mu   sync.Mutex
+	reqs []authn.Request
+}
+
+func (a *fakeAuth) Authenticate(_ context.Context, req *authn.Request) (*authn.Identity, error) {
+	a.mu.Lock()
+	a.reqs = append(a.reqs, *req)
+	a.mu.Unlock()
+	c := req.Credentials
+	switch {
+	case c.IsEmpty():
+		return nil, &authn.Error{Kind: authn.KindAskCredentials, Reason: authn.ReasonNoCredentials}
+	case c.Pass != "secret":
+		return nil, &authn.Error{Kind: authn.KindDenied, Reason: authn.ReasonWrongPassword}
+	case c.User == "blocked":
+		return nil, &authn.Error{Kind: authn.KindForbidden, Reason: authn.ReasonNoPermission}
+	case c.User == "viewer":
+		return &authn.Identity{User: c.User, Backend: "fake"}, nil
+	case c.User == "expiring":
+		return &authn.Identity{User: c.User, Backend: "fake", Expires: time.Now().Add(a.expiry)}, nil
+	}
+	return nil, &authn.Error{Kind: authn.KindDenied, Reason: authn.ReasonUnknownUser}
+}
+
+func (a *fakeAuth) last() authn.Request {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reqs[len(a.reqs)-1]
+}
+
+// env is a hub, a WebRTC server in front of it and an HTTP server.
+type env struct {
+	hub  *stream.Hub
+	auth *fakeAuth
+	srv  *webrtc.Server
+	reg  *prometheus.Registry
+	url  string
+}
+
+func newEnv(t *testing.T, paths string, cfg webrtc.Config) *env {
+	t.Helper()
+	c, err := config.Parse("webrtc.yml", []byte(paths), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.DiscardHandler)
+	if os.Getenv("WEBRTC_DEBUG") != "" { // the server's and pion's logs, for debugging a test
+		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	e := &env{hub: stream.NewHub(func() *config.Conf { return c }, nil, logger), auth: &fakeAuth{expiry: time.Hour},
+		reg: prometheus.NewRegistry()}
+	gate := &httpauth.Gate{Auth: e.auth, Protocol: authn.ProtocolWebRTC, Realm: func() string { return realm },
+		AllowOrigins: func() []string { return []string{"*"} }}
+	cfg.Registerer, cfg.Logger = e.reg, logger
+	if cfg.HandshakeTimeout == 0 {
+		cfg.HandshakeTimeout = 5 * time.Second
+	}
+	e.srv, err = webrtc.New(cfg, gate, e.hub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(e.srv)
+	e.url = hs.URL
+	t.Cleanup(func() {
+		hs.Close()
+		e.srv.Close()
+	})
+	return e
+}
+
+// readers is the hub's reader count of path (-1: not published).
+func (e *env) readers(path string) int {
+	for _, p := range e.hub.List() {
+		if p.Name == path {
+			return p.Readers
+		}
+	}
+	return -1
+}
+
+// sessions is the streamgate_webrtc_sessions gauge.
+func (e *env) sessions(t *testing.T) float64 {
+	t.Helper()
+	mfs, err := e.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == "streamgate_webrtc_sessions" {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no streamgate_webrtc_sessions")
+	return 0
+}
+
+// request sends an HTTP request; user "" sends no credentials.
+func (e *env) request(t *testing.T, method, path, contentType, body, user string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, e.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, "secret")
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = res.Body.Close() })
+	return res
+}
+
+func h264Media() *description.Media {
+	return &description.Media{Type: description.MediaTypeVideo,
+		Formats: []format.Format{&format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: testSPS, PPS: testPPS}}}
+}
+
+func opusMedia() *description.Media {
+	return &description.Media{Type: description.MediaTypeAudio,
+		Formats: []format.Format{&format.Opus{PayloadTyp: 111, ChannelCount: 2}}}
+}
+
+// publish publishes medias at path and feeds them until the test ends:
+// every 20 ms an access unit (an IDR every 10th, without SPS/PPS in-band;
+// every IDR is larger than a packet) and an Opus packet.
+func publish(t *testing.T, e *env, path string, medias ...*description.Media) *stream.Publication {
+	t.Helper()
+	p, err := e.hub.Publish(path, &description.Session{Medias: medias}, stream.SourceInfo{Protocol: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for n := int64(0); ; n++ {
+			for _, m := range medias {
+				u := &stream.Unit{Media: m, Format: m.Formats[0]}
+				switch m.Formats[0].(type) {
+				case *format.H264:
+					u.PTS, u.AU = n*1800, [][]byte{frame(n)}
+				case *format.Opus:
+					u.PTS, u.AU = n*960, [][]byte{{0xfc, 0x01, 0x02, 0x03}}
+				}
+				p.WriteUnit(u)
+			}
+			select {
+			case <-stop:
+				return
+			case <-p.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		close(stop)
+		wg.Wait()
+		p.Close()
+	})
+	return p
+}
+
+// frame is the n-th slice: an IDR of 3000 bytes every 10th, else a small
+// non-IDR slice.
+func frame(n int64) []byte {
+	if n%10 == 0 {
+		idr := make([]byte, 3000)
+		idr[0] = 0x65
+		for i := 1; i < len(idr); i++ {
+			idr[i] = byte(i)
+		}
+		return idr
+	}
+	return []byte{0x41, 0x9a, byte(n), 0x01}
+}
+
+// client is a pion WHEP player that reads only loopback candidates.
+type client struct {
+	pc       *pion.PeerConnection
+	frames   chan [][]byte    // depacketized video access units
+	audio    chan *rtp.Packet // Opus packets
+	states   chan pion.PeerConnectionState
+	location string
+}
+
+func newClient(t *testing.T) *client {
+	t.Helper()
+	var se pion.SettingEngine
+	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	me := &pion.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	c := &client{pc: pc, frames: make(chan [][]byte, 1000), audio: make(chan *rtp.Packet, 1000),
+		states: make(chan pion.PeerConnectionState, 16)}
+	for _, kind := range []pion.RTPCodecType{pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(kind, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pc.OnConnectionStateChange(func(s pion.PeerConnectionState) {
+		select {
+		case c.states <- s:
+		default:
+		}
+	})
+	pc.OnTrack(func(track *pion.TrackRemote, _ *pion.RTPReceiver) {
+		if track.Kind() == pion.RTPCodecTypeAudio {
+			readAudio(track, c.audio)
+			return
+		}
+		readVideo(track, c.frames)
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := pion.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	return c
+}
+
+func readAudio(track *pion.TrackRemote, out chan<- *rtp.Packet) {
+	for {
+		pkt, _, err := track.ReadRTP()
+		if err != nil {
+			return
+		}
+		select {
+		case out <- pkt:
+		default:
+		}
+	}
+}
+
+func readVideo(track *pion.TrackRemote, out chan<- [][]byte) {
+	dec := &rtph264.Decoder{PacketizationMode: 1}
+	if dec.Init() != nil {
+		return
+	}
+	for {
+		pkt, _, err := track.ReadRTP()
+		if err != nil {
+			return
+		}
+		au, err := dec.Decode(pkt)
+		if err != nil {
+			continue // more packets needed
+		}
+		select {
+		case out <- au:
+		default:
+		}
+	}
+}
+
+// offer is the client's offer with all its candidates.
+func (c *client) offer() string { return c.pc.LocalDescription().SDP }
+
+// play posts the offer to path as user and applies the answer.
+func (c *client) play(t *testing.T, e *env, path, user string) {
+	t.Helper()
+	res := e.request(t, http.MethodPost, "/"+path+"/whep", "application/sdp", c.offer(), user)
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST whep: %d %s", res.StatusCode, body)
+	}
+	c.location = res.Header.Get("Location")
+	if err := c.pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: string(body)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitState waits for the connection to reach one of states.
+func (c *client) waitState(t *testing.T, states ...pion.PeerConnectionState) {
+	t.Helper()
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case s := <-c.states:
+			for _, want := range states {
+				if s == want {
+					return
+				}
+			}
+		case <-timeout:
+			t.Fatalf("the connection did not reach %v (now %v)", states, c.pc.ConnectionState())
+		}
+	}
+}
+
+// eventually waits up to 5 s for cond.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+var errTimeout = errors.New("timeout")
+
+// nextFrame returns the next video access unit.
+func (c *client) nextFrame() ([][]byte, error) {
+	select {
+	case au := <-c.frames:
+		return au, nil
+	case <-time.After(5 * time.Second):
+		return nil, errTimeout
+	}
+}
+
+func naluTypes(au [][]byte) []int {
+	out := make([]int, len(au))
+	for i, n := range au {
+		out[i] = int(n[0] & 0x1f)
+	}
+	return out
+}

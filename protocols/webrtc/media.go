@@ -1,0 +1,185 @@
+package webrtc
+
+import (
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// errNoTrack: the publication has nothing WebRTC can carry.
+var errNoTrack = errors.New("webrtc: the stream has no H264 or Opus track")
+
+// payloadMaxSize keeps RTP packets, with SRTP's overhead, within the 1200
+// bytes WebRTC peers expect (pion and browsers receive at most ~1460).
+const payloadMaxSize = 1188
+
+// streamID groups a session's tracks into one browser MediaStream.
+const streamID = "streamgate"
+
+// rtpWriter is where a track's packets go.
+type rtpWriter interface {
+	WriteRTP(p *rtp.Packet) error
+}
+
+// output is one session's sending side: the first H.264 and the first Opus
+// track of the publication, each re-packetized from the units' access units.
+type output struct {
+	video *videoOut // nil: none
+	audio *audioOut // nil: none
+}
+
+// newOutput picks the tracks of desc WebRTC can carry; errNoTrack (with the
+// codecs there are) when there is none.
+func newOutput(desc *description.Session) (*output, error) {
+	o := &output{}
+	var others []string
+	for _, m := range desc.Medias {
+		for _, f := range m.Formats {
+			var err error
+			switch f := f.(type) {
+			case *format.H264:
+				if o.video == nil {
+					o.video, err = newVideoOut(f)
+				}
+			case *format.Opus:
+				if o.audio == nil {
+					o.audio, err = newAudioOut(f)
+				}
+			default:
+				others = append(others, f.Codec())
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
+	}
+	if o.video == nil && o.audio == nil {
+		return nil, fmt.Errorf("%w (it has: %s)", errNoTrack, strings.Join(others, ", "))
+	}
+	return o, nil
+}
+
+// tracks are the local tracks to add to the peer connection.
+func (o *output) tracks() []*webrtc.TrackLocalStaticRTP {
+	var out []*webrtc.TrackLocalStaticRTP
+	if o.video != nil {
+		out = append(out, o.video.track)
+	}
+	if o.audio != nil {
+		out = append(out, o.audio.track)
+	}
+	return out
+}
+
+// codecs are the names of the tracks, for logs.
+func (o *output) codecs() []string {
+	var out []string
+	if o.video != nil {
+		out = append(out, o.video.format.Codec())
+	}
+	if o.audio != nil {
+		out = append(out, o.audio.format.Codec())
+	}
+	return out
+}
+
+// register puts the codecs of the tracks in m: the H.264 profile of the
+// stream first, then common baseline profiles (browsers decode any profile
+// they support, whatever was negotiated), always packetization-mode=1.
+func (o *output) register(m *webrtc.MediaEngine) error {
+	if o.video != nil {
+		profiles := []string{o.video.profile}
+		for _, p := range []string{"42e01f", "42001f"} {
+			if p != o.video.profile {
+				profiles = append(profiles, p)
+			}
+		}
+		for i, p := range profiles {
+			c := webrtc.RTPCodecParameters{RTPCodecCapability: h264Capability(p), PayloadType: webrtc.PayloadType(102 + 2*i)}
+			if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+				return err
+			}
+		}
+	}
+	if o.audio != nil {
+		c := webrtc.RTPCodecParameters{RTPCodecCapability: opusCapability, PayloadType: 111}
+		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeAudio); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// keep drops the tracks the offer cannot receive; false when none is left.
+func (o *output) keep(video, audio bool) bool {
+	if !video {
+		o.video = nil
+	}
+	if !audio {
+		o.audio = nil
+	}
+	return o.video != nil || o.audio != nil
+}
+
+// resync is called after units were dropped: video waits for the next IDR.
+func (o *output) resync() {
+	if o.video != nil {
+		o.video.synced = false
+	}
+}
+
+// write sends u if it belongs to one of the tracks.
+func (o *output) write(u *stream.Unit) error {
+	if u.AU == nil {
+		return nil
+	}
+	switch {
+	case o.video != nil && u.Format == format.Format(o.video.format):
+		return o.video.write(u)
+	case o.audio != nil && u.Format == format.Format(o.audio.format):
+		return o.audio.write(u)
+	}
+	return nil
+}
+
+func h264Capability(profile string) webrtc.RTPCodecCapability {
+	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + profile}
+}
+
+var opusCapability = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
+	SDPFmtpLine: "minptime=10;useinbandfec=1"}
+
+// profileLevelID is the profile-level-id of an SPS (its three bytes after
+// the NAL header), 42e01f when there is no usable SPS.
+func profileLevelID(sps []byte) string {
+	if len(sps) < 4 || sps[0]&0x1f != 7 {
+		return "42e01f"
+	}
+	return hex.EncodeToString(sps[1:4])
+}
+
+// rescale converts a timestamp from one clock rate to another.
+func rescale(ts int64, from, to int) int64 {
+	if from == to || from <= 0 {
+		return ts
+	}
+	return ts * int64(to) / int64(from)
+}
+
+// randomTimestamp is a track's random initial RTP timestamp (RFC 3550).
+func randomTimestamp() uint32 {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return binary.BigEndian.Uint32(b[:])
+}

@@ -1,0 +1,33 @@
+package webrtc
+
+import (
+	_ "embed"
+	"net/http"
+
+	"github.com/streamgate/streamgate/authz"
+)
+
+// playerPage is the page served at /PATH/: a video element fed over WHEP.
+//
+//go:embed page.html
+var playerPage []byte
+
+// servePage answers the player page. It is authenticated like the WHEP
+// endpoint: the 401 makes a browser ask for credentials, which it then
+// sends along with the page's WHEP requests.
+func (s *Server) servePage(w http.ResponseWriter, r *http.Request, rt route) {
+	if !allow(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	if s.gate.Check(w, r, authz.ActionRead, rt.path) == nil {
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		_, _ = w.Write(playerPage)
+	}
+}

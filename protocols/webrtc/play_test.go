@@ -1,0 +1,149 @@
+package webrtc_test
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	pion "github.com/pion/webrtc/v4"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/webrtc"
+)
+
+const allPaths = "paths:\n  all_others:\n"
+
+// A pion player joins mid-stream: the first frame it gets is an IDR with
+// SPS and PPS in front, IDRs larger than a packet arrive whole, audio
+// flows, and DELETE ends the session and the hub's reader.
+func TestPlayH264AndOpus(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{})
+	publish(t, e, "live/cam", h264Media(), opusMedia())
+	time.Sleep(50 * time.Millisecond) // join mid-GOP, most likely
+	c := newClient(t)
+	c.play(t, e, "live/cam", "viewer")
+	if req := e.auth.last(); req.Action != authz.ActionRead || req.Path != "live/cam" || req.Protocol != authn.ProtocolWebRTC {
+		t.Errorf("authenticated %+v, want read of live/cam over webrtc", req)
+	}
+	if !strings.HasPrefix(c.location, "/live/cam/whep/") {
+		t.Errorf("Location %q", c.location)
+	}
+	c.waitState(t, pion.PeerConnectionStateConnected)
+
+	var idrs, slices1 int
+	for i := 0; i < 25; i++ {
+		au, err := c.nextFrame()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		types := naluTypes(au)
+		if i == 0 && !slices.Equal(types, []int{7, 8, 5}) {
+			t.Fatalf("first frame NAL unit types %v, want SPS, PPS, IDR (7 8 5)", types)
+		}
+		switch {
+		case slices.Contains(types, 5):
+			idrs++
+			if !slices.Equal(types, []int{7, 8, 5}) || !bytes.Equal(au[0], testSPS) || !bytes.Equal(au[1], testPPS) {
+				t.Fatalf("IDR frame %v without the stream's SPS and PPS in front", types)
+			}
+			if !bytes.Equal(au[2], frame(0)) {
+				t.Fatalf("IDR of %d bytes, want the %d sent", len(au[2]), len(frame(0)))
+			}
+		case slices.Equal(types, []int{1}):
+			slices1++
+		default:
+			t.Fatalf("unexpected frame %v", types)
+		}
+	}
+	if idrs < 2 || slices1 < 10 {
+		t.Errorf("got %d IDR and %d other frames", idrs, slices1)
+	}
+	var last uint32
+	for i := 0; i < 5; i++ {
+		select {
+		case p := <-c.audio:
+			if i > 0 && p.Timestamp-last != 960 {
+				t.Errorf("Opus timestamps %d then %d, want 960 apart", last, p.Timestamp)
+			}
+			last = p.Timestamp
+		case <-time.After(5 * time.Second):
+			t.Fatal("no Opus packet")
+		}
+	}
+	if n := e.readers("live/cam"); n != 1 {
+		t.Errorf("hub readers %d, want 1", n)
+	}
+	if n := e.sessions(t); n != 1 {
+		t.Errorf("sessions gauge %v, want 1", n)
+	}
+
+	if res := e.request(t, http.MethodDelete, c.location, "", "", ""); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("DELETE without credentials: %d", res.StatusCode)
+	}
+	if res := e.request(t, http.MethodDelete, c.location, "", "", "viewer"); res.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %d", res.StatusCode)
+	}
+	if n := e.readers("live/cam"); n != 0 {
+		t.Errorf("hub readers after DELETE %d, want 0", n)
+	}
+	if n := e.sessions(t); n != 0 {
+		t.Errorf("sessions gauge after DELETE %v, want 0", n)
+	}
+	if res := e.request(t, http.MethodDelete, c.location, "", "", "viewer"); res.StatusCode != http.StatusNotFound {
+		t.Errorf("second DELETE: %d, want 404", res.StatusCode)
+	}
+	c.waitState(t, pion.PeerConnectionStateClosed, pion.PeerConnectionStateFailed, pion.PeerConnectionStateDisconnected)
+}
+
+// The publisher leaving closes the peer connection; one UDP socket
+// (LocalUDPAddress) carries the session.
+func TestPublisherLeavesOverUDPMux(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{LocalUDPAddress: "127.0.0.1:0"})
+	p := publish(t, e, "cam", h264Media())
+	c := newClient(t)
+	c.play(t, e, "cam", "viewer")
+	c.waitState(t, pion.PeerConnectionStateConnected)
+	if _, err := c.nextFrame(); err != nil {
+		t.Fatal(err)
+	}
+	p.Close()
+	c.waitState(t, pion.PeerConnectionStateClosed, pion.PeerConnectionStateFailed, pion.PeerConnectionStateDisconnected)
+	eventually(t, "the session to end", func() bool { return e.sessions(t) == 0 })
+}
+
+// A session ends when its credentials expire.
+func TestCredentialsExpire(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{})
+	e.auth.expiry = 1500 * time.Millisecond
+	publish(t, e, "cam", h264Media())
+	c := newClient(t)
+	c.play(t, e, "cam", "expiring")
+	c.waitState(t, pion.PeerConnectionStateConnected)
+	c.waitState(t, pion.PeerConnectionStateClosed, pion.PeerConnectionStateFailed, pion.PeerConnectionStateDisconnected)
+	eventually(t, "the reader to leave", func() bool { return e.readers("cam") == 0 })
+}
+
+// Close ends every session; later offers are refused.
+func TestCloseEndsSessions(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{})
+	publish(t, e, "cam", h264Media())
+	c := newClient(t)
+	c.play(t, e, "cam", "viewer")
+	c.waitState(t, pion.PeerConnectionStateConnected)
+	if _, err := c.nextFrame(); err != nil { // the server side is up too
+		t.Fatal(err)
+	}
+	e.srv.Close()
+	c.waitState(t, pion.PeerConnectionStateClosed, pion.PeerConnectionStateFailed, pion.PeerConnectionStateDisconnected)
+	if n := e.readers("cam"); n != 0 {
+		t.Errorf("hub readers after Close %d, want 0", n)
+	}
+	res := e.request(t, http.MethodPost, "/cam/whep", "application/sdp", newClient(t).offer(), "viewer")
+	if res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("offer after Close: %d, want 503", res.StatusCode)
+	}
+}

@@ -1,0 +1,95 @@
+package webrtc
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// routeKind is what a request URL addresses.
+type routeKind int
+
+const (
+	routeNone     routeKind = iota // nothing here: 404
+	routeRedirect                  // /PATH: 301 to /PATH/
+	routePage                      // /PATH/: the player page
+	routeWHEP                      // /PATH/whep: the WHEP endpoint
+	routeSession                   // /PATH/whep/ID: a WHEP session
+	routeWHIP                      // /PATH/whip[/ID]: publishing, refused
+)
+
+// route is a parsed request URL. PATH may contain slashes: the endpoint
+// and session suffixes are taken from the end.
+type route struct {
+	kind    routeKind
+	path    string
+	session string // canonical UUID, for routeSession
+}
+
+// parseRoute parses the (decoded) URL path of a request.
+func parseRoute(p string) route {
+	if len(p) < 2 || p[0] != '/' {
+		return route{}
+	}
+	p = p[1:]
+	if strings.HasSuffix(p, "/") {
+		return validRoute(routePage, p[:len(p)-1], "")
+	}
+	rest, last := splitLast(p)
+	switch last {
+	case "whep":
+		return validRoute(routeWHEP, rest, "")
+	case "whip":
+		return validRoute(routeWHIP, rest, "")
+	}
+	prefix, endpoint := splitLast(rest)
+	switch endpoint {
+	case "whep":
+		id, err := uuid.Parse(last)
+		if err != nil || id.String() != last {
+			return route{}
+		}
+		return validRoute(routeSession, prefix, last)
+	case "whip":
+		return validRoute(routeWHIP, prefix, "")
+	}
+	return validRoute(routeRedirect, p, "")
+}
+
+// splitLast cuts s at its last slash; rest is "" when there is none.
+func splitLast(s string) (rest, last string) {
+	i := strings.LastIndexByte(s, '/')
+	if i < 0 {
+		return "", s
+	}
+	return s[:i], s[i+1:]
+}
+
+func validRoute(kind routeKind, path, session string) route {
+	if !validPath(path) {
+		return route{}
+	}
+	return route{kind: kind, path: path, session: session}
+}
+
+// validPath checks a path name as the configuration does (MediaMTX's
+// characters, no empty or ".." segments), so that nothing else reaches the
+// authenticator and the hub.
+func validPath(p string) bool {
+	if p == "" || p[0] == '/' || p[len(p)-1] == '/' || strings.Contains(p, "//") || strings.Contains(p, "..") {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		switch {
+		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case strings.IndexByte("_-/.~:", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// sessionLocation is the URL of a session, the Location of the POST's answer.
+func sessionLocation(path, id string) string { return "/" + path + "/whep/" + id }

@@ -1,0 +1,214 @@
+// Package webrtc is the WebRTC listener: WHEP playback of the hub's paths
+// (H.264 and Opus) for browsers and other WHEP players, MediaMTX-compatible.
+//
+//	GET    /PATH            301 to /PATH/
+//	GET    /PATH/           the player page (authenticated, so that the browser asks for credentials)
+//	POST   /PATH/whep       an SDP offer → 201 with the answer and the session's Location
+//	PATCH  /PATH/whep/ID    trickle ICE candidates (application/trickle-ice-sdpfrag) → 204
+//	DELETE /PATH/whep/ID    ends the session → 200
+//	*      /PATH/whip[/ID]  405: publishing over WebRTC is not supported
+//	OPTIONS                 CORS preflight
+//
+// Every request but the redirect and the preflight is authenticated for
+// reading PATH. PATH may contain slashes.
+package webrtc
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamgate/streamgate/protocols/httpauth"
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// Config configures the WebRTC listener's media side.
+type Config struct {
+	// LocalUDPAddress is webrtcLocalUDPAddress: one UDP socket for all ICE
+	// traffic (pion ice UDPMux); "" = ephemeral ports. On an unspecified
+	// address (":8189") the interfaces' addresses are advertised as
+	// IPsFromInterfaces says.
+	LocalUDPAddress string
+	// IPsFromInterfaces is webrtcIPsFromInterfaces: advertise interface
+	// addresses as host candidates; false: loopback only.
+	IPsFromInterfaces bool
+	// AdditionalHosts is webrtcAdditionalHosts: extra host candidates (IPv4
+	// addresses, or names resolved at start) advertised with the port of
+	// each gathered candidate (NAT 1:1). Reachable through LocalUDPAddress
+	// on an unspecified address, or with IPsFromInterfaces.
+	AdditionalHosts []string
+	// HandshakeTimeout bounds ICE gathering and ICE+DTLS (default 10s).
+	HandshakeTimeout time.Duration
+	// Registerer registers the metrics; nil: not registered.
+	Registerer prometheus.Registerer
+	// Logger logs sessions; nil: discarded.
+	Logger *slog.Logger
+}
+
+// Server answers WHEP requests for the paths of a hub.
+type Server struct {
+	cfg      Config
+	gate     *httpauth.Gate
+	hub      *stream.Hub
+	logger   *slog.Logger
+	logs     pionLogs
+	metrics  *metrics
+	settings webrtc.SettingEngine
+	udpMux   ice.UDPMux // nil: ephemeral ports
+
+	mu       sync.Mutex
+	sessions map[string]*session
+	closed   bool
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New creates the server and, with LocalUDPAddress, opens its UDP socket.
+func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) (*Server, error) {
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = 10 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if gate == nil || hub == nil {
+		return nil, errors.New("webrtc: a gate and a hub are required")
+	}
+	s := &Server{cfg: cfg, gate: gate, hub: hub, logger: cfg.Logger, logs: pionLogs{cfg.Logger},
+		sessions: map[string]*session{}}
+	var err error
+	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
+		return nil, err
+	}
+	if s.settings, s.udpMux, err = newSettingEngine(cfg, s.logs); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes every peer connection and the UDP mux.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	sessions := make([]*session, 0, len(s.sessions))
+	for _, sess := range s.sessions {
+		sessions = append(sessions, sess)
+	}
+	s.mu.Unlock()
+	for _, sess := range sessions {
+		sess.stop("server closed")
+	}
+	for _, sess := range sessions {
+		<-sess.done
+	}
+	if s.udpMux != nil {
+		_ = s.udpMux.Close()
+	}
+}
+
+// ServeHTTP routes a request (see the package documentation).
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rt := parseRoute(r.URL.Path)
+	if rt.kind == routeWHEP {
+		w.Header().Set("Accept-Post", "application/sdp")
+	}
+	if s.gate.CORS(w, r) {
+		return
+	}
+	switch rt.kind {
+	case routeRedirect:
+		s.redirect(w, r)
+	case routePage:
+		s.servePage(w, r, rt)
+	case routeWHEP:
+		if !allow(w, r, http.MethodPost) {
+			return
+		}
+		s.createSession(w, r, rt)
+	case routeSession:
+		switch r.Method {
+		case http.MethodDelete:
+			s.deleteSession(w, r, rt)
+		case http.MethodPatch:
+			s.patchSession(w, r, rt)
+		default:
+			allow(w, r, http.MethodDelete, http.MethodPatch)
+		}
+	case routeWHIP:
+		w.Header().Set("Allow", http.MethodOptions)
+		http.Error(w, "publishing over WebRTC (WHIP) is not supported", http.StatusMethodNotAllowed)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+// redirect sends /PATH to /PATH/, keeping the query (a token).
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request) {
+	if !allow(w, r, http.MethodGet, http.MethodHead) {
+		return
+	}
+	if r.URL.Path == "/favicon.ico" {
+		http.NotFound(w, r)
+		return
+	}
+	to := r.URL.EscapedPath() + "/"
+	if r.URL.RawQuery != "" {
+		to += "?" + r.URL.RawQuery
+	}
+	w.Header().Set("Location", to)
+	w.WriteHeader(http.StatusMovedPermanently)
+}
+
+// allow answers 405 unless r's method is one of methods.
+func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
+	for _, m := range methods {
+		if r.Method == m {
+			return true
+		}
+	}
+	allowed := http.MethodOptions
+	for _, m := range methods {
+		allowed += ", " + m
+	}
+	w.Header().Set("Allow", allowed)
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+// add registers a negotiated session; false when the server is closing.
+func (s *Server) add(sess *session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.sessions[sess.id] = sess
+	s.metrics.sessions.Inc()
+	return true
+}
+
+func (s *Server) remove(sess *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sessions[sess.id] == sess {
+		delete(s.sessions, sess.id)
+		s.metrics.sessions.Dec()
+	}
+}
+
+// lookup returns the session a route names, nil when there is none.
+func (s *Server) lookup(rt route) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.sessions[rt.session]
+	if sess == nil || sess.path != rt.path {
+		return nil
+	}
+	return sess
+}

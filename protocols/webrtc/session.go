@@ -1,0 +1,128 @@
+package webrtc
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// session is one WHEP reader: a peer connection fed from the publication's
+// fan-out from the moment ICE and DTLS are up.
+type session struct {
+	srv    *Server
+	id     string // the secret in the session URL
+	etag   string
+	path   string
+	pub    *stream.Publication
+	out    *output
+	pc     *webrtc.PeerConnection
+	offer  string
+	logger *slog.Logger
+
+	connected chan struct{} // closed when ICE and DTLS are up
+	connOnce  sync.Once
+	stopping  chan struct{} // closed by stop
+	stopOnce  sync.Once
+	reason    string        // why it stopped, set before stopping is closed
+	done      chan struct{} // closed when everything is released
+}
+
+func newSession(srv *Server, pub *stream.Publication, out *output, logger *slog.Logger) *session {
+	id := uuid.NewString()
+	return &session{srv: srv, id: id, etag: `"` + uuid.NewString() + `"`, path: pub.Name, pub: pub, out: out,
+		logger: logger.With("session", id), connected: make(chan struct{}), stopping: make(chan struct{}),
+		done: make(chan struct{})}
+}
+
+// stop asks the session to end; the first reason is kept.
+func (s *session) stop(reason string) {
+	s.stopOnce.Do(func() {
+		s.reason = reason
+		close(s.stopping)
+	})
+}
+
+// onState follows the peer connection: connected starts the media, failed
+// or closed ends the session. Disconnected may recover; pion turns it into
+// failed when it does not.
+func (s *session) onState(st webrtc.PeerConnectionState) {
+	switch st {
+	case webrtc.PeerConnectionStateConnected:
+		s.connOnce.Do(func() { close(s.connected) })
+	case webrtc.PeerConnectionStateFailed:
+		s.stop("connection failed")
+	case webrtc.PeerConnectionStateClosed:
+		s.stop("connection closed")
+	}
+}
+
+// run waits for the connection, then sends the publication's units until
+// the session stops or the publication ends; it releases everything.
+func (s *session) run(cancelExpiry func()) {
+	defer s.release(cancelExpiry)
+	timer := time.NewTimer(s.srv.cfg.HandshakeTimeout)
+	defer timer.Stop()
+	select {
+	case <-s.connected:
+	case <-timer.C:
+		s.stop("ICE/DTLS handshake timed out")
+		return
+	case <-s.pub.Done():
+		s.stop("publisher left")
+		return
+	case <-s.stopping:
+		return
+	}
+	rd := &reader{queue: make(chan *stream.Unit, readerQueue), metrics: s.srv.metrics}
+	f := fanoutOf(s.pub)
+	if !f.add(rd) {
+		s.stop("publisher left")
+		return
+	}
+	defer f.remove(rd)
+	s.logger.Info("reading", "tracks", s.out.codecs())
+	for {
+		select {
+		case u, ok := <-rd.queue:
+			if !ok {
+				s.stop("publisher left")
+				return
+			}
+			if rd.dropped.Swap(false) {
+				s.out.resync()
+			}
+			if err := s.out.write(u); err != nil {
+				s.stop("write: " + err.Error())
+				return
+			}
+		case <-s.stopping:
+			return
+		}
+	}
+}
+
+// release closes the peer connection and forgets the session.
+func (s *session) release(cancelExpiry func()) {
+	cancelExpiry()
+	_ = s.pc.Close()
+	s.pub.RemoveReader(s)
+	s.srv.remove(s)
+	s.logger.Info("session closed", "reason", s.reason)
+	close(s.done)
+}
+
+// readRTCP drains a sender's RTCP so that the interceptors (NACK, reports)
+// see it; it ends with the peer connection.
+func readRTCP(sender *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := sender.Read(buf); err != nil {
+			return
+		}
+	}
+}

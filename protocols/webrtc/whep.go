@@ -1,0 +1,270 @@
+package webrtc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// Body limits: an SDP offer of a browser is a few kilobytes.
+const (
+	maxOfferSize    = 64 << 10
+	maxFragmentSize = 16 << 10
+)
+
+// statusError is a refusal with its HTTP status; the message goes to the client.
+type statusError struct {
+	status int
+	msg    string
+}
+
+func (e *statusError) Error() string { return e.msg }
+
+func refuse(status int, format string, args ...any) error {
+	return &statusError{status: status, msg: fmt.Sprintf(format, args...)}
+}
+
+// writeRefusal answers err: its status, or 500.
+func writeRefusal(w http.ResponseWriter, err error) {
+	var se *statusError
+	if errors.As(err, &se) {
+		http.Error(w, se.msg, se.status)
+		return
+	}
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
+// hubRefusal maps the hub's errors to statuses: no publisher 404, maxReaders
+// reached 503 (a capacity limit, like a busy server: retry later).
+func hubRefusal(err error) error {
+	switch {
+	case errors.Is(err, stream.ErrNotPublished), errors.Is(err, stream.ErrNoPath):
+		return refuse(http.StatusNotFound, "no one is publishing to this path")
+	case errors.Is(err, stream.ErrTooManyReaders):
+		return refuse(http.StatusServiceUnavailable, "the path has its maximum number of readers")
+	}
+	return err
+}
+
+// createSession answers a WHEP offer: authentication first, then the
+// content type, the publication, the offer, the reader count.
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route) {
+	id := s.gate.Check(w, r, authz.ActionRead, rt.path)
+	if id == nil {
+		return
+	}
+	pub, out, offer, err := s.readOffer(w, r, rt.path)
+	if err != nil {
+		writeRefusal(w, err)
+		return
+	}
+	sess := newSession(s, pub, out, s.logger.With("path", rt.path, "user", id.User, "remote", r.RemoteAddr))
+	if err := pub.AddReader(sess); err != nil {
+		writeRefusal(w, hubRefusal(err))
+		return
+	}
+	answer, err := sess.negotiate(r.Context(), offer)
+	if err == nil && !s.add(sess) {
+		err = refuse(http.StatusServiceUnavailable, "the server is closing")
+	}
+	if err != nil {
+		if sess.pc != nil {
+			_ = sess.pc.Close()
+		}
+		pub.RemoveReader(sess)
+		sess.logger.Debug("offer refused", "error", err)
+		writeRefusal(w, err)
+		return
+	}
+	cancelEnd := id.OnEnd(sess.stop) // expiry, or a re-check that refuses it
+	go sess.run(cancelEnd)
+
+	h := w.Header()
+	h.Set("Content-Type", "application/sdp")
+	h.Set("Location", sessionLocation(rt.path, sess.id))
+	h.Set("ETag", sess.etag)
+	h.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
+	h.Set("Cache-Control", "no-store")
+	h.Add("Access-Control-Expose-Headers", "Location, ETag, Accept-Patch")
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+// readOffer checks the content type (415), finds the publication (404),
+// reads the offer (413, 400) and picks the tracks it can receive (406).
+func (s *Server) readOffer(w http.ResponseWriter, r *http.Request, path string) (*stream.Publication, *output, string, error) {
+	if !hasContentType(r, "application/sdp") {
+		return nil, nil, "", refuse(http.StatusUnsupportedMediaType, "the offer must be application/sdp")
+	}
+	pub, err := s.hub.Get(path)
+	if err != nil {
+		return nil, nil, "", hubRefusal(err)
+	}
+	offer, err := readBody(w, r, maxOfferSize)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	out, err := newOutput(pub.Desc)
+	if err != nil {
+		return nil, nil, "", refuse(http.StatusNotAcceptable, "%v", err)
+	}
+	video, audio, err := offerAccepts(offer)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	codecs := strings.Join(out.codecs(), ", ")
+	if !out.keep(video, audio) {
+		return nil, nil, "", refuse(http.StatusNotAcceptable, "the offer accepts none of the stream's tracks (%s)", codecs)
+	}
+	return pub, out, offer, nil
+}
+
+// negotiate creates the peer connection for offer and returns the answer,
+// with all our candidates (no trickle from our side).
+func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
+	me := &webrtc.MediaEngine{}
+	if err := s.out.register(me); err != nil {
+		return "", err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, ir, webrtc.WithInterceptorLoggerFactory(s.srv.logs)); err != nil {
+		return "", err
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s.srv.settings))
+	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return "", err
+	}
+	s.pc, s.offer = pc, offer
+	pc.OnConnectionStateChange(s.onState)
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", refuse(http.StatusBadRequest, "invalid offer: %v", err)
+	}
+	var senders []*webrtc.RTPSender
+	for _, t := range s.out.tracks() {
+		sender, err := pc.AddTrack(t)
+		if err != nil {
+			return "", err
+		}
+		senders = append(senders, sender)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
+	}
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
+	}
+	for _, sender := range senders {
+		go readRTCP(sender)
+	}
+	timer := time.NewTimer(s.srv.cfg.HandshakeTimeout)
+	defer timer.Stop()
+	select {
+	case <-gathered:
+	case <-timer.C: // answer with the candidates there are
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return pc.LocalDescription().SDP, nil
+}
+
+// deleteSession ends a session at the client's request.
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request, rt route) {
+	if s.gate.Check(w, r, authz.ActionRead, rt.path) == nil {
+		return
+	}
+	sess := s.lookup(rt)
+	if sess == nil {
+		http.Error(w, "no such session", http.StatusNotFound)
+		return
+	}
+	sess.stop("deleted by the client")
+	select {
+	case <-sess.done:
+	case <-r.Context().Done():
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// patchSession adds the client's trickled ICE candidates. ICE restarts are
+// not supported (422). If-Match is optional; when given it must be "*" or
+// the session's ETag.
+func (s *Server) patchSession(w http.ResponseWriter, r *http.Request, rt route) {
+	if s.gate.Check(w, r, authz.ActionRead, rt.path) == nil {
+		return
+	}
+	sess := s.lookup(rt)
+	if sess == nil {
+		http.Error(w, "no such session", http.StatusNotFound)
+		return
+	}
+	if !hasContentType(r, "application/trickle-ice-sdpfrag") {
+		http.Error(w, "the body must be application/trickle-ice-sdpfrag", http.StatusUnsupportedMediaType)
+		return
+	}
+	if m := r.Header.Get("If-Match"); m != "" && m != "*" && m != sess.etag {
+		http.Error(w, "the ETag does not match the ICE session", http.StatusPreconditionFailed)
+		return
+	}
+	body, err := readBody(w, r, maxFragmentSize)
+	if err != nil {
+		writeRefusal(w, err)
+		return
+	}
+	frag, err := parseICEFragment(body)
+	if err != nil {
+		http.Error(w, "invalid SDP fragment: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if frag.ufrag != "" && !hasUfrag(sess.offer, frag.ufrag) {
+		http.Error(w, "ICE restarts are not supported", http.StatusUnprocessableEntity)
+		return
+	}
+	for _, c := range frag.candidates {
+		if err := sess.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c}); err != nil {
+			sess.logger.Debug("remote candidate discarded", "error", err)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func hasContentType(r *http.Request, want string) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == want
+}
+
+// readBody reads r's body up to limit bytes (413 beyond).
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) (string, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return "", refuse(http.StatusRequestEntityTooLarge, "the body is larger than %d bytes", limit)
+	case err != nil:
+		return "", refuse(http.StatusBadRequest, "cannot read the body")
+	}
+	return string(b), nil
+}
+
+// hasUfrag reports whether the SDP text carries the ICE username fragment.
+func hasUfrag(sdp, ufrag string) bool {
+	for line := range strings.SplitSeq(sdp, "\n") {
+		if strings.TrimSuffix(line, "\r") == "a=ice-ufrag:"+ufrag {
+			return true
+		}
+	}
+	return false
+}
