@@ -51,9 +51,10 @@ type EtcdStore struct {
 	versions map[string]uint64 // bumped on every change of a user, kept after deletion
 	fake     atomic.Pointer[hash.Argon2]
 
-	synced atomic.Bool
-	cancel context.CancelFunc
-	done   chan struct{}
+	synced   atomic.Bool
+	onChange atomic.Pointer[func()]
+	cancel   context.CancelFunc
+	done     chan struct{}
 }
 
 type etcdUser struct {
@@ -139,6 +140,19 @@ func anyHTTPS(eps []string) bool {
 	return false
 }
 
+// OnChange makes fn run after every change of the users (a watched event or
+// a reload of the whole prefix), outside the store's lock.
+func (s *EtcdStore) OnChange(fn func()) { s.onChange.Store(&fn) }
+
+func (s *EtcdStore) changed() {
+	if fn := s.onChange.Load(); fn != nil {
+		(*fn)()
+	}
+}
+
+// Done is closed when the store is closed.
+func (s *EtcdStore) Done() <-chan struct{} { return s.done }
+
 // Synced reports whether the store holds a current snapshot (for /ready).
 func (s *EtcdStore) Synced() bool { return s.synced.Load() }
 
@@ -218,6 +232,9 @@ func (s *EtcdStore) syncAndWatch(parent context.Context) error {
 					s.apply(name, ev.Kv.Value)
 				}
 			}
+			if len(resp.Events) > 0 {
+				s.changed()
+			}
 		}
 	}
 }
@@ -277,6 +294,7 @@ func (s *EtcdStore) load(ctx context.Context) (int64, error) {
 		key = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
 	s.replace(fresh)
+	s.changed()
 	return rev, nil
 }
 

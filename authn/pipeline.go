@@ -76,7 +76,7 @@ type decision struct {
 // error is an *Error.
 func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, error) {
 	user := req.Credentials.User
-	if blocked, scope := p.Quarantine.Blocked(quarantineName(req.Credentials), req.IP); blocked {
+	if blocked, scope := p.Quarantine.Blocked(quarantineName(req.Credentials), req.IP); blocked && !req.recheck {
 		p.Verifier.Delay(ctx)
 		p.Metrics.quarantined.WithLabelValues(scope).Inc()
 		reason := ReasonQuarantined
@@ -103,7 +103,7 @@ func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, e
 		// Not cached: a backend's failure, a transient refusal, or a
 		// decision the quarantine cut short while it waited for an argon2
 		// slot (Verifier).
-		if blocked, _ := p.Quarantine.Blocked(quarantineName(req.Credentials), req.IP); !blocked && cacheable(d.err) {
+		if blocked, _ := p.Quarantine.Blocked(quarantineName(req.Credentials), req.IP); (!blocked || req.recheck) && cacheable(d.err) {
 			p.cache.put(k, &cacheEntry{id: d.id, err: d.err, backend: d.backend, version: version}, now)
 		}
 		return d, nil
@@ -203,21 +203,26 @@ func (p *Pipeline) finish(ctx context.Context, req *Request, d decision, cached 
 func (p *Pipeline) record(ctx context.Context, req *Request, d decision, cached bool) {
 	result := "granted"
 	reason := ""
+	var ae *Error
 	if d.err != nil {
-		var ae *Error
 		errors.As(d.err, &ae)
 		result, reason = ae.Kind.String(), ae.Reason
+	}
+	switch {
+	case req.recheck:
+		// A live session asked again: no login attempt.
+	case ae != nil:
 		// A quarantined refusal is no attempt: neither the pipeline's nor one
 		// the Verifier made after waiting for an argon2 slot.
 		if ae.Kind == KindDenied && d.backend != "quarantine" && ae.Reason != ReasonQuarantined && ae.Reason != ReasonIPQuarantined {
 			p.Quarantine.Fail(quarantineName(req.Credentials), req.IP)
 		}
-	} else if !d.id.Anonymous() {
+	case !d.id.Anonymous():
 		p.Quarantine.Succeed(quarantineName(req.Credentials))
 	}
 	p.Metrics.decisions.WithLabelValues(d.backend, string(req.Action), string(req.Protocol), result).Inc()
 	level := slog.LevelInfo
-	if cached {
+	if cached || req.recheck && d.err == nil {
 		level = slog.LevelDebug // repeats of a decision already logged
 	}
 	if !p.Logger.Enabled(ctx, level) {

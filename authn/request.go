@@ -51,7 +51,8 @@ type Request struct {
 	// (a gateway message's routing labels, a published path's savantLabels).
 	Labels []string
 
-	hashed bool // a password hash was computed for this request
+	hashed  bool // a password hash was computed for this request
+	recheck bool // a live session asked again (Sessions.Recheck)
 }
 
 // Identity is who a request was authenticated as.
@@ -66,18 +67,11 @@ type Identity struct {
 	Labels *authz.LabelRule
 	// Expires, when not zero, ends the identity (a JWT's exp).
 	Expires time.Time
+
+	// The live session the identity was bound to (Bind), for re-checks.
+	sessions *Sessions
+	req      Request
 }
 
 // Anonymous reports whether the identity carries no user name.
 func (id *Identity) Anonymous() bool { return id.User == "" }
-
-// OnExpiry calls fn when the identity ends (a JWT's exp) and returns a
-// function that cancels the call. Listeners use it to disconnect a live
-// session whose credentials expire. An identity without an end never calls fn.
-func (id *Identity) OnExpiry(fn func()) (cancel func()) {
-	if id == nil || id.Expires.IsZero() {
-		return func() {}
-	}
-	t := time.AfterFunc(time.Until(id.Expires), fn)
-	return func() { t.Stop() }
-}

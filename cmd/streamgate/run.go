@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/streamgate/streamgate"
 	"github.com/streamgate/streamgate/config"
@@ -32,8 +33,14 @@ func loadConfig(args []string) (*config.Conf, string, error) {
 		}
 	}
 	c, err := config.Parse("(embedded mediamtx.yml.example)", streamgate.DefaultConfig, env)
-	return c, "(embedded default)", err
+	return c, embeddedSource, err
 }
+
+// embeddedSource names the embedded default configuration in logs.
+const embeddedSource = "(embedded default)"
+
+// reloadDebounce coalesces the file events of one save.
+const reloadDebounce = 200 * time.Millisecond
 
 func cmdRun(args []string, stderr io.Writer) int {
 	// Catch SIGTERM/SIGINT from the start: one that arrives while the
@@ -41,6 +48,10 @@ func cmdRun(args []string, stderr io.Writer) int {
 	// exit code 0, instead of killing the process.
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	// SIGHUP reloads the configuration file; with the embedded default
+	// there is nothing to reload and it is ignored.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
 	c, source, err := loadConfig(args)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -56,6 +67,12 @@ func cmdRun(args []string, stderr io.Writer) int {
 	if err := d.Start(); err != nil {
 		logger.Error("cannot start", "error", err)
 		return 1
+	}
+	if source != embeddedSource {
+		load := func() (*config.Conf, error) { return config.Load(source, os.Environ()) }
+		if err := d.WatchConfig(ctx, source, reloadDebounce, hup, load); err != nil {
+			logger.Warn("configuration changes will not be applied: cannot watch the file", "error", err)
+		}
 	}
 	<-ctx.Done()
 	logger.Info("shutting down")

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,6 +26,7 @@ import (
 	"github.com/streamgate/streamgate/protocols/savant"
 	"github.com/streamgate/streamgate/protocols/srt"
 	"github.com/streamgate/streamgate/protocols/stream"
+	"github.com/streamgate/streamgate/protocols/webrtc"
 )
 
 // Daemon is one running streamgate.
@@ -38,11 +40,18 @@ type Daemon struct {
 	rtsp     []*rtsp.Server
 	rtmp     []*rtmp.Server
 	srt      *srt.Server
-	hls      *hls.Server
-	conf     atomic.Pointer[config.Conf]
-	pipeline atomic.Pointer[authn.Pipeline]
-	started  atomic.Bool
-	servers  []*httpapi.Server
+	hls      atomic.Pointer[hls.Server]
+	webrtc   atomic.Pointer[webrtc.Server]
+	// Metrics of listeners a reload may restart, made once.
+	hlsMetrics  *hls.Metrics
+	rtmpMetrics *rtmp.Metrics
+	sessions    *authn.Sessions
+	reloads     *reloadMetrics
+	reloadMu    sync.Mutex
+	conf        atomic.Pointer[config.Conf]
+	pipeline    atomic.Pointer[authn.Pipeline]
+	started     atomic.Bool
+	servers     []*httpapi.Server
 }
 
 // NewLogger builds the process logger from logLevel and logFormat.
@@ -82,6 +91,7 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 		}
 		d.res.Etcd = store
 	}
+	d.reloads = newReloadMetrics(reg)
 	p, err := BuildPipeline(c, d.deps, d.res)
 	if err != nil {
 		d.closeStores()
@@ -90,12 +100,28 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	d.conf.Store(c)
 	d.pipeline.Store(p)
 	d.hub = stream.NewHub(d.conf.Load, reg, logger.With("component", "stream"))
+	d.hub.OnPublish(d.mediaOnPublish)
+	d.sessions = authn.NewSessions(reg)
+	if d.res.Etcd != nil {
+		d.watchEtcd(d.res.Etcd)
+	}
+	d.rtmpMetrics = rtmp.NewMetrics(reg)
 	return d, nil
 }
 
-// Authenticate runs the current pipeline.
+// Authenticate runs the current pipeline. The identity of a request that
+// opens a live session (RTSP, RTMP, SRT, WebRTC) is bound to the session
+// registry, so that a reload or a user store change re-checks it.
 func (d *Daemon) Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error) {
-	return d.pipeline.Load().Authenticate(ctx, req)
+	id, err := d.pipeline.Load().Authenticate(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	switch req.Protocol {
+	case authn.ProtocolRTSP, authn.ProtocolRTMP, authn.ProtocolSRT, authn.ProtocolWebRTC:
+		return id.Bind(d.sessions, req), nil
+	}
+	return id, nil
 }
 
 // Ready reports whether listeners are bound, the etcd store (if used) holds a
@@ -140,27 +166,11 @@ func (d *Daemon) Start() error {
 		_ = d.Shutdown(context.Background())
 		return err
 	}
-	listeners, err := d.listeners(c)
-	if err != nil {
-		_ = d.Shutdown(context.Background())
-		return err
-	}
-	for _, l := range listeners {
-		if !l.enabled {
-			continue
-		}
-		s, err := httpapi.Listen(httpapi.ServerConfig{
-			Name: l.name, Address: l.addr, TLS: l.tls, ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout,
-			Handler: l.handler, Logger: d.logger,
-		})
-		if err != nil {
+	for _, name := range httpListenerNames {
+		if err := d.startHTTP(c, name); err != nil {
 			_ = d.Shutdown(context.Background())
 			return err
 		}
-		d.servers = append(d.servers, s)
-	}
-	if c.WebRTC {
-		d.logger.Warn("listener not started: not available in this build yet", "listener", "webrtc")
 	}
 	d.started.Store(true)
 	d.logger.Info("ready")
@@ -181,19 +191,16 @@ func (d *Daemon) Addrs() map[string]net.Addr {
 func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.started.Store(false)
 	var errs []error
+	d.closeMedia() // blocked Low-Latency HLS playlist requests return
 	for i := len(d.servers) - 1; i >= 0; i-- {
 		if err := d.servers[i].Shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	d.servers = nil
-	for _, s := range d.rtsp {
-		s.Close()
-	}
-	d.rtsp = nil
+	d.closeRTSP()
 	d.closeRTMP()
 	d.closeSRT()
-	d.closeMedia()
 	if d.writer != nil {
 		if err := d.writer.Close(ctx); err != nil {
 			errs = append(errs, err)
@@ -214,6 +221,15 @@ func (d *Daemon) closeStores() {
 		_ = d.res.Etcd.Close()
 		d.res.Etcd = nil
 	}
+}
+
+// closeRTSP stops the RTSP listeners: publications over RTSP end, readers
+// are dropped.
+func (d *Daemon) closeRTSP() {
+	for _, s := range d.rtsp {
+		s.Close()
+	}
+	d.rtsp = nil
 }
 
 // startRTSP starts the RTSP listener and, with rtspEncryption, the RTSPS one.

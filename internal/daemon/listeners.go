@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -40,16 +42,34 @@ func (d *Daemon) env(trusted func(*config.Conf) []config.Network) *httpapi.Env {
 	}
 }
 
-func (d *Daemon) listeners(c *config.Conf) ([]httpListener, error) {
-	api := d.env(func(c *config.Conf) []config.Network { return c.APITrustedProxies })
-	metrics := d.env(func(c *config.Conf) []config.Network { return c.MetricsTrustedProxies })
-	pprof := d.env(func(c *config.Conf) []config.Network { return c.PprofTrustedProxies })
-	out := []httpListener{
-		{"api", c.API, c.APIAddress, nil, api.APIHandler()},
-		{"metrics", c.Metrics, c.MetricsAddress, nil, metrics.MetricsHandler()},
-		{"pprof", c.Pprof, c.PprofAddress, nil, pprof.PprofHandler()},
+// httpListenerNames are the HTTP listeners, in start order.
+var httpListenerNames = []string{"api", "metrics", "pprof", "gateway", "hls", "webrtc"}
+
+// httpListenerFor builds one HTTP listener from c; enabled is false when c
+// switches it off.
+func (d *Daemon) httpListenerFor(c *config.Conf, name string) (httpListener, error) {
+	var l httpListener
+	var t struct {
+		on              bool
+		cert, key, peer string
 	}
-	if c.Gateway {
+	switch name {
+	case "api":
+		env := d.env(func(c *config.Conf) []config.Network { return c.APITrustedProxies })
+		l = httpListener{name, c.API, c.APIAddress, nil, env.APIHandler()}
+		t.on, t.cert, t.key = c.APIEncryption, c.APIServerCert, c.APIServerKey
+	case "metrics":
+		env := d.env(func(c *config.Conf) []config.Network { return c.MetricsTrustedProxies })
+		l = httpListener{name, c.Metrics, c.MetricsAddress, nil, env.MetricsHandler()}
+		t.on, t.cert, t.key = c.MetricsEncryption, c.MetricsServerCert, c.MetricsServerKey
+	case "pprof":
+		env := d.env(func(c *config.Conf) []config.Network { return c.PprofTrustedProxies })
+		l = httpListener{name, c.Pprof, c.PprofAddress, nil, env.PprofHandler()}
+		t.on, t.cert, t.key = c.PprofEncryption, c.PprofServerCert, c.PprofServerKey
+	case "gateway":
+		if !c.Gateway {
+			return httpListener{name: name}, nil
+		}
 		gw := d.env(func(*config.Conf) []config.Network { return nil })
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /health", httpapi.Health)
@@ -62,29 +82,68 @@ func (d *Daemon) listeners(c *config.Conf) ([]httpListener, error) {
 			TrustedProxies: gw.TrustedProxies,
 			Logger:         d.logger.With("component", "gateway"),
 		})
-		out = append(out, httpListener{"gateway", true, c.GatewayAddress, nil, mux})
+		l = httpListener{name, true, c.GatewayAddress, nil, mux}
+		t.on, t.cert, t.key, t.peer = c.GatewayEncryption, c.GatewayServerCert, c.GatewayServerKey, c.GatewayClientCA
+	case "hls":
+		l = d.hlsListener(c)
+		t.on, t.cert, t.key = c.HLSEncryption, c.HLSServerCert, c.HLSServerKey
+	case "webrtc":
+		var err error
+		if l, err = d.webrtcListener(c); err != nil {
+			return l, err
+		}
+		t.on, t.cert, t.key = c.WebRTCEncryption, c.WebRTCServerCert, c.WebRTCServerKey
 	}
-	out = append(out, d.hlsListener(c))
-	tlsFor := map[string]struct {
-		on              bool
-		cert, key, peer string
-	}{
-		"api":     {c.APIEncryption, c.APIServerCert, c.APIServerKey, ""},
-		"metrics": {c.MetricsEncryption, c.MetricsServerCert, c.MetricsServerKey, ""},
-		"pprof":   {c.PprofEncryption, c.PprofServerCert, c.PprofServerKey, ""},
-		"gateway": {c.GatewayEncryption, c.GatewayServerCert, c.GatewayServerKey, c.GatewayClientCA},
-		"hls":     {c.HLSEncryption, c.HLSServerCert, c.HLSServerKey, ""},
+	if t.on && l.enabled {
+		cfg, err := serverTLS(t.cert, t.key, t.peer)
+		if err != nil {
+			return l, fmt.Errorf("%s: %w", name, err)
+		}
+		l.tls = cfg
 	}
-	for i := range out {
-		if t := tlsFor[out[i].name]; t.on && out[i].enabled {
-			cfg, err := serverTLS(t.cert, t.key, t.peer)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", out[i].name, err)
-			}
-			out[i].tls = cfg
+	return l, nil
+}
+
+// startHTTP starts one HTTP listener (nothing when c switches it off).
+func (d *Daemon) startHTTP(c *config.Conf, name string) error {
+	l, err := d.httpListenerFor(c, name)
+	if err != nil || !l.enabled {
+		return err
+	}
+	s, err := httpapi.Listen(httpapi.ServerConfig{
+		Name: l.name, Address: l.addr, TLS: l.tls, ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout,
+		Handler: l.handler, Logger: d.logger,
+	})
+	if err != nil {
+		return err
+	}
+	d.servers = append(d.servers, s)
+	return nil
+}
+
+// stopHTTP stops the HTTP listener name, if it runs.
+func (d *Daemon) stopHTTP(ctx context.Context, name string) error {
+	switch name {
+	case "hls":
+		if h := d.hls.Swap(nil); h != nil {
+			h.Close() // blocked playlist requests return
+		}
+	case "webrtc":
+		if w := d.webrtc.Swap(nil); w != nil {
+			w.Close()
 		}
 	}
-	return out, nil
+	var errs []error
+	kept := d.servers[:0]
+	for _, s := range d.servers {
+		if s.Name() == name {
+			errs = append(errs, s.Shutdown(ctx))
+			continue
+		}
+		kept = append(kept, s)
+	}
+	d.servers = kept
+	return errors.Join(errs...)
 }
 
 // serverTLS loads a certificate and, when peerCA is set, requires client

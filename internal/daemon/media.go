@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"net/http"
 	"net/netip"
 
@@ -9,6 +10,8 @@ import (
 	"github.com/streamgate/streamgate/protocols/hls"
 	"github.com/streamgate/streamgate/protocols/httpapi"
 	"github.com/streamgate/streamgate/protocols/httpauth"
+	"github.com/streamgate/streamgate/protocols/stream"
+	"github.com/streamgate/streamgate/protocols/webrtc"
 )
 
 // gate is the authentication of a media HTTP listener (HLS, WebRTC), its
@@ -40,7 +43,10 @@ func (d *Daemon) hlsListener(c *config.Conf) httpListener {
 	if !c.HLS {
 		return httpListener{name: "hls"}
 	}
-	d.hls = hls.New(hls.Config{
+	if d.hlsMetrics == nil {
+		d.hlsMetrics = hls.NewMetrics(d.registry)
+	}
+	h := hls.New(hls.Config{
 		Variant:         c.HLSVariant,
 		SegmentCount:    c.HLSSegmentCount,
 		SegmentDuration: c.HLSSegmentDuration,
@@ -48,19 +54,51 @@ func (d *Daemon) hlsListener(c *config.Conf) httpListener {
 		SegmentMaxSize:  uint64(c.HLSSegmentMaxSize),
 		MuxerCloseAfter: c.HLSMuxerCloseAfter,
 		AlwaysRemux:     c.HLSAlwaysRemux,
-		Registerer:      d.registry,
+		Metrics:         d.hlsMetrics,
 		Logger:          d.logger.With("component", "hls"),
 	}, d.gate(authn.ProtocolHLS,
 		func(c *config.Conf) []config.Network { return c.HLSTrustedProxies },
 		func(c *config.Conf) []string { return c.HLSAllowOrigins }), d.hub)
-	d.hub.OnPublish(d.hls.OnPublish)
-	return httpListener{"hls", true, c.HLSAddress, nil, d.mediaMux(d.hls)}
+	d.hls.Store(h)
+	return httpListener{"hls", true, c.HLSAddress, nil, d.mediaMux(h)}
 }
 
-// closeMedia stops the HLS muxers.
+// webrtcListener builds the WebRTC listener (webrtc*): WHEP and the player
+// page.
+func (d *Daemon) webrtcListener(c *config.Conf) (httpListener, error) {
+	if !c.WebRTC {
+		return httpListener{name: "webrtc"}, nil
+	}
+	s, err := webrtc.New(webrtc.Config{
+		LocalUDPAddress:   c.WebRTCLocalUDPAddress,
+		IPsFromInterfaces: c.WebRTCIPsFromInterfaces,
+		AdditionalHosts:   c.WebRTCAdditionalHosts,
+		Registerer:        d.registry,
+		Logger:            d.logger.With("component", "webrtc"),
+	}, d.gate(authn.ProtocolWebRTC,
+		func(c *config.Conf) []config.Network { return c.WebRTCTrustedProxies },
+		func(c *config.Conf) []string { return c.WebRTCAllowOrigins }), d.hub)
+	if err != nil {
+		return httpListener{}, fmt.Errorf("webrtc: %w", err)
+	}
+	d.webrtc.Store(s)
+	return httpListener{"webrtc", true, c.WebRTCAddress, nil, d.mediaMux(s)}, nil
+}
+
+// closeMedia stops the HLS muxers and the WebRTC sessions.
 func (d *Daemon) closeMedia() {
-	if d.hls != nil {
-		d.hls.Close()
-		d.hls = nil
+	if h := d.hls.Swap(nil); h != nil {
+		h.Close()
+	}
+	if w := d.webrtc.Swap(nil); w != nil {
+		w.Close()
+	}
+}
+
+// mediaOnPublish is the hub hook of the media listeners running now
+// (hlsAlwaysRemux), registered once for every restart of them.
+func (d *Daemon) mediaOnPublish(p *stream.Publication) {
+	if h := d.hls.Load(); h != nil {
+		h.OnPublish(p)
 	}
 }

@@ -186,9 +186,14 @@ func (d *Daemon) Stop(t testing.TB) int {
 		select {
 		case <-d.exited:
 		case <-time.After(StopTimeout):
-			t.Errorf("streamgate did not exit within %s of SIGTERM; killing it", StopTimeout)
-			_ = d.cmd.Process.Kill()
-			<-d.exited
+			t.Errorf("streamgate did not exit within %s of SIGTERM; killing it (SIGQUIT first: its goroutines are in the output)", StopTimeout)
+			_ = d.cmd.Process.Signal(syscall.SIGQUIT)
+			select {
+			case <-d.exited:
+			case <-time.After(2 * time.Second):
+				_ = d.cmd.Process.Kill()
+				<-d.exited
+			}
 		}
 	})
 	<-d.exited

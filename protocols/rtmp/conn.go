@@ -59,8 +59,8 @@ func (c *conn) serve() error {
 	if err != nil {
 		return c.refuse(authRejection(err), err)
 	}
-	defer id.OnExpiry(func() {
-		c.logger.Info("session closed: credentials expired")
+	defer id.OnEnd(func(reason string) {
+		c.logger.Info("session closed", "reason", reason)
 		_ = c.nc.Close()
 	})()
 	if sess.publish {

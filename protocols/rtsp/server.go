@@ -132,24 +132,25 @@ func data(ss *gortsplib.ServerSession) *sessionData {
 }
 
 // noteExpiry keeps, of the identities a session showed (DESCRIBE, SETUP…),
-// the one that ends first.
+// the one that ends first: one that expires before one that does not.
 func (d *sessionData) noteExpiry(id *authn.Identity) {
-	if id == nil || id.Expires.IsZero() {
+	if id == nil {
 		return
 	}
-	if d.id == nil || id.Expires.Before(d.id.Expires) {
+	if d.id == nil || !id.Expires.IsZero() && (d.id.Expires.IsZero() || id.Expires.Before(d.id.Expires)) {
 		d.id = id
 	}
 }
 
 // armKick disconnects the session when its identity ends: a reader or a
-// publisher authenticated by a JWT does not outlive the token.
+// publisher authenticated by a JWT does not outlive the token, nor one
+// whose user a reload or a user store change no longer allows.
 func (s *Server) armKick(ss *gortsplib.ServerSession, d *sessionData) {
 	if d.unkick != nil {
 		return
 	}
-	d.unkick = d.id.OnExpiry(func() {
-		s.logger.Info("session closed: credentials expired", "listener", s.cfg.Name, "path", ss.Path())
+	d.unkick = d.id.OnEnd(func(reason string) {
+		s.logger.Info("session closed", "reason", reason, "listener", s.cfg.Name, "path", ss.Path())
 		ss.Close()
 	})
 }

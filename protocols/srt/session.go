@@ -38,8 +38,8 @@ func (s *Server) publish(ss *session, id *authn.Identity) {
 		return
 	}
 	defer conn.Close()
-	defer id.OnExpiry(func() {
-		ss.logger.Info("session closed: credentials expired")
+	defer id.OnEnd(func(reason string) {
+		ss.logger.Info("session closed", "reason", reason)
 		conn.Close()
 	})()
 	gauge := s.metrics.conns.WithLabelValues("publish")
@@ -110,8 +110,8 @@ func (s *Server) read(ss *session, id *authn.Identity) {
 		return
 	}
 	defer conn.Close()
-	defer id.OnExpiry(func() {
-		ss.logger.Info("session closed: credentials expired")
+	defer id.OnEnd(func(reason string) {
+		ss.logger.Info("session closed", "reason", reason)
 		conn.Close()
 	})()
 	gauge := s.metrics.conns.WithLabelValues("read")

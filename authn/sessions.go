@@ -1,0 +1,142 @@
+package authn
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Sessions are the live sessions of every listener — a reader or publisher
+// connected over RTSP, RTMP, SRT or WebRTC — with the request each was
+// authenticated with, so that after a reload or a change in a user store
+// each can be asked again: a session whose identity is no longer allowed
+// (user removed, password changed, permission narrowed) ends, every other
+// one is untouched. Listeners do not use Sessions directly: they call
+// Identity.OnEnd on an identity bound to it (Identity.Bind).
+type Sessions struct {
+	mu   sync.Mutex
+	live map[*liveSession]struct{}
+
+	gauge    prometheus.Gauge
+	rechecks *prometheus.CounterVec
+}
+
+type liveSession struct {
+	req  Request
+	end  func(reason string)
+	once sync.Once
+}
+
+// NewSessions makes an empty registry; reg may be nil.
+func NewSessions(reg prometheus.Registerer) *Sessions {
+	s := &Sessions{live: map[*liveSession]struct{}{},
+		gauge: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_auth_live_sessions",
+			Help: "Live sessions (readers and publishers) that are re-checked after a reload or a user store change."}),
+		rechecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_auth_session_rechecks_total",
+			Help: "Live sessions re-checked, by result: kept, ended (no longer allowed), unavailable (kept: a backend could not answer)."},
+			[]string{"result"}),
+	}
+	if reg != nil {
+		reg.MustRegister(s.gauge, s.rechecks)
+	}
+	return s
+}
+
+func (s *Sessions) add(req Request, end func(string)) func() {
+	ls := &liveSession{req: req, end: end}
+	ls.req.recheck = true
+	s.mu.Lock()
+	s.live[ls] = struct{}{}
+	s.gauge.Set(float64(len(s.live)))
+	s.mu.Unlock()
+	return func() { s.remove(ls) }
+}
+
+func (s *Sessions) remove(ls *liveSession) {
+	s.mu.Lock()
+	delete(s.live, ls)
+	s.gauge.Set(float64(len(s.live)))
+	s.mu.Unlock()
+}
+
+// Len is the number of live sessions.
+func (s *Sessions) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.live)
+}
+
+// Recheck authenticates every live session again with auth (the current
+// pipeline) and ends those that are refused. A backend that cannot answer
+// (KindUnavailable) ends nobody. Re-checks neither count towards nor are
+// stopped by the quarantine. It returns how many sessions it checked and
+// ended.
+func (s *Sessions) Recheck(ctx context.Context, auth func(context.Context, *Request) (*Identity, error)) (checked, ended int) {
+	s.mu.Lock()
+	all := make([]*liveSession, 0, len(s.live))
+	for ls := range s.live {
+		all = append(all, ls)
+	}
+	s.mu.Unlock()
+	for _, ls := range all {
+		req := ls.req
+		_, err := auth(ctx, &req)
+		checked++
+		switch {
+		case err == nil:
+			s.rechecks.WithLabelValues("kept").Inc()
+		case KindOf(err) == KindUnavailable:
+			s.rechecks.WithLabelValues("unavailable").Inc()
+		default:
+			ended++
+			s.rechecks.WithLabelValues("ended").Inc()
+			s.remove(ls)
+			ls.once.Do(func() { go ls.end(ReasonRevoked) })
+		}
+	}
+	return checked, ended
+}
+
+// ReasonRevoked is why a session ends when a re-check refuses it.
+const ReasonRevoked = "credentials no longer allowed"
+
+// reasonExpired is why a session ends when its identity expires.
+const reasonExpired = "credentials expired"
+
+// Bind returns a copy of id tied to the session that req opened: OnEnd on
+// it also registers the session with s for re-checks. s nil: no re-checks.
+func (id *Identity) Bind(s *Sessions, req *Request) *Identity {
+	if id == nil || s == nil {
+		return id
+	}
+	c := *id
+	c.sessions, c.req = s, *req
+	return &c
+}
+
+// OnEnd calls fn once when the identity ends — its expiry (a JWT's exp) or,
+// for an identity bound to Sessions, a re-check that refuses it — and
+// returns a function that cancels the call. Listeners use it to disconnect a
+// live session; fn gets the reason for the log.
+func (id *Identity) OnEnd(fn func(reason string)) (cancel func()) {
+	if id == nil {
+		return func() {}
+	}
+	var once sync.Once
+	end := func(reason string) { once.Do(func() { fn(reason) }) }
+	var stops []func()
+	if !id.Expires.IsZero() {
+		t := time.AfterFunc(time.Until(id.Expires), func() { end(reasonExpired) })
+		stops = append(stops, func() { t.Stop() })
+	}
+	if id.sessions != nil {
+		stops = append(stops, id.sessions.add(id.req, end))
+	}
+	return func() {
+		for _, stop := range stops {
+			stop()
+		}
+	}
+}

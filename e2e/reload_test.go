@@ -1,0 +1,232 @@
+package e2e_test
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// freeLoopbackPort is a TCP port on 127.0.0.1 that was free a moment ago.
+func freeLoopbackPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// reloadConfig is the reload test's configuration: RTSP on rtspAddr, RTMP
+// and HLS on ephemeral ports, and users.
+func reloadConfig(rtspAddr, users string) string {
+	return fmt.Sprintf(`
+rtsp: yes
+rtspAddress: %s
+rtspTransports: [tcp]
+rtmp: yes
+hls: yes
+metrics: yes
+authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
+authInternalUsers:
+- {user: pub, pass: pub-secret-1, permissions: [{action: publish}]}
+- {user: admin, pass: admin-secret-3, permissions: [{action: api}, {action: metrics}]}
+- {user: other, pass: other-secret-6, permissions: [{action: api}, {action: read}]}
+%s
+paths:
+  cam: {}
+`, rtspAddr, users)
+}
+
+// writeConfig replaces the daemon's config file the way editors and
+// ConfigMaps do: a new file renamed over the old one.
+func writeConfig(t *testing.T, d *testharness.Daemon, content string) time.Time {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(d.ConfigPath), ".new.yml")
+	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, d.ConfigPath); err != nil {
+		t.Fatal(err)
+	}
+	return time.Now()
+}
+
+// Live reconfiguration with readers connected: an ffmpeg RTSP reader and a
+// Go HLS reader of a stream published over RTMP.
+//   - another user's password changed → the RTSP reader keeps reading;
+//   - the reader's own user removed → disconnected within 1 s;
+//   - an invalid file → old config kept, error logged, metric incremented;
+//   - a new user → accepted without restart;
+//   - the RTSP address changed → RTSP moves; the HLS reader goes on.
+func TestReloadKeepsAuthorizedSessions(t *testing.T) {
+	t.Parallel()
+	rtspAddr := freeLoopbackPort(t)
+	viewer := "- {user: viewer, pass: view-secret-2, permissions: [{action: read}]}\n"
+	hlsViewer := "- {user: hlsviewer, pass: hls-secret-4, permissions: [{action: read}]}\n"
+	d := testharness.Start(t, reloadConfig(rtspAddr, viewer+hlsViewer), testharness.WithMetricsAuth("admin", "admin-secret-3"))
+	pub := rtmpFFmpegPublish(t, rtmpURL(d, "cam?user=pub&pass=pub-secret-1"), 90)
+	defer pub.stop(t)
+	api := d.URL("api", "/v3/paths/list")
+	waitStatus(t, "cam published", 15*time.Second, http.StatusOK, func() answer {
+		a := get(t, api, basicAuth("admin", "admin-secret-3"))
+		if !strings.Contains(a.body, `"name": "cam"`) {
+			a.status = http.StatusNotFound
+		}
+		return a
+	})
+	reader := startPeer(t, "ffmpeg", "-hide_banner", "-nostdin", "-rtsp_transport", "tcp",
+		"-i", "rtsp://viewer:view-secret-2@"+rtspAddr+"/cam", "-f", "null", "-")
+	frames, rec, stopHLS := hlsPlay(t, hlsURL(d, "cam/index.m3u8"), "hlsviewer", "hls-secret-4")
+	defer stopHLS()
+	time.Sleep(3 * time.Second)
+	alive := func(what string) {
+		t.Helper()
+		select {
+		case <-reader.done:
+			t.Fatalf("%s: the RTSP reader exited (code %d):\n%s", what, reader.code, reader.tail(2000))
+		default:
+		}
+	}
+	alive("before any reload")
+	reloads := func() float64 { return d.Metric(t, "streamgate_config_reloads_total", nil) }
+	waitReloads := func(n float64) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for reloads() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("reload %v not applied within 5 s:\n%s", n, d.Logs())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+
+	// 1. Another user's password changes: the reader goes on.
+	cfg := strings.Replace(reloadConfig(rtspAddr, viewer+hlsViewer), "other-secret-6", "other-secret-new", 1)
+	writeConfig(t, d, cfg)
+	waitReloads(1)
+	time.Sleep(1500 * time.Millisecond)
+	alive("after another user's password changed")
+	wantStatus(t, "the other user's new password", get(t, api, basicAuth("other", "other-secret-new")), http.StatusOK)
+	wantChallenge(t, "the other user's old password", get(t, api, basicAuth("other", "other-secret-6")), "streamgate")
+
+	// 2. The reader's own user is removed: disconnected within 1 s.
+	cfg = strings.Replace(cfg, viewer, "", 1)
+	written := writeConfig(t, d, cfg)
+	select {
+	case <-reader.done:
+		took := time.Since(written)
+		t.Logf("the RTSP reader was disconnected %v after its user was removed from the file", took.Round(time.Millisecond))
+		if took > time.Second {
+			t.Errorf("the RTSP reader was disconnected after %v, want within 1 s", took)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the RTSP reader of a removed user is still connected 5 s after the change:\n%s", d.Logs())
+	}
+
+	// 3. An invalid file: the running configuration stays.
+	errorsBefore := d.Metric(t, "streamgate_config_reload_errors_total", nil)
+	writeConfig(t, d, cfg+"\nhlsVariant: carrier-pigeon\n")
+	deadline := time.Now().Add(5 * time.Second)
+	for d.Metric(t, "streamgate_config_reload_errors_total", nil) < errorsBefore+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("an invalid file did not increment streamgate_config_reload_errors_total:\n%s", d.Logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !d.WaitLog("configuration not reloaded", time.Second) || !d.WaitLog("carrier-pigeon", time.Second) {
+		t.Errorf("the refused reload was not logged with its cause:\n%s", d.Logs())
+	}
+	wantStatus(t, "admin after the invalid file", get(t, api, basicAuth("admin", "admin-secret-3")), http.StatusOK)
+
+	// 4. A new user works without a restart.
+	pid := d.PID()
+	cfg = strings.Replace(cfg, "paths:", "- {user: newbie, pass: newbie-secret-5, permissions: [{action: api}]}\npaths:", 1)
+	writeConfig(t, d, cfg)
+	waitStatus(t, "a user added to the file", 5*time.Second, http.StatusOK,
+		func() answer { return get(t, api, basicAuth("newbie", "newbie-secret-5")) })
+	if d.PID() != pid {
+		t.Error("the daemon was restarted")
+	}
+
+	// 5. RTSP moves; the HLS reader on its own listener goes on.
+	before := frames.Load()
+	moved := freeLoopbackPort(t)
+	n := reloads()
+	writeConfig(t, d, strings.Replace(cfg, rtspAddr, moved, 1))
+	waitReloads(n + 1)
+	if err := rtspDescribe("rtsp://admin:admin-secret-3@" + moved + "/cam"); err != nil && !strings.Contains(err.Error(), "401") && !strings.Contains(err.Error(), "403") {
+		t.Errorf("RTSP at its new address %s: %v", moved, err)
+	}
+	if c, err := net.DialTimeout("tcp", rtspAddr, time.Second); err == nil {
+		c.Close()
+		t.Errorf("RTSP still listens on its old address %s", rtspAddr)
+	}
+	time.Sleep(3 * time.Second)
+	after := frames.Load()
+	for _, x := range rec.exchanges() {
+		if x.status != http.StatusOK {
+			t.Errorf("the HLS reader got %d for %s during the reloads", x.status, x.file)
+		}
+	}
+	if after-before < 50 {
+		t.Errorf("the HLS reader decoded %d access units in the 3 s after RTSP moved, want ≥ 50", after-before)
+	}
+	t.Logf("HLS reader: %d access units before RTSP moved, %d in the 3 s after", before, after-before)
+
+	// 6. SIGHUP reloads the file as it is.
+	n = reloads()
+	if err := syscall.Kill(d.PID(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitReloads(n + 1)
+}
+
+// A change in etcd re-checks live sessions too: an RTSP reader whose etcd
+// user is deleted is disconnected; a reader of another etcd user whose
+// record did not change goes on.
+func TestEtcdChangeEndsRevokedSessions(t *testing.T) {
+	t.Parallel()
+	e := testharness.StartEtcd(t)
+	e.Put(t, "/users/goner", userRecord(seedHash1, ""))
+	e.Put(t, "/users/stayer", userRecord(seedHash2, ""))
+	d := startRTSPDaemon(t, rtspSetup{top: fmt.Sprintf(`
+authMethod: [internal, etcd]
+authEtcd:
+  endpoints: [%s]
+  tls: {ca: %s, cert: %s, key: %s}
+  dialTimeout: 5s
+  permissions: [{action: read}]
+`, e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile)})
+	pub := rtspFFmpegPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), 60, "tcp")
+	defer pub.stop(t)
+	rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+	read := func(user, pass string) *peerProc {
+		return startPeer(t, "ffmpeg", "-hide_banner", "-nostdin", "-rtsp_transport", "tcp",
+			"-i", rtspURL(d, user, pass, "cam"), "-f", "null", "-")
+	}
+	goner, stayer := read("goner", "password1"), read("stayer", "password2")
+	rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.Readers >= 2 })
+	e.Delete(t, "/users/goner")
+	deleted := time.Now()
+	select {
+	case <-goner.done:
+		t.Logf("the reader of the deleted etcd user was disconnected %v after the deletion", time.Since(deleted).Round(time.Millisecond))
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the reader of a user deleted from etcd is still connected after 5 s:\n%s", d.Logs())
+	}
+	time.Sleep(time.Second)
+	select {
+	case <-stayer.done:
+		t.Fatalf("the reader of an unchanged etcd user was disconnected:\n%s", stayer.tail(2000))
+	default:
+	}
+}

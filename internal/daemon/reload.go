@@ -1,0 +1,288 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/config"
+)
+
+// Reload applies c in place of the running configuration. Authentication
+// changes (users, backends, permissions, realms, paths) apply at once
+// without restarting any listener; a listener whose own settings changed
+// (address, encryption, its options) is restarted, and only that one. Then
+// every live session is asked again through the new pipeline: those no
+// longer allowed are disconnected, the others are untouched.
+//
+// An error leaves the running configuration as it was, except for a
+// listener that could not be restarted (its error is returned).
+func (d *Daemon) Reload(c *config.Conf) error {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	old := d.conf.Load()
+	// Compile and check everything before changing anything.
+	if _, err := BuildPipeline(c, CheckDeps(), Resources{}); err != nil {
+		return err
+	}
+	res := d.res
+	var oldEtcd *authn.EtcdStore
+	newEtcd := c.AuthMethod.Has("etcd")
+	if newEtcd && (d.res.Etcd == nil || !reflect.DeepEqual(EtcdConfig(c), EtcdConfig(old))) {
+		store, err := authn.NewEtcdStore(EtcdConfig(c), d.registry, d.logger.With("component", "etcd"))
+		if err != nil {
+			return err
+		}
+		d.watchEtcd(store)
+		res.Etcd, oldEtcd = store, d.res.Etcd
+	} else if !newEtcd {
+		res.Etcd, oldEtcd = nil, d.res.Etcd
+	}
+	p, err := BuildPipeline(c, d.deps, res)
+	if err != nil {
+		if res.Etcd != d.res.Etcd {
+			_ = res.Etcd.Close()
+		}
+		return err
+	}
+	d.res = res
+	d.conf.Store(c)
+	oldPipeline := d.pipeline.Swap(p)
+	d.startAuth()
+	if oldPipeline != nil {
+		_ = oldPipeline.Close()
+	}
+	if oldEtcd != nil {
+		_ = oldEtcd.Close()
+	}
+	for _, key := range restartOnly(old, c) {
+		d.logger.Warn("setting changed; it applies after a restart of streamgate", "key", key)
+	}
+	errs := d.restartChanged(old, c)
+	d.recheckSessions("reload")
+	if len(errs) > 0 {
+		return &ListenerError{Err: errors.Join(errs...)}
+	}
+	return nil
+}
+
+// ListenerError: a reload was applied but a listener did not restart.
+type ListenerError struct{ Err error }
+
+func (e *ListenerError) Error() string { return "listener not restarted: " + e.Err.Error() }
+
+func (e *ListenerError) Unwrap() error { return e.Err }
+
+// restartChanged restarts the listeners whose settings differ between old
+// and c.
+func (d *Daemon) restartChanged(old, c *config.Conf) []error {
+	before, after := listenerSettings(old), listenerSettings(c)
+	var errs []error
+	restart := func(name string, stop func(), start func() error) {
+		if before[name] == after[name] {
+			return
+		}
+		d.logger.Info("restarting listener: its settings changed", "listener", name)
+		stop()
+		if err := start(); err != nil {
+			d.logger.Error("listener not restarted", "listener", name, "error", err)
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	restart("rtsp", d.closeRTSP, func() error { return d.startRTSP(c) })
+	restart("rtmp", d.closeRTMP, func() error { return d.startRTMP(c) })
+	restart("srt", d.closeSRT, func() error { return d.startSRT(c) })
+	for _, name := range httpListenerNames {
+		restart(name, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = d.stopHTTP(ctx, name)
+		}, func() error { return d.startHTTP(c, name) })
+	}
+	return errs
+}
+
+// listenerSettings are, per listener, the settings it is started with; a
+// listener restarts on reload when its entry changes.
+func listenerSettings(c *config.Conf) map[string]string {
+	j := func(v ...any) string {
+		b, _ := json.Marshal(v)
+		return string(b)
+	}
+	timeouts := j(c.ReadTimeout, c.WriteTimeout)
+	return map[string]string{
+		"rtsp": j(c.RTSP, c.RTSPAddress, c.RTSPSAddress, c.RTSPEncryption, c.RTSPServerCert, c.RTSPServerKey,
+			c.RTSPTransports, c.RTPAddress, c.RTCPAddress, c.RTSPAuthMethods, timeouts),
+		"rtmp": j(c.RTMP, c.RTMPAddress, c.RTMPSAddress, c.RTMPEncryption, c.RTMPServerCert, c.RTMPServerKey, timeouts),
+		"srt":  j(c.SRT, c.SRTAddress, timeouts),
+		"api":  j(c.API, c.APIAddress, c.APIEncryption, c.APIServerCert, c.APIServerKey, timeouts),
+		"metrics": j(c.Metrics, c.MetricsAddress, c.MetricsEncryption, c.MetricsServerCert, c.MetricsServerKey,
+			timeouts),
+		"pprof": j(c.Pprof, c.PprofAddress, c.PprofEncryption, c.PprofServerCert, c.PprofServerKey, timeouts),
+		"gateway": j(c.Gateway, c.GatewayAddress, c.GatewayEncryption, c.GatewayServerCert, c.GatewayServerKey,
+			c.GatewayClientCA, timeouts),
+		"hls": j(c.HLS, c.HLSAddress, c.HLSEncryption, c.HLSServerCert, c.HLSServerKey, c.HLSVariant,
+			c.HLSSegmentCount, c.HLSSegmentDuration, c.HLSPartDuration, c.HLSSegmentMaxSize, c.HLSMuxerCloseAfter,
+			c.HLSAlwaysRemux, timeouts),
+		"webrtc": j(c.WebRTC, c.WebRTCAddress, c.WebRTCEncryption, c.WebRTCServerCert, c.WebRTCServerKey,
+			c.WebRTCLocalUDPAddress, c.WebRTCIPsFromInterfaces, c.WebRTCAdditionalHosts, timeouts),
+	}
+}
+
+// restartOnly names the changed settings a reload does not apply: the
+// process-wide ones, built once at start.
+func restartOnly(old, c *config.Conf) []string {
+	var keys []string
+	for _, k := range []struct {
+		key  string
+		a, b any
+	}{
+		{"savant", old.Savant, c.Savant},
+		{"authArgon2Concurrency", old.AuthArgon2Concurrency, c.AuthArgon2Concurrency},
+		{"authQuarantine", old.AuthQuarantine, c.AuthQuarantine},
+		{"logLevel", old.LogLevel, c.LogLevel},
+		{"logFormat", old.LogFormat, c.LogFormat},
+	} {
+		if !reflect.DeepEqual(k.a, k.b) {
+			keys = append(keys, k.key)
+		}
+	}
+	return keys
+}
+
+// recheckSessions asks every live session again (after a reload or a user
+// store change) and logs what it did.
+func (d *Daemon) recheckSessions(why string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	checked, ended := d.sessions.Recheck(ctx, d.Authenticate)
+	if checked > 0 {
+		d.logger.Info("live sessions re-checked", "after", why, "checked", checked, "ended", ended)
+	}
+}
+
+// watchEtcd re-checks live sessions after each batch of user changes in
+// store (coalesced over 100 ms).
+func (d *Daemon) watchEtcd(store *authn.EtcdStore) {
+	kick := make(chan struct{}, 1)
+	store.OnChange(func() {
+		select {
+		case kick <- struct{}{}:
+		default:
+		}
+	})
+	go func() {
+		for {
+			select {
+			case <-store.Done():
+				return
+			case <-kick:
+			}
+			time.Sleep(100 * time.Millisecond)
+			select {
+			case <-kick:
+			default:
+			}
+			d.recheckSessions("etcd change")
+		}
+	}()
+}
+
+// ReloadMetric counts configuration reloads that failed.
+type reloadMetrics struct {
+	errors prometheus.Counter
+	ok     prometheus.Counter
+}
+
+func newReloadMetrics(reg prometheus.Registerer) *reloadMetrics {
+	m := &reloadMetrics{
+		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_config_reload_errors_total",
+			Help: "Configuration reloads refused (the file did not load or did not compile; the running configuration was kept) or only partly applied (a listener did not restart)."}),
+		ok: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_config_reloads_total",
+			Help: "Configuration reloads applied."}),
+	}
+	reg.MustRegister(m.errors, m.ok)
+	return m
+}
+
+// WatchConfig reloads the configuration from path when the file changes and
+// when hup delivers (the caller's SIGHUP), until ctx ends. The parent directory is watched, so that a
+// file replaced by rename (editors, Kubernetes ConfigMaps) is seen; events
+// are coalesced over debounce. load reads and compiles the file.
+func (d *Daemon) WatchConfig(ctx context.Context, path string, debounce time.Duration, hup <-chan os.Signal, load func() (*config.Conf, error)) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", path, err)
+	}
+	if err := w.Add(filepath.Dir(abs)); err != nil {
+		_ = w.Close()
+		return fmt.Errorf("watch %s: %w", filepath.Dir(abs), err)
+	}
+	go func() {
+		defer func() { _ = w.Close() }()
+		var timer <-chan time.Time
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				d.reloadFrom(path, "SIGHUP", load)
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if filepath.Clean(ev.Name) == abs || isDataSwap(ev.Name, abs) {
+					timer = time.After(debounce)
+				}
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				d.logger.Warn("config watch error", "error", err)
+			case <-timer:
+				timer = nil
+				d.reloadFrom(path, "file changed", load)
+			}
+		}
+	}()
+	return nil
+}
+
+// isDataSwap reports a Kubernetes ConfigMap update: its files are symbolic
+// links through ..data, which is replaced by rename.
+func isDataSwap(name, abs string) bool {
+	return filepath.Base(name) == "..data" && filepath.Dir(name) == filepath.Dir(abs)
+}
+
+func (d *Daemon) reloadFrom(path, why string, load func() (*config.Conf, error)) {
+	c, err := load()
+	if err == nil {
+		err = d.Reload(c)
+	}
+	var partial *ListenerError
+	switch {
+	case errors.As(err, &partial):
+		d.reloads.errors.Inc()
+		d.logger.Error("configuration reloaded, but a listener did not restart", "trigger", why, "error", err)
+		return
+	case err != nil:
+		d.reloads.errors.Inc()
+		d.logger.Error("configuration not reloaded; the running configuration is kept", "trigger", why, "error", err)
+		return
+	}
+	d.reloads.ok.Inc()
+	d.logger.Info("configuration file applied", "trigger", why, "config", path)
+}
