@@ -26,7 +26,7 @@ var (
 	keyB = []byte("sim-sala-bim")
 )
 
-func writeSecret(t *testing.T, dir, name, content string) string {
+func writeSecret(t testing.TB, dir, name, content string) string {
 	t.Helper()
 	f := filepath.Join(dir, name)
 	// Write then rename, as a rotation would.
@@ -45,7 +45,7 @@ type tokenEnv struct {
 	reg *prometheus.Registry
 }
 
-func newTokenBackend(t *testing.T, cfg authn.TokenConfig) tokenEnv {
+func newTokenBackend(t testing.TB, cfg authn.TokenConfig) tokenEnv {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	cfg.Metrics = authn.NewMetrics(reg)

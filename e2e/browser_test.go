@@ -11,7 +11,7 @@ import (
 // browserDaemon runs the RTSP test daemon with the HLS and WebRTC
 // listeners and publishes cam over RTSP (H.264 Constrained Baseline and
 // AAC) for seconds.
-func browserDaemon(t *testing.T, seconds float64) *testharness.Daemon {
+func browserDaemon(t testing.TB, seconds float64) *testharness.Daemon {
 	t.Helper()
 	testharness.RequireChromium(t)
 	d := startHLSDaemon(t, "webrtc: yes\n")

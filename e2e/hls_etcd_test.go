@@ -49,7 +49,7 @@ func (r *hlsRecorder) exchanges() []hlsExchange {
 
 // hlsPlay plays url with gohlslib's client as user:pass, counting decoded
 // H.264 access units, until the returned stop is called.
-func hlsPlay(t *testing.T, url, user, pass string) (frames *atomic.Int64, rec *hlsRecorder, stop func()) {
+func hlsPlay(t testing.TB, url, user, pass string) (frames *atomic.Int64, rec *hlsRecorder, stop func()) {
 	t.Helper()
 	frames, rec = &atomic.Int64{}, &hlsRecorder{}
 	var c *gohlslib.Client

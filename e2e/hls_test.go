@@ -12,7 +12,7 @@ import (
 
 // startHLSDaemon runs the RTSP test daemon (users pub, viewer, admin) with
 // the HLS listener on, short segments, and more top-level keys.
-func startHLSDaemon(t *testing.T, top string) *testharness.Daemon {
+func startHLSDaemon(t testing.TB, top string) *testharness.Daemon {
 	t.Helper()
 	d := startRTSPDaemon(t, rtspSetup{top: "hls: yes\nhlsSegmentDuration: 1s\nhlsPartDuration: 200ms\n" + top})
 	if d.Addr("hls") == "" {
@@ -26,7 +26,7 @@ func hlsURL(d *testharness.Daemon, path string) string { return "http://" + d.Ad
 
 // hlsPublish publishes the test source to cam over RTSP for seconds and
 // waits until bytes arrive.
-func hlsPublish(t *testing.T, d *testharness.Daemon, seconds float64) *rtspProc {
+func hlsPublish(t testing.TB, d *testharness.Daemon, seconds float64) *rtspProc {
 	t.Helper()
 	pub := rtspFFmpegPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), seconds, "tcp")
 	rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
