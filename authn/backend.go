@@ -22,9 +22,9 @@ type FakeHasher interface {
 	FakeHash() *hash.Argon2
 }
 
-// UserVersions is implemented by backends whose users can change while the
-// pipeline runs (etcd): the pipeline's cache keeps an entry only while the
-// user's version is the one it was decided at.
+// UserVersions is implemented by backends whose users or secrets can change
+// while the pipeline runs (etcd users, token secrets): the pipeline's cache
+// keeps an entry only while the user's version is the one it was decided at.
 type UserVersions interface {
 	UserVersion(user string) uint64
 }

@@ -265,6 +265,12 @@ func NewToken(c TokenConfig) (*Token, error) {
 	return b, nil
 }
 
+// UserVersion implements UserVersions: every decision the cache holds is
+// dropped when a secret changes, so a grant does not outlive the secret
+// that signed its token (a rotation is rare; the cost is one re-check of
+// each client).
+func (b *Token) UserVersion(string) uint64 { return b.secrets.generation.Load() }
+
 // Name implements Backend.
 func (b *Token) Name() string { return "token" }
 

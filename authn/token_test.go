@@ -329,3 +329,35 @@ func FuzzParseEdgeAuthToken(f *testing.F) {
 		}
 	})
 }
+
+// A grant in the decision cache does not outlive the secret that signed the
+// token: once the file holds a new secret, the same token is refused
+// through the pipeline at the next request, not at the cache's TTL.
+func TestTokenRotationDropsCachedGrants(t *testing.T) {
+	dir := t.TempDir()
+	f := writeSecret(t, dir, "s.txt", "old-secret\n")
+	env := newTokenBackend(t, authn.TokenConfig{
+		Enabled: true, RefreshInterval: 100 * time.Millisecond,
+		Secrets:       []authn.TokenSecretConfig{{ID: "s", File: f}},
+		Verifications: []authn.TokenVerificationConfig{{Name: "all", Enabled: true, SecretIDs: []string{"s"}}},
+	})
+	m := authn.NewMetrics(nil)
+	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{env.b}, CacheSize: 100, CacheTTL: time.Hour},
+		authn.Deps{Verifier: authn.NewVerifier(1, m), Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m})
+	old := authn.SignEdgeAuth([]byte("old-secret"), authn.EdgeAuthToken{End: time.Now().Add(time.Hour).Unix(), ACL: []string{"/*"}})
+	if _, err := p.Authenticate(context.Background(), tokenReq("cam", old, "192.0.2.1")); err != nil {
+		t.Fatal(err)
+	}
+	writeSecret(t, dir, "s.txt", "new-secret")
+	replaced := time.Now()
+	for {
+		_, err := p.Authenticate(context.Background(), tokenReq("cam", old, "192.0.2.1"))
+		if authn.KindOf(err) == authn.KindForbidden {
+			break
+		}
+		if time.Since(replaced) > 2*time.Second {
+			t.Fatalf("the old secret's cached grant still holds 2 s after the rotation: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -56,6 +56,8 @@ type tokenSecrets struct {
 	interval time.Duration
 	logger   *slog.Logger
 	current  atomic.Pointer[map[string][]byte]
+	// generation counts the re-reads that changed a secret.
+	generation atomic.Uint64
 
 	startOnce sync.Once
 	closeOnce sync.Once
@@ -102,7 +104,14 @@ func (s *tokenSecrets) reload() {
 			m[c.ID] = b
 		}
 	}
+	changed := len(m) != len(old)
+	for id, b := range m {
+		changed = changed || !bytes.Equal(old[id], b)
+	}
 	s.current.Store(&m)
+	if changed {
+		s.generation.Add(1)
+	}
 }
 
 // start polls the files every interval until close.
