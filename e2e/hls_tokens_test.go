@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,7 +45,8 @@ func TestHLSBearerJWT(t *testing.T) {
 }
 
 // HLS with signed URL tokens (issue "Live reconfiguration, precedence and
-// URL tokens"): ffmpeg plays /cam/index.m3u8?token=…, the playlists carry
+// URL tokens"): ffmpeg plays /cam/index.m3u8?token=… with a token made by
+// npm akamai-edgeauth, the playlists carry
 // the token on to every segment and part; the __token__ cookie works too; a
 // token whose acl does not cover the path is refused with 403.
 func TestHLSURLToken(t *testing.T) {
@@ -74,7 +76,19 @@ paths:
 		}
 		return strings.TrimSpace(out)
 	}
-	good, narrow := sign("/cam/*"), sign("/other/*")
+	// The reader's token comes from npm akamai-edgeauth (an independent
+	// implementation) with the same hex key; the CLI's serves the refusals.
+	mod := testharness.EdgeAuthModule(t)
+	script := `const EdgeAuth = require(process.argv[1]);
+process.stdout.write(new EdgeAuth({key: process.argv[2], windowSeconds: 300}).generateACLToken(process.argv[3]));`
+	npm, err := exec.Command("node", "-e", script, mod, "0123456789abcdef0123456789abcdef", "/cam/*").Output()
+	if err != nil {
+		t.Fatalf("node akamai-edgeauth: %v", err)
+	}
+	good, narrow := string(npm), sign("/other/*")
+	if cli := sign("/cam/*"); get(t, hlsURL(d, "cam/")+"?token="+url.QueryEscape(cli)).status != http.StatusOK {
+		t.Error("the player page with a `streamgate token sign` token was refused")
+	}
 	pub := rtspFFmpegPublish(t, rtspURL(d, "pub", "pub-secret-1", "cam"), 40, "tcp")
 	defer pub.stop(t)
 	playlist := hlsURL(d, "cam/index.m3u8")
