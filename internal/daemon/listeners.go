@@ -123,16 +123,7 @@ func (d *Daemon) startHTTP(c *config.Conf, name string) error {
 
 // stopHTTP stops the HTTP listener name, if it runs.
 func (d *Daemon) stopHTTP(ctx context.Context, name string) error {
-	switch name {
-	case "hls":
-		if h := d.hls.Swap(nil); h != nil {
-			h.Close() // blocked playlist requests return
-		}
-	case "webrtc":
-		if w := d.webrtc.Swap(nil); w != nil {
-			w.Close()
-		}
-	}
+	d.closeMediaServer(name)
 	var errs []error
 	kept := d.servers[:0]
 	for _, s := range d.servers {

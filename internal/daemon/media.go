@@ -87,11 +87,23 @@ func (d *Daemon) webrtcListener(c *config.Conf) (httpListener, error) {
 
 // closeMedia stops the HLS muxers and the WebRTC sessions.
 func (d *Daemon) closeMedia() {
-	if h := d.hls.Swap(nil); h != nil {
-		h.Close()
-	}
-	if w := d.webrtc.Swap(nil); w != nil {
-		w.Close()
+	d.closeMediaServer("hls")
+	d.closeMediaServer("webrtc")
+}
+
+// closeMediaServer stops the media side of an HTTP listener before its HTTP
+// server drains: blocked Low-Latency HLS playlist requests return, WebRTC
+// sessions end.
+func (d *Daemon) closeMediaServer(name string) {
+	switch name {
+	case "hls":
+		if h := d.hls.Swap(nil); h != nil {
+			h.Close()
+		}
+	case "webrtc":
+		if w := d.webrtc.Swap(nil); w != nil {
+			w.Close()
+		}
 	}
 }
 

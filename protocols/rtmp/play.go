@@ -26,12 +26,12 @@ func (c *conn) play() error {
 		return c.refuse(hubRejection(err), err)
 	}
 	defer p.RemoveReader(c)
-	rd := &reader{queue: make(chan *stream.Unit, c.srv.cfg.WriteQueueSize)}
-	f := fanoutOf(p, c.srv.cfg.Metrics)
-	if !f.add(rd) {
+	rd := stream.NewReader(c.srv.cfg.WriteQueueSize, c.srv.cfg.Metrics.dropped.Inc)
+	f := stream.FanoutOf(p, "rtmp", 1024)
+	if !f.Add(rd) {
 		return c.refuse(hubRejection(stream.ErrNotPublished), stream.ErrNotPublished)
 	}
-	defer f.remove(rd)
+	defer f.Remove(rd)
 	_ = c.nc.SetDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))
 	if err := c.sess.startPlay(); err != nil {
 		return err
@@ -50,11 +50,11 @@ func (c *conn) play() error {
 	}()
 	for {
 		select {
-		case u, ok := <-rd.queue:
+		case u, ok := <-rd.Queue:
 			if !ok {
 				return nil // the publisher left
 			}
-			if rd.dropped.Swap(false) {
+			if rd.Dropped() {
 				out.resync()
 			}
 			_ = c.nc.SetWriteDeadline(time.Now().Add(c.srv.cfg.WriteTimeout))

@@ -11,6 +11,9 @@ import (
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
+// readerQueue is how many units a session may lag behind the publisher.
+const readerQueue = 512
+
 // session is one WHEP reader: a peer connection fed from the publication's
 // fan-out from the moment ICE and DTLS are up.
 type session struct {
@@ -78,22 +81,22 @@ func (s *session) run(cancelExpiry func()) {
 	case <-s.stopping:
 		return
 	}
-	rd := &reader{queue: make(chan *stream.Unit, readerQueue), metrics: s.srv.metrics}
-	f := fanoutOf(s.pub)
-	if !f.add(rd) {
+	rd := stream.NewReader(readerQueue, s.srv.metrics.dropped.Inc)
+	f := stream.FanoutOf(s.pub, "webrtc", 1024)
+	if !f.Add(rd) {
 		s.stop("publisher left")
 		return
 	}
-	defer f.remove(rd)
+	defer f.Remove(rd)
 	s.logger.Info("reading", "tracks", s.out.codecs())
 	for {
 		select {
-		case u, ok := <-rd.queue:
+		case u, ok := <-rd.Queue:
 			if !ok {
 				s.stop("publisher left")
 				return
 			}
-			if rd.dropped.Swap(false) {
+			if rd.Dropped() {
 				s.out.resync()
 			}
 			if err := s.out.write(u); err != nil {

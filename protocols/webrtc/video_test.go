@@ -113,27 +113,3 @@ func TestProfileLevelID(t *testing.T) {
 		}
 	}
 }
-
-// A full queue drops for that session only, flags it for a resync, and
-// counts the drop.
-func TestFanoutDrops(t *testing.T) {
-	m, _ := newMetrics(nil)
-	f := &fanout{readers: map[*reader]struct{}{}}
-	slow := &reader{queue: make(chan *stream.Unit, 1), metrics: m}
-	fast := &reader{queue: make(chan *stream.Unit, 10), metrics: m}
-	f.add(slow)
-	f.add(fast)
-	for i := 0; i < 3; i++ {
-		f.push(&stream.Unit{})
-	}
-	if !slow.dropped.Load() || fast.dropped.Load() || len(fast.queue) != 3 {
-		t.Errorf("slow dropped %v, fast dropped %v with %d queued", slow.dropped.Load(), fast.dropped.Load(), len(fast.queue))
-	}
-	f.close()
-	if _, ok := <-fast.queue; !ok {
-		t.Error("queued units lost at close")
-	}
-	if f.add(&reader{}) {
-		t.Error("a reader joined a closed fan-out")
-	}
-}
