@@ -218,8 +218,10 @@ func TestPlay(t *testing.T) {
 			t.Fatalf("play: %v %s\n%s", err, launchErr, stderr)
 		}
 		t.Logf("ended %v after the cancel: %+v", d, res)
-		if res.Played || !strings.Contains(res.Error, "SIGTERM") || res.CurrentTime == 0 {
-			t.Errorf("result %+v; want not played (playing when killed)", res)
+		// Whether the video had started when the cancel came depends on the
+		// machine's load (it usually has): not judged.
+		if res.Played || !strings.Contains(res.Error, "SIGTERM") {
+			t.Errorf("result %+v; want not played, killed", res)
 		}
 		if res.leftovers != 0 {
 			t.Errorf("%d browser processes outlived the cancelled run", res.leftovers)
