@@ -205,7 +205,17 @@ func (p *Publication) RemoveReader(r any) {
 
 // AddSink starts a consumer of units with its own bounded queue.
 func (p *Publication) AddSink(name string, queue int, consume func(*Unit), closeFn func()) *Sink {
-	s := newSink(p.hub.metrics, name, queue, consume, closeFn)
+	return p.addSink(newSink(p.hub.metrics, name, queue, consume, closeFn))
+}
+
+// AddInlineSink adds a consumer that runs in the publisher's goroutine,
+// under the publication's lock: consume must never wait nor call back into
+// the publication (the Savant output, which only enqueues).
+func (p *Publication) AddInlineSink(name string, consume func(*Unit), closeFn func()) *Sink {
+	return p.addSink(newInlineSink(name, consume, closeFn))
+}
+
+func (p *Publication) addSink(s *Sink) *Sink {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()

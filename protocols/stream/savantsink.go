@@ -51,7 +51,9 @@ func (o *SavantOutput) Attach(p *Publication) {
 		id = p.Name
 	}
 	src := &savant.Source{ID: id, Labels: p.Conf.SavantLabels, ProtocolVersion: o.ProtocolVersion}
-	p.AddSink("savant", 512, func(u *Unit) {
+	// Inline: building a frame and enqueueing it never waits, and a unit
+	// does not wait for a goroutine to be scheduled (latency to Savant).
+	p.AddInlineSink("savant", func(u *Unit) {
 		if u.Format != video.format || u.AU == nil {
 			return
 		}

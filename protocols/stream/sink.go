@@ -36,13 +36,24 @@ func (u *Unit) Size() int {
 }
 
 // Sink is one consumer of a publication's units, fed through a bounded queue
-// by its own goroutine.
+// by its own goroutine, or, inline, in the publisher's goroutine.
 type Sink struct {
 	name    string
 	queue   chan *Unit
 	metrics *metrics
 	once    sync.Once
 	done    chan struct{}
+	// inline consumers run in WriteUnit (they never wait).
+	inline  func(*Unit)
+	closeFn func()
+}
+
+// newInlineSink makes a sink whose consume runs in the publisher's
+// goroutine: for consumers that never wait (the Savant output, which only
+// enqueues), so that a unit does not wait for a goroutine to be scheduled
+// on a busy machine.
+func newInlineSink(name string, consume func(*Unit), closeFn func()) *Sink {
+	return &Sink{name: name, inline: consume, closeFn: closeFn, done: make(chan struct{})}
 }
 
 func newSink(m *metrics, name string, size int, consume func(*Unit), closeFn func()) *Sink {
@@ -60,6 +71,10 @@ func newSink(m *metrics, name string, size int, consume func(*Unit), closeFn fun
 }
 
 func (s *Sink) push(u *Unit) {
+	if s.inline != nil {
+		s.inline(u)
+		return
+	}
 	select {
 	case s.queue <- u:
 	default:
@@ -68,7 +83,16 @@ func (s *Sink) push(u *Unit) {
 }
 
 func (s *Sink) close() {
-	s.once.Do(func() { close(s.queue) })
+	s.once.Do(func() {
+		if s.inline == nil {
+			close(s.queue)
+			return
+		}
+		if s.closeFn != nil {
+			s.closeFn()
+		}
+		close(s.done)
+	})
 }
 
 // Wait blocks until the sink has drained and closed.
