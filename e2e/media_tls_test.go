@@ -8,8 +8,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"testing"
 	"sync/atomic"
+	"testing"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5"
