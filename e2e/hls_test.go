@@ -24,6 +24,11 @@ func startHLSDaemon(t testing.TB, top string) *testharness.Daemon {
 // hlsURL is http://ADDR/path on d's HLS listener.
 func hlsURL(d *testharness.Daemon, path string) string { return "http://" + d.Addr("hls") + "/" + path }
 
+// basicHeader is an Authorization: Basic value.
+func basicHeader(user, pass string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+pass))
+}
+
 // hlsPublish publishes the test source to cam over RTSP for seconds and
 // waits until bytes arrive.
 func hlsPublish(t testing.TB, d *testharness.Daemon, seconds float64) *rtspProc {
@@ -43,7 +48,7 @@ func TestHLSFFmpegReadsWithBasicAuth(t *testing.T) {
 	defer pub.stop(t)
 
 	n, code, out := ffmpegDecode(t, hlsURL(d, "cam/index.m3u8"), 50,
-		"-headers", "Authorization: Basic "+base64.StdEncoding.EncodeToString([]byte(rtspReadUser+":"+rtspReadPass))+"\r\n")
+		"-headers", "Authorization: "+basicHeader(rtspReadUser, rtspReadPass)+"\r\n")
 	if code != 0 || n < 50 {
 		t.Errorf("ffmpeg reading HLS: exit %d, %d frames decoded, want 0 and 50:\n%s", code, n, out)
 	}

@@ -47,7 +47,7 @@ type Daemon struct {
 	rtmpMetrics *rtmp.Metrics
 	sessions    *authn.Sessions
 	reloads     *reloadMetrics
-	reloadMu    sync.Mutex
+	reloadMu    sync.Mutex // serializes Reload, Shutdown and Addrs: the set of listeners
 	conf        atomic.Pointer[config.Conf]
 	pipeline    atomic.Pointer[authn.Pipeline]
 	started     atomic.Bool
@@ -179,6 +179,8 @@ func (d *Daemon) Start() error {
 
 // Addrs returns the bound address of each started listener by name.
 func (d *Daemon) Addrs() map[string]net.Addr {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
 	out := map[string]net.Addr{}
 	for _, s := range d.servers {
 		out[s.Name()] = s.Addr()
@@ -189,6 +191,8 @@ func (d *Daemon) Addrs() map[string]net.Addr {
 // Shutdown stops accepting, drains requests, flushes the Savant output and
 // closes the stores, all within ctx.
 func (d *Daemon) Shutdown(ctx context.Context) error {
+	d.reloadMu.Lock() // a reload in progress finishes first
+	defer d.reloadMu.Unlock()
 	d.started.Store(false)
 	var errs []error
 	d.closeMedia() // blocked Low-Latency HLS playlist requests return
