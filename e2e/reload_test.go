@@ -60,10 +60,10 @@ func writeConfig(t *testing.T, d *testharness.Daemon, content string) time.Time 
 	return time.Now()
 }
 
-// Live reconfiguration with readers connected: an ffmpeg RTSP reader and a
-// Go HLS reader of a stream published over RTMP.
-//   - another user's password changed → the RTSP reader keeps reading;
-//   - the reader's own user removed → disconnected within 1 s;
+// Live reconfiguration with readers connected: ffmpeg RTSP and RTMP readers
+// and a Go HLS reader of a stream published over RTMP.
+//   - another user's password changed → the readers keep reading;
+//   - the readers' own user removed → both disconnected within 1 s;
 //   - an invalid file → old config kept, error logged, metric incremented;
 //   - a new user → accepted without restart;
 //   - the RTSP address changed → RTSP moves; the HLS reader goes on.
@@ -85,15 +85,19 @@ func TestReloadKeepsAuthorizedSessions(t *testing.T) {
 	})
 	reader := startPeer(t, "ffmpeg", "-hide_banner", "-nostdin", "-rtsp_transport", "tcp",
 		"-i", "rtsp://viewer:view-secret-2@"+rtspAddr+"/cam", "-f", "null", "-")
+	rtmpReader := startPeer(t, "ffmpeg", "-hide_banner", "-nostdin",
+		"-i", rtmpURL(d, "cam?user=viewer&pass=view-secret-2"), "-f", "null", "-")
 	frames, rec, stopHLS := hlsPlay(t, hlsURL(d, "cam/index.m3u8"), "hlsviewer", "hls-secret-4")
 	defer stopHLS()
 	time.Sleep(3 * time.Second)
 	alive := func(what string) {
 		t.Helper()
-		select {
-		case <-reader.done:
-			t.Fatalf("%s: the RTSP reader exited (code %d):\n%s", what, reader.code, reader.tail(2000))
-		default:
+		for _, r := range []*peerProc{reader, rtmpReader} {
+			select {
+			case <-r.done:
+				t.Fatalf("%s: a reader exited (code %d):\n%s", what, r.code, r.tail(2000))
+			default:
+			}
 		}
 	}
 	alive("before any reload")
@@ -118,18 +122,23 @@ func TestReloadKeepsAuthorizedSessions(t *testing.T) {
 	wantStatus(t, "the other user's new password", get(t, api, basicAuth("other", "other-secret-new")), http.StatusOK)
 	wantChallenge(t, "the other user's old password", get(t, api, basicAuth("other", "other-secret-6")), "streamgate")
 
-	// 2. The reader's own user is removed: disconnected within 1 s.
+	// 2. The readers' own user is removed: both disconnected within 1 s.
 	cfg = strings.Replace(cfg, viewer, "", 1)
 	written := writeConfig(t, d, cfg)
-	select {
-	case <-reader.done:
-		took := time.Since(written)
-		t.Logf("the RTSP reader was disconnected %v after its user was removed from the file", took.Round(time.Millisecond))
-		if took > time.Second {
-			t.Errorf("the RTSP reader was disconnected after %v, want within 1 s", took)
+	for _, r := range []struct {
+		name string
+		p    *peerProc
+	}{{"RTSP", reader}, {"RTMP", rtmpReader}} {
+		select {
+		case <-r.p.done:
+			took := time.Since(written)
+			t.Logf("the %s reader was disconnected %v after its user was removed from the file", r.name, took.Round(time.Millisecond))
+			if took > time.Second {
+				t.Errorf("the %s reader was disconnected after %v, want within 1 s", r.name, took)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("the %s reader of a removed user is still connected 5 s after the change:\n%s", r.name, d.Logs())
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("the RTSP reader of a removed user is still connected 5 s after the change:\n%s", d.Logs())
 	}
 
 	// 3. An invalid file: the running configuration stays.
