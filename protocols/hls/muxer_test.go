@@ -1,0 +1,91 @@
+package hls
+
+import (
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+
+	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/protocols/httpauth"
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+func testHub(t *testing.T) *stream.Hub {
+	t.Helper()
+	c, err := config.Parse("hub.yml", []byte("paths:\n  all_others:\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stream.NewHub(func() *config.Conf { return c }, nil, slog.New(slog.DiscardHandler))
+}
+
+func publish(t *testing.T, h *stream.Hub, name string) *stream.Publication {
+	t.Helper()
+	d := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo,
+		Formats: []format.Format{&format.H264{PayloadTyp: 96, PacketizationMode: 1}}}}}
+	p, err := h.Publish(name, d, stream.SourceInfo{Protocol: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func muxerCount(s *Server) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.muxers)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 3 s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A muxer nobody asks anything of closes after MuxerCloseAfter and stops
+// counting as a reader; one started by hlsAlwaysRemux stays until its
+// publisher leaves; a publisher leaving closes its muxer.
+func TestMuxerLifetime(t *testing.T) {
+	h := testHub(t)
+	s := New(Config{MuxerCloseAfter: 200 * time.Millisecond, AlwaysRemux: true}, &httpauth.Gate{}, h)
+	defer s.Close()
+	h.OnPublish(s.OnPublish)
+
+	idle := publish(t, h, "idle")
+	s.cfg.AlwaysRemux = false // "idle" was started by OnPublish; make the next one on demand
+	demand := publish(t, h, "demand")
+	if _, err := s.muxerFor(demand, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := muxerCount(s); n != 2 {
+		t.Fatalf("%d muxers, want 2", n)
+	}
+	readers := func(name string) int {
+		for _, p := range h.List() {
+			if p.Name == name {
+				return p.Readers
+			}
+		}
+		return -1
+	}
+	if readers("demand") != 1 {
+		t.Errorf("the muxer counts as %d readers, want 1", readers("demand"))
+	}
+	waitFor(t, "the on-demand muxer closes when idle", func() bool { return muxerCount(s) == 1 })
+	waitFor(t, "the idle muxer stops counting as a reader", func() bool { return readers("demand") == 0 })
+	time.Sleep(400 * time.Millisecond)
+	if n := muxerCount(s); n != 1 {
+		t.Fatalf("the hlsAlwaysRemux muxer closed for idleness (%d muxers)", n)
+	}
+	idle.Close()
+	waitFor(t, "the muxer of a publisher that left closes", func() bool { return muxerCount(s) == 0 })
+	demand.Close()
+}
