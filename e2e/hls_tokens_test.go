@@ -1,13 +1,9 @@
 package e2e_test
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -51,37 +47,18 @@ func TestHLSBearerJWT(t *testing.T) {
 // token whose acl does not cover the path is refused with 403.
 func TestHLSURLToken(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	key := filepath.Join(dir, "sec-1.txt")
-	if err := os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d := testharness.Start(t, fmt.Sprintf(`
-authMethod: [internal, token]
-authInternalUsers:
+	d, sign := startTokenDaemon(t, `authInternalUsers:
 - {user: pub, pass: pub-secret-1, permissions: [{action: publish}]}
-authTokens:
-  secrets: [{id: sec-1, file: %s, encoding: hex}]
-  verifications: [{name: v1, enabled: yes, paths: [], secretIds: [sec-1]}]
 rtsp: yes
 rtspTransports: [tcp]
 hls: yes
-paths:
-  all_others:
-`, key))
-	sign := func(acl string) string {
-		out, errOut, code := testharness.RunCLI(t, "", "token", "sign", "--key-file", key, "--encoding", "hex", "--acl", acl, "--ttl", "5m")
-		if code != 0 {
-			t.Fatalf("token sign: %d %s", code, errOut)
-		}
-		return strings.TrimSpace(out)
-	}
+`)
 	// The reader's token comes from npm akamai-edgeauth (an independent
 	// implementation) with the same hex key; the CLI's serves the refusals.
 	mod := testharness.EdgeAuthModule(t)
 	script := `const EdgeAuth = require(process.argv[1]);
 process.stdout.write(new EdgeAuth({key: process.argv[2], windowSeconds: 300}).generateACLToken(process.argv[3]));`
-	npm, err := exec.Command("node", "-e", script, mod, "0123456789abcdef0123456789abcdef", "/cam/*").Output()
+	npm, err := exec.Command("node", "-e", script, mod, tokenHexKey, "/cam/*").Output()
 	if err != nil {
 		t.Fatalf("node akamai-edgeauth: %v", err)
 	}

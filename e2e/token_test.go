@@ -16,6 +16,36 @@ import (
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
+// tokenHexKey is the token tests' secret (hex).
+const tokenHexKey = "0123456789abcdef0123456789abcdef"
+
+// startTokenDaemon runs streamgate with the internal and token backends
+// (one hex secret, one verification for every path), every path
+// configured, and top; sign makes a 5-minute token for an acl with
+// `streamgate token sign`.
+func startTokenDaemon(t *testing.T, top string) (d *testharness.Daemon, sign func(acl string) string) {
+	t.Helper()
+	key := filepath.Join(t.TempDir(), "sec-1.txt")
+	if err := os.WriteFile(key, []byte(tokenHexKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d = testharness.Start(t, fmt.Sprintf(`
+authMethod: [internal, token]
+authTokens:
+  secrets: [{id: sec-1, file: %s, encoding: hex}]
+  verifications: [{name: v1, enabled: yes, paths: [], secretIds: [sec-1]}]
+paths:
+  all_others:
+%s`, key, top))
+	return d, func(acl string) string {
+		out, errOut, code := testharness.RunCLI(t, "", "token", "sign", "--key-file", key, "--encoding", "hex", "--acl", acl, "--ttl", "5m")
+		if code != 0 {
+			t.Fatalf("token sign: %d %s", code, errOut)
+		}
+		return strings.TrimSpace(out)
+	}
+}
+
 // Signed URL tokens against the running binary: `streamgate token sign`
 // tokens (the CLI's output is checked against npm akamai-edgeauth in
 // cmd/streamgate) accepted on the API from ?token=, ?__token__=, the cookie
@@ -23,29 +53,7 @@ import (
 // outside their acl.
 func TestTokensOverAPIAndRTSP(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	key := filepath.Join(dir, "sec-1.txt")
-	if err := os.WriteFile(key, []byte("0123456789abcdef0123456789abcdef\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d := testharness.Start(t, fmt.Sprintf(`
-authMethod: [internal, token]
-authInternalUsers: []
-authTokens:
-  secrets: [{id: sec-1, file: %s, encoding: hex}]
-  verifications: [{name: v1, enabled: yes, paths: [], secretIds: [sec-1]}]
-rtsp: yes
-rtspTransports: [tcp]
-paths:
-  all_others:
-`, key))
-	sign := func(acl string) string {
-		out, errOut, code := testharness.RunCLI(t, "", "token", "sign", "--key-file", key, "--encoding", "hex", "--acl", acl, "--ttl", "5m")
-		if code != 0 {
-			t.Fatalf("token sign: %d %s", code, errOut)
-		}
-		return strings.TrimSpace(out)
-	}
+	d, sign := startTokenDaemon(t, "authInternalUsers: []\nrtsp: yes\nrtspTransports: [tcp]\n")
 	good, narrow := sign("/*"), sign("/other*")
 	api := d.URL("api", "/v3/paths/list")
 	wantChallenge(t, "API without a token", get(t, api), "streamgate")
