@@ -23,6 +23,28 @@ func browserDaemon(t testing.TB, seconds float64) *testharness.Daemon {
 	return d
 }
 
+// browserPlays opens the player page of cam on listener in headless
+// Chromium with the reader's credentials, wants currentTime past 2 s, then
+// opens it with a wrong password and wants 401 and no playback; both
+// screenshots are saved as test artifacts.
+func browserPlays(t *testing.T, d *testharness.Daemon, listener string) {
+	t.Helper()
+	page := "http://" + d.Addr(listener) + "/cam/"
+	r := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: rtspReadPass, Want: 2,
+		Timeout: 40 * time.Second, Screenshot: listener + "-playing.png"})
+	if !r.Played {
+		t.Fatalf("Chromium did not play over %s: %s (currentTime %.2f, status %d)\nconsole: %v", listener, r.Error, r.CurrentTime, r.Status, r.Console)
+	}
+	t.Logf("Chromium played over %s to currentTime %.2f s; first frame %v after the page load; screenshot %s",
+		listener, r.CurrentTime, r.FirstFrame.Round(time.Millisecond), r.Screenshot)
+
+	bad := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: "wrong", Want: 1,
+		Timeout: 8 * time.Second, Screenshot: listener + "-wrong-credentials.png"})
+	if bad.Played || bad.Status != http.StatusUnauthorized {
+		t.Errorf("Chromium with wrong credentials over %s: played %v, status %d; want not played, 401", listener, bad.Played, bad.Status)
+	}
+}
+
 // Headless Debian Chromium opens the HLS player page (hls.js embedded in
 // the binary) with Basic credentials and plays past 2 s; with wrong
 // credentials it gets 401 and does not play. Screenshots are saved as test
@@ -31,41 +53,14 @@ func browserDaemon(t testing.TB, seconds float64) *testharness.Daemon {
 func TestBrowserHLS(t *testing.T) {
 	t.Parallel()
 	d := browserDaemon(t, 60)
-	page := "http://" + d.Addr("hls") + "/cam/"
 	waitStatus(t, "HLS playlist", 15*time.Second, http.StatusOK,
-		func() answer { return get(t, page+"index.m3u8", basicAuth(rtspReadUser, rtspReadPass)) })
-	r := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: rtspReadPass, Want: 2,
-		Timeout: 40 * time.Second, Screenshot: "hls-playing.png"})
-	if !r.Played {
-		t.Fatalf("Chromium did not play HLS: %s (currentTime %.2f, status %d)\nconsole: %v", r.Error, r.CurrentTime, r.Status, r.Console)
-	}
-	t.Logf("Chromium played HLS to currentTime %.2f s; first frame %v after the page load; screenshot %s",
-		r.CurrentTime, r.FirstFrame.Round(time.Millisecond), r.Screenshot)
-
-	bad := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: "wrong", Want: 1,
-		Timeout: 8 * time.Second, Screenshot: "hls-wrong-credentials.png"})
-	if bad.Played || bad.Status != http.StatusUnauthorized {
-		t.Errorf("Chromium with wrong credentials: played %v, status %d; want not played, 401", bad.Played, bad.Status)
-	}
+		func() answer { return get(t, hlsURL(d, "cam/index.m3u8"), basicAuth(rtspReadUser, rtspReadPass)) })
+	browserPlays(t, d, "hls")
 }
 
 // The same through WebRTC (WHEP): Chromium plays the WebRTC player page,
 // its video's currentTime advances; wrong credentials do not play.
 func TestBrowserWebRTC(t *testing.T) {
 	t.Parallel()
-	d := browserDaemon(t, 60)
-	page := "http://" + d.Addr("webrtc") + "/cam/"
-	r := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: rtspReadPass, Want: 2,
-		Timeout: 40 * time.Second, Screenshot: "webrtc-playing.png"})
-	if !r.Played {
-		t.Fatalf("Chromium did not play WebRTC: %s (currentTime %.2f, status %d)\nconsole: %v", r.Error, r.CurrentTime, r.Status, r.Console)
-	}
-	t.Logf("Chromium played WebRTC to currentTime %.2f s; first frame %v after the page load; screenshot %s",
-		r.CurrentTime, r.FirstFrame.Round(time.Millisecond), r.Screenshot)
-
-	bad := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: "wrong", Want: 1,
-		Timeout: 8 * time.Second, Screenshot: "webrtc-wrong-credentials.png"})
-	if bad.Played || bad.Status != http.StatusUnauthorized {
-		t.Errorf("Chromium with wrong credentials: played %v, status %d; want not played, 401", bad.Played, bad.Status)
-	}
+	browserPlays(t, browserDaemon(t, 60), "webrtc")
 }
