@@ -38,6 +38,7 @@ func TestHLSBearerJWT(t *testing.T) {
 	t.Logf("ffmpeg decoded %d frames over HLS with Authorization: Bearer <jwt>", n)
 	wantStatus(t, "HLS with a JWT for another path", get(t, playlist, bearer(readOther)), http.StatusForbidden)
 	wantChallenge(t, "HLS without a token", get(t, playlist), "e2e-jwt")
+	assertNotLogged(t, d, good, readOther)
 }
 
 // HLS with signed URL tokens (issue "Live reconfiguration, precedence and
@@ -80,4 +81,5 @@ process.stdout.write(new EdgeAuth({key: process.argv[2], windowSeconds: 300}).ge
 	wantStatus(t, "HLS __token__ cookie", get(t, playlist, header("Cookie", "__token__="+good)), http.StatusOK)
 	wantStatus(t, "HLS token outside its acl", get(t, playlist+"?token="+url.QueryEscape(narrow)), http.StatusForbidden)
 	wantChallenge(t, "HLS without a token", get(t, playlist), "streamgate")
+	assertNotLogged(t, d, good, narrow, tokenHexKey)
 }

@@ -197,6 +197,7 @@ func TestReloadKeepsAuthorizedSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitReloads(n + 1)
+	assertNotLogged(t, d, "view-secret-2", "hls-secret-4", "other-secret-new", "newbie-secret-5", "admin-secret-3")
 }
 
 // A change in etcd re-checks live sessions too: an RTSP reader whose etcd
