@@ -307,25 +307,53 @@ func (s *Server) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Respon
 
 func (s *Server) forward(ss *gortsplib.ServerSession, p *stream.Publication, st *gortsplib.ServerStream, medi *description.Media, forma format.Format) {
 	decode := stream.RTPDecoder(forma)
-	ss.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
+	// The packets of an access unit being received: RTSP readers get them
+	// once the unit is complete, after the hub (and so the Savant output),
+	// so that the fan-out to many readers does not delay the unit on its
+	// way to Savant. A reader cannot decode a unit before its last packet
+	// anyway.
+	var pending []*rtp.Packet
+	flush := func() {
 		if st != nil {
-			_ = st.WritePacketRTP(medi, pkt)
+			for _, pkt := range pending {
+				_ = st.WritePacketRTP(medi, pkt)
+			}
 		}
-		pts, ok := ss.PacketPTS(medi, pkt)
-		if !ok {
+		clear(pending)
+		pending = pending[:0]
+	}
+	ss.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
+		if decode == nil {
+			if st != nil {
+				_ = st.WritePacketRTP(medi, pkt)
+			}
+			if pts, ok := ss.PacketPTS(medi, pkt); ok {
+				p.WriteUnit(&stream.Unit{Media: medi, Format: forma, PTS: pts, RTP: pkt})
+			}
 			return
 		}
-		u := &stream.Unit{Media: medi, Format: forma, PTS: pts, RTP: pkt}
-		if decode != nil {
-			au, err := decode(pkt)
-			if err != nil || au == nil {
-				return // fragment of an access unit, or a lost packet
-			}
-			u.AU = au
+		pending = append(pending, pkt)
+		// PacketPTS sees every packet: it starts at a keyframe's first.
+		pts, ok := ss.PacketPTS(medi, pkt)
+		if !ok {
+			flush() // before the first keyframe
+			return
 		}
-		p.WriteUnit(u)
+		au, err := decode(pkt)
+		if err != nil || au == nil {
+			if len(pending) >= maxPendingPackets {
+				flush() // a unit too long to hold back
+			}
+			return
+		}
+		p.WriteUnit(&stream.Unit{Media: medi, Format: forma, PTS: pts, RTP: pkt, AU: au})
+		flush()
 	})
 }
+
+// maxPendingPackets bounds the packets of one access unit held back from
+// RTSP readers until the unit is complete.
+const maxPendingPackets = 1024
 
 // feedFromUnits fills the RTSP fan-out of a path published over another
 // protocol, encoding its units to RTP.
