@@ -64,6 +64,7 @@ func TestHLSFFmpegReadsWithBasicAuth(t *testing.T) {
 		{"publish-only user", basicAuth(rtspPubUser, rtspPubPass), http.StatusForbidden},
 		{"api-only user", basicAuth(rtspAdminUser, rtspAdminPass), http.StatusForbidden},
 		{"reader", basicAuth(rtspReadUser, rtspReadPass), http.StatusOK},
+		{"reader as Bearer user:pass", bearer(rtspReadUser + ":" + rtspReadPass), http.StatusOK},
 	} {
 		for _, file := range []string{"cam/index.m3u8", "cam/"} {
 			a := get(t, hlsURL(d, file), c.auth)
