@@ -21,6 +21,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn/hash"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/promreg"
 )
 
 // EtcdConfig configures an EtcdStore.
@@ -457,8 +458,11 @@ func newEtcdMetrics(reg prometheus.Registerer) *etcdMetrics {
 		malformed:   prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_etcd_malformed_records_total", Help: "Malformed etcd user records seen (each refuses its user only)."}),
 		loadSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_etcd_load_seconds", Help: "Time of the last full load of the etcd prefix."}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.reconnects, m.updates, m.malformed, m.loadSeconds)
-	}
+	// A reload that changes authEtcd makes a new store: it takes over the
+	// counters.
+	m.reconnects = promreg.MustRegister(reg, m.reconnects)
+	m.updates = promreg.MustRegister(reg, m.updates)
+	m.malformed = promreg.MustRegister(reg, m.malformed)
+	m.loadSeconds = promreg.MustRegister(reg, m.loadSeconds)
 	return m
 }

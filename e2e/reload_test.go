@@ -240,3 +240,32 @@ authEtcd:
 	default:
 	}
 }
+
+// A reload that changes authEtcd (here the prefix) swaps in a new store
+// once it holds its users: the users under the new prefix log in, those
+// only under the old one no longer do, and nothing else restarts.
+func TestReloadSwitchesEtcdStore(t *testing.T) {
+	t.Parallel()
+	e := testharness.StartEtcd(t)
+	e.Put(t, "/users/olduser", userRecord(seedHash1, ""))
+	e.Put(t, "/people/newuser", userRecord(seedHash2, ""))
+	cfg := func(prefix string) string {
+		return fmt.Sprintf(`
+authMethod: [etcd]
+authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
+authEtcd:
+  endpoints: [%s]
+  tls: {ca: %s, cert: %s, key: %s}
+  prefix: %s
+  dialTimeout: 5s
+  permissions: [{action: api}]
+`, e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile, prefix)
+	}
+	d := testharness.Start(t, cfg("/users"))
+	api := d.URL("api", "/v3/paths/list")
+	wantStatus(t, "olduser before", get(t, api, basicAuth("olduser", "password1")), http.StatusOK)
+	writeConfig(t, d, cfg("/people"))
+	waitStatus(t, "newuser after the reload", 10*time.Second, http.StatusOK,
+		func() answer { return get(t, api, basicAuth("newuser", "password2")) })
+	wantChallenge(t, "olduser after the reload", get(t, api, basicAuth("olduser", "password1")), "streamgate")
+}

@@ -42,6 +42,12 @@ func (d *Daemon) Reload(c *config.Conf) error {
 		if err != nil {
 			return err
 		}
+		// The new store must hold its users before it replaces the old
+		// one, or every etcd user would be refused meanwhile.
+		if !waitSynced(store, etcdSyncWait) {
+			_ = store.Close()
+			return fmt.Errorf("authEtcd: the new etcd store did not load its users within %s", etcdSyncWait)
+		}
 		d.watchEtcd(store)
 		res.Etcd, oldEtcd = store, d.res.Etcd
 	} else if !newEtcd {
@@ -81,6 +87,21 @@ type ListenerError struct{ Err error }
 func (e *ListenerError) Error() string { return "listener not restarted: " + e.Err.Error() }
 
 func (e *ListenerError) Unwrap() error { return e.Err }
+
+// etcdSyncWait bounds how long a reload waits for a new etcd store.
+const etcdSyncWait = 10 * time.Second
+
+// waitSynced waits until store holds a snapshot, at most max.
+func waitSynced(store *authn.EtcdStore, max time.Duration) bool {
+	deadline := time.Now().Add(max)
+	for !store.Synced() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}
 
 // restartChanged restarts the listeners whose settings differ between old
 // and c.

@@ -1,10 +1,11 @@
 package srt
 
 import (
-	"errors"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamgate/streamgate/internal/promreg"
 )
 
 type metrics struct {
@@ -30,28 +31,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	m.conns.WithLabelValues("publish")
 	m.conns.WithLabelValues("read")
-	if reg != nil {
-		m.conns = register(reg, m.conns)
-		m.rejected = register(reg, m.rejected)
-		m.dropped = register(reg, m.dropped)
-		m.muxErrors = register(reg, m.muxErrors)
-		m.decodeErr = register(reg, m.decodeErr)
-	}
+	m.conns = promreg.MustRegister(reg, m.conns)
+	m.rejected = promreg.MustRegister(reg, m.rejected)
+	m.dropped = promreg.MustRegister(reg, m.dropped)
+	m.muxErrors = promreg.MustRegister(reg, m.muxErrors)
+	m.decodeErr = promreg.MustRegister(reg, m.decodeErr)
 	return m
-}
-
-// register registers c, or returns the collector already registered under
-// its name (a listener started twice in one process).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if old, ok := are.ExistingCollector.(C); ok {
-				return old
-			}
-		}
-	}
-	return c
 }
 
 func (m *metrics) reject(code uint32) {
