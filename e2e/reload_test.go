@@ -269,3 +269,52 @@ authEtcd:
 		func() answer { return get(t, api, basicAuth("newuser", "password2")) })
 	wantChallenge(t, "olduser after the reload", get(t, api, basicAuth("olduser", "password1")), "streamgate")
 }
+
+// A reload that changes every media listener's settings restarts each of
+// them at its new address (metrics and hub hooks survive the restarts), and
+// the daemon keeps answering.
+func TestReloadRestartsMediaListeners(t *testing.T) {
+	t.Parallel()
+	cfg := func(rtmp, hls, webrtc, variant string) string {
+		return fmt.Sprintf(`
+rtmp: yes
+rtmpAddress: %s
+srt: yes
+hls: yes
+hlsAddress: %s
+hlsVariant: %s
+webrtc: yes
+webrtcAddress: %s
+metrics: yes
+authInternalUsers:
+- {user: admin, pass: admin-secret-3, permissions: [{action: api}, {action: metrics}]}
+paths:
+  all_others:
+`, rtmp, hls, variant, webrtc)
+	}
+	d := testharness.Start(t, cfg(freeLoopbackPort(t), freeLoopbackPort(t), freeLoopbackPort(t), "lowLatency"),
+		testharness.WithMetricsAuth("admin", "admin-secret-3"))
+	rtmp, hls, webrtc := freeLoopbackPort(t), freeLoopbackPort(t), freeLoopbackPort(t)
+	writeConfig(t, d, cfg(rtmp, hls, webrtc, "fmp4"))
+	deadline := time.Now().Add(10 * time.Second)
+	for d.Metric(t, "streamgate_config_reloads_total", nil) < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the reload was not applied:\n%s", d.Logs())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for name, addr := range map[string]string{"rtmp": rtmp, "hls": hls, "webrtc": webrtc} {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			t.Errorf("%s does not listen at its new address %s: %v", name, addr, err)
+			continue
+		}
+		c.Close()
+	}
+	if a := get(t, "http://"+hls+"/health"); a.status != http.StatusOK {
+		t.Errorf("HLS /health at the new address: %d", a.status)
+	}
+	if n := len(d.LogEntriesWhere("restarting listener: its settings changed")); n != 3 {
+		t.Errorf("%d listeners restarted, want 3 (rtmp, hls, webrtc; srt unchanged)", n)
+	}
+}
