@@ -52,15 +52,16 @@ var (
 // login) and a plain-password user. Two clients:
 //   - gortsplib: DESCRIBE, 401, DESCRIBE again with the credentials (what
 //     ffmpeg and GStreamer do);
+//   - challenged: the same exchange as gortsplib (DESCRIBE, 401, DESCRIBE
+//     with Basic on the same connection) by a small hand-written client, so
+//     that the load generator takes less of the two CPUs the daemon shares;
 //   - preemptive: one DESCRIBE carrying Authorization: Basic (what a client
-//     that knows the server asks for Basic sends), read with a small
-//     hand-written client, so that the load generator takes less of the
-//     two CPUs the daemon shares.
+//     that knows the server asks for Basic sends), by the same client.
 func BenchmarkRTSPDescribeConns(b *testing.B) {
 	benchArgonOnce.Do(func() {
 		benchArgonHash = hashArgon2(b, rtspArgonPass, "--memory", "65536", "--time", "3", "--threads", "1")
 	})
-	for _, client := range []string{"gortsplib", "preemptive"} {
+	for _, client := range []string{"gortsplib", "challenged", "preemptive"} {
 		for _, c := range []struct{ name, user, pass string }{
 			{"argon2", benchArgonUser, rtspArgonPass},
 			{"plain", rtspReadUser, rtspReadPass},
@@ -72,10 +73,11 @@ func BenchmarkRTSPDescribeConns(b *testing.B) {
 				rtspGoPublish(b, rtspURL(d, rtspPubUser, rtspPubPass, "cam"))
 				rtspWaitPath(b, d, "cam", 5*time.Second, nil)
 				u := rtspURL(d, c.user, c.pass, "cam")
-				describe := rtspDescribe
-				if client == "preemptive" {
-					describe = rtspDescribePreemptive
-				}
+				describe := map[string]func(string) error{
+					"gortsplib":  rtspDescribe,
+					"challenged": func(u string) error { return rtspDescribeRaw(u, false) },
+					"preemptive": func(u string) error { return rtspDescribeRaw(u, true) },
+				}[client]
 				if err := describe(u); err != nil { // the argon2 verification, then cached
 					b.Fatalf("first DESCRIBE: %v", err)
 				}
@@ -111,44 +113,61 @@ func BenchmarkRTSPDescribeConns(b *testing.B) {
 	}
 }
 
-// rtspDescribePreemptive connects, sends one DESCRIBE with the URL's
-// credentials as Basic, reads the answer (status line, headers, body) and
-// disconnects; anything but 200 with an SDP is an error.
-func rtspDescribePreemptive(rtspURL string) error {
+// rtspDescribeRaw connects and sends DESCRIBE with the URL's credentials as
+// Basic: at once when preemptive, else first without them, expecting 401,
+// then again on the same connection. It reads each answer (status line,
+// headers, body) and disconnects; the last must be 200 with an SDP.
+func rtspDescribeRaw(rtspURL string, preemptive bool) error {
 	u, err := url.Parse(rtspURL)
 	if err != nil {
 		return err
 	}
 	pass, _ := u.User.Password()
-	auth := base64.StdEncoding.EncodeToString([]byte(u.User.Username() + ":" + pass))
+	auth := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass)) + "\r\n"
 	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	target := "rtsp://" + u.Host + u.Path
-	if _, err := fmt.Fprintf(conn, "DESCRIBE %s RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\nAuthorization: Basic %s\r\n\r\n", target, auth); err != nil {
-		return err
-	}
 	r := textproto.NewReader(bufio.NewReader(conn))
-	status, err := r.ReadLine()
-	if err != nil {
-		return err
+	target := "rtsp://" + u.Host + u.Path
+	ask := func(cseq int, header string) (string, error) {
+		if _, err := fmt.Fprintf(conn, "DESCRIBE %s RTSP/1.0\r\nCSeq: %d\r\nAccept: application/sdp\r\n%s\r\n", target, cseq, header); err != nil {
+			return "", err
+		}
+		status, err := r.ReadLine()
+		if err != nil {
+			return "", err
+		}
+		h, err := r.ReadMIMEHeader()
+		if err != nil {
+			return "", err
+		}
+		if n, _ := strconv.Atoi(h.Get("Content-Length")); n > 0 {
+			if _, err := io.ReadFull(r.R, make([]byte, n)); err != nil {
+				return "", err
+			}
+		}
+		return status, nil
 	}
-	h, err := r.ReadMIMEHeader()
+	if !preemptive {
+		status, err := ask(1, "")
+		if err != nil {
+			return err
+		}
+		if !strings.HasPrefix(status, "RTSP/1.0 401") {
+			return fmt.Errorf("DESCRIBE without credentials: %s", status)
+		}
+	}
+	status, err := ask(2, auth)
 	if err != nil {
 		return err
 	}
 	if !strings.HasPrefix(status, "RTSP/1.0 200") {
 		return fmt.Errorf("DESCRIBE: %s", status)
 	}
-	n, err := strconv.Atoi(h.Get("Content-Length"))
-	if err != nil || n <= 0 {
-		return fmt.Errorf("DESCRIBE: no SDP (Content-Length %q)", h.Get("Content-Length"))
-	}
-	_, err = io.ReadFull(r.R, make([]byte, n))
-	return err
+	return nil
 }
 
 // benchH264 encodes seconds of a 1280x720, 25 fps test source with libx264

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
 	"time"
 
@@ -73,6 +74,13 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 		WriteTimeout:   cfg.WriteTimeout,
 		WriteQueueSize: max(cfg.WriteQueueSize, 256),
 		AuthMethods:    methods,
+		Listen: func(network, address string) (net.Listener, error) {
+			ln, err := net.Listen(network, address)
+			if err != nil {
+				return nil, err
+			}
+			return coalescingListener{ln, cfg.WriteTimeout}, nil
+		},
 	}
 	if err := s.srv.Start(); err != nil {
 		return nil, fmt.Errorf("%s: listen on %s: %w", cfg.Name, cfg.Address, err)

@@ -1,0 +1,140 @@
+package rtsp
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// gortsplib writes every interleaved RTP packet to a reader's connection
+// with its own system call: a keyframe of a hundred packets fanned out to 50
+// readers is 5 000 writes. A coalescing connection gathers what is written
+// while its previous write is in the kernel and sends it with the next one,
+// so that a burst costs a few system calls per reader. Nothing waits longer
+// than one write of the same connection.
+
+// maxCoalesced bounds what a connection holds for the kernel; a writer
+// beyond it waits (as it would for a full socket buffer).
+const maxCoalesced = 1 << 20
+
+// closeFlushWait bounds how long Close waits for held bytes to be sent.
+const closeFlushWait = time.Second
+
+// coalescingListener hands out coalescing connections.
+type coalescingListener struct {
+	net.Listener
+	// writeTimeout bounds each write to the kernel.
+	writeTimeout time.Duration
+}
+
+func (l coalescingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return newCoalescingConn(c, l.writeTimeout), nil
+}
+
+// coalescingConn is a net.Conn whose writes are sent by its own goroutine,
+// gathered.
+type coalescingConn struct {
+	net.Conn
+
+	mu      sync.Mutex
+	cond    sync.Cond
+	pending []byte // written, not yet handed to the kernel
+	spare   []byte // the buffer of the write in flight, for reuse
+	err     error  // the first write error: every later Write returns it
+	closed  bool
+	done    chan struct{} // the sender has stopped
+	// writeTimeout bounds each write to the kernel. Callers' write
+	// deadlines cannot apply to writes that happen later, so they are not
+	// passed on (TLS sets one to "now" when it closes, which would drop the
+	// last answer).
+	writeTimeout time.Duration
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func newCoalescingConn(c net.Conn, writeTimeout time.Duration) *coalescingConn {
+	if writeTimeout <= 0 {
+		writeTimeout = 10 * time.Second
+	}
+	cc := &coalescingConn{Conn: c, done: make(chan struct{}), writeTimeout: writeTimeout}
+	cc.cond.L = &cc.mu
+	go cc.send()
+	return cc
+}
+
+// Write queues p; it fails with the first error the connection met.
+func (c *coalescingConn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.err == nil && !c.closed && len(c.pending) > 0 && len(c.pending)+len(p) > maxCoalesced {
+		c.cond.Wait()
+	}
+	switch {
+	case c.err != nil:
+		return 0, c.err
+	case c.closed:
+		return 0, net.ErrClosed
+	}
+	c.pending = append(c.pending, p...)
+	c.cond.Broadcast()
+	return len(p), nil
+}
+
+// send hands the pending bytes to the kernel, all at once, until the
+// connection is closed or a write fails.
+func (c *coalescingConn) send() {
+	defer close(c.done)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		for len(c.pending) == 0 && !c.closed {
+			c.cond.Wait()
+		}
+		if len(c.pending) == 0 {
+			return // closed, nothing left
+		}
+		out := c.pending
+		c.pending = c.spare[:0]
+		c.mu.Unlock()
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+		_, err := c.Conn.Write(out)
+		c.mu.Lock()
+		c.spare = out[:0]
+		if err != nil {
+			c.err = err
+			c.pending = nil
+			c.cond.Broadcast()
+			return
+		}
+		c.cond.Broadcast()
+	}
+}
+
+// SetWriteDeadline is ignored: writes are sent later, each bounded by
+// writeTimeout.
+func (c *coalescingConn) SetWriteDeadline(time.Time) error { return nil }
+
+// SetDeadline sets the read deadline only (see SetWriteDeadline).
+func (c *coalescingConn) SetDeadline(t time.Time) error { return c.Conn.SetReadDeadline(t) }
+
+// Close sends what is pending (waiting at most closeFlushWait) and closes
+// the connection.
+func (c *coalescingConn) Close() error {
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.cond.Broadcast()
+		c.mu.Unlock()
+		select {
+		case <-c.done:
+		case <-time.After(closeFlushWait):
+		}
+		c.closeErr = c.Conn.Close()
+	})
+	return c.closeErr
+}
