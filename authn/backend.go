@@ -28,3 +28,10 @@ type FakeHasher interface {
 type UserVersions interface {
 	UserVersion(user string) uint64
 }
+
+// DigestVerifier is implemented by backends that can check an RTSP Digest
+// answer (Credentials.Digest): those holding plain passwords. The pipeline
+// does not pass Digest answers to other backends.
+type DigestVerifier interface {
+	VerifiesDigest()
+}

@@ -61,7 +61,11 @@ type keyer struct {
 func (c *decisionCache) key(req *Request) cacheKey {
 	kr := c.pool.Get().(*keyer)
 	b := kr.buf[:0]
-	for _, s := range [...]string{req.Credentials.User, req.Credentials.Pass, req.Credentials.Token,
+	digest := ""
+	if d := req.Credentials.Digest; d != nil {
+		digest = d.Response
+	}
+	for _, s := range [...]string{req.Credentials.User, req.Credentials.Pass, req.Credentials.Token, digest,
 		string(req.Action), req.Path, string(req.Protocol)} {
 		b = binary.AppendUvarint(b, uint64(len(s)))
 		b = append(b, s...)

@@ -89,7 +89,7 @@ func (b *Internal) Authenticate(ctx context.Context, req *Request) (*Identity, e
 				continue
 			}
 			matched = true
-			ok, err := b.verifier.Verify(ctx, req, &u.pass, creds.Pass)
+			ok, err := b.verifier.VerifyPass(ctx, req, &u.pass)
 			if err != nil {
 				return nil, err
 			}
@@ -114,6 +114,10 @@ func (b *Internal) Authenticate(ctx context.Context, req *Request) (*Identity, e
 	}
 	return nil, ErrNotApplicable
 }
+
+// VerifiesDigest implements DigestVerifier: users with plain passwords
+// can answer RTSP Digest challenges.
+func (b *Internal) VerifiesDigest() {}
 
 // candidates are the entries whose name matches, cheapest lookups first.
 func (b *Internal) candidates(ctx context.Context, req *Request) []*internalUser {

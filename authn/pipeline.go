@@ -151,6 +151,9 @@ func (p *Pipeline) decide(ctx context.Context, req *Request) decision {
 	var anonymous *Identity
 	var anonymousBackend string
 	for _, b := range p.backends {
+		if _, ok := b.(DigestVerifier); req.Credentials.Digest != nil && !ok {
+			continue // a backend that cannot check a Digest answer never sees one
+		}
 		id, err := b.Authenticate(ctx, req)
 		switch {
 		case errors.Is(err, ErrNotApplicable):
@@ -182,7 +185,9 @@ func (p *Pipeline) decide(ctx context.Context, req *Request) decision {
 		return decision{err: &Error{Kind: KindAskCredentials, Reason: ReasonNoCredentials}, backend: backend}
 	}
 	// Unknown user: cost what a known user's wrong password costs.
-	p.Verifier.Fake(ctx, req, p.fakeHash(), req.Credentials.Pass)
+	if req.Credentials.Digest == nil { // a Digest answer is checked without a hash either way
+		p.Verifier.Fake(ctx, req, p.fakeHash(), req.Credentials.Pass)
+	}
 	return decision{err: denied(ReasonUnknownUser), backend: backend}
 }
 

@@ -105,11 +105,11 @@ func (b *Precedence) Authenticate(ctx context.Context, req *Request) (*Identity,
 		return &Identity{Backend: "precedence", Permissions: grant}, nil
 	}
 	c := req.Credentials
-	if c.User == "" && c.Pass == "" {
+	if c.User == "" && c.Pass == "" && c.Digest == nil {
 		return nil, &Error{Kind: KindAskCredentials, Reason: ReasonNoCredentials}
 	}
 	userOK := subtle.ConstantTimeCompare([]byte(c.User), []byte(s.user)) == 1
-	passOK, err := b.verifier.Verify(ctx, req, s.pass, c.Pass)
+	passOK, err := b.verifier.VerifyPass(ctx, req, s.pass)
 	if err != nil {
 		return nil, err
 	}
@@ -118,3 +118,6 @@ func (b *Precedence) Authenticate(ctx context.Context, req *Request) (*Identity,
 	}
 	return &Identity{User: c.User, Backend: "precedence", Permissions: grant}, nil
 }
+
+// VerifiesDigest implements DigestVerifier: per-service passwords are plain.
+func (b *Precedence) VerifiesDigest() {}

@@ -31,6 +31,19 @@ type Credentials struct {
 	User  string
 	Pass  string
 	Token string
+	// Digest, with User, is an RTSP Digest answer instead of Pass.
+	Digest *DigestProof
+}
+
+// DigestProof is an HTTP/RTSP Digest answer (RFC 2617). The password cannot
+// be read from it, only a candidate checked: it verifies against plain
+// passwords only (internal users and the per-service credentials).
+type DigestProof struct {
+	// Response is the Authorization header as sent: it tells answers apart
+	// in the decision cache (the nonce changes per connection).
+	Response string
+	// Check reports whether pass produces the answer.
+	Check func(pass string) bool
 }
 
 // IsEmpty reports whether the client presented nothing.

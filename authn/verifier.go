@@ -34,6 +34,16 @@ func NewVerifier(concurrency int, m *Metrics) *Verifier {
 	return &Verifier{sem: make(chan struct{}, concurrency), metrics: m}
 }
 
+// VerifyPass checks the request's password — or its Digest answer — against
+// the configured secret s. A Digest answer can be checked against a plain
+// password only: against a hash it fails.
+func (v *Verifier) VerifyPass(ctx context.Context, req *Request, s *hash.Secret) (bool, error) {
+	if d := req.Credentials.Digest; d != nil {
+		return s.Kind == hash.KindPlain && !s.IsZero() && d.Check(s.Plain()), nil
+	}
+	return v.Verify(ctx, req, s, req.Credentials.Pass)
+}
+
 // Verify checks pass against s for req.
 func (v *Verifier) Verify(ctx context.Context, req *Request, s *hash.Secret, pass string) (bool, error) {
 	if s.Kind != hash.KindArgon2 {

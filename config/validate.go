@@ -234,8 +234,6 @@ func validateListeners(d *decoder, c *Conf) {
 		}
 		if len(c.RTSPAuthMethods) == 0 {
 			d.errAt("rtspAuthMethods", "must list basic, digest or both")
-		} else if !slices.Contains(c.RTSPAuthMethods, "basic") {
-			d.errAt("rtspAuthMethods", "must include basic: digest alone is not supported yet (passwords are checked against hashes, which a digest answer cannot be)")
 		}
 		if slices.Contains(c.RTSPTransports, "udp") {
 			checkAddress(d, "rtpAddress", c.RTPAddress)

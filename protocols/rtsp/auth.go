@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
+	"github.com/bluenviron/gortsplib/v5/pkg/headers"
 	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
 
 	"github.com/streamgate/streamgate/authn"
@@ -17,11 +18,17 @@ import (
 
 // Credentials extracts what an RTSP request carries: Authorization: Basic
 // (clients turn rtsp://user:pass@host/path into it after a 401 challenge)
-// and ?token= (or ?jwt=) in the URL's query.
+// or Digest (a DigestProof without its Check, which only the connection
+// can make), and ?token= (or ?jwt=) in the URL's query.
 func Credentials(req *base.Request, rawQuery string) authn.Credentials {
 	var c authn.Credentials
 	if h := req.Header["Authorization"]; len(h) > 0 {
 		c = httpauth.ParseAuthorization(h[0])
+		var d headers.Authorization
+		if c.IsEmpty() && d.Unmarshal(h) == nil && d.Method == headers.AuthMethodDigest && d.Username != "" {
+			// Checked by the connection that issued the nonce (Server.credentials).
+			c = authn.Credentials{User: d.Username, Digest: &authn.DigestProof{Response: h[0]}}
+		}
 	}
 	if c.Token == "" && rawQuery != "" {
 		if q, err := url.ParseQuery(rawQuery); err == nil {

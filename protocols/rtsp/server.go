@@ -52,17 +52,16 @@ type Server struct {
 	hub    *stream.Hub
 	logger *slog.Logger
 	srv    *gortsplib.Server
+	// digest: rtspAuthMethods offers Digest challenges.
+	digest bool
 }
 
 // Listen starts an RTSP listener publishing to and reading from hub.
 func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, auth: a, hub: hub, logger: logger}
+	s := &Server{cfg: cfg, auth: a, hub: hub, logger: logger, digest: slices.Contains(cfg.AuthMethods, "digest")}
 	methods, err := verifyMethods(cfg.AuthMethods)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
-	}
-	if slices.Contains(cfg.AuthMethods, "digest") {
-		logger.Warn("rtspAuthMethods: digest is not supported yet; offering basic only", "listener", cfg.Name)
 	}
 	s.srv = &gortsplib.Server{
 		Handler:        s,
@@ -102,18 +101,22 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 	return s, nil
 }
 
-// verifyMethods maps rtspAuthMethods to the challenges offered. Digest
-// needs the password itself on the server (the client answers with an MD5
-// of it), and the pipeline verifies against hashes, tokens and external
-// backends: a Digest answer could never be checked, and clients that
-// prefer Digest (ffmpeg, GStreamer) failed with the right password. So
-// digest next to basic offers basic only; digest alone is refused.
+// verifyMethods maps rtspAuthMethods to the challenges offered: basic,
+// digest (MD5), or both. A Digest answer can only be checked against a
+// plain password (internal users, the per-service credentials): users with
+// hashed passwords, tokens and external backends need Basic.
 func verifyMethods(names []string) ([]auth.VerifyMethod, error) {
+	var out []auth.VerifyMethod
 	if len(names) == 0 || slices.Contains(names, "basic") {
-		return []auth.VerifyMethod{auth.VerifyMethodBasic}, nil
+		out = append(out, auth.VerifyMethodBasic)
 	}
-	return nil, errors.New("rtspAuthMethods: digest is not supported yet (passwords are checked against hashes, " +
-		"which a Digest answer cannot be); list basic")
+	if slices.Contains(names, "digest") {
+		out = append(out, auth.VerifyMethodDigestMD5)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("rtspAuthMethods: want basic, digest or both")
+	}
+	return out, nil
 }
 
 // Close stops the listener and closes its connections.
@@ -163,13 +166,30 @@ func (s *Server) armKick(ss *gortsplib.ServerSession, d *sessionData) {
 	})
 }
 
+// credentials are the request's credentials; a Digest answer is checked by
+// the connection that issued the nonce.
+func (s *Server) credentials(conn *gortsplib.ServerConn, req *base.Request, query string) authn.Credentials {
+	c := Credentials(req, query)
+	switch {
+	case c.Digest != nil:
+		user, proof := c.User, *c.Digest
+		proof.Check = func(pass string) bool { return conn.VerifyCredentials(req, user, pass) }
+		c.Digest = &proof
+	case s.digest && len(req.Header["Authorization"]) == 0:
+		// gortsplib picks the nonce of its Digest challenge on the first
+		// verification; without this one the challenge would carry none.
+		_ = conn.VerifyCredentials(req, "-", "")
+	}
+	return c
+}
+
 func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, action authz.Action, path, query string) (*authn.Identity, error) {
 	ar := authn.Request{
 		Action:      action,
 		Path:        path,
 		Protocol:    authn.ProtocolRTSP,
 		IP:          remoteIP(conn.NetConn()),
-		Credentials: Credentials(req, query),
+		Credentials: s.credentials(conn, req, query),
 		Query:       query,
 		ID:          fmt.Sprintf("%p", conn),
 	}
@@ -252,7 +272,7 @@ func (s *Server) checkLabels(conn *gortsplib.ServerConn, req *base.Request, path
 		return nil // unconfigured: the hub answers 404
 	}
 	ar := authn.Request{Action: authz.ActionPublish, Path: path, Protocol: authn.ProtocolRTSP, IP: remoteIP(conn.NetConn()),
-		Credentials: Credentials(req, query), Labels: append([]string{}, np.SavantLabels...)}
+		Credentials: s.credentials(conn, req, query), Labels: append([]string{}, np.SavantLabels...)}
 	_, err = s.auth.Authenticate(context.Background(), &ar)
 	return err
 }

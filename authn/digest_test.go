@@ -1,0 +1,52 @@
+package authn_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/authz"
+)
+
+// A Digest answer is checked against plain passwords only: a plain user
+// with the right answer is granted, a wrong answer denied, a user with a
+// hashed password denied whatever the answer; the answer itself keys the
+// decision cache.
+func TestDigestAnswers(t *testing.T) {
+	sum := sha256.Sum256([]byte("hashed-pass"))
+	p := pipelineFromYAML(t, `
+authInternalUsers:
+- {user: plainuser, pass: plain-pass, permissions: [{action: read}]}
+- {user: hasheduser, pass: 'sha256:`+base64.StdEncoding.EncodeToString(sum[:])+`', permissions: [{action: read}]}
+`, authn.QuarantineLimits{Period: time.Minute, MaxTracked: 10})
+	digest := func(user, answer string, accepts string) *authn.Request {
+		req := authRequest(authz.ActionRead, "cam", "", "")
+		req.Credentials = authn.Credentials{User: user, Digest: &authn.DigestProof{Response: answer,
+			Check: func(pass string) bool { return pass == accepts }}}
+		return req
+	}
+	ctx := context.Background()
+	for _, c := range []struct {
+		name string
+		req  *authn.Request
+		want string
+	}{
+		{"plain user, right answer", digest("plainuser", "a1", "plain-pass"), "granted"},
+		{"plain user, wrong answer", digest("plainuser", "a2", "something-else"), "denied"},
+		{"the right answer again (a new response)", digest("plainuser", "a3", "plain-pass"), "granted"},
+		{"hashed user", digest("hasheduser", "a4", "hashed-pass"), "denied"},
+		{"unknown user", digest("nobody", "a5", "x"), "denied"},
+	} {
+		if _, err := p.Authenticate(ctx, c.req); kindOf(err) != c.want {
+			t.Errorf("%s: %v, want %s", c.name, err, c.want)
+		}
+	}
+	// The cache keys on the answer: a refused answer stays refused even if
+	// the same user's right answer was granted.
+	if _, err := p.Authenticate(ctx, digest("plainuser", "a2", "plain-pass")); kindOf(err) != "denied" {
+		t.Errorf("a refused answer replayed: %v, want its cached refusal", err)
+	}
+}

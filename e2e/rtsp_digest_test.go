@@ -1,0 +1,105 @@
+package e2e_test
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/auth"
+	"github.com/bluenviron/gortsplib/v5/pkg/base"
+)
+
+// rtspAuthMethods [basic, digest]: the 401 offers both challenges with a
+// nonce; ffmpeg (which prefers Digest) publishes and reads with plain-
+// password users; a wrong password is refused. A Digest answer cannot be
+// checked against a hashed password: such a user's Digest login fails (it
+// needs Basic), as the README says.
+func TestRTSPDigest(t *testing.T) {
+	t.Parallel()
+	hash := hashArgon2(t, "hashed-secret-9", "--memory", "8192", "--time", "1", "--threads", "1")
+	d := startRTSPDaemon(t, rtspSetup{
+		top:   "rtspAuthMethods: [basic, digest]\n",
+		users: "- {user: hashed, pass: '" + hash + "', permissions: [{action: read}]}\n",
+	})
+	a := rtspRaw(t, d.Addr("rtsp"), "DESCRIBE", "/cam")
+	challenges := strings.Join(a.header.Values("Www-Authenticate"), " | ")
+	if !strings.HasPrefix(a.status, "RTSP/1.0 401") || !strings.Contains(challenges, "Basic") ||
+		!strings.Contains(challenges, "Digest") || strings.Contains(challenges, `nonce=""`) {
+		t.Fatalf("DESCRIBE without credentials: %s, challenges %q; want 401 with Basic and Digest (with a nonce)", a.status, challenges)
+	}
+	// A Digest answer by gortsplib's client-side signer, on one connection.
+	for _, c := range []struct {
+		pass, want string
+	}{{rtspReadPass, "RTSP/1.0 404"}, {"wrong", "RTSP/1.0 401"}} {
+		if got := rtspDigestDescribe(t, d.Addr("rtsp"), "/cam", rtspReadUser, c.pass); !strings.HasPrefix(got, c.want) {
+			t.Errorf("DESCRIBE with a Digest answer for password %q: %s, want %s (nothing published yet)", c.pass, got, c.want)
+		}
+	}
+	pub := rtspFFmpegPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), 30, "tcp")
+	defer pub.stop(t)
+	rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+	n, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 25)
+	if code != 0 || n == 0 {
+		t.Errorf("ffmpeg reading with Digest: exit %d, %d frames:\n%s", code, n, out)
+	}
+	if !strings.Contains(d.Logs(), `"user":"viewer","action":"read"`) {
+		t.Errorf("no read decision for viewer in the log")
+	}
+	if _, code, _ := ffmpegDecode(t, rtspURL(d, rtspReadUser, "wrong", "cam"), 5); code == 0 {
+		t.Error("ffmpeg reading with a wrong password (Digest) exited 0")
+	}
+	if _, code, _ := ffmpegDecode(t, rtspURL(d, "hashed", "hashed-secret-9", "cam"), 5); code == 0 {
+		t.Error("a hashed-password user logged in with Digest")
+	}
+	assertNotLogged(t, d, rtspReadPass, rtspPubPass)
+}
+
+// rtspDigestDescribe sends DESCRIBE without credentials, answers the 401's
+// Digest challenge with user and pass on the same connection, and returns
+// the second answer's status line.
+func rtspDigestDescribe(t *testing.T, addr, path, user, pass string) string {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(conn)
+	u, err := base.ParseURL("rtsp://" + addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(req *base.Request) *base.Response {
+		b, _ := req.Marshal()
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		var res base.Response
+		if err := res.Unmarshal(br); err != nil {
+			t.Fatal(err)
+		}
+		return &res
+	}
+	res := send(&base.Request{Method: base.Describe, URL: u, Header: base.Header{"CSeq": base.HeaderValue{"1"}}})
+	var digest base.HeaderValue
+	for _, v := range res.Header["WWW-Authenticate"] {
+		if strings.HasPrefix(v, "Digest") {
+			digest = append(digest, v)
+		}
+	}
+	sender := &auth.Sender{WWWAuth: digest, User: user, Pass: pass}
+	if err := sender.Initialize(); err != nil {
+		t.Fatalf("Digest challenge %v: %v", digest, err)
+	}
+	req := &base.Request{Method: base.Describe, URL: u, Header: base.Header{"CSeq": base.HeaderValue{"2"}}}
+	sender.AddAuthorization(req)
+	if !strings.HasPrefix(req.Header["Authorization"][0], "Digest ") {
+		t.Fatalf("not a Digest answer: %v", req.Header["Authorization"])
+	}
+	res = send(req)
+	return fmt.Sprintf("RTSP/1.0 %d %s", res.StatusCode, res.StatusMessage)
+}
