@@ -176,7 +176,6 @@ var badCases = []badCase{
 
 	{name: "gateway without savant", text: "api: no\ngateway: yes\n", line: 2, key: "gateway", msg: "needs savant.url"},
 
-
 	// Savant.
 	{name: "savant url reader type", text: "savant:\n  url: sub+bind:ipc:///tmp/s\n", line: 2, key: "savant.url", msg: `socket type "sub" is a reader's`},
 	{name: "savant url unknown type", text: "savant:\n  url: push+bind:ipc:///tmp/s\n", line: 2, key: "savant.url", msg: `unknown socket type "push"`},
