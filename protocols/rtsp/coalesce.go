@@ -3,6 +3,7 @@ package rtsp
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,7 +12,9 @@ import (
 // readers is 5 000 writes. A coalescing connection gathers what is written
 // while its previous write is in the kernel and sends it with the next one,
 // so that a burst costs a few system calls per reader. Nothing waits longer
-// than one write of the same connection.
+// than one write of the same connection. Connections pass writes straight
+// through until a session on them starts playing (Server.OnPlay): publishers
+// and one-request connections are untouched.
 
 // maxCoalesced bounds what a connection holds for the kernel; a writer
 // beyond it waits (as it would for a full socket buffer).
@@ -55,6 +58,9 @@ type coalescingConn struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	on   atomic.Bool // coalescing: set once by coalesce
+	once sync.Once
 }
 
 func newCoalescingConn(c net.Conn, writeTimeout time.Duration) *coalescingConn {
@@ -63,12 +69,24 @@ func newCoalescingConn(c net.Conn, writeTimeout time.Duration) *coalescingConn {
 	}
 	cc := &coalescingConn{Conn: c, done: make(chan struct{}), writeTimeout: writeTimeout}
 	cc.cond.L = &cc.mu
-	go cc.send()
 	return cc
 }
 
-// Write queues p; it fails with the first error the connection met.
+// coalesce starts gathering writes. It must be called while no write is in
+// flight (in a request handler, before the answer is written).
+func (c *coalescingConn) coalesce() {
+	c.once.Do(func() {
+		c.on.Store(true)
+		go c.send()
+	})
+}
+
+// Write queues p; it fails with the first error the connection met. Before
+// coalesce it writes p at once.
 func (c *coalescingConn) Write(p []byte) (int, error) {
+	if !c.on.Load() {
+		return c.Conn.Write(p)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for c.err == nil && !c.closed && len(c.pending) > 0 && len(c.pending)+len(p) > maxCoalesced {
@@ -115,17 +133,32 @@ func (c *coalescingConn) send() {
 	}
 }
 
-// SetWriteDeadline is ignored: writes are sent later, each bounded by
-// writeTimeout.
-func (c *coalescingConn) SetWriteDeadline(time.Time) error { return nil }
+// SetWriteDeadline is ignored once coalescing: writes are sent later, each
+// bounded by writeTimeout.
+func (c *coalescingConn) SetWriteDeadline(t time.Time) error {
+	if c.on.Load() {
+		return nil
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
 
-// SetDeadline sets the read deadline only (see SetWriteDeadline).
-func (c *coalescingConn) SetDeadline(t time.Time) error { return c.Conn.SetReadDeadline(t) }
+// SetDeadline sets the read deadline only once coalescing (see
+// SetWriteDeadline).
+func (c *coalescingConn) SetDeadline(t time.Time) error {
+	if c.on.Load() {
+		return c.Conn.SetReadDeadline(t)
+	}
+	return c.Conn.SetDeadline(t)
+}
 
 // Close sends what is pending (waiting at most closeFlushWait) and closes
 // the connection.
 func (c *coalescingConn) Close() error {
 	c.closeOnce.Do(func() {
+		if !c.on.Load() {
+			c.closeErr = c.Conn.Close()
+			return
+		}
 		c.mu.Lock()
 		c.closed = true
 		c.cond.Broadcast()

@@ -14,6 +14,7 @@ import (
 func TestCoalescingConnOrderAndClose(t *testing.T) {
 	a, b := net.Pipe()
 	c := newCoalescingConn(a, time.Second)
+	c.coalesce()
 	var want bytes.Buffer
 	done := make(chan struct{})
 	go func() {
@@ -55,6 +56,7 @@ func TestCoalescingConnOrderAndClose(t *testing.T) {
 func TestCoalescingConnErrorAndBackpressure(t *testing.T) {
 	a, b := net.Pipe()
 	c := newCoalescingConn(a, time.Second)
+	c.coalesce()
 	defer c.Close()
 	big := make([]byte, maxCoalesced/2+1)
 	blocked := make(chan struct{})

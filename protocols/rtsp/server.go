@@ -312,6 +312,9 @@ func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, 
 	d := data(ctx.Session)
 	d.reader = p
 	s.armKick(ctx.Session, d)
+	if c, ok := ctx.Conn.NetConn().(*coalescingConn); ok {
+		c.coalesce() // a reader: gather its packets' writes from now on
+	}
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
