@@ -124,8 +124,8 @@ authEtcd:
 	}
 
 	// Revocation: delete the user in etcd while the client plays.
+	deleted := time.Now() // before the call: the daemon may see the deletion before Delete returns
 	e.Delete(t, "/users/hlsviewer")
-	deleted := time.Now()
 	time.Sleep(3 * segment)
 	stop()
 	var refused int

@@ -225,8 +225,8 @@ authEtcd:
 	}
 	goner, stayer := read("goner", "password1"), read("stayer", "password2")
 	rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.Readers >= 2 })
-	e.Delete(t, "/users/goner")
 	deleted := time.Now()
+	e.Delete(t, "/users/goner")
 	select {
 	case <-goner.done:
 		t.Logf("the reader of the deleted etcd user was disconnected %v after the deletion", time.Since(deleted).Round(time.Millisecond))
