@@ -42,16 +42,13 @@ type Daemon struct {
 	srt      *srt.Server
 	hls      atomic.Pointer[hls.Server]
 	webrtc   atomic.Pointer[webrtc.Server]
-	// Metrics of listeners a reload may restart, made once.
-	hlsMetrics  *hls.Metrics
-	rtmpMetrics *rtmp.Metrics
-	sessions    *authn.Sessions
-	reloads     *reloadMetrics
-	reloadMu    sync.Mutex // serializes Reload, Shutdown and Addrs: the set of listeners
-	conf        atomic.Pointer[config.Conf]
-	pipeline    atomic.Pointer[authn.Pipeline]
-	started     atomic.Bool
-	servers     []*httpapi.Server
+	sessions *authn.Sessions
+	reloads  *reloadMetrics
+	reloadMu sync.Mutex // serializes Reload, Shutdown and Addrs: the set of listeners
+	conf     atomic.Pointer[config.Conf]
+	pipeline atomic.Pointer[authn.Pipeline]
+	started  atomic.Bool
+	servers  []*httpapi.Server
 }
 
 // NewLogger builds the process logger from logLevel and logFormat.
@@ -105,7 +102,6 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	if d.res.Etcd != nil {
 		d.watchEtcd(d.res.Etcd)
 	}
-	d.rtmpMetrics = rtmp.NewMetrics(reg)
 	return d, nil
 }
 

@@ -3,7 +3,6 @@ package daemon
 import (
 	"fmt"
 	"net/http"
-	"net/netip"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
@@ -21,7 +20,7 @@ func (d *Daemon) gate(proto authn.Protocol, trusted func(*config.Conf) []config.
 		Auth:           d,
 		Protocol:       proto,
 		Realm:          func() string { return d.conf.Load().AuthRealm },
-		TrustedProxies: func() []netip.Prefix { return []netip.Prefix(config.Networks(trusted(d.conf.Load()))) },
+		TrustedProxies: d.networks(trusted),
 		QueryToken:     func() bool { return d.conf.Load().AuthJWTInHTTPQuery },
 		AllowOrigins:   func() []string { return origins(d.conf.Load()) },
 	}
@@ -43,9 +42,6 @@ func (d *Daemon) hlsListener(c *config.Conf) httpListener {
 	if !c.HLS {
 		return httpListener{name: "hls"}
 	}
-	if d.hlsMetrics == nil {
-		d.hlsMetrics = hls.NewMetrics(d.registry)
-	}
 	h := hls.New(hls.Config{
 		Variant:         c.HLSVariant,
 		SegmentCount:    c.HLSSegmentCount,
@@ -54,7 +50,7 @@ func (d *Daemon) hlsListener(c *config.Conf) httpListener {
 		SegmentMaxSize:  uint64(c.HLSSegmentMaxSize),
 		MuxerCloseAfter: c.HLSMuxerCloseAfter,
 		AlwaysRemux:     c.HLSAlwaysRemux,
-		Metrics:         d.hlsMetrics,
+		Registerer:      d.registry,
 		Logger:          d.logger.With("component", "hls"),
 	}, d.gate(authn.ProtocolHLS,
 		func(c *config.Conf) []config.Network { return c.HLSTrustedProxies },

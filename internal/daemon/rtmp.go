@@ -12,7 +12,7 @@ func (d *Daemon) startRTMP(c *config.Conf) error {
 	if !c.RTMP {
 		return nil
 	}
-	base := rtmp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, Metrics: d.rtmpMetrics}
+	base := rtmp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, Metrics: rtmp.NewMetrics(d.registry)}
 	plainOn, tlsCfg, err := encryption(c.RTMPEncryption, c.RTMPServerCert, c.RTMPServerKey)
 	if err != nil {
 		return fmt.Errorf("rtmps: %w", err)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/promreg"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -41,9 +42,9 @@ type Config struct {
 	// AlwaysRemux starts a muxer when a path is published instead of at its
 	// first request (hlsAlwaysRemux); use Server.OnPublish as a hub hook.
 	AlwaysRemux bool
-	// Metrics are the listener's metrics (NewMetrics), kept across restarts;
-	// nil: unregistered ones.
-	Metrics *Metrics
+	// Registerer receives the listener's metrics (a restarted listener takes
+	// over those already there); nil: not registered.
+	Registerer prometheus.Registerer
 	// Logger receives the listener's logs.
 	Logger *slog.Logger
 }
@@ -64,7 +65,7 @@ type Server struct {
 	cfg     Config
 	gate    *httpauth.Gate
 	hub     *stream.Hub
-	metrics *Metrics
+	metrics *metrics
 
 	mu     sync.Mutex
 	muxers map[string]*muxer
@@ -76,10 +77,7 @@ func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	if cfg.Metrics == nil {
-		cfg.Metrics = NewMetrics(nil)
-	}
-	return &Server{cfg: cfg, gate: gate, hub: hub, metrics: cfg.Metrics, muxers: map[string]*muxer{}}
+	return &Server{cfg: cfg, gate: gate, hub: hub, metrics: newMetrics(cfg.Registerer), muxers: map[string]*muxer{}}
 }
 
 // OnPublish is a hub hook: with hlsAlwaysRemux it starts the path's muxer
@@ -236,21 +234,18 @@ func (s *Server) Close() {
 	}
 }
 
-// Metrics are the HLS listener's metrics.
-type Metrics struct {
+type metrics struct {
 	muxers   prometheus.Gauge
 	requests *prometheus.CounterVec
 }
 
-// NewMetrics makes the HLS metrics and registers them with reg (nil: none).
-func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
 		muxers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_hls_muxers", Help: "Running HLS muxers."}),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_hls_requests_total",
 			Help: "HLS requests by outcome: served, refused (authentication), not_found, error."}, []string{"outcome"}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.muxers, m.requests)
-	}
+	m.muxers = promreg.MustRegister(reg, m.muxers)
+	m.requests = promreg.MustRegister(reg, m.requests)
 	return m
 }

@@ -1,6 +1,10 @@
 package rtmp
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamgate/streamgate/internal/promreg"
+)
 
 // Metrics are the RTMP listeners' counters, shared by rtmp and rtmps.
 type Metrics struct {
@@ -9,7 +13,8 @@ type Metrics struct {
 }
 
 // NewMetrics creates the counters and registers them with reg (nil: not
-// registered).
+// registered); called again on the same registry (a listener restarted by
+// a reload) it takes over the counters already there.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_rtmp_units_dropped_total",
@@ -17,8 +22,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		sessions: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "streamgate_rtmp_sessions",
 			Help: "RTMP connections publishing or reading, by action."}, []string{"action"}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.dropped, m.sessions)
-	}
+	m.dropped = promreg.MustRegister(reg, m.dropped)
+	m.sessions = promreg.MustRegister(reg, m.sessions)
 	return m
 }
