@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/gateway"
@@ -32,13 +33,33 @@ func (d *Daemon) env(trusted func(*config.Conf) []config.Network) *httpapi.Env {
 	return &httpapi.Env{
 		Auth:           d,
 		Realm:          func() string { return d.conf.Load().AuthRealm },
-		TrustedProxies: func() []netip.Prefix { return []netip.Prefix(config.Networks(trusted(d.conf.Load()))) },
+		TrustedProxies: d.networks(trusted),
 		Ready:          d.Ready,
 		Config:         func() any { return d.conf.Load().Redacted() },
 		Paths:          pathLister{d.hub},
 		Gatherer:       d.registry,
 		QueryToken:     func() bool { return d.conf.Load().AuthJWTInHTTPQuery },
 		RefreshJWKS:    d.refreshJWKS,
+	}
+}
+
+// networks returns the networks sel picks from the running configuration,
+// converted once per configuration (not per request: an HLS client asks
+// for a part every 200 ms).
+func (d *Daemon) networks(sel func(*config.Conf) []config.Network) func() []netip.Prefix {
+	type compiled struct {
+		conf *config.Conf
+		nets []netip.Prefix
+	}
+	var memo atomic.Pointer[compiled]
+	return func() []netip.Prefix {
+		c := d.conf.Load()
+		if m := memo.Load(); m != nil && m.conf == c {
+			return m.nets
+		}
+		m := &compiled{conf: c, nets: config.Networks(sel(c))}
+		memo.Store(m)
+		return m.nets
 	}
 }
 
