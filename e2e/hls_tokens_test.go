@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"net/http"
 	"net/url"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -56,14 +55,7 @@ hls: yes
 `)
 	// The reader's token comes from npm akamai-edgeauth (an independent
 	// implementation) with the same hex key; the CLI's serves the refusals.
-	mod := testharness.EdgeAuthModule(t)
-	script := `const EdgeAuth = require(process.argv[1]);
-process.stdout.write(new EdgeAuth({key: process.argv[2], windowSeconds: 300}).generateACLToken(process.argv[3]));`
-	npm, err := exec.Command("node", "-e", script, mod, tokenHexKey, "/cam/*").Output()
-	if err != nil {
-		t.Fatalf("node akamai-edgeauth: %v", err)
-	}
-	good, narrow := string(npm), sign("/other/*")
+	good, narrow := npmToken(t, "/cam/*"), sign("/other/*")
 	if cli := sign("/cam/*"); get(t, hlsURL(d, "cam/")+"?token="+url.QueryEscape(cli)).status != http.StatusOK {
 		t.Error("the player page with a `streamgate token sign` token was refused")
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -46,6 +47,20 @@ paths:
 	}
 }
 
+// npmToken is a 5-minute token for acl signed with tokenHexKey by npm
+// akamai-edgeauth, an implementation independent of the daemon's.
+func npmToken(t *testing.T, acl string) string {
+	t.Helper()
+	mod := testharness.EdgeAuthModule(t)
+	script := `const EdgeAuth = require(process.argv[1]);
+process.stdout.write(new EdgeAuth({key: process.argv[2], windowSeconds: 300}).generateACLToken(process.argv[3]));`
+	out, err := exec.Command("node", "-e", script, mod, tokenHexKey, acl).Output()
+	if err != nil {
+		t.Fatalf("node akamai-edgeauth: %v", err)
+	}
+	return string(out)
+}
+
 // Signed URL tokens against the running binary: `streamgate token sign`
 // tokens (the CLI's output is checked against npm akamai-edgeauth in
 // cmd/streamgate) accepted on the API from ?token=, ?__token__=, the cookie
@@ -76,6 +91,12 @@ func TestTokensOverAPIAndRTSP(t *testing.T) {
 	}
 	if err := publish(good); err != nil {
 		t.Errorf("RTSP publish with ?token=: %v", err)
+	}
+	// A token made by npm akamai-edgeauth works on both carriers too.
+	npm := npmToken(t, "/*")
+	wantStatus(t, "API ?token= from npm akamai-edgeauth", get(t, api+"?token="+url.QueryEscape(npm)), http.StatusOK)
+	if err := publish(npm); err != nil {
+		t.Errorf("RTSP publish with an npm akamai-edgeauth ?token=: %v", err)
 	}
 	if err := publish(narrow); err == nil {
 		t.Error("RTSP publish with a token whose acl does not cover the path succeeded")
