@@ -6,7 +6,6 @@ package daemon
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -241,23 +240,16 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 	if slices.Contains(c.RTSPTransports, "udp") {
 		base.RTPAddress, base.RTCPAddress = c.RTPAddress, c.RTCPAddress
 	}
-	plainOn, tlsCfg, err := encryption(c.RTSPEncryption, c.RTSPServerCert, c.RTSPServerKey)
+	eps, err := endpoints("rtsp", c.RTSPEncryption, c.RTSPAddress, c.RTSPSAddress, c.RTSPServerCert, c.RTSPServerKey)
 	if err != nil {
-		return fmt.Errorf("rtsps: %w", err)
+		return err
 	}
-	var cfgs []rtsp.Config
-	if plainOn {
-		plain := base
-		plain.Name, plain.Address = "rtsp", c.RTSPAddress
-		cfgs = append(cfgs, plain)
-	}
-	if tlsCfg != nil {
-		secure := base
-		secure.Name, secure.Address, secure.TLS = "rtsps", c.RTSPSAddress, tlsCfg
-		secure.RTPAddress, secure.RTCPAddress = "", "" // UDP stays with the plain listener
-		cfgs = append(cfgs, secure)
-	}
-	for _, cfg := range cfgs {
+	for _, e := range eps {
+		cfg := base
+		cfg.Name, cfg.Address, cfg.TLS = e.name, e.addr, e.tls
+		if e.tls != nil {
+			cfg.RTPAddress, cfg.RTCPAddress = "", "" // UDP stays with the plain listener
+		}
 		s, err := rtsp.Listen(cfg, d, d.hub, d.logger.With("component", cfg.Name))
 		if err != nil {
 			return err

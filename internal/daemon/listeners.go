@@ -199,14 +199,26 @@ func (l pathLister) ListPaths() []httpapi.PathInfo {
 	return out
 }
 
-// encryption reads an rtspEncryption/rtmpEncryption setting: whether the
-// plain listener runs (no, optional) and, for strict and optional, the TLS
-// configuration of the encrypted one (nil when it does not run).
-func encryption(mode, certFile, keyFile string) (plain bool, tlsCfg *tls.Config, err error) {
-	if mode != "no" {
-		if tlsCfg, err = serverTLS(certFile, keyFile, ""); err != nil {
-			return false, nil, err
-		}
+// endpoint is one listener of a plain/TLS pair (rtsp/rtsps, rtmp/rtmps).
+type endpoint struct {
+	name, addr string
+	tls        *tls.Config // nil: plain
+}
+
+// endpoints reads an rtspEncryption/rtmpEncryption setting: the plain
+// listener runs with no and optional, the TLS one (name+"s") with optional
+// and strict.
+func endpoints(name, mode, plainAddr, secureAddr, certFile, keyFile string) ([]endpoint, error) {
+	var out []endpoint
+	if mode != "strict" {
+		out = append(out, endpoint{name, plainAddr, nil})
 	}
-	return mode != "strict", tlsCfg, nil
+	if mode != "no" {
+		cfg, err := serverTLS(certFile, keyFile, "")
+		if err != nil {
+			return nil, fmt.Errorf("%ss: %w", name, err)
+		}
+		out = append(out, endpoint{name + "s", secureAddr, cfg})
+	}
+	return out, nil
 }

@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"fmt"
-
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/rtmp"
 )
@@ -13,22 +11,13 @@ func (d *Daemon) startRTMP(c *config.Conf) error {
 		return nil
 	}
 	base := rtmp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, Metrics: rtmp.NewMetrics(d.registry)}
-	plainOn, tlsCfg, err := encryption(c.RTMPEncryption, c.RTMPServerCert, c.RTMPServerKey)
+	eps, err := endpoints("rtmp", c.RTMPEncryption, c.RTMPAddress, c.RTMPSAddress, c.RTMPServerCert, c.RTMPServerKey)
 	if err != nil {
-		return fmt.Errorf("rtmps: %w", err)
+		return err
 	}
-	var cfgs []rtmp.Config
-	if plainOn {
-		plain := base
-		plain.Name, plain.Address = "rtmp", c.RTMPAddress
-		cfgs = append(cfgs, plain)
-	}
-	if tlsCfg != nil {
-		secure := base
-		secure.Name, secure.Address, secure.TLS = "rtmps", c.RTMPSAddress, tlsCfg
-		cfgs = append(cfgs, secure)
-	}
-	for _, cfg := range cfgs {
+	for _, e := range eps {
+		cfg := base
+		cfg.Name, cfg.Address, cfg.TLS = e.name, e.addr, e.tls
 		s, err := rtmp.Listen(cfg, d, d.hub, d.logger.With("component", cfg.Name))
 		if err != nil {
 			return err
