@@ -113,46 +113,64 @@ func BenchmarkRTSPDescribeConns(b *testing.B) {
 	}
 }
 
+// rtspDescriber sends hand-written DESCRIBE requests on one connection.
+type rtspDescriber struct {
+	conn   net.Conn
+	r      *textproto.Reader
+	target string
+	cseq   int
+}
+
+func dialDescriber(addr, path string) (*rtspDescriber, error) {
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	return &rtspDescriber{conn: conn, r: textproto.NewReader(bufio.NewReader(conn)), target: "rtsp://" + addr + path}, nil
+}
+
+// describe sends DESCRIBE with an Authorization header value ("" for
+// none) and reads the answer (status line, headers, body).
+func (c *rtspDescriber) describe(authorization string) (status string, h textproto.MIMEHeader, err error) {
+	c.cseq++
+	header := ""
+	if authorization != "" {
+		header = "Authorization: " + authorization + "\r\n"
+	}
+	if _, err := fmt.Fprintf(c.conn, "DESCRIBE %s RTSP/1.0\r\nCSeq: %d\r\nAccept: application/sdp\r\n%s\r\n", c.target, c.cseq, header); err != nil {
+		return "", nil, err
+	}
+	if status, err = c.r.ReadLine(); err != nil {
+		return "", nil, err
+	}
+	if h, err = c.r.ReadMIMEHeader(); err != nil {
+		return "", nil, err
+	}
+	if n, _ := strconv.Atoi(h.Get("Content-Length")); n > 0 {
+		if _, err := io.ReadFull(c.r.R, make([]byte, n)); err != nil {
+			return "", nil, err
+		}
+	}
+	return status, h, nil
+}
+
 // rtspDescribeRaw connects and sends DESCRIBE with the URL's credentials as
 // Basic: at once when preemptive, else first without them, expecting 401,
-// then again on the same connection. It reads each answer (status line,
-// headers, body) and disconnects; the last must be 200 with an SDP.
+// then again on the same connection; the last answer must be 200.
 func rtspDescribeRaw(rtspURL string, preemptive bool) error {
 	u, err := url.Parse(rtspURL)
 	if err != nil {
 		return err
 	}
 	pass, _ := u.User.Password()
-	auth := "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass)) + "\r\n"
-	conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+	c, err := dialDescriber(u.Host, u.Path)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	r := textproto.NewReader(bufio.NewReader(conn))
-	target := "rtsp://" + u.Host + u.Path
-	ask := func(cseq int, header string) (string, error) {
-		if _, err := fmt.Fprintf(conn, "DESCRIBE %s RTSP/1.0\r\nCSeq: %d\r\nAccept: application/sdp\r\n%s\r\n", target, cseq, header); err != nil {
-			return "", err
-		}
-		status, err := r.ReadLine()
-		if err != nil {
-			return "", err
-		}
-		h, err := r.ReadMIMEHeader()
-		if err != nil {
-			return "", err
-		}
-		if n, _ := strconv.Atoi(h.Get("Content-Length")); n > 0 {
-			if _, err := io.ReadFull(r.R, make([]byte, n)); err != nil {
-				return "", err
-			}
-		}
-		return status, nil
-	}
+	defer c.conn.Close()
 	if !preemptive {
-		status, err := ask(1, "")
+		status, _, err := c.describe("")
 		if err != nil {
 			return err
 		}
@@ -160,7 +178,7 @@ func rtspDescribeRaw(rtspURL string, preemptive bool) error {
 			return fmt.Errorf("DESCRIBE without credentials: %s", status)
 		}
 	}
-	status, err := ask(2, auth)
+	status, _, err := c.describe("Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass)))
 	if err != nil {
 		return err
 	}

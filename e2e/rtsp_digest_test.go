@@ -1,9 +1,6 @@
 package e2e_test
 
 import (
-	"bufio"
-	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -58,35 +55,21 @@ func TestRTSPDigest(t *testing.T) {
 }
 
 // rtspDigestDescribe sends DESCRIBE without credentials, answers the 401's
-// Digest challenge with user and pass on the same connection, and returns
-// the second answer's status line.
+// Digest challenge with user and pass (signed by gortsplib's client-side
+// Sender) on the same connection, and returns the second status line.
 func rtspDigestDescribe(t *testing.T, addr, path, user, pass string) string {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	c, err := dialDescriber(addr, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	br := bufio.NewReader(conn)
-	u, err := base.ParseURL("rtsp://" + addr + path)
+	defer c.conn.Close()
+	_, h, err := c.describe("")
 	if err != nil {
 		t.Fatal(err)
 	}
-	send := func(req *base.Request) *base.Response {
-		b, _ := req.Marshal()
-		if _, err := conn.Write(b); err != nil {
-			t.Fatal(err)
-		}
-		var res base.Response
-		if err := res.Unmarshal(br); err != nil {
-			t.Fatal(err)
-		}
-		return &res
-	}
-	res := send(&base.Request{Method: base.Describe, URL: u, Header: base.Header{"CSeq": base.HeaderValue{"1"}}})
 	var digest base.HeaderValue
-	for _, v := range res.Header["WWW-Authenticate"] {
+	for _, v := range h.Values("Www-Authenticate") {
 		if strings.HasPrefix(v, "Digest") {
 			digest = append(digest, v)
 		}
@@ -95,11 +78,19 @@ func rtspDigestDescribe(t *testing.T, addr, path, user, pass string) string {
 	if err := sender.Initialize(); err != nil {
 		t.Fatalf("Digest challenge %v: %v", digest, err)
 	}
-	req := &base.Request{Method: base.Describe, URL: u, Header: base.Header{"CSeq": base.HeaderValue{"2"}}}
-	sender.AddAuthorization(req)
-	if !strings.HasPrefix(req.Header["Authorization"][0], "Digest ") {
-		t.Fatalf("not a Digest answer: %v", req.Header["Authorization"])
+	u, err := base.ParseURL(c.target)
+	if err != nil {
+		t.Fatal(err)
 	}
-	res = send(req)
-	return fmt.Sprintf("RTSP/1.0 %d %s", res.StatusCode, res.StatusMessage)
+	req := &base.Request{Method: base.Describe, URL: u, Header: base.Header{}}
+	sender.AddAuthorization(req)
+	answer := req.Header["Authorization"][0]
+	if !strings.HasPrefix(answer, "Digest ") {
+		t.Fatalf("not a Digest answer: %s", answer)
+	}
+	status, _, err := c.describe(answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status
 }
