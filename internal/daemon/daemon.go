@@ -19,13 +19,11 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/hls"
-	"github.com/streamgate/streamgate/protocols/httpapi"
 	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/rtsp"
 	"github.com/streamgate/streamgate/protocols/savant"
 	"github.com/streamgate/streamgate/protocols/srt"
 	"github.com/streamgate/streamgate/protocols/stream"
-	"github.com/streamgate/streamgate/protocols/webrtc"
 )
 
 // Daemon is one running streamgate.
@@ -40,14 +38,13 @@ type Daemon struct {
 	rtmp     []*rtmp.Server
 	srt      *srt.Server
 	hls      atomic.Pointer[hls.Server]
-	webrtc   atomic.Pointer[webrtc.Server]
 	sessions *authn.Sessions
 	reloads  *reloadMetrics
 	reloadMu sync.Mutex // serializes Reload, Shutdown and Addrs: the set of listeners
 	conf     atomic.Pointer[config.Conf]
 	pipeline atomic.Pointer[authn.Pipeline]
 	started  atomic.Bool
-	servers  []*httpapi.Server
+	servers  []runningHTTP
 }
 
 // NewLogger builds the process logger from logLevel and logFormat.
@@ -190,9 +187,8 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	defer d.reloadMu.Unlock()
 	d.started.Store(false)
 	var errs []error
-	d.closeMedia() // blocked Low-Latency HLS playlist requests return
 	for i := len(d.servers) - 1; i >= 0; i-- {
-		if err := d.servers[i].Shutdown(ctx); err != nil {
+		if err := d.servers[i].shutdown(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -25,6 +25,24 @@ type httpListener struct {
 	addr    string
 	tls     *tls.Config
 	handler http.Handler
+	// closeMedia, when set, ends the listener's media side before its HTTP
+	// server drains (blocked Low-Latency HLS playlist requests return,
+	// WebRTC sessions end).
+	closeMedia func()
+}
+
+// runningHTTP is a started HTTP listener.
+type runningHTTP struct {
+	*httpapi.Server
+	closeMedia func()
+}
+
+// shutdown ends the listener's media side, then drains its requests.
+func (r runningHTTP) shutdown(ctx context.Context) error {
+	if r.closeMedia != nil {
+		r.closeMedia()
+	}
+	return r.Shutdown(ctx)
 }
 
 // env is what one listener's handlers need; trusted selects the listener's
@@ -77,15 +95,15 @@ func (d *Daemon) httpListenerFor(c *config.Conf, name string) (httpListener, err
 	switch name {
 	case "api":
 		env := d.env(func(c *config.Conf) []config.Network { return c.APITrustedProxies })
-		l = httpListener{name, c.API, c.APIAddress, nil, env.APIHandler()}
+		l = httpListener{name: name, enabled: c.API, addr: c.APIAddress, handler: env.APIHandler()}
 		t.on, t.cert, t.key = c.APIEncryption, c.APIServerCert, c.APIServerKey
 	case "metrics":
 		env := d.env(func(c *config.Conf) []config.Network { return c.MetricsTrustedProxies })
-		l = httpListener{name, c.Metrics, c.MetricsAddress, nil, env.MetricsHandler()}
+		l = httpListener{name: name, enabled: c.Metrics, addr: c.MetricsAddress, handler: env.MetricsHandler()}
 		t.on, t.cert, t.key = c.MetricsEncryption, c.MetricsServerCert, c.MetricsServerKey
 	case "pprof":
 		env := d.env(func(c *config.Conf) []config.Network { return c.PprofTrustedProxies })
-		l = httpListener{name, c.Pprof, c.PprofAddress, nil, env.PprofHandler()}
+		l = httpListener{name: name, enabled: c.Pprof, addr: c.PprofAddress, handler: env.PprofHandler()}
 		t.on, t.cert, t.key = c.PprofEncryption, c.PprofServerCert, c.PprofServerKey
 	case "gateway":
 		if !c.Gateway {
@@ -103,7 +121,7 @@ func (d *Daemon) httpListenerFor(c *config.Conf, name string) (httpListener, err
 			TrustedProxies: gw.TrustedProxies,
 			Logger:         d.logger.With("component", "gateway"),
 		})
-		l = httpListener{name, true, c.GatewayAddress, nil, mux}
+		l = httpListener{name: name, enabled: true, addr: c.GatewayAddress, handler: mux}
 		t.on, t.cert, t.key, t.peer = c.GatewayEncryption, c.GatewayServerCert, c.GatewayServerKey, c.GatewayClientCA
 	case "hls":
 		l = d.hlsListener(c)
@@ -138,18 +156,17 @@ func (d *Daemon) startHTTP(c *config.Conf, name string) error {
 	if err != nil {
 		return err
 	}
-	d.servers = append(d.servers, s)
+	d.servers = append(d.servers, runningHTTP{s, l.closeMedia})
 	return nil
 }
 
 // stopHTTP stops the HTTP listener name, if it runs.
 func (d *Daemon) stopHTTP(ctx context.Context, name string) error {
-	d.closeMediaServer(name)
 	var errs []error
 	kept := d.servers[:0]
 	for _, s := range d.servers {
 		if s.Name() == name {
-			errs = append(errs, s.Shutdown(ctx))
+			errs = append(errs, s.shutdown(ctx))
 			continue
 		}
 		kept = append(kept, s)

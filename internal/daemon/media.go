@@ -56,7 +56,10 @@ func (d *Daemon) hlsListener(c *config.Conf) httpListener {
 		func(c *config.Conf) []config.Network { return c.HLSTrustedProxies },
 		func(c *config.Conf) []string { return c.HLSAllowOrigins }), d.hub)
 	d.hls.Store(h)
-	return httpListener{"hls", true, c.HLSAddress, nil, d.mediaMux(h)}
+	return httpListener{name: "hls", enabled: true, addr: c.HLSAddress, handler: d.mediaMux(h), closeMedia: func() {
+		d.hls.CompareAndSwap(h, nil)
+		h.Close()
+	}}
 }
 
 // webrtcListener builds the WebRTC listener (webrtc*): WHEP and the player
@@ -77,30 +80,7 @@ func (d *Daemon) webrtcListener(c *config.Conf) (httpListener, error) {
 	if err != nil {
 		return httpListener{}, fmt.Errorf("webrtc: %w", err)
 	}
-	d.webrtc.Store(s)
-	return httpListener{"webrtc", true, c.WebRTCAddress, nil, d.mediaMux(s)}, nil
-}
-
-// closeMedia stops the HLS muxers and the WebRTC sessions.
-func (d *Daemon) closeMedia() {
-	d.closeMediaServer("hls")
-	d.closeMediaServer("webrtc")
-}
-
-// closeMediaServer stops the media side of an HTTP listener before its HTTP
-// server drains: blocked Low-Latency HLS playlist requests return, WebRTC
-// sessions end.
-func (d *Daemon) closeMediaServer(name string) {
-	switch name {
-	case "hls":
-		if h := d.hls.Swap(nil); h != nil {
-			h.Close()
-		}
-	case "webrtc":
-		if w := d.webrtc.Swap(nil); w != nil {
-			w.Close()
-		}
-	}
+	return httpListener{name: "webrtc", enabled: true, addr: c.WebRTCAddress, handler: d.mediaMux(s), closeMedia: s.Close}, nil
 }
 
 // mediaOnPublish is the hub hook of the media listeners running now
