@@ -7,16 +7,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	zmq "github.com/pebbe/zmq4"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/gateway"
 	"github.com/streamgate/streamgate/protocols/savant"
 	"github.com/streamgate/streamgate/protocols/savant/pb"
@@ -24,79 +22,31 @@ import (
 
 const payloadSize = 100 << 10
 
-// subscriber counts the bytes that reach a SUB socket until stop.
-func subscriber(b *testing.B, endpoint string) (received *atomic.Int64, stop func()) {
-	sub, err := zmq.NewSocket(zmq.SUB)
-	if err != nil {
-		b.Fatal(err)
-	}
-	_ = sub.SetSubscribe("")
-	_ = sub.SetRcvhwm(100000)
-	_ = sub.SetRcvtimeo(50 * time.Millisecond)
-	if err := sub.Connect(endpoint); err != nil {
-		b.Fatal(err)
-	}
-	received = &atomic.Int64{}
-	done, quit := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-quit:
-				return
-			default:
-			}
-			frames, err := sub.RecvMessageBytes(0)
-			if err != nil {
-				continue
-			}
-			for _, f := range frames[1:] {
-				received.Add(int64(len(f)))
-			}
-		}
-	}()
-	time.Sleep(200 * time.Millisecond) // subscription propagation
-	return received, func() { close(quit); <-done; sub.Close() }
-}
-
-func report(b *testing.B, received int64, elapsed time.Duration, sent int64) {
-	b.ReportMetric(float64(received)/elapsed.Seconds()/1e6, "MB/s")
-	if sent > 0 {
-		b.ReportMetric(100*float64(received)/float64(sent), "%delivered")
-	}
-}
-
-// BenchmarkRawPubSub is the baseline: pebbe/zmq4 PUB → SUB over ipc.
+// BenchmarkRawPubSub is the baseline (testharness.RawPubSub): pebbe/zmq4
+// PUB → SUB over ipc, in a process whose C heap is tuned as the daemon's is
+// (savant.TuneMalloc), so that both benchmarks run on the same libzmq
+// allocations. Two ways to drive it, the better one being the baseline:
+//   - flood: the publisher sends as fast as it can and the PUB drops what
+//     the SUB does not take (the publisher competes with the SUB for CPU);
+//   - nodrop: ZMQ_XPUB_NODROP and blocking sends, so the publisher waits at
+//     the high-water mark and every message is delivered.
 func BenchmarkRawPubSub(b *testing.B) {
-	endpoint := "ipc://" + filepath.Join(b.TempDir(), "raw")
-	pub, _ := zmq.NewSocket(zmq.PUB)
-	_ = pub.SetSndhwm(1000)
-	if err := pub.Bind(endpoint); err != nil {
-		b.Fatal(err)
-	}
-	defer pub.Close()
-	received, stop := subscriber(b, endpoint)
-	msg := bytes.Repeat([]byte{1}, 200)
+	_ = savant.TuneMalloc()
 	data := bytes.Repeat([]byte{2}, payloadSize)
-	b.SetBytes(payloadSize)
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		if _, err := pub.SendMessageDontwait("cam", msg, data); err != nil {
-			b.Fatal(err)
-		}
+	for _, nodrop := range []bool{false, true} {
+		b.Run(map[bool]string{false: "flood", true: "nodrop"}[nodrop], func(b *testing.B) {
+			i := 0
+			mbps, delivered := testharness.RawPubSub(b, nodrop, data, func() bool { i++; return i <= b.N })
+			b.ReportMetric(mbps, "MB/s")
+			b.ReportMetric(delivered, "%delivered")
+		})
 	}
-	time.Sleep(50 * time.Millisecond)
-	elapsed := time.Since(start)
-	b.StopTimer()
-	stop()
-	report(b, received.Load()-int64(b.N)*200, elapsed, int64(b.N)*payloadSize)
 }
 
 // BenchmarkGatewayPub posts 100 KB Media bodies as an argon2 user (password
 // "password", m=64 MiB, t=3, p=2; decisions cached) through the gateway handler and the Savant writer to a SUB.
 func BenchmarkGatewayPub(b *testing.B) {
-	endpoint := "ipc://" + filepath.Join(b.TempDir(), "gw")
+	endpoint := testharness.IPCEndpoint(b, "gw")
 	u, _ := config.ParseSavantURL("pub+bind:" + endpoint)
 	w, err := savant.NewWriter(savant.Config{URL: u, SendTimeout: time.Second, SendRetries: 3, ReceiveTimeout: time.Second,
 		ReceiveRetries: 3, SendHWM: 1000, ReceiveHWM: 1000, FixIPCPermissions: 0o777, QueueSize: 1000}, nil, slog.New(slog.DiscardHandler))
@@ -124,35 +74,32 @@ authInternalUsers:
 
 	msg := &pb.Message{ProtocolVersion: "1.15.1", Content: &pb.Message_VideoFrame{VideoFrame: &pb.VideoFrame{SourceId: "cam", Width: 1, Height: 1}}}
 	body, _ := proto.Marshal(&pb.Media{Message: msg, Topic: []byte("cam"), Data: [][]byte{bytes.Repeat([]byte{2}, payloadSize)}})
-	post := func(client *http.Client) {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/protobuf")
-		req.SetBasicAuth("cam", "password")
-		resp, err := client.Do(req)
-		if err != nil {
-			b.Error(err)
-			return
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			b.Errorf("status %d", resp.StatusCode)
-		}
+	// One request the ordinary way: the one argon2 run.
+	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/protobuf")
+	req.SetBasicAuth("cam", "password")
+	resp, err := srv.Client().Do(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("first POST: %v %v", resp, err)
 	}
-	post(srv.Client()) // the one argon2 run
-	received, stop := subscriber(b, endpoint)
+	resp.Body.Close()
+	// The load: 8 lean clients (testharness.PostLoop, like wrk).
+	wire := testharness.EncodeRequest(b, srv.URL+"/", "application/protobuf", body, "cam", "password")
+	sub := testharness.CountSub(b, endpoint)
+	defer sub.Stop()
 	b.SetBytes(payloadSize)
 	b.ResetTimer()
 	start := time.Now()
-	b.SetParallelism(8)
+	b.SetParallelism(4) // 8 clients on 2 CPUs
 	b.RunParallel(func(pb *testing.PB) {
-		client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
-		for pb.Next() {
-			post(client)
+		_, other, err := testharness.PostLoop(srv.Listener.Addr().String(), wire, pb.Next)
+		if err != nil || other > 0 {
+			b.Errorf("%d answers other than 200, error %v", other, err)
 		}
 	})
-	time.Sleep(50 * time.Millisecond)
+	sub.Drain(int64(b.N) * payloadSize)
 	elapsed := time.Since(start)
 	b.StopTimer()
-	stop()
-	report(b, received.Load(), elapsed, int64(b.N)*payloadSize)
+	b.ReportMetric(float64(sub.Received())/elapsed.Seconds()/1e6, "MB/s")
+	b.ReportMetric(100*float64(sub.Received())/float64(int64(b.N)*payloadSize), "%delivered")
 }

@@ -90,6 +90,9 @@ type job struct {
 // NewWriter creates and binds (or connects) the socket, then starts the
 // writer. Binding errors are returned here, so the daemon fails to start.
 func NewWriter(cfg Config, reg prometheus.Registerer, logger *slog.Logger) (*Writer, error) {
+	if !TuneMalloc() {
+		logger.Debug("the C library does not take glibc's malloc settings; libzmq buffers use its defaults")
+	}
 	w := &Writer{cfg: cfg, logger: logger, metrics: newWriterMetrics(reg),
 		queue: make(chan job, cfg.QueueSize), abort: make(chan struct{}), done: make(chan struct{})}
 	sock, err := w.open()
