@@ -21,19 +21,17 @@ import (
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
-// With rtspEncryption strict only RTSPS listens: ffmpeg publishes over TLS,
-// a Go client that verifies the server's certificate reads, a wrong
-// password gets 401, and a plain RTSP client gets nothing. (Debian's ffmpeg
-// 5.1 publishes over rtsps:// but its rtsps:// reads ended at once with no
-// frame while the Go client read fine; not investigated further.)
-func TestRTSPS(t *testing.T) {
-	t.Parallel()
+// startRTSPSDaemon runs RTSP with rtspEncryption encryption, a server
+// certificate from a test CA, the users pub, viewer and admin of
+// startRTSPDaemon, and paths (entries indented by two spaces).
+func startRTSPSDaemon(t *testing.T, encryption, paths string) (*testharness.Daemon, *testCA) {
+	t.Helper()
 	dir := t.TempDir()
 	ca := newTestCA(t, dir, "rtsps-ca")
 	cert, key := ca.issue(t, dir, "rtsps-server", net.ParseIP("127.0.0.1"))
-	d := testharness.Start(t, fmt.Sprintf(`
+	return testharness.Start(t, fmt.Sprintf(`
 rtsp: yes
-rtspEncryption: strict
+rtspEncryption: %s
 rtspServerCert: %s
 rtspServerKey: %s
 rtspTransports: [tcp]
@@ -43,8 +41,20 @@ authInternalUsers:
 - {user: %s, pass: %s, permissions: [{action: read}]}
 - {user: %s, pass: %s, permissions: [{action: api}]}
 paths:
-  cam: {}
-`, cert, key, rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass))
+%s`, encryption, cert, key, rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, paths)), ca
+}
+
+// With rtspEncryption strict only RTSPS listens: ffmpeg publishes over TLS,
+// ffmpeg decodes what it reads over TLS, a Go client that verifies the
+// server's certificate reads, a wrong password gets 401, and a plain RTSP
+// client gets nothing.
+//
+// ffmpeg's reads used to decode nothing: a TLS server stream keeps room for
+// SRTP in every packet, so ffmpeg's full-size (1 472-byte) packets — every
+// fragment of a keyframe — were dropped and only the small frames arrived.
+func TestRTSPS(t *testing.T) {
+	t.Parallel()
+	d, ca := startRTSPSDaemon(t, "strict", "  cam: {}\n")
 	if d.Addr("rtsps") == "" || d.Addr("rtsp") != "" {
 		t.Fatalf("rtsp at %q, rtsps at %q: want only rtsps:\n%s", d.Addr("rtsp"), d.Addr("rtsps"), d.Logs())
 	}
@@ -60,6 +70,9 @@ paths:
 		"-f", "rtsp", "-rtsp_transport", "tcp", rtsps(rtspPubUser, rtspPubPass))
 	defer pub.stop(t)
 	rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+	if n, code, out := ffmpegDecode(t, rtsps(rtspReadUser, rtspReadPass), 30, "-rtsp_transport", "tcp"); n < 30 {
+		t.Errorf("ffmpeg decoded %d frames over RTSPS (exit %d), want 30:\n%s", n, code, out)
+	}
 	pem, err := os.ReadFile(ca.file)
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +110,32 @@ paths:
 	wrong, _ := base.ParseURL(rtsps(rtspReadUser, "wrong"))
 	if _, _, err := bad.Describe(wrong); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("DESCRIBE over RTSPS with a wrong password: %v, want 401", err)
+	}
+}
+
+// With rtspEncryption optional, RTSP and RTSPS serve the same paths: what
+// ffmpeg publishes on one listener, ffmpeg decodes and GStreamer reads on
+// the other. (Readers on the other listener used to get no packet at all
+// from an RTSP publisher.)
+func TestRTSPAndRTSPSShareStreams(t *testing.T) {
+	t.Parallel()
+	gst := requireGStreamer(t)
+	d, _ := startRTSPSDaemon(t, "optional", "  plain: {}\n  tls: {}\n")
+	url := func(listener, user, pass, path string) string {
+		return listener + "://" + user + ":" + pass + "@" + d.Addr(listener) + "/" + path
+	}
+	for _, c := range []struct{ pub, read, path string }{{"rtsp", "rtsps", "plain"}, {"rtsps", "rtsp", "tls"}} {
+		pub := rtspFFmpegPublish(t, url(c.pub, rtspPubUser, rtspPubPass, c.path), 30, "tcp")
+		rtspWaitPath(t, d, c.path, 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+		src := url(c.read, rtspReadUser, rtspReadPass, c.path)
+		if n, code, out := ffmpegDecode(t, src, 30, "-rtsp_transport", "tcp"); n < 30 {
+			t.Errorf("published over %s, ffmpeg decoded %d frames over %s (exit %d), want 30:\n%s", c.pub, n, c.read, code, out)
+		}
+		if out, err := runGStreamer(gst, "rtspsrc", "location="+src, "protocols=tcp", "tls-validation-flags=0",
+			"!", "rtph264depay", "!", "identity", "eos-after=30", "!", "fakesink"); err != nil {
+			t.Errorf("published over %s, GStreamer reading over %s: %v\n%s", c.pub, c.read, err, out)
+		}
+		pub.stop(t)
 	}
 }
 

@@ -84,7 +84,10 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 	if err := s.srv.Start(); err != nil {
 		return nil, fmt.Errorf("%s: listen on %s: %w", cfg.Name, cfg.Address, err)
 	}
-	// Every publication gets an RTSP fan-out, so RTSP readers share one copy.
+	// Every publication gets an RTSP fan-out on every RTSP listener, so the
+	// readers of a listener share one copy. The fan-out of the listener an
+	// RTSP publisher came in on gets its packets as they are (forward);
+	// every other one is fed from the hub's units, re-packetized.
 	hub.OnPublish(func(p *stream.Publication) {
 		st := &gortsplib.ServerStream{Server: s.srv, Desc: p.Desc}
 		if err := st.Initialize(); err != nil {
@@ -93,8 +96,8 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 		}
 		p.Attach(s.cfg.Name, st)
 		go func() { <-p.Done(); st.Close() }()
-		if p.Source.Protocol != "rtsp" {
-			feedFromUnits(p, st)
+		if !s.forwardsPackets(p) {
+			feedFromUnits(s.cfg.Name, p, st)
 		}
 	})
 	logger.Info("listener started", "listener", cfg.Name, "address", s.srv.NetListener().Addr().String(), "tls", cfg.TLS != nil)
@@ -254,7 +257,7 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 	if err := s.checkLabels(ctx.Conn, ctx.Request, path, ctx.Query); err != nil {
 		return authResponse(err)
 	}
-	p, err := s.hub.Publish(path, ctx.Description, stream.SourceInfo{Protocol: "rtsp", ID: fmt.Sprintf("%p", ctx.Session), User: id.User})
+	p, err := s.hub.Publish(path, ctx.Description, stream.SourceInfo{Protocol: "rtsp", Listener: s.cfg.Name, ID: fmt.Sprintf("%p", ctx.Session), User: id.User})
 	if err != nil {
 		return hubResponse(err)
 	}
@@ -327,13 +330,27 @@ func (s *Server) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Respon
 	}
 	p := d.pub
 	s.armKick(ctx.Session, d)
-	st, _ := p.Attached(s.cfg.Name).(*gortsplib.ServerStream)
+	var st *gortsplib.ServerStream // nil: this listener's fan-out is fed from units
+	if s.forwardsPackets(p) {
+		st, _ = p.Attached(s.cfg.Name).(*gortsplib.ServerStream)
+	}
 	for _, medi := range ctx.Session.AnnouncedDescription().Medias {
 		for _, forma := range medi.Formats {
 			s.forward(ctx.Session, p, st, medi, forma)
 		}
 	}
 	return &base.Response{StatusCode: base.StatusOK}, nil
+}
+
+// forwardsPackets says whether p's RTP packets go to this listener's
+// fan-out as the publisher sent them: only for a publisher on this listener,
+// and not over TLS. A TLS server stream keeps room for SRTP's overhead in
+// every packet (gortsplib: 1 462 of the 1 472 bytes), so the full-size
+// packets of a publisher such as ffmpeg (1 472 bytes) would be dropped —
+// all of a keyframe's fragments, none of the small frames: RTSPS readers
+// would never decode a picture. Re-packetized units fit.
+func (s *Server) forwardsPackets(p *stream.Publication) bool {
+	return p.Source.Protocol == "rtsp" && p.Source.Listener == s.cfg.Name && s.cfg.TLS == nil
 }
 
 func (s *Server) forward(ss *gortsplib.ServerSession, p *stream.Publication, st *gortsplib.ServerStream, medi *description.Media, forma format.Format) {
@@ -386,9 +403,10 @@ func (s *Server) forward(ss *gortsplib.ServerSession, p *stream.Publication, st 
 // RTSP readers until the unit is complete.
 const maxPendingPackets = 1024
 
-// feedFromUnits fills the RTSP fan-out of a path published over another
-// protocol, encoding its units to RTP.
-func feedFromUnits(p *stream.Publication, st *gortsplib.ServerStream) {
+// feedFromUnits fills an RTSP fan-out from the hub's units: access units
+// encoded to RTP, and the packets of formats the hub does not decode as
+// they came (an RTSP publisher's).
+func feedFromUnits(name string, p *stream.Publication, st *gortsplib.ServerStream) {
 	encoders := map[format.Format]func([][]byte) ([]*rtp.Packet, error){}
 	for _, m := range p.Desc.Medias {
 		for _, f := range m.Formats {
@@ -397,7 +415,14 @@ func feedFromUnits(p *stream.Publication, st *gortsplib.ServerStream) {
 			}
 		}
 	}
-	p.AddSink("rtsp", 1024, func(u *stream.Unit) {
+	p.AddSink(name, 1024, func(u *stream.Unit) {
+		if u.AU == nil && u.RTP != nil {
+			// A copy: the server stream sets the SSRC, and the publisher's
+			// own fan-out writes the same packet.
+			pkt := *u.RTP
+			_ = st.WritePacketRTP(u.Media, &pkt)
+			return
+		}
 		enc := encoders[u.Format]
 		if enc == nil || u.AU == nil {
 			return
@@ -426,4 +451,10 @@ func (s *Server) transportAllowed(t *gortsplib.SessionTransport) bool {
 		name = "multicast"
 	}
 	return slices.Contains(s.cfg.Transports, name)
+}
+
+// OnConnClose implements gortsplib.ServerHandlerOnConnClose: why a
+// connection ended, for debugging clients.
+func (s *Server) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
+	s.logger.Debug("connection closed", "listener", s.cfg.Name, "remote", ctx.Conn.NetConn().RemoteAddr().String(), "error", ctx.Error)
 }

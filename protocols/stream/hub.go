@@ -34,6 +34,8 @@ var (
 type SourceInfo struct {
 	// Protocol is rtsp, rtmp or srt.
 	Protocol string
+	// Listener is the listener it came in on (rtsp, rtsps, rtmp, rtmps, srt).
+	Listener string
 	// ID identifies the publishing session.
 	ID string
 	// User is the authenticated user name.
