@@ -11,7 +11,6 @@ import (
 	"mime"
 	"net/http"
 	"net/netip"
-	"sync"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
@@ -68,7 +67,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
+	buf := getBuffer()
 	reuse := true // false once the writer may still hold the bytes
 	defer func() {
 		if reuse {
@@ -146,16 +145,37 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, req *auth
 	return false
 }
 
-// bufPool recycles request bodies: Send returns only once the writer has
-// handed the bytes to libzmq (which copies them), so the buffer is free again.
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// Request bodies are recycled through a free list rather than a sync.Pool:
+// a pool is emptied by every other garbage collection, and a stream of
+// 100 KB frames allocates enough (here or in a subscriber sharing the
+// process) to collect often, so each request would allocate, zero and fault
+// in a fresh buffer. Send returns only once the writer has handed the bytes
+// to libzmq (which copies them), so a buffer is free again after it.
+const (
+	keptBuffers   = 32      // one per concurrent request, roughly
+	keptBufferCap = 1 << 20 // larger bodies (big keyframes) are left to the GC
+)
+
+var freeBuffers = make(chan *bytes.Buffer, keptBuffers)
+
+func getBuffer() *bytes.Buffer {
+	select {
+	case b := <-freeBuffers:
+		return b
+	default:
+		return new(bytes.Buffer)
+	}
+}
 
 func putBuffer(b *bytes.Buffer) {
-	if b.Cap() > 64<<20 {
-		return // do not keep a giant buffer around
+	if b.Cap() > keptBufferCap {
+		return
 	}
 	b.Reset()
-	bufPool.Put(b)
+	select {
+	case freeBuffers <- b:
+	default:
+	}
 }
 
 func contentTypeOK(ct string) bool {
