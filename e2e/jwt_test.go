@@ -7,7 +7,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -223,18 +222,11 @@ func TestJWTRTSPWithFFmpegAndGStreamer(t *testing.T) {
 // uses, naming the Debian packages that hold them.
 func requireGStreamer(t *testing.T) string {
 	t.Helper()
-	bin := testharness.RequirePeer(t, "gst-launch-1.0", "gstreamer1.0-tools")
-	for el, pkg := range map[string]string{"rtspsrc": "gstreamer1.0-plugins-good", "rtph264depay": "gstreamer1.0-plugins-good",
-		"rtspclientsink": "gstreamer1.0-rtsp", "x264enc": "gstreamer1.0-plugins-ugly", "videotestsrc": "gstreamer1.0-plugins-base"} {
-		if err := exec.Command("gst-inspect-1.0", "--exists", el).Run(); err != nil {
-			msg := fmt.Sprintf("GStreamer element %s is missing: install Debian package %s (make deps)", el, pkg)
-			if os.Getenv("CI") == "true" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-	}
-	return bin
+	return testharness.RequireGStreamer(t, testharness.GstElement{Name: "rtspsrc", Package: "gstreamer1.0-plugins-good"},
+		testharness.GstElement{Name: "rtph264depay", Package: "gstreamer1.0-plugins-good"},
+		testharness.GstElement{Name: "rtspclientsink", Package: "gstreamer1.0-rtsp"},
+		testharness.GstElement{Name: "x264enc", Package: "gstreamer1.0-plugins-ugly"},
+		testharness.GstElement{Name: "videotestsrc", Package: "gstreamer1.0-plugins-base"})
 }
 
 func runGStreamer(bin string, pipeline ...string) ([]byte, error) {

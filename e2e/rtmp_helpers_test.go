@@ -6,7 +6,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"os/exec"
 	"strconv"
 	"testing"
 
@@ -72,12 +71,12 @@ func rtmpFFmpegPublish(t testing.TB, url string, seconds float64) *rtspProc {
 }
 
 // rtmpGstElements are the GStreamer elements the RTMP tests use, by package.
-var rtmpGstElements = [][2]string{
-	{"videotestsrc", "gstreamer1.0-plugins-base"},
-	{"x264enc", "gstreamer1.0-plugins-ugly"},
-	{"h264parse", "gstreamer1.0-plugins-bad"},
-	{"flvmux", "gstreamer1.0-plugins-good"},
-	{"rtmp2sink", "gstreamer1.0-plugins-bad"},
+var rtmpGstElements = []testharness.GstElement{
+	{Name: "videotestsrc", Package: "gstreamer1.0-plugins-base"},
+	{Name: "x264enc", Package: "gstreamer1.0-plugins-ugly"},
+	{Name: "h264parse", Package: "gstreamer1.0-plugins-bad"},
+	{Name: "flvmux", Package: "gstreamer1.0-plugins-good"},
+	{Name: "rtmp2sink", Package: "gstreamer1.0-plugins-bad"},
 }
 
 // rtmpGstPublish starts GStreamer publishing H.264 (320x240, 25 fps, a
@@ -87,13 +86,7 @@ var rtmpGstElements = [][2]string{
 // live/gst with those credentials.
 func rtmpGstPublish(t testing.TB, location string, frames int) *rtspProc {
 	t.Helper()
-	testharness.RequirePeer(t, "gst-launch-1.0", "gstreamer1.0-tools")
-	inspect := testharness.RequirePeer(t, "gst-inspect-1.0", "gstreamer1.0-tools")
-	for _, e := range rtmpGstElements {
-		if exec.Command(inspect, "--exists", e[0]).Run() != nil {
-			rtspMissingPeer(t, "the GStreamer element "+e[0], e[1])
-		}
-	}
+	testharness.RequireGStreamer(t, rtmpGstElements...)
 	return startPeer(t, "gst-launch-1.0", "-q",
 		"videotestsrc", "is-live=true", "num-buffers="+strconv.Itoa(frames), "!",
 		"video/x-raw,format=I420,width=320,height=240,framerate=25/1", "!",

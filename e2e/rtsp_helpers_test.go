@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -75,17 +73,6 @@ func rtspURL(d *testharness.Daemon, user, pass, path string) string {
 	return u.String()
 }
 
-// rtspMissingPeer fails the test under CI=true and skips it otherwise, as
-// testharness.RequirePeer does.
-func rtspMissingPeer(t testing.TB, what, debPackage string) {
-	t.Helper()
-	msg := fmt.Sprintf("%s is missing: install Debian package %s (make deps)", what, debPackage)
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-}
-
 // rtspRequireFFmpeg makes sure ffmpeg (with libx264 and the native AAC
 // encoder, as Debian builds it) is there.
 func rtspRequireFFmpeg(t testing.TB) {
@@ -94,24 +81,11 @@ func rtspRequireFFmpeg(t testing.TB) {
 }
 
 // rtspGstElements are the GStreamer elements the tests use, by package.
-var rtspGstElements = [][2]string{
-	{"videotestsrc", "gstreamer1.0-plugins-base"},
-	{"x264enc", "gstreamer1.0-plugins-ugly"},
-	{"h264parse", "gstreamer1.0-plugins-bad"},
-	{"rtspclientsink", "gstreamer1.0-rtsp"},
-}
-
-// rtspRequireGStreamer makes sure gst-launch-1.0 and every element of
-// rtspGstElements are installed.
-func rtspRequireGStreamer(t testing.TB) {
-	t.Helper()
-	testharness.RequirePeer(t, "gst-launch-1.0", "gstreamer1.0-tools")
-	inspect := testharness.RequirePeer(t, "gst-inspect-1.0", "gstreamer1.0-tools")
-	for _, e := range rtspGstElements {
-		if exec.Command(inspect, "--exists", e[0]).Run() != nil {
-			rtspMissingPeer(t, "the GStreamer element "+e[0], e[1])
-		}
-	}
+var rtspGstElements = []testharness.GstElement{
+	{Name: "videotestsrc", Package: "gstreamer1.0-plugins-base"},
+	{Name: "x264enc", Package: "gstreamer1.0-plugins-ugly"},
+	{Name: "h264parse", Package: "gstreamer1.0-plugins-bad"},
+	{Name: "rtspclientsink", Package: "gstreamer1.0-rtsp"},
 }
 
 // rtspFFmpegPublish starts ffmpeg publishing the lavfi test source (H.264,

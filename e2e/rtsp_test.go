@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // ffmpeg publishes H.264 + AAC over RTSP with the publisher's credentials;
@@ -87,7 +89,7 @@ func TestRTSPFFmpegPublishAndRead(t *testing.T) {
 // publishes with the right credentials and is refused with a wrong one.
 func TestRTSPGStreamerPublish(t *testing.T) {
 	t.Parallel()
-	rtspRequireGStreamer(t)
+	testharness.RequireGStreamer(t, rtspGstElements...)
 	rtspRequireFFmpeg(t)
 	d := startRTSPDaemon(t, rtspSetup{paths: "  gst: {}\n"})
 	gst := func(user, pass string, buffers int) *rtspProc {

@@ -8,8 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -68,22 +66,12 @@ func srtID(action, path, user, pass string) string {
 // GStreamer publisher are installed.
 func srtRequireGStreamer(t testing.TB) {
 	t.Helper()
-	testharness.RequirePeer(t, "gst-launch-1.0", "gstreamer1.0-tools")
-	inspect := testharness.RequirePeer(t, "gst-inspect-1.0", "gstreamer1.0-tools")
-	for _, e := range [][2]string{
-		{"videotestsrc", "gstreamer1.0-plugins-base"}, {"audiotestsrc", "gstreamer1.0-plugins-base"},
-		{"x264enc", "gstreamer1.0-plugins-ugly"}, {"h264parse", "gstreamer1.0-plugins-bad"},
-		{"voaacenc", "gstreamer1.0-plugins-bad"}, {"aacparse", "gstreamer1.0-plugins-good"},
-		{"mpegtsmux", "gstreamer1.0-plugins-bad"}, {"srtsink", "gstreamer1.0-plugins-bad"},
-	} {
-		if exec.Command(inspect, "--exists", e[0]).Run() != nil {
-			msg := fmt.Sprintf("the GStreamer element %s is missing: install Debian package %s (make deps)", e[0], e[1])
-			if os.Getenv("CI") == "true" {
-				t.Fatal(msg)
-			}
-			t.Skip(msg)
-		}
-	}
+	testharness.RequireGStreamer(t,
+		testharness.GstElement{Name: "videotestsrc", Package: "gstreamer1.0-plugins-base"}, testharness.GstElement{Name: "audiotestsrc", Package: "gstreamer1.0-plugins-base"},
+		testharness.GstElement{Name: "x264enc", Package: "gstreamer1.0-plugins-ugly"}, testharness.GstElement{Name: "h264parse", Package: "gstreamer1.0-plugins-bad"},
+		testharness.GstElement{Name: "voaacenc", Package: "gstreamer1.0-plugins-bad"}, testharness.GstElement{Name: "aacparse", Package: "gstreamer1.0-plugins-good"},
+		testharness.GstElement{Name: "mpegtsmux", Package: "gstreamer1.0-plugins-bad"}, testharness.GstElement{Name: "srtsink", Package: "gstreamer1.0-plugins-bad"},
+	)
 }
 
 // srtFFmpegPublish starts ffmpeg publishing the lavfi test source (H.264,

@@ -50,7 +50,7 @@ var browserScript []byte
 func RequireChromium(t testing.TB) string {
 	t.Helper()
 	if _, err := os.Stat(ChromiumBinary); err != nil {
-		browserMissing(t, "%s is missing: apt-get install chromium (Debian package chromium, make deps)", ChromiumBinary)
+		Missing(t, "%s is missing: apt-get install chromium (Debian package chromium, make deps)", ChromiumBinary)
 	}
 	return ChromiumBinary
 }
@@ -63,59 +63,7 @@ func RequireChromium(t testing.TB) string {
 // skipped otherwise, saying what to install.
 func PlaywrightModule(t testing.TB) string {
 	t.Helper()
-	for _, bin := range []string{"node", "npm"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			browserMissing(t, "%s is not installed: install Debian nodejs and npm (make deps)", bin)
-		}
-	}
-	dir := filepath.Join(os.TempDir(), "streamgate-playwright-core-"+PlaywrightVersion)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	modules := filepath.Join(dir, "node_modules")
-	// .installed is written after a complete install: an interrupted one
-	// is redone.
-	done := filepath.Join(dir, ".installed")
-	if _, err := os.Stat(done); err == nil {
-		return modules
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "install", "--no-save", "--no-audit", "--no-fund", "playwright-core@"+PlaywrightVersion)
-	cmd.Dir = dir
-	cmd.Env = childEnv([]string{"PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1"})
-	if out, err := cmd.CombinedOutput(); err != nil {
-		browserMissing(t, "npm install playwright-core@%s: %v\n%s\n(install Debian nodejs and npm, make deps; the npm registry must be reachable)",
-			PlaywrightVersion, err, out)
-	}
-	var pkg struct{ Version string }
-	b, err := os.ReadFile(filepath.Join(modules, "playwright-core", "package.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &pkg)
-	}
-	if err != nil || pkg.Version != PlaywrightVersion {
-		t.Fatalf("testharness: npm installed playwright-core %q, want %s (%v)", pkg.Version, PlaywrightVersion, err)
-	}
-	if err := os.WriteFile(done, []byte(PlaywrightVersion+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return modules
-}
-
-func browserMissing(t testing.TB, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
+	return npmModule(t, "playwright-core", PlaywrightVersion, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1")
 }
 
 // PlayOptions says what Play opens and how long it waits.

@@ -95,10 +95,7 @@ func requireFile(t testing.TB, path, debPackage string) {
 	if _, err := os.Stat(path); err == nil {
 		return
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is missing: install Debian package %s (make deps)", path, debPackage)
-	}
-	t.Skipf("%s is missing: install Debian package %s (make deps)", path, debPackage)
+	Missing(t, "%s is missing: install Debian package %s (make deps)", path, debPackage)
 }
 
 // Endpoint is etcd's client URL, https://127.0.0.1:PORT.
