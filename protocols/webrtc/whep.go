@@ -181,14 +181,23 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 	return pc.LocalDescription().SDP, nil
 }
 
-// deleteSession ends a session at the client's request.
-func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request, rt route) {
+// sessionFor authenticates a request on an existing session (read on its
+// path) and finds the session; nil once it has answered the refusal or 404.
+func (s *Server) sessionFor(w http.ResponseWriter, r *http.Request, rt route) *session {
 	if s.gate.Check(w, r, authz.ActionRead, rt.path) == nil {
-		return
+		return nil
 	}
 	sess := s.lookup(rt)
 	if sess == nil {
 		http.Error(w, "no such session", http.StatusNotFound)
+	}
+	return sess
+}
+
+// deleteSession ends a session at the client's request.
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request, rt route) {
+	sess := s.sessionFor(w, r, rt)
+	if sess == nil {
 		return
 	}
 	sess.stop("deleted by the client")
@@ -203,12 +212,8 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request, rt route)
 // not supported (422). If-Match is optional; when given it must be "*" or
 // the session's ETag.
 func (s *Server) patchSession(w http.ResponseWriter, r *http.Request, rt route) {
-	if s.gate.Check(w, r, authz.ActionRead, rt.path) == nil {
-		return
-	}
-	sess := s.lookup(rt)
+	sess := s.sessionFor(w, r, rt)
 	if sess == nil {
-		http.Error(w, "no such session", http.StatusNotFound)
 		return
 	}
 	if !hasContentType(r, "application/trickle-ice-sdpfrag") {
