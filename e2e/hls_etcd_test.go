@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -88,14 +87,7 @@ func TestHLSArgon2OnceAndEtcdRevocation(t *testing.T) {
 	const segment = time.Second
 	e := testharness.StartEtcd(t)
 	e.Put(t, "/users/hlsviewer", userRecord(seedHash1, ""))
-	d := startHLSDaemon(t, fmt.Sprintf(`
-authMethod: [internal, etcd]
-authEtcd:
-  endpoints: [%s]
-  tls: {ca: %s, cert: %s, key: %s}
-  dialTimeout: 5s
-  permissions: [{action: read}]
-`, e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile))
+	d := startHLSDaemon(t, "authMethod: [internal, etcd]\n"+e.AuthEtcdYAML("  permissions: [{action: read}]\n"))
 	pub := hlsPublish(t, d, 60)
 	defer pub.stop(t)
 

@@ -208,14 +208,7 @@ func TestEtcdChangeEndsRevokedSessions(t *testing.T) {
 	e := testharness.StartEtcd(t)
 	e.Put(t, "/users/goner", userRecord(seedHash1, ""))
 	e.Put(t, "/users/stayer", userRecord(seedHash2, ""))
-	d := startRTSPDaemon(t, rtspSetup{top: fmt.Sprintf(`
-authMethod: [internal, etcd]
-authEtcd:
-  endpoints: [%s]
-  tls: {ca: %s, cert: %s, key: %s}
-  dialTimeout: 5s
-  permissions: [{action: read}]
-`, e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile)})
+	d := startRTSPDaemon(t, rtspSetup{top: "authMethod: [internal, etcd]\n" + e.AuthEtcdYAML("  permissions: [{action: read}]\n")})
 	pub := rtspFFmpegPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), 60, "tcp")
 	defer pub.stop(t)
 	rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
@@ -250,16 +243,8 @@ func TestReloadSwitchesEtcdStore(t *testing.T) {
 	e.Put(t, "/users/olduser", userRecord(seedHash1, ""))
 	e.Put(t, "/people/newuser", userRecord(seedHash2, ""))
 	cfg := func(prefix string) string {
-		return fmt.Sprintf(`
-authMethod: [etcd]
-authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
-authEtcd:
-  endpoints: [%s]
-  tls: {ca: %s, cert: %s, key: %s}
-  prefix: %s
-  dialTimeout: 5s
-  permissions: [{action: api}]
-`, e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile, prefix)
+		return "authMethod: [etcd]\nauthQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}\n" +
+			e.AuthEtcdYAML("  prefix: "+prefix+"\n  permissions: [{action: api}]\n")
 	}
 	d := testharness.Start(t, cfg("/users"))
 	api := d.URL("api", "/v3/paths/list")

@@ -351,3 +351,11 @@ func tail(s string, n int) string {
 
 // String describes the server for failure messages.
 func (e *Etcd) String() string { return fmt.Sprintf("etcd at %s", e.Endpoint()) }
+
+// AuthEtcdYAML is the authEtcd section of a streamgate configuration that
+// uses e over TLS with the test's client certificate; more are further keys
+// of the section, each line indented by two spaces.
+func (e *Etcd) AuthEtcdYAML(more string) string {
+	return fmt.Sprintf("authEtcd:\n  endpoints: [%s]\n  tls: {ca: %s, cert: %s, key: %s}\n  dialTimeout: 5s\n%s",
+		e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile, more)
+}
