@@ -66,12 +66,8 @@ func (g *Gate) CORS(w http.ResponseWriter, r *http.Request) (preflight bool) {
 	h := w.Header()
 	switch {
 	case origin == "":
-	case slices.Contains(allowed, "*"):
+	case slices.Contains(allowed, "*") || slices.Contains(allowed, origin):
 		// Credentials (Authorization) need the origin echoed, not '*'.
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
-		h.Add("Vary", "Origin")
-	case slices.Contains(allowed, origin):
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
 		h.Add("Vary", "Origin")
