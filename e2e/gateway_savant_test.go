@@ -266,3 +266,23 @@ func TestGatewayAbandonedRequestIsNotCorrupted(t *testing.T) {
 	}
 	t.Logf("the abandoned message arrived %d times", seen[1])
 }
+
+// A REP reader that answers something other than "OK": as savant-rs's
+// writer, the gateway takes any answer as the acknowledgement of an ordinary
+// message and refuses an EndOfStream that is not answered "OK" (502).
+func TestGatewayReqReaderAnsweringOtherThanOK(t *testing.T) {
+	t.Parallel()
+	ep := testharness.IPCEndpoint(t, "req-no")
+	d := startForwardingGateway(t, "  url: req+bind:"+ep+"\n  receiveTimeout: 2s\n")
+	gw := d.URL("gateway", "/")
+	r := testharness.StartSavantReader(t, testharness.SavantReaderConfig{Type: "rep", Endpoint: ep, Reply: "NOT-OK"})
+	mb := composeMedia(t, videoFrame("cam1", 1, "cam"), "cam1", annexB())
+	wantStatus(t, "VideoFrame answered NOT-OK", postMedia(t, gw, mb.body, producer), http.StatusOK)
+	eos := composeMedia(t, endOfStream("cam1", 2), "cam1")
+	wantStatus(t, "EndOfStream answered NOT-OK", postMedia(t, gw, eos.body, producer), http.StatusBadGateway)
+	// The REQ socket had its reply: the next message goes through.
+	wantStatus(t, "VideoFrame after the refused EndOfStream", postMedia(t, gw, mb.body, producer), http.StatusOK)
+	if got := r.Wait(3, 2*time.Second); len(got) != 3 {
+		t.Fatalf("the REP reader got %d messages, want 3:\n%s", len(got), r.Output())
+	}
+}

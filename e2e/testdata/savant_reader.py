@@ -4,12 +4,13 @@
 Uses Debian's python3-zmq and python3-protobuf with code that protoc generates
 from protocols/savant/pb/savant.proto (PYTHONPATH must hold savant_pb2.py).
 
-    savant_reader.py TYPE ENDPOINT COUNT TIMEOUT_S [--bind]
+    savant_reader.py TYPE ENDPOINT COUNT TIMEOUT_S [--bind] [--reply WORD]
 
 TYPE is sub, rep or router. Prints "ready" once the socket is set up, then one
 JSON line per received message: the raw frames (hex) and the decoded Message
 (as protobuf JSON). rep answers every message with b"OK"; router answers an
-EndOfStream with [identity, b"OK"]. Exits after COUNT messages or TIMEOUT_S.
+EndOfStream with [identity, b"OK"]; --reply WORD answers WORD instead of OK.
+Exits after COUNT messages or TIMEOUT_S.
 """
 import json
 import sys
@@ -24,6 +25,9 @@ import savant_pb2
 def main():
     kind, endpoint, count, timeout = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     bind = "--bind" in sys.argv[5:]
+    reply = b"OK"
+    if "--reply" in sys.argv[5:]:
+        reply = sys.argv[sys.argv.index("--reply") + 1].encode()
     ctx = zmq.Context()
     sock = ctx.socket({"sub": zmq.SUB, "rep": zmq.REP, "router": zmq.ROUTER}[kind])
     sock.setsockopt(zmq.LINGER, 0)
@@ -49,9 +53,9 @@ def main():
         }
         print(json.dumps(out), flush=True)
         if kind == "rep":
-            sock.send(b"OK")
+            sock.send(reply)
         elif kind == "router" and out["content"] == "end_of_stream":
-            sock.send_multipart([ident, b"OK"])
+            sock.send_multipart([ident, reply])
         got += 1
     sock.close()
     ctx.term()

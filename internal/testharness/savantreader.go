@@ -42,6 +42,8 @@ type SavantReaderConfig struct {
 	Timeout time.Duration
 	// Bind binds instead of connecting (for a writer that connects).
 	Bind bool
+	// Reply is what a rep or router reader answers instead of "OK".
+	Reply string
 }
 
 // SavantReader is a running Python reader.
@@ -83,6 +85,9 @@ func StartSavantReader(t testing.TB, cfg SavantReaderConfig) *SavantReader {
 		strconv.Itoa(cfg.Count), strconv.FormatFloat(cfg.Timeout.Seconds(), 'f', 3, 64)}
 	if cfg.Bind {
 		args = append(args, "--bind")
+	}
+	if cfg.Reply != "" {
+		args = append(args, "--reply", cfg.Reply)
 	}
 	r := &SavantReader{exited: make(chan struct{}), changed: make(chan struct{})}
 	r.cmd = exec.Command(Python, args...)

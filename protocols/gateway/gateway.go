@@ -123,7 +123,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status(w, http.StatusOK)
 	case errors.Is(err, savant.ErrSendTimeout):
 		status(w, http.StatusGatewayTimeout)
-	case errors.Is(err, savant.ErrAckTimeout):
+	case errors.Is(err, savant.ErrAckTimeout), errors.Is(err, savant.ErrNotAcknowledged):
 		status(w, http.StatusBadGateway)
 	case errors.Is(err, savant.ErrQueueFull), errors.Is(err, savant.ErrClosed):
 		status(w, http.StatusServiceUnavailable)

@@ -27,6 +27,10 @@ var (
 	ErrSendTimeout = errors.New("savant: send timeout")
 	// ErrAckTimeout: the reader did not acknowledge in time (Savant's AckTimeout).
 	ErrAckTimeout = errors.New("savant: acknowledgement timeout")
+	// ErrNotAcknowledged: the reader answered an EndOfStream with something
+	// other than "OK" (savant-rs's writer refuses such an answer too; for
+	// ordinary messages any answer is the acknowledgement).
+	ErrNotAcknowledged = errors.New("savant: end of stream not acknowledged")
 	// ErrQueueFull: the writer's queue is full; the message was dropped.
 	ErrQueueFull = errors.New("savant: queue full")
 	// ErrClosed: the writer is shut down.
@@ -233,6 +237,8 @@ func resultLabel(err error) string {
 		return "send_timeout"
 	case errors.Is(err, ErrAckTimeout):
 		return "ack_timeout"
+	case errors.Is(err, ErrNotAcknowledged):
+		return "not_acknowledged"
 	case errors.Is(err, ErrClosed):
 		return "closed"
 	}
@@ -280,9 +286,12 @@ func (w *Writer) write(m Outgoing) error {
 			}
 			return fmt.Errorf("savant: receive: %w", err)
 		}
-		if len(parts) > 0 && string(parts[len(parts)-1]) == "OK" {
-			return nil
+		// As savant-rs: any answer acknowledges an ordinary message; an
+		// EndOfStream needs "OK" as the last frame.
+		if m.EndOfStream && (len(parts) == 0 || string(parts[len(parts)-1]) != "OK") {
+			return ErrNotAcknowledged
 		}
+		return nil
 	}
 	if w.cfg.URL.Type == "req" {
 		// A REQ socket that missed its reply refuses the next send (EFSM).
@@ -338,7 +347,7 @@ func newWriterMetrics(reg prometheus.Registerer) *writerMetrics {
 	m := &writerMetrics{
 		result: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "streamgate_savant_messages_total",
-			Help: "Savant messages by outcome: sent, queue_full (dropped), send_timeout, ack_timeout, closed, error.",
+			Help: "Savant messages by outcome: sent, queue_full (dropped), send_timeout, ack_timeout, not_acknowledged, closed, error.",
 		}, []string{"result"}),
 		queued: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "streamgate_savant_queue_length",

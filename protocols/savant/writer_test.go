@@ -194,3 +194,61 @@ func TestBadURLs(t *testing.T) {
 		}
 	}
 }
+
+// answer replies word to every message the socket receives until the test
+// ends (a ROUTER reply is addressed to the sender's identity).
+func answer(t *testing.T, s *zmq.Socket, router bool, word string) {
+	t.Helper()
+	_ = s.SetRcvtimeo(50 * time.Millisecond)
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			f, err := s.RecvMessageBytes(0)
+			switch {
+			case err != nil:
+			case router:
+				_, _ = s.SendMessage(f[0], word)
+			default:
+				_, _ = s.Send(word, 0)
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-stopped })
+}
+
+// savant-rs's writer takes any answer of a REP reader as the acknowledgement
+// of an ordinary message and requires "OK" only for an EndOfStream.
+func TestReqAcceptsAnyAnswerButOKForEndOfStream(t *testing.T) {
+	endpoint := freeTCP(t)
+	w := newWriter(t, "req+connect:"+endpoint, func(c *savant.Config) { c.ReceiveTimeout = 2 * time.Second })
+	answer(t, reader(t, zmq.REP, endpoint, true), false, "NO")
+	if err := w.Send(context.Background(), msg); err != nil {
+		t.Fatalf("ordinary message answered NO: %v, want acknowledged", err)
+	}
+	eos := msg
+	eos.EndOfStream = true
+	if err := w.Send(context.Background(), eos); !errors.Is(err, savant.ErrNotAcknowledged) {
+		t.Fatalf("end of stream answered NO: %v, want ErrNotAcknowledged", err)
+	}
+	// The REQ socket got its reply: the next send goes through.
+	if err := w.Send(context.Background(), msg); err != nil {
+		t.Fatalf("after a refused end of stream: %v", err)
+	}
+}
+
+func TestDealerRefusesEndOfStreamAnsweredOtherwise(t *testing.T) {
+	endpoint := freeTCP(t)
+	w := newWriter(t, "dealer+connect:"+endpoint, func(c *savant.Config) { c.ReceiveTimeout = 2 * time.Second })
+	answer(t, reader(t, zmq.ROUTER, endpoint, true), true, "NO")
+	eos := msg
+	eos.EndOfStream = true
+	if err := w.Send(context.Background(), eos); !errors.Is(err, savant.ErrNotAcknowledged) {
+		t.Fatalf("end of stream answered NO: %v, want ErrNotAcknowledged", err)
+	}
+}
