@@ -116,17 +116,21 @@ func (in *ingest) attach(r *gortmplib.Reader, p *stream.Publication) {
 		write := func(pts time.Duration, au [][]byte) {
 			p.WriteUnit(&stream.Unit{Media: m, Format: f, PTS: toClock(pts, f.ClockRate()), AU: au})
 		}
+		writeVideo := func(pts, dts time.Duration, au [][]byte) {
+			rate := f.ClockRate()
+			p.WriteUnit(&stream.Unit{Media: m, Format: f, PTS: toClock(pts, rate), DTS: toClock(dts, rate), HasDTS: true, AU: au})
+		}
 		switch f := f.(type) {
 		case *format.H264:
-			r.OnDataH264(t, func(pts, _ time.Duration, au [][]byte) {
+			r.OnDataH264(t, func(pts, dts time.Duration, au [][]byte) {
 				if h264Params(f, au) {
-					write(pts, au)
+					writeVideo(pts, dts, au)
 				}
 			})
 		case *format.H265:
-			r.OnDataH265(t, func(pts, _ time.Duration, au [][]byte) {
+			r.OnDataH265(t, func(pts, dts time.Duration, au [][]byte) {
 				if h265Params(f, au) {
-					write(pts, au)
+					writeVideo(pts, dts, au)
 				}
 			})
 		case *format.MPEG4Audio:

@@ -60,26 +60,26 @@ func (d *demuxer) track(t *mpegts.Track) *description.Media {
 	case *tscodecs.H264:
 		f := &format.H264{PayloadTyp: 96, PacketizationMode: 1}
 		m := &description.Media{Type: description.MediaTypeVideo, Formats: []format.Format{f}}
-		d.r.OnDataH264(t, func(pts, _ int64, au [][]byte) error {
+		d.r.OnDataH264(t, func(pts, dts int64, au [][]byte) error {
 			au = nonEmpty(au)
 			if len(au) == 0 {
 				return nil
 			}
 			updateH264Params(f, au)
-			d.write(&stream.Unit{Media: m, Format: f, PTS: d.pts(pts), AU: au})
+			d.write(&stream.Unit{Media: m, Format: f, PTS: d.pts(pts), DTS: d.pts(dts), HasDTS: true, AU: au})
 			return nil
 		})
 		return m
 	case *tscodecs.H265:
 		f := &format.H265{PayloadTyp: 96}
 		m := &description.Media{Type: description.MediaTypeVideo, Formats: []format.Format{f}}
-		d.r.OnDataH265(t, func(pts, _ int64, au [][]byte) error {
+		d.r.OnDataH265(t, func(pts, dts int64, au [][]byte) error {
 			au = nonEmpty(au)
 			if len(au) == 0 {
 				return nil
 			}
 			updateH265Params(f, au)
-			d.write(&stream.Unit{Media: m, Format: f, PTS: d.pts(pts), AU: au})
+			d.write(&stream.Unit{Media: m, Format: f, PTS: d.pts(pts), DTS: d.pts(dts), HasDTS: true, AU: au})
 			return nil
 		})
 		return m

@@ -84,8 +84,9 @@ type videoTrack struct {
 	height    int
 	framerate string
 	started   bool // first keyframe seen
-	dts264    *h264.DTSExtractor
-	dts265    *h265.DTSExtractor
+	reorder   int  // frames the SPS says may be reordered
+	fps       float64
+	dts       *DTSClock
 }
 
 func newVideoTrack(f format.Format) *videoTrack {
@@ -103,19 +104,20 @@ func (t *videoTrack) readSPS() {
 	if nalu == nil {
 		return
 	}
-	var fps float64
 	if t.codec == "h264" {
 		var s h264.SPS
 		if s.Unmarshal(nalu) == nil {
-			t.width, t.height, fps = s.Width(), s.Height(), s.FPS()
+			t.width, t.height = s.Width(), s.Height()
+			t.reorder, t.fps = H264Reorder(&s)
 		}
 	} else {
 		var s h265.SPS
 		if s.Unmarshal(nalu) == nil {
-			t.width, t.height, fps = s.Width(), s.Height(), s.FPS()
+			t.width, t.height = s.Width(), s.Height()
+			t.reorder, t.fps = H265Reorder(&s)
 		}
 	}
-	t.framerate = framerate(fps)
+	t.framerate = framerate(t.fps)
 }
 
 func framerate(fps float64) string {
@@ -144,9 +146,7 @@ func (t *videoTrack) frame(u *Unit) (savant.Frame, bool) {
 	}
 	if key && !t.started {
 		t.started = true
-		t.dts264, t.dts265 = &h264.DTSExtractor{}, &h265.DTSExtractor{}
-		t.dts264.Initialize()
-		t.dts265.Initialize()
+		t.dts = NewDTSClock(t.reorder, FrameDuration(t.fps, t.clockRate))
 	}
 	size := 0
 	for _, n := range au {
@@ -157,18 +157,9 @@ func (t *videoTrack) frame(u *Unit) (savant.Frame, bool) {
 		data = append(data, startCode...)
 		data = append(data, n...)
 	}
-	var dts int64
-	var err error
-	if t.codec == "h264" {
-		dts, err = t.dts264.Extract(au, u.PTS)
-	} else {
-		dts, err = t.dts265.Extract(au, u.PTS)
-	}
-	if err != nil {
-		dts = u.PTS
-	}
+	dts := t.dts.Next(u.PTS, u.DTS, u.HasDTS)
 	pts := max(0, toNs(u.PTS, t.clockRate))
-	return savant.Frame{Codec: t.codec, Keyframe: key, PTS: pts, DTS: toNs(dts, t.clockRate),
+	return savant.Frame{Codec: t.codec, Keyframe: key, PTS: pts, DTS: min(pts, toNs(dts, t.clockRate)),
 		Width: t.width, Height: t.height, Framerate: t.framerate, Data: data}, true
 }
 

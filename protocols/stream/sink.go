@@ -15,6 +15,11 @@ type Unit struct {
 	Format format.Format
 	// PTS in the format's clock rate.
 	PTS int64
+	// DTS, when HasDTS, is the decoding timestamp the publisher carried
+	// (RTMP, MPEG-TS over SRT), in the format's clock rate. RTSP carries
+	// none: the hub's consumers compute one (DTSClock).
+	DTS    int64
+	HasDTS bool
 	// RTP is the packet as received, when the source is RTSP.
 	RTP *rtp.Packet
 	// AU is the decoded unit: the NALUs (without start codes) of one
