@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -44,8 +45,41 @@ func BenchmarkRawPubSub(b *testing.B) {
 }
 
 // BenchmarkGatewayPub posts 100 KB Media bodies as an argon2 user (password
-// "password", m=64 MiB, t=3, p=2; decisions cached) through the gateway handler and the Savant writer to a SUB.
+// "password", m=64 MiB, t=3, p=2; decisions cached) through the gateway
+// handler and the Savant writer to a SUB: "plain" a VideoFrame with no
+// metadata, "rich" one with 20 objects of 10 attributes each (all of it
+// decoded and validated as savant-core would).
 func BenchmarkGatewayPub(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		msg  *pb.Message
+	}{{"plain", benchFrame(0, 0)}, {"rich", benchFrame(20, 10)}} {
+		b.Run(c.name, func(b *testing.B) { benchGatewayPub(b, c.msg) })
+	}
+}
+
+// benchFrame is a VideoFrame with objects objects of attrs attributes each
+// (and attrs frame attributes).
+func benchFrame(objects, attrs int) *pb.Message {
+	attributes := func() []*pb.Attribute {
+		var as []*pb.Attribute
+		for i := range attrs {
+			conf := float32(0.9)
+			as = append(as, &pb.Attribute{Namespace: "detector", Name: fmt.Sprintf("attr%d", i), IsPersistent: true,
+				Values: []*pb.AttributeValue{{Confidence: &conf, Value: &pb.AttributeValue_FloatVector{FloatVector: &pb.FloatVectorValue{Data: []float64{1, 2, 3, 4}}}}}})
+		}
+		return as
+	}
+	vf := &pb.VideoFrame{SourceId: "cam", Width: 1920, Height: 1080, Uuid: "0192e4b5-3b7c-7c3d-8a6e-3b1f4c5d6e7f", Framerate: "30/1",
+		Content: &pb.VideoFrame_External{External: &pb.ExternalFrame{Method: "zeromq"}}, Attributes: attributes()}
+	for i := range objects {
+		vf.Objects = append(vf.Objects, &pb.VideoObject{Id: int64(i), Namespace: "detector", Label: "car",
+			DetectionBox: &pb.BoundingBox{Xc: 100, Yc: 100, Width: 50, Height: 30}, Attributes: attributes()})
+	}
+	return &pb.Message{ProtocolVersion: "1.15.1", Content: &pb.Message_VideoFrame{VideoFrame: vf}}
+}
+
+func benchGatewayPub(b *testing.B, msg *pb.Message) {
 	endpoint := testharness.IPCEndpoint(b, "gw")
 	u, _ := config.ParseSavantURL("pub+bind:" + endpoint)
 	w, err := savant.NewWriter(savant.Config{URL: u, SendTimeout: time.Second, SendRetries: 3, ReceiveTimeout: time.Second,
@@ -72,7 +106,6 @@ authInternalUsers:
 	srv := httptest.NewServer(h)
 	defer srv.Close()
 
-	msg := &pb.Message{ProtocolVersion: "1.15.1", Content: &pb.Message_VideoFrame{VideoFrame: &pb.VideoFrame{SourceId: "cam", Width: 1, Height: 1}}}
 	body, _ := proto.Marshal(&pb.Media{Message: msg, Topic: []byte("cam"), Data: [][]byte{bytes.Repeat([]byte{2}, payloadSize)}})
 	// One request the ordinary way: the one argon2 run.
 	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(body))

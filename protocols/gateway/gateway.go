@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -99,12 +100,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Unparsable: authenticate for the path-less action, then say 400.
 		if h.authenticate(w, r, &req, false) {
 			h.Logger.Debug("gateway body refused", "ip", req.IP.String(), "error", err)
-			status(w, http.StatusBadRequest)
+			refuse(w, err)
 		}
 		return
 	}
 	req.Path = string(media.Topic)
-	req.Labels = media.Decoded.RoutingLabels
+	req.Labels = media.Info.Labels
 	if req.Labels == nil {
 		req.Labels = []string{}
 	}
@@ -181,6 +182,15 @@ func putBuffer(b *bytes.Buffer) {
 func contentTypeOK(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
 	return err == nil && (mt == "application/protobuf" || mt == "application/x-protobuf")
+}
+
+// refuse answers 400 with what is wrong with the body (the field, for a
+// message a Savant reader would refuse), as plain text; it holds no secret.
+func refuse(w http.ResponseWriter, err error) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = io.WriteString(w, err.Error()+"\n")
 }
 
 func status(w http.ResponseWriter, code int) {

@@ -67,7 +67,7 @@ func media(t *testing.T, topic string, m *pb.Message, data ...[]byte) (body, msg
 }
 
 func frame(source string) *pb.Message {
-	return &pb.Message{ProtocolVersion: "1.15.1", Content: &pb.Message_VideoFrame{VideoFrame: &pb.VideoFrame{SourceId: source, Width: 1, Height: 1}}}
+	return &pb.Message{ProtocolVersion: "1.15.1", Content: &pb.Message_VideoFrame{VideoFrame: &pb.VideoFrame{SourceId: source, Width: 1, Height: 1, Uuid: "0192e4b5-3b7c-7c3d-8a6e-3b1f4c5d6e7f", Content: &pb.VideoFrame_None{None: &pb.NoneFrame{}}}}}
 }
 
 // TestHandlerAnswers: CONTRACT.md's gateway answers (200, 400, 401, 403,
@@ -144,7 +144,11 @@ func TestHandlerAnswers(t *testing.T) {
 			if rec.Code != c.want {
 				t.Fatalf("status %d, want %d", rec.Code, c.want)
 			}
-			if rec.Body.Len() != 0 {
+			if c.want == http.StatusBadRequest {
+				if !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/plain") || rec.Body.Len() == 0 {
+					t.Errorf("400 %q (%s), want what is wrong as text", rec.Body.String(), rec.Header().Get("Content-Type"))
+				}
+			} else if rec.Body.Len() != 0 {
 				t.Errorf("body %q, want none", rec.Body.String())
 			}
 			switch c.want {

@@ -6,9 +6,6 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
-
-	"github.com/streamgate/streamgate/protocols/savant/pb"
 )
 
 // Media is a Media Gateway POST body, split without re-encoding: Message
@@ -17,15 +14,17 @@ type Media struct {
 	Topic   []byte
 	Message []byte
 	Data    [][]byte
-	// Decoded is Message decoded, for the checks.
-	Decoded *pb.Message
+	// Info is what the checks read from Message: its routing labels and
+	// content.
+	Info MessageInfo
 }
 
 // ErrBadMedia is wrapped by every reason a body is refused.
 var ErrBadMedia = errors.New("savant: bad Media body")
 
-// ParseMedia splits and checks a Media body: the message must be present and
-// decode with its content set; the topic must be UTF-8.
+// ParseMedia splits and checks a Media body: the message must be present
+// and pass CheckMessage (what a savant-rs reader accepts); the topic must be
+// UTF-8.
 func ParseMedia(body []byte) (*Media, error) {
 	m := &Media{}
 	seenMessage := false
@@ -68,18 +67,16 @@ func ParseMedia(body []byte) (*Media, error) {
 	if !utf8.Valid(m.Topic) {
 		return nil, fmt.Errorf("%w: topic is not UTF-8", ErrBadMedia)
 	}
-	m.Decoded = &pb.Message{}
-	if err := proto.Unmarshal(m.Message, m.Decoded); err != nil {
-		return nil, fmt.Errorf("%w: message: %v", ErrBadMedia, err)
+	info, err := CheckMessage(m.Message)
+	if err != nil {
+		return nil, err
 	}
-	if m.Decoded.Content == nil {
-		return nil, fmt.Errorf("%w: message has no content", ErrBadMedia)
-	}
+	m.Info = info
 	return m, nil
 }
 
 // IsShutdown reports a Shutdown message, which an auth edge never forwards.
-func (m *Media) IsShutdown() bool { return m.Decoded.GetShutdown() != nil }
+func (m *Media) IsShutdown() bool { return m.Info.Content == ContentShutdown }
 
 // IsEndOfStream reports an EndOfStream message.
-func (m *Media) IsEndOfStream() bool { return m.Decoded.GetEndOfStream() != nil }
+func (m *Media) IsEndOfStream() bool { return m.Info.Content == ContentEndOfStream }
