@@ -1,0 +1,558 @@
+package savant
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// The Savant message checks, field by field (schema: pb/savant.proto;
+// rules: the comment at the top of validate.go).
+
+// MessageInfo is what the gateway needs of a checked message.
+type MessageInfo struct {
+	// Labels are the message's routing_labels.
+	Labels []string
+	// Content is the field number of the message's content (ContentVideoFrame …).
+	Content protowire.Number
+}
+
+// The contents of a Savant Message (field numbers of its content oneof).
+const (
+	ContentVideoFrame       protowire.Number = 5
+	ContentVideoFrameBatch  protowire.Number = 6
+	ContentVideoFrameUpdate protowire.Number = 7
+	ContentUserData         protowire.Number = 8
+	ContentEndOfStream      protowire.Number = 9
+	ContentUnknown          protowire.Number = 10
+	ContentShutdown         protowire.Number = 11
+)
+
+var contentNames = map[protowire.Number]string{
+	ContentVideoFrame: "video_frame", ContentVideoFrameBatch: "video_frame_batch", ContentVideoFrameUpdate: "video_frame_update",
+	ContentUserData: "user_data", ContentEndOfStream: "end_of_stream", ContentUnknown: "unknown", ContentShutdown: "shutdown",
+}
+
+// CheckMessage checks a Savant Message's bytes the way savant-core does
+// (see above) and returns its routing labels and content.
+func CheckMessage(b []byte) (MessageInfo, error) {
+	var info MessageInfo
+	var seen uint64
+	err := fields(b, func(f field) error {
+		switch f.num {
+		case 1, 20:
+			name := "system_id"
+			if f.num == 1 {
+				name = "protocol_version"
+			}
+			if err := once(&seen, f, name); err != nil {
+				return err
+			}
+			return scalar(f, kString, false, name)
+		case 2:
+			if err := scalar(f, kString, false, "routing_labels"); err != nil {
+				return err
+			}
+			info.Labels = append(info.Labels, string(f.val))
+		case 3:
+			return message(f, "propagated_context", func(b []byte) error { return simple(b, twoStrings, false) })
+		case 4:
+			if err := once(&seen, f, "seq_id"); err != nil {
+				return err
+			}
+			return scalar(f, kVarint, false, "seq_id")
+		case ContentVideoFrame, ContentVideoFrameBatch, ContentVideoFrameUpdate, ContentUserData,
+			ContentEndOfStream, ContentUnknown, ContentShutdown:
+			name := contentNames[f.num]
+			if info.Content != 0 {
+				return under(wrong("given twice"), "content")
+			}
+			info.Content = f.num
+			return message(f, name, content(f.num))
+		}
+		return nil
+	})
+	if err == nil && info.Content == 0 {
+		err = under(wrong("not set"), "content")
+	}
+	if err != nil {
+		return MessageInfo{}, fmt.Errorf("%w: %v", ErrBadMedia, err)
+	}
+	return info, nil
+}
+
+func content(num protowire.Number) func([]byte) error {
+	switch num {
+	case ContentVideoFrame:
+		return checkFrame
+	case ContentVideoFrameBatch:
+		return checkBatch
+	case ContentVideoFrameUpdate:
+		return checkUpdate
+	case ContentUserData:
+		return checkUserData
+	}
+	return func(b []byte) error { return simple(b, oneString, false) } // EndOfStream, Unknown, Shutdown
+}
+
+func checkUUID(f field, name string) error {
+	if err := scalar(f, kString, false, name); err != nil {
+		return err
+	}
+	if _, err := uuid.ParseBytes(f.val); err != nil {
+		return under(wrong("not a UUID"), name)
+	}
+	return nil
+}
+
+func checkFrame(b []byte) error {
+	var seen uint64
+	type child struct {
+		index  int
+		parent int64
+	}
+	var idBuf [32]int64
+	var parentBuf [32]child
+	ids, parents := idBuf[:0], parentBuf[:0]
+	hasUUID, hasContent := false, false
+	transformations, attributes, objects := 0, 0, 0
+	err := fields(b, func(f field) error {
+		if f.num <= 16 {
+			if err := once(&seen, f, frameFieldNames[f.num]); err != nil {
+				return err
+			}
+		}
+		switch f.num {
+		case 1, 4, 5, 7, 8, 11, 12, 13, 14, 15, 16:
+			return scalar(f, kVarint, false, frameFieldNames[f.num])
+		case 2, 6, 10:
+			return scalar(f, kString, false, frameFieldNames[f.num])
+		case 3:
+			hasUUID = true
+			return checkUUID(f, "uuid")
+		case 26:
+			if err := once(&seen, f, "previous_keyframe"); err != nil {
+				return err
+			}
+			return checkUUID(f, "previous_keyframe")
+		case 9:
+			return enum(f, 1, "transcoding_method")
+		case 17, 18, 19:
+			if hasContent {
+				return under(wrong("given twice"), "content")
+			}
+			hasContent = true
+			switch f.num {
+			case 17:
+				return scalar(f, kBytes, false, "internal")
+			case 18:
+				return message(f, "external", func(b []byte) error { return simple(b, twoStrings, false) })
+			}
+			return message(f, "none", func([]byte) error { return nil })
+		case 23:
+			i := transformations
+			transformations++
+			return at(message(f, "", checkTransformation), "transformations", i)
+		case 24:
+			i := attributes
+			attributes++
+			return at(message(f, "", func(b []byte) error { return checkAttribute(b, false) }), "attributes", i)
+		case 25:
+			i := objects
+			objects++
+			return at(message(f, "", func(b []byte) error {
+				id, parent, hasParent, err := checkObject(b)
+				ids = append(ids, id)
+				if hasParent {
+					parents = append(parents, child{i, parent})
+				}
+				return err
+			}), "objects", i)
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case !hasUUID:
+		return under(wrong("not a UUID"), "uuid")
+	case !hasContent:
+		return under(wrong("not set"), "content")
+	}
+	if len(parents) > 0 {
+		slices.Sort(ids)
+		for _, c := range parents {
+			if _, ok := slices.BinarySearch(ids, c.parent); !ok {
+				err := under(wrong(fmt.Sprintf("%d is no object of the frame", c.parent)), "parent_id")
+				return under(under(err, "["+strconv.Itoa(c.index)+"]"), "objects")
+			}
+		}
+	}
+	return nil
+}
+
+var frameFieldNames = [17]string{1: "previous_frame_seq_id", 2: "source_id", 3: "uuid", 4: "creation_timestamp_ns_high",
+	5: "creation_timestamp_ns_low", 6: "framerate", 7: "width", 8: "height", 9: "transcoding_method", 10: "codec",
+	11: "keyframe", 12: "time_base_numerator", 13: "time_base_denominator", 14: "pts", 15: "dts", 16: "duration"}
+
+func checkTransformation(b []byte) error {
+	set := false
+	err := fields(b, func(f field) error {
+		var kinds *schema
+		switch f.num {
+		case 1, 2, 4:
+			kinds = twoVarints
+		case 3:
+			kinds = fourVarints
+		default:
+			return nil
+		}
+		if set {
+			return under(wrong("given twice"), "transformation")
+		}
+		set = true
+		return message(f, "transformation", func(b []byte) error { return simple(b, kinds, false) })
+	})
+	if err == nil && !set {
+		err = under(wrong("not set"), "transformation")
+	}
+	return err
+}
+
+// checkObject checks a VideoObject and returns its id and parent.
+func checkObject(b []byte) (id, parent int64, hasParent bool, err error) {
+	var seen uint64
+	hasBox := false
+	attributes := 0
+	err = fields(b, func(f field) error {
+		switch f.num {
+		case 1, 2, 10:
+			name := objectFieldNames[f.num]
+			if err := once(&seen, f, name); err != nil {
+				return err
+			}
+			if err := scalar(f, kVarint, false, name); err != nil {
+				return err
+			}
+			switch f.num {
+			case 1:
+				id = int64(f.n)
+			case 2:
+				parent, hasParent = int64(f.n), true
+			}
+		case 3, 4, 5:
+			name := objectFieldNames[f.num]
+			if err := once(&seen, f, name); err != nil {
+				return err
+			}
+			return scalar(f, kString, false, name)
+		case 6, 9:
+			name := objectFieldNames[f.num]
+			if err := once(&seen, f, name); err != nil {
+				return err
+			}
+			hasBox = hasBox || f.num == 6
+			return message(f, name, func(b []byte) error { return simple(b, boundingBox, false) })
+		case 7:
+			i := attributes
+			attributes++
+			return at(message(f, "", func(b []byte) error { return checkAttribute(b, true) }), "attributes", i)
+		case 8:
+			if err := once(&seen, f, "confidence"); err != nil {
+				return err
+			}
+			return scalar(f, kFixed32, false, "confidence")
+		}
+		return nil
+	})
+	if err == nil && !hasBox {
+		err = under(wrong("not set"), "detection_box")
+	}
+	return id, parent, hasParent, err
+}
+
+// checkAttribute checks an Attribute; with onlyPersistent (objects, user
+// data) its values get savant-core's checks only when it is persistent.
+func checkAttribute(b []byte, onlyPersistent bool) error {
+	semantic := true
+	if onlyPersistent {
+		persistent := false
+		_ = fields(b, func(f field) error { // malformed input is refused below
+			if f.num == 5 && f.typ == protowire.VarintType {
+				persistent = f.n != 0
+			}
+			return nil
+		})
+		semantic = persistent
+	}
+	var seen uint64
+	values := 0
+	return fields(b, func(f field) error {
+		switch f.num {
+		case 1, 2, 4:
+			name := attributeFieldNames[f.num]
+			if err := once(&seen, f, name); err != nil {
+				return err
+			}
+			return scalar(f, kString, false, name)
+		case 3:
+			i := values
+			values++
+			return at(message(f, "", func(b []byte) error { return checkValue(b, semantic) }), "values", i)
+		case 5, 6:
+			name := attributeFieldNames[f.num]
+			if err := once(&seen, f, name); err != nil {
+				return err
+			}
+			return scalar(f, kVarint, false, name)
+		}
+		return nil
+	})
+}
+
+var (
+	objectFieldNames    = [11]string{1: "id", 2: "parent_id", 3: "namespace", 4: "label", 5: "draw_label", 6: "detection_box", 8: "confidence", 9: "track_box", 10: "track_id"}
+	attributeFieldNames = [7]string{1: "namespace", 2: "name", 4: "hint", 5: "is_persistent", 6: "is_hidden"}
+	updateFieldNames    = [7]string{4: "frame_attribute_policy", 5: "object_attribute_policy", 6: "object_policy"}
+)
+
+var valueNames = [20]string{2: "bytes", 3: "string", 4: "string_vector", 5: "integer", 6: "integer_vector", 7: "float",
+	8: "float_vector", 9: "boolean", 10: "boolean_vector", 11: "bounding_box", 12: "bounding_box_vector", 13: "point",
+	14: "point_vector", 15: "polygon", 16: "polygon_vector", 17: "intersection", 18: "none", 19: "temporary"}
+
+// checkValue checks an AttributeValue; semantic adds savant-core's checks
+// to the decoding ones.
+func checkValue(b []byte, semantic bool) error {
+	set := false
+	err := fields(b, func(f field) error {
+		if f.num == 1 {
+			return scalar(f, kFixed32, false, "confidence")
+		}
+		if f.num < 2 || f.num > 19 {
+			return nil
+		}
+		name := valueNames[f.num]
+		if set {
+			return under(wrong("given twice"), "value")
+		}
+		set = true
+		return message(f, name, func(b []byte) error { return checkVariant(f.num, b, semantic) })
+	})
+	if err == nil && !set && semantic {
+		err = under(wrong("not set"), "value")
+	}
+	return err
+}
+
+func checkVariant(num protowire.Number, b []byte, semantic bool) error {
+	switch num {
+	case 2:
+		return simple(b, bytesValue, true)
+	case 3, 4:
+		return simple(b, oneString, num == 4)
+	case 5, 6, 9, 10:
+		return simple(b, oneVarint, num == 6 || num == 10)
+	case 7, 8:
+		return simple(b, oneFixed64, num == 8)
+	case 11, 13, 15, 17:
+		set := false
+		var seen uint64
+		err := fields(b, func(f field) error {
+			if f.num != 1 {
+				return nil
+			}
+			if err := once(&seen, f, "data"); err != nil {
+				return err
+			}
+			set = true
+			return message(f, "data", func(b []byte) error { return checkShape(num, b, semantic) })
+		})
+		if err == nil && !set && semantic {
+			err = under(wrong("not set"), "data")
+		}
+		return err
+	case 12, 14, 16:
+		i := 0
+		return fields(b, func(f field) error {
+			if f.num != 1 {
+				return nil
+			}
+			j := i
+			i++
+			return at(message(f, "", func(b []byte) error { return checkShape(num-1, b, semantic) }), "data", j)
+		})
+	}
+	return nil // none, temporary
+}
+
+// checkShape checks the data of a bounding box (11), point (13), polygon
+// (15) or intersection (17) value.
+func checkShape(num protowire.Number, b []byte, semantic bool) error {
+	switch num {
+	case 11:
+		return simple(b, boundingBox, false)
+	case 13:
+		return simple(b, point, false)
+	case 15:
+		return checkPolygon(b, semantic)
+	}
+	var seen uint64
+	return fields(b, func(f field) error {
+		switch f.num {
+		case 1:
+			if err := once(&seen, f, "kind"); err != nil {
+				return err
+			}
+			if !semantic {
+				return scalar(f, kVarint, false, "kind")
+			}
+			return enum(f, 4, "kind")
+		case 2:
+			return message(f, "edges", func(b []byte) error { return simple(b, varintString, false) })
+		}
+		return nil
+	})
+}
+
+func checkPolygon(b []byte, semantic bool) error {
+	points, tags := 0, -1
+	var seen uint64
+	err := fields(b, func(f field) error {
+		switch f.num {
+		case 1:
+			points++
+			return message(f, "points", func(b []byte) error { return simple(b, point, false) })
+		case 2:
+			if err := once(&seen, f, "tags"); err != nil {
+				return err
+			}
+			tags = 0
+			return message(f, "tags", func(b []byte) error {
+				return fields(b, func(f field) error {
+					if f.num != 1 {
+						return nil
+					}
+					tags++
+					return message(f, "tags", func(b []byte) error { return simple(b, oneString, false) })
+				})
+			})
+		}
+		return nil
+	})
+	if err == nil && semantic && tags >= 0 && tags != points {
+		err = under(wrong(fmt.Sprintf("%d tags for %d points", tags, points)), "tags")
+	}
+	return err
+}
+
+func checkBatch(b []byte) error {
+	return fields(b, func(f field) error {
+		if f.num != 1 {
+			return nil
+		}
+		return message(f, "batch", func(b []byte) error {
+			var key int64
+			var frame []byte
+			err := fields(b, func(f field) error {
+				switch f.num {
+				case 1:
+					key = int64(f.n)
+					return scalar(f, kVarint, false, "key")
+				case 2:
+					if f.typ != protowire.BytesType {
+						return under(wrong("not a message"), "value")
+					}
+					frame = f.val
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			return under(checkFrame(frame), "["+strconv.FormatInt(key, 10)+"]")
+		})
+	})
+}
+
+func checkUpdate(b []byte) error {
+	var seen uint64
+	frameAttrs, objectAttrs, objects := 0, 0, 0
+	return fields(b, func(f field) error {
+		switch f.num {
+		case 1:
+			i := frameAttrs
+			frameAttrs++
+			return at(message(f, "", func(b []byte) error { return checkAttribute(b, false) }), "frame_attributes", i)
+		case 2:
+			i := objectAttrs
+			objectAttrs++
+			return at(message(f, "", func(b []byte) error {
+				return checkWrapped(b, "attribute", func(b []byte) error { return checkAttribute(b, false) })
+			}), "object_attributes", i)
+		case 3:
+			i := objects
+			objects++
+			return at(message(f, "", func(b []byte) error {
+				return checkWrapped(b, "object", func(b []byte) error { _, _, _, err := checkObject(b); return err })
+			}), "objects", i)
+		case 4, 5, 6:
+			name := updateFieldNames[f.num]
+			if err := once(&seen, f, name); err != nil {
+				return err
+			}
+			return enum(f, 2, name)
+		}
+		return nil
+	})
+}
+
+// checkWrapped checks an ObjectAttribute (attribute = field 2) or a
+// VideoObjectWithForeignParent (object = field 1): a varint and a message
+// that must be set.
+func checkWrapped(b []byte, name string, check func([]byte) error) error {
+	msgField := protowire.Number(2)
+	if name == "object" {
+		msgField = 1
+	}
+	set := false
+	var seen uint64
+	err := fields(b, func(f field) error {
+		if f.num != 1 && f.num != 2 {
+			return nil
+		}
+		if err := once(&seen, f, name); err != nil {
+			return err
+		}
+		if f.num == msgField {
+			set = true
+			return message(f, name, check)
+		}
+		return scalar(f, kVarint, false, "id")
+	})
+	if err == nil && !set {
+		err = under(wrong("not set"), name)
+	}
+	return err
+}
+
+func checkUserData(b []byte) error {
+	attributes := 0
+	var seen uint64
+	return fields(b, func(f field) error {
+		switch f.num {
+		case 1:
+			if err := once(&seen, f, "source_id"); err != nil {
+				return err
+			}
+			return scalar(f, kString, false, "source_id")
+		case 2:
+			i := attributes
+			attributes++
+			return at(message(f, "", func(b []byte) error { return checkAttribute(b, true) }), "attributes", i)
+		}
+		return nil
+	})
+}
