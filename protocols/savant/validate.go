@@ -233,4 +233,3 @@ var (
 	bytesValue   = &schema{1: kVarint, 2: kBytes}
 	varintString = &schema{1: kVarint, 2: kString}
 )
-
