@@ -29,6 +29,10 @@ var total = prometheus.NewCounterVec(prometheus.CounterOpts{
 	Help: "Panics recovered in connection-handling code, by component; each ended one connection or request, not the process.",
 }, []string{"component"})
 
+// Components are the component label values the daemon's code uses: every
+// listener kind, the stream hub's sinks, and the HTTP listeners.
+var Components = []string{"rtsp", "rtmp", "srt", "hls", "webrtc", "api", "metrics", "pprof", "gateway", "stream"}
+
 // Register registers streamgate_panics_total with reg (again with the same
 // registry: no-op). Components named in components start at 0 so that the
 // series exist before the first panic.
