@@ -2,10 +2,13 @@ package e2e_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"net"
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // srtHandshake is one SRT handshake datagram: the 16-byte header (control
@@ -42,10 +45,21 @@ const (
 // down. Now the listener drops it (and its truncated siblings): after each,
 // an INDUCTION handshake from the same socket still gets its answer (so the
 // bad one was processed before it), the process is alive, /health answers
-// 200, and an ffmpeg SRT publisher still publishes.
+// 200, streamgate_panics_total{component="srt"} is exported (at 0: the
+// parser refuses them, nothing panicked), and an ffmpeg SRT publisher
+// still publishes.
 func TestSRTMalformedHandshakeDoesNotKillDaemon(t *testing.T) {
 	t.Parallel()
-	d := startSRTDaemon(t, "  cam: {}\n")
+	d := testharness.Start(t, fmt.Sprintf(`
+srt: yes
+metrics: yes
+authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
+authInternalUsers:
+- {user: %s, pass: %s, permissions: [{action: publish}]}
+- {user: %s, pass: %s, permissions: [{action: api}, {action: metrics}]}
+paths:
+  cam: {}
+`, srtPubUser, srtPubPass, srtAdminUser, srtAdminPass), testharness.WithMetricsAuth(srtAdminUser, srtAdminPass))
 
 	srv, err := net.ResolveUDPAddr("udp", d.Addr("srt"))
 	if err != nil {
@@ -93,6 +107,13 @@ func TestSRTMalformedHandshakeDoesNotKillDaemon(t *testing.T) {
 	}
 	if a := get(t, d.URL("api", "/health")); a.status != http.StatusOK {
 		t.Fatalf("/health: %d %s", a.status, a.body)
+	}
+	// The patched parser refuses these datagrams without panicking; the
+	// panic counter is there, at 0.
+	if fams := d.MetricFamilies(t); fams["streamgate_panics_total"] == nil {
+		t.Error("streamgate_panics_total is not exported")
+	} else if n := testharness.MetricValue(fams, "streamgate_panics_total", map[string]string{"component": "srt"}); n != 0 {
+		t.Errorf("streamgate_panics_total{component=srt} = %v, want 0", n)
 	}
 	pub := srtFFmpegPublish(t, srtURL(d, srtID("publish", "cam", srtPubUser, srtPubPass)), 20)
 	srtWaitPath(t, d, "cam", true, 15*time.Second)
