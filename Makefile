@@ -50,8 +50,8 @@ bench: deps build
 	scripts/bench-http.sh
 
 fuzz:
-	@for t in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' . | sed 's/func //'); do \
-		pkg=$$(grep -rlE "^func $$t\(" --include='*_test.go' . | xargs dirname); \
+	@for t in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' --exclude-dir=third_party . | sed 's/func //'); do \
+		pkg=$$(grep -rlE "^func $$t\(" --include='*_test.go' --exclude-dir=third_party . | xargs dirname); \
 		echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s "$$pkg" || exit 1; done
 
 clean:

@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/hls"
 	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/rtsp"
@@ -62,6 +63,7 @@ func NewLogger(c *config.Conf, w io.Writer) *slog.Logger {
 func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	panics.Register(reg, panics.Components...)
 	m := authn.NewMetrics(reg)
 	d := &Daemon{
 		logger:   logger,

@@ -11,6 +11,7 @@ import (
 	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
+	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -145,6 +146,7 @@ func (m *muxer) handle(w http.ResponseWriter, r *http.Request) {
 // watch closes the muxer when its publication ends or, unless kept, when
 // nobody asked for anything for hlsMuxerCloseAfter.
 func (m *muxer) watch() {
+	defer panics.Recover(m.srv.cfg.Logger, "hls", m.close)
 	after := m.srv.cfg.MuxerCloseAfter
 	tick := time.NewTicker(max(after/4, 50*time.Millisecond))
 	defer tick.Stop()

@@ -12,6 +12,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/streamgate/streamgate/internal/panics"
 )
 
 // Server is one HTTP listener.
@@ -53,7 +55,9 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		logger: cfg.Logger,
 		done:   make(chan struct{}),
 		srv: &http.Server{
-			Handler:           cfg.Handler,
+			// A panic in a handler aborts that request, logged and counted
+			// as streamgate_panics_total{component=NAME}.
+			Handler:           panics.Handler(cfg.Logger.With("component", cfg.Name), cfg.Name, cfg.Handler),
 			ReadHeaderTimeout: cfg.ReadTimeout,
 			ReadTimeout:       cfg.ReadTimeout,
 			WriteTimeout:      cfg.WriteTimeout,

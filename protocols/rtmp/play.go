@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -45,8 +46,9 @@ func (c *conn) play() error {
 	_ = c.nc.SetReadDeadline(time.Time{})
 	gone := make(chan struct{})
 	go func() {
+		defer close(gone)
+		defer panics.Recover(c.logger, "rtmp", nil)
 		_, _ = io.Copy(io.Discard, c.nc)
-		close(gone)
 	}()
 	for {
 		select {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -118,6 +119,8 @@ func (s *Server) serve() {
 		go func() {
 			defer s.wg.Done()
 			defer s.untrack(nc)
+			// A panic ends this connection only (untrack closes it).
+			defer panics.Recover(s.logger.With("remote", nc.RemoteAddr().String()), "rtmp", nil)
 			c := &conn{srv: s, nc: nc}
 			c.run()
 		}()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -95,13 +96,26 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 			return
 		}
 		p.Attach(s.cfg.Name, st)
-		go func() { <-p.Done(); st.Close() }()
+		go func() {
+			defer panics.Recover(s.logger, "rtsp", nil)
+			<-p.Done()
+			st.Close()
+		}()
 		if !s.forwardsPackets(p) {
 			feedFromUnits(s.cfg.Name, p, st)
 		}
 	})
 	logger.Info("listener started", "listener", cfg.Name, "address", s.srv.NetListener().Addr().String(), "tls", cfg.TLS != nil)
 	return s, nil
+}
+
+// errPanicked ends a connection whose request handler panicked.
+var errPanicked = errors.New("rtsp: internal error")
+
+// panicked is the answer of a callback that panicked: 500, and an error,
+// which makes gortsplib close the connection after writing it.
+func panicked() (*base.Response, error) {
+	return &base.Response{StatusCode: base.StatusInternalServerError}, errPanicked
 }
 
 // verifyMethods maps rtspAuthMethods to the challenges offered: basic,
@@ -203,6 +217,7 @@ func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, act
 
 // OnSessionClose implements gortsplib.ServerHandlerOnSessionClose.
 func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
+	defer panics.Recover(s.logger, "rtsp", nil)
 	d, _ := ctx.Session.UserData().(*sessionData)
 	if d == nil {
 		return
@@ -221,13 +236,14 @@ func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 // OnDescribe implements gortsplib.ServerHandlerOnDescribe. Credentials are
 // checked before the path is looked at: without them an unconfigured path
 // and a configured one get the same answer.
-func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
+func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (res *base.Response, st *gortsplib.ServerStream, err error) {
+	defer panics.Recover(s.logger, "rtsp", func() { res, err = panicked(); st = nil })
 	path := PathOf(ctx.Path)
 	if _, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query); err != nil {
 		res, err := authResponse(err)
 		return res, nil, err
 	}
-	st, err := s.streamOf(path)
+	st, err = s.streamOf(path)
 	if err != nil {
 		res, err := hubResponse(err)
 		return res, nil, err
@@ -248,7 +264,8 @@ func (s *Server) streamOf(path string) (*gortsplib.ServerStream, error) {
 }
 
 // OnAnnounce implements gortsplib.ServerHandlerOnAnnounce.
-func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Response, error) {
+func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (res *base.Response, err error) {
+	defer panics.Recover(s.logger, "rtsp", func() { res, err = panicked() })
 	path := PathOf(ctx.Path)
 	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionPublish, path, ctx.Query)
 	if err != nil {
@@ -281,7 +298,8 @@ func (s *Server) checkLabels(conn *gortsplib.ServerConn, req *base.Request, path
 }
 
 // OnSetup implements gortsplib.ServerHandlerOnSetup.
-func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response, *gortsplib.ServerStream, error) {
+func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (res *base.Response, st *gortsplib.ServerStream, err error) {
+	defer panics.Recover(s.logger, "rtsp", func() { res, err = panicked(); st = nil })
 	if !s.transportAllowed(ctx.Transport) {
 		return &base.Response{StatusCode: base.StatusUnsupportedTransport}, nil, nil
 	}
@@ -294,7 +312,7 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response
 		res, err := authResponse(err)
 		return res, nil, err
 	}
-	st, err := s.streamOf(path)
+	st, err = s.streamOf(path)
 	if err != nil {
 		res, err := hubResponse(err)
 		return res, nil, err
@@ -304,7 +322,8 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response
 }
 
 // OnPlay implements gortsplib.ServerHandlerOnPlay.
-func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
+func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (res *base.Response, err error) {
+	defer panics.Recover(s.logger, "rtsp", func() { res, err = panicked() })
 	p, err := s.hub.Get(PathOf(ctx.Path))
 	if err != nil {
 		return hubResponse(err)
@@ -323,7 +342,8 @@ func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, 
 
 // OnRecord implements gortsplib.ServerHandlerOnRecord: every packet goes to
 // the RTSP fan-out as it is, and H.264/H.265 access units to the hub's sinks.
-func (s *Server) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (*base.Response, error) {
+func (s *Server) OnRecord(ctx *gortsplib.ServerHandlerOnRecordCtx) (res *base.Response, err error) {
+	defer panics.Recover(s.logger, "rtsp", func() { res, err = panicked() })
 	d, _ := ctx.Session.UserData().(*sessionData)
 	if d == nil || d.pub == nil {
 		return &base.Response{StatusCode: base.StatusBadRequest}, fmt.Errorf("rtsp: RECORD without ANNOUNCE")
@@ -370,7 +390,11 @@ func (s *Server) forward(ss *gortsplib.ServerSession, p *stream.Publication, st 
 		clear(pending)
 		pending = pending[:0]
 	}
+	// The callback runs in gortsplib's reading goroutine — for UDP, the one
+	// every session shares: a panic ends this session only.
+	end := ss.Close
 	ss.OnPacketRTP(medi, forma, func(pkt *rtp.Packet) {
+		defer panics.Recover(s.logger, "rtsp", end)
 		if decode == nil {
 			if st != nil {
 				_ = st.WritePacketRTP(medi, pkt)
@@ -456,5 +480,6 @@ func (s *Server) transportAllowed(t *gortsplib.SessionTransport) bool {
 // OnConnClose implements gortsplib.ServerHandlerOnConnClose: why a
 // connection ended, for debugging clients.
 func (s *Server) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
+	defer panics.Recover(s.logger, "rtsp", nil)
 	s.logger.Debug("connection closed", "listener", s.cfg.Name, "remote", ctx.Conn.NetConn().RemoteAddr().String(), "error", ctx.Error)
 }

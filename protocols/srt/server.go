@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -95,7 +96,10 @@ func (s *Server) Close() {
 func (s *Server) accept() {
 	defer s.wg.Done()
 	for {
-		req, err := s.ln.Accept2()
+		req, err := s.accept1()
+		if errors.Is(err, errHandshakePanic) {
+			continue // a handshake gosrt could not parse; the listener goes on
+		}
 		if err != nil {
 			if !errors.Is(err, gosrt.ErrListenerClosed) && s.ctx.Err() == nil {
 				s.logger.Error("srt listener stopped", "error", err)
@@ -110,6 +114,17 @@ func (s *Server) accept() {
 	}
 }
 
+// errHandshakePanic is accept1's answer when gosrt panicked on a handshake.
+var errHandshakePanic = errors.New("srt: handshake parser panicked")
+
+// accept1 waits for the next handshake. gosrt parses it in Accept2, in this
+// goroutine: a parser panic (third_party/gosrt fixes the known one, issue 12)
+// is recovered and counted, and costs that datagram only.
+func (s *Server) accept1() (req gosrt.ConnRequest, err error) {
+	defer panics.Recover(s.logger, "srt", func() { req, err = nil, errHandshakePanic })
+	return s.ln.Accept2()
+}
+
 // session is one caller, from its handshake on.
 type session struct {
 	req    gosrt.ConnRequest
@@ -122,6 +137,10 @@ type session struct {
 func (s *Server) handle(req gosrt.ConnRequest) {
 	ss := &session{req: req, id: uuid.NewString()}
 	ss.logger = s.logger.With("conn", ss.id, "remote", req.RemoteAddr().String())
+	// A panic in this caller's code ends this caller only: the deferred
+	// closes of publish/read have run by then; a handshake not answered yet
+	// is rejected (after Accept, Reject does nothing).
+	defer panics.Recover(ss.logger, "srt", func() { req.Reject(gosrt.REJ_IPE) })
 	sid, err := ParseStreamID(req.StreamId())
 	if err != nil {
 		s.reject(ss, err)
@@ -181,9 +200,10 @@ func (s *Server) answer(ss *session) (gosrt.Conn, bool) {
 }
 
 // closeWhenDone closes conn when done is closed or the returned stop is called.
-func closeWhenDone(conn gosrt.Conn, done <-chan struct{}) (stop func()) {
+func closeWhenDone(conn gosrt.Conn, done <-chan struct{}, logger *slog.Logger) (stop func()) {
 	quit := make(chan struct{})
 	go func() {
+		defer panics.Recover(logger, "srt", func() { conn.Close() })
 		select {
 		case <-done:
 			conn.Close()

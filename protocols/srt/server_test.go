@@ -46,6 +46,9 @@ func (a *fakeAuth) Authenticate(_ context.Context, r *authn.Request) (*authn.Ide
 	if c.IsEmpty() {
 		return nil, &authn.Error{Kind: authn.KindAskCredentials, Reason: authn.ReasonNoCredentials}
 	}
+	if c.User == "boom" {
+		panic("fake authenticator bug") // TestSRTPanicEndsOnlyThatCaller
+	}
 	u, ok := a.users[c.User]
 	if !ok || u.pass != c.Pass {
 		return nil, &authn.Error{Kind: authn.KindDenied, Reason: authn.ReasonWrongPassword}

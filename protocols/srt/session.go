@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -64,7 +65,7 @@ func (s *Server) publish(ss *session, id *authn.Identity) {
 		return
 	}
 	defer pub.Close()
-	stop := closeWhenDone(conn, pub.Done())
+	stop := closeWhenDone(conn, pub.Done(), ss.logger)
 	defer stop()
 	dm.write = pub.WriteUnit
 	for {
@@ -121,6 +122,11 @@ func (s *Server) read(ss *session, id *authn.Identity) {
 	r := f.add()
 	defer f.remove(r)
 	go func() {
+		defer panics.Recover(ss.logger, "srt", func() {
+			conn.Close()
+			for range r.ch {
+			}
+		})
 		for chunk := range r.ch {
 			if _, err := conn.Write(chunk); err != nil {
 				conn.Close() // the send queue is full or the peer is gone
@@ -130,7 +136,7 @@ func (s *Server) read(ss *session, id *authn.Identity) {
 			}
 		}
 	}()
-	stop := closeWhenDone(conn, pub.Done())
+	stop := closeWhenDone(conn, pub.Done(), ss.logger)
 	defer stop()
 	// The caller sends nothing but control packets; Read returns when the
 	// connection closes (peer gone, idle timeout, publication over).

@@ -207,7 +207,7 @@ func (p *Publication) RemoveReader(r any) {
 
 // AddSink starts a consumer of units with its own bounded queue.
 func (p *Publication) AddSink(name string, queue int, consume func(*Unit), closeFn func()) *Sink {
-	return p.addSink(newSink(p.hub.metrics, name, queue, consume, closeFn))
+	return p.addSink(newSink(p.hub.metrics, p.hub.logger.With("sink", name, "path", p.Name), name, queue, consume, closeFn))
 }
 
 // AddInlineSink adds a consumer that runs in the publisher's goroutine,

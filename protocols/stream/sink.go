@@ -1,12 +1,15 @@
 package stream
 
 import (
+	"log/slog"
 	"sync"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/pion/rtp"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamgate/streamgate/internal/panics"
 )
 
 // Unit is one codec-level unit of a track.
@@ -61,15 +64,21 @@ func newInlineSink(name string, consume func(*Unit), closeFn func()) *Sink {
 	return &Sink{name: name, inline: consume, closeFn: closeFn, done: make(chan struct{})}
 }
 
-func newSink(m *metrics, name string, size int, consume func(*Unit), closeFn func()) *Sink {
+// newSink starts the sink's goroutine. A panic in consume ends this sink
+// only: it is logged on logger and counted (component stream), closeFn
+// runs, and the units still queued or pushed later are dropped.
+func newSink(m *metrics, logger *slog.Logger, name string, size int, consume func(*Unit), closeFn func()) *Sink {
 	s := &Sink{name: name, queue: make(chan *Unit, max(1, size)), metrics: m, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
+		defer func() {
+			if closeFn != nil {
+				closeFn()
+			}
+		}()
+		defer panics.Recover(logger, "stream", nil)
 		for u := range s.queue {
 			consume(u)
-		}
-		if closeFn != nil {
-			closeFn()
 		}
 	}()
 	return s

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
 
+	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -54,6 +55,7 @@ func (s *session) stop(reason string) {
 // or closed ends the session. Disconnected may recover; pion turns it into
 // failed when it does not.
 func (s *session) onState(st webrtc.PeerConnectionState) {
+	defer panics.Recover(s.logger, "webrtc", func() { s.stop("internal error") })
 	switch st {
 	case webrtc.PeerConnectionStateConnected:
 		s.connOnce.Do(func() { close(s.connected) })
@@ -68,6 +70,7 @@ func (s *session) onState(st webrtc.PeerConnectionState) {
 // the session stops or the publication ends; it releases everything.
 func (s *session) run(cancelExpiry func()) {
 	defer s.release(cancelExpiry)
+	defer panics.Recover(s.logger, "webrtc", func() { s.stop("internal error") })
 	timer := time.NewTimer(s.srv.cfg.HandshakeTimeout)
 	defer timer.Stop()
 	select {

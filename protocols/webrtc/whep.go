@@ -14,6 +14,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -168,7 +169,10 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
 	}
 	for _, sender := range senders {
-		go readRTCP(sender)
+		go func() {
+			defer panics.Recover(s.logger, "webrtc", nil)
+			readRTCP(sender)
+		}()
 	}
 	timer := time.NewTimer(s.srv.cfg.HandshakeTimeout)
 	defer timer.Stop()
