@@ -236,6 +236,11 @@ type Conf struct {
 	GatewayClientCA string `yaml:"gatewayClientCA"`
 	// GatewayMaxBodySize caps a POST body (bytes, or 16MiB style).
 	GatewayMaxBodySize ByteSize `yaml:"gatewayMaxBodySize"`
+	// GatewayMaxBodiesInFlight bounds the memory (bytes of buffer) that the
+	// bodies of all gateway requests being read or forwarded hold together;
+	// past it a request gets 503 with Retry-After. At least twice
+	// gatewayMaxBodySize (a growing buffer briefly holds old and new).
+	GatewayMaxBodiesInFlight ByteSize `yaml:"gatewayMaxBodiesInFlight"`
 	// GatewayUser overrides authUser for the gateway (seed 004).
 	GatewayUser string `yaml:"gatewayUser"`
 	// GatewayPass overrides authPass for the gateway (seed 004).

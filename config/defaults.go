@@ -99,6 +99,8 @@ func Default() *Conf {
 		GatewayServerKey:   "server.key",
 		GatewayServerCert:  "server.crt",
 		GatewayMaxBodySize: 16 << 20,
+		// 16 bodies of the largest size, 2 500 of 100 KB frames.
+		GatewayMaxBodiesInFlight: 256 << 20,
 
 		Savant: Savant{
 			SendTimeout:       time.Second,

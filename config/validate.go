@@ -258,6 +258,10 @@ func validateListeners(d *decoder, c *Conf) {
 		if c.GatewayMaxBodySize < 1024 || c.GatewayMaxBodySize > 1<<30 {
 			d.errAt("gatewayMaxBodySize", "must be from 1KiB to 1GiB, got %d bytes", c.GatewayMaxBodySize)
 		}
+		if c.GatewayMaxBodiesInFlight < 2*c.GatewayMaxBodySize {
+			d.errAt("gatewayMaxBodiesInFlight", "must be at least twice gatewayMaxBodySize (%d bytes), got %d bytes",
+				2*c.GatewayMaxBodySize, c.GatewayMaxBodiesInFlight)
+		}
 		if c.GatewayClientCA != "" && !c.GatewayEncryption {
 			d.errAt("gatewayClientCA", "needs gatewayEncryption: yes")
 		}

@@ -114,12 +114,14 @@ func (d *Daemon) httpListenerFor(c *config.Conf, name string) (httpListener, err
 		mux.HandleFunc("GET /health", httpapi.Health)
 		mux.HandleFunc("GET /ready", gw.ReadyHandler)
 		mux.Handle("/", &gateway.Handler{
-			Auth:           d,
-			Writer:         d.writer,
-			Realm:          gw.Realm,
-			MaxBodySize:    func() int64 { return int64(d.conf.Load().GatewayMaxBodySize) },
-			TrustedProxies: gw.TrustedProxies,
-			Logger:         d.logger.With("component", "gateway"),
+			Auth:              d,
+			Writer:            d.writer,
+			Realm:             gw.Realm,
+			MaxBodySize:       func() int64 { return int64(d.conf.Load().GatewayMaxBodySize) },
+			MaxBodiesInFlight: func() int64 { return int64(d.conf.Load().GatewayMaxBodiesInFlight) },
+			TrustedProxies:    gw.TrustedProxies,
+			Metrics:           gateway.NewMetrics(d.registry),
+			Logger:            d.logger.With("component", "gateway"),
 		})
 		l = httpListener{name: name, enabled: true, addr: c.GatewayAddress, handler: mux}
 		t.on, t.cert, t.key, t.peer = c.GatewayEncryption, c.GatewayServerCert, c.GatewayServerKey, c.GatewayClientCA

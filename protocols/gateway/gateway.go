@@ -4,7 +4,6 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -31,21 +30,38 @@ type Authenticator interface {
 
 // Handler serves POST /.
 type Handler struct {
-	Auth           Authenticator
-	Writer         Sender
-	Realm          func() string
-	MaxBodySize    func() int64
-	TrustedProxies func() []netip.Prefix
-	Logger         *slog.Logger
+	Auth        Authenticator
+	Writer      Sender
+	Realm       func() string
+	MaxBodySize func() int64
+	// MaxBodiesInFlight bounds the bytes of buffer all request bodies being
+	// read or forwarded hold together; past it a request is answered 503
+	// with Retry-After. Nil: MaxBodySize × 16.
+	MaxBodiesInFlight func() int64
+	TrustedProxies    func() []netip.Prefix
+	// Metrics counts the budget (nil: not counted).
+	Metrics *Metrics
+	Logger  *slog.Logger
+
+	bodies budget
 }
+
+// retryAfter is the Retry-After of a 503 for the body budget, in seconds:
+// bodies in flight are forwarded within a send timeout or dropped at
+// readTimeout.
+const retryAfter = "1"
 
 // ServeHTTP answers as CONTRACT.md lists: 200 forwarded; 400 bad body or
 // missing message; 401 not authenticated; 403 label rule or Shutdown; 413
-// over the size limit; 502 ack timeout; 504 send timeout. Bodies are empty.
+// over the size limit; 503 the bodies in flight hold the memory budget
+// (with Retry-After); 502 ack timeout; 504 send timeout. Bodies are empty.
 //
-// Credentials are checked before any body problem is reported, so a client
-// learns nothing about the body without valid credentials (an empty POST
-// with good credentials answers 400, as the Media Gateway's own test says).
+// Credentials are judged before a byte of the body is read or a buffer
+// reserved for it: a client without valid credentials costs its headers
+// and nothing more. The body is then read into a buffer that grows with
+// the bytes that arrive, charged to the budget. Once the body names its
+// topic and labels the request is authenticated again for them (a cached
+// decision; the path-less check cannot know them).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
@@ -59,49 +75,47 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Credentials: httpauth.Credentials(r, httpauth.Options{}),
 		Query:       r.URL.RawQuery,
 	}
-	// A body over the limit is refused unread, once the client has shown
-	// valid credentials.
+	// The path-less check: a "forbidden" here still proves the
+	// credentials (the topic may be allowed), so the body is read.
+	if !h.authenticate(w, r, &req, false) {
+		return
+	}
+	// A body declared over the limit is refused unread.
 	limit := h.MaxBodySize()
 	if r.ContentLength > limit {
-		if h.authenticate(w, r, &req, false) {
-			status(w, http.StatusRequestEntityTooLarge)
-		}
+		status(w, http.StatusRequestEntityTooLarge)
 		return
 	}
-	buf := getBuffer()
+	bound := limit + 1 // a larger body is seen as one
+	if r.ContentLength >= 0 {
+		bound = r.ContentLength
+	}
+	var b body
 	reuse := true // false once the writer may still hold the bytes
-	defer func() {
-		if reuse {
-			putBuffer(buf)
-		}
-	}()
-	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength) + bytes.MinRead)
-	}
-	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit))
-	body := buf.Bytes()
+	defer func() { b.release(h, reuse) }()
+	err := b.read(http.MaxBytesReader(w, r.Body, limit), bound, h)
 	var tooLarge *http.MaxBytesError
-	if errors.As(err, &tooLarge) {
-		if h.authenticate(w, r, &req, false) {
-			status(w, http.StatusRequestEntityTooLarge)
-		}
+	switch {
+	case errors.Is(err, errBusy):
+		h.Metrics.refused()
+		w.Header().Set("Retry-After", retryAfter)
+		status(w, http.StatusServiceUnavailable)
 		return
-	}
-	if err != nil {
+	case errors.As(err, &tooLarge), err == nil && int64(len(b.buf)) > limit:
+		status(w, http.StatusRequestEntityTooLarge)
+		return
+	case err != nil:
 		status(w, http.StatusBadRequest)
 		return
 	}
 	var media *savant.Media
 	err = errors.New("content type is not application/protobuf")
 	if contentTypeOK(r.Header.Get("Content-Type")) {
-		media, err = savant.ParseMedia(body)
+		media, err = savant.ParseMedia(b.buf)
 	}
 	if err != nil {
-		// Unparsable: authenticate for the path-less action, then say 400.
-		if h.authenticate(w, r, &req, false) {
-			h.Logger.Debug("gateway body refused", "ip", req.IP.String(), "error", err)
-			refuse(w, err)
-		}
+		h.Logger.Debug("gateway body refused", "ip", req.IP.String(), "error", err)
+		refuse(w, err)
 		return
 	}
 	req.Path = string(media.Topic)
@@ -134,6 +148,25 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// take charges n bytes of body buffer to the budget (false: no room).
+func (h *Handler) take(n int64) bool {
+	limit := 16 * h.MaxBodySize()
+	if h.MaxBodiesInFlight != nil {
+		limit = h.MaxBodiesInFlight()
+	}
+	if !h.bodies.take(n, limit) {
+		return false
+	}
+	h.Metrics.held(n)
+	return true
+}
+
+// give returns n bytes to the budget.
+func (h *Handler) give(n int64) {
+	h.bodies.give(n)
+	h.Metrics.held(-n)
+}
+
 // authenticate runs the pipeline and answers a failure. With final false a
 // "forbidden" is not answered: the identity is known, and the caller goes
 // on to report the body problem.
@@ -144,39 +177,6 @@ func (h *Handler) authenticate(w http.ResponseWriter, r *http.Request, req *auth
 	}
 	httpauth.WriteError(w, err, h.Realm())
 	return false
-}
-
-// Request bodies are recycled through a free list rather than a sync.Pool:
-// a pool is emptied by every other garbage collection, and a stream of
-// 100 KB frames allocates enough (here or in a subscriber sharing the
-// process) to collect often, so each request would allocate, zero and fault
-// in a fresh buffer. Send returns only once the writer has handed the bytes
-// to libzmq (which copies them), so a buffer is free again after it.
-const (
-	keptBuffers   = 32      // one per concurrent request, roughly
-	keptBufferCap = 1 << 20 // larger bodies (big keyframes) are left to the GC
-)
-
-var freeBuffers = make(chan *bytes.Buffer, keptBuffers)
-
-func getBuffer() *bytes.Buffer {
-	select {
-	case b := <-freeBuffers:
-		return b
-	default:
-		return new(bytes.Buffer)
-	}
-}
-
-func putBuffer(b *bytes.Buffer) {
-	if b.Cap() > keptBufferCap {
-		return
-	}
-	b.Reset()
-	select {
-	case freeBuffers <- b:
-	default:
-	}
 }
 
 func contentTypeOK(ct string) bool {

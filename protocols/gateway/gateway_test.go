@@ -11,7 +11,9 @@ import (
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/streamgate/streamgate/authn"
@@ -203,6 +205,134 @@ func TestHandlerBuffersDoNotLeak(t *testing.T) {
 		if !bytes.Equal(m.Extra[0], want[i]) {
 			t.Errorf("request %d forwarded %d bytes starting %q, want %d of %q", i, len(m.Extra[0]),
 				strings.TrimSpace(string(m.Extra[0][:min(3, len(m.Extra[0]))])), len(want[i]), want[i][:1])
+		}
+	}
+}
+
+// readSpy is a body that records whether it was read.
+type readSpy struct {
+	read bool
+	r    io.Reader
+}
+
+func (s *readSpy) Read(p []byte) (int, error) {
+	s.read = true
+	return s.r.Read(p)
+}
+
+// TestHandlerCredentialsBeforeBody: without valid credentials not a byte
+// of the body is read (nor a buffer reserved for the size it declares).
+func TestHandlerCredentialsBeforeBody(t *testing.T) {
+	good, _ := media(t, "cam", frame("cam"))
+	for _, pass := range []string{"", "bad"} {
+		spy := &readSpy{r: bytes.NewReader(good)}
+		h := &gateway.Handler{Auth: fakeAuth{}, Writer: &fakeWriter{}, Realm: func() string { return "gw" },
+			MaxBodySize: func() int64 { return 16 << 20 }, TrustedProxies: func() []netip.Prefix { return nil },
+			Logger: slog.New(slog.DiscardHandler)}
+		r := httptest.NewRequest(http.MethodPost, "/", spy)
+		r.ContentLength = 16 << 20
+		r.Header.Set("Content-Type", "application/protobuf")
+		if pass != "" {
+			r.SetBasicAuth("producer", pass)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != http.StatusUnauthorized || spy.read {
+			t.Errorf("password %q: status %d, body read %v; want 401 and the body unread", pass, rec.Code, spy.read)
+		}
+	}
+}
+
+// TestHandlerBodyBudget: while one body holds the in-flight budget another
+// request is answered 503 with Retry-After and counted; once the first is
+// done both go through.
+func TestHandlerBodyBudget(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	w := &fakeWriter{}
+	h := &gateway.Handler{Auth: fakeAuth{}, Writer: w, Realm: func() string { return "gw" },
+		MaxBodySize: func() int64 { return 1 << 20 }, MaxBodiesInFlight: func() int64 { return 2 << 20 },
+		TrustedProxies: func() []netip.Prefix { return nil }, Metrics: gateway.NewMetrics(reg),
+		Logger: slog.New(slog.DiscardHandler)}
+	metric := func(name string) float64 {
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			if f.GetName() == name {
+				m := f.GetMetric()[0]
+				return m.GetGauge().GetValue() + m.GetCounter().GetValue()
+			}
+		}
+		return 0
+	}
+	post := func(body io.Reader, length int64) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/", body)
+		r.ContentLength = length
+		r.Header.Set("Content-Type", "application/protobuf")
+		r.SetBasicAuth("producer", "p")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	first, _ := media(t, "cam", frame("cam"), bytes.Repeat([]byte{1}, 900<<10))
+	second, _ := media(t, "cam", frame("cam"), bytes.Repeat([]byte{2}, 900<<10))
+
+	// The first body arrives slowly: most of it, then the rest later.
+	pr, pw := io.Pipe()
+	done := make(chan *httptest.ResponseRecorder)
+	go func() { done <- post(pr, -1) }()
+	go func() { _, _ = pw.Write(first[:len(first)-10]) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for metric("streamgate_gateway_body_bytes_in_flight") < float64(len(first)-10) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first body holds %v bytes of the budget", metric("streamgate_gateway_body_bytes_in_flight"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+
+	rec := post(bytes.NewReader(second), int64(len(second)))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("over the budget: status %d, Retry-After %q; want 503 with Retry-After", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if got := metric("streamgate_gateway_body_budget_refusals_total"); got != 1 {
+		t.Errorf("refusals counted %v, want 1", got)
+	}
+
+	_, _ = pw.Write(first[len(first)-10:])
+	_ = pw.Close()
+	if rec := <-done; rec.Code != http.StatusOK {
+		t.Fatalf("the first request: status %d, want 200", rec.Code)
+	}
+	if rec := post(bytes.NewReader(second), int64(len(second))); rec.Code != http.StatusOK {
+		t.Fatalf("the second request, alone: status %d, want 200", rec.Code)
+	}
+	if got := metric("streamgate_gateway_body_bytes_in_flight"); got != 0 {
+		t.Errorf("%v bytes still charged once every request is done", got)
+	}
+	if len(w.sent) != 2 {
+		t.Errorf("forwarded %d messages, want 2", len(w.sent))
+	}
+}
+
+// Bodies of unannounced length are read into buffers that grow with what
+// arrives (from a recycled buffer or 32 KiB, doubling): small, middling and
+// multi-MiB bodies all forward whole.
+func TestHandlerBodyGrowsWithBytes(t *testing.T) {
+	w := &fakeWriter{}
+	h := &gateway.Handler{Auth: fakeAuth{}, Writer: w, Realm: func() string { return "gw" },
+		MaxBodySize: func() int64 { return 16 << 20 }, MaxBodiesInFlight: func() int64 { return 32 << 20 },
+		TrustedProxies: func() []netip.Prefix { return nil }, Logger: slog.New(slog.DiscardHandler)}
+	for _, size := range []int{1, 40 << 10, 3 << 20} {
+		body, _ := media(t, "cam", frame("cam"), bytes.Repeat([]byte{7}, size))
+		r := httptest.NewRequest(http.MethodPost, "/", io.MultiReader(bytes.NewReader(body)))
+		r.ContentLength = -1
+		r.Header.Set("Content-Type", "application/protobuf")
+		r.SetBasicAuth("producer", "p")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code != http.StatusOK || len(w.sent[len(w.sent)-1].Extra[0]) != size {
+			t.Fatalf("a chunked body of %d bytes: status %d", size, rec.Code)
 		}
 	}
 }

@@ -59,6 +59,7 @@ func (c *conn) serve() error {
 	if err != nil {
 		return c.refuse(authRejection(err), err)
 	}
+	sess.authenticated()
 	defer id.OnEnd(func(reason string) {
 		c.logger.Info("session closed", "reason", reason)
 		_ = c.nc.Close()

@@ -18,6 +18,7 @@ import (
 // is authenticated, and so that the app name and the stream key stay
 // apart: credentials may be in either.
 type session struct {
+	in  *preAuthReader
 	bc  *bytecounter.ReadWriter
 	mrw *message.ReadWriter
 
@@ -37,12 +38,49 @@ var errEncrypted = errors.New("rtmp: encrypted handshake (RTMPE) is not supporte
 // maxCommands bounds the commands a client may send before publish or play.
 const maxCommands = 64
 
+// What a client may make the server hold before it is authenticated. A
+// handshake is 3 KiB and the commands up to publish or play a few hundred
+// bytes each; RTMP clients raise the chunk size to 4 KiB (ffmpeg, OBS,
+// GStreamer), this server to 64 KiB. gortmplib allocates a chunk's body
+// (up to the chunk size, at most 10 MiB) as soon as its header is read, so
+// the chunk size is what one header can make the server allocate.
+const (
+	maxPreAuthBytes     = 64 << 10
+	maxPreAuthChunkSize = 64 << 10
+)
+
+var (
+	errPreAuthBytes     = fmt.Errorf("rtmp: more than %d bytes before authentication", maxPreAuthBytes)
+	errPreAuthChunkSize = fmt.Errorf("rtmp: chunk size over %d bytes before authentication", maxPreAuthChunkSize)
+)
+
+// preAuthReader passes at most maxPreAuthBytes until lifted (once the
+// client is authenticated).
+type preAuthReader struct {
+	io.ReadWriter
+	left   int
+	lifted bool
+}
+
+func (r *preAuthReader) Read(p []byte) (int, error) {
+	if r.lifted {
+		return r.ReadWriter.Read(p)
+	}
+	if r.left <= 0 {
+		return 0, errPreAuthBytes
+	}
+	n, err := r.ReadWriter.Read(p[:min(len(p), r.left)])
+	r.left -= n
+	return n, err
+}
+
 // The stream ID createStream hands out; the only one a connection has.
 const streamID = 1
 
 // accept runs the handshake and the command exchange up to publish or play.
 func accept(rw io.ReadWriter) (*session, error) {
-	s := &session{bc: bytecounter.NewReadWriter(rw)}
+	s := &session{in: &preAuthReader{ReadWriter: rw, left: maxPreAuthBytes}}
+	s.bc = bytecounter.NewReadWriter(s.in)
 	keyIn, _, err := handshake.DoServer(s.bc, false)
 	if err != nil {
 		return nil, fmt.Errorf("rtmp: handshake: %w", err)
@@ -129,8 +167,14 @@ func (s *session) readCommand() (*message.CommandAMF0, error) {
 		if err != nil {
 			return nil, err
 		}
-		if cmd, ok := msg.(*message.CommandAMF0); ok {
-			return cmd, nil
+		switch m := msg.(type) {
+		case *message.CommandAMF0:
+			return m, nil
+		case *message.SetChunkSize:
+			// Applied to the next chunk: refuse before it is read.
+			if m.Value > maxPreAuthChunkSize {
+				return nil, errPreAuthChunkSize
+			}
 		}
 	}
 }
@@ -175,6 +219,10 @@ func (s *session) startPlay() error {
 	}
 	return nil
 }
+
+// authenticated lifts the limits on what the client may send before it is
+// authenticated (connection goroutine only).
+func (s *session) authenticated() { s.in.lifted = true }
 
 // BytesReceived implements gortmplib.Conn.
 func (s *session) BytesReceived() uint64 { return s.bc.Reader.Count() }

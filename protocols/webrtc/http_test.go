@@ -46,6 +46,8 @@ func TestHTTPStatuses(t *testing.T) {
 		{name: "bad offer", method: "POST", path: "/cam/whep", contentType: sdp, body: "v=0\r\nnonsense\r\n", user: "viewer", want: 400},
 		{name: "empty offer", method: "POST", path: "/cam/whep", contentType: sdp, user: "viewer", want: 400},
 		{name: "huge offer", method: "POST", path: "/cam/whep", contentType: sdp, body: strings.Repeat("a=x\r\n", 20000), user: "viewer", want: 413},
+		{name: "unauthenticated huge offer: 401, unread", method: "POST", path: "/cam/whep", contentType: sdp,
+			body: strings.Repeat("a=x\r\n", 20000), want: 401},
 		{name: "no WebRTC track", method: "POST", path: "/hevc/whep", contentType: sdp, body: offer, user: "viewer",
 			want: 406, wantBody: "H265"},
 		{name: "maxReaders", method: "POST", path: "/one/whep", contentType: sdp, body: offer, user: "viewer", want: 503},
