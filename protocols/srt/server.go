@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -35,6 +36,10 @@ type Config struct {
 	// ReadTimeout closes a connection whose peer has been silent that long,
 	// and bounds how long a publisher may take to send its program tables.
 	ReadTimeout time.Duration
+	// Limits counts callers against maxConnections and maxConnectionsPerIP
+	// (past them the handshake is rejected with REJX_OVERLOAD); nil: no
+	// limits.
+	Limits *netlimit.Limits
 }
 
 // Server is one SRT listener.
@@ -122,6 +127,12 @@ type session struct {
 func (s *Server) handle(req gosrt.ConnRequest) {
 	ss := &session{req: req, id: uuid.NewString()}
 	ss.logger = s.logger.With("conn", ss.id, "remote", req.RemoteAddr().String())
+	release, err := s.cfg.Limits.Acquire(s.cfg.Name, remoteIP(req.RemoteAddr()))
+	if err != nil {
+		s.reject(ss, err)
+		return
+	}
+	defer release()
 	sid, err := ParseStreamID(req.StreamId())
 	if err != nil {
 		s.reject(ss, err)
