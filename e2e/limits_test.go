@@ -112,7 +112,8 @@ func TestRTSPAcceptSurvivesDescriptorExhaustion(t *testing.T) {
 	for i := 0; i < 100; i++ {
 		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 		if err != nil {
-			t.Fatalf("dial %d: %v", i, err)
+			t.Errorf("the RTSP listener closed after %d connections: %v", i, err)
+			break
 		}
 		conns = append(conns, c)
 	}
