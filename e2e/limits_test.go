@@ -92,6 +92,9 @@ func TestRTSPAcceptSurvivesDescriptorExhaustion(t *testing.T) {
 	d := testharness.Start(t, limitsConfig("maxConnections: 0\nmaxConnectionsPerIP: 0\n"),
 		testharness.WithFileLimit(64), testharness.WithMetricsAuth("admin", "admin-secret"))
 	addr := d.Addr("rtsp")
+	if l := d.LogEntriesWhere("descriptor limit"); len(l) != 1 || fmt.Sprint(l[0]["soft"], l[0]["hard"]) != "64 64" {
+		t.Errorf("descriptor limit logged as %v, want one line with soft 64, hard 64", l)
+	}
 
 	// One kept-alive connection to the API, opened while descriptors are
 	// free: /ready is asked on it during the outage.
