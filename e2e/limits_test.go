@@ -323,6 +323,19 @@ func TestMaxConnectionsPerIPBusyAnswers(t *testing.T) {
 			t.Errorf("streamgate_connections_refused_total{listener=%s,reason=max_connections_per_ip} = %v, want ≥ 1", l, got)
 		}
 	}
+
+	// A reload raises the limit without a restart.
+	writeConfig(t, d, limitsConfig(fmt.Sprintf("rtmp: yes\nmaxConnectionsPerIP: %d\n", limit+2)))
+	if len(d.WaitLogCount("configuration file applied", 1, 10*time.Second)) == 0 {
+		t.Fatalf("the new configuration was not applied\n%s", d.Logs())
+	}
+	for i := 0; i <= limit; i++ {
+		status, _, c, err := rtspOptionsFrom(local1, addr, true)
+		if err != nil || rtspStatusCode(status) != "200" {
+			t.Fatalf("after raising maxConnectionsPerIP to %d: OPTIONS %d: %q %v, want 200", limit+2, i, status, err)
+		}
+		held = append(held, c)
+	}
 }
 
 // isTimeout reports a deadline error.
