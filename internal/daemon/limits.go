@@ -8,8 +8,9 @@ import (
 )
 
 // fdReserve is the part of the descriptor limit maxConnections leaves to
-// everything else: listeners, UDP sockets, the etcd, auth and Savant
-// connections, log and config files.
+// everything else: the busy answers in flight (netlimit.MaxBusyAnswers),
+// listeners, UDP sockets, the etcd, auth and Savant connections, log and
+// config files.
 const fdReserve = 128
 
 // raiseFileLimit raises the soft RLIMIT_NOFILE to the hard one, logs both,
