@@ -23,6 +23,15 @@ type Conf struct {
 	WriteTimeout time.Duration `yaml:"writeTimeout"`
 	// ShutdownTimeout bounds how long SIGTERM waits for sessions to drain.
 	ShutdownTimeout time.Duration `yaml:"shutdownTimeout"`
+	// MaxConnections bounds the connections of the whole process, every
+	// listener together (SRT callers included); past it a client gets its
+	// protocol's busy answer. It is lowered to fit the descriptor limit
+	// (RLIMIT_NOFILE less a reserve). 0: no limit.
+	MaxConnections int `yaml:"maxConnections"`
+	// MaxConnectionsPerIP bounds the connections from one client address,
+	// every listener together, so that one address cannot take every
+	// descriptor. 0: no limit.
+	MaxConnectionsPerIP int `yaml:"maxConnectionsPerIP"`
 
 	// AuthMethod is one backend or a list tried in order: internal, http,
 	// jwt, etcd, token.

@@ -17,6 +17,9 @@ func Default() *Conf {
 		WriteTimeout:    10 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 
+		MaxConnections:      10000,
+		MaxConnectionsPerIP: 1000,
+
 		AuthMethod: AuthMethods{"internal"},
 		AuthInternalUsers: []User{
 			anyUser(nil, authz.ActionPublish, authz.ActionRead, authz.ActionPlayback),

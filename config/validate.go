@@ -23,6 +23,12 @@ func validate(d *decoder, c *Conf) {
 	positive(d, "readTimeout", c.ReadTimeout)
 	positive(d, "writeTimeout", c.WriteTimeout)
 	positive(d, "shutdownTimeout", c.ShutdownTimeout)
+	if c.MaxConnections < 0 {
+		d.errAt("maxConnections", "must be ≥ 0 (0: no limit), got %d", c.MaxConnections)
+	}
+	if c.MaxConnectionsPerIP < 0 {
+		d.errAt("maxConnectionsPerIP", "must be ≥ 0 (0: no limit), got %d", c.MaxConnectionsPerIP)
+	}
 	validateAuth(d, c)
 	validateListeners(d, c)
 	validateSavant(d, c)

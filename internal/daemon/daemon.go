@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/hls"
 	"github.com/streamgate/streamgate/protocols/rtmp"
@@ -46,6 +47,11 @@ type Daemon struct {
 	pipeline atomic.Pointer[authn.Pipeline]
 	started  atomic.Bool
 	servers  []runningHTTP
+	// limits counts every listener's connections and accept failures.
+	limits *netlimit.Limits
+	// nofile is the descriptor limit (RLIMIT_NOFILE) after raising it; 0:
+	// unknown.
+	nofile uint64
 }
 
 // NewLogger builds the process logger from logLevel and logFormat.
@@ -87,6 +93,9 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 		d.res.Etcd = store
 	}
 	d.reloads = newReloadMetrics(reg)
+	d.limits = netlimit.New(reg, logger.With("component", "netlimit"))
+	d.nofile = raiseFileLimit(logger)
+	d.applyLimits(c)
 	p, err := BuildPipeline(c, d.deps, d.res)
 	if err != nil {
 		d.closeStores()
@@ -118,10 +127,11 @@ func (d *Daemon) Authenticate(ctx context.Context, req *authn.Request) (*authn.I
 	return id, nil
 }
 
-// Ready reports whether listeners are bound, the etcd store (if used) holds a
-// current snapshot, and the Savant writer (if used) is up.
+// Ready reports whether listeners are bound and accepting (none is out of
+// descriptors), the etcd store (if used) holds a current snapshot, and the
+// Savant writer (if used) is up.
 func (d *Daemon) Ready() bool {
-	if !d.started.Load() {
+	if !d.started.Load() || len(d.limits.Down()) > 0 {
 		return false
 	}
 	return d.res.Etcd == nil || d.res.Etcd.Synced()
@@ -234,7 +244,8 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 	if !c.RTSP {
 		return nil
 	}
-	base := rtsp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, AuthMethods: c.RTSPAuthMethods, Transports: c.RTSPTransports}
+	base := rtsp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, AuthMethods: c.RTSPAuthMethods,
+		Transports: c.RTSPTransports, Limits: d.limits}
 	if slices.Contains(c.RTSPTransports, "udp") {
 		base.RTPAddress, base.RTCPAddress = c.RTPAddress, c.RTCPAddress
 	}

@@ -153,7 +153,7 @@ func (d *Daemon) startHTTP(c *config.Conf, name string) error {
 	}
 	s, err := httpapi.Listen(httpapi.ServerConfig{
 		Name: l.name, Address: l.addr, TLS: l.tls, ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout,
-		Handler: l.handler, Logger: d.logger,
+		Handler: l.handler, Logger: d.logger, Limits: d.limits,
 	})
 	if err != nil {
 		return err

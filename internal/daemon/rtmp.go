@@ -10,7 +10,8 @@ func (d *Daemon) startRTMP(c *config.Conf) error {
 	if !c.RTMP {
 		return nil
 	}
-	base := rtmp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, Metrics: rtmp.NewMetrics(d.registry)}
+	base := rtmp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, Metrics: rtmp.NewMetrics(d.registry),
+		Limits: d.limits}
 	eps, err := endpoints("rtmp", c.RTMPEncryption, c.RTMPAddress, c.RTMPSAddress, c.RTMPServerCert, c.RTMPServerKey)
 	if err != nil {
 		return err

@@ -86,6 +86,14 @@ type options struct {
 	readyTimeout time.Duration
 	metricsUser  string
 	metricsPass  string
+	nofile       uint64
+}
+
+// WithFileLimit runs the daemon with RLIMIT_NOFILE set to n, soft and hard
+// (through prlimit(1), util-linux), so that descriptor exhaustion can be
+// reached with a few connections. The daemon cannot raise it.
+func WithFileLimit(n uint64) Option {
+	return func(o *options) { o.nofile = n }
 }
 
 // WithEnv adds environment variables ("KEY=VALUE"); they override the
@@ -142,6 +150,14 @@ func Start(t testing.TB, yamlConfig string, opts ...Option) *Daemon {
 	env, err := harnessEnv(yamlConfig)
 	if err != nil {
 		t.Fatalf("testharness: %v", err)
+	}
+	if o.nofile > 0 {
+		prlimit, err := exec.LookPath("prlimit")
+		if err != nil {
+			Missing(t, "prlimit not found: install util-linux")
+		}
+		args = append([]string{fmt.Sprintf("--nofile=%d:%d", o.nofile, o.nofile), "--", bin}, args...)
+		bin = prlimit
 	}
 	d.cmd = exec.Command(bin, args...)
 	d.cmd.Dir = d.Dir

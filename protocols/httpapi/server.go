@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
 )
 
@@ -37,6 +38,10 @@ type ServerConfig struct {
 	ReadTimeout, WriteTimeout time.Duration
 	Handler                   http.Handler
 	Logger                    *slog.Logger
+	// Limits counts connections against maxConnections and
+	// maxConnectionsPerIP (past them: 503 + Retry-After) and records accept
+	// failures; nil: no limits.
+	Limits *netlimit.Limits
 }
 
 // Listen binds the address and starts serving. It logs the bound address
@@ -46,6 +51,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: listen on %s: %w", cfg.Name, cfg.Address, err)
 	}
+	ln = cfg.Limits.Listener(cfg.Name, ln, busy(cfg.TLS))
 	if cfg.TLS != nil {
 		ln = tls.NewListener(ln, cfg.TLS)
 	}

@@ -7,7 +7,6 @@ package rtmp
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -35,6 +35,11 @@ type Config struct {
 	WriteQueueSize int
 	// Metrics may be shared by the rtmp and rtmps listeners; nil: not counted.
 	Metrics *Metrics
+	// Limits counts connections against maxConnections and
+	// maxConnectionsPerIP and records accept failures; nil: no limits. A
+	// connection over a limit is closed at once (RTMP has no busy answer
+	// before its handshake).
+	Limits *netlimit.Limits
 }
 
 // Server is one RTMP listener.
@@ -69,6 +74,7 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 	if err != nil {
 		return nil, fmt.Errorf("%s: listen on %s: %w", cfg.Name, cfg.Address, err)
 	}
+	ln = cfg.Limits.Listener(cfg.Name, ln, nil)
 	if cfg.TLS != nil {
 		ln = tls.NewListener(ln, cfg.TLS)
 	}
@@ -97,20 +103,13 @@ func (s *Server) Close() {
 
 func (s *Server) serve() {
 	defer s.wg.Done()
-	var delay time.Duration
 	for {
+		// The limited listener retries failed accepts (out of descriptors
+		// and the like) with back-off; it fails only once closed.
 		nc, err := s.ln.Accept()
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			// Out of descriptors and the like: back off, as net/http does.
-			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			s.logger.Warn("accept", "error", err, "retry_in", delay)
-			time.Sleep(delay)
-			continue
+			return
 		}
-		delay = 0
 		if !s.track(nc) {
 			_ = nc.Close()
 			return

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -44,6 +46,9 @@ type Config struct {
 	// Transports are the allowed transports (udp, multicast, tcp); empty allows all.
 	Transports     []string
 	WriteQueueSize int
+	// Limits counts connections against maxConnections and
+	// maxConnectionsPerIP and records accept failures; nil: no limits.
+	Limits *netlimit.Limits
 }
 
 // Server is one RTSP listener.
@@ -53,6 +58,7 @@ type Server struct {
 	hub    *stream.Hub
 	logger *slog.Logger
 	srv    *gortsplib.Server
+	closed atomic.Bool
 	// digest: rtspAuthMethods offers Digest challenges.
 	digest bool
 }
@@ -79,12 +85,16 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 			if err != nil {
 				return nil, err
 			}
-			return coalescingListener{ln, cfg.WriteTimeout}, nil
+			// gortsplib stops for good at the first failed accept: the
+			// limited listener backs off and retries instead, and returns
+			// an error only once closed.
+			return coalescingListener{cfg.Limits.Listener(cfg.Name, ln, busy(cfg.TLS)), cfg.WriteTimeout}, nil
 		},
 	}
 	if err := s.srv.Start(); err != nil {
 		return nil, fmt.Errorf("%s: listen on %s: %w", cfg.Name, cfg.Address, err)
 	}
+	go s.watch()
 	// Every publication gets an RTSP fan-out on every RTSP listener, so the
 	// readers of a listener share one copy. The fan-out of the listener an
 	// RTSP publisher came in on gets its packets as they are (forward);
@@ -137,7 +147,21 @@ func verifyMethods(names []string) ([]auth.VerifyMethod, error) {
 }
 
 // Close stops the listener and closes its connections.
-func (s *Server) Close() { s.srv.Close() }
+func (s *Server) Close() {
+	s.closed.Store(true)
+	s.srv.Close()
+}
+
+// watch reports a server that stopped by itself: logged as an error, and
+// the listener counts as down (/ready 503) until it is started again.
+func (s *Server) watch() {
+	err := s.srv.Wait()
+	if s.closed.Load() {
+		return
+	}
+	s.logger.Error("listener stopped", "listener", s.cfg.Name, "error", err)
+	s.cfg.Limits.MarkDown(s.cfg.Name, err)
+}
 
 // Addr is the bound TCP address.
 func (s *Server) Addr() string { return s.srv.NetListener().Addr().String() }

@@ -9,6 +9,7 @@ import (
 	gosrt "github.com/datarhei/gosrt"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -37,7 +38,10 @@ var (
 // mismatches → the SRT codes for them.
 func rejection(err error) gosrt.RejectionReason {
 	var ae *authn.Error
+	var busy *netlimit.BusyError
 	switch {
+	case errors.As(err, &busy):
+		return gosrt.REJX_OVERLOAD
 	case errors.As(err, &ae):
 		switch ae.Kind {
 		case authn.KindAskCredentials, authn.KindDenied:

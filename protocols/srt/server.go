@@ -18,6 +18,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -36,6 +37,10 @@ type Config struct {
 	// ReadTimeout closes a connection whose peer has been silent that long,
 	// and bounds how long a publisher may take to send its program tables.
 	ReadTimeout time.Duration
+	// Limits counts callers against maxConnections and maxConnectionsPerIP
+	// (past them the handshake is rejected with REJX_OVERLOAD); nil: no
+	// limits.
+	Limits *netlimit.Limits
 }
 
 // Server is one SRT listener.
@@ -141,6 +146,12 @@ func (s *Server) handle(req gosrt.ConnRequest) {
 	// closes of publish/read have run by then; a handshake not answered yet
 	// is rejected (after Accept, Reject does nothing).
 	defer panics.Recover(ss.logger, "srt", func() { req.Reject(gosrt.REJ_IPE) })
+	release, err := s.cfg.Limits.Acquire(s.cfg.Name, remoteIP(req.RemoteAddr()))
+	if err != nil {
+		s.reject(ss, err)
+		return
+	}
+	defer release()
 	sid, err := ParseStreamID(req.StreamId())
 	if err != nil {
 		s.reject(ss, err)

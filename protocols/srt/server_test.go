@@ -76,7 +76,7 @@ paths:
     maxReaders: 1
 `
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 	t.Helper()
 	conf, err := config.Parse("test.yml", []byte(fixtureConf), nil)
 	if err != nil {
@@ -89,7 +89,11 @@ func newFixture(t *testing.T) *fixture {
 		"rd":   {"rdpass", []authz.Action{authz.ActionRead}},
 		"both": {"bothpass", []authz.Action{authz.ActionPublish, authz.ActionRead}},
 	}}
-	s, err := Listen(Config{Address: "127.0.0.1:0", ReadTimeout: 5 * time.Second}, a, hub, prometheus.NewRegistry(), logger)
+	cfg := Config{Address: "127.0.0.1:0", ReadTimeout: 5 * time.Second}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := Listen(cfg, a, hub, prometheus.NewRegistry(), logger)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,363 @@
+package e2e_test
+
+// Connection limits and descriptor exhaustion (issue 12, defect 3): every
+// TCP listener keeps accepting after the process ran out of descriptors,
+// /ready answers 503 while one cannot accept, and maxConnections /
+// maxConnectionsPerIP refuse with the protocol's busy answer.
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// limitsConfig runs RTSP (TCP only), the API and metrics; readTimeout is
+// long, so that idle connections stay open while a test holds them.
+func limitsConfig(top string) string {
+	return `
+rtsp: yes
+rtspTransports: [tcp]
+metrics: yes
+readTimeout: 60s
+authInternalUsers:
+- {user: any, permissions: [{action: read}, {action: publish}]}
+- {user: admin, pass: admin-secret, permissions: [{action: api}, {action: metrics}]}
+paths:
+  cam: {}
+` + top
+}
+
+// rtspOptions sends OPTIONS on a new connection and returns the status line
+// and headers of the answer; conn stays open when keep is set (the caller
+// closes it).
+func rtspOptions(addr string, keep bool) (status string, hdr textproto.MIMEHeader, conn net.Conn, err error) {
+	return rtspOptionsFrom(nil, addr, keep)
+}
+
+// rtspOptionsFrom is rtspOptions from the local address local (nil: any).
+func rtspOptionsFrom(local net.Addr, addr string, keep bool) (status string, hdr textproto.MIMEHeader, conn net.Conn, err error) {
+	dialer := net.Dialer{Timeout: 2 * time.Second, LocalAddr: local}
+	conn, err = dialer.Dial("tcp", addr)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	defer func() {
+		if !keep || err != nil {
+			conn.Close()
+			conn = nil
+		}
+	}()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err = fmt.Fprintf(conn, "OPTIONS rtsp://%s/cam RTSP/1.0\r\nCSeq: 7\r\n\r\n", addr); err != nil {
+		return "", nil, conn, err
+	}
+	tp := textproto.NewReader(bufio.NewReader(conn))
+	if status, err = tp.ReadLine(); err != nil {
+		return "", nil, conn, err
+	}
+	hdr, err = tp.ReadMIMEHeader()
+	_ = conn.SetDeadline(time.Time{})
+	return status, hdr, conn, err
+}
+
+// getStatus GETs url with c and returns the status code, the Retry-After
+// header and the body.
+func getStatus(c *http.Client, url string) (int, string, string, error) {
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0, "", "", err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Retry-After"), string(body), nil
+}
+
+// TestRTSPAcceptSurvivesDescriptorExhaustion runs the daemon with 64
+// descriptors, fills them with idle RTSP connections until accept fails
+// (EMFILE), and checks: the failure is logged at warn, /ready answers 503
+// meanwhile (asked on a connection opened before), and once the
+// connections are gone an RTSP client is answered again within 2 s.
+func TestRTSPAcceptSurvivesDescriptorExhaustion(t *testing.T) {
+	d := testharness.Start(t, limitsConfig("maxConnections: 0\nmaxConnectionsPerIP: 0\n"),
+		testharness.WithFileLimit(64), testharness.WithMetricsAuth("admin", "admin-secret"))
+	addr := d.Addr("rtsp")
+	if l := d.LogEntriesWhere("descriptor limit"); len(l) != 1 || fmt.Sprint(l[0]["soft"], l[0]["hard"]) != "64 64" {
+		t.Errorf("descriptor limit logged as %v, want one line with soft 64, hard 64", l)
+	}
+
+	// One kept-alive connection to the API, opened while descriptors are
+	// free: /ready is asked on it during the outage.
+	api := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}
+	defer api.CloseIdleConnections()
+	if code, _, _, err := getStatus(api, d.URL("api", "/ready")); err != nil || code != http.StatusOK {
+		t.Fatalf("/ready before: %d %v", code, err)
+	}
+
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	// More connections than the daemon has descriptors: some stay in the
+	// kernel's backlog, and accepting them fails with EMFILE.
+	for i := 0; i < 100; i++ {
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			t.Errorf("the RTSP listener closed after %d connections: %v", i, err)
+			break
+		}
+		conns = append(conns, c)
+	}
+	const warnMsg = "listener cannot accept connections; retrying"
+	if warns := d.WaitLogCount(warnMsg, 1, 10*time.Second); len(warns) == 0 {
+		t.Errorf("no warning that the RTSP listener cannot accept")
+	} else if w := warns[0]; w["level"] != "WARN" || w["listener"] != "rtsp" || !strings.Contains(fmt.Sprint(w["error"]), "too many open files") {
+		t.Errorf("accept failure logged as %v, want level WARN, listener rtsp, error too many open files", w)
+	}
+
+	// While RTSP cannot accept, /ready is 503.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, _, _, err := getStatus(api, d.URL("api", "/ready"))
+		if err == nil && code == http.StatusServiceUnavailable {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("/ready while RTSP cannot accept: %d %v, want 503", code, err)
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	api.CloseIdleConnections()
+
+	for _, c := range conns {
+		c.Close()
+	}
+	conns = nil
+	start := time.Now()
+	deadline = start.Add(2 * time.Second)
+	for {
+		status, _, _, err := rtspOptions(addr, false)
+		if err == nil && rtspStatusCode(status) == "200" {
+			t.Logf("RTSP answered again %s after the connections closed", time.Since(start).Round(time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("RTSP not answering 2 s after the connections closed: %q %v\n%s", status, err, d.Logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		code, _, _, err := getStatus(api, d.URL("api", "/ready"))
+		if err == nil && code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/ready after the outage: %d %v, want 200", code, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := d.Metric(t, "streamgate_listener_accept_errors_total", map[string]string{"listener": "rtsp"}); n < 1 {
+		t.Errorf("streamgate_listener_accept_errors_total{listener=rtsp} = %v, want ≥ 1", n)
+	}
+}
+
+// TestMaxConnectionsBusyAnswers holds maxConnections connections and checks
+// that the next RTSP client gets RTSP 503 and the next HTTP client HTTP 503
+// with Retry-After, both counted; and that a freed slot is taken again.
+func TestMaxConnectionsBusyAnswers(t *testing.T) {
+	const limit = 4
+	d := testharness.Start(t, limitsConfig(fmt.Sprintf("maxConnections: %d\nmaxConnectionsPerIP: 0\n", limit)),
+		testharness.WithMetricsAuth("admin", "admin-secret"))
+	addr := d.Addr("rtsp")
+
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	var refused textproto.MIMEHeader
+	var refusedStatus string
+	// The harness's own connections may still count for a moment: fill
+	// until the first refusal, at most limit+1 tries.
+	for i := 0; i <= limit && refused == nil; i++ {
+		status, hdr, c, err := rtspOptions(addr, true)
+		if err != nil {
+			t.Fatalf("OPTIONS %d: %v", i, err)
+		}
+		switch rtspStatusCode(status) {
+		case "200":
+			held = append(held, c)
+		case "503":
+			refused, refusedStatus = hdr, status
+			c.Close()
+		default:
+			t.Fatalf("OPTIONS %d: %q", i, status)
+		}
+	}
+	if refused == nil {
+		t.Fatalf("%d RTSP connections held with maxConnections: %d, none refused", len(held), limit)
+	}
+	if refused.Get("CSeq") != "7" || refused.Get("Retry-After") == "" {
+		t.Errorf("RTSP busy answer %q %v: want the request's CSeq 7 and a Retry-After", refusedStatus, refused)
+	}
+
+	// HTTP over the limit: 503 with Retry-After, from the busy answer.
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	code, retry, body, err := getStatus(c, d.URL("api", "/health"))
+	if err != nil || code != http.StatusServiceUnavailable || retry == "" || !strings.Contains(body, "too many connections") {
+		t.Errorf("GET /health over maxConnections: %d Retry-After=%q %q %v, want 503 with Retry-After", code, retry, body, err)
+	}
+
+	// A freed slot is taken again.
+	held[0].Close()
+	held = held[1:]
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		status, _, c, err := rtspOptions(addr, true)
+		if err == nil && rtspStatusCode(status) == "200" {
+			held = append(held, c)
+			break
+		}
+		if c != nil {
+			c.Close()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after closing one connection: %q %v, want 200", status, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	for _, c := range held {
+		c.Close()
+	}
+	held = nil
+	fams := scrapeWhenFree(t, d)
+	reason := map[string]string{"listener": "rtsp", "reason": "max_connections"}
+	rtspRefused := testharness.MetricValue(fams, "streamgate_connections_refused_total", reason)
+	reason["listener"] = "api"
+	apiRefused := testharness.MetricValue(fams, "streamgate_connections_refused_total", reason)
+	if rtspRefused < 1 || apiRefused < 1 {
+		t.Errorf("streamgate_connections_refused_total{reason=max_connections}: rtsp %v, api %v; want ≥ 1 each", rtspRefused, apiRefused)
+	}
+}
+
+// TestMaxConnectionsPerIPBusyAnswers holds maxConnectionsPerIP RTSP
+// connections from 127.0.0.1: the next one from 127.0.0.1 gets RTSP 503
+// (counted), one from another loopback address (127.0.0.2, to the same
+// 127.0.0.1 listener) is served.
+func TestMaxConnectionsPerIPBusyAnswers(t *testing.T) {
+	const limit = 3
+	d := testharness.Start(t, limitsConfig(fmt.Sprintf("rtmp: yes\nmaxConnectionsPerIP: %d\n", limit)),
+		testharness.WithMetricsAuth("admin", "admin-secret"))
+	addr := d.Addr("rtsp")
+	local1 := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)}
+	local2 := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
+
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	refused := false
+	for i := 0; i <= limit && !refused; i++ {
+		status, _, c, err := rtspOptionsFrom(local1, addr, true)
+		if err != nil {
+			t.Fatalf("OPTIONS %d: %v", i, err)
+		}
+		switch rtspStatusCode(status) {
+		case "200":
+			held = append(held, c)
+		case "503":
+			refused = true
+			c.Close()
+		default:
+			t.Fatalf("OPTIONS %d: %q", i, status)
+		}
+	}
+	if !refused {
+		t.Fatalf("%d RTSP connections from 127.0.0.1 held with maxConnectionsPerIP: %d, none refused", len(held), limit)
+	}
+	status, _, c, err := rtspOptionsFrom(local2, addr, true)
+	if err != nil || rtspStatusCode(status) != "200" {
+		t.Fatalf("OPTIONS from 127.0.0.2 while 127.0.0.1 is at its limit: %q %v, want 200", status, err)
+	}
+	held = append(held, c)
+
+	// RTMP from 127.0.0.1, over the limit (the count is the process's):
+	// closed at once, before its handshake.
+	rc, err := (&net.Dialer{Timeout: 2 * time.Second, LocalAddr: local1}).Dial("tcp", d.Addr("rtmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = rc.SetDeadline(time.Now().Add(5 * time.Second))
+	_, _ = rc.Write(append([]byte{3}, make([]byte, 1536)...)) // C0+C1
+	if n, err := io.ReadFull(rc, make([]byte, 1)); n != 0 || err == nil || isTimeout(err) {
+		t.Errorf("RTMP over maxConnectionsPerIP: read %d bytes, %v; want the connection closed", n, err)
+	}
+	rc.Close()
+
+	for _, c := range held {
+		c.Close()
+	}
+	held = nil
+	fams := scrapeWhenFree(t, d)
+	for _, l := range []string{"rtsp", "rtmp"} {
+		got := testharness.MetricValue(fams, "streamgate_connections_refused_total", map[string]string{"listener": l, "reason": "max_connections_per_ip"})
+		if got < 1 {
+			t.Errorf("streamgate_connections_refused_total{listener=%s,reason=max_connections_per_ip} = %v, want ≥ 1", l, got)
+		}
+	}
+
+	// A reload raises the limit without a restart.
+	writeConfig(t, d, limitsConfig(fmt.Sprintf("rtmp: yes\nmaxConnectionsPerIP: %d\n", limit+2)))
+	if len(d.WaitLogCount("configuration file applied", 1, 10*time.Second)) == 0 {
+		t.Fatalf("the new configuration was not applied\n%s", d.Logs())
+	}
+	for i := 0; i <= limit; i++ {
+		status, _, c, err := rtspOptionsFrom(local1, addr, true)
+		if err != nil || rtspStatusCode(status) != "200" {
+			t.Fatalf("after raising maxConnectionsPerIP to %d: OPTIONS %d: %q %v, want 200", limit+2, i, status, err)
+		}
+		held = append(held, c)
+	}
+}
+
+// isTimeout reports a deadline error.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// scrapeWhenFree scrapes d's metrics once the limits let a connection from
+// 127.0.0.1 in again (the server notices closed connections a little later).
+func scrapeWhenFree(t *testing.T, d *testharness.Daemon) map[string]*dto.MetricFamily {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, _, _, err := getStatus(c, d.URL("metrics", "/health"))
+		if err == nil && code == http.StatusOK {
+			return d.MetricFamilies(t)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no free connection slot for the metrics scrape: %d %v", code, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
