@@ -231,7 +231,9 @@ type tokenVerification struct {
 }
 
 // allows reports whether the verification lists action.
-func (v *tokenVerification) allows(action authz.Action) bool { return slices.Contains(v.actions, action) }
+func (v *tokenVerification) allows(action authz.Action) bool {
+	return slices.Contains(v.actions, action)
+}
 
 // grant is what a token verified here may do on path: its actions there,
 // nothing more.
