@@ -68,7 +68,8 @@ func TestTokenScope(t *testing.T) {
 			wantStatus(t, c.what+" with a viewer's token", get(t, c.url+q), http.StatusForbidden)
 			wantStatus(t, c.what+" with a viewer's token as Bearer", get(t, c.url, bearer(tok)), http.StatusForbidden)
 		}
-		wantStatus(t, "gateway POST with a viewer's token", postMedia(t, d.URL("gateway", "/"), nil, bearer(tok)), http.StatusForbidden)
+		eos := composeMedia(t, endOfStream("cam", 1), "cam").body
+		wantStatus(t, "gateway POST of an EndOfStream with a viewer's token", postMedia(t, d.URL("gateway", "/"), eos, bearer(tok)), http.StatusForbidden)
 
 		if err := tokenRTSPPublish(t, "rtsp://"+d.Addr("rtsp")+"/cam2"+q); err == nil || !strings.Contains(err.Error(), "403") {
 			t.Errorf("RTSP publish with a viewer's token: %v, want 403", err)
