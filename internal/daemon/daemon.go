@@ -45,6 +45,10 @@ type Daemon struct {
 	pipeline atomic.Pointer[authn.Pipeline]
 	started  atomic.Bool
 	servers  []runningHTTP
+
+	// recheckRetry: a retry of the sessions a re-check could not answer
+	// for is scheduled (retryPending).
+	recheckRetry atomic.Bool
 }
 
 // NewLogger builds the process logger from logLevel and logFormat.
