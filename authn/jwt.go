@@ -324,6 +324,8 @@ func (b *JWT) keyfunc(ctx context.Context) (keyfunc.Keyfunc, error) {
 func (b *JWT) refusal(ctx context.Context, err error) error {
 	reason := "invalid token"
 	switch {
+	case errors.Is(err, errNotNumericDate):
+		reason = "exp, nbf or iat not a NumericDate"
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		reason = "malformed token"
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):

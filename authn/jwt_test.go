@@ -130,6 +130,15 @@ func TestJWTTokens(t *testing.T) {
 		{name: "unknown kid", spec: testharness.TokenSpec{Key: "rsa2", Claims: claims(nil)}, reason: "no matching key"},
 		{name: "tampered payload", spec: testharness.TokenSpec{Key: "rsa1", Mode: "tamper", Claims: claims(nil)}, reason: "invalid signature or algorithm"},
 		{name: "malformed permissions", spec: testharness.TokenSpec{Key: "rsa1", Claims: claims(map[string]any{"mediamtx_permissions": []map[string]string{{"action": "fly"}}})}, reason: "malformed permissions claim"},
+		// Issue 12, defect 15: RFC 7519 NumericDate is a JSON number only.
+		{name: "exp as a string", spec: testharness.TokenSpec{Key: "rsa1", Claims: claims(map[string]any{"exp": fmt.Sprint(now + 60), "mediamtx_permissions": publishCam1})}, reason: "exp, nbf or iat not a NumericDate"},
+		{name: "nbf as a string", spec: testharness.TokenSpec{Key: "rsa1", Claims: claims(map[string]any{"nbf": fmt.Sprint(now - 60), "mediamtx_permissions": publishCam1})}, reason: "exp, nbf or iat not a NumericDate"},
+		{name: "iat as a string", spec: testharness.TokenSpec{Key: "rsa1", Claims: claims(map[string]any{"iat": fmt.Sprint(now), "mediamtx_permissions": publishCam1})}, reason: "exp, nbf or iat not a NumericDate"},
+		{name: "exp null", spec: testharness.TokenSpec{Key: "rsa1", Claims: claims(map[string]any{"exp": nil, "mediamtx_permissions": publishCam1})}, reason: "exp, nbf or iat not a NumericDate"},
+		// Issue 12, defect 4 audit: a claim grants what it names; a stream
+		// permission without a path member does not mean every path.
+		{name: "publish permission without path", spec: testharness.TokenSpec{Key: "rsa1", Claims: claims(map[string]any{"mediamtx_permissions": []map[string]string{{"action": "publish"}}})}, reason: "malformed permissions claim"},
+		{name: "read permission with path null (Keycloak string)", spec: testharness.TokenSpec{Key: "rsa1", Claims: claims(map[string]any{"mediamtx_permissions": []string{`{"action":"read","path":null}`}})}, reason: "malformed permissions claim"},
 		{name: "no user", spec: testharness.TokenSpec{Key: "rsa1", Claims: without(claims(nil), "sub")}, reason: "token names no user (preferred_username, sub)"},
 	}
 	specs := make([]testharness.TokenSpec, len(tests))

@@ -87,6 +87,13 @@ func (c *jwtClaims) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return err
 	}
+	// RFC 7519 NumericDate is a JSON number; golang-jwt also takes a
+	// string holding one ("exp":"9999999999"), which is refused here.
+	for _, k := range [...]string{"exp", "nbf", "iat"} {
+		if raw, ok := m[k]; ok && !isJSONNumber(raw) {
+			return fmt.Errorf("%s: %w", k, errNotNumericDate)
+		}
+	}
 	if err := json.Unmarshal(b, &c.RegisteredClaims); err != nil {
 		return err
 	}
@@ -97,6 +104,16 @@ func (c *jwtClaims) UnmarshalJSON(b []byte) error {
 	}
 	c.Permissions = m[c.key]
 	return nil
+}
+
+// errNotNumericDate: exp, nbf or iat is not a JSON number.
+var errNotNumericDate = errors.New("not a NumericDate (a JSON number of seconds)")
+
+// isJSONNumber reports whether raw is a JSON number literal (not a string,
+// null, or anything else).
+func isJSONNumber(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && (raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9')
 }
 
 // user is the identity's name: preferred_username (Keycloak's login name),
@@ -120,8 +137,9 @@ var errClaimShape = errors.New("want a JSON array of {action, path}, a JSON stri
 //	                                                strings, one permission each
 //
 // An absent or null claim grants nothing. Unknown members of a permission
-// are ignored; an unknown action or an invalid "~" expression refuses the
-// token.
+// are ignored; an unknown action, an invalid "~" expression, or a publish,
+// read or playback permission without a path member (MediaMTX reads it as
+// every path; "path": "" says so) refuses the token.
 func parsePermissionClaim(raw json.RawMessage) (authz.Permissions, error) {
 	return parseClaimValue(raw, 0)
 }
@@ -189,7 +207,7 @@ var errTooManyPermissions = fmt.Errorf("more than %d permissions", maxClaimPermi
 func parsePermission(raw json.RawMessage) (authz.Permission, error) {
 	var p struct {
 		Action *string `json:"action"`
-		Path   string  `json:"path"`
+		Path   *string `json:"path"`
 	}
 	if err := json.Unmarshal(raw, &p); err != nil {
 		return authz.Permission{}, err
@@ -197,5 +215,20 @@ func parsePermission(raw json.RawMessage) (authz.Permission, error) {
 	if p.Action == nil {
 		return authz.Permission{}, errors.New("a permission without action")
 	}
-	return authz.CompilePermission(*p.Action, p.Path)
+	path := ""
+	switch {
+	case p.Path != nil:
+		path = *p.Path
+	case pathScoped(authz.Action(*p.Action)):
+		// A claim grants what it names: every path only when it says so.
+		return authz.Permission{}, fmt.Errorf("a %s permission without path (\"path\": \"\" grants every path)", *p.Action)
+	}
+	return authz.CompilePermission(*p.Action, path)
+}
+
+// pathScoped reports whether action applies to a stream path (publish,
+// read, playback), as opposed to a whole service (api, metrics, pprof,
+// gateway).
+func pathScoped(a authz.Action) bool {
+	return a == authz.ActionPublish || a == authz.ActionRead || a == authz.ActionPlayback
 }

@@ -41,7 +41,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "streamgate_token_verifications_total",
-			Help: "URL token verifications by the secret that verified the signature (empty when none did) and result.",
+			Help: "URL token verifications by the secret that verified the signature (empty when none did) and result (ok, excluded, malformed, bad_signature, expired, not_yet_valid, ip, acl, action: an action the verification does not list).",
 		}, []string{"secret_id", "result"}),
 	}
 	if reg != nil {

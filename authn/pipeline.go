@@ -87,7 +87,10 @@ func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, e
 		p.record(ctx, req, d, false)
 		return nil, d.err
 	}
-	if p.cache == nil {
+	if p.cache == nil || req.Credentials.Digest != nil {
+		// A Digest answer is only good with its connection's nonce, which
+		// Digest.Check knows and the cache does not: one answered from the
+		// cache would let a sniffed header replay on a new connection.
 		return p.finish(ctx, req, p.decide(ctx, req), false)
 	}
 	now := p.now()

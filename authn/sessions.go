@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -27,7 +28,15 @@ type liveSession struct {
 	req  Request
 	end  func(reason string)
 	once sync.Once
+	// missed: the last re-check could not answer (a backend unavailable,
+	// the budget over). One more such answer ends the session.
+	missed atomic.Bool
 }
+
+// RecheckConcurrency bounds how many live sessions are asked again at once
+// after a reload or a user store change. argon2 runs among them are bounded
+// further by authArgon2Concurrency (Verifier).
+const RecheckConcurrency = 16
 
 // NewSessions makes an empty registry; reg may be nil.
 func NewSessions(reg prometheus.Registerer) *Sessions {
@@ -35,7 +44,7 @@ func NewSessions(reg prometheus.Registerer) *Sessions {
 		gauge: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_auth_live_sessions",
 			Help: "Live sessions (readers and publishers) that are re-checked after a reload or a user store change."}),
 		rechecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_auth_session_rechecks_total",
-			Help: "Live sessions re-checked, by result: kept, ended (no longer allowed), unavailable (kept: a backend could not answer)."},
+			Help: "Live sessions re-checked, by result: kept, ended (no longer allowed), unavailable (kept once: a backend could not answer or the budget ran out; asked again), unchecked (ended: two re-checks in a row could not answer)."},
 			[]string{"result"}),
 	}
 	if reg != nil {
@@ -69,38 +78,103 @@ func (s *Sessions) Len() int {
 }
 
 // Recheck authenticates every live session again with auth (the current
-// pipeline) and ends those that are refused. A backend that cannot answer
-// (KindUnavailable) ends nobody. Re-checks neither count towards nor are
-// stopped by the quarantine. It returns how many sessions it checked and
-// ended.
+// pipeline), RecheckConcurrency at a time, and ends those that are
+// refused. A session that cannot be asked — a backend unavailable
+// (KindUnavailable), or ctx over before its turn — is kept once and marked
+// pending: the next re-check that cannot answer for it either (Recheck or
+// RecheckPending) ends it, so a session that could not be re-checked does not
+// outlive one more attempt. Re-checks neither count towards nor are stopped
+// by the quarantine. It returns how many sessions it checked and ended.
 func (s *Sessions) Recheck(ctx context.Context, auth func(context.Context, *Request) (*Identity, error)) (checked, ended int) {
+	return s.recheck(ctx, auth, func(*liveSession) bool { return true })
+}
+
+// RecheckPending is Recheck for the sessions whose last re-check could not
+// answer (Pending): each is kept if allowed, ended if refused or if it
+// cannot be asked again.
+func (s *Sessions) RecheckPending(ctx context.Context, auth func(context.Context, *Request) (*Identity, error)) (checked, ended int) {
+	return s.recheck(ctx, auth, func(ls *liveSession) bool { return ls.missed.Load() })
+}
+
+// Pending is the number of live sessions whose last re-check could not
+// answer; they are ended if the next one cannot either.
+func (s *Sessions) Pending() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for ls := range s.live {
+		if ls.missed.Load() {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *Sessions) recheck(ctx context.Context, auth func(context.Context, *Request) (*Identity, error), which func(*liveSession) bool) (checked, ended int) {
 	s.mu.Lock()
 	all := make([]*liveSession, 0, len(s.live))
 	for ls := range s.live {
-		all = append(all, ls)
-	}
-	s.mu.Unlock()
-	for _, ls := range all {
-		req := ls.req
-		_, err := auth(ctx, &req)
-		checked++
-		switch {
-		case err == nil:
-			s.rechecks.WithLabelValues("kept").Inc()
-		case KindOf(err) == KindUnavailable:
-			s.rechecks.WithLabelValues("unavailable").Inc()
-		default:
-			ended++
-			s.rechecks.WithLabelValues("ended").Inc()
-			s.remove(ls)
-			ls.once.Do(func() { go ls.end(ReasonRevoked) })
+		if which(ls) {
+			all = append(all, ls)
 		}
 	}
-	return checked, ended
+	s.mu.Unlock()
+	var nEnded atomic.Int64
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, RecheckConcurrency)
+	for _, ls := range all {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			// The budget is over: this session could not be asked.
+			if s.settle(ls, ctx.Err()) {
+				nEnded.Add(1)
+			}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			req := ls.req
+			_, err := auth(ctx, &req)
+			if s.settle(ls, err) {
+				nEnded.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return len(all), int(nEnded.Load())
+}
+
+// settle applies one re-check's answer to ls; it reports whether ls ended.
+func (s *Sessions) settle(ls *liveSession, err error) bool {
+	reason := ReasonRevoked
+	switch {
+	case err == nil:
+		ls.missed.Store(false)
+		s.rechecks.WithLabelValues("kept").Inc()
+		return false
+	case KindOf(err) == KindUnavailable:
+		if !ls.missed.Swap(true) {
+			s.rechecks.WithLabelValues("unavailable").Inc()
+			return false
+		}
+		reason = ReasonUnchecked
+		s.rechecks.WithLabelValues("unchecked").Inc()
+	default:
+		s.rechecks.WithLabelValues("ended").Inc()
+	}
+	s.remove(ls)
+	ls.once.Do(func() { go ls.end(reason) })
+	return true
 }
 
 // ReasonRevoked is why a session ends when a re-check refuses it.
 const ReasonRevoked = "credentials no longer allowed"
+
+// ReasonUnchecked is why a session ends when two re-checks in a row could
+// not answer for it.
+const ReasonUnchecked = "credentials could not be re-checked"
 
 // reasonExpired is why a session ends when its identity expires.
 const reasonExpired = "credentials expired"

@@ -2,6 +2,8 @@ package authn_test
 
 import (
 	"context"
+	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -98,4 +100,114 @@ func TestIdentityOnEndExpiry(t *testing.T) {
 	cancel := id2.OnEnd(func(string) { t.Error("cancelled end ran") })
 	cancel()
 	time.Sleep(100 * time.Millisecond)
+}
+
+// openSessions registers n live sessions of user (no pipeline needed: the
+// re-check's auth is the test's); ended receives "user: reason".
+func openSessions(s *authn.Sessions, n int, user string, ended chan<- string) {
+	for range n {
+		req := authRequest(authz.ActionRead, "cam", user, "pw")
+		id := (&authn.Identity{User: user}).Bind(s, req)
+		id.OnEnd(func(reason string) { ended <- user + ": " + reason })
+	}
+}
+
+// Re-checks run in parallel (issue 12, defect 15): with a verifier that
+// answers only once several re-checks wait at the same time, 300 sessions
+// are all kept within the budget. One at a time, the first would wait for
+// the budget's end and every session would go unanswered.
+func TestSessionsRecheckInParallel(t *testing.T) {
+	const sessions, together = 300, 4
+	s := authn.NewSessions(nil)
+	ended := make(chan string, sessions)
+	openSessions(s, sessions, "argon", ended)
+	var mu sync.Mutex
+	waiting, served := 0, 0
+	open := make(chan struct{})
+	var opened sync.Once
+	slow := func(ctx context.Context, _ *authn.Request) (*authn.Identity, error) {
+		mu.Lock()
+		if waiting++; waiting == together {
+			opened.Do(func() { close(open) }) // this many waited at the same time
+		}
+		mu.Unlock()
+		defer func() { mu.Lock(); waiting--; mu.Unlock() }()
+		select {
+		case <-open:
+			mu.Lock()
+			served++
+			mu.Unlock()
+			return &authn.Identity{User: "argon"}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	checked, n := s.Recheck(ctx, slow)
+	if checked != sessions || n != 0 || served != sessions {
+		t.Fatalf("Recheck: %d checked, %d ended, %d answered; want %d, 0, %d (re-checked one at a time?)",
+			checked, n, served, sessions, sessions)
+	}
+	if s.Pending() != 0 {
+		t.Errorf("%d sessions pending after a re-check that answered for all", s.Pending())
+	}
+}
+
+// A session that could not be re-checked (a backend unavailable, the
+// budget over) is kept once and asked again; if that attempt cannot
+// answer either, it ends. One that answers on the retry stays, and a
+// session that was re-checked is not asked by RecheckPending.
+func TestSessionsUncheckedEndAfterOneMoreAttempt(t *testing.T) {
+	s := authn.NewSessions(nil)
+	ended := make(chan string, 10)
+	openSessions(s, 1, "alice", ended)
+	openSessions(s, 1, "bob", ended)
+	openSessions(s, 1, "carol", ended)
+	down := errors.New("etcd unavailable")
+	var mu sync.Mutex
+	asked := map[string]int{}
+	recovered := map[string]bool{}
+	auth := func(ctx context.Context, req *authn.Request) (*authn.Identity, error) {
+		if err := ctx.Err(); err != nil {
+			return nil, err // as the pipeline answers once its budget is over
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		u := req.Credentials.User
+		asked[u]++
+		if u == "alice" || recovered[u] {
+			return &authn.Identity{User: u}, nil
+		}
+		return nil, down
+	}
+	ctx := context.Background()
+	if checked, n := s.Recheck(ctx, auth); checked != 3 || n != 0 || s.Pending() != 2 {
+		t.Fatalf("first Recheck: %d checked, %d ended, %d pending; want 3, 0, 2 (bob, carol kept once)", checked, n, s.Pending())
+	}
+	mu.Lock()
+	recovered["carol"] = true
+	mu.Unlock()
+	if checked, n := s.RecheckPending(ctx, auth); checked != 2 || n != 1 {
+		t.Fatalf("RecheckPending: %d checked, %d ended; want 2 and 1 (bob)", checked, n)
+	}
+	select {
+	case got := <-ended:
+		if got != "bob: "+authn.ReasonUnchecked {
+			t.Errorf("ended %q, want bob: %s", got, authn.ReasonUnchecked)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("the session that could not be re-checked twice was not ended")
+	}
+	if s.Len() != 2 || s.Pending() != 0 || asked["alice"] != 1 {
+		t.Errorf("%d live, %d pending, alice asked %d times; want 2, 0, 1", s.Len(), s.Pending(), asked["alice"])
+	}
+	// The budget running out counts as unavailable: with it over, a first
+	// re-check marks both sessions pending, a second ends both.
+	expired, cancel := context.WithCancel(ctx)
+	cancel()
+	s.Recheck(expired, auth)
+	if _, n := s.Recheck(expired, auth); n != 2 || s.Len() != 0 {
+		t.Errorf("two re-checks out of budget ended %d, %d live; want 2 and 0", n, s.Len())
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -178,11 +179,18 @@ type TokenVerificationConfig struct {
 	// Paths are path patterns (authz.CompilePath); empty matches every
 	// path; "default" applies to requests matching no verification's paths.
 	Paths []string
-	// ExcludedIPs pass without a token.
+	// Actions are all a token verified here may do; empty: read and
+	// playback (DefaultTokenActions). A token never grants another action.
+	Actions []authz.Action
+	// ExcludedIPs pass without a token, for Actions only.
 	ExcludedIPs authz.Networks
 	// SecretIDs may sign tokens.
 	SecretIDs []string
 }
+
+// DefaultTokenActions are a verification's actions when it lists none:
+// tokens are for playback.
+var DefaultTokenActions = []authz.Action{authz.ActionRead, authz.ActionPlayback}
 
 // TokenConfig configures the token backend (authTokens).
 type TokenConfig struct {
@@ -217,8 +225,24 @@ type tokenVerification struct {
 	enabled   bool
 	paths     []authz.PathMatcher
 	isDefault bool
+	actions   []authz.Action
 	excluded  authz.Networks
 	secretIDs []string
+}
+
+// allows reports whether the verification lists action.
+func (v *tokenVerification) allows(action authz.Action) bool {
+	return slices.Contains(v.actions, action)
+}
+
+// grant is what a token verified here may do on path: its actions there,
+// nothing more.
+func (v *tokenVerification) grant(path string) authz.Permissions {
+	perms := make(authz.Permissions, len(v.actions))
+	for i, a := range v.actions {
+		perms[i] = authz.Permission{Action: a, Path: authz.ExactPath(path)}
+	}
+	return perms
 }
 
 var _ Backend = (*Token)(nil)
@@ -235,7 +259,11 @@ func NewToken(c TokenConfig) (*Token, error) {
 		b.now = time.Now
 	}
 	for _, vc := range c.Verifications {
-		v := &tokenVerification{name: vc.Name, enabled: vc.Enabled, excluded: vc.ExcludedIPs, secretIDs: vc.SecretIDs}
+		v := &tokenVerification{name: vc.Name, enabled: vc.Enabled, actions: slices.Clone(vc.Actions),
+			excluded: vc.ExcludedIPs, secretIDs: vc.SecretIDs}
+		if len(v.actions) == 0 {
+			v.actions = slices.Clone(DefaultTokenActions)
+		}
 		if len(vc.Paths) == 0 {
 			vc.Paths = []string{""} // every path
 		}
@@ -315,14 +343,16 @@ func (b *Token) verification(path string) *tokenVerification {
 
 // Authenticate implements Backend. A path no enabled verification covers and
 // a request without an EdgeAuth token are not this backend's; a client of an
-// excluded network passes; any other token must verify or is forbidden.
+// excluded network passes for the verification's actions; any other token
+// must verify, and then grants the verification's actions on the requested
+// path and nothing else (an action not listed is forbidden).
 func (b *Token) Authenticate(_ context.Context, req *Request) (*Identity, error) {
 	v := b.verification(req.Path)
 	if v == nil {
 		return nil, ErrNotApplicable
 	}
-	perms := authz.Permissions{{Action: req.Action, Path: authz.ExactPath(req.Path)}}
-	if len(v.excluded) > 0 && v.excluded.Contains(req.IP) {
+	perms := v.grant(req.Path)
+	if len(v.excluded) > 0 && v.excluded.Contains(req.IP) && v.allows(req.Action) {
 		b.count("", "excluded")
 		return &Identity{User: "token", Backend: "token", Permissions: perms}, nil
 	}
@@ -366,6 +396,9 @@ func (b *Token) Authenticate(_ context.Context, req *Request) (*Identity, error)
 		// the stream cam itself on every protocol.
 		b.count(secret, "acl")
 		return nil, tokenRefused(errors.New("path outside acl"), false)
+	case !v.allows(req.Action):
+		b.count(secret, "action")
+		return nil, tokenRefused(fmt.Errorf("action %s not among the verification's actions", req.Action), false)
 	}
 	b.count(secret, "ok")
 	user := "token"

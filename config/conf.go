@@ -349,11 +349,16 @@ type TokenSecret struct {
 type TokenVerification struct {
 	// Name names the verification in logs and metrics.
 	Name string `yaml:"name"`
-	// Enabled switches this verification.
-	Enabled bool `yaml:"enabled"`
+	// Enabled switches this verification; not set means yes (seed 003).
+	Enabled *bool `yaml:"enabled"`
+	// Actions are what a token this verification accepts may do (default
+	// read, playback). A token never grants an action not listed here:
+	// api, metrics, pprof, gateway and publish only when listed.
+	Actions []string `yaml:"actions"`
 	// Paths are the path patterns (the "accounts") this verification applies to.
 	Paths []string `yaml:"paths"`
-	// ExcludedIPs are client networks that pass without a token.
+	// ExcludedIPs are client networks that pass without a token, for
+	// Actions only.
 	ExcludedIPs []Network `yaml:"excludedIPs"`
 	// SecretIDs are the secrets that may verify a token.
 	SecretIDs []string `yaml:"secretIds"`

@@ -122,6 +122,14 @@ func Default() *Conf {
 	return c
 }
 
+// DefaultTokenActions are the actions of a token verification that lists
+// none: playback only.
+var DefaultTokenActions = []string{string(authz.ActionRead), string(authz.ActionPlayback)}
+
+// IsEnabled reports whether the verification is on: Enabled, yes when
+// not set (seed 003).
+func (v *TokenVerification) IsEnabled() bool { return v.Enabled == nil || *v.Enabled }
+
 func anyUser(ips []string, actions ...authz.Action) User {
 	u := User{User: Credential{Raw: "any", Secret: mustSecret("any")}}
 	for _, ip := range ips {

@@ -171,6 +171,21 @@ func validateTokens(d *decoder, t *Tokens) {
 		if len(v.SecretIDs) == 0 {
 			d.errAt(key+".secretIds", "must name at least one secret")
 		}
+		if v.Enabled == nil {
+			on := true
+			t.Verifications[i].Enabled = &on // shown by the config API as it applies
+		}
+		switch {
+		case v.Actions == nil:
+			t.Verifications[i].Actions = append([]string(nil), DefaultTokenActions...)
+		case len(v.Actions) == 0:
+			d.errAt(key+".actions", "must list at least one action (leave it out for %s)", strings.Join(DefaultTokenActions, ", "))
+		}
+		for j, a := range v.Actions {
+			if _, err := authz.ParseAction(a); err != nil {
+				d.errAt(fmt.Sprintf("%s.actions[%d]", key, j), "%v", err)
+			}
+		}
 		for j, id := range v.SecretIDs {
 			if !ids[id] {
 				d.errAt(fmt.Sprintf("%s.secretIds[%d]", key, j), "no secret has id %q", id)

@@ -47,7 +47,7 @@ func TestHLSBearerJWT(t *testing.T) {
 // token whose acl does not cover the path is refused with 403.
 func TestHLSURLToken(t *testing.T) {
 	t.Parallel()
-	d, sign := startTokenDaemon(t, `authInternalUsers:
+	d, sign := startTokenDaemon(t, "{name: v1, secretIds: [sec-1]}", `authInternalUsers:
 - {user: pub, pass: pub-secret-1, permissions: [{action: publish}]}
 rtsp: yes
 rtspTransports: [tcp]

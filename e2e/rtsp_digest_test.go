@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,14 @@ func TestRTSPDigest(t *testing.T) {
 // Sender) on the same connection, and returns the second status line.
 func rtspDigestDescribe(t *testing.T, addr, path, user, pass string) string {
 	t.Helper()
+	status, _ := rtspDigestAnswer(t, addr, path, user, pass)
+	return status
+}
+
+// rtspDigestAnswer is rtspDigestDescribe that also returns the
+// Authorization header it sent.
+func rtspDigestAnswer(t *testing.T, addr, path, user, pass string) (status, answer string) {
+	t.Helper()
 	c, err := dialDescriber(addr, path)
 	if err != nil {
 		t.Fatal(err)
@@ -84,13 +93,69 @@ func rtspDigestDescribe(t *testing.T, addr, path, user, pass string) string {
 	}
 	req := &base.Request{Method: base.Describe, URL: u, Header: base.Header{}}
 	sender.AddAuthorization(req)
-	answer := req.Header["Authorization"][0]
+	answer = req.Header["Authorization"][0]
 	if !strings.HasPrefix(answer, "Digest ") {
 		t.Fatalf("not a Digest answer: %s", answer)
 	}
-	status, _, err := c.describe(answer)
+	status, _, err = c.describe(answer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return status
+	return status, answer
+}
+
+// A Digest answer is bound to its connection's nonce (issue 12, defect 8):
+// one sniffed from a connection that logged in is replayed from the same
+// address on a new connection (another nonce) within the decision cache's
+// TTL, and refused with 401 — it is never served from the cache. With
+// rtspAuthMethods [digest], Basic credentials are refused with a 401 that
+// offers Digest only, on a connection that stays open for the answer.
+func TestRTSPDigestReplayAndDigestOnly(t *testing.T) {
+	t.Parallel()
+	d := startRTSPDaemon(t, rtspSetup{top: "rtspAuthMethods: [digest]\nauthCache: {size: 100, ttl: 5m}\n"})
+	addr := d.Addr("rtsp")
+	status, sniffed := rtspDigestAnswer(t, addr, "/cam", rtspReadUser, rtspReadPass)
+	if !strings.HasPrefix(status, "RTSP/1.0 404") {
+		t.Fatalf("DESCRIBE with a Digest answer: %s, want 404 (logged in, nothing published)", status)
+	}
+	c, err := dialDescriber(addr, "/cam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.conn.Close()
+	if status, _, err := c.describe(sniffed); err != nil || !strings.HasPrefix(status, "RTSP/1.0 401") {
+		t.Errorf("the sniffed Digest answer replayed on a new connection: %s (%v), want 401", status, err)
+	}
+
+	// Basic on a Digest-only listener: 401 offering Digest, connection open.
+	b, err := dialDescriber(addr, "/cam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.conn.Close()
+	status, h, err := b.describe("Basic " + base64.StdEncoding.EncodeToString([]byte(rtspReadUser+":"+rtspReadPass)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	challenges := strings.Join(h.Values("Www-Authenticate"), " | ")
+	if !strings.HasPrefix(status, "RTSP/1.0 401") || !strings.Contains(challenges, "Digest") || strings.Contains(challenges, "Basic") {
+		t.Fatalf("Basic with rtspAuthMethods [digest]: %s, challenges %q; want 401 offering Digest only", status, challenges)
+	}
+	var digest base.HeaderValue
+	for _, v := range h.Values("Www-Authenticate") {
+		digest = append(digest, v)
+	}
+	sender := &auth.Sender{WWWAuth: digest, User: rtspReadUser, Pass: rtspReadPass}
+	if err := sender.Initialize(); err != nil {
+		t.Fatalf("Digest challenge %v: %v", digest, err)
+	}
+	u, err := base.ParseURL(b.target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &base.Request{Method: base.Describe, URL: u, Header: base.Header{}}
+	sender.AddAuthorization(req)
+	if status, _, err := b.describe(req.Header["Authorization"][0]); err != nil || !strings.HasPrefix(status, "RTSP/1.0 404") {
+		t.Errorf("the Digest answer to that challenge on the same connection: %s (%v), want 404", status, err)
+	}
 }

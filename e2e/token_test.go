@@ -21,10 +21,10 @@ import (
 const tokenHexKey = "0123456789abcdef0123456789abcdef"
 
 // startTokenDaemon runs streamgate with the internal and token backends
-// (one hex secret, one verification for every path), every path
-// configured, and top; sign makes a 5-minute token for an acl with
-// `streamgate token sign`.
-func startTokenDaemon(t *testing.T, top string) (d *testharness.Daemon, sign func(acl string) string) {
+// (one hex secret sec-1, the verification given as a YAML flow mapping),
+// every path configured, and top; sign makes a 5-minute token for an acl
+// with `streamgate token sign`.
+func startTokenDaemon(t *testing.T, verification, top string) (d *testharness.Daemon, sign func(acl string) string) {
 	t.Helper()
 	key := filepath.Join(t.TempDir(), "sec-1.txt")
 	if err := os.WriteFile(key, []byte(tokenHexKey+"\n"), 0o600); err != nil {
@@ -34,10 +34,10 @@ func startTokenDaemon(t *testing.T, top string) (d *testharness.Daemon, sign fun
 authMethod: [internal, token]
 authTokens:
   secrets: [{id: sec-1, file: %s, encoding: hex}]
-  verifications: [{name: v1, enabled: yes, paths: [], secretIds: [sec-1]}]
+  verifications: [%s]
 paths:
   all_others:
-%s`, key, top))
+%s`, key, verification, top))
 	return d, func(acl string) string {
 		out, errOut, code := testharness.RunCLI(t, "", "token", "sign", "--key-file", key, "--encoding", "hex", "--acl", acl, "--ttl", "5m")
 		if code != 0 {
@@ -68,7 +68,10 @@ process.stdout.write(new EdgeAuth({key: process.argv[2], windowSeconds: 300}).ge
 // outside their acl.
 func TestTokensOverAPIAndRTSP(t *testing.T) {
 	t.Parallel()
-	d, sign := startTokenDaemon(t, "authInternalUsers: []\nrtsp: yes\nrtspTransports: [tcp]\n")
+	// The API and publishing are listed: a token grants only the actions
+	// its verification names (TestTokenScope).
+	d, sign := startTokenDaemon(t, "{name: v1, enabled: yes, paths: [], secretIds: [sec-1], actions: [read, playback, api, publish]}",
+		"authInternalUsers: []\nrtsp: yes\nrtspTransports: [tcp]\n")
 	good, narrow := sign("/*"), sign("/other*")
 	api := d.URL("api", "/v3/paths/list")
 	wantChallenge(t, "API without a token", get(t, api), "streamgate")

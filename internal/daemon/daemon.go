@@ -52,6 +52,10 @@ type Daemon struct {
 	// nofile is the descriptor limit (RLIMIT_NOFILE) after raising it; 0:
 	// unknown.
 	nofile uint64
+
+	// recheckRetry: a retry of the sessions a re-check could not answer
+	// for is scheduled (retryPending).
+	recheckRetry atomic.Bool
 }
 
 // NewLogger builds the process logger from logLevel and logFormat.

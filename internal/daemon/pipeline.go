@@ -65,8 +65,12 @@ func TokenConfig(c *config.Conf, deps authn.Deps) authn.TokenConfig {
 		out.Secrets = append(out.Secrets, authn.TokenSecretConfig{ID: s.ID, File: s.File, Encoding: s.Encoding})
 	}
 	for _, v := range t.Verifications {
-		out.Verifications = append(out.Verifications, authn.TokenVerificationConfig{Name: v.Name, Enabled: v.Enabled,
-			Paths: v.Paths, ExcludedIPs: config.Networks(v.ExcludedIPs), SecretIDs: v.SecretIDs})
+		actions := make([]authz.Action, len(v.Actions))
+		for i, a := range v.Actions {
+			actions[i] = authz.Action(a) // checked by config validation
+		}
+		out.Verifications = append(out.Verifications, authn.TokenVerificationConfig{Name: v.Name, Enabled: v.IsEnabled(),
+			Paths: v.Paths, Actions: actions, ExcludedIPs: config.Networks(v.ExcludedIPs), SecretIDs: v.SecretIDs})
 	}
 	return out
 }

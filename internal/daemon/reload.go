@@ -181,14 +181,42 @@ func restartOnly(old, c *config.Conf) []string {
 	return keys
 }
 
+// Re-check budgets: one pass over the live sessions may take
+// recheckBudget; sessions it could not answer for are asked once more
+// after recheckRetryDelay, and end if that cannot answer either.
+const (
+	recheckBudget     = 30 * time.Second
+	recheckRetryDelay = 5 * time.Second
+)
+
 // recheckSessions asks every live session again (after a reload or a user
-// store change) and logs what it did.
+// store change) and logs what it did. Sessions it could not answer for
+// are asked again after recheckRetryDelay (retryPending).
 func (d *Daemon) recheckSessions(why string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), recheckBudget)
 	defer cancel()
 	checked, ended := d.sessions.Recheck(ctx, d.Authenticate)
+	pending := d.sessions.Pending()
 	if checked > 0 {
-		d.logger.Info("live sessions re-checked", "after", why, "checked", checked, "ended", ended)
+		d.logger.Info("live sessions re-checked", "after", why, "checked", checked, "ended", ended, "pending", pending)
+	}
+	if pending > 0 && d.recheckRetry.CompareAndSwap(false, true) {
+		time.AfterFunc(recheckRetryDelay, d.retryPending)
+	}
+}
+
+// retryPending asks the sessions the last re-check could not answer for
+// once more; those it cannot answer for either are ended.
+func (d *Daemon) retryPending() {
+	d.recheckRetry.Store(false)
+	if !d.started.Load() {
+		return // shutting down
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), recheckBudget)
+	defer cancel()
+	checked, ended := d.sessions.RecheckPending(ctx, d.Authenticate)
+	if checked > 0 {
+		d.logger.Info("live sessions re-checked", "after", "an unanswered re-check", "checked", checked, "ended", ended)
 	}
 }
 

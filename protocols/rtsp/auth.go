@@ -42,6 +42,16 @@ func Credentials(req *base.Request, rawQuery string) authn.Credentials {
 	return c
 }
 
+// isBasic reports whether req carries an Authorization: Basic header.
+func isBasic(req *base.Request) bool {
+	h := req.Header["Authorization"]
+	if len(h) == 0 {
+		return false
+	}
+	scheme, _, _ := strings.Cut(strings.TrimSpace(h[0]), " ")
+	return strings.EqualFold(scheme, "Basic")
+}
+
 // PathOf normalises the path of a request URL: no leading or trailing slash.
 func PathOf(p string) string { return strings.Trim(p, "/") }
 

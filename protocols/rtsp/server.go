@@ -59,13 +59,15 @@ type Server struct {
 	logger *slog.Logger
 	srv    *gortsplib.Server
 	closed atomic.Bool
-	// digest: rtspAuthMethods offers Digest challenges.
-	digest bool
+	// digest: rtspAuthMethods offers Digest challenges; basic: Basic ones
+	// (and Basic answers are accepted).
+	digest, basic bool
 }
 
 // Listen starts an RTSP listener publishing to and reading from hub.
 func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, auth: a, hub: hub, logger: logger, digest: slices.Contains(cfg.AuthMethods, "digest")}
+	s := &Server{cfg: cfg, auth: a, hub: hub, logger: logger, digest: slices.Contains(cfg.AuthMethods, "digest"),
+		basic: len(cfg.AuthMethods) == 0 || slices.Contains(cfg.AuthMethods, "basic")}
 	methods, err := verifyMethods(cfg.AuthMethods)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
@@ -208,8 +210,14 @@ func (s *Server) armKick(ss *gortsplib.ServerSession, d *sessionData) {
 }
 
 // credentials are the request's credentials; a Digest answer is checked by
-// the connection that issued the nonce.
+// the connection that issued the nonce. Without basic in rtspAuthMethods a
+// Basic header is not credentials: it is dropped from the request, so that
+// the 401 offers the Digest challenge and the connection stays open for
+// the answer.
 func (s *Server) credentials(conn *gortsplib.ServerConn, req *base.Request, query string) authn.Credentials {
+	if !s.basic && isBasic(req) {
+		delete(req.Header, "Authorization")
+	}
 	c := Credentials(req, query)
 	switch {
 	case c.Digest != nil:

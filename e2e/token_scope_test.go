@@ -1,0 +1,159 @@
+package e2e_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gortmplib"
+	"github.com/bluenviron/gortsplib/v5"
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	gosrt "github.com/datarhei/gosrt"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// tokenScopeTop are the listeners the token scope tests open, and a
+// publisher for the reading checks.
+func tokenScopeTop(t *testing.T) string {
+	return `authInternalUsers:
+- {user: pub, pass: pub-secret-1, permissions: [{action: publish}]}
+rtsp: yes
+rtspTransports: [tcp]
+rtmp: yes
+srt: yes
+hls: yes
+metrics: yes
+pprof: yes
+gateway: yes
+savant: {url: "pub+bind:` + testharness.IPCEndpoint(t, "scope") + `"}
+`
+}
+
+// A token is for playback (issue 12, defect 4): with a verification that
+// lists no actions — and no `enabled`, which defaults to yes (seed 003) —
+// a token signed with `token sign`'s default acl /* reads over RTSP and
+// HLS, and is refused (403, or the protocol's rejection) on the API, the
+// metrics, pprof, the gateway, and publishing over RTSP, RTMP and SRT. With
+// publish listed in the verification's actions, publishing works on all
+// three; the API stays closed.
+func TestTokenScope(t *testing.T) {
+	t.Parallel()
+	t.Run("default actions", func(t *testing.T) {
+		t.Parallel()
+		d, sign := startTokenDaemon(t, "{name: v1, secretIds: [sec-1]}", tokenScopeTop(t))
+		tok := sign("/*")
+		q := "?token=" + url.QueryEscape(tok)
+
+		// Reading: RTSP DESCRIBE of a published path, the HLS player page.
+		pub := tokenRTSPPublish(t, "rtsp://pub:pub-secret-1@"+d.Addr("rtsp")+"/cam")
+		if pub != nil {
+			t.Fatalf("RTSP publish as pub: %v", pub)
+		}
+		if got := tokenRTSPDescribe(t, d.Addr("rtsp"), "/cam"+q); !strings.HasPrefix(got, "RTSP/1.0 200") {
+			t.Errorf("RTSP DESCRIBE with the token: %s, want 200 (a token reads)", got)
+		}
+		wantStatus(t, "HLS player page with the token", get(t, hlsURL(d, "cam/")+q), http.StatusOK)
+
+		for _, c := range []struct{ what, url string }{
+			{"API /v3/config/get", d.URL("api", "/v3/config/get")},
+			{"API /v3/paths/list", d.URL("api", "/v3/paths/list")},
+			{"/metrics", d.URL("metrics", "/metrics")},
+			{"pprof", d.URL("pprof", "/debug/pprof/")},
+		} {
+			wantStatus(t, c.what+" with a viewer's token", get(t, c.url+q), http.StatusForbidden)
+			wantStatus(t, c.what+" with a viewer's token as Bearer", get(t, c.url, bearer(tok)), http.StatusForbidden)
+		}
+		eos := composeMedia(t, endOfStream("cam", 1), "cam").body
+		wantStatus(t, "gateway POST of an EndOfStream with a viewer's token", postMedia(t, d.URL("gateway", "/"), eos, bearer(tok)), http.StatusForbidden)
+
+		if err := tokenRTSPPublish(t, "rtsp://"+d.Addr("rtsp")+"/cam2"+q); err == nil || !strings.Contains(err.Error(), "403") {
+			t.Errorf("RTSP publish with a viewer's token: %v, want 403", err)
+		}
+		if err := tokenRTMPPublish(d.Addr("rtmp"), "/cam3"+q); err == nil || !strings.Contains(err.Error(), "forbidden") {
+			t.Errorf("RTMP publish with a viewer's token: %v, want refused (forbidden)", err)
+		}
+		if err := tokenSRTPublish(d.Addr("srt"), "publish:cam4:token="+url.QueryEscape(tok)); err == nil {
+			t.Error("SRT publish with a viewer's token was accepted")
+		}
+		assertNotLogged(t, d, tok, tokenHexKey)
+	})
+	t.Run("publish listed", func(t *testing.T) {
+		t.Parallel()
+		d, sign := startTokenDaemon(t, "{name: v1, secretIds: [sec-1], actions: [read, playback, publish]}", tokenScopeTop(t))
+		tok := sign("/*")
+		q := "?token=" + url.QueryEscape(tok)
+		if err := tokenRTSPPublish(t, "rtsp://"+d.Addr("rtsp")+"/cam2"+q); err != nil {
+			t.Errorf("RTSP publish with a token listing publish: %v", err)
+		}
+		if err := tokenRTMPPublish(d.Addr("rtmp"), "/cam3"+q); err != nil {
+			t.Errorf("RTMP publish with a token listing publish: %v", err)
+		}
+		if err := tokenSRTPublish(d.Addr("srt"), "publish:cam4:token="+url.QueryEscape(tok)); err != nil {
+			t.Errorf("SRT publish with a token listing publish: %v", err)
+		}
+		wantStatus(t, "API with a token listing publish", get(t, d.URL("api", "/v3/config/get")+q), http.StatusForbidden)
+	})
+}
+
+// tokenRTSPPublish announces an H.264 stream to rtspURL with gortsplib and
+// keeps it published until the test ends; nil when it was accepted.
+func tokenRTSPPublish(t *testing.T, rtspURL string) error {
+	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
+	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
+	c := &gortsplib.Client{Protocol: rtspTCP()}
+	if err := c.StartRecording(rtspURL, desc); err != nil {
+		return err
+	}
+	t.Cleanup(c.Close)
+	return nil
+}
+
+// tokenRTSPDescribe sends one DESCRIBE of pathAndQuery and returns the
+// status line.
+func tokenRTSPDescribe(t *testing.T, addr, pathAndQuery string) string {
+	t.Helper()
+	c, err := dialDescriber(addr, pathAndQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.conn.Close()
+	status, _, err := c.describe("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status
+}
+
+// tokenRTMPPublish connects to publish rawPath (with its query) with
+// gortmplib; nil when the server accepted.
+func tokenRTMPPublish(addr, rawPath string) error {
+	u, err := url.Parse("rtmp://" + addr + rawPath)
+	if err != nil {
+		return err
+	}
+	c := &gortmplib.Client{URL: u, Publish: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := c.Initialize(ctx); err != nil {
+		return err
+	}
+	c.Close()
+	return nil
+}
+
+// tokenSRTPublish opens an SRT connection with streamID; nil when the
+// server accepted the handshake.
+func tokenSRTPublish(addr, streamID string) error {
+	cfg := gosrt.DefaultConfig()
+	cfg.StreamId = streamID
+	conn, err := gosrt.Dial("srt", addr, cfg)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
+}
