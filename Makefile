@@ -13,7 +13,7 @@ MEDIA_DEBS := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-p
               gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly
 # Debian packages the tests need (real peers, independent implementations).
 TEST_DEBS  := $(BUILD_DEBS) python3-argon2 argon2 wrk curl ca-certificates python3-jwt python3-cryptography gstreamer1.0-rtsp \
-              etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler chromium \
+              etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler chromium squid \
               $(MEDIA_DEBS)
 
 .PHONY: run build test deps build-deps vet staticcheck bench fuzz clean hlsjs

@@ -22,6 +22,7 @@ import (
 	"github.com/streamgate/streamgate/authn/hash"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/internal/promreg"
+	"github.com/streamgate/streamgate/internal/redact"
 )
 
 // EtcdConfig configures an EtcdStore.
@@ -80,7 +81,7 @@ func NewEtcdStore(cfg EtcdConfig, reg prometheus.Registerer, logger *slog.Logger
 		Logger:               zap.NewNop(),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("authn/etcd: client: %w", err)
+		return nil, redact.Error(fmt.Errorf("authn/etcd: client: %w", err))
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &EtcdStore{cfg: cfg, client: client, logger: logger, metrics: newEtcdMetrics(reg),
@@ -220,7 +221,7 @@ func (s *EtcdStore) syncAndWatch(parent context.Context) error {
 				return errors.New("authn/etcd: watch closed")
 			}
 			if err := resp.Err(); err != nil {
-				return fmt.Errorf("authn/etcd: watch: %w", err)
+				return redact.Error(fmt.Errorf("authn/etcd: watch: %w", err))
 			}
 			if resp.Canceled {
 				return errors.New("authn/etcd: watch canceled")
@@ -254,7 +255,7 @@ func (s *EtcdStore) probe(ctx context.Context, out chan<- error) {
 		_, err := s.client.Get(pctx, s.prefix(), clientv3.WithCountOnly(), clientv3.WithSerializable())
 		cancel()
 		if err != nil && ctx.Err() == nil {
-			out <- fmt.Errorf("authn/etcd: probe: %w", err)
+			out <- redact.Error(fmt.Errorf("authn/etcd: probe: %w", err))
 			return
 		}
 	}
@@ -281,7 +282,7 @@ func (s *EtcdStore) load(ctx context.Context) (int64, error) {
 		resp, err := s.client.Get(gctx, key, opts...)
 		cancel()
 		if err != nil {
-			return 0, fmt.Errorf("authn/etcd: load: %w", err)
+			return 0, redact.Error(fmt.Errorf("authn/etcd: load: %w", err))
 		}
 		if rev == 0 {
 			rev = resp.Header.Revision

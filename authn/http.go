@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/redact"
 )
 
 // HTTPConfig configures the http backend (authHTTP*).
@@ -120,7 +121,7 @@ func (b *HTTP) Authenticate(ctx context.Context, req *Request) (*Identity, error
 	defer cancel()
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, b.url, bytes.NewReader(body))
 	if err != nil {
-		return nil, fmt.Errorf("authn/http: %w", err)
+		return nil, redact.Error(fmt.Errorf("authn/http: %w", err)) // a parse error quotes the URL
 	}
 	hr.Header.Set("Content-Type", "application/json")
 	resp, err := b.client.Do(hr)
@@ -129,7 +130,7 @@ func (b *HTTP) Authenticate(ctx context.Context, req *Request) (*Identity, error
 		if ue := (*url.Error)(nil); errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("authn/http: auth server unreachable: %w", err)
+		return nil, redact.Error(fmt.Errorf("authn/http: auth server unreachable: %w", err))
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxHTTPAnswer))
 	resp.Body.Close()

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/redact"
 )
 
 // JWTAlgorithms are the only signature algorithms accepted: asymmetric ones.
@@ -189,7 +190,7 @@ func (b *JWT) start() {
 		}
 	}
 	if err != nil {
-		err = fmt.Errorf("authn/jwt: %w", err)
+		err = redact.Error(fmt.Errorf("authn/jwt: %w", err))
 		b.lastErr.Store(&err)
 		b.logger.Error("JWKS client not started", "error", err)
 		return
@@ -229,10 +230,11 @@ func (b *JWT) retryUntilLoaded() {
 
 // fetchFailed is called for every failed fetch but those of Refresh.
 func (b *JWT) fetchFailed(_ context.Context, err error) {
-	err = fmt.Errorf("authn/jwt: JWKS fetch: %w", err)
+	// The client's error quotes the URL, query token included.
+	err = redact.Error(fmt.Errorf("authn/jwt: JWKS fetch: %w", err))
 	b.lastErr.Store(&err)
 	keys, _ := b.mem.KeyReadAll(b.bg)
-	b.logger.Warn("JWKS fetch failed; keeping the last good keys", "jwks", redactURL(b.cfg.JWKS), "keys", len(keys), "error", err)
+	b.logger.Warn("JWKS fetch failed; keeping the last good keys", "jwks", redact.URL(b.cfg.JWKS), "keys", len(keys), "error", err)
 }
 
 // Refresh fetches the JWKS now (POST /v3/auth/jwks/refresh). On failure
@@ -248,22 +250,15 @@ func (b *JWT) Refresh(ctx context.Context) error {
 		Client: b.client, Ctx: ctx, HTTPTimeout: b.cfg.FetchTimeout, Storage: b.mem,
 	})
 	if err != nil {
-		err = fmt.Errorf("authn/jwt: JWKS refresh: %w", err)
+		err = redact.Error(fmt.Errorf("authn/jwt: JWKS refresh: %w", err))
 		b.lastErr.Store(&err)
-		b.logger.Warn("JWKS refresh failed; keeping the last good keys", "jwks", redactURL(b.cfg.JWKS), "error", err)
+		b.logger.Warn("JWKS refresh failed; keeping the last good keys", "jwks", redact.URL(b.cfg.JWKS), "error", err)
 		return err
 	}
 	b.lastErr.Store(nil)
 	keys, _ := b.mem.KeyReadAll(ctx)
-	b.logger.Info("JWKS refreshed", "jwks", redactURL(b.cfg.JWKS), "keys", len(keys))
+	b.logger.Info("JWKS refreshed", "jwks", redact.URL(b.cfg.JWKS), "keys", len(keys))
 	return nil
-}
-
-func redactURL(s string) string {
-	if u, err := url.Parse(s); err == nil {
-		return u.Redacted()
-	}
-	return ""
 }
 
 // errNoKeys: no JWKS has been fetched yet; tokens cannot be checked.

@@ -90,7 +90,8 @@ type Conf struct {
 	APIServerKey string `yaml:"apiServerKey"`
 	// APIServerCert is the API's TLS certificate file.
 	APIServerCert string `yaml:"apiServerCert"`
-	// APIAllowOrigins are the CORS origins allowed on the API.
+	// APIAllowOrigins are the CORS origins allowed on the API: one listed by
+	// name gets credentials, '*' any origin without them (httpauth.CORS).
 	APIAllowOrigins []string `yaml:"apiAllowOrigins"`
 	// APITrustedProxies may set X-Forwarded-For on the API.
 	APITrustedProxies []Network `yaml:"apiTrustedProxies"`
@@ -109,7 +110,8 @@ type Conf struct {
 	MetricsServerKey string `yaml:"metricsServerKey"`
 	// MetricsServerCert is the metrics TLS certificate file.
 	MetricsServerCert string `yaml:"metricsServerCert"`
-	// MetricsAllowOrigins are the CORS origins allowed on metrics.
+	// MetricsAllowOrigins are the CORS origins allowed on metrics: one listed by
+	// name gets credentials, '*' any origin without them (httpauth.CORS).
 	MetricsAllowOrigins []string `yaml:"metricsAllowOrigins"`
 	// MetricsTrustedProxies may set X-Forwarded-For on metrics.
 	MetricsTrustedProxies []Network `yaml:"metricsTrustedProxies"`
@@ -128,7 +130,8 @@ type Conf struct {
 	PprofServerKey string `yaml:"pprofServerKey"`
 	// PprofServerCert is the pprof TLS certificate file.
 	PprofServerCert string `yaml:"pprofServerCert"`
-	// PprofAllowOrigins are the CORS origins allowed on pprof.
+	// PprofAllowOrigins are the CORS origins allowed on pprof: one listed by
+	// name gets credentials, '*' any origin without them (httpauth.CORS).
 	PprofAllowOrigins []string `yaml:"pprofAllowOrigins"`
 	// PprofTrustedProxies may set X-Forwarded-For on pprof.
 	PprofTrustedProxies []Network `yaml:"pprofTrustedProxies"`
@@ -186,7 +189,8 @@ type Conf struct {
 	HLSServerKey string `yaml:"hlsServerKey"`
 	// HLSServerCert is the HLS TLS certificate file.
 	HLSServerCert string `yaml:"hlsServerCert"`
-	// HLSAllowOrigins are the CORS origins allowed on HLS.
+	// HLSAllowOrigins are the CORS origins allowed on HLS: one listed by
+	// name gets credentials, '*' any origin without them (httpauth.CORS).
 	HLSAllowOrigins []string `yaml:"hlsAllowOrigins"`
 	// HLSTrustedProxies may set X-Forwarded-For on HLS.
 	HLSTrustedProxies []Network `yaml:"hlsTrustedProxies"`
@@ -215,7 +219,8 @@ type Conf struct {
 	WebRTCServerKey string `yaml:"webrtcServerKey"`
 	// WebRTCServerCert is the WebRTC TLS certificate file.
 	WebRTCServerCert string `yaml:"webrtcServerCert"`
-	// WebRTCAllowOrigins are the CORS origins allowed on WHEP.
+	// WebRTCAllowOrigins are the CORS origins allowed on WHEP: one listed by
+	// name gets credentials, '*' any origin without them (httpauth.CORS).
 	WebRTCAllowOrigins []string `yaml:"webrtcAllowOrigins"`
 	// WebRTCTrustedProxies may set X-Forwarded-For on WHEP.
 	WebRTCTrustedProxies []Network `yaml:"webrtcTrustedProxies"`

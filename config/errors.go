@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"strings"
+
+	"github.com/streamgate/streamgate/internal/redact"
 )
 
 // Error is one problem in a configuration, located by file, line and key
@@ -12,7 +14,7 @@ type Error struct {
 	File string // file name as given, or "env MTX_…" for an override
 	Line int    // 1-based; 0 when unknown
 	Key  string // dotted key path, list indexes in brackets: authInternalUsers[0].pass
-	Msg  string
+	Msg  string // may quote the value; Error masks credentials in URLs
 }
 
 func (e *Error) Error() string {
@@ -26,7 +28,8 @@ func (e *Error) Error() string {
 		b.WriteString(e.Key)
 		b.WriteString(": ")
 	}
-	b.WriteString(e.Msg)
+	// A message quoting a value may quote a URL with credentials in it.
+	b.WriteString(redact.Text(e.Msg))
 	return b.String()
 }
 

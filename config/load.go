@@ -116,6 +116,10 @@ func decodeConf(name string, root *yaml.Node, base *Conf, env []string) (*Conf, 
 		return nil, d.errs
 	}
 	applyEnv(d, doc, env)
+	if d.alias == nil {
+		d.alias = map[string]string{}
+	}
+	renameDeprecated(d, doc)
 	d.decode(doc, reflect.ValueOf(base).Elem(), "")
 	base.Paths.finish(d, base.PathDefaults)
 	if len(d.errs) == 0 {

@@ -1,9 +1,11 @@
 package config
 
 import (
-	"github.com/streamgate/streamgate/authn/hash"
 	"reflect"
 	"time"
+
+	"github.com/streamgate/streamgate/authn/hash"
+	"github.com/streamgate/streamgate/internal/redact"
 )
 
 // Redacted is what the API shows of a secret that is set.
@@ -11,7 +13,9 @@ const Redacted = "[redacted]"
 
 // Redacted returns the configuration as plain values keyed by the YAML
 // names, for GET /v3/config/get, with every password, passphrase and
-// secret replaced by "[redacted]" (or "" when unset).
+// secret replaced by "[redacted]" (or "" when unset), and the credentials
+// inside every URL (authHTTPAddress, authJWTJWKS, etcd endpoints, sources:
+// user info, query values) masked.
 func (c *Conf) Redacted() map[string]any {
 	return toPlain(reflect.ValueOf(c).Elem()).(map[string]any)
 }
@@ -19,9 +23,9 @@ func (c *Conf) Redacted() map[string]any {
 func toPlain(v reflect.Value) any {
 	switch x := v.Interface().(type) {
 	case Password:
-		return redact(x.IsSet())
+		return redactedIf(x.IsSet())
 	case Secret:
-		return redact(x != "")
+		return redactedIf(x != "")
 	case Credential:
 		if x.Secret.Kind != hash.KindPlain {
 			return Redacted // a hashed name is shown as little as a hashed password
@@ -46,6 +50,8 @@ func toPlain(v reflect.Value) any {
 		return m
 	}
 	switch v.Kind() {
+	case reflect.String:
+		return redact.URL(v.String())
 	case reflect.Pointer:
 		if v.IsNil() {
 			return nil
@@ -67,7 +73,7 @@ func toPlain(v reflect.Value) any {
 	return v.Interface()
 }
 
-func redact(set bool) string {
+func redactedIf(set bool) string {
 	if set {
 		return Redacted
 	}

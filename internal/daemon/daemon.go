@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
+	"github.com/streamgate/streamgate/internal/redact"
 	"github.com/streamgate/streamgate/protocols/hls"
 	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/rtsp"
@@ -62,11 +64,29 @@ type Daemon struct {
 func NewLogger(c *config.Conf, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: maskURLs}
 	if c.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// maskURLs masks the credentials of every URL in a log line's message and
+// values (strings and errors): the last line of defence after the
+// backends' own care, for an error of a library that quotes its URL (the
+// JWKS client, etcd, net/http keep query tokens).
+func maskURLs(_ []string, a slog.Attr) slog.Attr {
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); strings.Contains(s, "://") {
+			a.Value = slog.StringValue(redact.Text(s))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok {
+			a.Value = slog.AnyValue(redact.Error(err))
+		}
+	}
+	return a
 }
 
 // New builds a daemon for c; nothing listens until Start.

@@ -45,10 +45,12 @@ func (r runningHTTP) shutdown(ctx context.Context) error {
 	return r.Shutdown(ctx)
 }
 
-// env is what one listener's handlers need; trusted selects the listener's
-// trusted proxies from the configuration current at each request.
-func (d *Daemon) env(trusted func(*config.Conf) []config.Network) *httpapi.Env {
+// env is what one listener's handlers need; trusted and origins select the
+// listener's trusted proxies and CORS origins from the configuration current
+// at each request.
+func (d *Daemon) env(trusted func(*config.Conf) []config.Network, origins func(*config.Conf) []string) *httpapi.Env {
 	return &httpapi.Env{
+		AllowOrigins:   func() []string { return origins(d.conf.Load()) },
 		Auth:           d,
 		Realm:          func() string { return d.conf.Load().AuthRealm },
 		TrustedProxies: d.networks(trusted),
@@ -94,22 +96,25 @@ func (d *Daemon) httpListenerFor(c *config.Conf, name string) (httpListener, err
 	}
 	switch name {
 	case "api":
-		env := d.env(func(c *config.Conf) []config.Network { return c.APITrustedProxies })
+		env := d.env(func(c *config.Conf) []config.Network { return c.APITrustedProxies },
+			func(c *config.Conf) []string { return c.APIAllowOrigins })
 		l = httpListener{name: name, enabled: c.API, addr: c.APIAddress, handler: env.APIHandler()}
 		t.on, t.cert, t.key = c.APIEncryption, c.APIServerCert, c.APIServerKey
 	case "metrics":
-		env := d.env(func(c *config.Conf) []config.Network { return c.MetricsTrustedProxies })
+		env := d.env(func(c *config.Conf) []config.Network { return c.MetricsTrustedProxies },
+			func(c *config.Conf) []string { return c.MetricsAllowOrigins })
 		l = httpListener{name: name, enabled: c.Metrics, addr: c.MetricsAddress, handler: env.MetricsHandler()}
 		t.on, t.cert, t.key = c.MetricsEncryption, c.MetricsServerCert, c.MetricsServerKey
 	case "pprof":
-		env := d.env(func(c *config.Conf) []config.Network { return c.PprofTrustedProxies })
+		env := d.env(func(c *config.Conf) []config.Network { return c.PprofTrustedProxies },
+			func(c *config.Conf) []string { return c.PprofAllowOrigins })
 		l = httpListener{name: name, enabled: c.Pprof, addr: c.PprofAddress, handler: env.PprofHandler()}
 		t.on, t.cert, t.key = c.PprofEncryption, c.PprofServerCert, c.PprofServerKey
 	case "gateway":
 		if !c.Gateway {
 			return httpListener{name: name}, nil
 		}
-		gw := d.env(func(*config.Conf) []config.Network { return nil })
+		gw := d.env(func(*config.Conf) []config.Network { return nil }, func(*config.Conf) []string { return nil })
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /health", httpapi.Health)
 		mux.HandleFunc("GET /ready", gw.ReadyHandler)

@@ -125,6 +125,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.metrics.requests.WithLabelValues("refused").Inc()
 		return
 	}
+	w = &cacheWriter{ResponseWriter: w, file: file}
 	if file == "" {
 		servePage(w, r)
 		return

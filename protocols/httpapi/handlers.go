@@ -57,6 +57,9 @@ type Env struct {
 	// QueryToken, when it returns true, accepts a token from ?token= and
 	// ?jwt= (authJWTInHTTPQuery); nil: never.
 	QueryToken func() bool
+	// AllowOrigins are the listener's CORS origins (apiAllowOrigins,
+	// metricsAllowOrigins, pprofAllowOrigins; see httpauth.CORS).
+	AllowOrigins func() []string
 	// RefreshJWKS fetches the jwt backend's JWKS now (POST
 	// /v3/auth/jwks/refresh). It returns ErrNoJWKS when authMethod has no
 	// jwt backend; nil answers 404 as well.
@@ -117,7 +120,12 @@ func (e *Env) APIHandler() http.Handler {
 	api.HandleFunc("GET /v3/config/global/get", e.configGet)
 	api.HandleFunc("POST /v3/auth/jwks/refresh", e.jwksRefresh)
 	mux.Handle("/", e.Guard(authz.ActionAPI, api))
-	return mux
+	return e.cors(mux)
+}
+
+// cors puts the listener's CORS handling in front of h.
+func (e *Env) cors(h http.Handler) http.Handler {
+	return httpauth.CORS{AllowOrigins: e.AllowOrigins}.Wrap(h)
 }
 
 func (e *Env) pathsList(w http.ResponseWriter, _ *http.Request) {
@@ -168,7 +176,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 func (e *Env) MetricsHandler() http.Handler {
 	mux := e.base()
 	mux.Handle("/metrics", e.Guard(authz.ActionMetrics, promhttp.HandlerFor(e.Gatherer, promhttp.HandlerOpts{})))
-	return mux
+	return e.cors(mux)
 }
 
 // PprofHandler serves net/http/pprof under /debug/pprof/.
@@ -181,5 +189,5 @@ func (e *Env) PprofHandler() http.Handler {
 	p.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	p.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.Handle("/debug/pprof/", e.Guard(authz.ActionPprof, p))
-	return mux
+	return e.cors(mux)
 }

@@ -63,7 +63,7 @@ func Listen(cfg ServerConfig) (*Server, error) {
 		srv: &http.Server{
 			// A panic in a handler aborts that request, logged and counted
 			// as streamgate_panics_total{component=NAME}.
-			Handler:           panics.Handler(cfg.Logger.With("component", cfg.Name), cfg.Name, cfg.Handler),
+			Handler:           panics.Handler(cfg.Logger.With("component", cfg.Name), cfg.Name, noStore(cfg.Handler)),
 			ReadHeaderTimeout: cfg.ReadTimeout,
 			ReadTimeout:       cfg.ReadTimeout,
 			WriteTimeout:      cfg.WriteTimeout,
@@ -80,6 +80,18 @@ func Listen(cfg ServerConfig) (*Server, error) {
 	}()
 	s.logger.Info("listener started", "listener", cfg.Name, "address", ln.Addr().String(), "tls", cfg.TLS != nil)
 	return s, nil
+}
+
+// noStore marks every answer of h "Cache-Control: no-store" unless h sets
+// its own: nearly every answer of an HTTP listener was authenticated (API
+// JSON, metrics, pprof, WHEP, player pages, the gateway) or says so (401,
+// 403), and no shared cache may hand it to the next client. The few public
+// or cacheable answers (hls.js, HLS media for its viewer) set their own.
+func noStore(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Name is the listener's name.

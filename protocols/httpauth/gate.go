@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
-	"slices"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
@@ -27,7 +26,7 @@ type Gate struct {
 	TrustedProxies func() []netip.Prefix
 	// QueryToken, when it returns true, accepts ?token= and ?jwt=; nil: no.
 	QueryToken func() bool
-	// AllowOrigins are the CORS origins; '*' allows any.
+	// AllowOrigins are the CORS origins (see CORS); nil allows none.
 	AllowOrigins func() []string
 }
 
@@ -54,31 +53,8 @@ func (g *Gate) Check(w http.ResponseWriter, r *http.Request, action authz.Action
 	return id
 }
 
-// CORS sets the CORS headers of r's answer. It returns true when r is a
-// preflight (OPTIONS) request, which it has answered: preflights carry no
-// credentials and are not authenticated.
+// CORS sets the CORS headers of r's answer (see CORS.Handle). It returns
+// true when r is a preflight (OPTIONS) request, which it has answered.
 func (g *Gate) CORS(w http.ResponseWriter, r *http.Request) (preflight bool) {
-	origin := r.Header.Get("Origin")
-	var allowed []string
-	if g.AllowOrigins != nil {
-		allowed = g.AllowOrigins()
-	}
-	h := w.Header()
-	switch {
-	case origin == "":
-	case slices.Contains(allowed, "*") || slices.Contains(allowed, origin):
-		// Credentials (Authorization) need the origin echoed, not '*'.
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Allow-Credentials", "true")
-		h.Add("Vary", "Origin")
-	}
-	if r.Method != http.MethodOptions {
-		return false
-	}
-	h.Set("Access-Control-Allow-Methods", "OPTIONS, GET, POST, PATCH, DELETE")
-	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, If-Match")
-	h.Set("Access-Control-Expose-Headers", "Link, Location, ETag")
-	h.Set("Access-Control-Max-Age", "600")
-	w.WriteHeader(http.StatusNoContent)
-	return true
+	return CORS{AllowOrigins: g.AllowOrigins}.Handle(w, r)
 }

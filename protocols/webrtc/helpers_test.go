@@ -97,7 +97,7 @@ func newEnv(t *testing.T, paths string, cfg webrtc.Config) *env {
 	e := &env{hub: stream.NewHub(func() *config.Conf { return c }, nil, logger), auth: &fakeAuth{expiry: time.Hour},
 		reg: prometheus.NewRegistry()}
 	gate := &httpauth.Gate{Auth: e.auth, Protocol: authn.ProtocolWebRTC, Realm: func() string { return realm },
-		AllowOrigins: func() []string { return []string{"*"} }}
+		AllowOrigins: func() []string { return []string{"*", "https://player.example"} }}
 	cfg.Registerer, cfg.Logger = e.reg, logger
 	if cfg.HandshakeTimeout == 0 {
 		cfg.HandshakeTimeout = 5 * time.Second

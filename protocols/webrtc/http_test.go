@@ -87,7 +87,8 @@ func TestHTTPStatuses(t *testing.T) {
 	}
 }
 
-// CORS: every answer carries the origin; the 201 exposes Location and ETag.
+// CORS: a listed origin is echoed with credentials; the 201 exposes Location
+// and ETag.
 func TestCORS(t *testing.T) {
 	e := newEnv(t, allPaths, webrtc.Config{})
 	publish(t, e, "cam", h264Media())
