@@ -415,8 +415,17 @@ func TestJWTCacheEndsAtExp(t *testing.T) {
 	srv := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
 	b := newJWT(t, srv.URL(), func(c *authn.JWTConfig) { c.Leeway = 0 })
 	p := chainOf(t, "authInternalUsers: []", authn.QuarantineLimits{}, b)
-	exp := time.Now().Add(2 * time.Second).Unix()
-	tok := iss.Sign(t, testharness.TokenSpec{Key: "ec1", Claims: claims(map[string]any{"exp": exp, "mediamtx_permissions": readAll})})[0]
+	// Signing runs Python: on a busy machine it can take seconds. A token
+	// that is about to expire once signed is signed again with more time.
+	var exp int64
+	var tok string
+	for life := 2 * time.Second; ; life *= 2 {
+		exp = time.Now().Add(life).Unix()
+		tok = iss.Sign(t, testharness.TokenSpec{Key: "ec1", Claims: claims(map[string]any{"exp": exp, "mediamtx_permissions": readAll})})[0]
+		if time.Until(time.Unix(exp, 0)) > time.Second || life > time.Minute {
+			break
+		}
+	}
 	req := func() *authn.Request { return authRequest(authz.ActionRead, "cam", "u", tok) }
 	if _, err := p.Authenticate(context.Background(), req()); err != nil {
 		t.Fatalf("fresh token: %v", err)
