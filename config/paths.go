@@ -48,6 +48,8 @@ type NamedPath struct {
 	// Matcher matches request paths against Name.
 	Matcher authz.PathMatcher
 	Path
+	// catchAll marks all_others (and all): matched after every other path.
+	catchAll bool
 }
 
 // Paths are the configured paths in file order.
@@ -90,6 +92,7 @@ func (ps *Paths) finish(d *decoder, defaults Path) {
 		switch {
 		case pn.name == "all_others" || pn.name == "all":
 			np.Matcher, err = authz.CompilePath("~.*")
+			np.catchAll = true
 		case strings.HasPrefix(pn.name, "~"):
 			np.Matcher, err = authz.CompilePath(pn.name)
 		default:
@@ -130,9 +133,10 @@ func checkPathName(name string) error {
 	return nil
 }
 
-// Find returns the configuration of a request path: an exact name first,
-// then the first regular expression (file order) that matches the whole
-// path, then all_others. ok is false when no path is configured for it.
+// Find returns the configuration of a request path, whatever the order of
+// the file: an exact name first, then the first regular expression (file
+// order) that matches the whole path, then all_others (or all). ok is false
+// when no path is configured for it.
 func (ps *Paths) Find(path string) (np *NamedPath, ok bool) {
 	for i := range ps.List {
 		if !ps.List[i].Matcher.IsRegexp() && ps.List[i].Name == path {
@@ -140,7 +144,12 @@ func (ps *Paths) Find(path string) (np *NamedPath, ok bool) {
 		}
 	}
 	for i := range ps.List {
-		if ps.List[i].Matcher.IsRegexp() && ps.List[i].Matcher.Match(path) {
+		if ps.List[i].Matcher.IsRegexp() && !ps.List[i].catchAll && ps.List[i].Matcher.Match(path) {
+			return &ps.List[i], true
+		}
+	}
+	for i := range ps.List {
+		if ps.List[i].catchAll {
 			return &ps.List[i], true
 		}
 	}
