@@ -190,8 +190,8 @@ var badCases = []badCase{
 
 	// Paths.
 	{name: "path bad regex name", text: "paths:\n  cam1:\n  ~cam(:\n", line: 3, key: "paths.~cam(", msg: "invalid regular expression"},
-	{name: "path bad name", text: "paths:\n  a//b:\n", line: 2, key: "paths.a//b", msg: `must not contain "//" or ".."`},
-	{name: "path bad characters", text: "paths:\n  'cam 1':\n", line: 2, key: "paths.cam 1", msg: "may contain only"},
+	{name: "path bad name", text: "paths:\n  a//b:\n", line: 2, key: "paths.a//b", msg: `an empty, "." or ".." element`},
+	{name: "path bad characters", text: "paths:\n  'cam 1':\n", line: 2, key: "paths.cam 1", msg: "only letters, digits"},
 	{name: "path duplicate", text: "paths:\n  cam1:\n  cam1:\n", line: 3, key: "paths.cam1", msg: "duplicate key (first set on line 2)"},
 	{name: "path unknown key", text: "paths:\n  cam1:\n    sauce: publisher\n", line: 3, key: "paths.cam1.sauce", msg: "unknown key"},
 	{name: "source not publisher", text: "paths:\n  cam1:\n    source: rtsp://127.0.0.1/x\n", line: 3, key: "paths.cam1.source", msg: `only publisher is supported, got "rtsp://127.0.0.1/x"`},

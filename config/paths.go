@@ -1,9 +1,7 @@
 package config
 
 import (
-	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -79,9 +77,6 @@ func (ps *Paths) decodeNode(d *decoder, n *yaml.Node, key string) {
 	})
 }
 
-// pathNameRE is MediaMTX's set of characters for path names.
-var pathNameRE = regexp.MustCompile(`^[0-9a-zA-Z_\-/.~:]+$`)
-
 // finish decodes every path over a copy of the defaults.
 func (ps *Paths) finish(d *decoder, defaults Path) {
 	ps.List = ps.List[:0]
@@ -96,7 +91,7 @@ func (ps *Paths) finish(d *decoder, defaults Path) {
 		case strings.HasPrefix(pn.name, "~"):
 			np.Matcher, err = authz.CompilePath(pn.name)
 		default:
-			err = checkPathName(pn.name)
+			err = authz.CheckPathName(pn.name) // the rules every listener applies
 			if err == nil {
 				np.Matcher, err = authz.CompilePath(pn.name)
 			}
@@ -117,20 +112,6 @@ func clonePath(p Path) Path {
 		p.Savant = &v
 	}
 	return p
-}
-
-func checkPathName(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("path name must not be empty")
-	case strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/"):
-		return fmt.Errorf("path name %q must not begin or end with a slash", name)
-	case strings.Contains(name, "//") || strings.Contains(name, ".."):
-		return fmt.Errorf(`path name %q must not contain "//" or ".."`, name)
-	case !pathNameRE.MatchString(name):
-		return fmt.Errorf("path name %q may contain only letters, digits and _-/.:~", name)
-	}
-	return nil
 }
 
 // Find returns the configuration of a request path, whatever the order of

@@ -223,6 +223,9 @@ func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 // and a configured one get the same answer.
 func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (*base.Response, *gortsplib.ServerStream, error) {
 	path := PathOf(ctx.Path)
+	if res, err := checkPath(path); res != nil {
+		return res, nil, err
+	}
 	if _, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query); err != nil {
 		res, err := authResponse(err)
 		return res, nil, err
@@ -250,6 +253,9 @@ func (s *Server) streamOf(path string) (*gortsplib.ServerStream, error) {
 // OnAnnounce implements gortsplib.ServerHandlerOnAnnounce.
 func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Response, error) {
 	path := PathOf(ctx.Path)
+	if res, err := checkPath(path); res != nil {
+		return res, err
+	}
 	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionPublish, path, ctx.Query)
 	if err != nil {
 		return authResponse(err)
@@ -289,6 +295,9 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response
 		return &base.Response{StatusCode: base.StatusOK}, nil, nil
 	}
 	path := PathOf(ctx.Path)
+	if res, err := checkPath(path); res != nil {
+		return res, nil, err
+	}
 	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query)
 	if err != nil {
 		res, err := authResponse(err)
@@ -305,7 +314,11 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (*base.Response
 
 // OnPlay implements gortsplib.ServerHandlerOnPlay.
 func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (*base.Response, error) {
-	p, err := s.hub.Get(PathOf(ctx.Path))
+	path := PathOf(ctx.Path)
+	if res, err := checkPath(path); res != nil {
+		return res, err
+	}
+	p, err := s.hub.Get(path)
 	if err != nil {
 		return hubResponse(err)
 	}
