@@ -232,8 +232,16 @@ type Conf struct {
 	GatewayServerKey string `yaml:"gatewayServerKey"`
 	// GatewayServerCert is the gateway's TLS certificate file.
 	GatewayServerCert string `yaml:"gatewayServerCert"`
-	// GatewayClientCA, when set, requires client certificates signed by this CA file.
+	// GatewayClientCA, when set, requires client certificates signed by a CA
+	// of this PEM file or directory (every file in it, as the Media Gateway's
+	// OpenSSL lookup_hash_directory: HASH.N certificates, HASH.rN CRLs),
+	// re-read when it changes.
 	GatewayClientCA string `yaml:"gatewayClientCA"`
+	// GatewayClientCRL checks client certificates against the CRLs found in
+	// gatewayClientCA (the Media Gateway's tls.peers.crl_enabled): a revoked
+	// certificate, or one whose issuer has no CRL there or only an expired
+	// one, fails the handshake.
+	GatewayClientCRL bool `yaml:"gatewayClientCRL"`
 	// GatewayMaxBodySize caps a POST body (bytes, or 16MiB style).
 	GatewayMaxBodySize ByteSize `yaml:"gatewayMaxBodySize"`
 	// GatewayUser overrides authUser for the gateway (seed 004).

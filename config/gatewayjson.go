@@ -226,6 +226,8 @@ func (f *gwFile) apply(d *decoder, c *Conf, doc *yaml.Node) {
 		if f.TLS.Peers != nil {
 			c.GatewayClientCA = f.TLS.Peers.LookupHashDirectory
 			d.link("gatewayClientCA", "tls.peers.lookup_hash_directory")
+			c.GatewayClientCRL = f.TLS.Peers.CRLEnabled
+			d.link("gatewayClientCRL", "tls.peers.crl_enabled")
 		}
 	}
 	if required(f.OutStream != nil, "out_stream") {

@@ -261,6 +261,9 @@ func validateListeners(d *decoder, c *Conf) {
 		if c.GatewayClientCA != "" && !c.GatewayEncryption {
 			d.errAt("gatewayClientCA", "needs gatewayEncryption: yes")
 		}
+		if c.GatewayClientCRL && c.GatewayClientCA == "" {
+			d.errAt("gatewayClientCRL", "needs gatewayClientCA (where the CRLs are)")
+		}
 		fileExists(d, "gatewayClientCA", c.GatewayClientCA)
 	}
 }
