@@ -37,7 +37,7 @@ type Config struct {
 	RTPAddress   string // empty: no UDP
 	RTCPAddress  string
 	TLS          *tls.Config
-	ReadTimeout  time.Duration
+	ReadTimeout  time.Duration // a read, and the silence of an idle connection or reading session
 	WriteTimeout time.Duration
 	AuthMethods  []string // basic, digest
 	// Transports are the allowed transports (udp, multicast, tcp); empty allows all.
@@ -70,6 +70,10 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 		UDPRTCPAddress: cfg.RTCPAddress,
 		TLSConfig:      cfg.TLS,
 		ReadTimeout:    cfg.ReadTimeout,
+		// Idle connections and sessions get readTimeout too, not
+		// gortsplib's 60 s (the Session header tells clients to send
+		// keepalives well before: readTimeout − 5 s, at least 1 s).
+		IdleTimeout:    cfg.ReadTimeout,
 		WriteTimeout:   cfg.WriteTimeout,
 		WriteQueueSize: max(cfg.WriteQueueSize, 256),
 		AuthMethods:    methods,
