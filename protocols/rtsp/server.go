@@ -18,6 +18,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/google/uuid"
 	"github.com/pion/rtp"
 
 	"github.com/streamgate/streamgate/authn"
@@ -133,6 +134,7 @@ func (s *Server) Close() { s.srv.Close() }
 func (s *Server) Addr() string { return s.srv.NetListener().Addr().String() }
 
 type sessionData struct {
+	uuid   string              // the session's UUID (API, logs)
 	pub    *stream.Publication // as publisher
 	reader *stream.Publication // as reader
 	id     *authn.Identity     // the identity that ends first (a JWT's exp)
@@ -143,10 +145,22 @@ type sessionData struct {
 func data(ss *gortsplib.ServerSession) *sessionData {
 	d, _ := ss.UserData().(*sessionData)
 	if d == nil {
-		d = &sessionData{}
+		d = &sessionData{uuid: uuid.NewString()}
 		ss.SetUserData(d)
 	}
 	return d
+}
+
+// OnConnOpen implements gortsplib.ServerHandlerOnConnOpen: every connection
+// gets a UUID, the ID of its authentication requests.
+func (s *Server) OnConnOpen(ctx *gortsplib.ServerHandlerOnConnOpenCtx) {
+	ctx.Conn.SetUserData(uuid.NewString())
+}
+
+// connID is the UUID OnConnOpen gave conn.
+func connID(conn *gortsplib.ServerConn) string {
+	id, _ := conn.UserData().(string)
+	return id
 }
 
 // noteExpiry keeps, of the identities a session showed (DESCRIBE, SETUP…),
@@ -198,7 +212,7 @@ func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, act
 		IP:          remoteIP(conn.NetConn()),
 		Credentials: s.credentials(conn, req, query),
 		Query:       query,
-		ID:          fmt.Sprintf("%p", conn),
+		ID:          connID(conn),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -267,11 +281,11 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (*base.Re
 	if err := s.checkLabels(ctx.Conn, ctx.Request, path, ctx.Query); err != nil {
 		return authResponse(err)
 	}
-	p, err := s.hub.Publish(path, ctx.Description, stream.SourceInfo{Protocol: "rtsp", Listener: s.cfg.Name, ID: fmt.Sprintf("%p", ctx.Session), User: id.User})
+	d := data(ctx.Session)
+	p, err := s.hub.Publish(path, ctx.Description, stream.SourceInfo{Protocol: "rtsp", Listener: s.cfg.Name, ID: d.uuid, User: id.User})
 	if err != nil {
 		return hubResponse(err)
 	}
-	d := data(ctx.Session)
 	d.pub = p
 	d.noteExpiry(id)
 	return &base.Response{StatusCode: base.StatusOK}, nil
