@@ -17,8 +17,16 @@ import (
 
 // The Savant Media Gateway server dialect (seed 001): the JSON file a Media
 // Gateway server runs with loads as-is into the same model. Keys follow the
-// Media Gateway 0.2 server configuration; its samples' extra keys
-// (out_stream.inflight_ops, statistics.history_size) are accepted.
+// Media Gateway 0.2 server configuration. A key streamgate does not honour
+// is a load error, never silently ignored: statistics (the Media Gateway's
+// periodic statistics log) and out_stream.inflight_ops (in the Media
+// Gateway's samples, dropped by its parser). Three keys of seed 001's file
+// load without an effect of their own, because what they tune does not
+// exist here: auth.basic.etcd.lease_timeout (streamgate holds no etcd lease;
+// checked > 0 as the Media Gateway does), auth.basic.etcd.cache (every user
+// record is kept decoded, watched, so there is no record cache to size or
+// track), and auth.basic.cache.usage (the eviction warning of a cache
+// usage tracker).
 
 // gwFile is the Media Gateway server configuration.
 type gwFile struct {
@@ -255,8 +263,8 @@ func (f *gwFile) apply(d *decoder, c *Conf, doc *yaml.Node) {
 			c.AuthQuarantine.FailedAttemptLimit = 0
 		}
 	}
-	if s := f.Statistics; s != nil && (s.FramePeriod == nil) == (s.TimestampPeriod == nil) {
-		d.errAt("statistics", "set exactly one of frame_period and timestamp_period")
+	if f.Statistics != nil {
+		d.errAt("statistics", "not honoured by streamgate (the Media Gateway's statistics log); remove it — the metrics listener counts requests and bytes")
 	}
 }
 
@@ -285,6 +293,9 @@ func (o *gwOutStream) apply(d *decoder, s *Savant) {
 		s.FixIPCPermissions = *o.FixIPCPermissions
 		d.link("savant.fixIPCPermissions", "out_stream.fix_ipc_permissions")
 	}
+	if o.InflightOps != nil {
+		d.errAt("out_stream.inflight_ops", "not honoured by streamgate (nor by the Media Gateway server, whose parser drops it); remove it")
+	}
 }
 
 func (e *gwEtcd) apply(d *decoder, c *Etcd) {
@@ -312,6 +323,9 @@ func (e *gwEtcd) apply(d *decoder, c *Etcd) {
 	}
 	if e.LeaseTimeout != nil {
 		c.LeaseTimeout = e.LeaseTimeout.Duration
+		if c.LeaseTimeout <= 0 {
+			d.errAt("auth.basic.etcd.lease_timeout", "must be > 0")
+		}
 	}
 	if e.Cache != nil {
 		c.CacheSize = e.Cache.Size
