@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -261,5 +262,24 @@ func TestGatewayJSONLayout(t *testing.T) {
 				t.Errorf("err = %v, want %s", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// tls.peers maps onto gatewayClientCA and gatewayClientCRL: crl_enabled is
+// honoured, not dropped.
+func TestGatewayJSONPeers(t *testing.T) {
+	dir := t.TempDir()
+	for _, crl := range []bool{true, false} {
+		text := fmt.Sprintf(`{"ip": "127.0.0.1", "port": 0,
+ "tls": {"identity": {"certificate": "/dev/null", "key": "/dev/null"},
+   "peers": {"lookup_hash_directory": %q, "crl_enabled": %v}},
+ "out_stream": {"url": "pub+bind:ipc:///tmp/s"}}`, dir, crl)
+		c, err := config.ParseGatewayJSON("gw.json", []byte(text), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.GatewayClientCA != dir || c.GatewayClientCRL != crl || !c.GatewayEncryption {
+			t.Errorf("crl_enabled %v: gatewayClientCA %q, gatewayClientCRL %v, gatewayEncryption %v", crl, c.GatewayClientCA, c.GatewayClientCRL, c.GatewayEncryption)
+		}
 	}
 }
