@@ -266,6 +266,18 @@ type Cache struct {
 	Size int `yaml:"size"`
 	// TTL is how long a decision is kept.
 	TTL time.Duration `yaml:"ttl"`
+	// Usage warns (in the log) of a cache too small for its load, as the
+	// Media Gateway's cache usage tracker (auth.basic.cache.usage).
+	Usage CacheUsage `yaml:"usage"`
+}
+
+// CacheUsage is authCache.usage: a warning when the cache evicts
+// EvictedThreshold decisions or more within Period (0 in either: off).
+type CacheUsage struct {
+	// Period is the window evictions are counted in.
+	Period time.Duration `yaml:"period"`
+	// EvictedThreshold is how many evictions within Period warn.
+	EvictedThreshold int `yaml:"evictedThreshold"`
 }
 
 // Quarantine configures authQuarantine.

@@ -20,13 +20,12 @@ import (
 // Media Gateway 0.2 server configuration. A key streamgate does not honour
 // is a load error, never silently ignored: statistics (the Media Gateway's
 // periodic statistics log) and out_stream.inflight_ops (in the Media
-// Gateway's samples, dropped by its parser). Three keys of seed 001's file
+// Gateway's samples, dropped by its parser). Two keys of seed 001's file
 // load without an effect of their own, because what they tune does not
 // exist here: auth.basic.etcd.lease_timeout (streamgate holds no etcd lease;
-// checked > 0 as the Media Gateway does), auth.basic.etcd.cache (every user
-// record is kept decoded, watched, so there is no record cache to size or
-// track), and auth.basic.cache.usage (the eviction warning of a cache
-// usage tracker).
+// checked > 0 as the Media Gateway does) and auth.basic.etcd.cache (every
+// user record is kept decoded, watched, so there is no record cache to size or
+// track). auth.basic.cache.usage is authCache.usage.
 
 // gwFile is the Media Gateway server configuration.
 type gwFile struct {
@@ -253,6 +252,10 @@ func (f *gwFile) apply(d *decoder, c *Conf, doc *yaml.Node) {
 		if required(b.Cache != nil, "auth.basic.cache") {
 			c.AuthCache.Size = b.Cache.Size
 			d.link("authCache.size", "auth.basic.cache.size")
+			if u := b.Cache.Usage; u != nil {
+				c.AuthCache.Usage = CacheUsage{Period: u.Period.Duration, EvictedThreshold: u.EvictedThreshold}
+				d.link("authCache.usage", "auth.basic.cache.usage")
+			}
 		}
 		if q := b.Quarantine; q != nil {
 			c.AuthQuarantine.FailedAttemptLimit = q.FailedAttemptLimit

@@ -78,6 +78,7 @@ func TestGatewayJSONSeed001(t *testing.T) {
 				{"authEtcd.leaseTimeout", c.AuthEtcd.LeaseTimeout, 60 * time.Second},
 				{"authEtcd.cacheSize", c.AuthEtcd.CacheSize, 10},
 				{"authCache.size", c.AuthCache.Size, 10},
+				{"authCache.usage", c.AuthCache.Usage, config.CacheUsage{Period: 60 * time.Second, EvictedThreshold: 10}},
 				{"authQuarantine.failedAttemptLimit", c.AuthQuarantine.FailedAttemptLimit, 3},
 				{"authQuarantine.period", c.AuthQuarantine.Period, 60 * time.Second},
 				{"savant.url", c.Savant.URL, "pub+bind:ipc:///tmp/server"},

@@ -63,6 +63,9 @@ func validateAuth(d *decoder, c *Conf) {
 	if c.AuthMethod.Has("token") {
 		validateTokens(d, &c.AuthTokens)
 	}
+	if c.AuthCache.Usage.Period < 0 || c.AuthCache.Usage.EvictedThreshold < 0 {
+		d.errAt("authCache.usage", "period and evictedThreshold must be ≥ 0 (0 disables the warning)")
+	}
 	if c.AuthCache.Size < 0 {
 		d.errAt("authCache.size", "must be ≥ 0 (0 disables the cache), got %d", c.AuthCache.Size)
 	}
