@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"hash"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -18,9 +19,37 @@ type cacheKey [sha256.Size]byte
 
 // decisionCache holds recent decisions, positive and negative.
 type decisionCache struct {
-	lru  *lru.Cache[cacheKey, *cacheEntry]
-	ttl  time.Duration
-	pool sync.Pool // *keyer, keyed with the process key
+	lru   *lru.Cache[cacheKey, *cacheEntry]
+	ttl   time.Duration
+	pool  sync.Pool   // *keyer, keyed with the process key
+	usage *cacheUsage // nil: evictions not tracked
+}
+
+// cacheUsage is the Media Gateway's cache usage tracker: one warning when
+// the cache evicts threshold decisions within period — it is too small for
+// its load.
+type cacheUsage struct {
+	period    time.Duration
+	threshold int
+	size      int
+	logger    *slog.Logger
+
+	mu    sync.Mutex
+	start time.Time
+	n     int
+}
+
+func (u *cacheUsage) evicted(now time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if now.Sub(u.start) >= u.period {
+		u.start, u.n = now, 0
+	}
+	u.n++
+	if u.n == u.threshold {
+		u.logger.Warn("decision cache evicts often: authCache.size is small for the load",
+			"evictions", u.n, "period", u.period.String(), "size", u.size)
+	}
 }
 
 type cacheEntry struct {
@@ -97,5 +126,7 @@ func (c *decisionCache) put(k cacheKey, e *cacheEntry, now time.Time) {
 		exp = e.id.Expires // a cached decision never outlives its token
 	}
 	e.expires = exp
-	c.lru.Add(k, e)
+	if c.lru.Add(k, e) && c.usage != nil {
+		c.usage.evicted(now)
+	}
 }

@@ -19,6 +19,11 @@ type PipelineConfig struct {
 	// CacheSize and CacheTTL configure the decision cache (0 disables it).
 	CacheSize int
 	CacheTTL  time.Duration
+	// CacheUsagePeriod and CacheEvictedThreshold log a warning when the
+	// cache evicts CacheEvictedThreshold decisions or more within
+	// CacheUsagePeriod (0 in either: no tracking).
+	CacheUsagePeriod      time.Duration
+	CacheEvictedThreshold int
 }
 
 // Deps outlive a configuration: a reload builds a new Pipeline with the same
@@ -49,6 +54,9 @@ func NewPipeline(cfg PipelineConfig, deps Deps) *Pipeline {
 	p := &Pipeline{Deps: deps, backends: cfg.Backends, cache: newDecisionCache(cfg.CacheSize, cfg.CacheTTL), now: time.Now}
 	if p.Logger == nil {
 		p.Logger = slog.New(slog.DiscardHandler)
+	}
+	if p.cache != nil && cfg.CacheUsagePeriod > 0 && cfg.CacheEvictedThreshold > 0 {
+		p.cache.usage = &cacheUsage{period: cfg.CacheUsagePeriod, threshold: cfg.CacheEvictedThreshold, size: cfg.CacheSize, logger: p.Logger}
 	}
 	if p.Verifier != nil && p.Quarantine != nil {
 		p.Verifier.useQuarantine(p.Quarantine) // re-checked after waiting for an argon2 slot

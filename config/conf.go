@@ -246,8 +246,16 @@ type Conf struct {
 	GatewayServerKey string `yaml:"gatewayServerKey"`
 	// GatewayServerCert is the gateway's TLS certificate file.
 	GatewayServerCert string `yaml:"gatewayServerCert"`
-	// GatewayClientCA, when set, requires client certificates signed by this CA file.
+	// GatewayClientCA, when set, requires client certificates signed by a CA
+	// of this PEM file or directory (every file in it, as the Media Gateway's
+	// OpenSSL lookup_hash_directory: HASH.N certificates, HASH.rN CRLs),
+	// re-read when it changes.
 	GatewayClientCA string `yaml:"gatewayClientCA"`
+	// GatewayClientCRL checks client certificates against the CRLs found in
+	// gatewayClientCA (the Media Gateway's tls.peers.crl_enabled): a revoked
+	// certificate, or one whose issuer has no CRL there or only an expired
+	// one, fails the handshake.
+	GatewayClientCRL bool `yaml:"gatewayClientCRL"`
 	// GatewayMaxBodySize caps a POST body (bytes, or 16MiB style).
 	GatewayMaxBodySize ByteSize `yaml:"gatewayMaxBodySize"`
 	// GatewayMaxBodiesInFlight bounds the memory (bytes of buffer) that the
@@ -277,6 +285,18 @@ type Cache struct {
 	Size int `yaml:"size"`
 	// TTL is how long a decision is kept.
 	TTL time.Duration `yaml:"ttl"`
+	// Usage warns (in the log) of a cache too small for its load, as the
+	// Media Gateway's cache usage tracker (auth.basic.cache.usage).
+	Usage CacheUsage `yaml:"usage"`
+}
+
+// CacheUsage is authCache.usage: a warning when the cache evicts
+// EvictedThreshold decisions or more within Period (0 in either: off).
+type CacheUsage struct {
+	// Period is the window evictions are counted in.
+	Period time.Duration `yaml:"period"`
+	// EvictedThreshold is how many evictions within Period warn.
+	EvictedThreshold int `yaml:"evictedThreshold"`
 }
 
 // Quarantine configures authQuarantine.

@@ -17,8 +17,15 @@ import (
 
 // The Savant Media Gateway server dialect (seed 001): the JSON file a Media
 // Gateway server runs with loads as-is into the same model. Keys follow the
-// Media Gateway 0.2 server configuration; its samples' extra keys
-// (out_stream.inflight_ops, statistics.history_size) are accepted.
+// Media Gateway 0.2 server configuration. A key streamgate does not honour
+// is a load error, never silently ignored: statistics (the Media Gateway's
+// periodic statistics log) and out_stream.inflight_ops (in the Media
+// Gateway's samples, dropped by its parser). Two keys of seed 001's file
+// load without an effect of their own, because what they tune does not
+// exist here: auth.basic.etcd.lease_timeout (streamgate holds no etcd lease;
+// checked > 0 as the Media Gateway does) and auth.basic.etcd.cache (every
+// user record is kept decoded, watched, so there is no record cache to size or
+// track). auth.basic.cache.usage is authCache.usage.
 
 // gwFile is the Media Gateway server configuration.
 type gwFile struct {
@@ -226,6 +233,8 @@ func (f *gwFile) apply(d *decoder, c *Conf, doc *yaml.Node) {
 		if f.TLS.Peers != nil {
 			c.GatewayClientCA = f.TLS.Peers.LookupHashDirectory
 			d.link("gatewayClientCA", "tls.peers.lookup_hash_directory")
+			c.GatewayClientCRL = f.TLS.Peers.CRLEnabled
+			d.link("gatewayClientCRL", "tls.peers.crl_enabled")
 		}
 	}
 	if required(f.OutStream != nil, "out_stream") {
@@ -243,6 +252,10 @@ func (f *gwFile) apply(d *decoder, c *Conf, doc *yaml.Node) {
 		if required(b.Cache != nil, "auth.basic.cache") {
 			c.AuthCache.Size = b.Cache.Size
 			d.link("authCache.size", "auth.basic.cache.size")
+			if u := b.Cache.Usage; u != nil {
+				c.AuthCache.Usage = CacheUsage{Period: u.Period.Duration, EvictedThreshold: u.EvictedThreshold}
+				d.link("authCache.usage", "auth.basic.cache.usage")
+			}
 		}
 		if q := b.Quarantine; q != nil {
 			c.AuthQuarantine.FailedAttemptLimit = q.FailedAttemptLimit
@@ -253,8 +266,8 @@ func (f *gwFile) apply(d *decoder, c *Conf, doc *yaml.Node) {
 			c.AuthQuarantine.FailedAttemptLimit = 0
 		}
 	}
-	if s := f.Statistics; s != nil && (s.FramePeriod == nil) == (s.TimestampPeriod == nil) {
-		d.errAt("statistics", "set exactly one of frame_period and timestamp_period")
+	if f.Statistics != nil {
+		d.errAt("statistics", "not honoured by streamgate (the Media Gateway's statistics log); remove it — the metrics listener counts requests and bytes")
 	}
 }
 
@@ -283,6 +296,9 @@ func (o *gwOutStream) apply(d *decoder, s *Savant) {
 		s.FixIPCPermissions = *o.FixIPCPermissions
 		d.link("savant.fixIPCPermissions", "out_stream.fix_ipc_permissions")
 	}
+	if o.InflightOps != nil {
+		d.errAt("out_stream.inflight_ops", "not honoured by streamgate (nor by the Media Gateway server, whose parser drops it); remove it")
+	}
 }
 
 func (e *gwEtcd) apply(d *decoder, c *Etcd) {
@@ -310,6 +326,9 @@ func (e *gwEtcd) apply(d *decoder, c *Etcd) {
 	}
 	if e.LeaseTimeout != nil {
 		c.LeaseTimeout = e.LeaseTimeout.Duration
+		if c.LeaseTimeout <= 0 {
+			d.errAt("auth.basic.etcd.lease_timeout", "must be > 0")
+		}
 	}
 	if e.Cache != nil {
 		c.CacheSize = e.Cache.Size

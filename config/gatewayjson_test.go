@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -77,6 +78,7 @@ func TestGatewayJSONSeed001(t *testing.T) {
 				{"authEtcd.leaseTimeout", c.AuthEtcd.LeaseTimeout, 60 * time.Second},
 				{"authEtcd.cacheSize", c.AuthEtcd.CacheSize, 10},
 				{"authCache.size", c.AuthCache.Size, 10},
+				{"authCache.usage", c.AuthCache.Usage, config.CacheUsage{Period: 60 * time.Second, EvictedThreshold: 10}},
 				{"authQuarantine.failedAttemptLimit", c.AuthQuarantine.FailedAttemptLimit, 3},
 				{"authQuarantine.period", c.AuthQuarantine.Period, 60 * time.Second},
 				{"savant.url", c.Savant.URL, "pub+bind:ipc:///tmp/server"},
@@ -261,5 +263,24 @@ func TestGatewayJSONLayout(t *testing.T) {
 				t.Errorf("err = %v, want %s", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// tls.peers maps onto gatewayClientCA and gatewayClientCRL: crl_enabled is
+// honoured, not dropped.
+func TestGatewayJSONPeers(t *testing.T) {
+	dir := t.TempDir()
+	for _, crl := range []bool{true, false} {
+		text := fmt.Sprintf(`{"ip": "127.0.0.1", "port": 0,
+ "tls": {"identity": {"certificate": "/dev/null", "key": "/dev/null"},
+   "peers": {"lookup_hash_directory": %q, "crl_enabled": %v}},
+ "out_stream": {"url": "pub+bind:ipc:///tmp/s"}}`, dir, crl)
+		c, err := config.ParseGatewayJSON("gw.json", []byte(text), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.GatewayClientCA != dir || c.GatewayClientCRL != crl || !c.GatewayEncryption {
+			t.Errorf("crl_enabled %v: gatewayClientCA %q, gatewayClientCRL %v, gatewayEncryption %v", crl, c.GatewayClientCA, c.GatewayClientCRL, c.GatewayEncryption)
+		}
 	}
 }

@@ -1,9 +1,7 @@
 package config
 
 import (
-	"fmt"
 	"reflect"
-	"regexp"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -48,6 +46,8 @@ type NamedPath struct {
 	// Matcher matches request paths against Name.
 	Matcher authz.PathMatcher
 	Path
+	// catchAll marks all_others (and all): matched after every other path.
+	catchAll bool
 }
 
 // Paths are the configured paths in file order.
@@ -77,9 +77,6 @@ func (ps *Paths) decodeNode(d *decoder, n *yaml.Node, key string) {
 	})
 }
 
-// pathNameRE is MediaMTX's set of characters for path names.
-var pathNameRE = regexp.MustCompile(`^[0-9a-zA-Z_\-/.~:]+$`)
-
 // finish decodes every path over a copy of the defaults.
 func (ps *Paths) finish(d *decoder, defaults Path) {
 	ps.List = ps.List[:0]
@@ -90,10 +87,11 @@ func (ps *Paths) finish(d *decoder, defaults Path) {
 		switch {
 		case pn.name == "all_others" || pn.name == "all":
 			np.Matcher, err = authz.CompilePath("~.*")
+			np.catchAll = true
 		case strings.HasPrefix(pn.name, "~"):
 			np.Matcher, err = authz.CompilePath(pn.name)
 		default:
-			err = checkPathName(pn.name)
+			err = authz.CheckPathName(pn.name) // the rules every listener applies
 			if err == nil {
 				np.Matcher, err = authz.CompilePath(pn.name)
 			}
@@ -116,23 +114,10 @@ func clonePath(p Path) Path {
 	return p
 }
 
-func checkPathName(name string) error {
-	switch {
-	case name == "":
-		return fmt.Errorf("path name must not be empty")
-	case strings.HasPrefix(name, "/") || strings.HasSuffix(name, "/"):
-		return fmt.Errorf("path name %q must not begin or end with a slash", name)
-	case strings.Contains(name, "//") || strings.Contains(name, ".."):
-		return fmt.Errorf(`path name %q must not contain "//" or ".."`, name)
-	case !pathNameRE.MatchString(name):
-		return fmt.Errorf("path name %q may contain only letters, digits and _-/.:~", name)
-	}
-	return nil
-}
-
-// Find returns the configuration of a request path: an exact name first,
-// then the first regular expression (file order) that matches the whole
-// path, then all_others. ok is false when no path is configured for it.
+// Find returns the configuration of a request path, whatever the order of
+// the file: an exact name first, then the first regular expression (file
+// order) that matches the whole path, then all_others (or all). ok is false
+// when no path is configured for it.
 func (ps *Paths) Find(path string) (np *NamedPath, ok bool) {
 	for i := range ps.List {
 		if !ps.List[i].Matcher.IsRegexp() && ps.List[i].Name == path {
@@ -140,7 +125,12 @@ func (ps *Paths) Find(path string) (np *NamedPath, ok bool) {
 		}
 	}
 	for i := range ps.List {
-		if ps.List[i].Matcher.IsRegexp() && ps.List[i].Matcher.Match(path) {
+		if ps.List[i].Matcher.IsRegexp() && !ps.List[i].catchAll && ps.List[i].Matcher.Match(path) {
+			return &ps.List[i], true
+		}
+	}
+	for i := range ps.List {
+		if ps.List[i].catchAll {
 			return &ps.List[i], true
 		}
 	}

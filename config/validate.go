@@ -69,6 +69,9 @@ func validateAuth(d *decoder, c *Conf) {
 	if c.AuthMethod.Has("token") {
 		validateTokens(d, &c.AuthTokens)
 	}
+	if c.AuthCache.Usage.Period < 0 || c.AuthCache.Usage.EvictedThreshold < 0 {
+		d.errAt("authCache.usage", "period and evictedThreshold must be ≥ 0 (0 disables the warning)")
+	}
 	if c.AuthCache.Size < 0 {
 		d.errAt("authCache.size", "must be ≥ 0 (0 disables the cache), got %d", c.AuthCache.Size)
 	}
@@ -285,6 +288,9 @@ func validateListeners(d *decoder, c *Conf) {
 		}
 		if c.GatewayClientCA != "" && !c.GatewayEncryption {
 			d.errAt("gatewayClientCA", "needs gatewayEncryption: yes")
+		}
+		if c.GatewayClientCRL && c.GatewayClientCA == "" {
+			d.errAt("gatewayClientCRL", "needs gatewayClientCA (where the CRLs are)")
 		}
 		fileExists(d, "gatewayClientCA", c.GatewayClientCA)
 	}

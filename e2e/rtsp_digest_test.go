@@ -22,7 +22,7 @@ func TestRTSPDigest(t *testing.T) {
 		top:   "rtspAuthMethods: [basic, digest]\n",
 		users: "- {user: hashed, pass: '" + hash + "', permissions: [{action: read}]}\n",
 	})
-	a := rtspRaw(t, d.Addr("rtsp"), "DESCRIBE", "/cam")
+	a := rtspRaw(t, d.Addr("rtsp"), "DESCRIBE", "cam")
 	challenges := strings.Join(a.header.Values("Www-Authenticate"), " | ")
 	if !strings.HasPrefix(a.status, "RTSP/1.0 401") || !strings.Contains(challenges, "Basic") ||
 		!strings.Contains(challenges, "Digest") || strings.Contains(challenges, `nonce=""`) {

@@ -3,13 +3,10 @@ package daemon
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 
 	"github.com/streamgate/streamgate/config"
@@ -93,6 +90,7 @@ func (d *Daemon) httpListenerFor(c *config.Conf, name string) (httpListener, err
 	var t struct {
 		on              bool
 		cert, key, peer string
+		crl             bool
 	}
 	switch name {
 	case "api":
@@ -130,6 +128,7 @@ func (d *Daemon) httpListenerFor(c *config.Conf, name string) (httpListener, err
 		})
 		l = httpListener{name: name, enabled: true, addr: c.GatewayAddress, handler: mux}
 		t.on, t.cert, t.key, t.peer = c.GatewayEncryption, c.GatewayServerCert, c.GatewayServerKey, c.GatewayClientCA
+		t.crl = c.GatewayClientCRL
 	case "hls":
 		l = d.hlsListener(c)
 		t.on, t.cert, t.key = c.HLSEncryption, c.HLSServerCert, c.HLSServerKey
@@ -141,9 +140,17 @@ func (d *Daemon) httpListenerFor(c *config.Conf, name string) (httpListener, err
 		t.on, t.cert, t.key = c.WebRTCEncryption, c.WebRTCServerCert, c.WebRTCServerKey
 	}
 	if t.on && l.enabled {
-		cfg, err := serverTLS(t.cert, t.key, t.peer)
+		cfg, err := serverTLS(t.cert, t.key)
 		if err != nil {
 			return l, fmt.Errorf("%s: %w", name, err)
+		}
+		if t.peer != "" {
+			peers, err := gateway.NewPeers(gateway.PeersConfig{Path: t.peer, CRL: t.crl, Registerer: d.registry,
+				Logger: d.logger.With("component", name)})
+			if err != nil {
+				return l, fmt.Errorf("%s: %w", name, err)
+			}
+			peers.Apply(cfg)
 		}
 		l.tls = cfg
 	}
@@ -182,31 +189,15 @@ func (d *Daemon) stopHTTP(ctx context.Context, name string) error {
 	return errors.Join(errs...)
 }
 
-// serverTLS loads a certificate and, when peerCA is set, requires client
-// certificates signed by it (a PEM file, or a directory of them as the Media
-// Gateway's lookup_hash_directory).
-func serverTLS(certFile, keyFile, peerCA string) (*tls.Config, error) {
+// serverTLS loads a listener's certificate. Client certificates, where a
+// listener asks for them (the gateway's gatewayClientCA), are checked by
+// gateway.Peers, which re-reads its CAs and CRLs when they change.
+func serverTLS(certFile, keyFile string) (*tls.Config, error) {
 	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, fmt.Errorf("server certificate: %w", err)
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}
-	if peerCA == "" {
-		return cfg, nil
-	}
-	pool := x509.NewCertPool()
-	files := []string{peerCA}
-	if st, err := os.Stat(peerCA); err == nil && st.IsDir() {
-		files, _ = filepath.Glob(filepath.Join(peerCA, "*"))
-	}
-	for _, f := range files {
-		if pem, err := os.ReadFile(f); err == nil {
-			pool.AppendCertsFromPEM(pem)
-		}
-	}
-	cfg.ClientCAs = pool
-	cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	return cfg, nil
+	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}, nil
 }
 
 // pathLister adapts the hub to GET /v3/paths/list.
@@ -238,7 +229,7 @@ func endpoints(name, mode, plainAddr, secureAddr, certFile, keyFile string) ([]e
 		out = append(out, endpoint{name, plainAddr, nil})
 	}
 	if mode != "no" {
-		cfg, err := serverTLS(certFile, keyFile, "")
+		cfg, err := serverTLS(certFile, keyFile)
 		if err != nil {
 			return nil, fmt.Errorf("%ss: %w", name, err)
 		}

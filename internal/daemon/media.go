@@ -27,14 +27,23 @@ func (d *Daemon) gate(proto authn.Protocol, trusted func(*config.Conf) []config.
 }
 
 // mediaMux puts /health and /ready, as on every HTTP listener, in front of
-// a media listener's handler.
+// a media listener's handler. Every other URL goes to the handler as it
+// came: a ServeMux would redirect "/a/../b/" to its cleaned form, where the
+// listener answers a name that breaks the naming rules with 400.
 func (d *Daemon) mediaMux(h http.Handler) http.Handler {
 	env := &httpapi.Env{Ready: d.Ready}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /health", httpapi.Health)
 	mux.HandleFunc("GET /ready", env.ReadyHandler)
 	mux.Handle("/", h)
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/health", "/ready":
+			mux.ServeHTTP(w, r)
+		default:
+			h.ServeHTTP(w, r)
+		}
+	})
 }
 
 // hlsListener builds the HLS listener (hls*).

@@ -126,7 +126,8 @@ func BuildPipeline(c *config.Conf, deps authn.Deps, res Resources) (*authn.Pipel
 	if pb, ok := authn.NewPrecedence(c, deps.Verifier); ok {
 		backends = append([]authn.Backend{pb}, backends...)
 	}
-	return authn.NewPipeline(authn.PipelineConfig{Backends: backends, CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL}, deps), nil
+	return authn.NewPipeline(authn.PipelineConfig{Backends: backends, CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL,
+		CacheUsagePeriod: c.AuthCache.Usage.Period, CacheEvictedThreshold: c.AuthCache.Usage.EvictedThreshold}, deps), nil
 }
 
 // CheckDeps are throw-away dependencies for building a pipeline only to

@@ -151,7 +151,7 @@ func listenerSettings(c *config.Conf) map[string]string {
 			timeouts),
 		"pprof": j(c.Pprof, c.PprofAddress, c.PprofEncryption, c.PprofServerCert, c.PprofServerKey, timeouts),
 		"gateway": j(c.Gateway, c.GatewayAddress, c.GatewayEncryption, c.GatewayServerCert, c.GatewayServerKey,
-			c.GatewayClientCA, timeouts),
+			c.GatewayClientCA, c.GatewayClientCRL, timeouts),
 		"hls": j(c.HLS, c.HLSAddress, c.HLSEncryption, c.HLSServerCert, c.HLSServerKey, c.HLSVariant,
 			c.HLSSegmentCount, c.HLSSegmentDuration, c.HLSPartDuration, c.HLSSegmentMaxSize, c.HLSMuxerCloseAfter,
 			c.HLSAlwaysRemux, timeouts),

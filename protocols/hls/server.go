@@ -8,9 +8,9 @@
 package hls
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
-	"path"
 	"strings"
 	"sync"
 	"time"
@@ -102,8 +102,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	name, file, ok := SplitPath(r.URL.Path)
-	if !ok {
+	name, file, err := SplitPath(r.URL.Path)
+	switch {
+	case errors.Is(err, authz.ErrPathName):
+		s.metrics.requests.WithLabelValues("refused").Inc()
+		http.Error(w, "invalid path name", http.StatusBadRequest)
+		return
+	case err != nil:
 		http.NotFound(w, r)
 		return
 	}
@@ -151,34 +156,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m.handle(w, r)
 }
 
+// errNoStream: a URL that names no stream ("/", "/index.m3u8").
+var errNoStream = errors.New("hls: no stream in the URL")
+
 // SplitPath splits an HLS URL path into the stream path and the file name:
 // "/a/b/index.m3u8" → ("a/b", "index.m3u8"), "/a/b/" and "/a/b" → ("a/b",
-// ""). A last element with a known HLS suffix is a file. ok is false for an
-// empty path or one with empty, "." or ".." elements.
-func SplitPath(p string) (name, file string, ok bool) {
+// ""). A last element with a known HLS suffix is a file. The error is
+// errNoStream for a URL without a stream path, and wraps authz.ErrPathName
+// for a path name that breaks the naming rules (authz.CheckPathName).
+func SplitPath(p string) (name, file string, err error) {
 	p = strings.TrimPrefix(p, "/")
 	if i := strings.LastIndexByte(p, '/'); i >= 0 {
 		name, file = p[:i], p[i+1:]
 	} else if isHLSFile(p) {
-		return "", "", false // a file without a path
+		return "", "", errNoStream // a file without a path
 	} else {
 		name = p
 	}
 	if file != "" && !isHLSFile(file) {
 		name, file = p, "" // "/a/b": the path a/b, redirected to /a/b/
 	}
-	if name == "" || len(name) > 1024 {
-		return "", "", false
+	if name == "" {
+		return "", "", errNoStream
 	}
-	for _, el := range strings.Split(name, "/") {
-		if el == "" || el == "." || el == ".." {
-			return "", "", false
-		}
+	if err := authz.CheckPathName(name); err != nil {
+		return "", "", err
 	}
-	if path.Clean(name) != name {
-		return "", "", false
-	}
-	return name, file, true
+	return name, file, nil
 }
 
 func isHLSFile(f string) bool {

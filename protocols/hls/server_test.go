@@ -1,35 +1,48 @@
 package hls
 
 import (
+	"errors"
 	"testing"
+
+	"github.com/streamgate/streamgate/authz"
 )
 
 func TestSplitPath(t *testing.T) {
+	const ok, none, bad = "", "none", "bad"
 	for _, c := range []struct {
 		in, name, file string
-		ok             bool
+		err            string
 	}{
-		{"/cam/index.m3u8", "cam", "index.m3u8", true},
-		{"/cam/", "cam", "", true},
-		{"/cam", "cam", "", true},
-		{"/a/b/index.m3u8", "a/b", "index.m3u8", true},
-		{"/a/b", "a/b", "", true},
-		{"/a/b/", "a/b", "", true},
-		{"/cam/123abc_video1_part7.mp4", "cam", "123abc_video1_part7.mp4", true},
-		{"/cam/seg1.ts", "cam", "seg1.ts", true},
-		{"/cam/hls.min.js", "cam", "hls.min.js", true},
-		{"/", "", "", false},
-		{"", "", "", false},
-		{"/index.m3u8", "", "", false},
-		{"//index.m3u8", "", "", false},
-		{"/a//b/", "", "", false},
-		{"/../etc/", "", "", false},
-		{"/a/../b/", "", "", false},
-		{"/./index.m3u8", "", "", false},
+		{"/cam/index.m3u8", "cam", "index.m3u8", ok},
+		{"/cam/", "cam", "", ok},
+		{"/cam", "cam", "", ok},
+		{"/a/b/index.m3u8", "a/b", "index.m3u8", ok},
+		{"/a/b", "a/b", "", ok},
+		{"/a/b/", "a/b", "", ok},
+		{"/cam/123abc_video1_part7.mp4", "cam", "123abc_video1_part7.mp4", ok},
+		{"/cam/seg1.ts", "cam", "seg1.ts", ok},
+		{"/cam/hls.min.js", "cam", "hls.min.js", ok},
+		{"/", "", "", none},
+		{"", "", "", none},
+		{"/index.m3u8", "", "", none},
+		{"//index.m3u8", "", "", none},
+		{"/a//b/", "", "", bad},
+		{"/../etc/", "", "", bad},
+		{"/a/../b/", "", "", bad},
+		{"/./index.m3u8", "", "", bad},
+		{"/cam\x00/index.m3u8", "", "", bad},
+		{"/cam x/", "", "", bad},
 	} {
-		name, file, ok := SplitPath(c.in)
-		if name != c.name || file != c.file || ok != c.ok {
-			t.Errorf("SplitPath(%q) = %q, %q, %v; want %q, %q, %v", c.in, name, file, ok, c.name, c.file, c.ok)
+		name, file, err := SplitPath(c.in)
+		var got string
+		switch {
+		case errors.Is(err, authz.ErrPathName):
+			got = bad
+		case err != nil:
+			got = none
+		}
+		if name != c.name || file != c.file || got != c.err {
+			t.Errorf("SplitPath(%q) = %q, %q, %v; want %q, %q, %q", c.in, name, file, err, c.name, c.file, c.err)
 		}
 	}
 }
@@ -39,17 +52,12 @@ func FuzzSplitPath(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, p string) {
-		name, file, ok := SplitPath(p)
-		if !ok {
+		name, file, err := SplitPath(p)
+		if err != nil {
 			return
 		}
-		if name == "" || name[0] == '/' || name[len(name)-1] == '/' {
-			t.Fatalf("SplitPath(%q) = %q: not a clean path name", p, name)
-		}
-		for _, el := range []string{"..", "."} {
-			if name == el {
-				t.Fatalf("SplitPath(%q) = %q", p, name)
-			}
+		if authz.CheckPathName(name) != nil {
+			t.Fatalf("SplitPath(%q) = %q: not a valid path name", p, name)
 		}
 		if file != "" && !isHLSFile(file) {
 			t.Fatalf("SplitPath(%q) file %q", p, file)

@@ -40,6 +40,15 @@ func authRejection(err error) rejection {
 	}
 }
 
+// pathRejection answers a path name that breaks the naming rules
+// (authz.CheckPathName), before authentication.
+func pathRejection(publish bool) rejection {
+	if publish {
+		return rejection{codeBadName, "invalid path name"}
+	}
+	return rejection{codePlayFailed, "invalid path name"}
+}
+
 // hubRejection maps hub errors, which are only reached after the client
 // authenticated (no path oracle).
 func hubRejection(err error) rejection {

@@ -53,6 +53,11 @@ func (c *conn) serve() error {
 		action = authz.ActionPublish
 	}
 	c.logger = c.logger.With("path", c.target.Path, "action", string(action))
+	// The name first, before authentication: a name that breaks the naming
+	// rules never reaches the pipeline, the hub or Savant.
+	if err := authz.CheckPathName(c.target.Path); err != nil {
+		return c.refuse(pathRejection(sess.publish), err)
+	}
 	// Authenticate before the path is looked at: without valid credentials
 	// an unconfigured path and a configured one get the same answer.
 	id, err := c.authenticate(action, nil)

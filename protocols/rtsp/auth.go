@@ -2,6 +2,7 @@ package rtsp
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -52,8 +54,20 @@ func isBasic(req *base.Request) bool {
 	return strings.EqualFold(scheme, "Basic")
 }
 
-// PathOf normalises the path of a request URL: no leading or trailing slash.
-func PathOf(p string) string { return strings.Trim(p, "/") }
+// PathOf is the path name of a request URL's (decoded) path: the URL path
+// without its leading slash, nothing else removed — a name that breaks the
+// naming rules ("cams/../x", "cams/x/", "cams/x%00") is answered 400 by
+// checkPath, not turned into another name.
+func PathOf(p string) string { return strings.TrimPrefix(p, "/") }
+
+// checkPath holds a request's path name to the naming rules before anything
+// else is done with it (authentication included): 400 when it breaks them.
+func checkPath(path string) (*base.Response, error) {
+	if err := authz.CheckPathName(path); err != nil {
+		return &base.Response{StatusCode: base.StatusBadRequest}, fmt.Errorf("rtsp: %w", err)
+	}
+	return nil, nil
+}
 
 func remoteIP(c net.Conn) netip.Addr {
 	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {

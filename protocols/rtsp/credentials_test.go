@@ -67,7 +67,7 @@ func TestCredentials(t *testing.T) {
 // A request as it comes off the wire: header names in any case, the query
 // from the URL (as gortsplib hands it to the handlers).
 func TestCredentialsFromRawRequest(t *testing.T) {
-	raw := "DESCRIBE rtsp://127.0.0.1:8554/cam/?token=t0k RTSP/1.0\r\nCSeq: 2\r\nauthorization: " + basic("alice:secret") + "\r\n\r\n"
+	raw := "DESCRIBE rtsp://127.0.0.1:8554/cam?token=t0k RTSP/1.0\r\nCSeq: 2\r\nauthorization: " + basic("alice:secret") + "\r\n\r\n"
 	var req base.Request
 	if err := req.Unmarshal(bufio.NewReader(strings.NewReader(raw))); err != nil {
 		t.Fatal(err)
@@ -85,13 +85,13 @@ func TestPathOf(t *testing.T) {
 	for in, want := range map[string]string{
 		"":             "",
 		"/":            "",
-		"//":           "",
+		"//":           "/",
 		"cam":          "cam",
 		"/cam":         "cam",
-		"/cam/":        "cam",
-		"//cam//":      "cam",
+		"/cam/":        "cam/",
+		"//cam//":      "/cam//",
 		"/a/b":         "a/b",
-		"/a/b/":        "a/b",
+		"/a/b/":        "a/b/",
 		"/live/cam.1":  "live/cam.1",
 		"/~weird path": "~weird path",
 	} {

@@ -16,8 +16,8 @@ import (
 // built directly and for requests parsed off the wire; the user and
 // password come from the Authorization header only (a Digest header gives
 // its user and the header as the answer, no password); a header token wins
-// over the query, else ?token=, else ?jwt=; PathOf strips every leading
-// and trailing slash and is idempotent. Seeds are in
+// over the query, else ?token=, else ?jwt=; PathOf removes the leading
+// slash and nothing else. Seeds are in
 // testdata/fuzz/FuzzRTSPCredentials.
 func FuzzRTSPCredentials(f *testing.F) {
 	f.Add("Basic dXNlcjpwYXNz", "", "/cam")
@@ -68,13 +68,7 @@ func checkCredentials(t *testing.T, req *base.Request, authorization, rawQuery s
 func checkPathOf(t *testing.T, p string) {
 	t.Helper()
 	got := rtsp.PathOf(p)
-	if strings.HasPrefix(got, "/") || strings.HasSuffix(got, "/") {
-		t.Fatalf("PathOf(%q) = %q: a slash is left at an end", p, got)
-	}
-	if !strings.Contains(p, got) {
-		t.Fatalf("PathOf(%q) = %q: not a part of the input", p, got)
-	}
-	if again := rtsp.PathOf(got); again != got {
-		t.Fatalf("PathOf is not idempotent: %q → %q → %q", p, got, again)
+	if got != p && "/"+got != p {
+		t.Fatalf("PathOf(%q) = %q: more than the leading slash removed", p, got)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/google/uuid"
 	"github.com/pion/rtp"
 
 	"github.com/streamgate/streamgate/authn"
@@ -40,7 +41,7 @@ type Config struct {
 	RTPAddress   string // empty: no UDP
 	RTCPAddress  string
 	TLS          *tls.Config
-	ReadTimeout  time.Duration
+	ReadTimeout  time.Duration // a read, and the silence of an idle connection or reading session
 	WriteTimeout time.Duration
 	AuthMethods  []string // basic, digest
 	// Transports are the allowed transports (udp, multicast, tcp); empty allows all.
@@ -79,6 +80,10 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 		UDPRTCPAddress: cfg.RTCPAddress,
 		TLSConfig:      cfg.TLS,
 		ReadTimeout:    cfg.ReadTimeout,
+		// Idle connections and sessions get readTimeout too, not
+		// gortsplib's 60 s (the Session header tells clients to send
+		// keepalives well before: readTimeout − 5 s, at least 1 s).
+		IdleTimeout:    cfg.ReadTimeout,
 		WriteTimeout:   cfg.WriteTimeout,
 		WriteQueueSize: max(cfg.WriteQueueSize, 256),
 		AuthMethods:    methods,
@@ -169,6 +174,7 @@ func (s *Server) watch() {
 func (s *Server) Addr() string { return s.srv.NetListener().Addr().String() }
 
 type sessionData struct {
+	uuid   string              // the session's UUID (API, logs)
 	pub    *stream.Publication // as publisher
 	reader *stream.Publication // as reader
 	id     *authn.Identity     // the identity that ends first (a JWT's exp)
@@ -179,10 +185,22 @@ type sessionData struct {
 func data(ss *gortsplib.ServerSession) *sessionData {
 	d, _ := ss.UserData().(*sessionData)
 	if d == nil {
-		d = &sessionData{}
+		d = &sessionData{uuid: uuid.NewString()}
 		ss.SetUserData(d)
 	}
 	return d
+}
+
+// OnConnOpen implements gortsplib.ServerHandlerOnConnOpen: every connection
+// gets a UUID, the ID of its authentication requests.
+func (s *Server) OnConnOpen(ctx *gortsplib.ServerHandlerOnConnOpenCtx) {
+	ctx.Conn.SetUserData(uuid.NewString())
+}
+
+// connID is the UUID OnConnOpen gave conn.
+func connID(conn *gortsplib.ServerConn) string {
+	id, _ := conn.UserData().(string)
+	return id
 }
 
 // noteExpiry keeps, of the identities a session showed (DESCRIBE, SETUP…),
@@ -240,7 +258,7 @@ func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, act
 		IP:          remoteIP(conn.NetConn()),
 		Credentials: s.credentials(conn, req, query),
 		Query:       query,
-		ID:          fmt.Sprintf("%p", conn),
+		ID:          connID(conn),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -271,6 +289,9 @@ func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (res *base.Response, st *gortsplib.ServerStream, err error) {
 	defer panics.Recover(s.logger, "rtsp", func() { res, err = panicked(); st = nil })
 	path := PathOf(ctx.Path)
+	if res, err := checkPath(path); res != nil {
+		return res, nil, err
+	}
 	if _, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query); err != nil {
 		res, err := authResponse(err)
 		return res, nil, err
@@ -299,6 +320,9 @@ func (s *Server) streamOf(path string) (*gortsplib.ServerStream, error) {
 func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (res *base.Response, err error) {
 	defer panics.Recover(s.logger, "rtsp", func() { res, err = panicked() })
 	path := PathOf(ctx.Path)
+	if res, err := checkPath(path); res != nil {
+		return res, err
+	}
 	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionPublish, path, ctx.Query)
 	if err != nil {
 		return authResponse(err)
@@ -306,11 +330,11 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (res *bas
 	if err := s.checkLabels(ctx.Conn, ctx.Request, path, ctx.Query); err != nil {
 		return authResponse(err)
 	}
-	p, err := s.hub.Publish(path, ctx.Description, stream.SourceInfo{Protocol: "rtsp", Listener: s.cfg.Name, ID: fmt.Sprintf("%p", ctx.Session), User: id.User})
+	d := data(ctx.Session)
+	p, err := s.hub.Publish(path, ctx.Description, stream.SourceInfo{Protocol: "rtsp", Listener: s.cfg.Name, ID: d.uuid, User: id.User})
 	if err != nil {
 		return hubResponse(err)
 	}
-	d := data(ctx.Session)
 	d.pub = p
 	d.noteExpiry(id)
 	return &base.Response{StatusCode: base.StatusOK}, nil
@@ -339,6 +363,9 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (res *base.Resp
 		return &base.Response{StatusCode: base.StatusOK}, nil, nil
 	}
 	path := PathOf(ctx.Path)
+	if res, err := checkPath(path); res != nil {
+		return res, nil, err
+	}
 	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query)
 	if err != nil {
 		res, err := authResponse(err)
@@ -356,7 +383,11 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (res *base.Resp
 // OnPlay implements gortsplib.ServerHandlerOnPlay.
 func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (res *base.Response, err error) {
 	defer panics.Recover(s.logger, "rtsp", func() { res, err = panicked() })
-	p, err := s.hub.Get(PathOf(ctx.Path))
+	path := PathOf(ctx.Path)
+	if res, err := checkPath(path); res != nil {
+		return res, err
+	}
+	p, err := s.hub.Get(path)
 	if err != nil {
 		return hubResponse(err)
 	}

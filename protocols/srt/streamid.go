@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/authz"
 )
 
 // MaxStreamIDLength is the longest streamid accepted, as in libsrt.
@@ -87,8 +88,9 @@ func ParseStreamID(raw string) (StreamID, error) {
 	if s.Path == "" {
 		return StreamID{}, fmt.Errorf("%w: no path", ErrStreamID)
 	}
-	if strings.ContainsFunc(s.Path, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return StreamID{}, fmt.Errorf("%w: control character in path", ErrStreamID)
+	if err := authz.CheckPathName(s.Path); err != nil {
+		// Rejected as a bad request (1400) before authentication.
+		return StreamID{}, fmt.Errorf("%w: %w", ErrStreamID, err)
 	}
 	if s.Token == "" && s.Query != "" {
 		if q, err := url.ParseQuery(s.Query); err == nil {

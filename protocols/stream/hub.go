@@ -15,6 +15,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
 )
 
@@ -75,8 +76,14 @@ func (h *Hub) PathConf(name string) (*config.NamedPath, error) {
 	return np, nil
 }
 
-// Publish makes the caller the publisher of name with the tracks of desc.
+// Publish makes the caller the publisher of name with the tracks of desc. A
+// name that breaks the naming rules is refused (an error wrapping
+// authz.ErrPathName) whatever the listener checked: it never becomes a
+// publication, nor a Savant source_id.
 func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*Publication, error) {
+	if err := authz.CheckPathName(name); err != nil {
+		return nil, fmt.Errorf("stream: %w", err)
+	}
 	np, err := h.PathConf(name)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
+	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -120,5 +121,19 @@ func TestConcurrentWriteAndClose(t *testing.T) {
 		p.Close()
 		wg.Wait()
 		<-closed
+	}
+}
+
+// A name that breaks the naming rules never becomes a publication (nor a
+// Savant source_id), even under all_others and whatever a listener checked.
+func TestPublishRefusesBadNames(t *testing.T) {
+	h := newHub(t, "paths:\n  all_others:\n")
+	for _, name := range []string{"cams/../secret", "cams/..", "cams/x\x00", "cams//x", "/cams/x", "cams/x/", ""} {
+		if p, err := h.Publish(name, desc(), stream.SourceInfo{}); !errors.Is(err, authz.ErrPathName) {
+			t.Errorf("Publish(%q) = %v, %v; want authz.ErrPathName", name, p, err)
+		}
+	}
+	if len(h.List()) != 0 {
+		t.Errorf("publications: %v", h.List())
 	}
 }

@@ -64,7 +64,7 @@ func TestHTTPStatuses(t *testing.T) {
 		{name: "page", method: "GET", path: "/live/cam/", user: "viewer", want: 200,
 			wantHeader: "Content-Type", wantValue: "text/html; charset=utf-8", wantBody: "<video"},
 		{name: "POST page", method: "POST", path: "/live/cam/", user: "viewer", want: 405},
-		{name: "dot dot", method: "GET", path: "/a/../b/", user: "viewer", want: 404},
+		{name: "dot dot", method: "GET", path: "/a/../b/", user: "viewer", want: 400},
 		{name: "root", method: "GET", path: "/", user: "viewer", want: 404},
 		{name: "preflight", method: "OPTIONS", path: "/cam/whep", want: 204, wantHeader: "Accept-Post", wantValue: "application/sdp"},
 	} {

@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/streamgate/streamgate/authz"
 )
 
 // routeKind is what a request URL addresses.
@@ -16,6 +18,7 @@ const (
 	routeWHEP                      // /PATH/whep: the WHEP endpoint
 	routeSession                   // /PATH/whep/ID: a WHEP session
 	routeWHIP                      // /PATH/whip[/ID]: publishing, refused
+	routeBadPath                   // a PATH that breaks the naming rules: 400
 )
 
 // route is a parsed request URL. PATH may contain slashes: the endpoint
@@ -66,29 +69,15 @@ func splitLast(s string) (rest, last string) {
 }
 
 func validRoute(kind routeKind, path, session string) route {
-	if !validPath(path) {
+	// The naming rules every listener applies, so that nothing else
+	// reaches the authenticator and the hub. No path at all is not found.
+	if path == "" {
 		return route{}
 	}
+	if authz.CheckPathName(path) != nil {
+		return route{kind: routeBadPath}
+	}
 	return route{kind: kind, path: path, session: session}
-}
-
-// validPath checks a path name as the configuration does (MediaMTX's
-// characters, no empty or ".." segments), so that nothing else reaches the
-// authenticator and the hub.
-func validPath(p string) bool {
-	if p == "" || p[0] == '/' || p[len(p)-1] == '/' || strings.Contains(p, "//") || strings.Contains(p, "..") {
-		return false
-	}
-	for i := 0; i < len(p); i++ {
-		c := p[i]
-		switch {
-		case c >= '0' && c <= '9', c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
-		case strings.IndexByte("_-/.~:", c) >= 0:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // sessionLocation is the URL of a session, the Location of the POST's answer.

@@ -143,6 +143,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case routeWHIP:
 		w.Header().Set("Allow", http.MethodOptions)
 		http.Error(w, "publishing over WebRTC (WHIP) is not supported", http.StatusMethodNotAllowed)
+	case routeBadPath:
+		http.Error(w, "invalid path name", http.StatusBadRequest)
 	default:
 		http.NotFound(w, r)
 	}
