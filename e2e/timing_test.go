@@ -20,7 +20,7 @@ func TestRefusalsTakeTheSameTime(t *testing.T) {
 	h := hashArgon2(t, "timed-secret", "--memory", "8192", "--time", "2", "--threads", "1")
 	d := testharness.Start(t, fmt.Sprintf(`
 authRealm: e2e-timing
-authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
+authQuarantine: {failedAttemptLimit: 0, userFailedAttemptLimit: 0, ipFailedAttemptLimit: 0}
 authInternalUsers:
 - {user: timed, pass: '%s', permissions: [{action: api}]}
 - {user: plain, pass: plain-secret, permissions: [{action: api}]}
