@@ -80,9 +80,6 @@ type decision struct {
 func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, error) {
 	start := time.Now()
 	id, err := p.authenticate(ctx, req)
-	if req.hashed {
-		p.Verifier.observe(time.Since(start))
-	}
 	if err != nil && !req.recheck && KindOf(err) == KindDenied {
 		p.Verifier.calibrate(p.fakeHash())
 		p.Verifier.padRefusal(ctx, start)

@@ -64,7 +64,6 @@ type Request struct {
 	// (a gateway message's routing labels, a published path's savantLabels).
 	Labels []string
 
-	hashed  bool // an argon2 verification ran for this request (its time is timed)
 	recheck bool // a live session asked again (Sessions.Recheck)
 }
 

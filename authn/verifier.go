@@ -26,8 +26,7 @@ const MinRefusalTime = 10 * time.Millisecond
 type Verifier struct {
 	queue   *fairQueue
 	metrics *Metrics
-	// timing holds recent durations of logins that ran argon2, from the
-	// start of Authenticate: the refusal target.
+	// timing holds recent argon2 durations: the refusal target.
 	timing     timing
 	calibrated atomic.Bool
 	// quarantine, when set, is asked again once a verification has its
@@ -78,10 +77,10 @@ func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pas
 			return false, &Error{Kind: KindDenied, Reason: scope.reason(), transient: true}
 		}
 	}
-	req.hashed = true
 	start := time.Now()
 	ok := h.Verify(pass)
 	d := time.Since(start)
+	v.timing.add(d, time.Now())
 	v.metrics.argon2Runs.Inc()
 	v.metrics.argon2Seconds.Observe(d.Seconds())
 	return ok, nil
@@ -90,9 +89,6 @@ func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pas
 // useQuarantine makes verifications re-check q after waiting for a slot.
 // Pipelines set it; q is the Deps' quarantine, shared across reloads.
 func (v *Verifier) useQuarantine(q *Quarantine) { v.quarantine.Store(q) }
-
-// observe records how long a login that ran argon2 took.
-func (v *Verifier) observe(d time.Duration) { v.timing.add(d, time.Now()) }
 
 // calibrate times one verification against h (a fake hash with the
 // parameters of the configured users), once per process and only while no
@@ -106,14 +102,16 @@ func (v *Verifier) calibrate(h *hash.Argon2) {
 	go func() {
 		start := time.Now()
 		h.Verify("calibration")
-		v.observe(time.Since(start))
+		v.timing.add(time.Since(start), time.Now())
 	}()
 }
 
 // refusalTime is how long a refused login must take: the upper decile of
-// recent argon2 logins (whatever refused them — wrong password, unknown
-// name, quarantine — takes as long as a check that ran), at least
-// MinRefusalTime.
+// recent argon2 verifications (whatever refused it — wrong password,
+// unknown name, quarantine — takes as long as a check), at least
+// MinRefusalTime. The time a check waited for its slot is not part of it:
+// under a flood that saturates argon2, a refused check that waited takes
+// longer than the target (README "Quarantine and timing").
 func (v *Verifier) refusalTime() time.Duration {
 	return max(v.timing.upper(time.Now()), MinRefusalTime)
 }
@@ -133,11 +131,10 @@ func (v *Verifier) padRefusal(ctx context.Context, start time.Time) {
 	}
 }
 
-// timing keeps the last durations of logins that ran argon2. The target is
+// timing keeps the last argon2 durations. The target is
 // their upper decile, over the samples of the last timingFresh (the median
 // of all of them when none is that recent): a refusal then takes as long as
-// nine in ten real checks, and a flood's long waits stop counting once it is
-// over.
+// nine in ten real checks, and a slow spell stops counting once it is over.
 type timing struct {
 	mu      sync.Mutex
 	samples [32]timingSample

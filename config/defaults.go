@@ -37,7 +37,7 @@ func Default() *Conf {
 		},
 		AuthCache: Cache{Size: 10000, TTL: 5 * time.Minute},
 		AuthQuarantine: Quarantine{FailedAttemptLimit: 3, Period: 60 * time.Second, IPFailedAttemptLimit: 50,
-			UserFailedAttemptLimit: 20, TrustedAddresses: 4, TrustedPeriod: 24 * time.Hour, MaxTracked: 100000},
+			UserFailedAttemptLimit: 10, TrustedAddresses: 4, TrustedPeriod: 24 * time.Hour, MaxTracked: 100000},
 		AuthRealm:  "streamgate",
 		AuthTokens: Tokens{Enabled: true, RefreshInterval: 60 * time.Second},
 

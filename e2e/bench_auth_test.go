@@ -40,7 +40,6 @@ func benchLoginFlood(b *testing.B, conns int, wrongPass bool) {
 	legitHash := hashArgon2(b, "legit-secret")
 	victimHash := hashArgon2(b, "victim-secret")
 	d := testharness.Start(b, fmt.Sprintf(`
-logLevel: warn
 metrics: yes
 authInternalUsers:
 - {user: legit, pass: '%s', permissions: [{action: api}]}
