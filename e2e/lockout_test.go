@@ -281,3 +281,30 @@ authInternalUsers:
 	}
 	wantStatus(t, "argon2 user after the flood", get(t, api, basicAuth("hashed", "argon-secret-13")), http.StatusOK)
 }
+
+// Defect 12: a device left running with its owner's old password retries
+// it over and over. The same wrong password is one failed attempt however
+// often it comes, so the owner is not quarantined: neither from her usual
+// address nor from a new one.
+func TestQuarantineDeviceRetryingOldPassword(t *testing.T) {
+	t.Parallel()
+	d := testharness.Start(t, `
+authRealm: e2e-device
+authQuarantine: {failedAttemptLimit: 3, period: 5m, ipFailedAttemptLimit: 50}
+authInternalUsers:
+- {user: owner, pass: new-secret-12, permissions: [{action: api}]}
+`)
+	api := d.URL("api", "/v3/paths/list")
+	device := clientFrom("127.0.0.7", 1)
+	defer device.CloseIdleConnections()
+	for i := range 40 {
+		wantChallenge(t, fmt.Sprintf("device retry %d", i), do(t, device, api, basicAuth("owner", "old-secret-12")), "e2e-device")
+	}
+	home := clientFrom("127.0.0.1", 1)
+	defer home.CloseIdleConnections()
+	wantStatus(t, "owner at home while the device retries", do(t, home, api, basicAuth("owner", "new-secret-12")), http.StatusOK)
+	elsewhere := clientFrom("127.0.0.8", 1)
+	defer elsewhere.CloseIdleConnections()
+	wantStatus(t, "owner from a new address", do(t, elsewhere, api, basicAuth("owner", "new-secret-12")), http.StatusOK)
+	wantStatus(t, "owner from the device's address", do(t, device, api, basicAuth("owner", "new-secret-12")), http.StatusOK)
+}
