@@ -7,10 +7,11 @@
 // run to see when the user quarantine engages and whether argon2
 // verifications continue after it.
 //
-// Every flood connection comes from its own loopback address (127.0.1.N):
-// with one shared address the per-address quarantine (ipFailedAttemptLimit)
-// would refuse the legitimate user too, which is a different scenario (one
-// abusive client) from the one measured here (many clients, one target name).
+// Every flood connection comes from its own loopback address (127.0.1.N)
+// (many clients, one target name: the name's userFailedAttemptLimit stops
+// it); -spread=false sends it all from 127.0.0.1, the legitimate user's
+// address (one guesser behind a shared address: the name is quarantined
+// from there, the legitimate user, trusted there, is not).
 package main
 
 import (
