@@ -132,8 +132,8 @@ func quarantineName(c Credentials) string {
 }
 
 // Calibrate times one argon2 verification with the configured users'
-// parameters in the background, unless logins have been timed already, so
-// that refusals take as long as a check from the first one on. The daemon
+// parameters in the background, unless a verification has been timed
+// already, so that refusals take as long as a check from the first one on. The daemon
 // calls it once the pipeline it runs is built; refusals call it too (an
 // etcd store's users arrive later).
 func (p *Pipeline) Calibrate() { p.Verifier.calibrate(p.fakeHash()) }
