@@ -16,8 +16,9 @@ type Backend interface {
 	Authenticate(ctx context.Context, req *Request) (*Identity, error)
 }
 
-// FakeHasher is a backend with argon2 users; the pipeline verifies unknown
-// users against its fake hash so that they cost what a known user costs.
+// FakeHasher is a backend with argon2 users: the pipeline times one
+// verification against its fake hash (Pipeline.Calibrate) to learn how long
+// a refused login must take before any real check has been timed.
 type FakeHasher interface {
 	FakeHash() *hash.Argon2
 }

@@ -61,8 +61,9 @@ authCache:
 	deps := Deps{
 		Verifier: v,
 		Quarantine: NewQuarantine(QuarantineLimits{
-			UserLimit: c.AuthQuarantine.FailedAttemptLimit, IPLimit: c.AuthQuarantine.IPFailedAttemptLimit,
-			Period: c.AuthQuarantine.Period, MaxTracked: c.AuthQuarantine.MaxTracked,
+			PairLimit: c.AuthQuarantine.FailedAttemptLimit, UserLimit: c.AuthQuarantine.UserFailedAttemptLimit,
+			IPLimit: c.AuthQuarantine.IPFailedAttemptLimit, Period: c.AuthQuarantine.Period, MaxTracked: c.AuthQuarantine.MaxTracked,
+			TrustedAddresses: c.AuthQuarantine.TrustedAddresses, TrustedPeriod: c.AuthQuarantine.TrustedPeriod,
 		}),
 		Metrics: m,
 	}
@@ -203,7 +204,8 @@ authInternalUsers:
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
 	v := NewVerifier(concurrency, m)
-	q := NewQuarantine(QuarantineLimits{UserLimit: 3, IPLimit: 10, Period: time.Minute, MaxTracked: 1000})
+	q := NewQuarantine(QuarantineLimits{PairLimit: 3, IPLimit: 10, Period: time.Minute, MaxTracked: 1000})
+	v.noPadding = true
 	p := NewPipeline(PipelineConfig{Backends: []Backend{NewInternal(c.AuthInternalUsers, v)}, CacheSize: 100, CacheTTL: 5 * time.Minute},
 		Deps{Verifier: v, Quarantine: q, Metrics: m})
 	return p, v, q, reg
@@ -213,8 +215,9 @@ func TestFloodStopsArgon2AfterQuarantine(t *testing.T) {
 	p, v, q, reg := quarantinePipeline(t, 1)
 	ip := netip.MustParseAddr("192.0.2.1")
 	// Hold the only slot so that every request passes the quarantine check
-	// and queues, as under a flood.
-	v.sem <- struct{}{}
+	// and queues, as under a flood (up to argon2QueuePerAddress of them:
+	// the others are refused at once, as busy).
+	holdSlot(t, v)
 	const n = 30
 	var wg sync.WaitGroup
 	for i := range n {
@@ -228,9 +231,9 @@ func TestFloodStopsArgon2AfterQuarantine(t *testing.T) {
 		})
 	}
 	time.Sleep(100 * time.Millisecond) // let them queue
-	<-v.sem
+	v.queue.release()
 	wg.Wait()
-	// UserLimit failures quarantine the name; one more run may have begun
+	// PairLimit failures quarantine the name; one more run may have begun
 	// while the last of them was being recorded.
 	if runs := argon2Runs(t, reg); runs > 3+1 {
 		t.Fatalf("%v argon2 runs for %d queued wrong passwords, want at most 4", runs, n)
@@ -258,7 +261,7 @@ func TestQuarantinedAfterWaitNotCached(t *testing.T) {
 	good := func() *Request {
 		return &Request{Action: authz.ActionRead, Protocol: ProtocolRTSP, IP: ip, Credentials: Credentials{User: "victim", Pass: "victim-pass"}}
 	}
-	v.sem <- struct{}{}
+	holdSlot(t, v)
 	errc := make(chan error, 1)
 	go func() {
 		_, err := p.Authenticate(context.Background(), good())
@@ -266,9 +269,9 @@ func TestQuarantinedAfterWaitNotCached(t *testing.T) {
 	}()
 	<-passed
 	for range 3 { // the name is quarantined while the request waits
-		q.Fail("victim", netip.MustParseAddr("198.51.100.1"))
+		q.Fail("victim", true, ip, uint64(clock.Add(1)))
 	}
-	<-v.sem
+	v.queue.release()
 	if err := <-errc; KindOf(err) != KindDenied {
 		t.Fatalf("request that waited into a quarantine: %v, want denied", err)
 	}
@@ -278,5 +281,13 @@ func TestQuarantinedAfterWaitNotCached(t *testing.T) {
 	clock.Add(int64(2 * time.Minute)) // the quarantine ends
 	if _, err := p.Authenticate(context.Background(), good()); err != nil {
 		t.Fatalf("after the quarantine: %v (a cached refusal?)", err)
+	}
+}
+
+// holdSlot takes the only argon2 slot of v.
+func holdSlot(t *testing.T, v *Verifier) {
+	t.Helper()
+	if err := v.queue.acquire(context.Background(), netip.MustParseAddr("203.0.113.1")); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -86,10 +86,19 @@ const (
 	ReasonNoCredentials = "no credentials"
 	ReasonUnknownUser   = "unknown user"
 	ReasonWrongPassword = "wrong password"
-	ReasonQuarantined   = "quarantined"
+	ReasonQuarantined   = "quarantined" // the name, from this address
 	ReasonIPQuarantined = "address quarantined"
-	ReasonNoPermission  = "no permission"
-	ReasonLabelRule     = "label rule"
+	// ReasonUserQuarantined: the name, from every address but its trusted ones.
+	ReasonUserQuarantined = "user quarantined"
+	// ReasonSectionUser: a section with its own credentials (a path's
+	// readUser, apiUser…) refused a different name. No failed attempt:
+	// the password may well be right elsewhere.
+	ReasonSectionUser = "not this section's user"
+	// ReasonArgon2Busy: the client address already has argon2QueuePerAddress
+	// verifications waiting. No failed attempt, not cached.
+	ReasonArgon2Busy   = "argon2 queue full"
+	ReasonNoPermission = "no permission"
+	ReasonLabelRule    = "label rule"
 )
 
 func denied(reason string) *Error    { return &Error{Kind: KindDenied, Reason: reason} }

@@ -429,8 +429,7 @@ func (b *Etcd) Authenticate(ctx context.Context, req *Request) (*Identity, error
 		}
 		return nil, ErrNotApplicable
 	}
-	if u.err != nil {
-		b.verifier.Fake(ctx, req, b.FakeHash(), req.Credentials.Pass)
+	if u.err != nil { // refused like a wrong password, in the same time (Pipeline.Authenticate)
 		return nil, denied("malformed user record")
 	}
 	ok, err := b.verifier.Verify(ctx, req, &hash.Secret{Kind: hash.KindArgon2, Argon2: u.rec.Hash}, req.Credentials.Pass)

@@ -441,7 +441,7 @@ func TestJWTCacheEndsAtExp(t *testing.T) {
 func TestJWTFailuresDoNotQuarantineTheSharedName(t *testing.T) {
 	iss := testharness.SharedJWTIssuer(t)
 	srv := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
-	p := chainOf(t, "authInternalUsers: []", authn.QuarantineLimits{UserLimit: 3, IPLimit: 1000, Period: time.Minute, MaxTracked: 100},
+	p := chainOf(t, "authInternalUsers: []", authn.QuarantineLimits{PairLimit: 3, IPLimit: 1000, Period: time.Minute, MaxTracked: 100},
 		newJWT(t, srv.URL()))
 	toks := iss.Sign(t,
 		testharness.TokenSpec{Key: "ec1", Claims: claims(map[string]any{"exp": time.Now().Unix() - 600})},

@@ -7,12 +7,15 @@ import (
 // Metrics are the pipeline's Prometheus collectors. Label values are fixed
 // sets (backend, action, protocol, result); never user names or paths.
 type Metrics struct {
-	decisions     *prometheus.CounterVec
-	quarantined   *prometheus.CounterVec
-	cache         *prometheus.CounterVec
-	argon2Runs    prometheus.Counter
-	argon2Seconds prometheus.Histogram
-	tokens        *prometheus.CounterVec
+	decisions       *prometheus.CounterVec
+	quarantined     *prometheus.CounterVec
+	quarantines     *prometheus.CounterVec
+	untracked       prometheus.Counter
+	cache           *prometheus.CounterVec
+	argon2Runs      prometheus.Counter
+	argon2Seconds   prometheus.Histogram
+	argon2QueueFull prometheus.Counter
+	tokens          *prometheus.CounterVec
 }
 
 // NewMetrics creates the collectors and registers them with reg (nil: not registered).
@@ -24,15 +27,27 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"backend", "action", "protocol", "result"}),
 		quarantined: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "streamgate_auth_quarantined_total",
-			Help: "Requests refused without a password check because the user name or the client address is quarantined.",
+			Help: "Login attempts refused without a password check by a quarantine, by scope: user_ip (the name from this address), user (the name from an address it has not logged in from recently), ip (the address).",
 		}, []string{"scope"}),
+		quarantines: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "streamgate_auth_quarantines_started_total",
+			Help: "Quarantines begun, by scope (user_ip, user, ip); each is also logged as \"quarantine started\".",
+		}, []string{"scope"}),
+		untracked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "streamgate_auth_quarantine_untracked_total",
+			Help: "Failed logins a quarantine table could not count because it was full of live entries (authQuarantine.maxTracked).",
+		}),
 		cache: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "streamgate_auth_cache_requests_total",
 			Help: "Decision cache lookups by result (hit, miss).",
 		}, []string{"result"}),
 		argon2Runs: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "streamgate_auth_argon2_verifications_total",
-			Help: "argon2 password verifications run (real and fake).",
+			Help: "argon2 verifications of clients' passwords run (unknown names and quarantined clients cost none).",
+		}),
+		argon2QueueFull: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "streamgate_auth_argon2_queue_full_total",
+			Help: "Logins refused without a check because their client address already had the most argon2 verifications waiting.",
 		}),
 		argon2Seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "streamgate_auth_argon2_duration_seconds",
@@ -45,7 +60,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"secret_id", "result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.quarantined, m.cache, m.argon2Runs, m.argon2Seconds, m.tokens)
+		reg.MustRegister(m.decisions, m.quarantined, m.quarantines, m.untracked, m.cache, m.argon2Runs, m.argon2Seconds,
+			m.argon2QueueFull, m.tokens)
 	}
 	return m
 }

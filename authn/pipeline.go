@@ -44,7 +44,7 @@ type Pipeline struct {
 	backends []Backend
 	cache    *decisionCache
 	flight   singleflight.Group
-	fakers   []FakeHasher
+	fakers   []FakeHasher // argon2 parameters, for Verifier.calibrate
 	versions []UserVersions
 	now      func() time.Time
 }
@@ -81,17 +81,25 @@ type decision struct {
 
 // Authenticate answers who req is and whether it may do what it asks. The
 // returned Identity is shared (cached): callers must not modify it. Every
-// error is an *Error.
+// error is an *Error. A refused login attempt (KindDenied) returns only once
+// the refusal target has passed since the call began — whatever refused it:
+// an unknown name, a wrong plain or hashed password, a quarantine — so that
+// the causes cannot be told apart by time; the wait computes nothing.
 func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, error) {
+	start := time.Now()
+	id, err := p.authenticate(ctx, req)
+	if err != nil && !req.recheck && KindOf(err) == KindDenied {
+		p.Verifier.calibrate(p.fakeHash())
+		p.Verifier.padRefusal(ctx, start)
+	}
+	return id, err
+}
+
+func (p *Pipeline) authenticate(ctx context.Context, req *Request) (*Identity, error) {
 	user := req.Credentials.User
 	if blocked, scope := p.Quarantine.Blocked(quarantineName(req.Credentials), req.IP); blocked && !req.recheck {
-		p.Verifier.Delay(ctx)
-		p.Metrics.quarantined.WithLabelValues(scope).Inc()
-		reason := ReasonQuarantined
-		if scope == "ip" {
-			reason = ReasonIPQuarantined
-		}
-		d := decision{err: denied(reason), backend: "quarantine"}
+		p.Metrics.quarantined.WithLabelValues(string(scope)).Inc()
+		d := decision{err: denied(scope.reason()), backend: "quarantine"}
 		p.record(ctx, req, d, false)
 		return nil, d.err
 	}
@@ -99,7 +107,7 @@ func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, e
 		// A Digest answer is only good with its connection's nonce, which
 		// Digest.Check knows and the cache does not: one answered from the
 		// cache would let a sniffed header replay on a new connection.
-		return p.finish(ctx, req, p.decide(ctx, req), false)
+		return p.finish(ctx, req, p.decideAndCount(ctx, req), false)
 	}
 	now := p.now()
 	k := p.cache.key(req)
@@ -110,7 +118,7 @@ func (p *Pipeline) Authenticate(ctx context.Context, req *Request) (*Identity, e
 	p.Metrics.cache.WithLabelValues("miss").Inc()
 	version := p.userVersion(user) // read first: a change while deciding invalidates the entry
 	v, _, shared := p.flight.Do(string(k[:]), func() (any, error) {
-		d := p.decide(ctx, req)
+		d := p.decideAndCount(ctx, req)
 		// Not cached: a backend's failure, a transient refusal, or a
 		// decision the quarantine cut short while it waited for an argon2
 		// slot (Verifier).
@@ -133,6 +141,13 @@ func quarantineName(c Credentials) string {
 	}
 	return c.User
 }
+
+// Calibrate times one argon2 verification with the configured users'
+// parameters in the background, unless a verification has been timed
+// already, so that refusals take as long as a check from the first one on. The daemon
+// calls it once the pipeline it runs is built; refusals call it too (an
+// etcd store's users arrive later).
+func (p *Pipeline) Calibrate() { p.Verifier.calibrate(p.fakeHash()) }
 
 // Backends are the pipeline's backends, in authMethod order.
 func (p *Pipeline) Backends() []Backend { return p.backends }
@@ -195,10 +210,8 @@ func (p *Pipeline) decide(ctx context.Context, req *Request) decision {
 	if req.Credentials.IsEmpty() {
 		return decision{err: &Error{Kind: KindAskCredentials, Reason: ReasonNoCredentials}, backend: backend}
 	}
-	// Unknown user: cost what a known user's wrong password costs.
-	if req.Credentials.Digest == nil { // a Digest answer is checked without a hash either way
-		p.Verifier.Fake(ctx, req, p.fakeHash(), req.Credentials.Pass)
-	}
+	// Unknown user: nothing to check, no hash run; Authenticate pads the
+	// refusal to the time a check takes.
 	return decision{err: denied(ReasonUnknownUser), backend: backend}
 }
 
@@ -215,7 +228,51 @@ func (p *Pipeline) finish(ctx context.Context, req *Request, d decision, cached 
 	return d.id, nil
 }
 
-// record updates quarantine counts, metrics and the decision log.
+// decideAndCount decides and counts the decision towards the quarantine.
+// It runs once per decision actually made: a cache hit or an answer shared
+// with concurrent identical logins is no new attempt.
+func (p *Pipeline) decideAndCount(ctx context.Context, req *Request) decision {
+	d := p.decide(ctx, req)
+	if req.recheck {
+		return d // a live session asked again: no login attempt
+	}
+	name := quarantineName(req.Credentials)
+	var ae *Error
+	switch {
+	case d.err == nil:
+		if !d.id.Anonymous() {
+			p.Quarantine.Succeed(name, req.IP)
+		}
+	case errors.As(d.err, &ae) && ae.Kind == KindDenied && failedAttempt(ae.Reason):
+		res := p.Quarantine.Fail(name, ae.Reason != ReasonUnknownUser, req.IP, fingerprint(req.Credentials))
+		if res.Untracked {
+			p.Metrics.untracked.Inc()
+		}
+		for _, scope := range res.Started {
+			p.Metrics.quarantines.WithLabelValues(string(scope)).Inc()
+			attrs := []slog.Attr{slog.String("scope", string(scope)), slog.String("ip", req.IP.String())}
+			if scope != ScopeIP {
+				attrs = append(attrs, slog.String("user", name))
+			}
+			p.Logger.LogAttrs(ctx, slog.LevelWarn, "quarantine started", attrs...)
+		}
+	}
+	return d
+}
+
+// failedAttempt reports whether a refusal with reason is a failed login
+// attempt. Refusals that checked no password of the name (a quarantine, a
+// full argon2 queue) or that a section with its own credentials gave a
+// different name (the password may be right elsewhere) are not.
+func failedAttempt(reason string) bool {
+	switch reason {
+	case ReasonQuarantined, ReasonUserQuarantined, ReasonIPQuarantined, ReasonSectionUser, ReasonArgon2Busy:
+		return false
+	}
+	return true
+}
+
+// record updates metrics and the decision log.
 func (p *Pipeline) record(ctx context.Context, req *Request, d decision, cached bool) {
 	result := "granted"
 	reason := ""
@@ -223,18 +280,6 @@ func (p *Pipeline) record(ctx context.Context, req *Request, d decision, cached 
 	if d.err != nil {
 		errors.As(d.err, &ae)
 		result, reason = ae.Kind.String(), ae.Reason
-	}
-	switch {
-	case req.recheck:
-		// A live session asked again: no login attempt.
-	case ae != nil:
-		// A quarantined refusal is no attempt: neither the pipeline's nor one
-		// the Verifier made after waiting for an argon2 slot.
-		if ae.Kind == KindDenied && d.backend != "quarantine" && ae.Reason != ReasonQuarantined && ae.Reason != ReasonIPQuarantined {
-			p.Quarantine.Fail(quarantineName(req.Credentials), req.IP)
-		}
-	case !d.id.Anonymous():
-		p.Quarantine.Succeed(quarantineName(req.Credentials))
 	}
 	p.Metrics.decisions.WithLabelValues(d.backend, string(req.Action), string(req.Protocol), result).Inc()
 	level := slog.LevelInfo
@@ -255,7 +300,8 @@ func (p *Pipeline) record(ctx context.Context, req *Request, d decision, cached 
 		slog.String("reason", reason), slog.Bool("cached", cached))
 }
 
-// fakeHash is the first backend's fake hash; asked per use because a store's
+// fakeHash is the first backend's fake hash, timed once to learn how long an
+// argon2 check takes (Verifier.calibrate); asked per use because a store's
 // users (and so its parameters) may arrive after the pipeline is built.
 func (p *Pipeline) fakeHash() *hash.Argon2 {
 	for _, f := range p.fakers {

@@ -26,7 +26,7 @@ func pipelineFromYAML(t *testing.T, yaml string, limits authn.QuarantineLimits, 
 		t.Fatalf("config.Parse: %v", err)
 	}
 	m := authn.NewMetrics(nil)
-	v := authn.NewVerifier(1, m)
+	v := authn.WithoutRefusalPadding(authn.NewVerifier(1, m))
 	deps := authn.Deps{Verifier: v, Quarantine: authn.NewQuarantine(limits), Metrics: m}
 	if len(logger) > 0 {
 		deps.Logger = logger[0]
@@ -156,7 +156,7 @@ func TestPipelineQuarantineSurvivesFlood(t *testing.T) {
 	p := pipelineFromYAML(t, `
 authInternalUsers:
 - {user: victim, pass: victim-pass, permissions: [{action: read}]}
-`, authn.QuarantineLimits{UserLimit: 3, Period: time.Minute, MaxTracked: 50})
+`, authn.QuarantineLimits{PairLimit: 3, Period: time.Minute, MaxTracked: 50})
 	ctx := context.Background()
 	for i := range 3 {
 		_, err := p.Authenticate(ctx, authRequest(authz.ActionRead, "x", "victim", fmt.Sprintf("guess-%d", i)))
@@ -181,7 +181,7 @@ func TestPipelineQuarantinePerAddress(t *testing.T) {
 	p := pipelineFromYAML(t, `
 authInternalUsers:
 - {user: valid, pass: valid-pass, permissions: [{action: read}]}
-`, authn.QuarantineLimits{UserLimit: 3, IPLimit: 5, Period: time.Minute, MaxTracked: 100})
+`, authn.QuarantineLimits{PairLimit: 3, IPLimit: 5, Period: time.Minute, MaxTracked: 100})
 	ctx := context.Background()
 	for i := range 5 {
 		_, _ = p.Authenticate(ctx, authRequest(authz.ActionRead, "x", fmt.Sprintf("guesser-%d", i), "x"))

@@ -108,12 +108,17 @@ func (b *Precedence) Authenticate(ctx context.Context, req *Request) (*Identity,
 	if c.User == "" && c.Pass == "" && c.Digest == nil {
 		return nil, &Error{Kind: KindAskCredentials, Reason: ReasonNoCredentials}
 	}
-	userOK := subtle.ConstantTimeCompare([]byte(c.User), []byte(s.user)) == 1
+	if subtle.ConstantTimeCompare([]byte(c.User), []byte(s.user)) != 1 {
+		// Another name: its password may be right elsewhere, so this is no
+		// failed attempt of it (no check either; the pipeline pads the
+		// refusal to the time a check takes).
+		return nil, denied(ReasonSectionUser)
+	}
 	passOK, err := b.verifier.VerifyPass(ctx, req, s.pass)
 	if err != nil {
 		return nil, err
 	}
-	if !userOK || !passOK {
+	if !passOK {
 		return nil, denied(ReasonWrongPassword)
 	}
 	return &Identity{User: c.User, Backend: "precedence", Permissions: grant}, nil

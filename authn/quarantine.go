@@ -1,129 +1,346 @@
 package authn
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
 	"net/netip"
 	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
 )
 
-// QuarantineLimits configures a Quarantine.
+// QuarantineLimits configures a Quarantine (authQuarantine).
 type QuarantineLimits struct {
-	// UserLimit failures of one name within Period quarantine it (0: off).
+	// PairLimit distinct failures of one name from one client address
+	// within Period quarantine that name from that address (0: off).
+	PairLimit int
+	// UserLimit distinct failures of one name from any address within
+	// Period quarantine the name, except from its trusted addresses (0: off).
 	UserLimit int
-	// IPLimit failures from one address within Period quarantine it (0: off).
+	// IPLimit distinct failures from one address within Period quarantine
+	// the address, except for the names trusted there (0: off).
 	IPLimit int
 	// Period is the counting window and the length of a quarantine.
 	Period time.Duration
-	// MaxTracked bounds the names (and, separately, the addresses) tracked.
+	// MaxTracked bounds each table: (name, address) pairs, names,
+	// addresses, and names with trusted addresses.
 	MaxTracked int
+	// TrustedAddresses is how many addresses of a name's recent successful
+	// logins are remembered (0: none).
+	TrustedAddresses int
+	// TrustedPeriod is how long a successful login keeps its address trusted.
+	TrustedPeriod time.Duration
 }
 
-// Quarantine counts failures per user name and per client address.
+// Scope says what a quarantine holds: a name from one address, a name
+// from every address but its trusted ones, or an address.
+type Scope string
+
+// The scopes, also the values of the metrics' scope label.
+const (
+	ScopeUserIP Scope = "user_ip"
+	ScopeUser   Scope = "user"
+	ScopeIP     Scope = "ip"
+)
+
+// reason is the refusal reason logged for a quarantine of scope s.
+func (s Scope) reason() string {
+	switch s {
+	case ScopeUser:
+		return ReasonUserQuarantined
+	case ScopeIP:
+		return ReasonIPQuarantined
+	}
+	return ReasonQuarantined
+}
+
+// Quarantine counts failed logins and refuses, without checking anything,
+// the names and addresses that failed too often:
 //
-// Unlike an LRU, a flood of other names cannot release a quarantined entry:
-// an entry that is quarantined stays until its period ends; when the table is
-// full, expired entries go first, then counters still below the limit, and
-// if every slot holds a live quarantine the new name is not tracked (the
-// per-address limit still applies to the flooding client).
+//   - per (name, address): PairLimit — the guesser's own address is stopped;
+//   - per name, from all addresses: UserLimit, a much higher ceiling that
+//     stops guessing spread over many addresses;
+//   - per address, all names: IPLimit.
+//
+// The per-name and per-address quarantines do not apply to a name at an
+// address it logged in from successfully within TrustedPeriod (the last
+// TrustedAddresses of them): an attacker who knows a name cannot lock its
+// owner out of her usual place, nor one guesser behind a NAT its office.
+//
+// A failure counts once: failures are keyed by a fingerprint of the
+// credentials, and the same wrong password again (a device retrying an old
+// one) is no new attempt. Names are counted only when a backend recognised
+// them (wrong password); an unknown name counts against the address only.
+//
+// Tables are bounded by MaxTracked but cannot be flushed: when one is full,
+// entries whose window and quarantine are over make room; if none are, the
+// new key is not tracked (the other tables still hold the flooder) rather
+// than a counting entry evicted.
 type Quarantine struct {
 	mu     sync.Mutex
 	limits QuarantineLimits
+	pairs  map[pairKey]*strike
 	users  map[string]*strike
 	ips    map[netip.Addr]*strike
-	now    func() time.Time
+	trust  *lru.Cache[string, *trustSet]
+	// nextPrune: when a full table may be swept again.
+	nextPrune [3]time.Time
+	now       func() time.Time
 }
 
+type pairKey struct {
+	user string
+	ip   netip.Addr
+}
+
+// strike counts one key's distinct failures in the current window.
 type strike struct {
 	failures    int
 	windowStart time.Time
 	until       time.Time // quarantined until; zero if not
+	seen        [4]uint64 // fingerprints of the latest counted failures
+	nseen       int
+}
+
+type trustSet struct {
+	addrs []trustedAddr
+}
+
+type trustedAddr struct {
+	ip netip.Addr
+	at time.Time
 }
 
 // NewQuarantine creates an empty quarantine.
 func NewQuarantine(l QuarantineLimits) *Quarantine {
-	return &Quarantine{limits: l, users: map[string]*strike{}, ips: map[netip.Addr]*strike{}, now: time.Now}
+	trust, err := lru.New[string, *trustSet](max(l.MaxTracked, 1))
+	if err != nil {
+		panic(err) // size ≥ 1
+	}
+	return &Quarantine{limits: l, pairs: map[pairKey]*strike{}, users: map[string]*strike{},
+		ips: map[netip.Addr]*strike{}, trust: trust, now: time.Now}
 }
 
 // SetLimits applies new limits (a reload) and keeps what is counted.
 func (q *Quarantine) SetLimits(l QuarantineLimits) {
 	q.mu.Lock()
 	q.limits = l
+	q.trust.Resize(max(l.MaxTracked, 1))
 	q.mu.Unlock()
 }
 
-// Blocked reports whether user or ip is quarantined now; scope says which.
-func (q *Quarantine) Blocked(user string, ip netip.Addr) (blocked bool, scope string) {
+// clientKey is the unit a client address is counted in: the IPv4 address,
+// or the IPv6 /64 (one host owns a whole /64 and can rotate through it).
+func clientKey(ip netip.Addr) netip.Addr {
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return ip
+}
+
+// Blocked reports whether user is quarantined at ip now; scope says which
+// quarantine holds. user is "" when failures do not count against a name.
+func (q *Quarantine) Blocked(user string, ip netip.Addr) (blocked bool, scope Scope) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.users) == 0 && len(q.ips) == 0 {
+	if len(q.pairs) == 0 && len(q.users) == 0 && len(q.ips) == 0 {
 		return false, ""
 	}
-	now := q.now()
-	if s, ok := q.users[user]; ok && user != "" && now.Before(s.until) {
-		return true, "user"
+	now, k := q.now(), clientKey(ip)
+	if user != "" {
+		if s, ok := q.pairs[pairKey{user, k}]; ok && now.Before(s.until) {
+			return true, ScopeUserIP
+		}
 	}
-	if s, ok := q.ips[ip]; ok && now.Before(s.until) {
-		return true, "ip"
+	trusted := user != "" && q.trustedLocked(user, k, now)
+	if user != "" && !trusted {
+		if s, ok := q.users[user]; ok && now.Before(s.until) {
+			return true, ScopeUser
+		}
+	}
+	if s, ok := q.ips[k]; ok && !trusted && now.Before(s.until) {
+		return true, ScopeIP
 	}
 	return false, ""
 }
 
-// Fail records a failed attempt by user from ip.
-func (q *Quarantine) Fail(user string, ip netip.Addr) {
+func (q *Quarantine) trustedLocked(user string, k netip.Addr, now time.Time) bool {
+	ts, ok := q.trust.Peek(user)
+	if !ok {
+		return false
+	}
+	for _, a := range ts.addrs {
+		if a.ip == k && now.Sub(a.at) < q.limits.TrustedPeriod {
+			return true
+		}
+	}
+	return false
+}
+
+// FailResult is what one failure changed.
+type FailResult struct {
+	// Started lists the quarantines this failure began.
+	Started []Scope
+	// Untracked reports that a table was full of counting entries, so
+	// that this failure could not be counted in it.
+	Untracked bool
+}
+
+// Fail records a failed login of user from ip; known says whether a
+// backend recognised the name (else only the address counts); fp is the
+// fingerprint of the credentials (a repeated one is no new failure).
+func (q *Quarantine) Fail(user string, known bool, ip netip.Addr, fp uint64) FailResult {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	now := q.now()
-	if q.limits.UserLimit > 0 && user != "" {
-		countStrike(q.users, user, q.limits.UserLimit, q.limits, now)
+	now, k, l := q.now(), clientKey(ip), q.limits
+	var res FailResult
+	count := func(s *strike, limit int, scope Scope) {
+		if s == nil {
+			res.Untracked = true
+		} else if s.count(fp, limit, l.Period, now) {
+			res.Started = append(res.Started, scope)
+		}
 	}
-	if q.limits.IPLimit > 0 && ip.IsValid() {
-		countStrike(q.ips, ip, q.limits.IPLimit, q.limits, now)
+	if user != "" && known {
+		if l.PairLimit > 0 {
+			count(track(q, q.pairs, pairKey{user, k}, 0, now), l.PairLimit, ScopeUserIP)
+		}
+		if l.UserLimit > 0 {
+			count(track(q, q.users, user, 1, now), l.UserLimit, ScopeUser)
+		}
 	}
+	if l.IPLimit > 0 && k.IsValid() {
+		count(track(q, q.ips, k, 2, now), l.IPLimit, ScopeIP)
+	}
+	return res
 }
 
-// Succeed forgets user's failures (the address's count stays: one good
-// account must not let an address keep guessing others).
-func (q *Quarantine) Succeed(user string) {
+// Succeed records a successful login of user from ip: the address becomes
+// trusted for the name, and the pair's failures are forgotten. The name's
+// and the address's counts stay (one good login must not let others keep
+// guessing).
+func (q *Quarantine) Succeed(user string, ip netip.Addr) {
+	if user == "" {
+		return
+	}
 	q.mu.Lock()
-	if s, ok := q.users[user]; ok && !q.now().Before(s.until) {
-		delete(q.users, user)
+	defer q.mu.Unlock()
+	now, k := q.now(), clientKey(ip)
+	pk := pairKey{user, k}
+	if s, ok := q.pairs[pk]; ok && !now.Before(s.until) {
+		delete(q.pairs, pk)
 	}
-	q.mu.Unlock()
-}
-
-func countStrike[K comparable](m map[K]*strike, k K, limit int, l QuarantineLimits, now time.Time) {
-	s, ok := m[k]
+	n := q.limits.TrustedAddresses
+	if n <= 0 || !k.IsValid() {
+		return
+	}
+	ts, ok := q.trust.Get(user)
 	if !ok {
-		if len(m) >= l.MaxTracked && !makeRoom(m, now) {
+		ts = &trustSet{}
+		q.trust.Add(user, ts)
+	}
+	oldest := 0
+	for i, a := range ts.addrs {
+		if a.ip == k {
+			ts.addrs[i].at = now
 			return
 		}
-		s = &strike{windowStart: now}
-		m[k] = s
+		if a.at.Before(ts.addrs[oldest].at) {
+			oldest = i
+		}
 	}
-	if now.Before(s.until) {
-		return // already quarantined; the period is not extended
-	}
-	if now.Sub(s.windowStart) >= l.Period {
-		s.failures, s.windowStart, s.until = 0, now, time.Time{}
-	}
-	s.failures++
-	if s.failures >= limit {
-		s.until = now.Add(l.Period)
+	if len(ts.addrs) < n {
+		ts.addrs = append(ts.addrs, trustedAddr{k, now})
+	} else {
+		ts.addrs[oldest] = trustedAddr{k, now}
 	}
 }
 
-// makeRoom frees about a sixteenth of the table (so a full table costs
-// amortised O(16) per new entry), never a slot holding a live quarantine.
-func makeRoom[K comparable](m map[K]*strike, now time.Time) bool {
-	want, freed := max(1, len(m)/16), 0
-	for k, s := range m {
-		if now.Before(s.until) {
-			continue
-		}
-		delete(m, k)
-		if freed++; freed >= want {
-			break
+// count records a failure with fingerprint fp; it reports whether the
+// failure began a quarantine.
+func (s *strike) count(fp uint64, limit int, period time.Duration, now time.Time) bool {
+	if now.Before(s.until) {
+		return false // already quarantined; the period is not extended
+	}
+	if now.Sub(s.windowStart) >= period {
+		*s = strike{windowStart: now}
+	}
+	for _, seen := range s.seen[:min(s.nseen, len(s.seen))] {
+		if seen == fp {
+			return false // the same credentials again: one attempt
 		}
 	}
-	return freed > 0
+	s.seen[s.nseen%len(s.seen)] = fp
+	s.nseen++
+	s.failures++
+	if s.failures >= limit {
+		s.until = now.Add(period)
+		return true
+	}
+	return false
+}
+
+// track returns k's entry in m, creating it; nil when m is full of entries
+// still counting or quarantined.
+func track[K comparable](q *Quarantine, m map[K]*strike, k K, table int, now time.Time) *strike {
+	if s, ok := m[k]; ok {
+		return s
+	}
+	if len(m) >= q.limits.MaxTracked {
+		if now.Before(q.nextPrune[table]) {
+			return nil
+		}
+		// One sweep frees every entry that no longer counts; if it freed
+		// little, the next sweep waits a second (a full table of live
+		// entries must not cost a sweep per request).
+		before := len(m)
+		for key, s := range m {
+			if !now.Before(s.until) && now.Sub(s.windowStart) >= q.limits.Period {
+				delete(m, key)
+			}
+		}
+		if before-len(m) < max(1, before/16) {
+			q.nextPrune[table] = now.Add(time.Second)
+		}
+		if len(m) >= q.limits.MaxTracked {
+			return nil
+		}
+	}
+	s := &strike{windowStart: now}
+	m[k] = s
+	return s
+}
+
+// fingerprintKey keys fingerprints; per process, so they mean nothing
+// outside it.
+var fingerprintKey = func() []byte {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		panic("authn: no randomness for the fingerprint key: " + err.Error())
+	}
+	return k
+}()
+
+// fingerprint identifies credentials without holding them: 64 bits of an
+// HMAC of the name, password, token and Digest answer. A Digest answer
+// changes with every nonce, so Digest retries are each a new attempt.
+func fingerprint(c Credentials) uint64 {
+	h := hmac.New(sha256.New, fingerprintKey)
+	var b []byte
+	digest := ""
+	if c.Digest != nil {
+		digest = c.Digest.Response
+	}
+	for _, s := range [...]string{c.User, c.Pass, c.Token, digest} {
+		b = binary.AppendUvarint(b[:0], uint64(len(s)))
+		h.Write(b)
+		h.Write([]byte(s))
+	}
+	return binary.LittleEndian.Uint64(h.Sum(nil))
 }

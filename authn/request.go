@@ -64,7 +64,6 @@ type Request struct {
 	// (a gateway message's routing labels, a published path's savantLabels).
 	Labels []string
 
-	hashed  bool // a password hash was computed for this request
 	recheck bool // a live session asked again (Sessions.Recheck)
 }
 

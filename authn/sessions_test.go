@@ -16,7 +16,7 @@ import (
 // sessions refused at once do not quarantine their user name (re-checks are
 // no login attempts), and a quarantined name does not end a session.
 func TestSessionsRecheck(t *testing.T) {
-	limits := authn.QuarantineLimits{UserLimit: 2, Period: time.Minute, MaxTracked: 50}
+	limits := authn.QuarantineLimits{PairLimit: 2, Period: time.Minute, MaxTracked: 50}
 	before := pipelineFromYAML(t, `
 authInternalUsers:
 - {user: alice, pass: alice-1, permissions: [{action: read}]}

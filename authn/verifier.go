@@ -2,6 +2,7 @@ package authn
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"slices"
@@ -12,18 +13,27 @@ import (
 	"github.com/streamgate/streamgate/authn/hash"
 )
 
-// Verifier runs password verifications. argon2 runs are bounded (a
-// semaphore, so a login flood cannot exhaust CPU and memory), counted, and
-// timed, so that quarantined answers can take as long as a real check.
-// One Verifier lives as long as the process; reloads keep it.
+// MinRefusalTime is the least time a refused login attempt takes (README
+// "Limits"): with no argon2 users it is the target every refusal is padded
+// to, so that an unknown name and a wrong plain password look alike.
+const MinRefusalTime = 10 * time.Millisecond
+
+// Verifier runs password verifications. argon2 runs are bounded (a fair
+// queue per client address, so a login flood can exhaust neither CPU and
+// memory nor other clients' turns), counted, and timed, so that every
+// refused login can take as long as a real check. One Verifier lives as
+// long as the process; reloads keep it.
 type Verifier struct {
-	sem     chan struct{}
+	queue   *fairQueue
 	metrics *Metrics
-	timing  timing // recent argon2 durations, for Delay
+	// timing holds recent argon2 durations: the refusal target.
+	timing     timing
+	calibrated atomic.Bool
 	// quarantine, when set, is asked again once a verification has its
 	// slot: a request may have waited behind a flood for seconds, and if
 	// its name or address was quarantined meanwhile it must not cost a run.
 	quarantine atomic.Pointer[Quarantine]
+	noPadding  bool // tests that refuse thousands of logins
 }
 
 // NewVerifier bounds argon2 to concurrency runs at once (0 = GOMAXPROCS).
@@ -31,7 +41,7 @@ func NewVerifier(concurrency int, m *Metrics) *Verifier {
 	if concurrency <= 0 {
 		concurrency = runtime.GOMAXPROCS(0)
 	}
-	return &Verifier{sem: make(chan struct{}, concurrency), metrics: m}
+	return &Verifier{queue: newFairQueue(concurrency, argon2QueuePerAddress, argon2QueueTotal), metrics: m}
 }
 
 // VerifyPass checks the request's password — or its Digest answer — against
@@ -53,34 +63,26 @@ func (v *Verifier) Verify(ctx context.Context, req *Request, s *hash.Secret, pas
 }
 
 func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pass string) (bool, error) {
-	select {
-	case v.sem <- struct{}{}:
-	case <-ctx.Done():
-		return false, fmt.Errorf("authn: waiting to verify: %w", ctx.Err())
+	if err := v.queue.acquire(ctx, clientKey(req.IP)); err != nil {
+		if errors.Is(err, errQueueFull) {
+			v.metrics.argon2QueueFull.Inc()
+			return false, &Error{Kind: KindDenied, Reason: ReasonArgon2Busy, transient: true}
+		}
+		return false, fmt.Errorf("authn: waiting to verify: %w", err)
 	}
+	defer v.queue.release()
 	if q := v.quarantine.Load(); q != nil {
 		if blocked, scope := q.Blocked(quarantineName(req.Credentials), req.IP); blocked {
-			<-v.sem
-			v.metrics.quarantined.WithLabelValues(scope).Inc()
-			if !req.hashed { // once per request, as long as the pipeline's quarantined answer
-				v.Delay(ctx)
-			}
-			req.hashed = true // no fake run either
-			reason := ReasonQuarantined
-			if scope == "ip" {
-				reason = ReasonIPQuarantined
-			}
-			return false, denied(reason)
+			v.metrics.quarantined.WithLabelValues(string(scope)).Inc()
+			return false, &Error{Kind: KindDenied, Reason: scope.reason(), transient: true}
 		}
 	}
-	defer func() { <-v.sem }()
-	req.hashed = true
 	start := time.Now()
 	ok := h.Verify(pass)
 	d := time.Since(start)
+	v.timing.add(d, time.Now())
 	v.metrics.argon2Runs.Inc()
 	v.metrics.argon2Seconds.Observe(d.Seconds())
-	v.timing.add(d)
 	return ok, nil
 }
 
@@ -88,20 +90,37 @@ func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pas
 // Pipelines set it; q is the Deps' quarantine, shared across reloads.
 func (v *Verifier) useQuarantine(q *Quarantine) { v.quarantine.Store(q) }
 
-// Fake verifies pass against a fake hash, for an unknown user, so the answer
-// takes as long as a wrong password would.
-func (v *Verifier) Fake(ctx context.Context, req *Request, h *hash.Argon2, pass string) {
-	if h == nil || req.hashed {
+// calibrate times one verification against h (a fake hash with the
+// parameters of the configured users), once per process and only while no
+// login has been timed, so that refusals are padded to an argon2 check's
+// duration before the first real one. It is not a client's verification:
+// streamgate_auth_argon2_verifications_total does not count it.
+func (v *Verifier) calibrate(h *hash.Argon2) {
+	if h == nil || v.calibrated.Load() || v.timing.len() > 0 || !v.calibrated.CompareAndSwap(false, true) {
 		return
 	}
-	_, _ = v.argon2(ctx, req, h, pass)
+	go func() {
+		start := time.Now()
+		h.Verify("calibration")
+		v.timing.add(time.Since(start), time.Now())
+	}()
 }
 
-// Delay waits about as long as an argon2 verification takes, without doing
-// one: a quarantined answer costs the attacker time but the server no CPU.
-func (v *Verifier) Delay(ctx context.Context) {
-	d := v.timing.median()
-	if d <= 0 {
+// refusalTime is how long a refused login must take: the upper decile of
+// recent argon2 verifications (whatever refused it — wrong password,
+// unknown name, quarantine — takes as long as a check), at least
+// MinRefusalTime. The time a check waited for its slot is not part of it:
+// under a flood that saturates argon2, a refused check that waited takes
+// longer than the target (README "Quarantine and timing").
+func (v *Verifier) refusalTime() time.Duration {
+	return max(v.timing.upper(time.Now()), MinRefusalTime)
+}
+
+// padRefusal waits, without computing anything, until the refusal target
+// has passed since start (or ctx ends).
+func (v *Verifier) padRefusal(ctx context.Context, start time.Time) {
+	d := v.refusalTime() - time.Since(start)
+	if d <= 0 || v.noPadding {
 		return
 	}
 	t := time.NewTimer(d)
@@ -112,31 +131,55 @@ func (v *Verifier) Delay(ctx context.Context) {
 	}
 }
 
-// timing keeps the last few argon2 durations. Delay uses their median: a
-// moving average is dragged up by the slow first (cold) run and by outliers,
-// which made quarantined answers measurably slower than real ones.
+// timing keeps the last argon2 durations. The target is
+// their upper decile, over the samples of the last timingFresh (the median
+// of all of them when none is that recent): a refusal then takes as long as
+// nine in ten real checks, and a slow spell stops counting once it is over.
 type timing struct {
 	mu      sync.Mutex
-	samples [16]time.Duration
+	samples [32]timingSample
 	n       int // samples recorded, capped at len(samples)
 	next    int
 }
 
-func (t *timing) add(d time.Duration) {
+type timingSample struct {
+	d  time.Duration
+	at time.Time
+}
+
+const timingFresh = 5 * time.Minute
+
+func (t *timing) add(d time.Duration, now time.Time) {
 	t.mu.Lock()
-	t.samples[t.next] = d
+	t.samples[t.next] = timingSample{d, now}
 	t.next = (t.next + 1) % len(t.samples)
 	t.n = min(t.n+1, len(t.samples))
 	t.mu.Unlock()
 }
 
-func (t *timing) median() time.Duration {
+func (t *timing) len() int {
 	t.mu.Lock()
-	s := append([]time.Duration(nil), t.samples[:t.n]...)
+	defer t.mu.Unlock()
+	return t.n
+}
+
+func (t *timing) upper(now time.Time) time.Duration {
+	t.mu.Lock()
+	var fresh, all []time.Duration
+	for _, s := range t.samples[:t.n] {
+		all = append(all, s.d)
+		if now.Sub(s.at) < timingFresh {
+			fresh = append(fresh, s.d)
+		}
+	}
 	t.mu.Unlock()
+	s, tenths := fresh, 9
+	if len(s) == 0 {
+		s, tenths = all, 5 // stale: their median, not a flood's tail
+	}
 	if len(s) == 0 {
 		return 0
 	}
 	slices.Sort(s)
-	return s[len(s)/2]
+	return s[min(len(s)-1, len(s)*tenths/10)]
 }

@@ -299,17 +299,35 @@ type CacheUsage struct {
 	EvictedThreshold int `yaml:"evictedThreshold"`
 }
 
-// Quarantine configures authQuarantine.
+// Quarantine configures authQuarantine. Failures are counted once per
+// distinct credentials (the same wrong password again is no new attempt);
+// an address from which a name logged in successfully within TrustedPeriod
+// is exempt from that name's UserFailedAttemptLimit and from the address's
+// IPFailedAttemptLimit (README "Quarantine").
 type Quarantine struct {
-	// FailedAttemptLimit failures of one user name within Period quarantine
-	// that name for Period (0 disables).
+	// FailedAttemptLimit failures of one user name from one client address
+	// within Period quarantine that name from that address for Period
+	// (0 disables).
 	FailedAttemptLimit int `yaml:"failedAttemptLimit"`
 	// Period is the window and the length of a quarantine.
 	Period time.Duration `yaml:"period"`
-	// IPFailedAttemptLimit failures from one client address within Period
-	// quarantine that address for Period (0 disables).
+	// IPFailedAttemptLimit failures from one client address (IPv6: /64),
+	// whatever the names, within Period quarantine that address for Period,
+	// except for names that logged in from it recently (0 disables).
 	IPFailedAttemptLimit int `yaml:"ipFailedAttemptLimit"`
-	// MaxTracked bounds how many names and addresses are tracked.
+	// UserFailedAttemptLimit failures of one user name from all addresses
+	// within Period quarantine that name for Period, except from the
+	// addresses it logged in from recently (0 disables).
+	UserFailedAttemptLimit int `yaml:"userFailedAttemptLimit"`
+	// TrustedAddresses is how many addresses of a name's recent successful
+	// logins are remembered (0: none, no exemption).
+	TrustedAddresses int `yaml:"trustedAddresses"`
+	// TrustedPeriod is how long after a successful login its address stays
+	// trusted for that name.
+	TrustedPeriod time.Duration `yaml:"trustedPeriod"`
+	// MaxTracked bounds each table (name × address, names, addresses, names
+	// with trusted addresses). A full table does not evict entries still
+	// counting: new keys are not tracked until old ones expire.
 	MaxTracked int `yaml:"maxTracked"`
 }
 

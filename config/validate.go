@@ -85,7 +85,16 @@ func validateAuth(d *decoder, c *Conf) {
 	if q.IPFailedAttemptLimit < 0 {
 		d.errAt("authQuarantine.ipFailedAttemptLimit", "must be ≥ 0 (0 disables), got %d", q.IPFailedAttemptLimit)
 	}
-	if q.FailedAttemptLimit > 0 || q.IPFailedAttemptLimit > 0 {
+	if q.UserFailedAttemptLimit < 0 {
+		d.errAt("authQuarantine.userFailedAttemptLimit", "must be ≥ 0 (0 disables), got %d", q.UserFailedAttemptLimit)
+	}
+	if q.TrustedAddresses < 0 || q.TrustedAddresses > 64 {
+		d.errAt("authQuarantine.trustedAddresses", "must be from 0 to 64, got %d", q.TrustedAddresses)
+	}
+	if q.TrustedAddresses > 0 {
+		positive(d, "authQuarantine.trustedPeriod", q.TrustedPeriod)
+	}
+	if q.FailedAttemptLimit > 0 || q.IPFailedAttemptLimit > 0 || q.UserFailedAttemptLimit > 0 {
 		positive(d, "authQuarantine.period", q.Period)
 		if q.MaxTracked < 1 {
 			d.errAt("authQuarantine.maxTracked", "must be ≥ 1, got %d", q.MaxTracked)

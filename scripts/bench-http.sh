@@ -21,7 +21,9 @@ DURATION=${DURATION:-10s}
 FLOOD_DURATION=${FLOOD_DURATION:-10s}
 WATCHDOG=${WATCHDOG:-110} # seconds
 # FLOOD_SPREAD=false sends the whole flood from 127.0.0.1, the legitimate
-# user's address: the per-address quarantine then refuses that user too.
+# user's address (one guesser behind the office's NAT): the flood's name is
+# quarantined from that address after failedAttemptLimit, and the
+# legitimate user, trusted there, is not.
 FLOOD_SPREAD=${FLOOD_SPREAD:-true}
 
 command -v "$WRK" >/dev/null || { echo "bench-http: wrk not found (apt-get install wrk)" >&2; exit 1; }

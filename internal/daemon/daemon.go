@@ -127,6 +127,7 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	}
 	d.conf.Store(c)
 	d.pipeline.Store(p)
+	p.Calibrate() // refusals take an argon2 check's time from the first one
 	d.hub = stream.NewHub(d.conf.Load, reg, logger.With("component", "stream"))
 	d.hub.OnPublish(d.mediaOnPublish)
 	d.sessions = authn.NewSessions(reg)

@@ -25,7 +25,9 @@ type Resources struct {
 // QuarantineLimits maps authQuarantine.
 func QuarantineLimits(c *config.Conf) authn.QuarantineLimits {
 	q := c.AuthQuarantine
-	return authn.QuarantineLimits{UserLimit: q.FailedAttemptLimit, IPLimit: q.IPFailedAttemptLimit, Period: q.Period, MaxTracked: q.MaxTracked}
+	return authn.QuarantineLimits{PairLimit: q.FailedAttemptLimit, UserLimit: q.UserFailedAttemptLimit,
+		IPLimit: q.IPFailedAttemptLimit, Period: q.Period, MaxTracked: q.MaxTracked,
+		TrustedAddresses: q.TrustedAddresses, TrustedPeriod: q.TrustedPeriod}
 }
 
 // EtcdConfig maps authEtcd.
