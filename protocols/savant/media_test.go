@@ -13,11 +13,12 @@ import (
 )
 
 func mediaBody(t testing.TB, m *pb.Message, topic []byte, data ...[]byte) (body, msg []byte) {
-	msg, err := proto.Marshal(m)
+	det := proto.MarshalOptions{Deterministic: true} // maps (batches) in one order both times
+	msg, err := det.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
 	}
-	body, err = proto.Marshal(&pb.Media{Message: m, Topic: topic, Data: data})
+	body, err = det.Marshal(&pb.Media{Message: m, Topic: topic, Data: data})
 	if err != nil {
 		t.Fatal(err)
 	}
