@@ -113,6 +113,11 @@ func (p *Pipeline) authenticate(ctx context.Context, req *Request) (*Identity, e
 	k := p.cache.key(req)
 	if e, ok := p.cache.get(k, now); ok && e.version == p.userVersion(user) {
 		p.Metrics.cache.WithLabelValues("hit").Inc()
+		var ae *Error
+		if !req.recheck && errors.As(e.err, &ae) && ae.Kind == KindDenied && failedAttempt(ae.Reason) &&
+			ae.Reason != ReasonUnknownUser && p.Quarantine.Repeat(quarantineName(req.Credentials), req.IP) {
+			p.quarantineStarted(ctx, req, ScopeUserIP, quarantineName(req.Credentials))
+		}
 		return p.finish(ctx, req, decision{id: e.id, err: e.err, backend: e.backend}, true)
 	}
 	p.Metrics.cache.WithLabelValues("miss").Inc()
@@ -249,15 +254,20 @@ func (p *Pipeline) decideAndCount(ctx context.Context, req *Request) decision {
 			p.Metrics.untracked.Inc()
 		}
 		for _, scope := range res.Started {
-			p.Metrics.quarantines.WithLabelValues(string(scope)).Inc()
-			attrs := []slog.Attr{slog.String("scope", string(scope)), slog.String("ip", req.IP.String())}
-			if scope != ScopeIP {
-				attrs = append(attrs, slog.String("user", name))
-			}
-			p.Logger.LogAttrs(ctx, slog.LevelWarn, "quarantine started", attrs...)
+			p.quarantineStarted(ctx, req, scope, name)
 		}
 	}
 	return d
+}
+
+// quarantineStarted logs and counts a quarantine that a failure began.
+func (p *Pipeline) quarantineStarted(ctx context.Context, req *Request, scope Scope, name string) {
+	p.Metrics.quarantines.WithLabelValues(string(scope)).Inc()
+	attrs := []slog.Attr{slog.String("scope", string(scope)), slog.String("ip", req.IP.String())}
+	if scope != ScopeIP {
+		attrs = append(attrs, slog.String("user", name))
+	}
+	p.Logger.LogAttrs(ctx, slog.LevelWarn, "quarantine started", attrs...)
 }
 
 // failedAttempt reports whether a refusal with reason is a failed login

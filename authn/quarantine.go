@@ -70,9 +70,14 @@ func (s Scope) reason() string {
 // TrustedAddresses of them): an attacker who knows a name cannot lock its
 // owner out of her usual place, nor one guesser behind a NAT its office.
 //
-// A failure counts once: failures are keyed by a fingerprint of the
-// credentials, and the same wrong password again (a device retrying an old
-// one) is no new attempt. Names are counted only when a backend recognised
+// Per name and per address a failure counts once: failures are keyed by a
+// fingerprint of the credentials, and the same wrong password again (a
+// device retrying an old one, one guesser behind a NAT repeating itself) is
+// no new attempt there. Per (name, address) every refused attempt counts,
+// repeats and decision-cache hits included (Repeat): that quarantine stops
+// only the address that keeps failing for that name, as the Media Gateway's
+// does for a name (seed 001: three wrong logins, then the right password is
+// refused for the period). Names are counted only when a backend recognised
 // them (wrong password); an unknown name counts against the address only.
 //
 // Tables are bounded by MaxTracked but cannot be flushed: when one is full,
@@ -203,7 +208,7 @@ func (q *Quarantine) Fail(user string, known bool, ip netip.Addr, fp uint64) Fai
 	count := func(s *strike, limit int, scope Scope) {
 		if s == nil {
 			res.Untracked = true
-		} else if s.count(fp, limit, l.Period, now) {
+		} else if s.count(fp, scope != ScopeUserIP, limit, l.Period, now) {
 			res.Started = append(res.Started, scope)
 		}
 	}
@@ -219,6 +224,20 @@ func (q *Quarantine) Fail(user string, known bool, ip netip.Addr, fp uint64) Fai
 		count(track(q, q.ips, k, 2, now), l.IPLimit, ScopeIP)
 	}
 	return res
+}
+
+// Repeat records a refused attempt answered from the decision cache (the
+// same wrong password again): it counts towards the (name, address)
+// quarantine only. It reports whether that began a quarantine.
+func (q *Quarantine) Repeat(user string, ip netip.Addr) bool {
+	if user == "" || q.limits.PairLimit <= 0 {
+		return false
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now, k := q.now(), clientKey(ip)
+	s := track(q, q.pairs, pairKey{user, k}, 0, now)
+	return s != nil && s.count(0, false, q.limits.PairLimit, q.limits.Period, now)
 }
 
 // Succeed records a successful login of user from ip: the address becomes
@@ -262,9 +281,10 @@ func (q *Quarantine) Succeed(user string, ip netip.Addr) {
 	}
 }
 
-// count records a failure with fingerprint fp; it reports whether the
-// failure began a quarantine.
-func (s *strike) count(fp uint64, limit int, period time.Duration, now time.Time) bool {
+// count records a failure with fingerprint fp (with dedup, one seen
+// recently is no new failure); it reports whether the failure began a
+// quarantine.
+func (s *strike) count(fp uint64, dedup bool, limit int, period time.Duration, now time.Time) bool {
 	if now.Before(s.until) {
 		return false // already quarantined; the period is not extended
 	}
@@ -272,7 +292,7 @@ func (s *strike) count(fp uint64, limit int, period time.Duration, now time.Time
 		*s = strike{windowStart: now}
 	}
 	for _, seen := range s.seen[:min(s.nseen, len(s.seen))] {
-		if seen == fp {
+		if dedup && seen == fp {
 			return false // the same credentials again: one attempt
 		}
 	}

@@ -130,16 +130,29 @@ func TestQuarantineTrustedAddresses(t *testing.T) {
 	}
 }
 
-// The same credentials again are no new failure.
+// The same credentials again are no new failure of the name or of the
+// address; of the (name, address) pair every attempt is one (seed 001).
 func TestQuarantineCountsDistinctCredentials(t *testing.T) {
 	q, _ := testQuarantine(QuarantineLimits{PairLimit: 3, UserLimit: 5, IPLimit: 4, Period: time.Minute, MaxTracked: 100})
-	ip := netip.MustParseAddr("192.0.2.1")
+	ip, other := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2")
 	fp := fingerprint(Credentials{User: "owner", Pass: "old-password"})
-	for range 1000 {
-		q.Fail("owner", true, ip, fp)
+	q.Fail("owner", true, ip, fp)
+	q.Repeat("owner", ip)
+	if b, _ := q.Blocked("owner", ip); b {
+		t.Fatal("blocked after two attempts, PairLimit 3")
 	}
-	if b, s := q.Blocked("owner", ip); b {
-		t.Fatalf("one wrong password repeated: blocked (%s)", s)
+	if !q.Repeat("owner", ip) {
+		t.Error("the third attempt of the pair did not start a quarantine")
+	}
+	if b, s := q.Blocked("owner", ip); !b || s != ScopeUserIP {
+		t.Fatalf("one wrong password three times from one address: %v %s, want user_ip", b, s)
+	}
+	// From elsewhere, the repeats counted once for the name and the address.
+	for range 1000 {
+		q.Fail("owner", true, other, fp)
+	}
+	if b, s := q.Blocked("owner", netip.MustParseAddr("192.0.2.3")); b {
+		t.Fatalf("one wrong password repeated: the name is blocked (%s)", s)
 	}
 	if fp == fingerprint(Credentials{User: "owner", Pass: "old-passworD"}) {
 		t.Fatal("two passwords share a fingerprint")
