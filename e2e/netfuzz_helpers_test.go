@@ -70,6 +70,7 @@ hls: yes
 webrtc: yes
 gateway: yes
 rtspTransports: [tcp]
+logLevel: debug
 authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
 savant:
   url: pub+bind:%s
@@ -93,7 +94,8 @@ paths:
 }
 
 // netfuzzFFmpegPublish starts ffmpeg publishing a small test picture
-// (H.264 160x120, a keyframe every 10 frames) and a sine tone (AAC) for
+// (H.264 160x120 at 40 kbit/s, a keyframe every 10 frames: seconds of it
+// fit in a seed) and a sine tone (AAC) for
 // seconds, in real time, as format (rtsp over TCP, flv, mpegts) to url.
 func netfuzzFFmpegPublish(t testing.TB, format, url string, seconds float64) *peerProc {
 	t.Helper()
@@ -102,7 +104,7 @@ func netfuzzFFmpegPublish(t testing.TB, format, url string, seconds float64) *pe
 		"-f", "lavfi", "-i", "testsrc=size=160x120:rate=25",
 		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
 		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),
-		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "10", "-pix_fmt", "yuv420p",
+		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "10", "-b:v", "40k", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "32k", "-f", format}
 	if format == "rtsp" {
 		args = append(args, "-rtsp_transport", "tcp")

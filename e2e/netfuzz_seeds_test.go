@@ -98,16 +98,17 @@ func TestNetworkFuzzSeeds(t *testing.T) {
 				"!", "h264parse", "!", "rtspclientsink", "location=rtsp://"+creds+"@"+addr+"/fuzz/gst", "protocols=tcp").wait(t, 20*time.Second)
 		}},
 		{"rtmp-ffmpeg-publish", "rtmp", func(t *testing.T, addr string) {
-			netfuzzFFmpegPublish(t, "flv", "rtmp://"+addr+"/fuzz/rtmp"+rtmpQuery, 1).wait(t, 15*time.Second)
+			netfuzzFFmpegPublish(t, "flv", "rtmp://"+addr+"/fuzz/rtmp"+rtmpQuery, 3).wait(t, 15*time.Second)
 		}},
 		{"rtmp-ffmpeg-read", "rtmp", func(t *testing.T, addr string) {
 			decode(t, "rtmp://"+addr+"/"+src+rtmpQuery, 10)
 		}},
 		{"rtmp-gstreamer-publish", "rtmp", func(t *testing.T, addr string) {
 			testharness.RequireGStreamer(t, rtmpGstElements...)
-			startPeer(t, "gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "num-buffers=20", "!",
+			// gortmplib reads about two seconds to find the tracks.
+			startPeer(t, "gst-launch-1.0", "-q", "videotestsrc", "is-live=true", "num-buffers=75", "!",
 				"video/x-raw,format=I420,width=160,height=120,framerate=25/1", "!",
-				"x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=10", "!",
+				"x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=10", "bitrate=40", "!",
 				"h264parse", "!", "flvmux", "streamable=true", "!",
 				"rtmp2sink", "location=rtmp://"+addr+"/fuzz/gst2"+rtmpQuery).wait(t, 20*time.Second)
 		}},

@@ -126,6 +126,28 @@ func (s *serverSide) waitAnswers(ctx context.Context, n int, d time.Duration) {
 	}
 }
 
+// waitID waits until the server handed out a session ID, closed, or d
+// passed.
+func (s *serverSide) waitID(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	for {
+		s.mu.Lock()
+		got, done, ch := len(s.liveID) > 0, s.done, s.changed
+		s.mu.Unlock()
+		if got || done {
+			return
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
 func (s *serverSide) state() (answers int, liveID []byte, total int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -180,6 +202,11 @@ func replayTCP(ctx context.Context, s Seed, addr string, o ReplayOptions) Result
 			break
 		}
 		answers, liveID, _ := srv.state()
+		if len(recordedID) > 0 && len(liveID) == 0 && bytes.Contains(ch, recordedID) {
+			// The answer handing out the ID may still be on its way.
+			srv.waitID(ctx, o.ResponseWait)
+			answers, liveID, _ = srv.state()
+		}
 		if len(recordedID) > 0 && len(liveID) > 0 && !bytes.Equal(recordedID, liveID) {
 			ch = bytes.ReplaceAll(ch, recordedID, liveID)
 		}

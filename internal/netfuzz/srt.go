@@ -12,14 +12,16 @@ import (
 // SRT packet layout (draft-sharabayko-srt, section 3): a 16-byte header
 // whose first bit marks a control packet, with the control type in the
 // rest of the first 16 bits and the destination socket ID at 12; a
-// handshake (control type 0) carries its type at 32, the sender's socket
-// ID at 36 and the SYN cookie at 40.
+// handshake (control type 0) carries its type at 36, the sender's socket
+// ID at 40, the SYN cookie at 44 and the peer IP up to 64, then the
+// extensions.
 const (
+	srtTimestamp     = 8
 	srtDestSocket    = 12
-	srtHSType        = 32
-	srtHSSocket      = 36
-	srtHSCookie      = 40
-	srtHSMin         = 48
+	srtHSType        = 36
+	srtHSSocket      = 40
+	srtHSCookie      = 44
+	srtHSMin         = 64
 	srtHSConclusion  = 0xffffffff
 	srtControlHandsh = 0
 )
@@ -77,6 +79,13 @@ func fixSRT(b []byte, cookie, socket uint32) []byte {
 	return b
 }
 
+// srtSpeedup is how much faster than recorded SRT sessions are replayed.
+const srtSpeedup = 4
+
+// maxSRTPause bounds one wait for a packet's timestamp (a mutated
+// timestamp may lie far ahead).
+const maxSRTPause = 200 * time.Millisecond
+
 func replayUDP(ctx context.Context, s Seed, addr string, o ReplayOptions) Result {
 	var res Result
 	raddr, err := net.ResolveUDPAddr("udp", addr)
@@ -105,9 +114,19 @@ func replayUDP(ctx context.Context, s Seed, addr string, o ReplayOptions) Result
 			peer.add(buf[:n])
 		}
 	}()
-	for i, dg := range s.Chunks {
+	var (
+		paced bool
+		start time.Time
+		ts0   time.Duration
+	)
+	for _, dg := range s.Chunks {
 		if ctx.Err() != nil {
 			break
+		}
+		if len(dg) < 16 {
+			n, _ := c.Write(dg)
+			res.Sent += n
+			continue
 		}
 		cookie, socket, answers, _ := peer.state()
 		if !o.NoFixups {
@@ -122,9 +141,21 @@ func replayUDP(ctx context.Context, s Seed, addr string, o ReplayOptions) Result
 		}
 		if IsSRTHandshake(dg) {
 			waitSRT(ctx, peer, answers, o.ResponseWait)
-		} else if i%64 == 63 {
-			// Paced a little, as a live sender is.
-			time.Sleep(time.Millisecond)
+			continue
+		}
+		// Paced by the packets' timestamps, srtSpeedup times faster than
+		// the live sender was: the receiver delivers a packet only at its
+		// timestamp plus the latency, and the final SHUTDOWN must not
+		// overtake all the data.
+		ts := time.Duration(binary.BigEndian.Uint32(dg[srtTimestamp:])) * time.Microsecond
+		if !paced {
+			paced, start, ts0 = true, time.Now(), ts
+		}
+		if wait := time.Until(start.Add((ts - ts0) / srtSpeedup)); wait > 0 {
+			select {
+			case <-time.After(min(wait, maxSRTPause)):
+			case <-ctx.Done():
+			}
 		}
 	}
 	select {
