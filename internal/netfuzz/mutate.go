@@ -76,7 +76,13 @@ func (m *Mutator) Mutate(s Seed) (Seed, []string) {
 		if keep >= len(s.Chunks) {
 			break
 		}
-		i := keep + m.R.IntN(len(s.Chunks)-keep)
+		// The first chunks (handshakes, the first requests) a third of
+		// the time, any other chunk otherwise.
+		span := len(s.Chunks) - keep
+		if m.R.IntN(3) == 0 {
+			span = min(span, 4)
+		}
+		i := keep + m.R.IntN(span)
 		if m.Frozen != nil && m.Frozen(s.Proto, s.Chunks[i]) {
 			continue
 		}
@@ -119,7 +125,7 @@ func (m *Mutator) apply(s *Seed, i int, op Op) string {
 		c[p] = []byte{0, 1, 0x7f, 0x80, 0xff, 0x20, '\r', '\n', ':', '/', '?', '%'}[m.R.IntN(12)]
 		return desc("byte %d = %#x", p, c[p])
 	case OpInsert:
-		p, n := at(), 1+m.R.IntN(64)
+		p, n := m.nearBoundary(s.Proto, c), 1+m.R.IntN(64)
 		ins := make([]byte, n)
 		switch m.R.IntN(3) {
 		case 0:
@@ -137,10 +143,10 @@ func (m *Mutator) apply(s *Seed, i int, op Op) string {
 		s.Chunks[i] = append(c[:p:p], append(ins, c[p:]...)...)
 		return desc("%d bytes at %d", len(ins), p)
 	case OpDelete:
-		if len(c) == 0 {
+		p := m.nearBoundary(s.Proto, c)
+		if p >= len(c) {
 			return ""
 		}
-		p := at()
 		n := 1 + m.R.IntN(min(len(c)-p, 256))
 		s.Chunks[i] = append(c[:p:p], c[p+n:]...)
 		return desc("%d bytes at %d", n, p)
@@ -149,10 +155,10 @@ func (m *Mutator) apply(s *Seed, i int, op Op) string {
 	case OpNumber:
 		return m.number(s, i, desc)
 	case OpTruncate:
-		if len(c) == 0 {
+		p := m.nearBoundary(s.Proto, c)
+		if p >= len(c) {
 			return ""
 		}
-		p := at()
 		s.Chunks[i] = c[:p]
 		return desc("to %d bytes", p)
 	case OpSplice:
