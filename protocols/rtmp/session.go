@@ -34,6 +34,15 @@ var _ gortmplib.Conn = (*session)(nil)
 // errEncrypted: the client asked for RTMPE, which is not served (use RTMPS).
 var errEncrypted = errors.New("rtmp: encrypted handshake (RTMPE) is not supported")
 
+// MaxPreAuthChunkSize bounds the chunk size a client may set before it is
+// authenticated: gortmplib allocates a whole chunk (up to the chunk size)
+// from its header, before its bytes arrive.
+const MaxPreAuthChunkSize = 64 << 10
+
+// errChunkSize: the client set a chunk size over MaxPreAuthChunkSize
+// before publish or play.
+var errChunkSize = fmt.Errorf("rtmp: chunk size over %d bytes before authentication", MaxPreAuthChunkSize)
+
 // maxCommands bounds the commands a client may send before publish or play.
 const maxCommands = 64
 
@@ -129,8 +138,14 @@ func (s *session) readCommand() (*message.CommandAMF0, error) {
 		if err != nil {
 			return nil, err
 		}
-		if cmd, ok := msg.(*message.CommandAMF0); ok {
-			return cmd, nil
+		switch m := msg.(type) {
+		case *message.CommandAMF0:
+			return m, nil
+		case *message.SetChunkSize:
+			// Refused before the next chunk is read with it.
+			if m.Value > MaxPreAuthChunkSize {
+				return nil, errChunkSize
+			}
 		}
 	}
 }
