@@ -98,10 +98,13 @@ func TestNetworkFuzz(t *testing.T) {
 	f := &netfuzzRunner{t: t, d: d}
 	if *netfuzzBatch < 0 {
 		var first []netfuzzSession
-		for _, s := range append(slices.Clone(regress), seeds...) {
-			if skips["srt-handshake"] && strings.HasPrefix(s.Name, "regress-srt") {
+		for _, s := range regress {
+			if skips["srt-handshake"] && s.Proto == "srt" {
 				continue
 			}
+			first = append(first, netfuzzSession{seed: s, from: "regress/" + s.Name})
+		}
+		for _, s := range seeds {
 			first = append(first, netfuzzSession{seed: s, from: s.Name})
 		}
 		f.run("seeds", first)
