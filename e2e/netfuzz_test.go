@@ -91,7 +91,9 @@ func TestNetworkFuzz(t *testing.T) {
 	// traffic may take it over).
 	src := netfuzzFFmpegPublish(t, "rtsp", rtspURL(d, netfuzzUser, netfuzzPass, "fuzz/src"), (*netfuzzBudget + 90*time.Second).Seconds())
 	t.Cleanup(func() { src.stop(t) })
-	rtspWaitPath(t, d, "live", 15*time.Second, func(p rtspAPIPath) bool { return p.Ready })
+	for _, path := range []string{"live", "fuzz/src"} {
+		rtspWaitPath(t, d, path, 15*time.Second, func(p rtspAPIPath) bool { return p.Ready })
+	}
 	netfuzzFFmpegRead(t, d, "live", "before fuzzing")
 	fds := netfuzzOpenFDs(d)
 
