@@ -16,7 +16,7 @@ TEST_DEBS  := $(BUILD_DEBS) python3-argon2 argon2 wrk curl ca-certificates pytho
               etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler chromium squid \
               $(MEDIA_DEBS)
 
-.PHONY: run build test deps build-deps vet staticcheck bench fuzz clean hlsjs
+.PHONY: run build test deps build-deps vet staticcheck bench fuzz fuzz-net clean hlsjs
 
 run: build-deps build
 	./$(BIN)
@@ -53,6 +53,16 @@ fuzz:
 	@for t in $$(grep -rhoE '^func (Fuzz[A-Za-z0-9_]+)' --include='*_test.go' --exclude-dir=third_party . | sed 's/func //'); do \
 		pkg=$$(grep -rlE "^func $$t\(" --include='*_test.go' --exclude-dir=third_party . | xargs dirname); \
 		echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime 20s "$$pkg" || exit 1; done
+
+# The network fuzzer (e2e TestNetworkFuzz) against the real binary, built
+# with -race (a data race fails the run), for NETFUZZ_BUDGET (make test runs
+# it for 15 s). NETFUZZ_SEED=N repeats a run; a failing batch is kept in
+# test-output/.
+NETFUZZ_BUDGET ?= 5m
+fuzz-net: deps
+	mkdir -p test-output
+	STREAMGATE_E2E_RACE=1 NETFUZZ_BUDGET=$(NETFUZZ_BUDGET) $(GO) test -race -count=1 -timeout 30m -run '^TestNetworkFuzz$$' -v \
+		-artifacts -outputdir $(CURDIR)/test-output ./e2e/
 
 clean:
 	rm -rf bin

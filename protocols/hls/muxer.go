@@ -155,13 +155,12 @@ func (m *muxer) watch() {
 		case <-m.closed:
 			return
 		case <-m.pub.Done():
-			m.close()
+			m.stop()
 			return
 		case <-tick.C:
 			if !m.keep && after > 0 && time.Since(time.Unix(0, m.lastRequest.Load())) > after {
 				m.srv.cfg.Logger.Debug("hls muxer idle, closing", "path", m.pub.Name)
-				m.pub.RemoveSink(m.sink)
-				m.close()
+				m.stop()
 				return
 			}
 		}
@@ -177,7 +176,17 @@ func (m *muxer) isClosed() bool {
 	}
 }
 
-// close stops the muxer (blocked playlist requests return) and forgets it.
+// stop ends the muxer from outside its sink: the sink is removed and
+// drained first — its consumer writes into the gohlslib muxer, which must
+// not be closed under it — then the muxer is closed.
+func (m *muxer) stop() {
+	m.pub.RemoveSink(m.sink)
+	m.sink.Wait()
+	m.close()
+}
+
+// close stops the muxer (blocked playlist requests return) and forgets it;
+// called by stop, or by the sink once drained.
 func (m *muxer) close() {
 	m.closeOnce.Do(func() {
 		close(m.closed)

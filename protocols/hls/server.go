@@ -234,8 +234,7 @@ func (s *Server) Close() {
 	}
 	s.mu.Unlock()
 	for _, m := range all {
-		m.pub.RemoveSink(m.sink)
-		m.close()
+		m.stop()
 	}
 }
 

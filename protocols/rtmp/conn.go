@@ -44,6 +44,10 @@ func (c *conn) serve() error {
 	_ = c.nc.SetDeadline(time.Now().Add(c.srv.cfg.ReadTimeout))
 	sess, err := accept(c.nc)
 	if err != nil {
+		if errors.Is(err, errPreAuthChunkSize) {
+			c.srv.cfg.Metrics.chunkSizeRefused.Inc()
+			c.logger.Info("refused", "reason", err.Error())
+		}
 		return err
 	}
 	c.sess = sess
