@@ -34,6 +34,9 @@ import (
 type wireError struct {
 	segs []string // innermost first
 	what string
+	// semantic: the bytes decode, but savant-core's conversion refuses them
+	// (a field not set, an unknown enum value …).
+	semantic bool
 }
 
 func (e *wireError) Error() string {
@@ -50,6 +53,15 @@ func (e *wireError) Error() string {
 }
 
 func wrong(what string) error { return &wireError{what: what} }
+
+// unmet is a refusal of savant-core's conversion, not of the decoding.
+func unmet(what string) error { return &wireError{what: what, semantic: true} }
+
+// isSemantic reports whether err is only savant-core's conversion refusing.
+func isSemantic(err error) bool {
+	var e *wireError
+	return errors.As(err, &e) && e.semantic
+}
 
 // under prefixes err's field path with seg.
 func under(err error, seg string) error {
@@ -80,21 +92,38 @@ type field struct {
 }
 
 // fields calls fn for each field of b; fn sees nothing of malformed input.
+// One-byte tags and lengths (nearly all of them) are read inline.
 func fields(b []byte, fn func(f field) error) error {
 	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
+		var f field
+		var n int
+		if c := b[0]; c < 0x80 && c >= 8 {
+			f.num, f.typ, n = protowire.Number(c>>3), protowire.Type(c&7), 1
+		} else if f.num, f.typ, n = protowire.ConsumeTag(b); n < 0 {
 			return wrong(protowire.ParseError(n).Error())
+		} else if f.num > protowire.MaxValidNumber {
+			return wrong("invalid field number")
 		}
 		b = b[n:]
-		f := field{num: num, typ: typ}
-		switch typ {
+		switch f.typ {
 		case protowire.VarintType:
-			f.n, n = protowire.ConsumeVarint(b)
+			if len(b) > 0 && b[0] < 0x80 {
+				f.n, n = uint64(b[0]), 1
+			} else {
+				f.n, n = protowire.ConsumeVarint(b)
+			}
 		case protowire.BytesType:
-			f.val, n = protowire.ConsumeBytes(b)
+			if len(b) > 0 && b[0] < 0x80 {
+				l := int(b[0])
+				if l >= len(b) {
+					return wrong(protowire.ParseError(-1).Error()) // truncated (io.ErrUnexpectedEOF)
+				}
+				f.val, n = b[1:1+l:1+l], 1+l
+			} else {
+				f.val, n = protowire.ConsumeBytes(b)
+			}
 		default:
-			n = protowire.ConsumeFieldValue(num, typ, b)
+			n = protowire.ConsumeFieldValue(f.num, f.typ, b)
 		}
 		if n < 0 {
 			return wrong(protowire.ParseError(n).Error())
@@ -190,7 +219,7 @@ func enum(f field, last uint64, name string) error {
 		return err
 	}
 	if v := int64(f.n); v < 0 || uint64(v) > last {
-		return under(wrong(fmt.Sprintf("unknown value %d", int32(f.n))), name)
+		return under(unmet(fmt.Sprintf("unknown value %d", int32(f.n))), name)
 	}
 	return nil
 }

@@ -11,20 +11,11 @@ import (
 // checkAttribute checks an Attribute; with onlyPersistent (objects, user
 // data) its values get savant-core's checks only when it is persistent.
 func checkAttribute(b []byte, onlyPersistent bool) error {
-	semantic := true
-	if onlyPersistent {
-		persistent := false
-		_ = fields(b, func(f field) error { // malformed input is refused below
-			if f.num == 5 && f.typ == protowire.VarintType {
-				persistent = f.n != 0
-			}
-			return nil
-		})
-		semantic = persistent
-	}
 	var seen uint64
 	values := 0
-	return fields(b, func(f field) error {
+	persistent := false
+	var pending error // what savant-core refuses in a value, should the attribute be persistent
+	err := fields(b, func(f field) error {
 		switch f.num {
 		case 1, 2, 4:
 			name := attributeFieldNames[f.num]
@@ -35,16 +26,34 @@ func checkAttribute(b []byte, onlyPersistent bool) error {
 		case 3:
 			i := values
 			values++
-			return at(message(f, "", func(b []byte) error { return checkValue(b, semantic) }), "values", i)
+			err := at(message(f, "", func(b []byte) error { return checkValue(b, true) }), "values", i)
+			if err != nil && onlyPersistent && isSemantic(err) {
+				if pending == nil {
+					pending = err
+				}
+				// Every byte must still decode.
+				return at(message(f, "", func(b []byte) error { return checkValue(b, false) }), "values", i)
+			}
+			return err
 		case 5, 6:
 			name := attributeFieldNames[f.num]
 			if err := once(&seen, f, name); err != nil {
 				return err
 			}
+			if f.num == 5 && f.typ == protowire.VarintType {
+				persistent = f.n != 0
+			}
 			return scalar(f, kVarint, false, name)
 		}
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	if persistent {
+		return pending
+	}
+	return nil
 }
 
 var (
@@ -76,7 +85,7 @@ func checkValue(b []byte, semantic bool) error {
 		return message(f, name, func(b []byte) error { return checkVariant(f.num, b, semantic) })
 	})
 	if err == nil && !set && semantic {
-		err = under(wrong("not set"), "value")
+		err = under(unmet("not set"), "value")
 	}
 	return err
 }
@@ -105,7 +114,7 @@ func checkVariant(num protowire.Number, b []byte, semantic bool) error {
 			return message(f, "data", func(b []byte) error { return checkShape(num, b, semantic) })
 		})
 		if err == nil && !set && semantic {
-			err = under(wrong("not set"), "data")
+			err = under(unmet("not set"), "data")
 		}
 		return err
 	case 12, 14, 16:
@@ -177,7 +186,7 @@ func checkPolygon(b []byte, semantic bool) error {
 		return nil
 	})
 	if err == nil && semantic && tags >= 0 && tags != points {
-		err = under(wrong(fmt.Sprintf("%d tags for %d points", tags, points)), "tags")
+		err = under(unmet(fmt.Sprintf("%d tags for %d points", tags, points)), "tags")
 	}
 	return err
 }
