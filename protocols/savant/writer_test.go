@@ -120,23 +120,7 @@ func TestReqWaitsForOKAndRecoversAfterAckTimeout(t *testing.T) {
 	}
 	// The same reader starts answering (its first reply goes to the old,
 	// closed REQ socket and is dropped by libzmq).
-	rep := silent
-	_ = rep.SetRcvtimeo(50 * time.Millisecond)
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if _, err := rep.RecvMessageBytes(0); err == nil {
-				_, _ = rep.Send("OK", 0)
-			}
-		}
-	}()
-	t.Cleanup(func() { close(stop); <-stopped })
+	answer(t, silent, false, "OK")
 	// The socket was recreated after the ack timeout; the next send succeeds.
 	var err error
 	for i := 0; i < 20; i++ {
