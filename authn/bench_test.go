@@ -57,16 +57,13 @@ authCache:
 		b.Fatal(err)
 	}
 	m := NewMetrics(nil)
-	v := NewVerifier(c.AuthArgon2Concurrency, m)
-	deps := Deps{
-		Verifier: v,
-		Quarantine: NewQuarantine(QuarantineLimits{
-			PairLimit: c.AuthQuarantine.FailedAttemptLimit, UserLimit: c.AuthQuarantine.UserFailedAttemptLimit,
-			IPLimit: c.AuthQuarantine.IPFailedAttemptLimit, Period: c.AuthQuarantine.Period, MaxTracked: c.AuthQuarantine.MaxTracked,
-			TrustedAddresses: c.AuthQuarantine.TrustedAddresses, TrustedPeriod: c.AuthQuarantine.TrustedPeriod,
-		}),
-		Metrics: m,
-	}
+	q := NewQuarantine(QuarantineLimits{
+		PairLimit: c.AuthQuarantine.FailedAttemptLimit, UserLimit: c.AuthQuarantine.UserFailedAttemptLimit,
+		IPLimit: c.AuthQuarantine.IPFailedAttemptLimit, Period: c.AuthQuarantine.Period, MaxTracked: c.AuthQuarantine.MaxTracked,
+		TrustedAddresses: c.AuthQuarantine.TrustedAddresses, TrustedPeriod: c.AuthQuarantine.TrustedPeriod,
+	})
+	v := NewVerifier(c.AuthArgon2Concurrency, q, m)
+	deps := Deps{Verifier: v, Quarantine: q, Metrics: m}
 	return NewPipeline(PipelineConfig{
 		Backends:  []Backend{NewInternal(c.AuthInternalUsers, v)},
 		CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL,
@@ -203,8 +200,8 @@ authInternalUsers:
 	}
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
-	v := NewVerifier(concurrency, m)
 	q := NewQuarantine(QuarantineLimits{PairLimit: 3, IPLimit: 10, Period: time.Minute, MaxTracked: 1000})
+	v := NewVerifier(concurrency, q, m)
 	v.noPadding = true
 	p := NewPipeline(PipelineConfig{Backends: []Backend{NewInternal(c.AuthInternalUsers, v)}, CacheSize: 100, CacheTTL: 5 * time.Minute},
 		Deps{Verifier: v, Quarantine: q, Metrics: m})

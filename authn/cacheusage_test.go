@@ -23,12 +23,13 @@ func TestCacheUsageWarning(t *testing.T) {
 	}
 	var logs bytes.Buffer
 	m := authn.NewMetrics(nil)
-	v := authn.NewVerifier(1, m)
+	q := authn.NewQuarantine(authn.QuarantineLimits{})
+	v := authn.NewVerifier(1, q, m)
 	p := authn.NewPipeline(authn.PipelineConfig{
 		Backends:  []authn.Backend{authn.NewInternal(c.AuthInternalUsers, v)},
 		CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL,
 		CacheUsagePeriod: c.AuthCache.Usage.Period, CacheEvictedThreshold: c.AuthCache.Usage.EvictedThreshold,
-	}, authn.Deps{Verifier: v, Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m,
+	}, authn.Deps{Verifier: v, Quarantine: q, Metrics: m,
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	warnings := func() int { return strings.Count(logs.String(), "decision cache evicts") }
 	for i := range 6 {

@@ -14,3 +14,10 @@ func WithoutRefusalPadding(v *Verifier) *Verifier {
 	v.noPadding = true
 	return v
 }
+
+// NewTestDeps are Deps with an empty quarantine (which the Verifier asks
+// again after a wait for an argon2 slot) and one argon2 run at a time.
+func NewTestDeps(m *Metrics) Deps {
+	q := NewQuarantine(QuarantineLimits{})
+	return Deps{Verifier: NewVerifier(1, q, m), Quarantine: q, Metrics: m}
+}

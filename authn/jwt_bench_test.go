@@ -104,7 +104,7 @@ func BenchmarkJWTPipelineCacheHit(b *testing.B) {
 	k := newBenchKeys(b)
 	m := authn.NewMetrics(nil)
 	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{benchJWT(b, k)}, CacheSize: 1000, CacheTTL: time.Hour},
-		authn.Deps{Verifier: authn.NewVerifier(1, m), Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m})
+		authn.NewTestDeps(m))
 	req := authRequest(authz.ActionRead, "cam", "user", k.token(b, "RS256"))
 	if _, err := p.Authenticate(context.Background(), req); err != nil {
 		b.Fatal(err)

@@ -54,10 +54,11 @@ func chainOf(t *testing.T, usersYAML string, limits authn.QuarantineLimits, back
 		t.Fatalf("config.Parse: %v", err)
 	}
 	m := authn.NewMetrics(nil)
-	v := authn.NewVerifier(1, m)
+	q := authn.NewQuarantine(limits)
+	v := authn.NewVerifier(1, q, m)
 	bs := append([]authn.Backend{authn.NewInternal(c.AuthInternalUsers, v)}, backends...)
 	return authn.NewPipeline(authn.PipelineConfig{Backends: bs, CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL},
-		authn.Deps{Verifier: v, Quarantine: authn.NewQuarantine(limits), Metrics: m})
+		authn.Deps{Verifier: v, Quarantine: q, Metrics: m})
 }
 
 // claims are standard claims valid for a minute, plus extra.

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"golang.org/x/sync/singleflight"
+	"resenje.org/singleflight"
 
 	"github.com/streamgate/streamgate/authn/hash"
 )
@@ -27,7 +27,9 @@ type PipelineConfig struct {
 }
 
 // Deps outlive a configuration: a reload builds a new Pipeline with the same
-// Deps, so quarantine counts, the argon2 bound and metrics carry over.
+// Deps, so quarantine counts, the argon2 bound and metrics carry over. The
+// Verifier is built with the Quarantine (NewVerifier), which it asks again
+// once a verification has its slot; a pipeline changes neither.
 type Deps struct {
 	Verifier   *Verifier
 	Quarantine *Quarantine
@@ -38,12 +40,12 @@ type Deps struct {
 // Pipeline authenticates requests: quarantine → decision cache → backend
 // chain → authz. It is safe for concurrent use; logins proceed in parallel in
 // their callers' goroutines, and concurrent identical logins share one
-// verification.
+// verification, which goes on while any of them still waits for it.
 type Pipeline struct {
 	Deps
 	backends []Backend
 	cache    *decisionCache
-	flight   singleflight.Group
+	flight   singleflight.Group[string, decision]
 	fakers   []FakeHasher // argon2 parameters, for Verifier.calibrate
 	versions []UserVersions
 	now      func() time.Time
@@ -57,9 +59,6 @@ func NewPipeline(cfg PipelineConfig, deps Deps) *Pipeline {
 	}
 	if p.cache != nil && cfg.CacheUsagePeriod > 0 && cfg.CacheEvictedThreshold > 0 {
 		p.cache.usage = &cacheUsage{period: cfg.CacheUsagePeriod, threshold: cfg.CacheEvictedThreshold, size: cfg.CacheSize, logger: p.Logger}
-	}
-	if p.Verifier != nil && p.Quarantine != nil {
-		p.Verifier.useQuarantine(p.Quarantine) // re-checked after waiting for an argon2 slot
 	}
 	for _, b := range cfg.Backends {
 		if f, ok := b.(FakeHasher); ok {
@@ -122,7 +121,10 @@ func (p *Pipeline) authenticate(ctx context.Context, req *Request) (*Identity, e
 	}
 	p.Metrics.cache.WithLabelValues("miss").Inc()
 	version := p.userVersion(user) // read first: a change while deciding invalidates the entry
-	v, _, shared := p.flight.Do(string(k[:]), func() (any, error) {
+	// The shared decision's context keeps ctx's values and ends only when
+	// every login waiting for it has gone: one client leaving does not
+	// fail the others' logins, and no decision outlives all of them.
+	d, shared, err := p.flight.Do(ctx, string(k[:]), func(ctx context.Context) (decision, error) {
 		d := p.decideAndCount(ctx, req)
 		// Not cached: a backend's failure, a transient refusal, or a
 		// decision the quarantine cut short while it waited for an argon2
@@ -132,7 +134,10 @@ func (p *Pipeline) authenticate(ctx context.Context, req *Request) (*Identity, e
 		}
 		return d, nil
 	})
-	return p.finish(ctx, req, v.(decision), shared)
+	if err != nil { // this caller's context ended before the decision
+		d = decision{err: &Error{Kind: KindUnavailable, Reason: "backend unavailable", Err: err}, backend: "none"}
+	}
+	return p.finish(ctx, req, d, shared)
 }
 
 // quarantineName is the name failures count against. With a JWT as the

@@ -26,8 +26,9 @@ func pipelineFromYAML(t *testing.T, yaml string, limits authn.QuarantineLimits, 
 		t.Fatalf("config.Parse: %v", err)
 	}
 	m := authn.NewMetrics(nil)
-	v := authn.WithoutRefusalPadding(authn.NewVerifier(1, m))
-	deps := authn.Deps{Verifier: v, Quarantine: authn.NewQuarantine(limits), Metrics: m}
+	q := authn.NewQuarantine(limits)
+	v := authn.WithoutRefusalPadding(authn.NewVerifier(1, q, m))
+	deps := authn.Deps{Verifier: v, Quarantine: q, Metrics: m}
 	if len(logger) > 0 {
 		deps.Logger = logger[0]
 	}

@@ -17,13 +17,14 @@ func precedencePipeline(t *testing.T, yaml string) *authn.Pipeline {
 		t.Fatal(err)
 	}
 	m := authn.NewMetrics(nil)
-	v := authn.NewVerifier(1, m)
+	q := authn.NewQuarantine(authn.QuarantineLimits{})
+	v := authn.NewVerifier(1, q, m)
 	var backends []authn.Backend
 	if b, ok := authn.NewPrecedence(c, v); ok {
 		backends = append(backends, b)
 	}
 	backends = append(backends, authn.NewInternal(c.AuthInternalUsers, v))
-	return authn.NewPipeline(authn.PipelineConfig{Backends: backends}, authn.Deps{Verifier: v, Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m})
+	return authn.NewPipeline(authn.PipelineConfig{Backends: backends}, authn.Deps{Verifier: v, Quarantine: q, Metrics: m})
 }
 
 // Seed 004's precedence rules, one configuration a case.

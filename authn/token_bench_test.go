@@ -40,7 +40,7 @@ func BenchmarkTokenVerify(b *testing.B) {
 	tok := authn.SignEdgeAuth(keyA, authn.EdgeAuthToken{End: now + 3600, ACL: []string{"/live/*"}, ID: "s1"})
 	m := authn.NewMetrics(nil)
 	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{env.b}, CacheSize: 1000, CacheTTL: time.Hour},
-		authn.Deps{Verifier: authn.NewVerifier(1, m), Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m})
+		authn.NewTestDeps(m))
 	req := tokenReq("live/cam1", tok, "192.0.2.1")
 	req.Action = authz.ActionRead
 	b.Run("pipeline-cache-hit", func(b *testing.B) {

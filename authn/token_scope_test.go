@@ -32,7 +32,7 @@ authTokens:
 		t.Fatalf("config.Parse: %v", err)
 	}
 	m := authn.NewMetrics(nil)
-	deps := authn.Deps{Verifier: authn.NewVerifier(1, m), Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m}
+	deps := authn.NewTestDeps(m)
 	p, err := daemon.BuildPipeline(c, deps, daemon.Resources{})
 	if err != nil {
 		t.Fatal(err)

@@ -343,7 +343,7 @@ func TestTokenRotationDropsCachedGrants(t *testing.T) {
 	})
 	m := authn.NewMetrics(nil)
 	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{env.b}, CacheSize: 100, CacheTTL: time.Hour},
-		authn.Deps{Verifier: authn.NewVerifier(1, m), Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m})
+		authn.NewTestDeps(m))
 	old := authn.SignEdgeAuth([]byte("old-secret"), authn.EdgeAuthToken{End: time.Now().Add(time.Hour).Unix(), ACL: []string{"/*"}})
 	if _, err := p.Authenticate(context.Background(), tokenReq("cam", old, "192.0.2.1")); err != nil {
 		t.Fatal(err)

@@ -29,19 +29,22 @@ type Verifier struct {
 	// timing holds recent argon2 durations: the refusal target.
 	timing     timing
 	calibrated atomic.Bool
-	// quarantine, when set, is asked again once a verification has its
-	// slot: a request may have waited behind a flood for seconds, and if
-	// its name or address was quarantined meanwhile it must not cost a run.
-	quarantine atomic.Pointer[Quarantine]
+	// quarantine, when not nil, is asked again once a verification has
+	// its slot: a request may have waited behind a flood for seconds, and
+	// if its name or address was quarantined meanwhile it must not cost a
+	// run. Set once, by NewVerifier.
+	quarantine *Quarantine
 	noPadding  bool // tests that refuse thousands of logins
 }
 
 // NewVerifier bounds argon2 to concurrency runs at once (0 = GOMAXPROCS).
-func NewVerifier(concurrency int, m *Metrics) *Verifier {
+// q is the quarantine of the Deps the Verifier goes into (nil: none is
+// asked again after the wait for a slot).
+func NewVerifier(concurrency int, q *Quarantine, m *Metrics) *Verifier {
 	if concurrency <= 0 {
 		concurrency = runtime.GOMAXPROCS(0)
 	}
-	return &Verifier{queue: newFairQueue(concurrency, argon2QueuePerAddress, argon2QueueTotal), metrics: m}
+	return &Verifier{queue: newFairQueue(concurrency, argon2QueuePerAddress, argon2QueueTotal), quarantine: q, metrics: m}
 }
 
 // VerifyPass checks the request's password — or its Digest answer — against
@@ -71,7 +74,7 @@ func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pas
 		return false, fmt.Errorf("authn: waiting to verify: %w", err)
 	}
 	defer v.queue.release()
-	if q := v.quarantine.Load(); q != nil {
+	if q := v.quarantine; q != nil {
 		if blocked, scope := q.Blocked(quarantineName(req.Credentials), req.IP); blocked {
 			v.metrics.quarantined.WithLabelValues(string(scope)).Inc()
 			return false, &Error{Kind: KindDenied, Reason: scope.reason(), transient: true}
@@ -85,10 +88,6 @@ func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pas
 	v.metrics.argon2Seconds.Observe(d.Seconds())
 	return ok, nil
 }
-
-// useQuarantine makes verifications re-check q after waiting for a slot.
-// Pipelines set it; q is the Deps' quarantine, shared across reloads.
-func (v *Verifier) useQuarantine(q *Quarantine) { v.quarantine.Store(q) }
 
 // calibrate times one verification against h (a fake hash with the
 // parameters of the configured users), once per process and only while no

@@ -95,12 +95,13 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	panics.Register(reg, panics.Components...)
 	m := authn.NewMetrics(reg)
+	q := authn.NewQuarantine(QuarantineLimits(c))
 	d := &Daemon{
 		logger:   logger,
 		registry: reg,
 		deps: authn.Deps{
-			Verifier:   authn.NewVerifier(c.AuthArgon2Concurrency, m),
-			Quarantine: authn.NewQuarantine(QuarantineLimits(c)),
+			Verifier:   authn.NewVerifier(c.AuthArgon2Concurrency, q, m),
+			Quarantine: q,
 			Metrics:    m,
 			Logger:     logger.With("component", "authn"),
 		},

@@ -136,7 +136,8 @@ func BuildPipeline(c *config.Conf, deps authn.Deps, res Resources) (*authn.Pipel
 // validate it.
 func CheckDeps() authn.Deps {
 	m := authn.NewMetrics(nil)
-	return authn.Deps{Verifier: authn.NewVerifier(1, m), Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m}
+	q := authn.NewQuarantine(authn.QuarantineLimits{})
+	return authn.Deps{Verifier: authn.NewVerifier(1, q, m), Quarantine: q, Metrics: m}
 }
 
 // jwt is the running pipeline's jwt backend, nil when authMethod has none.

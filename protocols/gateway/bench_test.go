@@ -98,9 +98,10 @@ authInternalUsers:
 		b.Fatal(err)
 	}
 	m := authn.NewMetrics(nil)
-	v := authn.NewVerifier(0, m)
+	q := authn.NewQuarantine(authn.QuarantineLimits{})
+	v := authn.NewVerifier(0, q, m)
 	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{authn.NewInternal(c.AuthInternalUsers, v)}, CacheSize: 100, CacheTTL: time.Hour},
-		authn.Deps{Verifier: v, Quarantine: authn.NewQuarantine(authn.QuarantineLimits{}), Metrics: m})
+		authn.Deps{Verifier: v, Quarantine: q, Metrics: m})
 	h := &gateway.Handler{Auth: p, Writer: w, Realm: func() string { return "r" }, MaxBodySize: func() int64 { return 16 << 20 },
 		TrustedProxies: func() []netip.Prefix { return nil }, Logger: slog.New(slog.DiscardHandler)}
 	srv := httptest.NewServer(h)

@@ -89,24 +89,32 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 		return nil, err
 	}
 	h.mu.Lock()
-	if old, ok := h.paths[name]; ok {
+	for {
+		old, ok := h.paths[name]
+		if !ok {
+			break
+		}
 		if !np.OverridePublisher {
 			h.mu.Unlock()
 			return nil, ErrBusy
 		}
+		// Close returns once old's sinks are stopped and old is out of
+		// the hub. Another publisher may have got in meanwhile: look
+		// again, so that one publication only is ever live for a path
+		// (two would both feed Savant the same source_id).
 		h.mu.Unlock()
 		old.Close()
 		h.mu.Lock()
 	}
 	p := &Publication{hub: h, Name: name, Conf: np, Desc: desc, Source: src, Started: time.Now(),
-		readers: map[any]struct{}{}, attached: map[string]any{}, done: make(chan struct{})}
+		readers: map[any]struct{}{}, attached: map[string]any{}, done: make(chan struct{}), stopped: make(chan struct{})}
 	h.paths[name] = p
+	h.metrics.publishers.Inc()
 	hooks := append([]func(*Publication){}, h.hooks...)
 	h.mu.Unlock()
 	for _, fn := range hooks {
 		fn(p)
 	}
-	h.metrics.publishers.Inc()
 	h.logger.Info("publishing", "path", name, "protocol", src.Protocol, "user", src.User, "tracks", len(desc.Medias))
 	return p, nil
 }
@@ -171,6 +179,7 @@ type Publication struct {
 	attached map[string]any
 	closed   bool
 	done     chan struct{}
+	stopped  chan struct{} // closed once Close has stopped the sinks and left the hub
 	bytes    uint64
 }
 
@@ -219,7 +228,8 @@ func (p *Publication) AddSink(name string, queue int, consume func(*Unit), close
 
 // AddInlineSink adds a consumer that runs in the publisher's goroutine,
 // under the publication's lock: consume must never wait nor call back into
-// the publication (the Savant output, which only enqueues).
+// the publication (the Savant output, which only enqueues); nor may
+// closeFn, which runs in Close.
 func (p *Publication) AddInlineSink(name string, consume func(*Unit), closeFn func()) *Sink {
 	return p.addSink(newInlineSink(name, consume, closeFn))
 }
@@ -262,23 +272,27 @@ func (p *Publication) RemoveSink(s *Sink) {
 }
 
 // Close ends the publication: sinks drain and close (the Savant sink sends
-// EndOfStream), readers are told through Done.
+// EndOfStream), readers are told through Done. The path stays taken until
+// the sinks are stopped, so that a next publisher's sinks never run beside
+// them. It returns once that is done, whichever caller closed first.
 func (p *Publication) Close() {
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
+		<-p.stopped
 		return
 	}
 	p.closed = true
 	sinks := p.sinks
 	p.sinks = nil
 	p.mu.Unlock()
-	p.hub.remove(p)
 	close(p.done)
 	for _, s := range sinks {
 		s.close()
 	}
+	p.hub.remove(p)
 	p.hub.metrics.publishers.Dec()
+	close(p.stopped)
 	p.hub.logger.Info("publisher left", "path", p.Name, "protocol", p.Source.Protocol)
 }
 
