@@ -1,9 +1,14 @@
 package e2e_test
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/bluenviron/gortsplib/v5"
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/streamgate/streamgate/internal/testharness"
@@ -108,4 +113,46 @@ func waitMetric(t *testing.T, d *testharness.Daemon, what string, ok func(metric
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// TestRTSPMetricsUDPBytes: the media of a session over UDP, which does not
+// pass through its TCP connection, is counted in the received bytes once
+// the session ends.
+func TestRTSPMetricsUDPBytes(t *testing.T) {
+	port := rtspFreeUDPPair(t)
+	d := startRTSPDaemon(t, rtspSetup{top: fmt.Sprintf("rtspTransports: [udp, tcp]\nrtpAddress: 127.0.0.1:%d\nrtcpAddress: 127.0.0.1:%d\n", port, port+1)})
+	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
+	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
+	udp := gortsplib.ProtocolUDP
+	c := &gortsplib.Client{Protocol: &udp}
+	if err := c.StartRecording(rtspURL(d, rtspPubUser, rtspPubPass, "cam"), desc); err != nil {
+		t.Fatalf("UDP publisher: %v", err)
+	}
+	enc, err := forma.CreateEncoder()
+	if err != nil {
+		t.Fatal(err)
+	}
+	nal := append([]byte{0x65}, bytes.Repeat([]byte{0x11}, 1199)...)
+	var sent int
+	for i := range 100 {
+		pkts, err := enc.Encode([][]byte{nal})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range pkts {
+			p.Timestamp = uint32(i * 3000)
+			if err := c.WritePacketRTP(desc.Medias[0], p); err != nil {
+				t.Fatal(err)
+			}
+			sent += len(p.Payload)
+		}
+	}
+	c.Close()
+	lbl := map[string]string{"listener": "rtsp"}
+	// Loopback UDP may drop a packet under load: half of the payload
+	// sent is far more than the TCP requests of the session carry.
+	waitMetric(t, d, "the UDP session's bytes counted when it ended", func(f metricFams) bool {
+		return f.v("streamgate_rtsp_sessions", lbl) == 0 &&
+			f.v("streamgate_rtsp_received_bytes_total", lbl) >= float64(sent/2)
+	})
 }
