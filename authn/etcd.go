@@ -21,7 +21,6 @@ import (
 
 	"github.com/streamgate/streamgate/authn/hash"
 	"github.com/streamgate/streamgate/authz"
-	"github.com/streamgate/streamgate/internal/promreg"
 	"github.com/streamgate/streamgate/internal/redact"
 )
 
@@ -444,25 +443,4 @@ func (b *Etcd) Authenticate(ctx context.Context, req *Request) (*Identity, error
 		perms = b.perms
 	}
 	return &Identity{User: req.Credentials.User, Backend: "etcd", Permissions: perms, Labels: u.rec.Labels}, nil
-}
-
-type etcdMetrics struct {
-	reconnects, updates, malformed prometheus.Counter
-	loadSeconds                    prometheus.Gauge
-}
-
-func newEtcdMetrics(reg prometheus.Registerer) *etcdMetrics {
-	m := &etcdMetrics{
-		reconnects:  prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_etcd_reconnects_total", Help: "Times the etcd user store lost etcd and started reconnecting."}),
-		updates:     prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_etcd_updates_total", Help: "User record changes applied from the etcd watch."}),
-		malformed:   prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_etcd_malformed_records_total", Help: "Malformed etcd user records seen (each refuses its user only)."}),
-		loadSeconds: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_etcd_load_seconds", Help: "Time of the last full load of the etcd prefix."}),
-	}
-	// A reload that changes authEtcd makes a new store: it takes over the
-	// counters.
-	m.reconnects = promreg.MustRegister(reg, m.reconnects)
-	m.updates = promreg.MustRegister(reg, m.updates)
-	m.malformed = promreg.MustRegister(reg, m.malformed)
-	m.loadSeconds = promreg.MustRegister(reg, m.loadSeconds)
-	return m
 }

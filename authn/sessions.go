@@ -40,16 +40,8 @@ const RecheckConcurrency = 16
 
 // NewSessions makes an empty registry; reg may be nil.
 func NewSessions(reg prometheus.Registerer) *Sessions {
-	s := &Sessions{live: map[*liveSession]struct{}{},
-		gauge: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_auth_live_sessions",
-			Help: "Live sessions (readers and publishers) that are re-checked after a reload or a user store change."}),
-		rechecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_auth_session_rechecks_total",
-			Help: "Live sessions re-checked, by result: kept, ended (no longer allowed), unavailable (kept once: a backend could not answer or the budget ran out; asked again), unchecked (ended: two re-checks in a row could not answer)."},
-			[]string{"result"}),
-	}
-	if reg != nil {
-		reg.MustRegister(s.gauge, s.rechecks)
-	}
+	s := &Sessions{live: map[*liveSession]struct{}{}}
+	s.gauge, s.rechecks = newSessionMetrics(reg)
 	return s
 }
 

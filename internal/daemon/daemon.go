@@ -271,7 +271,7 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 		return nil
 	}
 	base := rtsp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, AuthMethods: c.RTSPAuthMethods,
-		Transports: c.RTSPTransports, Limits: d.limits}
+		Transports: c.RTSPTransports, Limits: d.limits, Metrics: rtsp.NewMetrics(d.registry)}
 	if slices.Contains(c.RTSPTransports, "udp") {
 		base.RTPAddress, base.RTCPAddress = c.RTPAddress, c.RTCPAddress
 	}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
@@ -245,23 +244,6 @@ func (d *Daemon) watchEtcd(store *authn.EtcdStore) {
 			d.recheckSessions("etcd change")
 		}
 	}()
-}
-
-// ReloadMetric counts configuration reloads that failed.
-type reloadMetrics struct {
-	errors prometheus.Counter
-	ok     prometheus.Counter
-}
-
-func newReloadMetrics(reg prometheus.Registerer) *reloadMetrics {
-	m := &reloadMetrics{
-		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_config_reload_errors_total",
-			Help: "Configuration reloads refused (the file did not load or did not compile; the running configuration was kept) or only partly applied (a listener did not restart)."}),
-		ok: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_config_reloads_total",
-			Help: "Configuration reloads applied."}),
-	}
-	reg.MustRegister(m.errors, m.ok)
-	return m
 }
 
 // WatchConfig reloads the configuration from path when the file changes and

@@ -209,6 +209,7 @@ func (l *Limits) started(listener string) {
 	l.mu.Lock()
 	l.state(listener).lastOK = l.now()
 	l.mu.Unlock()
+	l.metrics.listener(listener)
 	l.metrics.accepting.WithLabelValues(listener).Set(1)
 }
 

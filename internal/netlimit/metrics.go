@@ -1,6 +1,10 @@
 package netlimit
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamgate/streamgate/internal/promreg"
+)
 
 type metrics struct {
 	refused      *prometheus.CounterVec
@@ -23,8 +27,19 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "1 while the listener accepts connections, 0 while its accepts fail (/ready answers 503)."},
 			[]string{"listener"}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.refused, m.open, m.acceptErrors, m.accepting)
-	}
+	m.refused = promreg.MustRegister(reg, m.refused)
+	m.open = promreg.MustRegister(reg, m.open)
+	m.acceptErrors = promreg.MustRegister(reg, m.acceptErrors)
+	m.accepting = promreg.MustRegister(reg, m.accepting)
 	return m
+}
+
+// listener creates listener's series, so that they are exported (at 0)
+// from its start, before its first connection, refusal or failed accept.
+func (m *metrics) listener(name string) {
+	m.open.WithLabelValues(name)
+	m.acceptErrors.WithLabelValues(name)
+	for _, r := range []Reason{ReasonMaxConnections, ReasonMaxConnectionsPerIP} {
+		m.refused.WithLabelValues(name, string(r))
+	}
 }

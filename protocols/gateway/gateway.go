@@ -62,7 +62,9 @@ const retryAfter = "1"
 // the bytes that arrive, charged to the budget. Once the body names its
 // topic and labels the request is authenticated again for them (a cached
 // decision; the path-less check cannot know them).
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
+	w := &answerWriter{ResponseWriter: rw}
+	defer func() { h.Metrics.answered(w.code) }()
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		status(w, http.StatusMethodNotAllowed)
@@ -93,7 +95,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var b body
 	reuse := true // false once the writer may still hold the bytes
 	defer func() { b.release(h, reuse) }()
-	err := b.read(http.MaxBytesReader(w, r.Body, limit), bound, h)
+	err := b.read(http.MaxBytesReader(rw, r.Body, limit), bound, h)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.Is(err, errBusy):
@@ -197,3 +199,26 @@ func status(w http.ResponseWriter, code int) {
 	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(code)
 }
+
+// answerWriter remembers the status code of the answer, for the metrics.
+type answerWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *answerWriter) WriteHeader(code int) {
+	if w.code == 0 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *answerWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap gives http.ResponseController the connection's writer.
+func (w *answerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -313,6 +313,24 @@ func TestHandlerBodyBudget(t *testing.T) {
 	if len(w.sent) != 2 {
 		t.Errorf("forwarded %d messages, want 2", len(w.sent))
 	}
+	answers := func(code string) float64 {
+		fams, err := reg.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range fams {
+			for _, m := range f.GetMetric() {
+				if f.GetName() == "streamgate_gateway_answers_total" && len(m.GetLabel()) == 1 &&
+					m.GetLabel()[0].GetValue() == code {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+		return -1
+	}
+	if ok, busy, bad := answers("200"), answers("503"), answers("400"); ok != 2 || busy != 1 || bad != 0 {
+		t.Errorf("answers counted: 200 %v, 503 %v, 400 %v; want 2, 1, 0", ok, busy, bad)
+	}
 }
 
 // Bodies of unannounced length are read into buffers that grow with what

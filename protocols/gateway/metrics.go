@@ -1,17 +1,26 @@
 package gateway
 
 import (
+	"net/http"
+	"strconv"
+
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/internal/promreg"
 )
 
-// Metrics are the gateway's body-budget counters. A nil *Metrics counts
-// nothing.
+// Metrics are the gateway's answer and body-budget counters. A nil
+// *Metrics counts nothing.
 type Metrics struct {
 	inFlight prometheus.Gauge
 	busy     prometheus.Counter
+	answers  *prometheus.CounterVec
 }
+
+// answerCodes are the status codes the gateway answers, created at 0.
+var answerCodes = []int{http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden,
+	http.StatusMethodNotAllowed, http.StatusRequestEntityTooLarge, http.StatusInternalServerError,
+	http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout}
 
 // NewMetrics creates the counters and registers them with reg (nil: not
 // registered); called again on the same registry (the listener restarted by
@@ -22,10 +31,25 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Bytes of buffer the gateway's request bodies hold now (gatewayMaxBodiesInFlight bounds it)."}),
 		busy: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_gateway_body_budget_refusals_total",
 			Help: "Gateway requests answered 503 because the bodies in flight held gatewayMaxBodiesInFlight."}),
+		answers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_gateway_answers_total",
+			Help: "Gateway requests answered, by HTTP status code (200: the message was handed to the Savant writer)."},
+			[]string{"code"}),
+	}
+	for _, c := range answerCodes {
+		m.answers.WithLabelValues(strconv.Itoa(c))
 	}
 	m.inFlight = promreg.MustRegister(reg, m.inFlight)
 	m.busy = promreg.MustRegister(reg, m.busy)
+	m.answers = promreg.MustRegister(reg, m.answers)
 	return m
+}
+
+// answered counts an answer with code; 0 (the handler wrote nothing: it
+// panicked, and the listener answers) is not counted.
+func (m *Metrics) answered(code int) {
+	if m != nil && code != 0 {
+		m.answers.WithLabelValues(strconv.Itoa(code)).Inc()
+	}
 }
 
 func (m *Metrics) held(delta int64) {

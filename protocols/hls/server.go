@@ -19,7 +19,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/authz"
-	"github.com/streamgate/streamgate/internal/promreg"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -236,20 +235,4 @@ func (s *Server) Close() {
 	for _, m := range all {
 		m.stop()
 	}
-}
-
-type metrics struct {
-	muxers   prometheus.Gauge
-	requests *prometheus.CounterVec
-}
-
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		muxers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_hls_muxers", Help: "Running HLS muxers."}),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_hls_requests_total",
-			Help: "HLS requests by outcome: served, refused (authentication), not_found, error."}, []string{"outcome"}),
-	}
-	m.muxers = promreg.MustRegister(reg, m.muxers)
-	m.requests = promreg.MustRegister(reg, m.requests)
-	return m
 }

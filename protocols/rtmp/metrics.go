@@ -25,6 +25,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		chunkSizeRefused: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_rtmp_chunk_size_refused_total",
 			Help: "RTMP connections closed for setting a chunk size over 64 KiB before authentication."}),
 	}
+	m.sessions.WithLabelValues("publish")
+	m.sessions.WithLabelValues("read")
 	m.dropped = promreg.MustRegister(reg, m.dropped)
 	m.sessions = promreg.MustRegister(reg, m.sessions)
 	m.chunkSizeRefused = promreg.MustRegister(reg, m.chunkSizeRefused)

@@ -28,6 +28,8 @@ type coalescingListener struct {
 	net.Listener
 	// writeTimeout bounds each write to the kernel.
 	writeTimeout time.Duration
+	// m counts the bytes read and handed to the kernel.
+	m *listenerMetrics
 }
 
 func (l coalescingListener) Accept() (net.Conn, error) {
@@ -35,7 +37,7 @@ func (l coalescingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newCoalescingConn(c, l.writeTimeout), nil
+	return newCoalescingConn(countingConn{c, l.m.received, l.m.sent}, l.writeTimeout), nil
 }
 
 // coalescingConn is a net.Conn whose writes are sent by its own goroutine,

@@ -50,6 +50,8 @@ type Config struct {
 	// Limits counts connections against maxConnections and
 	// maxConnectionsPerIP and records accept failures; nil: no limits.
 	Limits *netlimit.Limits
+	// Metrics are the counters rtsp and rtsps share; nil: not counted.
+	Metrics *Metrics
 }
 
 // Server is one RTSP listener.
@@ -59,6 +61,7 @@ type Server struct {
 	hub    *stream.Hub
 	logger *slog.Logger
 	srv    *gortsplib.Server
+	m      *listenerMetrics
 	closed atomic.Bool
 	// digest: rtspAuthMethods offers Digest challenges; basic: Basic ones
 	// (and Basic answers are accepted).
@@ -67,8 +70,9 @@ type Server struct {
 
 // Listen starts an RTSP listener publishing to and reading from hub.
 func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (*Server, error) {
-	s := &Server{cfg: cfg, auth: a, hub: hub, logger: logger, digest: slices.Contains(cfg.AuthMethods, "digest"),
-		basic: len(cfg.AuthMethods) == 0 || slices.Contains(cfg.AuthMethods, "basic")}
+	s := &Server{cfg: cfg, auth: a, hub: hub, logger: logger, m: cfg.Metrics.forListener(cfg.Name),
+		digest: slices.Contains(cfg.AuthMethods, "digest"),
+		basic:  len(cfg.AuthMethods) == 0 || slices.Contains(cfg.AuthMethods, "basic")}
 	methods, err := verifyMethods(cfg.AuthMethods)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cfg.Name, err)
@@ -95,7 +99,7 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (
 			// gortsplib stops for good at the first failed accept: the
 			// limited listener backs off and retries instead, and returns
 			// an error only once closed.
-			return coalescingListener{cfg.Limits.Listener(cfg.Name, ln, busy(cfg.TLS)), cfg.WriteTimeout}, nil
+			return coalescingListener{cfg.Limits.Listener(cfg.Name, ln, busy(cfg.TLS)), cfg.WriteTimeout, s.m}, nil
 		},
 	}
 	if err := s.srv.Start(); err != nil {
@@ -195,6 +199,7 @@ func data(ss *gortsplib.ServerSession) *sessionData {
 // gets a UUID, the ID of its authentication requests.
 func (s *Server) OnConnOpen(ctx *gortsplib.ServerHandlerOnConnOpenCtx) {
 	ctx.Conn.SetUserData(uuid.NewString())
+	s.m.conns.Inc()
 }
 
 // connID is the UUID OnConnOpen gave conn.
@@ -262,7 +267,11 @@ func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, act
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return s.auth.Authenticate(ctx, &ar)
+	id, err := s.auth.Authenticate(ctx, &ar)
+	if err != nil {
+		s.m.refusal(err)
+	}
+	return id, err
 }
 
 // OnSessionClose implements gortsplib.ServerHandlerOnSessionClose.
@@ -277,9 +286,18 @@ func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 	}
 	if d.pub != nil {
 		d.pub.Close()
+		s.m.publishing.Dec()
 	}
 	if d.reader != nil {
 		d.reader.RemoveReader(ctx.Session)
+		s.m.reading.Dec()
+	}
+	if t := ctx.Session.Transport(); t != nil && t.Protocol != gortsplib.ProtocolTCP {
+		// UDP traffic does not pass through the connection: its bytes
+		// are counted once the session ends.
+		st := ctx.Session.Stats()
+		s.m.received.Add(float64(st.BytesReceived))
+		s.m.sent.Add(float64(st.BytesSent))
 	}
 }
 
@@ -334,6 +352,9 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (res *bas
 	p, err := s.hub.Publish(path, ctx.Description, stream.SourceInfo{Protocol: "rtsp", Listener: s.cfg.Name, ID: d.uuid, User: id.User})
 	if err != nil {
 		return hubResponse(err)
+	}
+	if d.pub == nil {
+		s.m.publishing.Inc()
 	}
 	d.pub = p
 	d.noteExpiry(id)
@@ -395,6 +416,9 @@ func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (res *base.Respon
 		return hubResponse(err)
 	}
 	d := data(ctx.Session)
+	if d.reader == nil {
+		s.m.reading.Inc()
+	}
 	d.reader = p
 	s.armKick(ctx.Session, d)
 	if c, ok := ctx.Conn.NetConn().(*coalescingConn); ok {
@@ -544,5 +568,6 @@ func (s *Server) transportAllowed(t *gortsplib.SessionTransport) bool {
 // connection ended, for debugging clients.
 func (s *Server) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
 	defer panics.Recover(s.logger, "rtsp", nil)
+	s.m.conns.Dec()
 	s.logger.Debug("connection closed", "listener", s.cfg.Name, "remote", ctx.Conn.NetConn().RemoteAddr().String(), "error", ctx.Error)
 }

@@ -337,25 +337,3 @@ func (w *Writer) recreate() {
 		}
 	}
 }
-
-type writerMetrics struct {
-	result *prometheus.CounterVec
-	queued prometheus.Gauge
-}
-
-func newWriterMetrics(reg prometheus.Registerer) *writerMetrics {
-	m := &writerMetrics{
-		result: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "streamgate_savant_messages_total",
-			Help: "Savant messages by outcome: sent, queue_full (dropped), send_timeout, ack_timeout, not_acknowledged, closed, error.",
-		}, []string{"result"}),
-		queued: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "streamgate_savant_queue_length",
-			Help: "Savant messages waiting for the socket.",
-		}),
-	}
-	if reg != nil {
-		reg.MustRegister(m.result, m.queued)
-	}
-	return m
-}

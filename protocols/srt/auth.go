@@ -70,6 +70,12 @@ func rejection(err error) gosrt.RejectionReason {
 	return gosrt.REJX_ISE
 }
 
+// rejections are the codes rejection answers: the values of the code label
+// of streamgate_srt_rejected_total, created at 0 with the metrics.
+var rejections = []gosrt.RejectionReason{gosrt.REJX_OVERLOAD, gosrt.REJX_UNAUTHORIZED, gosrt.REJX_FORBIDDEN,
+	gosrt.REJX_DOWN, gosrt.REJX_BAD_MODE, gosrt.REJX_BAD_REQUEST, gosrt.REJX_NOTFOUND, gosrt.REJX_CONFLICT,
+	gosrt.REJX_UNACCEPTABLE, gosrt.REJ_BADSECRET, gosrt.REJ_UNSECURE, gosrt.REJX_ISE}
+
 // checkPassphrase holds a request to the path's passphrase: none configured
 // accepts only unencrypted callers, one configured accepts only callers whose
 // key material it decrypts.

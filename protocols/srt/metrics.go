@@ -31,6 +31,9 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	}
 	m.conns.WithLabelValues("publish")
 	m.conns.WithLabelValues("read")
+	for _, code := range rejections {
+		m.rejected.WithLabelValues(strconv.FormatUint(uint64(code), 10))
+	}
 	m.conns = promreg.MustRegister(reg, m.conns)
 	m.rejected = promreg.MustRegister(reg, m.rejected)
 	m.dropped = promreg.MustRegister(reg, m.dropped)

@@ -7,7 +7,6 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/pion/rtp"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/internal/panics"
 )
@@ -111,20 +110,3 @@ func (s *Sink) close() {
 
 // Wait blocks until the sink has drained and closed.
 func (s *Sink) Wait() { <-s.done }
-
-type metrics struct {
-	publishers prometheus.Gauge
-	dropped    *prometheus.CounterVec
-}
-
-func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		publishers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_stream_publishers", Help: "Paths with a publisher."}),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_stream_units_dropped_total",
-			Help: "Units dropped because a consumer's queue was full, by consumer kind."}, []string{"sink"}),
-	}
-	if reg != nil {
-		reg.MustRegister(m.publishers, m.dropped)
-	}
-	return m
-}

@@ -15,22 +15,14 @@ type metrics struct {
 // newMetrics creates the counters and registers them with reg (nil: not
 // registered). A server created again on the same registry (a reload)
 // takes over the counters already there.
-func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		sessions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_webrtc_sessions",
 			Help: "WHEP sessions reading a path."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_webrtc_units_dropped_total",
 			Help: "Units dropped because a WebRTC session's queue was full."}),
 	}
-	if reg == nil {
-		return m, nil
-	}
-	var err error
-	if m.sessions, err = promreg.Register(reg, m.sessions); err != nil {
-		return nil, err
-	}
-	if m.dropped, err = promreg.Register(reg, m.dropped); err != nil {
-		return nil, err
-	}
-	return m, nil
+	m.sessions = promreg.MustRegister(reg, m.sessions)
+	m.dropped = promreg.MustRegister(reg, m.dropped)
+	return m
 }

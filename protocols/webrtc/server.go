@@ -82,10 +82,8 @@ func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, gate: gate, hub: hub, logger: cfg.Logger, logs: pionLogs{cfg.Logger},
 		sessions: map[string]*session{}}
+	s.metrics = newMetrics(cfg.Registerer)
 	var err error
-	if s.metrics, err = newMetrics(cfg.Registerer); err != nil {
-		return nil, err
-	}
 	if s.settings, s.udpMux, err = newSettingEngine(cfg, s.logs); err != nil {
 		return nil, err
 	}
