@@ -13,6 +13,7 @@ type Metrics struct {
 	untracked       prometheus.Counter
 	cache           *prometheus.CounterVec
 	argon2Runs      prometheus.Counter
+	argon2Running   prometheus.Gauge
 	argon2Seconds   prometheus.Histogram
 	argon2QueueFull prometheus.Counter
 	tokens          *prometheus.CounterVec
@@ -45,6 +46,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "streamgate_auth_argon2_verifications_total",
 			Help: "argon2 verifications of clients' passwords run (unknown names and quarantined clients cost none).",
 		}),
+		argon2Running: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "streamgate_auth_argon2_running",
+			Help: "argon2 verifications of clients' passwords running now (at most authArgon2Concurrency).",
+		}),
 		argon2QueueFull: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "streamgate_auth_argon2_queue_full_total",
 			Help: "Logins refused without a check because their client address already had the most argon2 verifications waiting.",
@@ -60,7 +65,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"secret_id", "result"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.decisions, m.quarantined, m.quarantines, m.untracked, m.cache, m.argon2Runs, m.argon2Seconds,
+		reg.MustRegister(m.decisions, m.quarantined, m.quarantines, m.untracked, m.cache, m.argon2Runs, m.argon2Running, m.argon2Seconds,
 			m.argon2QueueFull, m.tokens)
 	}
 	return m
