@@ -90,16 +90,16 @@ func jsonString(v any) string {
 }
 
 // psJWK is rsa1's public key under another kid, declared for PS256.
-func psJWK(iss *testharness.JWTIssuer) map[string]any {
+func psJWK(iss *goIssuer) map[string]any {
 	jwk := maps.Clone(iss.JWKs["rsa1"])
 	jwk["kid"], jwk["alg"] = "rsa1-ps", "PS256"
 	return jwk
 }
 
-// The acceptance matrix, with tokens made by PyJWT: accepted shapes and
+// The acceptance matrix, with keys and tokens made in Go (the e2e tests use PyJWT): accepted shapes and
 // algorithms, and every refusal the issue lists.
 func TestJWTTokens(t *testing.T) {
-	iss := testharness.SharedJWTIssuer(t)
+	iss := sharedIssuer(t)
 	srv := testharness.StartJWKSServer(t, iss.JWKS(t, "rsa1", "ec1", "ed1", psJWK(iss)))
 	b := newJWT(t, srv.URL())
 	now := time.Now().Unix()
@@ -186,7 +186,7 @@ func TestJWTTokens(t *testing.T) {
 // Permissions go through the pipeline's authz; a token naming no
 // permission for the request is forbidden, not passed on.
 func TestJWTPipelinePermissions(t *testing.T) {
-	iss := testharness.SharedJWTIssuer(t)
+	iss := sharedIssuer(t)
 	srv := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
 	p := chainOf(t, "authInternalUsers: []", authn.QuarantineLimits{}, newJWT(t, srv.URL()))
 	tok := iss.Sign(t, testharness.TokenSpec{Key: "ec1", Claims: claims(map[string]any{"mediamtx_permissions": publishCam1})})[0]
@@ -210,7 +210,7 @@ func TestJWTPipelinePermissions(t *testing.T) {
 // Credentials that are not a JWT, and excluded actions, pass to the next
 // backend.
 func TestJWTNotApplicable(t *testing.T) {
-	iss := testharness.SharedJWTIssuer(t)
+	iss := sharedIssuer(t)
 	srv := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
 	b := newJWT(t, srv.URL(), func(c *authn.JWTConfig) {
 		c.Exclude = authz.Permissions{{Action: authz.ActionMetrics, Path: mustPath(t, "")}}
@@ -244,7 +244,7 @@ func mustPath(t *testing.T, p string) authz.PathMatcher {
 // use; with the JWKS server down the keys already fetched keep working,
 // and a refresh reports the failure.
 func TestJWTRotationAndOutage(t *testing.T) {
-	iss := testharness.SharedJWTIssuer(t)
+	iss := sharedIssuer(t)
 	srv := testharness.StartJWKSServer(t, iss.JWKS(t, "rsa1"))
 	b := newJWT(t, srv.URL())
 	toks := iss.Sign(t,
@@ -292,7 +292,7 @@ func TestJWTRotationAndOutage(t *testing.T) {
 // A flood of tokens naming random kids costs the JWKS server one fetch per
 // UnknownKIDInterval, and no request waits more than MaxKeyWait.
 func TestJWTUnknownKIDFlood(t *testing.T) {
-	iss := testharness.SharedJWTIssuer(t)
+	iss := sharedIssuer(t)
 	srv := testharness.StartJWKSServer(t, iss.JWKS(t, "rsa1"))
 	b := newJWT(t, srv.URL())
 	tok := iss.Sign(t, testharness.TokenSpec{Key: "rsa1", Claims: claims(nil)})[0]
@@ -327,7 +327,7 @@ func TestJWTUnknownKIDFlood(t *testing.T) {
 // Down at start: refused as unavailable (503, not cached), within
 // MaxKeyWait; once the JWKS is back the backend's retries bring the keys.
 func TestJWTJWKSDownAtStart(t *testing.T) {
-	iss := testharness.SharedJWTIssuer(t)
+	iss := sharedIssuer(t)
 	srv := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
 	srv.Down()
 	p := chainOf(t, "authInternalUsers: []", authn.QuarantineLimits{}, newJWT(t, srv.URL()))
@@ -359,7 +359,7 @@ func TestJWTJWKSDownAtStart(t *testing.T) {
 // The JWKS document is capped: a larger one fails the fetch and the last
 // good keys stay.
 func TestJWTJWKSSizeCap(t *testing.T) {
-	iss := testharness.SharedJWTIssuer(t)
+	iss := sharedIssuer(t)
 	good := iss.JWKS(t, "ec1")
 	srv := testharness.StartJWKSServer(t, good)
 	b := newJWT(t, srv.URL(), func(c *authn.JWTConfig) { c.MaxJWKSSize = 64 << 10 })
@@ -377,7 +377,7 @@ func TestJWTJWKSSizeCap(t *testing.T) {
 
 // authJWTJWKSFingerprint pins the JWKS server's certificate.
 func TestJWTJWKSFingerprint(t *testing.T) {
-	iss := testharness.SharedJWTIssuer(t)
+	iss := sharedIssuer(t)
 	jwks := iss.JWKS(t, "ec1")
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(jwks) }))
 	t.Cleanup(srv.Close)
@@ -412,12 +412,12 @@ func TestJWTJWKSFingerprint(t *testing.T) {
 
 // A cached decision never outlives the token: the entry ends at exp.
 func TestJWTCacheEndsAtExp(t *testing.T) {
-	iss := testharness.SharedJWTIssuer(t)
+	iss := sharedIssuer(t)
 	srv := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
 	b := newJWT(t, srv.URL(), func(c *authn.JWTConfig) { c.Leeway = 0 })
 	p := chainOf(t, "authInternalUsers: []", authn.QuarantineLimits{}, b)
-	// Signing runs Python: on a busy machine it can take seconds. A token
-	// that is about to expire once signed is signed again with more time.
+	// exp is in whole seconds: a token that is about to expire once
+	// signed (a busy machine) is signed again with more time.
 	var exp int64
 	var tok string
 	for life := 2 * time.Second; ; life *= 2 {
@@ -440,7 +440,7 @@ func TestJWTCacheEndsAtExp(t *testing.T) {
 // Bad tokens sent with the arbitrary user name every client uses
 // (rtsp://user:JWT@…) do not quarantine that name for everyone.
 func TestJWTFailuresDoNotQuarantineTheSharedName(t *testing.T) {
-	iss := testharness.SharedJWTIssuer(t)
+	iss := sharedIssuer(t)
 	srv := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
 	p := chainOf(t, "authInternalUsers: []", authn.QuarantineLimits{PairLimit: 3, IPLimit: 1000, Period: time.Minute, MaxTracked: 100},
 		newJWT(t, srv.URL()))

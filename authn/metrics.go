@@ -15,6 +15,7 @@ type Metrics struct {
 	untracked       prometheus.Counter
 	cache           *prometheus.CounterVec
 	argon2Runs      prometheus.Counter
+	argon2Running   prometheus.Gauge
 	argon2Seconds   prometheus.Histogram
 	argon2QueueFull prometheus.Counter
 	tokens          *prometheus.CounterVec
@@ -47,6 +48,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "streamgate_auth_argon2_verifications_total",
 			Help: "argon2 verifications of clients' passwords run (unknown names and quarantined clients cost none).",
 		}),
+		argon2Running: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "streamgate_auth_argon2_running",
+			Help: "argon2 verifications of clients' passwords running now (at most authArgon2Concurrency).",
+		}),
 		argon2QueueFull: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "streamgate_auth_argon2_queue_full_total",
 			Help: "Logins refused without a check because their client address already had the most argon2 verifications waiting.",
@@ -75,6 +80,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.untracked = promreg.MustRegister(reg, m.untracked)
 	m.cache = promreg.MustRegister(reg, m.cache)
 	m.argon2Runs = promreg.MustRegister(reg, m.argon2Runs)
+	m.argon2Running = promreg.MustRegister(reg, m.argon2Running)
 	m.argon2Seconds = promreg.MustRegister(reg, m.argon2Seconds)
 	m.argon2QueueFull = promreg.MustRegister(reg, m.argon2QueueFull)
 	m.tokens = promreg.MustRegister(reg, m.tokens)

@@ -80,9 +80,11 @@ func (v *Verifier) argon2(ctx context.Context, req *Request, h *hash.Argon2, pas
 			return false, &Error{Kind: KindDenied, Reason: scope.reason(), transient: true}
 		}
 	}
+	v.metrics.argon2Running.Inc()
 	start := time.Now()
 	ok := h.Verify(pass)
 	d := time.Since(start)
+	v.metrics.argon2Running.Dec()
 	v.timing.add(d, time.Now())
 	v.metrics.argon2Runs.Inc()
 	v.metrics.argon2Seconds.Observe(d.Seconds())

@@ -116,6 +116,44 @@ func (p *peerProc) kill() {
 // ffmpegFrameRE is ffmpeg's progress count of decoded frames.
 var ffmpegFrameRE = regexp.MustCompile(`frame=\s*(\d+)`)
 
+// frames is the peer's last ffmpeg progress count of frames ("frame=";
+// ffmpeg prints one about twice a second), 0 before the first.
+func (p *peerProc) frames() int {
+	p.mu.Lock()
+	m := ffmpegFrameRE.FindAllSubmatch(p.out.Bytes(), -1)
+	p.mu.Unlock()
+	if len(m) == 0 {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[len(m)-1][1]))
+	return n
+}
+
+// waitFrames waits up to timeout for each ffmpeg reader's frame count to
+// grow by n; it fails the test when a reader exits or stalls.
+func waitFrames(t testing.TB, what string, n int, timeout time.Duration, readers ...*peerProc) {
+	t.Helper()
+	from := make([]int, len(readers))
+	for i, r := range readers {
+		from[i] = r.frames()
+	}
+	deadline := time.Now().Add(timeout)
+	for i, r := range readers {
+		for r.frames() < from[i]+n {
+			select {
+			case <-r.done:
+				t.Fatalf("%s: reader %d exited (code %d) after %d frames:\n%s", what, i+1, r.code, r.frames(), r.tail(2000))
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: reader %d decoded %d frames in %s, want %d more:\n%s",
+					what, i+1, r.frames()-from[i], timeout, n, r.tail(2000))
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+}
+
 // ffmpegDecode reads up to frames video frames from src (rtsp://, rtmp://,
 // srt://…) with ffmpeg, decoding them, and returns how many it decoded
 // (ffmpeg's last "frame=" count), its exit code and its output. inputOpts go

@@ -16,8 +16,9 @@ const rtspArgonVerifications = "streamgate_auth_argon2_verifications_total"
 
 // rtspArgonDaemon runs a daemon whose read users (names) all have one real
 // argon2id hash (m=64 MiB, t=3, p=1, made by `streamgate hash`) of
-// rtspArgonPass, and the users of more, with cam published by a Go client.
-func rtspArgonDaemon(t *testing.T, names []string, more map[string]string) *testharness.Daemon {
+// rtspArgonPass, and the users of more, with cam published by a Go client;
+// top are more top-level config keys.
+func rtspArgonDaemon(t *testing.T, names []string, more map[string]string, top string) *testharness.Daemon {
 	t.Helper()
 	h := hashArgon2(t, rtspArgonPass, "--memory", "65536", "--time", "3", "--threads", "1")
 	var users strings.Builder
@@ -27,7 +28,7 @@ func rtspArgonDaemon(t *testing.T, names []string, more map[string]string) *test
 	for n, hash := range more {
 		fmt.Fprintf(&users, "- {user: %s, pass: '%s', permissions: [{action: read}]}\n", n, hash)
 	}
-	d := startRTSPDaemon(t, rtspSetup{users: users.String()})
+	d := startRTSPDaemon(t, rtspSetup{users: users.String(), top: top})
 	rtspGoPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"))
 	rtspWaitPath(t, d, "cam", 5*time.Second, nil)
 	return d
@@ -91,7 +92,7 @@ func TestRTSPConcurrentArgon2LoginsShareOneVerification(t *testing.T) {
 	for r := range rounds {
 		names = append(names, fmt.Sprintf("solo%d", r), fmt.Sprintf("crowd%d", r))
 	}
-	d := rtspArgonDaemon(t, names, nil)
+	d := rtspArgonDaemon(t, names, nil, "")
 	// The daemon's first argon2 run is slower (fresh memory): not measured.
 	rtspTimedLogins(t, d, []string{"warm"}, false)
 	var ratio float64

@@ -82,6 +82,67 @@ type env struct {
 	srv  *webrtc.Server
 	reg  *prometheus.Registry
 	url  string
+	// closed gets the reason of every session the server logs as closed.
+	closed chan string
+}
+
+// closeLog is the server's log handler: it passes each "session closed"
+// entry's reason to reasons and, with WEBRTC_DEBUG, everything to next.
+type closeLog struct {
+	next    slog.Handler // nil: nothing else is logged
+	reasons chan<- string
+}
+
+func (h *closeLog) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelInfo || (h.next != nil && h.next.Enabled(ctx, l))
+}
+
+func (h *closeLog) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "session closed" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "reason" {
+				select {
+				case h.reasons <- a.Value.String():
+				default:
+				}
+			}
+			return true
+		})
+	}
+	if h.next != nil && h.next.Enabled(ctx, r.Level) {
+		return h.next.Handle(ctx, r)
+	}
+	return nil
+}
+
+func (h *closeLog) WithAttrs(as []slog.Attr) slog.Handler {
+	c := *h
+	if c.next != nil {
+		c.next = c.next.WithAttrs(as)
+	}
+	return &c
+}
+
+func (h *closeLog) WithGroup(name string) slog.Handler {
+	c := *h
+	if c.next != nil {
+		c.next = c.next.WithGroup(name)
+	}
+	return &c
+}
+
+// wantClosed waits up to 5 s for the server to end a session and checks
+// the reason it logged.
+func (e *env) wantClosed(t *testing.T, reason string) {
+	t.Helper()
+	select {
+	case got := <-e.closed:
+		if got != reason {
+			t.Errorf("session closed with reason %q, want %q", got, reason)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no session closed within 5 s (want reason %q)", reason)
+	}
 }
 
 func newEnv(t *testing.T, paths string, cfg webrtc.Config) *env {
@@ -90,12 +151,14 @@ func newEnv(t *testing.T, paths string, cfg webrtc.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.DiscardHandler)
+	closed := make(chan string, 16)
+	h := &closeLog{reasons: closed}
 	if os.Getenv("WEBRTC_DEBUG") != "" { // the server's and pion's logs, for debugging a test
-		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		h.next = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
 	}
+	logger := slog.New(h)
 	e := &env{hub: stream.NewHub(func() *config.Conf { return c }, nil, logger), auth: &fakeAuth{expiry: time.Hour},
-		reg: prometheus.NewRegistry()}
+		reg: prometheus.NewRegistry(), closed: closed}
 	gate := &httpauth.Gate{Auth: e.auth, Protocol: authn.ProtocolWebRTC, Realm: func() string { return realm },
 		AllowOrigins: func() []string { return []string{"*", "https://player.example"} }}
 	cfg.Registerer, cfg.Logger = e.reg, logger
@@ -339,8 +402,9 @@ func (c *client) play(t *testing.T, e *env, path, user string) {
 	}
 }
 
-// waitState waits for the connection to reach one of states.
-func (c *client) waitState(t *testing.T, states ...pion.PeerConnectionState) {
+// waitState waits up to 10 s for the connection to reach one of states
+// and returns the one it reached.
+func (c *client) waitState(t *testing.T, states ...pion.PeerConnectionState) pion.PeerConnectionState {
 	t.Helper()
 	timeout := time.After(10 * time.Second)
 	for {
@@ -348,12 +412,21 @@ func (c *client) waitState(t *testing.T, states ...pion.PeerConnectionState) {
 		case s := <-c.states:
 			for _, want := range states {
 				if s == want {
-					return
+					return s
 				}
 			}
 		case <-timeout:
-			t.Fatalf("the connection did not reach %v (now %v)", states, c.pc.ConnectionState())
+			t.Fatalf("the connection did not reach %v within 10 s (now %v)", states, c.pc.ConnectionState())
 		}
+	}
+}
+
+// wantClosed waits up to 10 s for the connection to end and checks that
+// it was closed (the server's DTLS close_notify), not failed on a timeout.
+func (c *client) wantClosed(t *testing.T) {
+	t.Helper()
+	if s := c.waitState(t, pion.PeerConnectionStateClosed, pion.PeerConnectionStateFailed); s != pion.PeerConnectionStateClosed {
+		t.Errorf("the connection ended %v, want closed by the server", s)
 	}
 }
 

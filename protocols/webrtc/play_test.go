@@ -19,7 +19,8 @@ const allPaths = "paths:\n  all_others:\n"
 
 // A pion player joins mid-stream: the first frame it gets is an IDR with
 // SPS and PPS in front, IDRs larger than a packet arrive whole, audio
-// flows, and DELETE ends the session and the hub's reader.
+// flows, and DELETE ends the session (reason "deleted by the client"), the
+// hub's reader and the peer connection (closed, not timed out).
 func TestPlayH264AndOpus(t *testing.T) {
 	e := newEnv(t, allPaths, webrtc.Config{})
 	publish(t, e, "live/cam", h264Media(), opusMedia())
@@ -96,11 +97,12 @@ func TestPlayH264AndOpus(t *testing.T) {
 	if res := e.request(t, http.MethodDelete, c.location, "", "", "viewer"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("second DELETE: %d, want 404", res.StatusCode)
 	}
-	c.waitState(t, pion.PeerConnectionStateClosed, pion.PeerConnectionStateFailed, pion.PeerConnectionStateDisconnected)
+	e.wantClosed(t, "deleted by the client")
+	c.wantClosed(t)
 }
 
-// The publisher leaving closes the peer connection; one UDP socket
-// (LocalUDPAddress) carries the session.
+// The publisher leaving closes the peer connection (reason "publisher
+// left"); one UDP socket (LocalUDPAddress) carries the session.
 func TestPublisherLeavesOverUDPMux(t *testing.T) {
 	e := newEnv(t, allPaths, webrtc.Config{LocalUDPAddress: "127.0.0.1:0"})
 	p := publish(t, e, "cam", h264Media())
@@ -111,11 +113,13 @@ func TestPublisherLeavesOverUDPMux(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.Close()
-	c.waitState(t, pion.PeerConnectionStateClosed, pion.PeerConnectionStateFailed, pion.PeerConnectionStateDisconnected)
+	e.wantClosed(t, "publisher left")
+	c.wantClosed(t)
 	eventually(t, "the session to end", func() bool { return e.sessions(t) == 0 })
 }
 
-// A session ends when its credentials expire.
+// A session ends when its credentials expire (reason "credentials
+// expired").
 func TestCredentialsExpire(t *testing.T) {
 	e := newEnv(t, allPaths, webrtc.Config{})
 	e.auth.expiry = 1500 * time.Millisecond
@@ -123,11 +127,13 @@ func TestCredentialsExpire(t *testing.T) {
 	c := newClient(t)
 	c.play(t, e, "cam", "expiring")
 	c.waitState(t, pion.PeerConnectionStateConnected)
-	c.waitState(t, pion.PeerConnectionStateClosed, pion.PeerConnectionStateFailed, pion.PeerConnectionStateDisconnected)
+	e.wantClosed(t, "credentials expired")
+	c.wantClosed(t)
 	eventually(t, "the reader to leave", func() bool { return e.readers("cam") == 0 })
 }
 
-// Close ends every session; later offers are refused.
+// Close ends every session (reason "server closed"); later offers are
+// refused.
 func TestCloseEndsSessions(t *testing.T) {
 	e := newEnv(t, allPaths, webrtc.Config{})
 	publish(t, e, "cam", h264Media())
@@ -138,7 +144,8 @@ func TestCloseEndsSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.srv.Close()
-	c.waitState(t, pion.PeerConnectionStateClosed, pion.PeerConnectionStateFailed, pion.PeerConnectionStateDisconnected)
+	e.wantClosed(t, "server closed")
+	c.wantClosed(t)
 	if n := e.readers("cam"); n != 0 {
 		t.Errorf("hub readers after Close %d, want 0", n)
 	}
