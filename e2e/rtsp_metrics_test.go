@@ -147,6 +147,10 @@ func TestRTSPMetricsUDPBytes(t *testing.T) {
 			sent += len(p.Payload)
 		}
 	}
+	// The session's media is counted when it ends: end it only once the
+	// daemon has taken the packets (a burst closed at once may still sit
+	// in the socket buffer on a busy machine).
+	rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived >= uint64(sent/2) })
 	c.Close()
 	lbl := map[string]string{"listener": "rtsp"}
 	// Loopback UDP may drop a packet under load: half of the payload
