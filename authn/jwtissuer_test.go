@@ -176,26 +176,5 @@ func (i *goIssuer) sign(t testing.TB, s testharness.TokenSpec) string {
 // map is included as is (for a key under another kid or alg).
 func (i *goIssuer) JWKS(t testing.TB, keys ...any) []byte {
 	t.Helper()
-	set := struct {
-		Keys []map[string]any `json:"keys"`
-	}{Keys: []map[string]any{}}
-	for _, k := range keys {
-		switch k := k.(type) {
-		case string:
-			jwk, ok := i.JWKs[k]
-			if !ok {
-				t.Fatalf("no key %q", k)
-			}
-			set.Keys = append(set.Keys, jwk)
-		case map[string]any:
-			set.Keys = append(set.Keys, k)
-		default:
-			t.Fatalf("JWKS: %T is neither a key name nor a JWK", k)
-		}
-	}
-	b, err := json.Marshal(set)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return testharness.JWKSOf(t, i.JWKs, keys...)
 }

@@ -168,13 +168,21 @@ func (i *JWTIssuer) Sign(t testing.TB, specs ...TokenSpec) []string {
 // map is included as is (for a key under another kid or alg).
 func (i *JWTIssuer) JWKS(t testing.TB, keys ...any) []byte {
 	t.Helper()
+	return JWKSOf(t, i.JWKs, keys...)
+}
+
+// JWKSOf is a JSON Web Key Set of the keys named in jwks (by kid); a JWK
+// passed as a map is included as is. Any issuer of the tests (jwtgen.py,
+// the Go one of the authn unit tests) builds its sets with it.
+func JWKSOf(t testing.TB, jwks map[string]map[string]any, keys ...any) []byte {
+	t.Helper()
 	set := struct {
 		Keys []map[string]any `json:"keys"`
 	}{Keys: []map[string]any{}}
 	for _, k := range keys {
 		switch k := k.(type) {
 		case string:
-			jwk, ok := i.JWKs[k]
+			jwk, ok := jwks[k]
 			if !ok {
 				t.Fatalf("no key %q", k)
 			}
