@@ -62,6 +62,13 @@ func (ln *listener) Accept() (net.Conn, error) {
 			}
 			delay = min(max(2*delay, minBackoff), maxBackoff)
 			ln.limits.acceptFailed(ln.name, err, delay)
+			if ln.isClosed() {
+				// Close ran while this failure was being recorded: its
+				// Forget may have come first, and a closed listener is
+				// not down.
+				ln.limits.Forget(ln.name)
+				return nil, net.ErrClosed
+			}
 			t := time.NewTimer(delay)
 			select {
 			case <-t.C:
