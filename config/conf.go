@@ -32,6 +32,8 @@ type Conf struct {
 	// every listener together, so that one address cannot take every
 	// descriptor. 0: no limit.
 	MaxConnectionsPerIP int `yaml:"maxConnectionsPerIP"`
+	// GlobalHooks: runOnConnect, runOnConnectRestart, runOnDisconnect.
+	GlobalHooks `yaml:",inline"`
 
 	// AuthMethod is one backend or a list tried in order: internal, http,
 	// jwt, etcd, token.

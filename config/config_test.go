@@ -183,7 +183,11 @@ func modelKeys(t reflect.Type, prefix string, out map[string]bool, busy map[refl
 	defer delete(busy, t)
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" && opts == "inline" {
+			modelKeys(f.Type, prefix, out, busy)
+			continue
+		}
 		if name == "" || name == "-" || !f.IsExported() {
 			continue
 		}

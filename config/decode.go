@@ -294,14 +294,17 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, key string) {
 	v.Set(out)
 }
 
-// field is one decodable struct field.
+// field is one decodable struct field. index is its path through structs
+// embedded with `yaml:",inline"` (reflect.Value.FieldByIndex).
 type field struct {
 	name  string
-	index int
+	index []int
 }
 
 var fieldCache sync.Map // reflect.Type → []field
 
+// fieldsOf lists t's keys; the fields of a struct embedded with
+// `yaml:",inline"` count as t's own (a Path's hooks and source keys).
 func fieldsOf(t reflect.Type) []field {
 	if fs, ok := fieldCache.Load(t); ok {
 		return fs.([]field)
@@ -309,11 +312,17 @@ func fieldsOf(t reflect.Type) []field {
 	var fs []field
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "" && opts == "inline" && f.Type.Kind() == reflect.Struct {
+			for _, sub := range fieldsOf(f.Type) {
+				fs = append(fs, field{name: sub.name, index: append([]int{i}, sub.index...)})
+			}
+			continue
+		}
 		if name == "" || name == "-" || !f.IsExported() {
 			continue
 		}
-		fs = append(fs, field{name: name, index: i})
+		fs = append(fs, field{name: name, index: []int{i}})
 	}
 	fieldCache.Store(t, fs)
 	return fs
@@ -349,7 +358,7 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 			d.errorf(kn, joinKey(key, kn.Value), "unknown key%s", suggest(v.Type(), kn.Value))
 			return
 		}
-		d.decode(vn, v.Field(f.index), k)
+		d.decode(vn, v.FieldByIndex(f.index), k)
 	})
 }
 

@@ -118,7 +118,18 @@ func Default() *Conf {
 			QueueSize:         1000,
 		},
 
-		PathDefaults: Path{Source: "publisher"},
+		PathDefaults: Path{
+			PathSource: PathSource{
+				Source:                     "publisher",
+				SourceOnDemandStartTimeout: 10 * time.Second,
+				SourceOnDemandCloseAfter:   10 * time.Second,
+				RTSPTransport:              "automatic",
+			},
+			PathHooks: PathHooks{
+				RunOnDemandStartTimeout: 10 * time.Second,
+				RunOnDemandCloseAfter:   10 * time.Second,
+			},
+		},
 	}
 	return c
 }

@@ -66,7 +66,7 @@ func setEnv(d *decoder, n *yaml.Node, t reflect.Type, segs []string, v envVar) b
 		for _, f := range fieldsOf(t) {
 			if strings.ToUpper(f.name) == segs[0] {
 				child := mappingChild(d, n, f.name, v)
-				return setEnv(d, child, t.Field(f.index).Type, segs[1:], v)
+				return setEnv(d, child, t.FieldByIndex(f.index).Type, segs[1:], v)
 			}
 		}
 		return false

@@ -11,8 +11,10 @@ import (
 
 // Path is the configuration of one path (or of pathDefaults).
 type Path struct {
-	// Source is where the stream comes from; only "publisher" is supported.
-	Source string `yaml:"source"`
+	// PathSource: where the stream comes from (source, sourceOnDemand, …).
+	PathSource `yaml:",inline"`
+	// PathHooks: the path's runOn… hooks.
+	PathHooks `yaml:",inline"`
 	// MaxReaders caps the readers of the path (0 = unlimited).
 	MaxReaders int `yaml:"maxReaders"`
 	// OverridePublisher lets a new publisher replace the current one.

@@ -60,7 +60,7 @@ func toPlain(v reflect.Value) any {
 	case reflect.Struct:
 		m := map[string]any{}
 		for _, f := range fieldsOf(v.Type()) {
-			m[f.name] = toPlain(v.Field(f.index))
+			m[f.name] = toPlain(v.FieldByIndex(f.index))
 		}
 		return m
 	case reflect.Slice:
