@@ -8,6 +8,7 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/daemon"
 )
 
 func precedencePipeline(t *testing.T, yaml string) *authn.Pipeline {
@@ -20,10 +21,10 @@ func precedencePipeline(t *testing.T, yaml string) *authn.Pipeline {
 	q := authn.NewQuarantine(authn.QuarantineLimits{})
 	v := authn.NewVerifier(1, q, m)
 	var backends []authn.Backend
-	if b, ok := authn.NewPrecedence(c, v); ok {
+	if b, ok := authn.NewPrecedence(daemon.PrecedenceConfig(c), v); ok {
 		backends = append(backends, b)
 	}
-	backends = append(backends, authn.NewInternal(c.AuthInternalUsers, v))
+	backends = append(backends, authn.NewInternal(authn.UsersOf(c), v))
 	return authn.NewPipeline(authn.PipelineConfig{Backends: backends}, authn.Deps{Verifier: v, Quarantine: q, Metrics: m})
 }
 

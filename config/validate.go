@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/savant/savanturl"
 )
 
 // validate checks what single values cannot: ranges, enumerations, keys that
@@ -310,7 +311,7 @@ func validateSavant(d *decoder, c *Conf) {
 	if s.URL == "" {
 		return
 	}
-	u, err := ParseSavantURL(s.URL)
+	u, err := savanturl.Parse(s.URL)
 	if err != nil {
 		d.errAt("savant.url", "%v", err)
 		return

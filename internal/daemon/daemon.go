@@ -174,7 +174,7 @@ func (d *Daemon) Start() error {
 	// requests find keys.
 	d.startAuth()
 	if c.Savant.URL != "" {
-		cfg, err := savant.ConfigFrom(c.Savant)
+		cfg, err := savantConfig(c.Savant)
 		if err != nil {
 			return err
 		}
