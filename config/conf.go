@@ -279,6 +279,10 @@ type Conf struct {
 	// Paths are the configured paths, in file order: exact names, ~regex
 	// names, and all_others.
 	Paths Paths `yaml:"paths"`
+
+	// Warnings are problems of the load that are not errors (an MTX_
+	// variable naming no key): the daemon logs them. Not a key.
+	Warnings []string `yaml:"-" json:"-"`
 }
 
 // Cache configures the decision cache (authCache).
