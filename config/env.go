@@ -50,36 +50,35 @@ var envRefused = map[string]string{
 // envExtraKeys are keys of a struct that are not its fields but that the
 // file may hold: MediaMTX's deprecated keys, read into their replacements
 // (deprecated.go). An override naming one is written under that key so it
-// is read exactly as the file's would be. The value says whether the key
-// takes a list (a comma-separated value) rather than one value. These are
+// is read exactly as the file's would be. These are
 // the deprecated fields of MediaMTX's newest Conf and Path, the keys its
 // environment loader can reach.
-var envExtraKeys = map[reflect.Type]map[string]bool{
+var envExtraKeys = map[reflect.Type][]string{
 	reflect.TypeFor[Conf](): {
-		"readBufferCount": false, "externalAuthenticationURL": false, "authJWTInHTTPQuery": false,
-		"apiAllowOrigin": false, "metricsAllowOrigin": false, "pprofAllowOrigin": false,
-		"playbackAllowOrigin": false, "hlsAllowOrigin": false, "webrtcAllowOrigin": false,
-		"rtspDisable": false, "protocols": true, "encryption": false, "serverKey": false,
-		"serverCert": false, "authMethods": true, "rtspUDPReadBufferSize": false,
-		"rtmpDisable": false, "hlsDisable": false, "webrtcDisable": false,
-		"webrtcICEUDPMuxAddress": false, "webrtcICETCPMuxAddress": false,
-		"webrtcICEHostNAT1To1IPs": true, "webrtcICEServers": true,
-		"moqHTTPS2Address": false, "moqHTTPS3Address": false,
-		"record": false, "recordPath": false, "recordFormat": false, "recordPartDuration": false,
-		"recordSegmentDuration": false, "recordDeleteAfter": false,
+		"readBufferCount", "externalAuthenticationURL", "authJWTInHTTPQuery",
+		"apiAllowOrigin", "metricsAllowOrigin", "pprofAllowOrigin", "playbackAllowOrigin",
+		"hlsAllowOrigin", "webrtcAllowOrigin",
+		"rtspDisable", "protocols", "encryption", "serverKey", "serverCert", "authMethods",
+		"rtspUDPReadBufferSize", "rtmpDisable", "hlsDisable", "webrtcDisable",
+		"webrtcICEUDPMuxAddress", "webrtcICETCPMuxAddress", "webrtcICEHostNAT1To1IPs", "webrtcICEServers",
+		"moqHTTPS2Address", "moqHTTPS3Address",
+		"record", "recordPath", "recordFormat", "recordPartDuration", "recordSegmentDuration", "recordDeleteAfter",
 	},
 	reflect.TypeFor[Path](): {
-		"fallback": false, "playback": false,
-		"publishUser": false, "publishPass": false, "publishIPs": true,
-		"readUser": false, "readPass": false, "readIPs": true,
-		"disablePublisherOverride": false, "sourceProtocol": false, "sourceAnyPortEnable": false,
-		"rtspUDPReadBufferSize": false, "mpegtsUDPReadBufferSize": false, "rtpUDPReadBufferSize": false,
-		"rpiCameraProfile": false, "rpiCameraLevel": false,
-		"rpiCameraHardwareH264Profile": false, "rpiCameraHardwareH264Level": false,
-		"rpiCameraSoftwareH264Profile": false, "rpiCameraSoftwareH264Level": false,
-		"rpiCameraJPEGQuality": false,
-		"runOnReady": false, "runOnReadyRestart": false, "runOnNotReady": false,
+		"fallback", "playback",
+		"publishUser", "publishPass", "publishIPs", "readUser", "readPass", "readIPs",
+		"disablePublisherOverride", "sourceProtocol", "sourceAnyPortEnable",
+		"rtspUDPReadBufferSize", "mpegtsUDPReadBufferSize", "rtpUDPReadBufferSize",
+		"rpiCameraProfile", "rpiCameraLevel", "rpiCameraHardwareH264Profile", "rpiCameraHardwareH264Level",
+		"rpiCameraSoftwareH264Profile", "rpiCameraSoftwareH264Level", "rpiCameraJPEGQuality",
+		"runOnReady", "runOnReadyRestart", "runOnNotReady",
 	},
+}
+
+// envExtraLists are the envExtraKeys that take a list.
+var envExtraLists = map[string]bool{
+	"protocols": true, "authMethods": true, "webrtcICEHostNAT1To1IPs": true, "webrtcICEServers": true,
+	"publishIPs": true, "readIPs": true,
 }
 
 type envVar struct{ name, key, value string }
@@ -187,10 +186,10 @@ func (a *envApply) set(n *yaml.Node, t reflect.Type, cur reflect.Value, segs []s
 			}
 		}
 		if len(segs) == 1 {
-			for name, list := range envExtraKeys[t] {
+			for _, name := range envExtraKeys[t] {
 				if strings.ToUpper(name) == segs[0] {
 					vt := reflect.TypeFor[string]()
-					if list {
+					if envExtraLists[name] {
 						vt = reflect.TypeFor[[]string]()
 					}
 					a.setValue(a.child(n, name), vt)
@@ -306,7 +305,7 @@ func (a *envApply) setPath(n *yaml.Node, segs []string, key string) bool {
 	last := segs[len(segs)-1]
 	if _, ok := findFieldUpper(reflect.TypeFor[Path](), last); !ok {
 		found := false
-		for k := range envExtraKeys[reflect.TypeFor[Path]()] {
+		for _, k := range envExtraKeys[reflect.TypeFor[Path]()] {
 			found = found || strings.ToUpper(k) == last
 		}
 		if !found {
