@@ -421,6 +421,11 @@ func TestEnvValueTypes(t *testing.T) {
 		{"MTX_APITRUSTEDPROXIES=10.0.0.0/8,192.168.1.1", func(c *config.Conf) bool {
 			return len(c.APITrustedProxies) == 2 && c.APITrustedProxies[1].String() == "192.168.1.1/32"
 		}},
+		{"MTX_LOGDESTINATIONS=stdout,file", func(c *config.Conf) bool {
+			return slices.Equal(c.LogDestinations, config.LogDestinations{"stdout", "file"})
+		}},
+		{"MTX_LOGDESTINATIONS=", func(c *config.Conf) bool { return len(c.LogDestinations) == 0 }},
+		{"MTX_LOGSTRUCTURED=true", func(c *config.Conf) bool { return c.LogStructured && c.Structured() }},
 		{"MTX_PATHDEFAULTS_SAVANTLABELS=a,b", func(c *config.Conf) bool {
 			return slices.Equal(c.PathDefaults.SavantLabels, []string{"a", "b"})
 		}},

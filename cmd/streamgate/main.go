@@ -37,7 +37,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
-	return cmdRun(args, stderr)
+	return cmdRun(args, stdout, stderr)
 }
 
 const usage = `streamgate — authentication edge for live video

@@ -82,7 +82,7 @@ const embeddedSource = "(embedded default)"
 // reloadDebounce coalesces the file events of one save.
 const reloadDebounce = 200 * time.Millisecond
 
-func cmdRun(args []string, stderr io.Writer) int {
+func cmdRun(args []string, stdout, stderr io.Writer) int {
 	// Catch SIGTERM/SIGINT from the start: one that arrives while the
 	// configuration loads stops the daemon right after it started, with
 	// exit code 0, instead of killing the process.
@@ -97,7 +97,12 @@ func cmdRun(args []string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 1
 	}
-	logger := daemon.NewLogger(c, stderr)
+	logger, logClose, err := daemon.OpenLogger(c, daemon.LogOutputs{Stdout: stdout})
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	defer logClose.Close()
 	logger.Info("streamgate starting", "version", streamgate.Version, "config", source)
 	logConfigSource(logger, c, source, configSearch)
 	d, err := daemon.New(c, logger)
