@@ -144,6 +144,9 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	}
 	c, err := config.Load(args[0], os.Environ())
 	if err == nil {
+		for _, w := range c.Warnings {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
 		_, err = daemon.BuildPipeline(c, daemon.CheckDeps(), daemon.Resources{})
 		if err != nil {
 			err = fmt.Errorf("%s: %w", args[0], err)
