@@ -292,26 +292,23 @@ func (a *envApply) collectNames(n *yaml.Node, out map[string]bool) {
 	}
 }
 
-// setPath handles MTX_PATHS_<NAME>_<KEY>. MediaMTX takes the first segment
-// as the name; streamgate takes the last as the key, so that a name may
-// contain "_" (a superset: the same for every name without one). An
-// existing path matches case-insensitively, a new one is created
-// lower-cased; its other settings are pathDefaults'.
+// setPath handles MTX_PATHS_<NAME>_<KEY…>. MediaMTX takes the first
+// segment as the name; when the rest names no key of a path, longer names
+// are tried, so that a name may contain "_" (MTX_PATHS_MY_CAM_SOURCE: path
+// my_cam). An existing path matches case-insensitively, a new one is
+// created lower-cased; its other settings are pathDefaults'.
 func (a *envApply) setPath(n *yaml.Node, segs []string, key string) bool {
-	if len(segs) < 2 {
+	split := 0
+	for i := 1; i < len(segs); i++ {
+		if envResolves(reflect.TypeFor[Path](), segs[i:]) {
+			split = i
+			break
+		}
+	}
+	if split == 0 {
 		return false
 	}
-	name := strings.Join(segs[:len(segs)-1], "_")
-	last := segs[len(segs)-1]
-	if _, ok := findFieldUpper(reflect.TypeFor[Path](), last); !ok {
-		found := false
-		for _, k := range envExtraKeys[reflect.TypeFor[Path]()] {
-			found = found || strings.ToUpper(k) == last
-		}
-		if !found {
-			return false
-		}
-	}
+	name := strings.Join(segs[:split], "_")
 	if n.Kind != yaml.MappingNode {
 		*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 		a.d.env[n] = a.v.name
@@ -323,7 +320,31 @@ func (a *envApply) setPath(n *yaml.Node, segs []string, key string) bool {
 		}
 	}
 	child := a.child(n, pathName)
-	return a.set(child, reflect.TypeFor[Path](), reflect.Value{}, []string{last}, joinKey(key, pathName))
+	return a.set(child, reflect.TypeFor[Path](), reflect.Value{}, segs[split:], joinKey(key, pathName))
+}
+
+// envResolves reports whether segs name a key of t, as set walks them.
+func envResolves(t reflect.Type, segs []string) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case len(segs) == 0:
+		return true
+	case t == reflect.TypeFor[Paths]():
+		return len(segs) >= 2
+	case t == reflect.TypeFor[Permission]():
+		return len(segs) == 1 && (segs[0] == "ACTION" || segs[0] == "PATH")
+	case t.Kind() == reflect.Struct && !reflect.PointerTo(t).Implements(decoderType):
+		if f, ok := findFieldUpper(t, segs[0]); ok {
+			return envResolves(t.FieldByIndex(f.index).Type, segs[1:])
+		}
+		return len(segs) == 1 && slices.ContainsFunc(envExtraKeys[t], func(k string) bool { return strings.ToUpper(k) == segs[0] })
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
+		i, err := strconv.Atoi(segs[0])
+		return err == nil && i >= 0 && i <= 10000 && strconv.Itoa(i) == segs[0] && envResolves(t.Elem(), segs[1:])
+	}
+	return false
 }
 
 func findFieldUpper(t reflect.Type, upper string) (field, bool) {
