@@ -210,6 +210,10 @@ func (a *envApply) set(n *yaml.Node, t reflect.Type, cur reflect.Value, segs []s
 			a.padded[item] = true
 			n.Content = append(n.Content, item)
 		}
+		if n.Content[i].Kind == yaml.AliasNode {
+			// Change this use of the anchored item, not every use.
+			n.Content[i] = cloneNode(resolveAlias(n.Content[i]), 0)
+		}
 		delete(a.padded, n.Content[i])
 		var iv reflect.Value
 		if a.d.envs.overlay[l.seq] && cur.IsValid() && i < cur.Len() {
@@ -243,8 +247,8 @@ func (a *envApply) list(n *yaml.Node, cur reflect.Value, key string) *envList {
 			l.have = cur.Len()
 		}
 	default:
-		// Set to nothing (or to something else, an error left to the
-		// decoder... replaced here as MediaMTX's value would be).
+		// The file sets it to nothing (an empty list) or to something
+		// that is not a list: the overrides start a new list.
 		*n = yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
 		a.d.env[n] = a.v.name
 	}

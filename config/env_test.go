@@ -343,6 +343,17 @@ func TestEnvOverDefaults(t *testing.T) {
 			t.Errorf("authHTTPExclude = %v, want [pprof]", got)
 		}
 	})
+	t.Run("an aliased list item changes at the use the variable names", func(t *testing.T) {
+		text := "authHTTPExclude:\n- &p {action: api}\n- *p\n"
+		c, err := config.Parse("anchor.yml", []byte(text), []string{"MTX_AUTHHTTPEXCLUDE_1_PATH=cam"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ex := c.AuthHTTPExclude
+		if len(ex) != 2 || ex[0].RawAction != "api" || ex[0].RawPath != "" || ex[1].RawAction != "api" || ex[1].RawPath != "cam" {
+			t.Errorf("authHTTPExclude = %+v, want api and api on cam", ex)
+		}
+	})
 	t.Run("an anchored list changes at the use the variable names", func(t *testing.T) {
 		text := "authHTTPExclude: &ex\n- action: api\nauthJWTExclude: *ex\n"
 		c, err := config.Parse("anchor.yml", []byte(text), []string{"MTX_AUTHJWTEXCLUDE_0_ACTION=metrics"})
