@@ -75,6 +75,18 @@ var envExtraKeys = map[reflect.Type][]string{
 	},
 }
 
+// envExtraKey returns the key of t that upper names among the keys the
+// file may hold that are not t's fields (envExtraKeys), and whether it
+// takes a list.
+func envExtraKey(t reflect.Type, upper string) (name string, list, ok bool) {
+	for _, k := range envExtraKeys[t] {
+		if strings.ToUpper(k) == upper {
+			return k, envExtraLists[k], true
+		}
+	}
+	return "", false, false
+}
+
 // envExtraLists are the envExtraKeys that take a list.
 var envExtraLists = map[string]bool{
 	"protocols": true, "authMethods": true, "webrtcICEHostNAT1To1IPs": true, "webrtcICEServers": true,
@@ -185,17 +197,13 @@ func (a *envApply) set(n *yaml.Node, t reflect.Type, cur reflect.Value, segs []s
 				return a.set(a.child(n, f.name), t.FieldByIndex(f.index).Type, fv, segs[1:], joinKey(key, f.name))
 			}
 		}
-		if len(segs) == 1 {
-			for _, name := range envExtraKeys[t] {
-				if strings.ToUpper(name) == segs[0] {
-					vt := reflect.TypeFor[string]()
-					if envExtraLists[name] {
-						vt = reflect.TypeFor[[]string]()
-					}
-					a.setValue(a.child(n, name), vt)
-					return true
-				}
+		if name, list, ok := envExtraKey(t, segs[0]); ok && len(segs) == 1 {
+			vt := reflect.TypeFor[string]()
+			if list {
+				vt = reflect.TypeFor[[]string]()
 			}
+			a.setValue(a.child(n, name), vt)
+			return true
 		}
 		return false
 	case t.Kind() == reflect.Slice && len(segs) > 0 && t.Elem().Kind() == reflect.Struct:
@@ -343,7 +351,8 @@ func envResolves(t reflect.Type, segs []string) bool {
 		if f, ok := findFieldUpper(t, segs[0]); ok {
 			return envResolves(t.FieldByIndex(f.index).Type, segs[1:])
 		}
-		return len(segs) == 1 && slices.ContainsFunc(envExtraKeys[t], func(k string) bool { return strings.ToUpper(k) == segs[0] })
+		_, _, ok := envExtraKey(t, segs[0])
+		return ok && len(segs) == 1
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct:
 		i, err := strconv.Atoi(segs[0])
 		return err == nil && i >= 0 && i <= 10000 && strconv.Itoa(i) == segs[0] && envResolves(t.Elem(), segs[1:])
