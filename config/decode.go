@@ -28,6 +28,7 @@ type decoder struct {
 	lines map[string]*yaml.Node // key path → the node that set it, for later validation errors
 	alias map[string]string     // model key → the key the file used (Media Gateway dialect)
 	errs  Errors
+	envs  *envState // environment overrides (env.go)
 
 	aliasWork int                // values reached through aliases so far
 	expanding int                // > 0 while decoding what an alias stands for
@@ -285,7 +286,7 @@ func (d *decoder) decodeSlice(n *yaml.Node, v reflect.Value, key string) {
 		d.errorf(n, key, "want a list, got %s", nodeKind(n))
 		return
 	}
-	out := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	out := d.envOverlaySlice(n, v)
 	for i, item := range n.Content {
 		k := fmt.Sprintf("%s[%d]", key, i)
 		d.lines[k] = item

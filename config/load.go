@@ -115,7 +115,7 @@ func decodeConf(name string, root *yaml.Node, base *Conf, env []string) (*Conf, 
 		d.errorf(doc, "", "the file must be a mapping of keys, got %s", nodeKind(doc))
 		return nil, d.errs
 	}
-	applyEnv(d, doc, env)
+	applyEnv(d, doc, reflect.ValueOf(base).Elem(), env)
 	if d.alias == nil {
 		d.alias = map[string]string{}
 	}
@@ -128,5 +128,6 @@ func decodeConf(name string, root *yaml.Node, base *Conf, env []string) (*Conf, 
 	if len(d.errs) > 0 {
 		return nil, d.errs
 	}
+	base.Warnings = d.envs.warnings
 	return base, nil
 }

@@ -21,6 +21,7 @@ import (
 func validate(d *decoder, c *Conf) {
 	oneOf(d, "logLevel", c.LogLevel, "debug", "info", "warn", "error")
 	oneOf(d, "logFormat", c.LogFormat, "text", "json")
+	validateLogging(d, c)
 	positive(d, "readTimeout", c.ReadTimeout)
 	positive(d, "writeTimeout", c.WriteTimeout)
 	positive(d, "shutdownTimeout", c.ShutdownTimeout)

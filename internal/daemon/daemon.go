@@ -60,15 +60,10 @@ type Daemon struct {
 	recheckRetry atomic.Bool
 }
 
-// NewLogger builds the process logger from logLevel and logFormat.
+// NewLogger builds a logger writing to w alone, formatted as the process
+// logger (OpenLogger, logger.go) is.
 func NewLogger(c *config.Conf, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: maskURLs}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logHandler(c, w, false))
 }
 
 // maskURLs masks the credentials of every URL in a log line's message and

@@ -172,6 +172,10 @@ func restartOnly(old, c *config.Conf) []string {
 		{"authQuarantine", old.AuthQuarantine, c.AuthQuarantine},
 		{"logLevel", old.LogLevel, c.LogLevel},
 		{"logFormat", old.LogFormat, c.LogFormat},
+		{"logDestinations", old.LogDestinations, c.LogDestinations},
+		{"logStructured", old.LogStructured, c.LogStructured},
+		{"logFile", old.LogFile, c.LogFile},
+		{"sysLogPrefix", old.SysLogPrefix, c.SysLogPrefix},
 	} {
 		if !reflect.DeepEqual(k.a, k.b) {
 			keys = append(keys, k.key)
