@@ -28,6 +28,9 @@ type decoder struct {
 	aliasWork int                // values reached through aliases so far
 	expanding int                // > 0 while decoding what an alias stands for
 	sizes     map[*yaml.Node]int // memo for aliasSize
+
+	unsupported []pendingUnsupported // unsupported keys set, checked at the end
+	dropped     int                  // problems past maxErrors
 }
 
 // errAt reports a problem with an already decoded key, at the line that set
@@ -49,6 +52,7 @@ func (d *decoder) errAt(key, format string, args ...any) {
 
 func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
 	if len(d.errs) >= maxErrors {
+		d.dropped++
 		return
 	}
 	if a, ok := d.alias[key]; ok {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 
@@ -66,56 +67,104 @@ func lookupField(t reflect.Type, name string) (field, bool) {
 	return field{}, false
 }
 
-// suggest names a field whose spelling differs only in case.
-func suggest(t reflect.Type, name string) string {
-	for _, f := range fieldsOf(t) {
-		if strings.EqualFold(f.name, name) {
-			return fmt.Sprintf(" (did you mean %s?)", f.name)
-		}
-	}
-	return ""
-}
-
 func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 	if n.Kind != yaml.MappingNode {
 		d.errorf(n, key, "want a mapping of keys, got %s", nodeKind(n))
 		return
 	}
+	t := v.Type()
+	var set map[string]bool // the keys this mapping sets, for deprecated ones
 	d.eachKey(n, key, func(kn, vn *yaml.Node, k string) {
-		f, ok := lookupField(v.Type(), kn.Value)
-		if !ok {
-			d.errorf(kn, joinKey(key, kn.Value), "unknown key%s", suggest(v.Type(), kn.Value))
+		if f, ok := lookupField(t, kn.Value); ok {
+			d.decode(vn, v.FieldByIndex(f.index), k)
 			return
 		}
-		d.decode(vn, v.FieldByIndex(f.index), k)
+		if dep, ok := lookupDeprecated(t, kn.Value); ok {
+			if set == nil {
+				set = map[string]bool{}
+				for _, p := range d.pairs(n, key, 0) {
+					set[p.kn.Value] = true
+				}
+			}
+			d.decodeDeprecated(dep, v, kn, vn, key, set)
+			return
+		}
+		if u, ok := lookupUnsupported(t, kn.Value); ok {
+			d.noteUnsupported(u, kn, vn, key)
+			return
+		}
+		d.errorf(kn, k, "unknown key%s", suggest(t, kn.Value))
 	})
 }
 
-// eachKey walks a mapping's pairs, refusing duplicate and non-scalar keys.
+// suggest names the key of t (or a key streamgate knows from MediaMTX) whose
+// spelling is nearest to name: differing only in case, or by a few edits.
+func suggest(t reflect.Type, name string) string {
+	var names []string
+	for _, f := range fieldsOf(t) {
+		names = append(names, f.name)
+	}
+	for old := range deprecatedKeys[t] {
+		names = append(names, old)
+	}
+	for _, u := range unsupportedKeys[t] {
+		names = append(names, u.name)
+	}
+	slices.Sort(names[len(fieldsOf(t)):])       // map order must not pick between equals
+	best, bestDist := "", 1+max(1, len(name)/4) // rtspAdress → rtspAddress; z → nothing
+	lower := strings.ToLower(name)
+	for _, n := range names {
+		dist := editDistance(lower, strings.ToLower(n))
+		if dist < bestDist {
+			best, bestDist = n, dist
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %s?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b (bytes).
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// eachKey walks a mapping's pairs in file order, refusing duplicate and
+// non-scalar keys. A merge key (<<: *anchor, or a list of anchors) stands
+// for the merged mappings' pairs, except those an explicit key of n or an
+// earlier merged mapping sets (YAML 1.1).
 func (d *decoder) eachKey(n *yaml.Node, key string, fn func(kn, vn *yaml.Node, k string)) {
-	seen := make(map[string]int, len(n.Content)/2)
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		kn, vn := resolveAlias(n.Content[i]), n.Content[i+1]
-		if kn.Kind != yaml.ScalarNode {
-			d.errorf(kn, key, "keys must be plain names, got %s", nodeKind(kn))
-			continue
-		}
-		if kn.Value == "<<" {
-			d.errorf(kn, key, "merge keys (<<) are not supported")
-			continue
-		}
-		k := joinKey(key, kn.Value)
-		if line, dup := seen[kn.Value]; dup {
-			d.errorf(kn, k, "duplicate key (first set on line %d)", line)
-			continue
-		}
-		seen[kn.Value] = kn.Line
-		d.lines[k] = kn
-		if _, fromEnv := d.env[vn]; fromEnv {
+	for _, p := range d.pairs(n, key, 0) {
+		k := joinKey(key, p.kn.Value)
+		d.lines[k] = p.kn
+		if _, fromEnv := d.env[p.vn]; fromEnv {
 			// A value set by an environment override: later problems
 			// with it name the variable, not the file line of the key.
-			d.lines[k] = vn
+			d.lines[k] = p.vn
 		}
-		fn(kn, vn, k)
+		if p.aliased {
+			d.expanding++
+		}
+		fn(p.kn, p.vn, k)
+		if p.aliased {
+			d.expanding--
+		}
 	}
 }
