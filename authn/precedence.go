@@ -16,7 +16,9 @@ import (
 // the global one; a section user without a password uses the global
 // password; a user with no password anywhere means the section is open. A
 // section with nothing configured is not this backend's (ErrNotApplicable);
-// a configured section is decided here.
+// a configured section is decided here. A path's publishIPs/readIPs
+// (MediaMTX's deprecated per-path networks) restrict its section to those
+// client networks, with or without a user.
 type Precedence struct {
 	verifier *Verifier
 	global   section
@@ -26,7 +28,8 @@ type Precedence struct {
 
 type section struct {
 	user string
-	pass *hash.Secret // nil: no password anywhere
+	pass *hash.Secret   // nil: no password anywhere
+	ips  authz.Networks // empty: every address
 }
 
 var _ Backend = (*Precedence)(nil)
@@ -46,7 +49,8 @@ func NewPrecedence(c *config.Conf, v *Verifier) (b *Precedence, ok bool) {
 		ok = ok || s.configured()
 	}
 	for _, np := range c.Paths.List {
-		ok = ok || np.PublishUser != "" || np.PublishPass.IsSet() || np.ReadUser != "" || np.ReadPass.IsSet()
+		ok = ok || np.PublishUser != "" || np.PublishPass.IsSet() || np.ReadUser != "" || np.ReadPass.IsSet() ||
+			len(np.PublishIPs) > 0 || len(np.ReadIPs) > 0
 	}
 	return b, ok
 }
@@ -70,7 +74,7 @@ func (b *Precedence) resolve(user string, pass *config.Password) section {
 	return s
 }
 
-func (s section) configured() bool { return s.user != "" || s.pass != nil }
+func (s section) configured() bool { return s.user != "" || s.pass != nil || len(s.ips) > 0 }
 
 // Name implements Backend.
 func (b *Precedence) Name() string { return "precedence" }
@@ -83,9 +87,13 @@ func (b *Precedence) sectionFor(req *Request) section {
 			return b.global
 		}
 		if req.Action == authz.ActionPublish {
-			return b.resolve(np.PublishUser, &np.PublishPass)
+			s := b.resolve(np.PublishUser, &np.PublishPass)
+			s.ips = config.Networks(np.PublishIPs)
+			return s
 		}
-		return b.resolve(np.ReadUser, &np.ReadPass)
+		s := b.resolve(np.ReadUser, &np.ReadPass)
+		s.ips = config.Networks(np.ReadIPs)
+		return s
 	}
 	if s, ok := b.services[req.Action]; ok {
 		return s
@@ -98,6 +106,10 @@ func (b *Precedence) Authenticate(ctx context.Context, req *Request) (*Identity,
 	s := b.sectionFor(req)
 	if !s.configured() {
 		return nil, ErrNotApplicable
+	}
+	if !s.ips.Contains(req.IP) {
+		// No failed attempt: the address, not the credentials, is refused.
+		return nil, forbidden(ReasonAddress)
 	}
 	grant := authz.Permissions{{Action: req.Action, Path: authz.ExactPath(req.Path)}}
 	if s.pass == nil {

@@ -37,7 +37,6 @@ const (
 	webrtcICE       feature = "this WebRTC ICE setting"
 	tuning          feature = "this buffer tuning"
 	alwaysAvailable feature = "always-available and fallback streams"
-	credentialIPs   feature = "per-path IP lists (use authInternalUsers with ips)"
 	hooks           feature = "this hook"
 	hlsExtra        feature = "this HLS option"
 	trustedProxies  feature = "trusted proxies on this listener"
@@ -116,8 +115,6 @@ var unsupportedKeys = map[reflect.Type][]unsupportedKey{
 		{name: "forward", feature: sourceOptions, defaults: []string{`[]`}},
 		{name: "moqTransport", feature: moq, defaults: []string{`"quic"`}},
 		{name: "mpegtsUDPReadBufferSize", feature: tuning, defaults: []string{`"0"`}},
-		{name: "publishIPs", feature: credentialIPs, defaults: []string{`[]`}},
-		{name: "readIPs", feature: credentialIPs, defaults: []string{`[]`}},
 		{name: "record", feature: recording, defaults: []string{`"no"`}, gatedBy: "record"},
 		{name: "recordDeleteAfter", feature: recording, defaults: []string{`"1d"`, `"24h"`}},
 		{name: "recordFormat", feature: recording, defaults: []string{`"fmp4"`}},
