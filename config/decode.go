@@ -55,9 +55,7 @@ func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
 		d.dropped++
 		return
 	}
-	if a, ok := d.alias[key]; ok {
-		key = a
-	}
+	key = d.fileKey(key)
 	e := &Error{File: d.file, Key: key, Msg: fmt.Sprintf(format, args...)}
 	if name, ok := d.env[n]; ok {
 		e.File = "env " + name
@@ -65,6 +63,20 @@ func (d *decoder) errorf(n *yaml.Node, key, format string, args ...any) {
 		e.Line = n.Line
 	}
 	d.errs = append(d.errs, e)
+}
+
+// fileKey names key as the file wrote it: a deprecated key read into its
+// replacement (rtspTransports[0] → protocols[0]) keeps its own name.
+func (d *decoder) fileKey(key string) string {
+	if a, ok := d.alias[key]; ok {
+		return a
+	}
+	for model, file := range d.alias {
+		if rest, ok := strings.CutPrefix(key, model); ok && (strings.HasPrefix(rest, "[") || strings.HasPrefix(rest, ".")) {
+			return file + rest
+		}
+	}
+	return key
 }
 
 var (

@@ -73,19 +73,17 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 		return
 	}
 	t := v.Type()
-	var set map[string]bool // the keys this mapping sets, for deprecated ones
-	d.eachKey(n, key, func(kn, vn *yaml.Node, k string) {
+	ps := d.pairs(n, key, 0)
+	set := make(map[string]bool, len(ps)) // the keys this mapping sets, for deprecated ones
+	for _, p := range ps {
+		set[p.kn.Value] = true
+	}
+	d.walkPairs(ps, key, func(kn, vn *yaml.Node, k string) {
 		if f, ok := lookupField(t, kn.Value); ok {
 			d.decode(vn, v.FieldByIndex(f.index), k)
 			return
 		}
 		if dep, ok := lookupDeprecated(t, kn.Value); ok {
-			if set == nil {
-				set = map[string]bool{}
-				for _, p := range d.pairs(n, key, 0) {
-					set[p.kn.Value] = true
-				}
-			}
 			d.decodeDeprecated(dep, v, kn, vn, key, set)
 			return
 		}
@@ -100,6 +98,9 @@ func (d *decoder) decodeStruct(n *yaml.Node, v reflect.Value, key string) {
 // suggest names the key of t (or a key streamgate knows from MediaMTX) whose
 // spelling is nearest to name: differing only in case, or by a few edits.
 func suggest(t reflect.Type, name string) string {
+	if len(name) > 64 {
+		return "" // no key is that long; and the distance costs len²
+	}
 	var names []string
 	for _, f := range fieldsOf(t) {
 		names = append(names, f.name)
@@ -125,25 +126,30 @@ func suggest(t reflect.Type, name string) string {
 	return fmt.Sprintf(" (did you mean %s?)", best)
 }
 
-// editDistance is the Levenshtein distance between a and b (bytes).
+// editDistance counts the insertions, deletions, substitutions and swaps of
+// neighbours that turn a into b (bytes; optimal string alignment).
 func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := make([][]int, len(a)+1)
+	for i := range rows {
+		rows[i] = make([]int, len(b)+1)
+		rows[i][0] = i
+	}
+	for j := range rows[0] {
+		rows[0][j] = j
 	}
 	for i := 1; i <= len(a); i++ {
-		cur[0] = i
 		for j := 1; j <= len(b); j++ {
 			cost := 1
 			if a[i-1] == b[j-1] {
 				cost = 0
 			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			rows[i][j] = min(rows[i-1][j]+1, rows[i][j-1]+1, rows[i-1][j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				rows[i][j] = min(rows[i][j], rows[i-2][j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(b)]
+	return rows[len(a)][len(b)]
 }
 
 // eachKey walks a mapping's pairs in file order, refusing duplicate and
@@ -151,7 +157,13 @@ func editDistance(a, b string) int {
 // for the merged mappings' pairs, except those an explicit key of n or an
 // earlier merged mapping sets (YAML 1.1).
 func (d *decoder) eachKey(n *yaml.Node, key string, fn func(kn, vn *yaml.Node, k string)) {
-	for _, p := range d.pairs(n, key, 0) {
+	d.walkPairs(d.pairs(n, key, 0), key, fn)
+}
+
+// walkPairs calls fn for each of a mapping's pairs (pairs), noting where
+// each key was set.
+func (d *decoder) walkPairs(ps []pair, key string, fn func(kn, vn *yaml.Node, k string)) {
+	for _, p := range ps {
 		k := joinKey(key, p.kn.Value)
 		d.lines[k] = p.kn
 		if _, fromEnv := d.env[p.vn]; fromEnv {

@@ -94,6 +94,9 @@ func (d *decoder) decodeDeprecated(dep deprecation, s reflect.Value, kn, vn *yam
 		d.alias[to] = key
 		d.lines[to] = d.lines[key]
 	}
+	if isNull(resolveAlias(vn)) {
+		return // an empty key keeps the default (MediaMTX: not set)
+	}
 	switch dep.read {
 	case renamed:
 		d.decode(vn, fieldByName(s, dep.to), key)

@@ -232,8 +232,17 @@ func (d *decoder) checkUnsupported(top map[string]bool) {
 		if p.u.holdsDefault(p.value) || (p.u.gatedBy != "" && p.parent != "" && offAtTop(p.u.gatedBy)) {
 			continue
 		}
+		shown := make([]string, len(p.u.defaults))
+		for i, def := range p.u.defaults {
+			shown[i] = def
+			if def == "null" {
+				shown[i] = "empty"
+			} else if s, err := strconv.Unquote(def); err == nil && s != "" {
+				shown[i] = s
+			}
+		}
 		d.errorf(p.kn, joinKey(p.parent, p.u.name), "%s is not supported by streamgate; remove the key or set it to MediaMTX's default (%s)",
-			p.u.feature, strings.Join(p.u.defaults, " or "))
+			p.u.feature, strings.Join(shown, " or "))
 	}
 }
 
