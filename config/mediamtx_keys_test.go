@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // releaseKeys is one MediaMTX release's shipped keys (testdata/mediamtx-keys,
@@ -97,5 +99,42 @@ func TestEveryMediaMTXReleaseKeyLoads(t *testing.T) {
 				t.Errorf("%v", err)
 			}
 		})
+	}
+}
+
+// TestUnsupportedTable: every entry's defaults parse and count as defaults,
+// no key is listed twice, and none is a key streamgate implements or maps
+// (remove an entry once its feature lands).
+func TestUnsupportedTable(t *testing.T) {
+	for typ, list := range unsupportedKeys {
+		seen := map[string]bool{}
+		for _, u := range list {
+			if seen[u.name] {
+				t.Errorf("%s.%s listed twice", typ.Name(), u.name)
+			}
+			seen[u.name] = true
+			if _, ok := lookupField(typ, u.name); ok {
+				t.Errorf("%s.%s is implemented now: remove it from unsupportedKeys", typ.Name(), u.name)
+			}
+			if _, ok := lookupDeprecated(typ, u.name); ok {
+				t.Errorf("%s.%s is also a deprecated key", typ.Name(), u.name)
+			}
+			for _, def := range u.defaults {
+				var v any
+				if err := yaml.Unmarshal([]byte(def), &v); err != nil || !u.holdsDefault(v) {
+					t.Errorf("%s.%s: default %s: %v", typ.Name(), u.name, def, err)
+				}
+			}
+		}
+	}
+	for typ, deps := range deprecatedKeys {
+		for old, dep := range deps {
+			if _, ok := lookupField(typ, old); ok {
+				t.Errorf("%s.%s is a field and a deprecated key", typ.Name(), old)
+			}
+			if _, ok := lookupField(typ, dep.to); dep.to != "" && !ok {
+				t.Errorf("%s.%s maps to %s, no such key", typ.Name(), old, dep.to)
+			}
+		}
 	}
 }
