@@ -18,6 +18,7 @@ type releaseKeys struct {
 	tag     string
 	global  [][2]string // key, JSON value
 	section string      // where path keys live: pathDefaults or paths.NAME
+	paths   []string    // the paths the file ships
 	path    [][2]string
 }
 
@@ -47,6 +48,7 @@ func readReleaseKeys(t *testing.T) []releaseKeys {
 				r.path = append(r.path, [2]string{key, val})
 			case "paths":
 				r.section = key
+				r.paths = strings.Fields(val)
 			}
 		}
 		fh.Close()
@@ -86,6 +88,12 @@ func (r releaseKeys) yaml() string {
 	}
 	for _, kv := range r.path {
 		b.WriteString(indent + kv[0] + ": " + kv[1] + "\n")
+	}
+	if r.section == "pathDefaults" && len(r.paths) > 0 {
+		b.WriteString("paths:\n")
+		for _, name := range r.paths {
+			b.WriteString("  " + name + ":\n")
+		}
 	}
 	return b.String()
 }
