@@ -29,7 +29,8 @@ type decoder struct {
 	expanding int                // > 0 while decoding what an alias stands for
 	sizes     map[*yaml.Node]int // memo for aliasSize
 
-	unsupported []pendingUnsupported // unsupported keys set, checked at the end
+	unsupported []pendingUnsupported // gated unsupported keys, checked at the end
+	topDefault  map[string]bool      // top-level unsupported key → holds its default
 	dropped     int                  // problems past maxErrors
 }
 

@@ -192,16 +192,15 @@ func lookupUnsupported(t reflect.Type, name string) (unsupportedKey, bool) {
 	return unsupportedKey{}, false
 }
 
-// pendingUnsupported is an unsupported key set to something, checked once
-// the whole file is decoded (replacedBy needs the top level).
+// pendingUnsupported is a path key that a top-level key may switch off
+// (gatedBy), checked once the whole file is decoded.
 type pendingUnsupported struct {
 	u      unsupportedKey
 	parent string
 	kn     *yaml.Node
-	value  any
 }
 
-// noteUnsupported records unsupported key kn of the struct decoded at parent.
+// noteUnsupported checks unsupported key kn of the struct decoded at parent.
 func (d *decoder) noteUnsupported(u unsupportedKey, kn, vn *yaml.Node, parent string) {
 	key := joinKey(parent, kn.Value)
 	if n := resolveAlias(vn); isNull(n) {
@@ -211,39 +210,46 @@ func (d *decoder) noteUnsupported(u unsupportedKey, kn, vn *yaml.Node, parent st
 	if !ok {
 		return
 	}
-	d.unsupported = append(d.unsupported, pendingUnsupported{u: u, parent: parent, kn: kn, value: v})
+	held := u.holdsDefault(v)
+	if parent == "" {
+		if d.topDefault == nil {
+			d.topDefault = map[string]bool{}
+		}
+		d.topDefault[u.name] = held
+	}
+	switch {
+	case held:
+	case u.gatedBy != "" && parent != "":
+		d.unsupported = append(d.unsupported, pendingUnsupported{u: u, parent: parent, kn: kn})
+	default:
+		d.refuseUnsupported(u, kn, parent)
+	}
 }
 
-// checkUnsupported reports each unsupported key not holding its default;
-// top are the keys the file's top level sets.
+// checkUnsupported reports the gated keys not holding their default whose
+// top-level switch is on; top are the keys the top level sets.
 func (d *decoder) checkUnsupported(top map[string]bool) {
-	offAtTop := func(name string) bool {
-		if !top[name] {
-			return false
-		}
-		for _, p := range d.unsupported {
-			if p.parent == "" && p.u.name == name {
-				return p.u.holdsDefault(p.value)
-			}
-		}
-		return true // set empty: its default
-	}
 	for _, p := range d.unsupported {
-		if p.u.holdsDefault(p.value) || (p.u.gatedBy != "" && p.parent != "" && offAtTop(p.u.gatedBy)) {
-			continue
+		held, set := d.topDefault[p.u.gatedBy]
+		if top[p.u.gatedBy] && (held || !set) {
+			continue // switched off at the top (or left empty: off)
 		}
-		shown := make([]string, len(p.u.defaults))
-		for i, def := range p.u.defaults {
-			shown[i] = def
-			if def == "null" {
-				shown[i] = "empty"
-			} else if s, err := strconv.Unquote(def); err == nil && s != "" {
-				shown[i] = s
-			}
-		}
-		d.errorf(p.kn, joinKey(p.parent, p.u.name), "%s is not supported by streamgate; remove the key or set it to MediaMTX's default (%s)",
-			p.u.feature, strings.Join(shown, " or "))
+		d.refuseUnsupported(p.u, p.kn, p.parent)
 	}
+}
+
+func (d *decoder) refuseUnsupported(u unsupportedKey, kn *yaml.Node, parent string) {
+	shown := make([]string, len(u.defaults))
+	for i, def := range u.defaults {
+		shown[i] = def
+		if def == "null" {
+			shown[i] = "empty"
+		} else if s, err := strconv.Unquote(def); err == nil && s != "" {
+			shown[i] = s
+		}
+	}
+	d.errorf(kn, joinKey(parent, u.name), "%s is not supported by streamgate; remove the key or set it to MediaMTX's default (%s)",
+		u.feature, strings.Join(shown, " or "))
 }
 
 // holdsDefault reports whether v (a generic value) is one of u's defaults,

@@ -11,7 +11,7 @@ import (
 )
 
 // TestCheckListsEveryError: `streamgate check` on a migrated file with
-// several problems prints each one (file:line: key: problem), and past the
+// several problems prints each one (file:line: key: problem) in file order, and past the
 // bound says how many more there are.
 func TestCheckListsEveryError(t *testing.T) {
 	t.Parallel()
@@ -36,9 +36,9 @@ paths:
 		bad + ":1: rtspAdress: unknown key (did you mean rtspAddress?)",
 		bad + ":2: protocols: deprecated: set rtspTransports only (both are set)",
 		bad + `:4: hlsDisable: want yes or no, got "maybe"`,
-		bad + ":10: paths.cam.sourceOnDemnd: unknown key (did you mean sourceOnDemand?)",
 		bad + ":5: playback: the playback server (recordings) is not supported by streamgate",
 		bad + ":7: pathDefaults.rpiCameraWidth: the Raspberry Pi camera source is not supported by streamgate",
+		bad + ":10: paths.cam.sourceOnDemnd: unknown key (did you mean sourceOnDemand?)",
 	}
 	lines := strings.Split(strings.TrimSpace(errOut), "\n")
 	if code != 1 || out != "" || len(lines) != len(want) {
