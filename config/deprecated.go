@@ -15,7 +15,7 @@ type deprecation struct {
 	to string
 	// read is how the value is converted; renamed: read as it is.
 	read conversion
-	// note is what MediaMTX does with it, for the README and tests.
+	// note is what MediaMTX does with it (documentation only).
 	note string
 }
 
@@ -85,17 +85,18 @@ func lookupDeprecated(t reflect.Type, name string) (deprecation, bool) {
 // parent); set holds every key the mapping sets.
 func (d *decoder) decodeDeprecated(dep deprecation, s reflect.Value, kn, vn *yaml.Node, parent string, set map[string]bool) {
 	key := joinKey(parent, kn.Value)
-	if dep.to != "" {
-		if set[dep.to] {
-			d.errorf(kn, key, "deprecated: set %s only (both are set)", dep.to)
-			return
-		}
-		to := joinKey(parent, dep.to)
-		d.alias[to] = key
-		d.lines[to] = d.lines[key]
+	if dep.to != "" && set[dep.to] {
+		d.errorf(kn, key, "deprecated: set %s only (both are set)", dep.to)
+		return
 	}
 	if isNull(resolveAlias(vn)) {
 		return // an empty key keeps the default (MediaMTX: not set)
+	}
+	if dep.to != "" {
+		// Later problems with the replacement name the key the file used.
+		to := joinKey(parent, dep.to)
+		d.alias[to] = key
+		d.lines[to] = d.lines[key]
 	}
 	switch dep.read {
 	case renamed:
