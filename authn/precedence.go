@@ -15,7 +15,9 @@ import (
 // the global one; a section user without a password uses the global
 // password; a user with no password anywhere means the section is open. A
 // section with nothing configured is not this backend's (ErrNotApplicable);
-// a configured section is decided here.
+// a configured section is decided here. A path's publishIPs/readIPs
+// (MediaMTX's deprecated per-path networks) restrict its section to those
+// client networks, with or without a user.
 type Precedence struct {
 	verifier *Verifier
 	global   section
@@ -30,6 +32,9 @@ type Section struct {
 	User string
 	// Pass is the section's password (nil: unset).
 	Pass *hash.Secret
+	// IPs, when not empty, are the only client networks the section admits
+	// (a path's publishIPs/readIPs); never inherited.
+	IPs authz.Networks
 }
 
 // PrecedenceConfig is seed 004's credentials (internal/daemon maps the
@@ -43,14 +48,16 @@ type PrecedenceConfig struct {
 	// path configuration a request path gets; ok is false when no path
 	// configuration matches it.
 	Paths func(path string) (publish, read Section, ok bool)
-	// PathsConfigured is true when any path sets one of its pairs (the backend
+	// PathsConfigured is true when any path sets one of its pairs or
+	// networks (the backend
 	// is then needed even without a global or service pair).
 	PathsConfigured bool
 }
 
 type section struct {
 	user string
-	pass *hash.Secret // nil: no password anywhere
+	pass *hash.Secret   // nil: no password anywhere
+	ips  authz.Networks // empty: every address
 }
 
 var _ Backend = (*Precedence)(nil)
@@ -71,7 +78,7 @@ func NewPrecedence(c PrecedenceConfig, v *Verifier) (b *Precedence, ok bool) {
 
 // resolve applies the precedence rules to one section's pair.
 func (b *Precedence) resolve(own Section) section {
-	s := section{user: own.User, pass: own.Pass}
+	s := section{user: own.User, pass: own.Pass, ips: own.IPs}
 	if s.user == "" {
 		s.user = b.global.user
 	}
@@ -81,7 +88,7 @@ func (b *Precedence) resolve(own Section) section {
 	return s
 }
 
-func (s section) configured() bool { return s.user != "" || s.pass != nil }
+func (s section) configured() bool { return s.user != "" || s.pass != nil || len(s.ips) > 0 }
 
 // Name implements Backend.
 func (b *Precedence) Name() string { return "precedence" }
@@ -112,6 +119,10 @@ func (b *Precedence) Authenticate(ctx context.Context, req *Request) (*Identity,
 	s := b.sectionFor(req)
 	if !s.configured() {
 		return nil, ErrNotApplicable
+	}
+	if !s.ips.Contains(req.IP) {
+		// No failed attempt: the address, not the credentials, is refused.
+		return nil, forbidden(ReasonAddress)
 	}
 	grant := authz.Permissions{{Action: req.Action, Path: authz.ExactPath(req.Path)}}
 	if s.pass == nil {

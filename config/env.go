@@ -47,50 +47,34 @@ var envRefused = map[string]string{
 	"RTSP_CONFKEY": "encrypted configuration files are not supported by streamgate",
 }
 
-// envExtraKeys are keys of a struct that are not its fields but that the
-// file may hold: MediaMTX's deprecated keys, read into their replacements
-// (deprecated.go). An override naming one is written under that key so it
-// is read exactly as the file's would be. These are
-// the deprecated fields of MediaMTX's newest Conf and Path, the keys its
-// environment loader can reach.
-var envExtraKeys = map[reflect.Type][]string{
-	reflect.TypeFor[Conf](): {
-		"readBufferCount", "externalAuthenticationURL", "authJWTInHTTPQuery",
-		"apiAllowOrigin", "metricsAllowOrigin", "pprofAllowOrigin", "playbackAllowOrigin",
-		"hlsAllowOrigin", "webrtcAllowOrigin",
-		"rtspDisable", "protocols", "encryption", "serverKey", "serverCert", "authMethods",
-		"rtspUDPReadBufferSize", "rtmpDisable", "hlsDisable", "webrtcDisable",
-		"webrtcICEUDPMuxAddress", "webrtcICETCPMuxAddress", "webrtcICEHostNAT1To1IPs", "webrtcICEServers",
-		"moqHTTPS2Address", "moqHTTPS3Address",
-		"record", "recordPath", "recordFormat", "recordPartDuration", "recordSegmentDuration", "recordDeleteAfter",
-	},
-	reflect.TypeFor[Path](): {
-		"fallback", "playback",
-		"publishUser", "publishPass", "publishIPs", "readUser", "readPass", "readIPs",
-		"disablePublisherOverride", "sourceProtocol", "sourceAnyPortEnable",
-		"rtspUDPReadBufferSize", "mpegtsUDPReadBufferSize", "rtpUDPReadBufferSize",
-		"rpiCameraProfile", "rpiCameraLevel", "rpiCameraHardwareH264Profile", "rpiCameraHardwareH264Level",
-		"rpiCameraSoftwareH264Profile", "rpiCameraSoftwareH264Level", "rpiCameraJPEGQuality",
-		"runOnReady", "runOnReadyRestart", "runOnNotReady",
-	},
-}
-
-// envExtraKey returns the key of t that upper names among the keys the
-// file may hold that are not t's fields (envExtraKeys), and whether it
-// takes a list.
+// envExtraKey returns the key of struct type t that upper names among the
+// keys a file may hold that are not t's fields — MediaMTX's deprecated keys
+// (deprecated.go) and the unsupported ones (unsupported.go) — and whether it
+// takes a list. An override naming one is written under that key so that it
+// is read exactly as the file's would be.
 func envExtraKey(t reflect.Type, upper string) (name string, list, ok bool) {
-	for _, k := range envExtraKeys[t] {
-		if strings.ToUpper(k) == upper {
-			return k, envExtraLists[k], true
+	for k, dep := range deprecatedKeys[t] {
+		if strings.ToUpper(k) != upper {
+			continue
 		}
+		if f, found := lookupField(t, dep.to); found && dep.read == renamed {
+			list = t.FieldByIndex(f.index).Type.Kind() == reflect.Slice
+		}
+		return k, list, true
+	}
+	if u, found := lookupUnsupportedUpper(t, upper); found {
+		return u.name, len(u.defaults) > 0 && strings.HasPrefix(u.defaults[0], "["), true
 	}
 	return "", false, false
 }
 
-// envExtraLists are the envExtraKeys that take a list.
-var envExtraLists = map[string]bool{
-	"protocols": true, "authMethods": true, "webrtcICEHostNAT1To1IPs": true, "webrtcICEServers": true,
-	"publishIPs": true, "readIPs": true,
+func lookupUnsupportedUpper(t reflect.Type, upper string) (unsupportedKey, bool) {
+	for _, u := range unsupportedKeys[t] {
+		if strings.ToUpper(u.name) == upper {
+			return u, true
+		}
+	}
+	return unsupportedKey{}, false
 }
 
 type envVar struct{ name, key, value string }

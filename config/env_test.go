@@ -473,7 +473,7 @@ func TestEnvDeprecatedKeys(t *testing.T) {
 	}{
 		{"protocols: [tcp]\n", "MTX_PROTOCOLS=tcp"},
 		{"protocols: [udp, tcp]\n", "MTX_PROTOCOLS=udp,tcp"},
-		{"encryption: optional\nrtspServerKey: k\n", "MTX_ENCRYPTION=optional"},
+		{"encryption: \"no\"\n", "MTX_ENCRYPTION=no"},
 		{"authMethods: [digest]\n", "MTX_AUTHMETHODS=digest"},
 		{"rtspDisable: yes\n", "MTX_RTSPDISABLE=yes"},
 		{"hlsDisable: yes\n", "MTX_HLSDISABLE=yes"},

@@ -115,11 +115,13 @@ func PrecedenceConfig(c *config.Conf) authn.PrecedenceConfig {
 		if !ok {
 			return authn.Section{}, authn.Section{}, false
 		}
-		return pair(np.PublishUser, &np.PublishPass), pair(np.ReadUser, &np.ReadPass), true
+		publish, read = pair(np.PublishUser, &np.PublishPass), pair(np.ReadUser, &np.ReadPass)
+		publish.IPs, read.IPs = config.Networks(np.PublishIPs), config.Networks(np.ReadIPs)
+		return publish, read, true
 	}
 	for _, np := range c.Paths.List {
 		out.PathsConfigured = out.PathsConfigured || np.PublishUser != "" || np.PublishPass.IsSet() ||
-			np.ReadUser != "" || np.ReadPass.IsSet()
+			np.ReadUser != "" || np.ReadPass.IsSet() || len(np.PublishIPs) > 0 || len(np.ReadIPs) > 0
 	}
 	return out
 }
