@@ -43,6 +43,8 @@ type Daemon struct {
 	srt      *srt.Server
 	hls      atomic.Pointer[hls.Server]
 	sessions *authn.Sessions
+	// hooks runs the runOn… commands; the hub tells it what happens.
+	hooks    *hookEvents
 	reloads  *reloadMetrics
 	reloadMu sync.Mutex // serializes Reload, Shutdown and Addrs: the set of listeners
 	conf     atomic.Pointer[config.Conf]
@@ -131,6 +133,8 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	p.Calibrate() // refusals take an argon2 check's time from the first one
 	d.hub = stream.NewHub(d.conf.Load, reg, logger.With("component", "stream"))
 	d.hub.OnPublish(d.mediaOnPublish)
+	d.hooks = d.newHookEvents(c)
+	d.hub.SetEvents(d.hooks)
 	d.sessions = authn.NewSessions(reg)
 	if d.res.Etcd != nil {
 		d.watchEtcd(d.res.Etcd)
@@ -202,6 +206,7 @@ func (d *Daemon) Start() error {
 			return err
 		}
 	}
+	d.hooks.applyInitHooks(c)
 	d.started.Store(true)
 	d.logger.Info("ready")
 	return nil
@@ -234,6 +239,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.closeRTSP()
 	d.closeRTMP()
 	d.closeSRT()
+	d.hooks.close()
 	if d.writer != nil {
 		if err := d.writer.Close(ctx); err != nil {
 			errs = append(errs, err)

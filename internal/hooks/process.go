@@ -93,12 +93,13 @@ func (p *Process) once(log interface {
 		return fmt.Errorf("hooks: %d processes running already", cap(p.r.slots))
 	}
 	defer func() { <-p.r.slots }()
-	argv, err := Args(p.hook.Command, p.env, p.r.opts.Environ)
+	environ := p.r.environNow()
+	argv, err := Args(p.hook.Command, p.env, environ)
 	if err != nil {
 		return err
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = Environ(p.r.opts.Environ, p.env)
+	cmd.Env = Environ(environ, p.env)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	outR, outW, err := os.Pipe()
 	if err != nil {

@@ -73,10 +73,11 @@ type Runner struct {
 	metrics *metrics
 	slots   chan struct{}
 
-	mu     sync.Mutex
-	live   map[*Process]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	environ []string
+	live    map[*Process]struct{}
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // NewRunner makes a runner.
@@ -93,8 +94,22 @@ func NewRunner(o Options) *Runner {
 	if o.RestartPause <= 0 {
 		o.RestartPause = DefaultRestartPause
 	}
-	return &Runner{opts: o, logger: o.Logger, metrics: newMetrics(o.Registerer),
+	return &Runner{opts: o, logger: o.Logger, metrics: newMetrics(o.Registerer), environ: o.Environ,
 		slots: make(chan struct{}, o.MaxProcesses), live: map[*Process]struct{}{}}
+}
+
+// SetEnviron replaces Options.Environ for the processes started from now
+// on (a reload changed the secrets to leave out).
+func (r *Runner) SetEnviron(environ []string) {
+	r.mu.Lock()
+	r.environ = environ
+	r.mu.Unlock()
+}
+
+func (r *Runner) environNow() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.environ
 }
 
 // Start runs h with env until Stop (restarting it after each exit when

@@ -55,7 +55,7 @@ type Hub struct {
 	logger  *slog.Logger
 	metrics *metrics
 
-	mu    sync.Mutex
+	mu     sync.Mutex
 	paths  map[string]*Publication
 	hooks  []func(*Publication)
 	events Events

@@ -18,8 +18,8 @@ const readerQueue = 512
 // session is one WHEP reader: a peer connection fed from the publication's
 // fan-out from the moment ICE and DTLS are up.
 type session struct {
-	srv    *Server
-	id     string // the secret in the session URL
+	srv *Server
+	id  string // the secret in the session URL
 	// uuid identifies the session in hooks (MTX_READER_ID, MTX_CONN_ID):
 	// never the secret of its URL.
 	uuid string
