@@ -295,6 +295,9 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 		if err != nil {
 			return err
 		}
+		if e.tls == nil {
+			d.hooks.rtspListening(s.Addr())
+		}
 		d.rtsp = append(d.rtsp, s)
 	}
 	return nil

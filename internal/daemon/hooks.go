@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/internal/hooks"
@@ -20,8 +21,19 @@ type hookEvents struct {
 	d      *Daemon
 	runner *hooks.Runner
 
+	// port is the bound port of the plain RTSP listener (RTSP_PORT), ""
+	// before it started: rtspAddress then (it may say :0).
+	port atomic.Pointer[string]
+
 	mu    sync.Mutex
 	inits map[string]runningInit // by path name
+}
+
+// rtspListening records the bound address of the plain RTSP listener.
+func (e *hookEvents) rtspListening(addr string) {
+	if _, port, err := net.SplitHostPort(addr); err == nil {
+		e.port.Store(&port)
+	}
 }
 
 // runningInit is a started runOnInit and what it was started from.
@@ -42,8 +54,8 @@ func (d *Daemon) newHookEvents(c *config.Conf) *hookEvents {
 
 // pathEnv is MediaMTX's path environment: MTX_PATH (and the deprecated
 // RTSP_PATH), RTSP_PORT and the regular expression groups G1, G2….
-func pathEnv(c *config.Conf, name string, np *config.NamedPath) hooks.Env {
-	env := hooks.Env{"MTX_PATH": name, "RTSP_PATH": name, "RTSP_PORT": rtspPort(c)}
+func (e *hookEvents) pathEnv(c *config.Conf, name string, np *config.NamedPath) hooks.Env {
+	env := hooks.Env{"MTX_PATH": name, "RTSP_PATH": name, "RTSP_PORT": e.rtspPort(c)}
 	if np != nil {
 		for i, g := range np.Matcher.Groups(name) {
 			env["G"+strconv.Itoa(i+1)] = g
@@ -52,7 +64,10 @@ func pathEnv(c *config.Conf, name string, np *config.NamedPath) hooks.Env {
 	return env
 }
 
-func rtspPort(c *config.Conf) string {
+func (e *hookEvents) rtspPort(c *config.Conf) string {
+	if p := e.port.Load(); p != nil {
+		return *p
+	}
 	_, port, _ := net.SplitHostPort(c.RTSPAddress)
 	return port
 }
@@ -74,7 +89,7 @@ func (e *hookEvents) Ready(p *stream.Publication) func() {
 	if h.RunOnReady == "" && h.RunOnNotReady == "" {
 		return nil
 	}
-	env := pathEnv(c, p.Name, np)
+	env := e.pathEnv(c, p.Name, np)
 	env["MTX_QUERY"] = hooks.QueryVar(p.Source.Query)
 	env["MTX_SOURCE_TYPE"] = p.Source.Type
 	env["MTX_SOURCE_ID"] = p.Source.ID
@@ -89,7 +104,7 @@ func (e *hookEvents) Read(p *stream.Publication, r stream.ReaderInfo) func() {
 	if h.RunOnRead == "" && h.RunOnUnread == "" {
 		return nil
 	}
-	env := pathEnv(c, p.Name, np)
+	env := e.pathEnv(c, p.Name, np)
 	env["MTX_QUERY"] = hooks.QueryVar(r.Query)
 	env["MTX_READER_TYPE"] = r.Type
 	env["MTX_READER_ID"] = r.ID
@@ -105,7 +120,7 @@ func (e *hookEvents) Connect(conn stream.ConnInfo) func() {
 	if h.RunOnConnect == "" && h.RunOnDisconnect == "" {
 		return nil
 	}
-	env := hooks.Env{"RTSP_PORT": rtspPort(c), "MTX_CONN_TYPE": conn.Type, "MTX_CONN_ID": conn.ID}
+	env := hooks.Env{"RTSP_PORT": e.rtspPort(c), "MTX_CONN_TYPE": conn.Type, "MTX_CONN_ID": conn.ID}
 	return e.runner.Pair(hooks.Hook{Name: "runOnConnect", Command: h.RunOnConnect, Restart: h.RunOnConnectRestart},
 		hooks.Hook{Name: "runOnDisconnect", Command: h.RunOnDisconnect}, env)
 }
@@ -121,7 +136,7 @@ func (e *hookEvents) OnDemand(name, query string) (stop func()) {
 	if !ok || np.RunOnDemand == "" && np.RunOnUnDemand == "" {
 		return nil
 	}
-	env := pathEnv(c, name, np)
+	env := e.pathEnv(c, name, np)
 	env["MTX_QUERY"] = hooks.QueryVar(query)
 	return e.runner.Pair(hooks.Hook{Name: "runOnDemand", Command: np.RunOnDemand, Restart: np.RunOnDemandRestart},
 		hooks.Hook{Name: "runOnUnDemand", Command: np.RunOnUnDemand}, env)
@@ -154,7 +169,7 @@ func (e *hookEvents) applyInitHooks(c *config.Conf) {
 			continue
 		}
 		np, _ := c.Paths.Find(name)
-		e.inits[name] = runningInit{hook: h, proc: e.runner.Start(h, pathEnv(c, name, np))}
+		e.inits[name] = runningInit{hook: h, proc: e.runner.Start(h, e.pathEnv(c, name, np))}
 	}
 }
 
