@@ -445,3 +445,39 @@ func TestHooksWebRTC(t *testing.T) {
 		readerType: "webRTCSession", readConn: "webRTCSession", readEndsWithStream: true,
 	})
 }
+
+// runOnInit runs for a named path at start; a reload that changes its
+// command interrupts the old one's group and starts the new one; a reload
+// that removes the path ends it; a path left as it was keeps its run.
+func TestHooksRunOnInitReload(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "hook.sh"), []byte(hookScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	conf := func(paths string) string {
+		return "rtsp: yes\nrtspTransports: [tcp]\npaths:\n" + paths
+	}
+	initPath := func(name, arg string) string {
+		return fmt.Sprintf("  %s:\n    runOnInit: sh %s/hook.sh %s runOnInit %s\n", name, dir, dir, arg)
+	}
+	d := testharness.Start(t, conf(initPath("a", "v1")+initPath("b", "v1")))
+	a1 := waitHook(t, dir, "runOnInit", map[string]string{"MTX_PATH": "a"})
+	b1 := waitHook(t, dir, "runOnInit", map[string]string{"MTX_PATH": "b"})
+
+	writeConfig(t, d, conf(initPath("a", "v2")+initPath("b", "v1")))
+	if err := syscall.Kill(d.PID(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	a1.childGone(t, "runOnInit of a before its command changed")
+	waitHook(t, dir, "runOnInit", map[string]string{"MTX_PATH": "a"}, a1)
+
+	writeConfig(t, d, conf(initPath("a", "v2")))
+	if err := syscall.Kill(d.PID(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	b1.childGone(t, "runOnInit of the removed path b")
+	if n := countHooks(dir, "runOnInit", map[string]string{"MTX_PATH": "b"}); n != 1 {
+		t.Errorf("b's runOnInit ran %d times, want 1 (unchanged by the first reload)", n)
+	}
+}
