@@ -83,8 +83,9 @@ func (p *Publication) watch(key any, info ReaderInfo) {
 	}
 	p.mu.Lock()
 	_, known := p.reads[key]
+	closed := p.closed
 	p.mu.Unlock()
-	if known {
+	if known || closed {
 		return // a reader added twice (a second PLAY) is one reader
 	}
 	end := onceFn(e.Read(p, info))
