@@ -43,6 +43,8 @@ type Daemon struct {
 	srt      *srt.Server
 	hls      atomic.Pointer[hls.Server]
 	sessions *authn.Sessions
+	// hooks runs the runOn… commands; the hub tells it what happens.
+	hooks    *hookEvents
 	reloads  *reloadMetrics
 	reloadMu sync.Mutex // serializes Reload, Shutdown and Addrs: the set of listeners
 	conf     atomic.Pointer[config.Conf]
@@ -126,6 +128,8 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	p.Calibrate() // refusals take an argon2 check's time from the first one
 	d.hub = stream.NewHub(d.conf.Load, reg, logger.With("component", "stream"))
 	d.hub.OnPublish(d.mediaOnPublish)
+	d.hooks = d.newHookEvents(c)
+	d.hub.SetEvents(d.hooks)
 	d.sessions = authn.NewSessions(reg)
 	if d.res.Etcd != nil {
 		d.watchEtcd(d.res.Etcd)
@@ -197,6 +201,7 @@ func (d *Daemon) Start() error {
 			return err
 		}
 	}
+	d.hooks.applyInitHooks(c)
 	d.started.Store(true)
 	d.logger.Info("ready")
 	return nil
@@ -229,6 +234,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.closeRTSP()
 	d.closeRTMP()
 	d.closeSRT()
+	d.hooks.close()
 	if d.writer != nil {
 		if err := d.writer.Close(ctx); err != nil {
 			errs = append(errs, err)
@@ -283,6 +289,9 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 		s, err := rtsp.Listen(cfg, d, d.hub, d.logger.With("component", cfg.Name))
 		if err != nil {
 			return err
+		}
+		if e.tls == nil {
+			d.hooks.rtspListening(s.Addr())
 		}
 		d.rtsp = append(d.rtsp, s)
 	}

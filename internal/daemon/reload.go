@@ -62,6 +62,7 @@ func (d *Daemon) Reload(c *config.Conf) error {
 	d.res = res
 	d.conf.Store(c)
 	d.applyLimits(c)
+	d.hooks.reload(c)
 	oldPipeline := d.pipeline.Swap(p)
 	d.startAuth()
 	if oldPipeline != nil {
