@@ -30,51 +30,87 @@ var (
 	ErrNoTracks = errors.New("srt: no track that MPEG-TS can carry (H.264, H.265, AAC, Opus)")
 )
 
+// RejectCode is an SRT rejection reason numbered as libsrt's API numbers it
+// (srt_getrejectreason, srt.h and access_control.h): SRT_REJ_* below 1000,
+// SRT_REJX_* from 1000. It is the code label of
+// streamgate_srt_rejected_total and the code of the "srt connection
+// rejected" log line.
+type RejectCode uint32
+
+// The rejection reasons streamgate sends, with libsrt's numbers and names.
+const (
+	RejectIPE           RejectCode = 6    // SRT_REJ_IPE: internal program error (a panic)
+	RejectBadSecret     RejectCode = 10   // SRT_REJ_BADSECRET: wrong passphrase
+	RejectUnsecure      RejectCode = 11   // SRT_REJ_UNSECURE: passphrase required or unexpected
+	RejectBadRequest    RejectCode = 1400 // SRT_REJX_BAD_REQUEST
+	RejectUnauthorized  RejectCode = 1401 // SRT_REJX_UNAUTHORIZED
+	RejectOverload      RejectCode = 1402 // SRT_REJX_OVERLOAD
+	RejectForbidden     RejectCode = 1403 // SRT_REJX_FORBIDDEN
+	RejectNotFound      RejectCode = 1404 // SRT_REJX_NOTFOUND
+	RejectBadMode       RejectCode = 1405 // SRT_REJX_BAD_MODE
+	RejectUnacceptable  RejectCode = 1406 // SRT_REJX_UNACCEPTABLE
+	RejectConflict      RejectCode = 1409 // SRT_REJX_CONFLICT (gosrt's REJX_CONFLICT says 1407)
+	RejectInternalError RejectCode = 1500 // SRT_REJX_ISE
+	RejectDown          RejectCode = 1503 // SRT_REJX_DOWN
+)
+
+// Wire is the handshake type that carries the reason: 1000 + reason
+// (libsrt's URQFailure; a receiver's RejectReasonForURQ subtracts 1000).
+// gosrt's Reject writes its argument as the handshake type unchanged; its
+// REJ_* constants are wire values already (1000 + SRT_REJ_*), but its REJX_*
+// constants are the API numbers (1401), which a libsrt peer decodes as 401
+// and reports as "Unknown or erroneous". Hence streamgate's own numbers,
+// shifted here, in one place.
+func (c RejectCode) Wire() gosrt.RejectionReason { return gosrt.RejectionReason(1000 + uint32(c)) }
+
 // rejection is the one place where errors become SRT handshake rejections:
-// a malformed streamid → 1400; missing or wrong credentials, quarantine →
-// 1401 (the same for all three); a known identity without permission → 1403;
-// an authentication backend down → 1503; after authentication: unknown or
-// unpublished path → 1404, busy → 1407, too many readers → 1402; passphrase
-// mismatches → the SRT codes for them.
-func rejection(err error) gosrt.RejectionReason {
+// a malformed streamid → SRT_REJX_BAD_REQUEST (1400); missing or wrong
+// credentials, quarantine → SRT_REJX_UNAUTHORIZED (1401, the same for all
+// three); a known identity without permission → SRT_REJX_FORBIDDEN (1403);
+// an authentication backend down → SRT_REJX_DOWN (1503); after
+// authentication: unknown or unpublished path → SRT_REJX_NOTFOUND (1404),
+// busy → SRT_REJX_CONFLICT (1409), too many readers or connections →
+// SRT_REJX_OVERLOAD (1402); passphrase mismatches → SRT_REJ_BADSECRET and
+// SRT_REJ_UNSECURE.
+func rejection(err error) RejectCode {
 	var ae *authn.Error
 	var busy *netlimit.BusyError
 	switch {
 	case errors.As(err, &busy):
-		return gosrt.REJX_OVERLOAD
+		return RejectOverload
 	case errors.As(err, &ae):
 		switch ae.Kind {
 		case authn.KindAskCredentials, authn.KindDenied:
-			return gosrt.REJX_UNAUTHORIZED
+			return RejectUnauthorized
 		case authn.KindForbidden:
-			return gosrt.REJX_FORBIDDEN
+			return RejectForbidden
 		}
-		return gosrt.REJX_DOWN
+		return RejectDown
 	case errors.Is(err, ErrMode):
-		return gosrt.REJX_BAD_MODE
+		return RejectBadMode
 	case errors.Is(err, ErrStreamID):
-		return gosrt.REJX_BAD_REQUEST
+		return RejectBadRequest
 	case errors.Is(err, stream.ErrNoPath), errors.Is(err, stream.ErrNotPublished):
-		return gosrt.REJX_NOTFOUND
+		return RejectNotFound
 	case errors.Is(err, stream.ErrBusy):
-		return gosrt.REJX_CONFLICT
+		return RejectConflict
 	case errors.Is(err, stream.ErrTooManyReaders):
-		return gosrt.REJX_OVERLOAD
+		return RejectOverload
 	case errors.Is(err, ErrNoTracks):
-		return gosrt.REJX_UNACCEPTABLE
+		return RejectUnacceptable
 	case errors.Is(err, ErrPassphraseWrong):
-		return gosrt.REJ_BADSECRET
+		return RejectBadSecret
 	case errors.Is(err, ErrPassphraseMissing), errors.Is(err, ErrPassphraseUnexpected):
-		return gosrt.REJ_UNSECURE
+		return RejectUnsecure
 	}
-	return gosrt.REJX_ISE
+	return RejectInternalError
 }
 
 // rejections are the codes rejection answers: the values of the code label
 // of streamgate_srt_rejected_total, created at 0 with the metrics.
-var rejections = []gosrt.RejectionReason{gosrt.REJX_OVERLOAD, gosrt.REJX_UNAUTHORIZED, gosrt.REJX_FORBIDDEN,
-	gosrt.REJX_DOWN, gosrt.REJX_BAD_MODE, gosrt.REJX_BAD_REQUEST, gosrt.REJX_NOTFOUND, gosrt.REJX_CONFLICT,
-	gosrt.REJX_UNACCEPTABLE, gosrt.REJ_BADSECRET, gosrt.REJ_UNSECURE, gosrt.REJX_ISE}
+var rejections = []RejectCode{RejectOverload, RejectUnauthorized, RejectForbidden, RejectDown, RejectBadMode,
+	RejectBadRequest, RejectNotFound, RejectConflict, RejectUnacceptable, RejectBadSecret, RejectUnsecure,
+	RejectInternalError}
 
 // checkPassphrase holds a request to the path's passphrase: none configured
 // accepts only unencrypted callers, one configured accepts only callers whose

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	gosrt "github.com/datarhei/gosrt"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/internal/netlimit"
@@ -24,7 +23,7 @@ func TestSRTConnectionLimits(t *testing.T) {
 		c.Close()
 		t.Fatal("a second caller from 127.0.0.1 was accepted past maxConnectionsPerIP: 1")
 	}
-	f.rejected(t, gosrt.REJX_OVERLOAD, 1)
+	f.rejected(t, RejectOverload, 1)
 	first.Close()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		c, err := f.dial("publish:other:pub:pubpass", "")

@@ -42,6 +42,6 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func (m *metrics) reject(code uint32) {
+func (m *metrics) reject(code RejectCode) {
 	m.rejected.WithLabelValues(strconv.FormatUint(uint64(code), 10)).Inc()
 }

@@ -145,7 +145,7 @@ func (s *Server) handle(req gosrt.ConnRequest) {
 	// A panic in this caller's code ends this caller only: the deferred
 	// closes of publish/read have run by then; a handshake not answered yet
 	// is rejected (after Accept, Reject does nothing).
-	defer panics.Recover(ss.logger, "srt", func() { req.Reject(gosrt.REJ_IPE) })
+	defer panics.Recover(ss.logger, "srt", func() { req.Reject(RejectIPE.Wire()) })
 	release, err := s.cfg.Limits.Acquire(s.cfg.Name, remoteIP(req.RemoteAddr()))
 	if err != nil {
 		s.reject(ss, err)
@@ -195,8 +195,8 @@ func (s *Server) authenticate(r authn.Request) (*authn.Identity, error) {
 
 func (s *Server) reject(ss *session, err error) {
 	code := rejection(err)
-	ss.req.Reject(code)
-	s.metrics.reject(uint32(code))
+	ss.req.Reject(code.Wire())
+	s.metrics.reject(code)
 	ss.logger.Info("srt connection rejected", "code", uint32(code), "reason", err.Error())
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -110,7 +111,7 @@ func (f *fixture) dial(streamID, passphrase string) (gosrt.Conn, error) {
 }
 
 // rejected waits until the server has counted n rejections with code.
-func (f *fixture) rejected(t *testing.T, code gosrt.RejectionReason, n float64) {
+func (f *fixture) rejected(t *testing.T, code RejectCode, n float64) {
 	t.Helper()
 	c := f.s.metrics.rejected.WithLabelValues(strconv.Itoa(int(code)))
 	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
@@ -211,28 +212,34 @@ func TestSRTRejections(t *testing.T) {
 	cases := []struct {
 		name     string
 		streamID string
-		code     gosrt.RejectionReason
+		code     RejectCode
 	}{
-		{"wrong password", "publish:other:pub:nope", gosrt.REJX_UNAUTHORIZED},
-		{"unknown user", "publish:other:nobody:nope", gosrt.REJX_UNAUTHORIZED},
-		{"no credentials", "publish:other", gosrt.REJX_UNAUTHORIZED},
-		{"unconfigured path, wrong password", "publish:nowhere:pub:nope", gosrt.REJX_UNAUTHORIZED},
-		{"unconfigured path, no credentials", "read:nowhere", gosrt.REJX_UNAUTHORIZED},
-		{"reader cannot publish", "publish:other:rd:rdpass", gosrt.REJX_FORBIDDEN},
-		{"publisher cannot read", "read:cam:pub:pubpass", gosrt.REJX_FORBIDDEN},
-		{"unconfigured path", "publish:nowhere:pub:pubpass", gosrt.REJX_NOTFOUND},
-		{"not published", "read:other:rd:rdpass", gosrt.REJX_NOTFOUND},
-		{"busy", "publish:cam:both:bothpass", gosrt.REJX_CONFLICT},
-		{"malformed", "play:cam", gosrt.REJX_BAD_MODE},
-		{"malformed access control", "#!::m=publish", gosrt.REJX_BAD_REQUEST},
+		{"wrong password", "publish:other:pub:nope", RejectUnauthorized},
+		{"unknown user", "publish:other:nobody:nope", RejectUnauthorized},
+		{"no credentials", "publish:other", RejectUnauthorized},
+		{"unconfigured path, wrong password", "publish:nowhere:pub:nope", RejectUnauthorized},
+		{"unconfigured path, no credentials", "read:nowhere", RejectUnauthorized},
+		{"reader cannot publish", "publish:other:rd:rdpass", RejectForbidden},
+		{"publisher cannot read", "read:cam:pub:pubpass", RejectForbidden},
+		{"unconfigured path", "publish:nowhere:pub:pubpass", RejectNotFound},
+		{"not published", "read:other:rd:rdpass", RejectNotFound},
+		{"busy", "publish:cam:both:bothpass", RejectConflict},
+		{"malformed", "play:cam", RejectBadMode},
+		{"malformed access control", "#!::m=publish", RejectBadRequest},
 	}
-	counts := map[gosrt.RejectionReason]float64{}
+	counts := map[RejectCode]float64{}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			conn, err := f.dial(c.streamID, "")
 			if err == nil {
 				conn.Close()
 				t.Fatalf("%s: accepted", c.streamID)
+			}
+			// The handshake type on the wire is 1000 + the libsrt code
+			// (gosrt's dialer prints it in base 32): what libsrt peers
+			// decode back into SRT_REJX_*.
+			if want := "REJECT (" + strconv.FormatUint(uint64(1000+c.code), 32) + ")"; !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: %v, want %s (handshake type %d)", c.streamID, err, want, 1000+c.code)
 			}
 			counts[c.code]++
 			f.rejected(t, c.code, counts[c.code])
@@ -255,15 +262,15 @@ func TestSRTPassphrase(t *testing.T) {
 	if _, err := f.dial("publish:enc:pub:pubpass", ""); err == nil {
 		t.Fatal("publisher without passphrase accepted")
 	}
-	f.rejected(t, gosrt.REJ_UNSECURE, 1)
+	f.rejected(t, RejectUnsecure, 1)
 	if _, err := f.dial("publish:enc:pub:pubpass", "not-the-secret"); err == nil {
 		t.Fatal("publisher with a wrong passphrase accepted")
 	}
-	f.rejected(t, gosrt.REJ_BADSECRET, 1)
+	f.rejected(t, RejectBadSecret, 1)
 	if _, err := f.dial("publish:cam:pub:pubpass", "unexpected-secret"); err == nil {
 		t.Fatal("encrypted publisher on a path without passphrase accepted")
 	}
-	f.rejected(t, gosrt.REJ_UNSECURE, 2)
+	f.rejected(t, RejectUnsecure, 2)
 	pc, err := f.dial("publish:enc:pub:pubpass", "publish-secret-1")
 	if err != nil {
 		t.Fatalf("publisher with the passphrase: %v", err)
@@ -274,7 +281,7 @@ func TestSRTPassphrase(t *testing.T) {
 	if _, err := f.dial("read:enc:rd:rdpass", "publish-secret-1"); err == nil {
 		t.Fatal("reader with the publish passphrase accepted")
 	}
-	f.rejected(t, gosrt.REJ_BADSECRET, 2)
+	f.rejected(t, RejectBadSecret, 2)
 	rc, err := f.dial("read:enc:rd:rdpass", "read-secret-22")
 	if err != nil {
 		t.Fatalf("reader with the read passphrase: %v", err)
@@ -298,7 +305,7 @@ func TestSRTMaxReaders(t *testing.T) {
 	if _, err := f.dial("read:two:rd:rdpass", ""); err == nil {
 		t.Fatal("a second reader was accepted past maxReaders: 1")
 	}
-	f.rejected(t, gosrt.REJX_OVERLOAD, 1)
+	f.rejected(t, RejectOverload, 1)
 	r1.Close()
 	// The reader's place is freed when it leaves.
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	gosrt "github.com/datarhei/gosrt"
-
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -98,25 +96,25 @@ func TestSRTParseStreamIDNoEcho(t *testing.T) {
 func TestSRTRejection(t *testing.T) {
 	cases := []struct {
 		err  error
-		want gosrt.RejectionReason
+		want RejectCode
 	}{
-		{&authn.Error{Kind: authn.KindAskCredentials, Reason: authn.ReasonNoCredentials}, gosrt.REJX_UNAUTHORIZED},
-		{&authn.Error{Kind: authn.KindDenied, Reason: authn.ReasonWrongPassword}, gosrt.REJX_UNAUTHORIZED},
-		{&authn.Error{Kind: authn.KindDenied, Reason: authn.ReasonUnknownUser}, gosrt.REJX_UNAUTHORIZED},
-		{&authn.Error{Kind: authn.KindDenied, Reason: authn.ReasonQuarantined}, gosrt.REJX_UNAUTHORIZED},
-		{&authn.Error{Kind: authn.KindForbidden, Reason: authn.ReasonNoPermission}, gosrt.REJX_FORBIDDEN},
-		{&authn.Error{Kind: authn.KindUnavailable, Reason: "etcd down"}, gosrt.REJX_DOWN},
-		{ErrStreamID, gosrt.REJX_BAD_REQUEST},
-		{ErrMode, gosrt.REJX_BAD_MODE},
-		{stream.ErrNoPath, gosrt.REJX_NOTFOUND},
-		{stream.ErrNotPublished, gosrt.REJX_NOTFOUND},
-		{stream.ErrBusy, gosrt.REJX_CONFLICT},
-		{stream.ErrTooManyReaders, gosrt.REJX_OVERLOAD},
-		{ErrNoTracks, gosrt.REJX_UNACCEPTABLE},
-		{ErrPassphraseWrong, gosrt.REJ_BADSECRET},
-		{ErrPassphraseMissing, gosrt.REJ_UNSECURE},
-		{ErrPassphraseUnexpected, gosrt.REJ_UNSECURE},
-		{errors.New("other"), gosrt.REJX_ISE},
+		{&authn.Error{Kind: authn.KindAskCredentials, Reason: authn.ReasonNoCredentials}, RejectUnauthorized},
+		{&authn.Error{Kind: authn.KindDenied, Reason: authn.ReasonWrongPassword}, RejectUnauthorized},
+		{&authn.Error{Kind: authn.KindDenied, Reason: authn.ReasonUnknownUser}, RejectUnauthorized},
+		{&authn.Error{Kind: authn.KindDenied, Reason: authn.ReasonQuarantined}, RejectUnauthorized},
+		{&authn.Error{Kind: authn.KindForbidden, Reason: authn.ReasonNoPermission}, RejectForbidden},
+		{&authn.Error{Kind: authn.KindUnavailable, Reason: "etcd down"}, RejectDown},
+		{ErrStreamID, RejectBadRequest},
+		{ErrMode, RejectBadMode},
+		{stream.ErrNoPath, RejectNotFound},
+		{stream.ErrNotPublished, RejectNotFound},
+		{stream.ErrBusy, RejectConflict},
+		{stream.ErrTooManyReaders, RejectOverload},
+		{ErrNoTracks, RejectUnacceptable},
+		{ErrPassphraseWrong, RejectBadSecret},
+		{ErrPassphraseMissing, RejectUnsecure},
+		{ErrPassphraseUnexpected, RejectUnsecure},
+		{errors.New("other"), RejectInternalError},
 	}
 	for _, c := range cases {
 		if got := rejection(c.err); got != c.want {
