@@ -43,8 +43,8 @@ func (c *conn) publish(id *authn.Identity) error {
 		return err
 	}
 	_ = c.nc.SetDeadline(time.Now().Add(c.srv.cfg.ReadTimeout + analyzeTimeout))
-	r := &gortmplib.Reader{Conn: c.sess}
-	if err := r.Initialize(); err != nil {
+	r, err := newReader(c.sess)
+	if err != nil {
 		return err
 	}
 	in := &ingest{}
