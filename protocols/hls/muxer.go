@@ -3,6 +3,7 @@ package hls
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -32,6 +33,9 @@ type muxer struct {
 	sink   *stream.Sink
 	// keep: created by hlsAlwaysRemux, never closed for idleness.
 	keep bool
+	// variant and channels (of the audio track, 0 if none) for amend.
+	variant  gohlslib.MuxerVariant
+	channels int
 
 	lastRequest atomic.Int64 // unix nanoseconds
 	closeOnce   sync.Once
@@ -43,6 +47,7 @@ func newMuxer(s *Server, p *stream.Publication, keep bool) (*muxer, error) {
 	m := &muxer{srv: s, pub: p, keep: keep, tracks: map[format.Format]*gohlslib.Track{},
 		params: map[format.Format]*stream.ParamSets{}, closed: make(chan struct{})}
 	variant := s.cfg.variant()
+	m.variant = variant
 	var list []*gohlslib.Track
 	for _, md := range p.Desc.Medias {
 		for _, f := range md.Formats {
@@ -51,6 +56,9 @@ func newMuxer(s *Server, p *stream.Publication, keep bool) (*muxer, error) {
 				continue
 			}
 			m.tracks[f] = t
+			if n := channelCount(f); n > 0 && m.channels == 0 {
+				m.channels = n
+			}
 			if ps := stream.NewParamSets(f); ps != nil {
 				m.params[f] = ps
 			}
@@ -140,7 +148,31 @@ func (m *muxer) touch() { m.lastRequest.Store(time.Now().UnixNano()) }
 // handle serves one playlist, init file, segment or part.
 func (m *muxer) handle(w http.ResponseWriter, r *http.Request) {
 	m.touch()
-	m.hls.Handle(w, r)
+	aw := &amendWriter{ResponseWriter: w, m: m, playlist: strings.HasSuffix(r.URL.Path, ".m3u8")}
+	m.hls.Handle(aw, r)
+	if aw.playlist {
+		aw.flush(m.variant, m.channels)
+	}
+}
+
+// channelCount is the channel count of an audio format, 0 if unknown or
+// not audio.
+func channelCount(f format.Format) int {
+	switch f := f.(type) {
+	case *format.MPEG4Audio:
+		if f.Config == nil {
+			return 0
+		}
+		switch c := f.Config.ChannelConfig; {
+		case c >= 1 && c <= 6:
+			return int(c)
+		case c == 7:
+			return 8
+		}
+	case *format.Opus:
+		return f.ChannelCount
+	}
+	return 0
 }
 
 // watch closes the muxer when its publication ends or, unless kept, when
