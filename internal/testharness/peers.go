@@ -87,3 +87,14 @@ func npmModule(t testing.TB, pkg, version string, env ...string) string {
 	}
 	return modules
 }
+
+// HLSParserVersion is the npm hls-parser release HLSParserModule installs.
+const HLSParserVersion = "0.16.1"
+
+// HLSParserModule returns a node_modules directory holding npm hls-parser at
+// HLSParserVersion (an independent, strict HLS playlist parser), installed
+// once like PlaywrightModule's playwright-core.
+func HLSParserModule(t testing.TB) string {
+	t.Helper()
+	return npmModule(t, "hls-parser", HLSParserVersion)
+}

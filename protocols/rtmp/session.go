@@ -191,8 +191,19 @@ func (s *session) onStatus(level, code, description string) error {
 	})
 }
 
-// reject answers the publish/play command with an error status.
-func (s *session) reject(r rejection) error { return s.onStatus("error", r.code, r.description) }
+// reject answers the publish/play command with an error status. librtmp
+// (rtmpdump, VLC) only ends on the NetStream failures it knows
+// (NetStream.Failed, NetStream.Play.Failed, NetStream.Play.StreamNotFound):
+// NetConnection.Connect.Rejected is followed by NetStream.Failed, which it
+// reports as "Closing connection: NetStream.Failed" and stops on at once,
+// instead of waiting for the server to hang up. ffmpeg and GStreamer stop at
+// the first error status.
+func (s *session) reject(r rejection) error {
+	if err := s.onStatus("error", r.code, r.description); err != nil || r.code != codeRejected {
+		return err
+	}
+	return s.onStatus("error", "NetStream.Failed", r.description)
+}
 
 // startPublish tells the client it may send media.
 func (s *session) startPublish() error {
