@@ -283,3 +283,35 @@ func TestClientsRTMP(t *testing.T) {
 		cliRefused(t, "NetConnection.Connect.Rejected", "rtmpdump", "-V", "-r", host+"/cam", "-y", "?"+bad, "-o", "/dev/null")
 	})
 }
+
+// Not an assertion, a figure (issue 14, item 4): how long after ffmpeg
+// starts publishing over RTMP, and over RTSP for comparison, an RTSP reader
+// decodes its first frame. gortmplib probes a publisher's tracks for 2 s of
+// media; since the probe ends once the tracks onMetaData announces are
+// configured (protocols/rtmp/probe.go) the two are close.
+func TestClientsRTMPReadiness(t *testing.T) {
+	d := startClientsDaemon(t)
+	reader := func(path string) string {
+		return "rtsp://" + cliReadUser + ":" + cliReadPass + "@" + d.Addr("rtsp") + "/" + path
+	}
+	for _, c := range []struct{ proto, path string }{{"rtmp", "ready/rtmp"}, {"rtsp", "ready/rtsp"}} {
+		start := time.Now()
+		if c.proto == "rtmp" {
+			rtmpFFmpegPublish(t, "rtmp://"+d.Addr("rtmp")+"/"+c.path+"?"+rtmpCreds(cliPubUser, cliPubPass), 20)
+		} else {
+			rtspFFmpegPublish(t, "rtsp://"+cliPubUser+":"+cliPubPass+"@"+d.Addr("rtsp")+"/"+c.path, 20, "tcp")
+		}
+		p := rtspWaitPath(t, d, c.path, 20*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+		listed := time.Since(start)
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if n, _, _ := ffmpegDecode(t, reader(c.path), 1); n >= 1 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no frame read within 20 s", c.path)
+			}
+		}
+		t.Logf("%s publisher: published (listed with bytes) after %s, first frame read after %s (tracks %v)",
+			c.proto, listed.Round(10*time.Millisecond), time.Since(start).Round(10*time.Millisecond), p.Tracks)
+	}
+}
