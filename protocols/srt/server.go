@@ -41,7 +41,19 @@ type Config struct {
 	// (past them the handshake is rejected with REJX_OVERLOAD); nil: no
 	// limits.
 	Limits *netlimit.Limits
+	// RefusalHold is how long after its handshake arrived a caller refused
+	// for its credentials or permissions (SRT_REJX_UNAUTHORIZED,
+	// SRT_REJX_FORBIDDEN; wrong, missing, quarantined) gets the rejection.
+	// libsrt callers wait 3 s for an answer (SRTO_CONNTIMEO), and several
+	// retry a refusal at once, forever (GStreamer srtsrc, srt-live-transmit
+	// -a, VLC: some 35 attempts a second, each authenticated and logged);
+	// held, they retry about once per hold. The same for every such refusal,
+	// so it tells nothing. 0: DefaultRefusalHold; negative: none.
+	RefusalHold time.Duration
 }
+
+// DefaultRefusalHold is RefusalHold's default.
+const DefaultRefusalHold = time.Second
 
 // Server is one SRT listener.
 type Server struct {
@@ -64,6 +76,9 @@ func Listen(cfg Config, a Authenticator, hub *stream.Hub, reg prometheus.Registe
 	}
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = 10 * time.Second
+	}
+	if cfg.RefusalHold == 0 {
+		cfg.RefusalHold = DefaultRefusalHold
 	}
 	conf := gosrt.DefaultConfig()
 	conf.PayloadSize = payloadSize
@@ -137,10 +152,11 @@ type session struct {
 	id     string
 	areq   authn.Request
 	logger *slog.Logger
+	start  time.Time // the handshake's arrival
 }
 
 func (s *Server) handle(req gosrt.ConnRequest) {
-	ss := &session{req: req, id: uuid.NewString()}
+	ss := &session{req: req, id: uuid.NewString(), start: time.Now()}
 	ss.logger = s.logger.With("conn", ss.id, "remote", req.RemoteAddr().String())
 	// A panic in this caller's code ends this caller only: the deferred
 	// closes of publish/read have run by then; a handshake not answered yet
@@ -195,9 +211,27 @@ func (s *Server) authenticate(r authn.Request) (*authn.Identity, error) {
 
 func (s *Server) reject(ss *session, err error) {
 	code := rejection(err)
+	if code == RejectUnauthorized || code == RejectForbidden {
+		s.hold(ss)
+	}
 	ss.req.Reject(code.Wire())
 	s.metrics.reject(code)
 	ss.logger.Info("srt connection rejected", "code", uint32(code), "reason", err.Error())
+}
+
+// hold waits until RefusalHold has passed since ss's handshake arrived, or
+// the server closes.
+func (s *Server) hold(ss *session) {
+	wait := time.Until(ss.start.Add(s.cfg.RefusalHold))
+	if wait <= 0 {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-s.ctx.Done():
+	}
 }
 
 // answer accepts the handshake; the connection closes when the server does.

@@ -90,7 +90,7 @@ func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 		"rd":   {"rdpass", []authz.Action{authz.ActionRead}},
 		"both": {"bothpass", []authz.Action{authz.ActionPublish, authz.ActionRead}},
 	}}
-	cfg := Config{Address: "127.0.0.1:0", ReadTimeout: 5 * time.Second}
+	cfg := Config{Address: "127.0.0.1:0", ReadTimeout: 5 * time.Second, RefusalHold: -1}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -317,4 +317,26 @@ func TestSRTMaxReaders(t *testing.T) {
 			t.Fatal("the reader's place was not freed")
 		}
 	}
+}
+
+// A refusal for credentials is held until RefusalHold has passed since the
+// handshake, so that callers retrying a refusal at once (GStreamer srtsrc,
+// srt-live-transmit) retry about once per hold; other refusals are not.
+func TestSRTRefusalHold(t *testing.T) {
+	const hold = 400 * time.Millisecond
+	f := newFixture(t, func(c *Config) { c.RefusalHold = hold })
+	start := time.Now()
+	if conn, err := f.dial("read:cam:rd:wrong", ""); err == nil {
+		conn.Close()
+		t.Fatal("accepted")
+	}
+	if d := time.Since(start); d < hold {
+		t.Errorf("refused after %s, want no sooner than the hold (%s)", d, hold)
+	}
+	f.rejected(t, RejectUnauthorized, 1)
+	if conn, err := f.dial("play:cam", ""); err == nil {
+		conn.Close()
+		t.Fatal("accepted a malformed streamid")
+	}
+	f.rejected(t, RejectBadMode, 1)
 }
