@@ -33,6 +33,11 @@ func TestParseTarget(t *testing.T) {
 		{"EdgeAuth token in the key", "app", "cam?token=exp=9~acl=/app/*~hmac=ab", "app/cam", "token=exp=9~acl=/app/*~hmac=ab",
 			authn.Credentials{Token: "exp=9~acl=/app/*~hmac=ab"}},
 		{"pair without value", "cam?user&pass=", "", "cam", "user&pass=", authn.Credentials{}},
+		// The forms of the README's client table (e2e/clients_test.go).
+		{"GStreamer rtmp2 path/?query (empty stream)", "cam", "?user=u&pass=p", "cam", "user=u&pass=p", authn.Credentials{User: "u", Pass: "p"}},
+		{"GStreamer rtmp2 app/stream?query", "live", "gst?user=u&pass=p", "live/gst", "user=u&pass=p", authn.Credentials{User: "u", Pass: "p"}},
+		{"rtmpdump -r path -y ?query", "cam", "?user=u&pass=p", "cam", "user=u&pass=p", authn.Credentials{User: "u", Pass: "p"}},
+		{"empty app, stream?query", "", "cam?user=u&pass=p", "cam", "user=u&pass=p", authn.Credentials{User: "u", Pass: "p"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			got := rtmp.ParseTarget(c.app, c.key)
