@@ -9,9 +9,9 @@ STATICCHECK_VERSION := v0.8.2
 BUILD_DEBS := libzmq3-dev pkg-config
 # Real media peers of the RTSP/RTMP/SRT tests: ffmpeg (libx264, AAC, libsrt) and
 # GStreamer (srtsink, mpegtsmux, voaacenc: bad; x264enc: ugly); the client matrix (e2e/clients_test.go):
-# srt-live-transmit (srt-tools), rtmpdump.
+# srt-live-transmit (srt-tools), rtmpdump, mpv.
 MEDIA_DEBS := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-              gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly srt-tools rtmpdump
+              gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly srt-tools rtmpdump mpv
 # Debian packages the tests need (real peers, independent implementations).
 TEST_DEBS  := $(BUILD_DEBS) python3-argon2 argon2 wrk curl ca-certificates python3-jwt python3-cryptography gstreamer1.0-rtsp \
               etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler chromium squid \

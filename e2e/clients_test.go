@@ -2,7 +2,7 @@ package e2e_test
 
 // The client matrix of issue 14: the SRT and RTMP clients Debian ships
 // (ffmpeg, srt-live-transmit, GStreamer srtsrc/srtsink and
-// rtmp2src/rtmp2sink, rtmpdump) publish and read with the URLs the README's
+// rtmp2src/rtmp2sink, rtmpdump, mpv) publish and read with the URLs the README's
 // client table shows, and a wrong password gives each a clear refusal,
 // asserted on the client's own message.
 
@@ -134,6 +134,18 @@ func cliRefused(t *testing.T, want string, name string, args ...string) {
 	}
 }
 
+// cliMPV plays url with mpv (no video or audio output) until it has
+// decoded 25 video frames; it fails the test unless mpv reached them.
+func cliMPV(t *testing.T, url string) {
+	t.Helper()
+	testharness.RequirePeer(t, "mpv", "mpv")
+	out := cliRun(t, "mpv --no-config --vo=null --ao=null --frames=25 "+shq(url), 25*time.Second)
+	// --frames=25 ends playback after 25 frames with "End of file".
+	if !strings.Contains(out, "VO: [null]") || !strings.Contains(out, "Exiting... (End of file)") {
+		t.Errorf("mpv did not play 25 frames of %s:\n%s", url, out)
+	}
+}
+
 // srtRefusal is what libsrt 1.5 (Debian) reports for an SRT_REJX_* code
 // (srt_rejectreason_str for every code from 1000): the handshake carried
 // 1000 + SRT_REJX_UNAUTHORIZED, which libsrt decoded.
@@ -193,10 +205,15 @@ func TestClientsSRT(t *testing.T) {
 		})
 	}
 
+	t.Run("read mpv", func(t *testing.T) { cliMPV(t, readURL) })
+
 	badRead := srt("read", "cam", cliReadUser, "wrong")
 	badPub := srt("publish", "cam2", cliPubUser, "wrong")
 	t.Run("refused ffmpeg", func(t *testing.T) {
 		cliRefused(t, srtRefusal, "ffmpeg", "-hide_banner", "-nostdin", "-i", badRead, "-f", "null", "-")
+	})
+	t.Run("refused mpv", func(t *testing.T) {
+		cliRefused(t, srtRefusal, "mpv", "--no-config", "--vo=null", "--ao=null", badRead)
 	})
 	t.Run("refused srt-live-transmit", func(t *testing.T) {
 		cliRefused(t, srtRefusal, "srt-live-transmit", badRead, "file://con")
@@ -266,9 +283,14 @@ func TestClientsRTMP(t *testing.T) {
 		})
 	}
 
+	t.Run("read mpv path?query", func(t *testing.T) { cliMPV(t, host+"/cam?"+readQ) })
+
 	bad := rtmpCreds(cliReadUser, "wrong")
 	t.Run("refused ffmpeg", func(t *testing.T) {
 		cliRefused(t, "Server error: authentication failed", "ffmpeg", "-hide_banner", "-nostdin", "-i", host+"/cam?"+bad, "-f", "null", "-")
+	})
+	t.Run("refused mpv", func(t *testing.T) {
+		cliRefused(t, "Server error: authentication failed", "mpv", "--no-config", "--vo=null", "--ao=null", host+"/cam?"+bad)
 	})
 	t.Run("refused gstreamer rtmp2src", func(t *testing.T) {
 		cliRefused(t, "NetConnection.Connect.Rejected", "gst-launch-1.0", "rtmp2src", "location="+host+"/cam/?"+bad, "!", "fakesink")
