@@ -98,6 +98,7 @@ func hlsGet(t *testing.T, d *testharness.Daemon, file string) answer {
 }
 
 func TestClientsHLSPlaylistsParse(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		variant string
 		version int // of every playlist
@@ -161,6 +162,7 @@ func hlsPosition(t *testing.T, pl string) (last, parts int) {
 // for; an _HLS_msn five ahead is refused with 400; a request still waiting
 // when the publisher leaves gets 404 (gohlslib answers 500).
 func TestClientsHLSBlockingReload(t *testing.T) {
+	t.Parallel()
 	d := startHLSDaemon(t, "hlsVariant: lowLatency\n")
 	pub := hlsPublish(t, d, 60)
 	defer pub.stop(t)

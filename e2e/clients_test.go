@@ -60,7 +60,9 @@ func shq(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'
 func cliDecode(t *testing.T, client, format string, frames int) (int, string) {
 	t.Helper()
 	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
-	script := client + " | ffmpeg -hide_banner -nostdin -f " + format + " -i - -frames:v " + strconv.Itoa(frames) + " -f null -"
+	// Probing a pipe takes ffmpeg's default 5 s of analysis; 1 s finds
+	// the streams of these test sources.
+	script := client + " | ffmpeg -hide_banner -nostdin -f " + format + " -analyzeduration 1000000 -i - -frames:v " + strconv.Itoa(frames) + " -f null -"
 	out := cliRun(t, script, 25*time.Second)
 	n := 0
 	if m := ffmpegFrameRE.FindAllStringSubmatch(out, -1); len(m) > 0 {
@@ -154,6 +156,7 @@ const srtRefusal = "Application-defined rejection reason"
 // SRT clients publish and read; a wrong password is refused with a code
 // libsrt decodes.
 func TestClientsSRT(t *testing.T) {
+	t.Parallel()
 	srtRequireGStreamer(t)
 	testharness.RequirePeer(t, "srt-live-transmit", "srt-tools")
 	d := startClientsDaemon(t)
@@ -239,6 +242,7 @@ func TestClientsSRT(t *testing.T) {
 // RTMP clients publish and read with the URLs of the README's client
 // table; a wrong password is refused with a status each client prints.
 func TestClientsRTMP(t *testing.T) {
+	t.Parallel()
 	testharness.RequireGStreamer(t, rtmpGstElements...)
 	testharness.RequirePeer(t, "rtmpdump", "rtmpdump")
 	d := startClientsDaemon(t)
