@@ -339,9 +339,7 @@ func validatePaths(d *decoder, c *Conf) {
 		if np.Name != "" {
 			key = "paths." + np.Name
 		}
-		if np.Source != "publisher" {
-			d.errAt(key+".source", "only publisher is supported, got %q", np.Source)
-		}
+		validateSource(d, key, &np)
 		if np.MaxReaders < 0 {
 			d.errAt(key+".maxReaders", "must be ≥ 0 (0 = unlimited), got %d", np.MaxReaders)
 		}

@@ -26,6 +26,7 @@ import (
 	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/rtsp"
 	"github.com/streamgate/streamgate/protocols/savant"
+	"github.com/streamgate/streamgate/protocols/source"
 	"github.com/streamgate/streamgate/protocols/srt"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -54,6 +55,11 @@ type Daemon struct {
 	// nofile is the descriptor limit (RLIMIT_NOFILE) after raising it; 0:
 	// unknown.
 	nofile uint64
+
+	// sources are the paths' pulled sources (sources.go), sourceMetrics
+	// their counters.
+	sources       map[string]*pulled
+	sourceMetrics *source.Metrics
 
 	// recheckRetry: a retry of the sessions a re-check could not answer
 	// for is scheduled (retryPending).
@@ -202,6 +208,7 @@ func (d *Daemon) Start() error {
 			return err
 		}
 	}
+	d.syncSources(c) // after the Savant hook: a source's first unit reaches it
 	d.started.Store(true)
 	d.logger.Info("ready")
 	return nil
@@ -231,6 +238,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		}
 	}
 	d.servers = nil
+	d.stopSources()
 	d.closeRTSP()
 	d.closeRTMP()
 	d.closeSRT()

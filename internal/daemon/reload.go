@@ -74,6 +74,7 @@ func (d *Daemon) Reload(c *config.Conf) error {
 		d.logger.Warn("setting changed; it applies after a restart of streamgate", "key", key)
 	}
 	errs := d.restartChanged(old, c)
+	d.syncSources(c)
 	d.recheckSessions("reload")
 	if len(errs) > 0 {
 		return &ListenerError{Err: errors.Join(errs...)}

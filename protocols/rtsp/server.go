@@ -323,7 +323,7 @@ func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (res *bas
 }
 
 func (s *Server) streamOf(path string) (*gortsplib.ServerStream, error) {
-	p, err := s.hub.Get(path)
+	p, err := s.hub.Read(path) // authorized: may wake an on-demand source
 	if err != nil {
 		return nil, err
 	}

@@ -41,6 +41,9 @@ type SourceInfo struct {
 	ID string
 	// User is the authenticated user name.
 	User string
+	// Pulled marks a pulled source (Protocol is then rtspSource,
+	// rtmpSource, srtSource, hlsSource or udpSource, as MediaMTX names them).
+	Pulled bool
 }
 
 // Hub holds the live paths.
@@ -52,11 +55,13 @@ type Hub struct {
 	mu    sync.Mutex
 	paths map[string]*Publication
 	hooks []func(*Publication)
+	// demands are the paths' Demands (pulled sources), by path name.
+	demands map[string]*demandEntry
 }
 
 // NewHub creates a hub reading path configuration from conf at each publish.
 func NewHub(conf func() *config.Conf, reg prometheus.Registerer, logger *slog.Logger) *Hub {
-	return &Hub{conf: conf, logger: logger, metrics: newMetrics(reg), paths: map[string]*Publication{}}
+	return &Hub{conf: conf, logger: logger, metrics: newMetrics(reg), paths: map[string]*Publication{}, demands: map[string]*demandEntry{}}
 }
 
 // OnPublish registers fn to run for every new publication, before its first
@@ -89,6 +94,10 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 		return nil, err
 	}
 	h.mu.Lock()
+	if h.exclusive(name, src) {
+		h.mu.Unlock()
+		return nil, ErrSourcePath
+	}
 	for {
 		old, ok := h.paths[name]
 		if !ok {
@@ -115,6 +124,7 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 	for _, fn := range hooks {
 		fn(p)
 	}
+	h.published(name)
 	h.logger.Info("publishing", "path", name, "protocol", src.Protocol, "user", src.User, "tracks", len(desc.Medias))
 	return p, nil
 }
@@ -146,6 +156,10 @@ type PathInfo struct {
 	Readers        int
 	BytesReceived  uint64
 	Started        time.Time
+	// SourceState is the state of the path's pulled source (idle,
+	// connecting, ready, error), "" for a path published by a client.
+	// Hub.SourceStates also lists pulled paths that are not live.
+	SourceState string
 }
 
 // List returns the live paths by name.
@@ -158,7 +172,9 @@ func (h *Hub) List() []PathInfo {
 	h.mu.Unlock()
 	out := make([]PathInfo, 0, len(pubs))
 	for _, p := range pubs {
-		out = append(out, p.info())
+		info := p.info()
+		info.SourceState = h.sourceState(p.Name)
+		out = append(out, info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -203,22 +219,39 @@ func (p *Publication) Attached(key string) any {
 // AddReader counts a reader, refusing past maxReaders.
 func (p *Publication) AddReader(r any) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed {
+		p.mu.Unlock()
 		return ErrNotPublished
 	}
 	if max := p.Conf.MaxReaders; max > 0 && len(p.readers) >= max {
+		p.mu.Unlock()
 		return ErrTooManyReaders
 	}
 	p.readers[r] = struct{}{}
+	first := len(p.readers) == 1
+	p.mu.Unlock()
+	if first {
+		p.hub.busy(p.Name) // h.mu is never taken under p.mu
+	}
 	return nil
 }
 
-// RemoveReader forgets a reader.
+// RemoveReader forgets a reader; after the last one, an on-demand source
+// of the path is stopped sourceOnDemandCloseAfter later.
 func (p *Publication) RemoveReader(r any) {
 	p.mu.Lock()
 	delete(p.readers, r)
+	last := len(p.readers) == 0
 	p.mu.Unlock()
+	if last {
+		p.hub.idle(p.Name)
+	}
+}
+
+func (p *Publication) readerCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.readers)
 }
 
 // AddSink starts a consumer of units with its own bounded queue.
@@ -293,6 +326,7 @@ func (p *Publication) Close() {
 	p.hub.remove(p)
 	p.hub.metrics.publishers.Dec()
 	close(p.stopped)
+	p.hub.idle(p.Name)
 	p.hub.logger.Info("publisher left", "path", p.Name, "protocol", p.Source.Protocol)
 }
 

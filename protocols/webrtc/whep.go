@@ -108,7 +108,7 @@ func (s *Server) readOffer(w http.ResponseWriter, r *http.Request, path string) 
 	if !hasContentType(r, "application/sdp") {
 		return nil, nil, "", refuse(http.StatusUnsupportedMediaType, "the offer must be application/sdp")
 	}
-	pub, err := s.hub.Get(path)
+	pub, err := s.hub.Read(path) // authorized: may wake an on-demand source
 	if err != nil {
 		return nil, nil, "", hubRefusal(err)
 	}
