@@ -207,8 +207,12 @@ func (l pathLister) ListPaths() []httpapi.PathInfo {
 	live := l.hub.List()
 	out := make([]httpapi.PathInfo, len(live))
 	for i, p := range live {
+		typ := p.Source.Protocol + "Session"
+		if p.Source.Pulled {
+			typ = p.Source.Protocol // rtspSource, … as MediaMTX
+		}
 		out[i] = httpapi.PathInfo{Name: p.Name, ConfName: p.ConfName, Ready: true,
-			Source: &httpapi.Source{Type: p.Source.Protocol + "Session", ID: p.Source.ID},
+			Source: &httpapi.Source{Type: typ, ID: p.Source.ID},
 			Tracks: p.Tracks, BytesReceived: p.BytesReceived, Readers: p.Readers}
 	}
 	return out
