@@ -183,6 +183,10 @@ func TestSourceOnDemand(t *testing.T) {
 		"    sourceOnDemandStartTimeout: 15s\n    sourceOnDemandCloseAfter: 1s\n")
 	readNothing(t, "RTSP reader, wrong password", rtspURL(d, rtspReadUser, "wrong", "cam"))
 	readNothing(t, "RTSP reader, no credentials", rtspURL(d, "", "", "cam"))
+	logBarrier(t, d) // every line logged so far has been read
+	if n := len(d.LogEntriesWhere("on-demand start")); n != 0 || cameraReaders(t, cam) != 0 {
+		t.Fatalf("unauthenticated readers woke the source (%d on-demand starts logged)", n)
+	}
 	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
 	// The negatives, after the positive: the unauthenticated readers woke
 	// nothing (one start only, from the authenticated reader).
