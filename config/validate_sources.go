@@ -33,7 +33,11 @@ func validateSource(d *decoder, key string, np *NamedPath) {
 	case "publisher":
 		return
 	case "redirect":
-		d.errAt(key+".source", "redirect is not supported yet")
+		if np.SourceRedirect == "" {
+			d.errAt(key+".source", "redirect needs sourceRedirect, an rtsp:// or rtsps:// URL")
+		} else if u, err := url.Parse(np.SourceRedirect); err != nil || (u.Scheme != "rtsp" && u.Scheme != "rtsps") || u.Host == "" {
+			d.errAt(key+".sourceRedirect", "source redirect needs an rtsp:// or rtsps:// URL, got %q", redact.URL(np.SourceRedirect))
+		}
 		return
 	}
 	if np.Name != "" && (np.catchAll || np.Matcher.IsRegexp()) {

@@ -1,7 +1,11 @@
 package e2e_test
 
 import (
+	"bufio"
+	"encoding/base64"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -236,4 +240,44 @@ func metricLine(text, name string) float64 {
 		}
 	}
 	return -1
+}
+
+// source: redirect answers an authorized RTSP DESCRIBE with 301 to
+// sourceRedirect; an unauthorized one gets 401, not the address.
+func TestSourceRedirect(t *testing.T) {
+	t.Parallel()
+	const target = "rtsp://127.0.0.1:9/elsewhere"
+	d := startEdge(t, "", "  moved:\n    source: redirect\n    sourceRedirect: "+target+"\n")
+	describe := func(auth string) string {
+		c, err := net.Dial("tcp", d.Addr("rtsp"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(10 * time.Second))
+		req := "DESCRIBE rtsp://" + d.Addr("rtsp") + "/moved RTSP/1.0\r\nCSeq: 1\r\n"
+		if auth != "" {
+			req += "Authorization: Basic " + base64.StdEncoding.EncodeToString([]byte(auth)) + "\r\n"
+		}
+		if _, err := io.WriteString(c, req+"\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		br, res := bufio.NewReader(c), ""
+		for { // the status line and headers, up to the empty line
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("%v after %q", err, res)
+			}
+			res += line
+			if line == "\r\n" {
+				return res
+			}
+		}
+	}
+	if res := describe(rtspReadUser + ":" + rtspReadPass); !strings.HasPrefix(res, "RTSP/1.0 301") || !strings.Contains(res, "Location: "+target) {
+		t.Fatalf("authorized DESCRIBE: %q, want 301 to %s", res, target)
+	}
+	if res := describe(""); !strings.HasPrefix(res, "RTSP/1.0 401") || strings.Contains(res, target) {
+		t.Fatalf("DESCRIBE without credentials: %q, want 401 without the target", res)
+	}
 }

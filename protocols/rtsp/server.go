@@ -314,12 +314,25 @@ func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (res *bas
 		res, err := authResponse(err)
 		return res, nil, err
 	}
+	if res := s.redirect(path); res != nil {
+		return res, nil, nil
+	}
 	st, err = s.streamOf(path)
 	if err != nil {
 		res, err := hubResponse(err)
 		return res, nil, err
 	}
 	return &base.Response{StatusCode: base.StatusOK}, st, nil
+}
+
+// redirect answers an authorized DESCRIBE of a path whose source is
+// redirect (MediaMTX's): 301 to its sourceRedirect; nil for other paths.
+func (s *Server) redirect(path string) *base.Response {
+	np, err := s.hub.PathConf(path)
+	if err != nil || np.Source != "redirect" {
+		return nil
+	}
+	return &base.Response{StatusCode: base.StatusMovedPermanently, Header: base.Header{"Location": base.HeaderValue{np.SourceRedirect}}}
 }
 
 func (s *Server) streamOf(path string) (*gortsplib.ServerStream, error) {

@@ -94,7 +94,7 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 		return nil, err
 	}
 	h.mu.Lock()
-	if h.exclusive(name, src) {
+	if h.exclusive(name, src) || (np.Source != "" && np.Source != "publisher" && !src.Pulled) {
 		h.mu.Unlock()
 		return nil, ErrSourcePath
 	}
