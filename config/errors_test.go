@@ -199,7 +199,7 @@ var badCases = []badCase{
 	{name: "source scheme unknown", text: "paths:\n  cam1:\n    source: ftp://u:hunter2@127.0.0.1/x\n", line: 3, key: "paths.cam1.source", msg: `scheme "ftp" is not supported`},
 	{name: "source bad srt redacted", text: "paths:\n  cam1:\n    source: srt://127.0.0.1?passphrase=hunter2hunter2\n", line: 3, key: "paths.cam1.source", msg: `got "srt://127.0.0.1?passphrase=xxxxx"`},
 	{name: "source udp without port", text: "paths:\n  cam1:\n    source: udp://u:hunter2@127.0.0.1\n", line: 3, key: "paths.cam1.source", msg: `got "udp://u:xxxxx@127.0.0.1"`},
-	{name: "source whep", text: "paths:\n  cam1:\n    source: whep://127.0.0.1/x/whep\n", line: 3, key: "paths.cam1.source", msg: "not supported yet"},
+	{name: "source whep without host", text: "paths:\n  cam1:\n    source: whep:///x/whep\n", line: 3, key: "paths.cam1.source", msg: "want a host"},
 	{name: "source fingerprint", text: "paths:\n  cam1:\n    source: rtsps://127.0.0.1/x\n    sourceFingerprint: abc\n", line: 4, key: "paths.cam1.sourceFingerprint", msg: "64 hex digits"},
 	{name: "source range", text: "paths:\n  cam1:\n    source: rtsp://127.0.0.1/x\n    rtspRangeType: npt\n    rtspRangeStart: soon\n", line: 5, key: "paths.cam1.rtspRangeStart", msg: "want a duration"},
 	{name: "rtspTransport bad", text: "paths:\n  cam1:\n    source: rtsp://127.0.0.1/x\n    rtspTransport: quic\n", line: 4, key: "paths.cam1.rtspTransport", msg: `got "quic"`},

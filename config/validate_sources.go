@@ -51,7 +51,7 @@ func validateSource(d *decoder, key string, np *NamedPath) {
 	}
 	scheme := strings.ToLower(u.Scheme)
 	switch scheme {
-	case "rtsp", "rtsps", "rtmp", "rtmps", "http", "https":
+	case "rtsp", "rtsps", "rtmp", "rtmps", "http", "https", "whep", "wheps":
 		if u.Host == "" {
 			d.errAt(key+".source", "%s: want a host, got %q", scheme, shown)
 		}
@@ -66,13 +66,11 @@ func validateSource(d *decoder, key string, np *NamedPath) {
 		if !hostPort(u.Host) {
 			d.errAt(key+".source", "%s: want %s://address:port, got %q", scheme, scheme, shown)
 		}
-	case "whep", "wheps":
-		d.errAt(key+".source", "%s sources are not supported yet", scheme)
 	default:
-		d.errAt(key+".source", "scheme %q is not supported (rtsp, rtsps, rtmp, rtmps, srt, http, https, udp, udp+mpegts)", scheme)
+		d.errAt(key+".source", "scheme %q is not supported (rtsp, rtsps, rtmp, rtmps, srt, http, https, udp, udp+mpegts, whep, wheps)", scheme)
 	}
-	if np.SourceFingerprint != "" && !slices.Contains([]string{"rtsps", "rtmps", "https"}, scheme) {
-		d.errAt(key+".sourceFingerprint", "applies to rtsps, rtmps and https sources only")
+	if np.SourceFingerprint != "" && !slices.Contains([]string{"rtsps", "rtmps", "https", "wheps"}, scheme) {
+		d.errAt(key+".sourceFingerprint", "applies to rtsps, rtmps, https and wheps sources only")
 	}
 }
 

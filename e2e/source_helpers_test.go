@@ -39,8 +39,14 @@ func startEdge(t testing.TB, top, paths string) *testharness.Daemon {
 // publish the test source to its path live for 120 s.
 func startCamera(t *testing.T, authMethod string) (cam *testharness.Daemon, pub *peerProc) {
 	t.Helper()
+	return startCameraWith(t, authMethod, "")
+}
+
+// startCameraWith is startCamera with more top-level keys.
+func startCameraWith(t *testing.T, authMethod, top string) (cam *testharness.Daemon, pub *peerProc) {
+	t.Helper()
 	cam = startRTSPDaemon(t, rtspSetup{
-		top:   "rtspAuthMethods: [" + authMethod + "]\n",
+		top:   "rtspAuthMethods: [" + authMethod + "]\n" + top,
 		users: fmt.Sprintf("- {user: %s, pass: %s, permissions: [{action: read}]}\n", srcCamUser, srcCamPass),
 		paths: "  live: {}\n",
 	})

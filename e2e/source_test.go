@@ -281,3 +281,16 @@ func TestSourceRedirect(t *testing.T) {
 		t.Fatalf("DESCRIBE without credentials: %q, want 401 without the target", res)
 	}
 }
+
+// A WHEP server (a second streamgate's WebRTC listener, asking for
+// credentials) is pulled over whep:// and read over RTSP.
+func TestSourceWHEP(t *testing.T) {
+	t.Parallel()
+	cam, _ := startCameraWith(t, "basic", "webrtc: yes\n")
+	src := "whep://" + srcCamUser + ":" + srcCamPass + "@" + cam.Addr("webrtc") + "/live/whep"
+	d := startEdge(t, "", "  cam:\n    source: "+src+"\n")
+	waitSourceReady(t, d, "cam", "whepSource", 20*time.Second)
+	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
+	logBarrier(t, d)
+	assertNotLogged(t, d, srcCamPass)
+}

@@ -17,7 +17,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_source_errors_total",
-			Help: "Pulled sources that failed to connect or were lost (then retried), by kind (rtsp, rtmp, srt, hls, udp)."}, []string{"kind"}),
+			Help: "Pulled sources that failed to connect or were lost (then retried), by kind (rtsp, rtmp, srt, hls, udp, whep)."}, []string{"kind"}),
 		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "streamgate_source_ready",
 			Help: "Pulled sources publishing now, by kind."}, []string{"kind"}),
 	}

@@ -24,7 +24,7 @@ import (
 )
 
 // The kinds of source, the label values of the metrics.
-var kinds = []string{"rtsp", "rtmp", "srt", "hls", "udp"}
+var kinds = []string{"rtsp", "rtmp", "srt", "hls", "udp", "whep"}
 
 // Retry bounds: the pause after a failure starts at RetryMin and doubles up
 // to RetryMax; it starts again from RetryMin after a source that had been
@@ -48,7 +48,7 @@ type Options struct {
 	// Path is the path name the source publishes.
 	Path string
 	// URL is the source: rtsp://, rtsps://, rtmp://, rtmps://, srt://,
-	// http(s):// (HLS), udp:// or udp+mpegts:// (MPEG-TS).
+	// http(s):// (HLS), udp:// or udp+mpegts:// (MPEG-TS), whep(s)://.
 	URL string
 	// Fingerprint pins the SHA-256 of the TLS certificate (hex).
 	Fingerprint string
@@ -64,7 +64,7 @@ type Options struct {
 	ReadTimeout, WriteTimeout time.Duration
 }
 
-// Kind is the kind of source a URL names (rtsp, rtmp, srt, hls, udp), or
+// Kind is the kind of source a URL names (rtsp, rtmp, srt, hls, udp, whep), or
 // an error for a scheme streamgate does not pull.
 func Kind(rawURL string) (string, error) {
 	u, err := url.Parse(rawURL)
@@ -82,6 +82,8 @@ func Kind(rawURL string) (string, error) {
 		return "hls", nil
 	case "udp", "udp+mpegts":
 		return "udp", nil
+	case "whep", "wheps":
+		return "whep", nil
 	}
 	return "", fmt.Errorf("source: scheme %q is not supported", u.Scheme)
 }
@@ -122,6 +124,8 @@ func New(o Options, hub *stream.Hub, m *Metrics, logger *slog.Logger) (*Runner, 
 		r.run = runHLS
 	case "udp":
 		r.run = runUDP
+	case "whep":
+		r.run = runWHEP
 	}
 	return r, nil
 }

@@ -128,13 +128,13 @@ func TestRunnerErrorState(t *testing.T) {
 
 func TestKind(t *testing.T) {
 	for url, want := range map[string]string{"rtsps://h/x": "rtsp", "RTMP://h/x": "rtmp", "srt://h:1": "srt",
-		"https://h/i.m3u8": "hls", "udp+mpegts://h:1": "udp", "udp://h:1": "udp"} {
+		"https://h/i.m3u8": "hls", "udp+mpegts://h:1": "udp", "udp://h:1": "udp", "wheps://h/x/whep": "whep"} {
 		if got, err := Kind(url); err != nil || got != want {
 			t.Errorf("Kind(%s) = %q, %v; want %q", url, got, err, want)
 		}
 	}
-	if _, err := Kind("whep://h/x"); err == nil {
-		t.Error("whep accepted")
+	if _, err := Kind("ftp://h/x"); err == nil {
+		t.Error("ftp accepted")
 	}
 }
 

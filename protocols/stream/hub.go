@@ -42,7 +42,8 @@ type SourceInfo struct {
 	// User is the authenticated user name.
 	User string
 	// Pulled marks a pulled source (Protocol is then rtspSource,
-	// rtmpSource, srtSource, hlsSource or udpSource, as MediaMTX names them).
+	// rtmpSource, srtSource, hlsSource, udpSource or whepSource, as MediaMTX
+	// names them).
 	Pulled bool
 }
 
