@@ -56,6 +56,22 @@ type demandEntry struct {
 	gen int
 	// op serializes the calls of Start and Stop.
 	op sync.Mutex
+	// dynamic: made by the DemandFunc for one name; forgotten once stopped.
+	dynamic bool
+}
+
+// DemandFunc gives the Demand of a path name that has none set with
+// SetDemand, when a reader asks for it: a runOnDemand command on a ~regex
+// path, one per requested name. ok false: the name has none. It runs under
+// the hub's lock: it must not call the hub.
+type DemandFunc func(name string) (d Demand, o DemandOptions, ok bool)
+
+// SetDemandFunc sets the DemandFunc (nil: none). The Demands it made are
+// forgotten once stopped.
+func (h *Hub) SetDemandFunc(fn DemandFunc) {
+	h.mu.Lock()
+	h.demandFn = fn
+	h.mu.Unlock()
 }
 
 // SetDemand makes d the Demand of the path name (a configured name, not a
@@ -96,6 +112,12 @@ func (h *Hub) Read(name string) (*Publication, error) {
 		}
 		h.mu.Unlock()
 		return p, nil
+	}
+	if e == nil && h.demandFn != nil {
+		if d, o, ok := h.demandFn(name); ok {
+			e = &demandEntry{d: d, o: o, ready: make(chan struct{}), dynamic: true}
+			h.demands[name] = e
+		}
 	}
 	if e == nil {
 		h.mu.Unlock()
@@ -235,6 +257,13 @@ func (h *Hub) expire(name string, e *demandEntry, gen int) {
 	}
 	h.logger.Info("on-demand stop: no reader", "path", name)
 	e.d.Stop()
+	if e.dynamic {
+		h.mu.Lock()
+		if h.demands[name] == e && !e.started {
+			delete(h.demands, name)
+		}
+		h.mu.Unlock()
+	}
 }
 
 func (e *demandEntry) cancelTimer() {

@@ -29,15 +29,14 @@ func (f *fakeDemand) Start() {
 	if !publish {
 		return
 	}
-	go func() {
-		p, err := f.h.Publish(f.name, desc(), stream.SourceInfo{Protocol: "fakeSource", Pulled: true})
-		if err != nil {
-			return
-		}
-		f.mu.Lock()
-		f.pub = p
-		f.mu.Unlock()
-	}()
+	// Synchronously, so that Stop always finds the publication.
+	p, err := f.h.Publish(f.name, desc(), stream.SourceInfo{Protocol: "fakeSource", Pulled: true})
+	if err != nil {
+		return
+	}
+	f.mu.Lock()
+	f.pub = p
+	f.mu.Unlock()
 }
 
 func (f *fakeDemand) Stop() {
@@ -167,5 +166,38 @@ func TestDemandAlwaysOnWait(t *testing.T) {
 	p.Close() // no timer is armed for an always-on Demand: nothing can come later
 	if s, st := f.counts(); s != 0 || st != 0 {
 		t.Fatalf("the hub started (%d) or stopped (%d) an always-on source", s, st)
+	}
+}
+
+// A DemandFunc gives a Demand per requested name (runOnDemand on a ~regex
+// path): made at the first Read, forgotten once stopped.
+func TestDemandFunc(t *testing.T) {
+	h := newHub(t, "paths:\n  ~^cam.*: {}\n")
+	made := map[string]*fakeDemand{}
+	h.SetDemandFunc(func(name string) (stream.Demand, stream.DemandOptions, bool) {
+		if name == "cam9" {
+			return nil, stream.DemandOptions{}, false
+		}
+		f := &fakeDemand{h: h, name: name, publishOnStart: true}
+		made[name] = f
+		return f, stream.DemandOptions{OnDemand: true, StartTimeout: 5 * time.Second, CloseAfter: 10 * time.Millisecond}, true
+	})
+	if _, err := h.Read("cam9"); !errors.Is(err, stream.ErrNotPublished) {
+		t.Fatalf("a name without a Demand: %v", err)
+	}
+	p, err := h.Read("cam1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Name != "cam1" || made["cam1"] == nil {
+		t.Fatalf("publication %s, demands made %v", p.Name, made)
+	}
+	f := made["cam1"]
+	waitFor(t, "stop without readers", func() bool { _, st := f.counts(); return st == 1 })
+	if _, err := h.Read("cam1"); err != nil {
+		t.Fatal(err)
+	}
+	if made["cam1"] == f {
+		t.Fatal("the stopped Demand was reused: it should have been forgotten")
 	}
 }

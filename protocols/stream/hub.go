@@ -58,6 +58,8 @@ type Hub struct {
 	hooks []func(*Publication)
 	// demands are the paths' Demands (pulled sources), by path name.
 	demands map[string]*demandEntry
+	// demandFn gives the Demands of names without one (SetDemandFunc).
+	demandFn DemandFunc
 }
 
 // NewHub creates a hub reading path configuration from conf at each publish.
