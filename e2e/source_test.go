@@ -133,10 +133,14 @@ func TestSourceHLSOrigin(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	d := startEdge(t, "", "  cam:\n    source: "+srv.URL+"/index.m3u8\n")
+	d := startEdge(t, "hls: yes\n", "  cam:\n    source: "+srv.URL+"/index.m3u8\n")
 	waitSourceReady(t, d, "cam", "hlsSource", 20*time.Second)
 	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
 	readNothing(t, "RTSP reader, wrong password", rtspURL(d, rtspReadUser, "wrong", "cam"))
+	readFrames(t, "HLS reader", hlsURL(d, "cam/index.m3u8"), 10,
+		"-headers", "Authorization: "+basicHeader(rtspReadUser, rtspReadPass)+"\r\n")
+	readNothing(t, "HLS reader, wrong password", hlsURL(d, "cam/index.m3u8"),
+		"-headers", "Authorization: "+basicHeader(rtspReadUser, "wrong")+"\r\n")
 }
 
 // MPEG-TS over UDP from ffmpeg to the edge's udp+mpegts:// source is read
