@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -66,9 +67,10 @@ type Server struct {
 	hub     *stream.Hub
 	metrics *metrics
 
-	mu     sync.Mutex
-	muxers map[string]*muxer
-	closed bool
+	mu       sync.Mutex
+	muxers   map[string]*muxer
+	closed   bool
+	sessions sessions
 }
 
 // New builds the HLS handler; muxers start on demand.
@@ -76,7 +78,8 @@ func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, gate: gate, hub: hub, metrics: newMetrics(cfg.Registerer), muxers: map[string]*muxer{}}
+	return &Server{cfg: cfg, gate: gate, hub: hub, metrics: newMetrics(cfg.Registerer), muxers: map[string]*muxer{},
+		sessions: sessions{hub: hub, live: map[sessionKey]*hlsSession{}}}
 }
 
 // OnPublish is a hub hook: with hlsAlwaysRemux it starts the path's muxer
@@ -125,7 +128,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveHLSJS(w, r) // a public asset: no path, no credentials
 		return
 	}
-	if s.gate.Check(w, r, authz.ActionRead, name) == nil {
+	id := s.gate.Check(w, r, authz.ActionRead, name)
+	if id == nil {
 		s.metrics.requests.WithLabelValues("refused").Inc()
 		return
 	}
@@ -152,6 +156,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.requests.WithLabelValues("served").Inc()
+	s.sessions.seen(s, p, id.User, s.clientIP(r), r.URL.RawQuery)
 	m.handle(w, r)
 }
 
@@ -235,4 +240,14 @@ func (s *Server) Close() {
 	for _, m := range all {
 		m.stop()
 	}
+	s.sessions.endWhere(func(sessionKey, *hlsSession) bool { return true })
+}
+
+// clientIP is the client's address behind the trusted proxies.
+func (s *Server) clientIP(r *http.Request) netip.Addr {
+	var trusted []netip.Prefix
+	if s.gate.TrustedProxies != nil {
+		trusted = s.gate.TrustedProxies()
+	}
+	return httpauth.ClientIP(r, trusted)
 }

@@ -227,7 +227,7 @@ func (s *session) publish(desc *description.Session) (*stream.Publication, error
 	if len(desc.Medias) == 0 {
 		return nil, errNoTracks
 	}
-	p, err := s.r.hub.Publish(s.r.opts.Path, desc, stream.SourceInfo{Protocol: s.r.kind + "Source", ID: s.r.kind, Pulled: true})
+	p, err := s.r.hub.Publish(s.r.opts.Path, desc, stream.SourceInfo{Protocol: s.r.kind + "Source", Type: s.r.kind + "Source", ID: s.r.kind, Pulled: true})
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,12 @@ type SourceInfo struct {
 	// rtmpSource, srtSource, hlsSource, udpSource or whepSource, as MediaMTX
 	// names them).
 	Pulled bool
+	// Type is MediaMTX's source type (rtspSession, rtspsSession, rtmpConn,
+	// rtmpsConn, srtConn, webRTCSession), for hooks (MTX_SOURCE_TYPE).
+	Type string
+	// Query is the raw query the publisher asked with (credentials
+	// included: Events takes them out).
+	Query string
 }
 
 // Hub holds the live paths.
@@ -53,9 +59,10 @@ type Hub struct {
 	logger  *slog.Logger
 	metrics *metrics
 
-	mu    sync.Mutex
-	paths map[string]*Publication
-	hooks []func(*Publication)
+	mu     sync.Mutex
+	paths  map[string]*Publication
+	hooks  []func(*Publication)
+	events Events
 	// demands are the paths' Demands (pulled sources), by path name.
 	demands map[string]*demandEntry
 	// demandFn gives the Demands of names without one (SetDemandFunc).
@@ -119,13 +126,17 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 		h.mu.Lock()
 	}
 	p := &Publication{hub: h, Name: name, Conf: np, Desc: desc, Source: src, Started: time.Now(),
-		readers: map[any]struct{}{}, attached: map[string]any{}, done: make(chan struct{}), stopped: make(chan struct{})}
+		readers: map[any]struct{}{}, reads: map[any]func(){}, attached: map[string]any{}, done: make(chan struct{}), stopped: make(chan struct{})}
 	h.paths[name] = p
 	h.metrics.publishers.Inc()
 	hooks := append([]func(*Publication){}, h.hooks...)
+	events := h.events
 	h.mu.Unlock()
 	for _, fn := range hooks {
 		fn(p)
+	}
+	if events != nil {
+		p.setReadyEnd(onceFn(events.Ready(p)))
 	}
 	h.published(name)
 	h.logger.Info("publishing", "path", name, "protocol", src.Protocol, "user", src.User, "tracks", len(desc.Medias))
@@ -194,6 +205,8 @@ type Publication struct {
 
 	mu       sync.Mutex
 	readers  map[any]struct{}
+	reads    map[any]func() // readers Events heard of → their end
+	readyEnd func()         // Events' end of the stream
 	sinks    []*Sink
 	attached map[string]any
 	closed   bool
@@ -239,13 +252,15 @@ func (p *Publication) AddReader(r any) error {
 	return nil
 }
 
-// RemoveReader forgets a reader; after the last one, an on-demand source
-// of the path is stopped sourceOnDemandCloseAfter later.
+// RemoveReader forgets a reader (and tells Events of its end); after the
+// last one, an on-demand source of the path is stopped
+// sourceOnDemandCloseAfter later.
 func (p *Publication) RemoveReader(r any) {
 	p.mu.Lock()
 	delete(p.readers, r)
 	last := len(p.readers) == 0
 	p.mu.Unlock()
+	p.unwatch(r)
 	if last {
 		p.hub.idle(p.Name)
 	}
@@ -328,6 +343,7 @@ func (p *Publication) Close() {
 	}
 	p.hub.remove(p)
 	p.hub.metrics.publishers.Dec()
+	p.endEvents()
 	close(p.stopped)
 	p.hub.idle(p.Name)
 	p.hub.logger.Info("publisher left", "path", p.Name, "protocol", p.Source.Protocol)

@@ -89,6 +89,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 		return
 	}
 	cancelEnd := id.OnEnd(sess.stop) // expiry, or a re-check that refuses it
+	sess.unhook = sess.hooks(r.URL.RawQuery)
 	go sess.run(cancelEnd)
 
 	h := w.Header()
