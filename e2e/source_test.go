@@ -298,3 +298,27 @@ func TestSourceWHEP(t *testing.T) {
 	logBarrier(t, d)
 	assertNotLogged(t, d, srcCamPass)
 }
+
+// runOnDemand goes through the same on-demand mechanism: a refused reader
+// starts nothing; the first authorized reader starts the command (ffmpeg
+// publishing the path back to the edge), waits for its stream and reads
+// it; the command is stopped after the last reader plus
+// runOnDemandCloseAfter.
+func TestSourceRunOnDemand(t *testing.T) {
+	t.Parallel()
+	rtspRequireFFmpeg(t)
+	cmd := "ffmpeg -hide_banner -nostdin -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 " +
+		"-c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p -f rtsp -rtsp_transport tcp " +
+		"rtsp://" + rtspPubUser + ":" + rtspPubPass + "@127.0.0.1:$RTSP_PORT/$MTX_PATH"
+	d := startEdge(t, "", "  ~^dyn.*:\n    runOnDemand: "+cmd+"\n    runOnDemandCloseAfter: 1s\n    runOnDemandStartTimeout: 15s\n")
+	readNothing(t, "RTSP reader, wrong password", rtspURL(d, rtspReadUser, "wrong", "dyn1"))
+	logBarrier(t, d)
+	if n := len(d.LogEntriesWhere("on-demand start")); n != 0 {
+		t.Fatalf("a refused reader started runOnDemand (%d starts)", n)
+	}
+	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "dyn1"), 10)
+	if !d.WaitLog("on-demand stop", 20*time.Second) {
+		t.Fatal("runOnDemand not stopped after its last reader")
+	}
+	rtspWaitGone(t, d, "dyn1", 15*time.Second)
+}

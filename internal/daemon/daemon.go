@@ -135,6 +135,7 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	d.hub = stream.NewHub(d.conf.Load, reg, logger.With("component", "stream"))
 	d.hub.OnPublish(d.mediaOnPublish)
 	d.hooks = d.newHookEvents(c)
+	d.hub.SetDemandFunc(d.runOnDemandFunc) // runOnDemand through the sources' on-demand mechanism
 	d.hub.SetEvents(d.hooks)
 	d.sessions = authn.NewSessions(reg)
 	if d.res.Etcd != nil {
