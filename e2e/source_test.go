@@ -307,16 +307,20 @@ func TestSourceWHEP(t *testing.T) {
 func TestSourceRunOnDemand(t *testing.T) {
 	t.Parallel()
 	rtspRequireFFmpeg(t)
-	cmd := "ffmpeg -hide_banner -nostdin -loglevel error -re -f lavfi -i testsrc=size=320x240:rate=25 " +
-		"-c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p -f rtsp -rtsp_transport tcp " +
-		"rtsp://" + rtspPubUser + ":" + rtspPubPass + "@127.0.0.1:$RTSP_PORT/$MTX_PATH"
-	d := startEdge(t, "", "  ~^dyn.*:\n    runOnDemand: "+cmd+"\n    runOnDemandCloseAfter: 1s\n    runOnDemandStartTimeout: 15s\n")
+	queryFile := filepath.Join(t.TempDir(), "query")
+	cmd := "sh -c 'echo $MTX_QUERY > " + queryFile + "; exec ffmpeg -hide_banner -nostdin -loglevel error -re " +
+		"-f lavfi -i testsrc=size=320x240:rate=25 -c:v libx264 -preset ultrafast -g 25 -pix_fmt yuv420p " +
+		"-f rtsp -rtsp_transport tcp rtsp://" + rtspPubUser + ":" + rtspPubPass + "@127.0.0.1:$RTSP_PORT/$MTX_PATH'"
+	d := startEdge(t, "", "  ~^dyn.*:\n    runOnDemand: >-\n      "+cmd+"\n    runOnDemandCloseAfter: 1s\n    runOnDemandStartTimeout: 15s\n")
 	readNothing(t, "RTSP reader, wrong password", rtspURL(d, rtspReadUser, "wrong", "dyn1"))
 	logBarrier(t, d)
 	if n := len(d.LogEntriesWhere("on-demand start")); n != 0 {
 		t.Fatalf("a refused reader started runOnDemand (%d starts)", n)
 	}
-	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "dyn1"), 10)
+	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "dyn1")+"?cam=front&pass=x", 10)
+	if b, err := os.ReadFile(queryFile); err != nil || strings.TrimSpace(string(b)) != "cam%3Dfront" {
+		t.Errorf("MTX_QUERY of the first reader: %q, %v; want cam%%3Dfront (its pass filtered out)", b, err)
+	}
 	if !d.WaitLog("on-demand stop", 20*time.Second) {
 		t.Fatal("runOnDemand not stopped after its last reader")
 	}

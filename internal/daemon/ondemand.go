@@ -11,8 +11,8 @@ import (
 // group interrupted, runOnUnDemand run) runOnDemandCloseAfter after the
 // last reader. The command publishes the path as any client does.
 type hookDemand struct {
-	d    *Daemon
-	name string
+	d           *Daemon
+	name, query string
 
 	mu   sync.Mutex
 	stop func()
@@ -24,9 +24,7 @@ func (h *hookDemand) Start() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.stop == nil {
-		// MediaMTX passes the asking reader's query; the hub's Read does
-		// not carry it (yet): MTX_QUERY is empty.
-		h.stop = h.d.hooks.OnDemand(h.name, "")
+		h.stop = h.d.hooks.OnDemand(h.name, h.query) // MTX_QUERY: the first reader's, filtered
 	}
 }
 
@@ -44,11 +42,11 @@ func (h *hookDemand) Stop() {
 // with a runOnDemand gets one hookDemand per requested name (a ~regex path
 // runs one command per stream, as MediaMTX). It runs under the hub's lock:
 // it only reads the configuration.
-func (d *Daemon) runOnDemandFunc(name string) (stream.Demand, stream.DemandOptions, bool) {
+func (d *Daemon) runOnDemandFunc(name, query string) (stream.Demand, stream.DemandOptions, bool) {
 	np, ok := d.conf.Load().Paths.Find(name)
 	if !ok || np.RunOnDemand == "" || (np.Source != "" && np.Source != "publisher") {
 		return nil, stream.DemandOptions{}, false
 	}
-	return &hookDemand{d: d, name: name}, stream.DemandOptions{OnDemand: true,
+	return &hookDemand{d: d, name: name, query: query}, stream.DemandOptions{OnDemand: true,
 		StartTimeout: np.RunOnDemandStartTimeout, CloseAfter: np.RunOnDemandCloseAfter}, true
 }

@@ -138,7 +138,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		servePage(w, r)
 		return
 	}
-	p, err := s.hub.Read(name) // authorized: may wake an on-demand source
+	p, err := s.hub.Read(name, r.URL.RawQuery) // authorized: may wake an on-demand source
 	if err != nil {
 		s.metrics.requests.WithLabelValues("not_found").Inc()
 		http.Error(w, "stream not found", http.StatusNotFound)

@@ -335,7 +335,7 @@ func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (res *bas
 	if res := s.redirect(path); res != nil {
 		return res, nil, nil
 	}
-	st, err = s.streamOf(path)
+	st, err = s.streamOf(path, ctx.Query)
 	if err != nil {
 		res, err := hubResponse(err)
 		return res, nil, err
@@ -353,8 +353,8 @@ func (s *Server) redirect(path string) *base.Response {
 	return &base.Response{StatusCode: base.StatusMovedPermanently, Header: base.Header{"Location": base.HeaderValue{np.SourceRedirect}}}
 }
 
-func (s *Server) streamOf(path string) (*gortsplib.ServerStream, error) {
-	p, err := s.hub.Read(path) // authorized: may wake an on-demand source
+func (s *Server) streamOf(path, query string) (*gortsplib.ServerStream, error) {
+	p, err := s.hub.Read(path, query) // authorized: may wake an on-demand source
 	if err != nil {
 		return nil, err
 	}
@@ -424,7 +424,7 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (res *base.Resp
 		res, err := authResponse(err)
 		return res, nil, err
 	}
-	st, err = s.streamOf(path)
+	st, err = s.streamOf(path, ctx.Query)
 	if err != nil {
 		res, err := hubResponse(err)
 		return res, nil, err

@@ -85,7 +85,7 @@ func (s *Server) publish(ss *session, id *authn.Identity) {
 // allow it; then it gets the path's MPEG-TS from the next keyframe on
 // until it leaves or the publication ends.
 func (s *Server) read(ss *session, id *authn.Identity) {
-	pub, err := s.hub.Read(ss.sid.Path) // authorized: may wake an on-demand source
+	pub, err := s.hub.Read(ss.sid.Path, ss.sid.Query) // authorized: may wake an on-demand source
 	if err != nil {
 		s.reject(ss, err)
 		return

@@ -62,9 +62,10 @@ type demandEntry struct {
 
 // DemandFunc gives the Demand of a path name that has none set with
 // SetDemand, when a reader asks for it: a runOnDemand command on a ~regex
-// path, one per requested name. ok false: the name has none. It runs under
-// the hub's lock: it must not call the hub.
-type DemandFunc func(name string) (d Demand, o DemandOptions, ok bool)
+// path, one per requested name; query is the raw query of the reader that
+// asked (credentials included: the hooks filter it). ok false: the name has
+// none. It runs under the hub's lock: it must not call the hub.
+type DemandFunc func(name, query string) (d Demand, o DemandOptions, ok bool)
 
 // SetDemandFunc sets the DemandFunc (nil: none). The Demands it made are
 // forgotten once stopped.
@@ -98,12 +99,13 @@ func (h *Hub) RemoveDemand(name string) {
 	}
 }
 
-// Read returns the publication of name for an authorized reader: listeners
-// call it after authorization and in place of Get, so that an
-// unauthenticated request never wakes a Demand. When nobody publishes the
+// Read returns the publication of name for an authorized reader (query is
+// its raw query, for a DemandFunc): listeners call it after authorization
+// and in place of Get, so that an unauthenticated request never wakes a
+// Demand. When nobody publishes the
 // path and it has a Demand, an on-demand one is started, and Read waits up
 // to its StartTimeout for the publication.
-func (h *Hub) Read(name string) (*Publication, error) {
+func (h *Hub) Read(name, query string) (*Publication, error) {
 	h.mu.Lock()
 	e := h.demands[name]
 	if p, ok := h.paths[name]; ok {
@@ -114,7 +116,7 @@ func (h *Hub) Read(name string) (*Publication, error) {
 		return p, nil
 	}
 	if e == nil && h.demandFn != nil {
-		if d, o, ok := h.demandFn(name); ok {
+		if d, o, ok := h.demandFn(name, query); ok {
 			e = &demandEntry{d: d, o: o, ready: make(chan struct{}), dynamic: true}
 			h.demands[name] = e
 		}

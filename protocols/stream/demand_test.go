@@ -81,7 +81,7 @@ func TestDemandOnDemand(t *testing.T) {
 	if _, err := h.Get("cam"); !errors.Is(err, stream.ErrNotPublished) {
 		t.Fatalf("Get woke or found something: %v", err)
 	}
-	p, err := h.Read("cam")
+	p, err := h.Read("cam", "")
 	if err != nil {
 		t.Fatalf("Read: %v", err)
 	}
@@ -91,7 +91,7 @@ func TestDemandOnDemand(t *testing.T) {
 	if _, err := h.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"}); !errors.Is(err, stream.ErrSourcePath) || !errors.Is(err, stream.ErrBusy) {
 		t.Fatalf("a client publishing a pulled path: %v", err)
 	}
-	if _, err := h.Read("cam"); err != nil {
+	if _, err := h.Read("cam", ""); err != nil {
 		t.Fatalf("second Read: %v", err)
 	}
 	if s, _ := f.counts(); s != 1 {
@@ -109,7 +109,7 @@ func TestDemandOnDemand(t *testing.T) {
 	}
 	waitFor(t, "publication closed", func() bool { _, err := h.Get("cam"); return err != nil })
 	// A new reader starts it again.
-	if _, err := h.Read("cam"); err != nil {
+	if _, err := h.Read("cam", ""); err != nil {
 		t.Fatalf("Read after the stop: %v", err)
 	}
 	if s, _ := f.counts(); s != 2 {
@@ -128,14 +128,14 @@ func TestDemandStartTimeout(t *testing.T) {
 	f := &fakeDemand{h: h, name: "cam"}
 	h.SetDemand("cam", f, stream.DemandOptions{OnDemand: true, StartTimeout: 50 * time.Millisecond, CloseAfter: 10 * time.Millisecond,
 		State: func() string { return "connecting" }})
-	if _, err := h.Read("cam"); !errors.Is(err, stream.ErrNotPublished) {
+	if _, err := h.Read("cam", ""); !errors.Is(err, stream.ErrNotPublished) {
 		t.Fatalf("Read of a source that never comes: %v", err)
 	}
 	waitFor(t, "stop after the timeout", func() bool { _, st := f.counts(); return st == 1 })
 	if got := h.SourceStates()["cam"]; got != "connecting" {
 		t.Fatalf("SourceStates: %q", got)
 	}
-	if _, err := h.Read("other"); !errors.Is(err, stream.ErrNotPublished) {
+	if _, err := h.Read("other", ""); !errors.Is(err, stream.ErrNotPublished) {
 		t.Fatalf("Read without a Demand: %v", err)
 	}
 	h.RemoveDemand("cam")
@@ -152,7 +152,7 @@ func TestDemandAlwaysOnWait(t *testing.T) {
 	h.SetDemand("cam", f, stream.DemandOptions{StartTimeout: 5 * time.Second, CloseAfter: time.Millisecond, Exclusive: true})
 	got := make(chan error, 1)
 	go func() {
-		_, err := h.Read("cam")
+		_, err := h.Read("cam", "")
 		got <- err
 	}()
 	time.Sleep(20 * time.Millisecond) // let the reader wait (it would also pass without)
@@ -174,7 +174,7 @@ func TestDemandAlwaysOnWait(t *testing.T) {
 func TestDemandFunc(t *testing.T) {
 	h := newHub(t, "paths:\n  ~^cam.*: {}\n")
 	made := map[string]*fakeDemand{}
-	h.SetDemandFunc(func(name string) (stream.Demand, stream.DemandOptions, bool) {
+	h.SetDemandFunc(func(name, _ string) (stream.Demand, stream.DemandOptions, bool) {
 		if name == "cam9" {
 			return nil, stream.DemandOptions{}, false
 		}
@@ -182,10 +182,10 @@ func TestDemandFunc(t *testing.T) {
 		made[name] = f
 		return f, stream.DemandOptions{OnDemand: true, StartTimeout: 5 * time.Second, CloseAfter: 10 * time.Millisecond}, true
 	})
-	if _, err := h.Read("cam9"); !errors.Is(err, stream.ErrNotPublished) {
+	if _, err := h.Read("cam9", ""); !errors.Is(err, stream.ErrNotPublished) {
 		t.Fatalf("a name without a Demand: %v", err)
 	}
-	p, err := h.Read("cam1")
+	p, err := h.Read("cam1", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +194,7 @@ func TestDemandFunc(t *testing.T) {
 	}
 	f := made["cam1"]
 	waitFor(t, "stop without readers", func() bool { _, st := f.counts(); return st == 1 })
-	if _, err := h.Read("cam1"); err != nil {
+	if _, err := h.Read("cam1", ""); err != nil {
 		t.Fatal(err)
 	}
 	if made["cam1"] == f {

@@ -109,7 +109,7 @@ func (s *Server) readOffer(w http.ResponseWriter, r *http.Request, path string) 
 	if !hasContentType(r, "application/sdp") {
 		return nil, nil, "", refuse(http.StatusUnsupportedMediaType, "the offer must be application/sdp")
 	}
-	pub, err := s.hub.Read(path) // authorized: may wake an on-demand source
+	pub, err := s.hub.Read(path, r.URL.RawQuery) // authorized: may wake an on-demand source
 	if err != nil {
 		return nil, nil, "", hubRefusal(err)
 	}
