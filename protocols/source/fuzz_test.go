@@ -24,7 +24,7 @@ func tsSample(t testing.TB) []byte {
 	var buf bytes.Buffer
 	video := &mpegts.Track{PID: 256, Codec: &tscodecs.H264{}}
 	audio := &mpegts.Track{PID: 257, Codec: &tscodecs.MPEG4Audio{Config: mpeg4audio.AudioSpecificConfig{
-		Type: mpeg4audio.ObjectTypeAACLC, SampleRate: 44100, ChannelCount: 2}}}
+		Type: mpeg4audio.ObjectTypeAACLC, SampleRate: 44100, ChannelConfig: 2}}}
 	w := &mpegts.Writer{W: &buf, Tracks: []*mpegts.Track{video, audio}}
 	if err := w.Initialize(); err != nil {
 		t.Fatal(err)
