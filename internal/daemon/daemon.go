@@ -19,6 +19,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/internal/redact"
@@ -132,7 +133,7 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	d.conf.Store(c)
 	d.pipeline.Store(p)
 	p.Calibrate() // refusals take an argon2 check's time from the first one
-	d.hub = stream.NewHub(d.conf.Load, reg, logger.With("component", "stream"))
+	d.hub = stream.NewHub(confmap.Paths(d.conf.Load), reg, logger.With("component", "stream"))
 	d.hub.OnPublish(d.mediaOnPublish)
 	d.hooks = d.newHookEvents(c)
 	d.hub.SetDemandFunc(d.runOnDemandFunc) // runOnDemand through the sources' on-demand mechanism

@@ -347,10 +347,10 @@ func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (res *bas
 // redirect (MediaMTX's): 301 to its sourceRedirect; nil for other paths.
 func (s *Server) redirect(path string) *base.Response {
 	np, err := s.hub.PathConf(path)
-	if err != nil || np.Source != "redirect" {
+	if err != nil || np.Redirect == "" {
 		return nil
 	}
-	return &base.Response{StatusCode: base.StatusMovedPermanently, Header: base.Header{"Location": base.HeaderValue{np.SourceRedirect}}}
+	return &base.Response{StatusCode: base.StatusMovedPermanently, Header: base.Header{"Location": base.HeaderValue{np.Redirect}}}
 }
 
 func (s *Server) streamOf(path, query string) (*gortsplib.ServerStream, error) {

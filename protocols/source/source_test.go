@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -47,7 +48,7 @@ func testRunner(t *testing.T, url string, run func(context.Context, *session) er
 	panics.Register(reg, "source")
 	logs := &syncBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	hub := stream.NewHub(func() *config.Conf { return c }, reg, logger)
+	hub := stream.NewHub(confmap.Paths(func() *config.Conf { return c }), reg, logger)
 	m := NewMetrics(reg)
 	r, err := New(Options{Path: "cam", URL: url, ReadTimeout: time.Second}, hub, m, logger)
 	if err != nil {

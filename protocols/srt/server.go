@@ -41,6 +41,9 @@ type Config struct {
 	// (past them the handshake is rejected with REJX_OVERLOAD); nil: no
 	// limits.
 	Limits *netlimit.Limits
+	// Passphrases returns a path's srtPublishPassphrase and
+	// srtReadPassphrase as configured now ("": none); nil: none anywhere.
+	Passphrases func(path string) (publish, read string)
 }
 
 // Server is one SRT listener.

@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/authz"
-	"github.com/streamgate/streamgate/config"
 )
 
 // Errors the hub answers with; listeners map them to their protocol.
@@ -55,7 +54,7 @@ type SourceInfo struct {
 
 // Hub holds the live paths.
 type Hub struct {
-	conf    func() *config.Conf
+	find    PathFinder
 	logger  *slog.Logger
 	metrics *metrics
 
@@ -69,9 +68,10 @@ type Hub struct {
 	demandFn DemandFunc
 }
 
-// NewHub creates a hub reading path configuration from conf at each publish.
-func NewHub(conf func() *config.Conf, reg prometheus.Registerer, logger *slog.Logger) *Hub {
-	return &Hub{conf: conf, logger: logger, metrics: newMetrics(reg), paths: map[string]*Publication{}, demands: map[string]*demandEntry{}}
+// NewHub creates a hub that asks paths for a path's options at each publish
+// and read.
+func NewHub(paths PathFinder, reg prometheus.Registerer, logger *slog.Logger) *Hub {
+	return &Hub{find: paths, logger: logger, metrics: newMetrics(reg), paths: map[string]*Publication{}, demands: map[string]*demandEntry{}}
 }
 
 // OnPublish registers fn to run for every new publication, before its first
@@ -82,9 +82,9 @@ func (h *Hub) OnPublish(fn func(*Publication)) {
 	h.mu.Unlock()
 }
 
-// PathConf returns the configuration of a path name.
-func (h *Hub) PathConf(name string) (*config.NamedPath, error) {
-	np, ok := h.conf().Paths.Find(name)
+// PathConf returns the options of a path name.
+func (h *Hub) PathConf(name string) (*PathOptions, error) {
+	np, ok := h.find(name)
 	if !ok {
 		return nil, ErrNoPath
 	}
@@ -104,7 +104,7 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 		return nil, err
 	}
 	h.mu.Lock()
-	if h.exclusive(name, src) || (np.Source != "" && np.Source != "publisher" && !src.Pulled) {
+	if h.exclusive(name, src) || (!np.Publisher && !src.Pulled) {
 		h.mu.Unlock()
 		return nil, ErrSourcePath
 	}
@@ -198,7 +198,7 @@ func (h *Hub) List() []PathInfo {
 type Publication struct {
 	hub     *Hub
 	Name    string
-	Conf    *config.NamedPath
+	Conf    *PathOptions
 	Desc    *description.Session
 	Source  SourceInfo
 	Started time.Time
@@ -358,7 +358,7 @@ func (p *Publication) info() PathInfo {
 			tracks = append(tracks, f.Codec())
 		}
 	}
-	return PathInfo{Name: p.Name, ConfName: p.Conf.Name, Source: p.Source, Tracks: tracks, Readers: len(p.readers), BytesReceived: p.bytes, Started: p.Started}
+	return PathInfo{Name: p.Name, ConfName: p.Conf.ConfName, Source: p.Source, Tracks: tracks, Readers: len(p.readers), BytesReceived: p.bytes, Started: p.Started}
 }
 
 func (p *Publication) String() string { return fmt.Sprintf("path %s (%s)", p.Name, p.Source.Protocol) }
