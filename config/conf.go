@@ -279,6 +279,10 @@ type Conf struct {
 	// Paths are the configured paths, in file order: exact names, ~regex
 	// names, and all_others.
 	Paths Paths `yaml:"paths"`
+
+	// src is what the configuration was decoded from, for edits through
+	// the control API (edit.go); nil for the gateway JSON dialect.
+	src *source
 }
 
 // Cache configures the decision cache (authCache).

@@ -115,6 +115,7 @@ func decodeConf(name string, root *yaml.Node, base *Conf, env []string) (*Conf, 
 		d.errorf(doc, "", "the file must be a mapping of keys, got %s", nodeKind(doc))
 		return nil, d.errs
 	}
+	src := &source{name: name, doc: cloneNode(doc), env: env}
 	applyEnv(d, doc, env)
 	if d.alias == nil {
 		d.alias = map[string]string{}
@@ -128,5 +129,6 @@ func decodeConf(name string, root *yaml.Node, base *Conf, env []string) (*Conf, 
 	if len(d.errs) > 0 {
 		return nil, d.errs
 	}
+	base.src = src
 	return base, nil
 }

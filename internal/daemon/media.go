@@ -83,6 +83,7 @@ func (d *Daemon) webrtcListener(c *config.Conf) (httpListener, error) {
 		AdditionalHosts:   c.WebRTCAdditionalHosts,
 		Registerer:        d.registry,
 		Logger:            d.logger.With("component", "webrtc"),
+		Conns:             d.conns,
 	}, d.gate(authn.ProtocolWebRTC,
 		func(c *config.Conf) []config.Network { return c.WebRTCTrustedProxies },
 		func(c *config.Conf) []string { return c.WebRTCAllowOrigins }), d.hub)

@@ -26,11 +26,13 @@ type conn struct {
 	sess   *session
 	target Target
 	logger *slog.Logger
+	api    connAPI // the control API's view (api.go)
 }
 
 func (c *conn) run() {
 	c.id = uuid.NewString()
 	c.logger = c.srv.logger.With("conn", c.id, "remote", c.nc.RemoteAddr().String())
+	defer c.register()()
 	err := c.serve()
 	switch {
 	case err == nil, errors.Is(err, net.ErrClosed):
@@ -69,6 +71,7 @@ func (c *conn) serve() error {
 		return c.refuse(authRejection(err), err)
 	}
 	sess.authenticated()
+	c.noteAuth(sess, id)
 	defer id.OnEnd(func(reason string) {
 		c.logger.Info("session closed", "reason", reason)
 		_ = c.nc.Close()

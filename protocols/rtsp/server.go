@@ -26,6 +26,7 @@ import (
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -52,6 +53,8 @@ type Config struct {
 	Limits *netlimit.Limits
 	// Metrics are the counters rtsp and rtsps share; nil: not counted.
 	Metrics *Metrics
+	// Conns lists connections and sessions for the control API; nil: none.
+	Conns *conns.Registry
 }
 
 // Server is one RTSP listener.
@@ -183,6 +186,7 @@ type sessionData struct {
 	reader *stream.Publication // as reader
 	id     *authn.Identity     // the identity that ends first (a JWT's exp)
 	unkick func()              // cancels the disconnection at id's end
+	api    sessionAPI          // the control API's view (api.go)
 }
 
 // data returns the session's data, creating it.
@@ -198,14 +202,16 @@ func data(ss *gortsplib.ServerSession) *sessionData {
 // OnConnOpen implements gortsplib.ServerHandlerOnConnOpen: every connection
 // gets a UUID, the ID of its authentication requests.
 func (s *Server) OnConnOpen(ctx *gortsplib.ServerHandlerOnConnOpenCtx) {
-	ctx.Conn.SetUserData(uuid.NewString())
+	ctx.Conn.SetUserData(s.openConn(ctx.Conn))
 	s.m.conns.Inc()
 }
 
 // connID is the UUID OnConnOpen gave conn.
 func connID(conn *gortsplib.ServerConn) string {
-	id, _ := conn.UserData().(string)
-	return id
+	if cd, _ := conn.UserData().(*connData); cd != nil {
+		return cd.id
+	}
+	return ""
 }
 
 // noteExpiry keeps, of the identities a session showed (DESCRIBE, SETUP…),
@@ -214,6 +220,7 @@ func (d *sessionData) noteExpiry(id *authn.Identity) {
 	if id == nil {
 		return
 	}
+	d.api.noteWho(id)
 	if d.id == nil || !id.Expires.IsZero() && (d.id.Expires.IsZero() || id.Expires.Before(d.id.Expires)) {
 		d.id = id
 	}
@@ -270,6 +277,8 @@ func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, act
 	id, err := s.auth.Authenticate(ctx, &ar)
 	if err != nil {
 		s.m.refusal(err)
+	} else {
+		noteConn(conn, req, id)
 	}
 	return id, err
 }
@@ -281,6 +290,7 @@ func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 	if d == nil {
 		return
 	}
+	d.api.leave()
 	if d.unkick != nil {
 		d.unkick()
 	}
@@ -569,5 +579,6 @@ func (s *Server) transportAllowed(t *gortsplib.SessionTransport) bool {
 func (s *Server) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
 	defer panics.Recover(s.logger, "rtsp", nil)
 	s.m.conns.Dec()
+	closeConn(ctx.Conn)
 	s.logger.Debug("connection closed", "listener", s.cfg.Name, "remote", ctx.Conn.NetConn().RemoteAddr().String(), "error", ctx.Error)
 }

@@ -34,6 +34,7 @@ type session struct {
 	stopOnce  sync.Once
 	reason    string        // why it stopped, set before stopping is closed
 	done      chan struct{} // closed when everything is released
+	api       sessionAPI    // the control API's view (api.go)
 }
 
 func newSession(srv *Server, pub *stream.Publication, out *output, logger *slog.Logger) *session {
@@ -118,6 +119,7 @@ func (s *session) release(cancelExpiry func()) {
 	_ = s.pc.Close()
 	s.pub.RemoveReader(s)
 	s.srv.remove(s)
+	s.api.leave()
 	s.logger.Info("session closed", "reason", s.reason)
 	close(s.done)
 }

@@ -1,0 +1,159 @@
+package conns
+
+import "time"
+
+// Who is the identity an entry authenticated as, added to every item:
+// MediaMTX's user, and the backend that recognised it (internal, http,
+// jwt, etcd, token, …). Never a password or a token.
+type Who struct {
+	// User is the user name; empty for an anonymous identity.
+	User string `json:"user"`
+	// AuthBackend is the authentication backend that answered.
+	AuthBackend string `json:"authBackend"`
+}
+
+// Bytes are the byte counters of an item, under MediaMTX's current names
+// and its deprecated ones (still read by older dashboards).
+type Bytes struct {
+	// InboundBytes is what the peer sent.
+	InboundBytes uint64 `json:"inboundBytes"`
+	// OutboundBytes is what was sent to the peer.
+	OutboundBytes uint64 `json:"outboundBytes"`
+	// BytesReceived is InboundBytes (deprecated name).
+	BytesReceived uint64 `json:"bytesReceived"`
+	// BytesSent is OutboundBytes (deprecated name).
+	BytesSent uint64 `json:"bytesSent"`
+}
+
+// MakeBytes fills both names.
+func MakeBytes(in, out uint64) Bytes {
+	return Bytes{InboundBytes: in, OutboundBytes: out, BytesReceived: in, BytesSent: out}
+}
+
+// RTSPConn is an item of /v3/rtspconns and /v3/rtspsconns.
+type RTSPConn struct {
+	ID         string    `json:"id"`
+	Created    time.Time `json:"created"`
+	RemoteAddr string    `json:"remoteAddr"`
+	// Session is the ID of the session the connection serves, if any.
+	Session *string `json:"session"`
+	// Tunnel is none, http or websocket.
+	Tunnel string `json:"tunnel"`
+	Bytes
+	Who
+}
+
+// RTSPSession is an item of /v3/rtspsessions and /v3/rtspssessions.
+type RTSPSession struct {
+	ID         string    `json:"id"`
+	Created    time.Time `json:"created"`
+	RemoteAddr string    `json:"remoteAddr"`
+	// State is idle, read or publish.
+	State string `json:"state"`
+	Path  string `json:"path"`
+	Query string `json:"query"`
+	// Transport is UDP, UDP-multicast or TCP once set up.
+	Transport *string `json:"transport"`
+	// Profile is AVP or SAVP once set up.
+	Profile   *string  `json:"profile"`
+	Conns     []string `json:"conns"`
+	UserAgent string   `json:"userAgent"`
+	Bytes
+	RTPStats
+	Who
+}
+
+// RTPStats are the RTP/RTCP counters of an RTSP or WebRTC session, under
+// MediaMTX's current and deprecated names.
+type RTPStats struct {
+	InboundRTPPackets              uint64  `json:"inboundRTPPackets"`
+	InboundRTPPacketsLost          uint64  `json:"inboundRTPPacketsLost"`
+	InboundRTPPacketsInError       uint64  `json:"inboundRTPPacketsInError"`
+	InboundRTPPacketsJitter        float64 `json:"inboundRTPPacketsJitter"`
+	InboundRTCPPackets             uint64  `json:"inboundRTCPPackets"`
+	InboundRTCPPacketsInError      uint64  `json:"inboundRTCPPacketsInError"`
+	OutboundRTPPackets             uint64  `json:"outboundRTPPackets"`
+	OutboundRTPPacketsReportedLost uint64  `json:"outboundRTPPacketsReportedLost"`
+	OutboundRTPPacketsDiscarded    uint64  `json:"outboundRTPPacketsDiscarded"`
+	OutboundRTCPPackets            uint64  `json:"outboundRTCPPackets"`
+	RTPPacketsReceived             uint64  `json:"rtpPacketsReceived"`
+	RTPPacketsSent                 uint64  `json:"rtpPacketsSent"`
+	RTPPacketsLost                 uint64  `json:"rtpPacketsLost"`
+	RTPPacketsInError              uint64  `json:"rtpPacketsInError"`
+	RTPPacketsJitter               float64 `json:"rtpPacketsJitter"`
+	RTCPPacketsReceived            uint64  `json:"rtcpPacketsReceived"`
+	RTCPPacketsSent                uint64  `json:"rtcpPacketsSent"`
+	RTCPPacketsInError             uint64  `json:"rtcpPacketsInError"`
+}
+
+// RTMPConn is an item of /v3/rtmpconns and /v3/rtmpsconns.
+type RTMPConn struct {
+	ID         string    `json:"id"`
+	Created    time.Time `json:"created"`
+	RemoteAddr string    `json:"remoteAddr"`
+	// State is idle, read or publish.
+	State     string `json:"state"`
+	Path      string `json:"path"`
+	Query     string `json:"query"`
+	UserAgent string `json:"userAgent"`
+	Bytes
+	OutboundFramesDiscarded uint64 `json:"outboundFramesDiscarded"`
+	Who
+}
+
+// SRTConn is an item of /v3/srtconns: MediaMTX's fields that the SRT
+// library reports.
+type SRTConn struct {
+	ID         string    `json:"id"`
+	Created    time.Time `json:"created"`
+	RemoteAddr string    `json:"remoteAddr"`
+	// State is idle, read or publish.
+	State                   string  `json:"state"`
+	Path                    string  `json:"path"`
+	Query                   string  `json:"query"`
+	PacketsSent             uint64  `json:"packetsSent"`
+	PacketsReceived         uint64  `json:"packetsReceived"`
+	PacketsRetrans          uint64  `json:"packetsRetrans"`
+	PacketsReceivedRetrans  uint64  `json:"packetsReceivedRetrans"`
+	PacketsSendLoss         uint64  `json:"packetsSendLoss"`
+	PacketsReceivedLoss     uint64  `json:"packetsReceivedLoss"`
+	PacketsSendDrop         uint64  `json:"packetsSendDrop"`
+	PacketsReceivedDrop     uint64  `json:"packetsReceivedDrop"`
+	BytesSent               uint64  `json:"bytesSent"`
+	BytesReceived           uint64  `json:"bytesReceived"`
+	MsRTT                   float64 `json:"msRTT"`
+	MbpsSendRate            float64 `json:"mbpsSendRate"`
+	MbpsReceiveRate         float64 `json:"mbpsReceiveRate"`
+	OutboundFramesDiscarded uint64  `json:"outboundFramesDiscarded"`
+	Who
+}
+
+// WebRTCSession is an item of /v3/webrtcsessions. Its ID is not the
+// secret of the session's WHEP URL.
+type WebRTCSession struct {
+	ID                        string    `json:"id"`
+	Created                   time.Time `json:"created"`
+	RemoteAddr                string    `json:"remoteAddr"`
+	PeerConnectionEstablished bool      `json:"peerConnectionEstablished"`
+	LocalCandidate            string    `json:"localCandidate"`
+	RemoteCandidate           string    `json:"remoteCandidate"`
+	// State is read or publish.
+	State     string `json:"state"`
+	Path      string `json:"path"`
+	Query     string `json:"query"`
+	UserAgent string `json:"userAgent"`
+	Bytes
+	RTPStats
+	OutboundFramesDiscarded uint64 `json:"outboundFramesDiscarded"`
+	Who
+}
+
+// HLSMuxer is an item of /v3/hlsmuxers (one per path being served).
+type HLSMuxer struct {
+	Path                    string    `json:"path"`
+	Created                 time.Time `json:"created"`
+	LastRequest             time.Time `json:"lastRequest"`
+	OutboundBytes           uint64    `json:"outboundBytes"`
+	BytesSent               uint64    `json:"bytesSent"`
+	OutboundFramesDiscarded uint64    `json:"outboundFramesDiscarded"`
+}

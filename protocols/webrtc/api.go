@@ -1,0 +1,93 @@
+package webrtc
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/protocols/conns"
+)
+
+// sessionAPI is a session's state for the control API
+// (/v3/webrtcsessions). Its ID is not the session URL's secret.
+type sessionAPI struct {
+	id        string
+	created   time.Time
+	remote    string
+	query     string
+	userAgent string
+	who       conns.Who
+	unreg     func()
+}
+
+// kickReason is why a session kicked through the control API ends.
+const kickReason = "kicked through the control API"
+
+// register lists sess in the control API until it is released.
+func (s *Server) register(sess *session, id *authn.Identity, r *http.Request) {
+	sess.api = sessionAPI{id: uuid.NewString(), created: time.Now(), remote: r.RemoteAddr,
+		query: conns.Query(r.URL.RawQuery), userAgent: r.UserAgent(),
+		who: conns.Who{User: id.User, AuthBackend: id.Backend}}
+	a := sess.api
+	sess.api.unreg = s.cfg.Conns.Add(conns.WebRTCSessions, a.id, sess.describe, func() { sess.stop(kickReason) })
+}
+
+func (a *sessionAPI) leave() {
+	if a.unreg != nil {
+		a.unreg()
+	}
+}
+
+func (s *session) describe() any {
+	a := &s.api
+	item := conns.WebRTCSession{ID: a.id, Created: a.created, RemoteAddr: a.remote, State: "read", Path: s.path,
+		Query: a.query, UserAgent: a.userAgent, Who: a.who}
+	select {
+	case <-s.connected:
+		item.PeerConnectionEstablished = true
+	default:
+	}
+	if s.pc == nil {
+		return item
+	}
+	var in, out uint64
+	cands := map[string]webrtc.ICECandidateStats{}
+	var pair *webrtc.ICECandidatePairStats
+	for _, st := range s.pc.GetStats() {
+		switch x := st.(type) {
+		case webrtc.TransportStats:
+			in += x.BytesReceived
+			out += x.BytesSent
+		case webrtc.OutboundRTPStreamStats:
+			item.OutboundRTPPackets += uint64(x.PacketsSent)
+		case webrtc.RemoteInboundRTPStreamStats:
+			item.OutboundRTPPacketsReportedLost += uint64(max(x.PacketsLost, 0))
+		case webrtc.ICECandidateStats:
+			cands[x.ID] = x
+		case webrtc.ICECandidatePairStats:
+			if x.Nominated {
+				p := x
+				pair = &p
+			}
+		}
+	}
+	item.Bytes = conns.MakeBytes(in, out)
+	item.RTPPacketsSent = item.OutboundRTPPackets
+	if pair != nil {
+		item.LocalCandidate = candidate(cands[pair.LocalCandidateID])
+		item.RemoteCandidate = candidate(cands[pair.RemoteCandidateID])
+	}
+	return item
+}
+
+// candidate shows an ICE candidate as MediaMTX does: type/protocol/ip/port.
+func candidate(c webrtc.ICECandidateStats) string {
+	if c.ID == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s/%s/%s/%d", c.CandidateType, c.Protocol, c.IP, c.Port)
+}
