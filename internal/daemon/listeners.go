@@ -203,7 +203,6 @@ func serverTLS(certFile, keyFile string) (*tls.Config, error) {
 	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}, nil
 }
 
-
 // endpoint is one listener of a plain/TLS pair (rtsp/rtsps, rtmp/rtmps).
 type endpoint struct {
 	name, addr string

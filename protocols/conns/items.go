@@ -101,31 +101,76 @@ type RTMPConn struct {
 	Who
 }
 
-// SRTConn is an item of /v3/srtconns: MediaMTX's fields that the SRT
-// library reports.
+// SRTConn is an item of /v3/srtconns.
 type SRTConn struct {
 	ID         string    `json:"id"`
 	Created    time.Time `json:"created"`
 	RemoteAddr string    `json:"remoteAddr"`
 	// State is idle, read or publish.
-	State                   string  `json:"state"`
-	Path                    string  `json:"path"`
-	Query                   string  `json:"query"`
-	PacketsSent             uint64  `json:"packetsSent"`
-	PacketsReceived         uint64  `json:"packetsReceived"`
-	PacketsRetrans          uint64  `json:"packetsRetrans"`
-	PacketsReceivedRetrans  uint64  `json:"packetsReceivedRetrans"`
-	PacketsSendLoss         uint64  `json:"packetsSendLoss"`
-	PacketsReceivedLoss     uint64  `json:"packetsReceivedLoss"`
-	PacketsSendDrop         uint64  `json:"packetsSendDrop"`
-	PacketsReceivedDrop     uint64  `json:"packetsReceivedDrop"`
-	BytesSent               uint64  `json:"bytesSent"`
-	BytesReceived           uint64  `json:"bytesReceived"`
-	MsRTT                   float64 `json:"msRTT"`
-	MbpsSendRate            float64 `json:"mbpsSendRate"`
-	MbpsReceiveRate         float64 `json:"mbpsReceiveRate"`
-	OutboundFramesDiscarded uint64  `json:"outboundFramesDiscarded"`
+	State string `json:"state"`
+	Path  string `json:"path"`
+	Query string `json:"query"`
+	SRTStats
+	OutboundFramesDiscarded uint64 `json:"outboundFramesDiscarded"`
 	Who
+}
+
+// SRTStats are the SRT library's statistics of a connection, under
+// MediaMTX's names (see libsrt's SRT_TRACEBSTATS).
+type SRTStats struct {
+	PacketsSent                   uint64  `json:"packetsSent"`
+	PacketsReceived               uint64  `json:"packetsReceived"`
+	PacketsSentUnique             uint64  `json:"packetsSentUnique"`
+	PacketsReceivedUnique         uint64  `json:"packetsReceivedUnique"`
+	PacketsSendLoss               uint64  `json:"packetsSendLoss"`
+	PacketsReceivedLoss           uint64  `json:"packetsReceivedLoss"`
+	PacketsRetrans                uint64  `json:"packetsRetrans"`
+	PacketsReceivedRetrans        uint64  `json:"packetsReceivedRetrans"`
+	PacketsSentACK                uint64  `json:"packetsSentACK"`
+	PacketsReceivedACK            uint64  `json:"packetsReceivedACK"`
+	PacketsSentNAK                uint64  `json:"packetsSentNAK"`
+	PacketsReceivedNAK            uint64  `json:"packetsReceivedNAK"`
+	PacketsSentKM                 uint64  `json:"packetsSentKM"`
+	PacketsReceivedKM             uint64  `json:"packetsReceivedKM"`
+	UsSndDuration                 uint64  `json:"usSndDuration"`
+	PacketsReceivedBelated        uint64  `json:"packetsReceivedBelated"`
+	PacketsSendDrop               uint64  `json:"packetsSendDrop"`
+	PacketsReceivedDrop           uint64  `json:"packetsReceivedDrop"`
+	PacketsReceivedUndecrypt      uint64  `json:"packetsReceivedUndecrypt"`
+	BytesSent                     uint64  `json:"bytesSent"`
+	BytesReceived                 uint64  `json:"bytesReceived"`
+	BytesSentUnique               uint64  `json:"bytesSentUnique"`
+	BytesReceivedUnique           uint64  `json:"bytesReceivedUnique"`
+	BytesReceivedLoss             uint64  `json:"bytesReceivedLoss"`
+	BytesRetrans                  uint64  `json:"bytesRetrans"`
+	BytesReceivedRetrans          uint64  `json:"bytesReceivedRetrans"`
+	BytesReceivedBelated          uint64  `json:"bytesReceivedBelated"`
+	BytesSendDrop                 uint64  `json:"bytesSendDrop"`
+	BytesReceivedDrop             uint64  `json:"bytesReceivedDrop"`
+	BytesReceivedUndecrypt        uint64  `json:"bytesReceivedUndecrypt"`
+	UsPacketsSendPeriod           float64 `json:"usPacketsSendPeriod"`
+	PacketsFlowWindow             uint64  `json:"packetsFlowWindow"`
+	PacketsFlightSize             uint64  `json:"packetsFlightSize"`
+	MsRTT                         float64 `json:"msRTT"`
+	MbpsSendRate                  float64 `json:"mbpsSendRate"`
+	MbpsReceiveRate               float64 `json:"mbpsReceiveRate"`
+	MbpsLinkCapacity              float64 `json:"mbpsLinkCapacity"`
+	BytesAvailSendBuf             uint64  `json:"bytesAvailSendBuf"`
+	BytesAvailReceiveBuf          uint64  `json:"bytesAvailReceiveBuf"`
+	MbpsMaxBW                     float64 `json:"mbpsMaxBW"`
+	ByteMSS                       uint64  `json:"byteMSS"`
+	PacketsSendBuf                uint64  `json:"packetsSendBuf"`
+	BytesSendBuf                  uint64  `json:"bytesSendBuf"`
+	MsSendBuf                     uint64  `json:"msSendBuf"`
+	MsSendTsbPdDelay              uint64  `json:"msSendTsbPdDelay"`
+	PacketsReceiveBuf             uint64  `json:"packetsReceiveBuf"`
+	BytesReceiveBuf               uint64  `json:"bytesReceiveBuf"`
+	MsReceiveBuf                  uint64  `json:"msReceiveBuf"`
+	MsReceiveTsbPdDelay           uint64  `json:"msReceiveTsbPdDelay"`
+	PacketsReorderTolerance       uint64  `json:"packetsReorderTolerance"`
+	PacketsReceivedAvgBelatedTime uint64  `json:"packetsReceivedAvgBelatedTime"`
+	PacketsSendLossRate           float64 `json:"packetsSendLossRate"`
+	PacketsReceivedLossRate       float64 `json:"packetsReceivedLossRate"`
 }
 
 // WebRTCSession is an item of /v3/webrtcsessions. Its ID is not the

@@ -190,11 +190,12 @@ func (e *Env) jwksRefresh(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// writeError writes MediaMTX's error body, {"error": "…"}.
+// writeError writes MediaMTX's error body, {"status": "error", "error":
+// "…"}.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	_ = json.NewEncoder(w).Encode(map[string]string{"status": "error", "error": msg})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

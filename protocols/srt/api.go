@@ -74,13 +74,62 @@ func (a *sessionAPI) describe(id, remote string) any {
 	if c != nil {
 		var st gosrt.Statistics
 		c.Stats(&st)
-		acc, ins := st.Accumulated, st.Instantaneous
-		item.PacketsSent, item.PacketsReceived = acc.PktSent, acc.PktRecv
-		item.PacketsRetrans, item.PacketsReceivedRetrans = acc.PktRetrans, acc.PktRecvRetrans
-		item.PacketsSendLoss, item.PacketsReceivedLoss = acc.PktSendLoss, acc.PktRecvLoss
-		item.PacketsSendDrop, item.PacketsReceivedDrop = acc.PktSendDrop, acc.PktRecvDrop
-		item.BytesSent, item.BytesReceived = acc.ByteSent, acc.ByteRecv
-		item.MsRTT, item.MbpsSendRate, item.MbpsReceiveRate = ins.MsRTT, ins.MbpsSentRate, ins.MbpsRecvRate
+		a, i := st.Accumulated, st.Instantaneous
+		item.SRTStats = conns.SRTStats{
+			PacketsSent:                   a.PktSent,
+			PacketsReceived:               a.PktRecv,
+			PacketsSentUnique:             a.PktSentUnique,
+			PacketsReceivedUnique:         a.PktRecvUnique,
+			PacketsSendLoss:               a.PktSendLoss,
+			PacketsReceivedLoss:           a.PktRecvLoss,
+			PacketsRetrans:                a.PktRetrans,
+			PacketsReceivedRetrans:        a.PktRecvRetrans,
+			PacketsSentACK:                a.PktSentACK,
+			PacketsReceivedACK:            a.PktRecvACK,
+			PacketsSentNAK:                a.PktSentNAK,
+			PacketsReceivedNAK:            a.PktRecvNAK,
+			PacketsSentKM:                 a.PktSentKM,
+			PacketsReceivedKM:             a.PktRecvKM,
+			UsSndDuration:                 a.UsSndDuration,
+			PacketsReceivedBelated:        a.PktRecvBelated,
+			PacketsSendDrop:               a.PktSendDrop,
+			PacketsReceivedDrop:           a.PktRecvDrop,
+			PacketsReceivedUndecrypt:      a.PktRecvUndecrypt,
+			BytesSent:                     a.ByteSent,
+			BytesReceived:                 a.ByteRecv,
+			BytesSentUnique:               a.ByteSentUnique,
+			BytesReceivedUnique:           a.ByteRecvUnique,
+			BytesReceivedLoss:             a.ByteRecvLoss,
+			BytesRetrans:                  a.ByteRetrans,
+			BytesReceivedRetrans:          a.ByteRecvRetrans,
+			BytesReceivedBelated:          a.ByteRecvBelated,
+			BytesSendDrop:                 a.ByteSendDrop,
+			BytesReceivedDrop:             a.ByteRecvDrop,
+			BytesReceivedUndecrypt:        a.ByteRecvUndecrypt,
+			UsPacketsSendPeriod:           i.UsPktSendPeriod,
+			PacketsFlowWindow:             i.PktFlowWindow,
+			PacketsFlightSize:             i.PktFlightSize,
+			MsRTT:                         i.MsRTT,
+			MbpsSendRate:                  i.MbpsSentRate,
+			MbpsReceiveRate:               i.MbpsRecvRate,
+			MbpsLinkCapacity:              i.MbpsLinkCapacity,
+			BytesAvailSendBuf:             i.ByteAvailSendBuf,
+			BytesAvailReceiveBuf:          i.ByteAvailRecvBuf,
+			MbpsMaxBW:                     i.MbpsMaxBW,
+			ByteMSS:                       i.ByteMSS,
+			PacketsSendBuf:                i.PktSendBuf,
+			BytesSendBuf:                  i.ByteSendBuf,
+			MsSendBuf:                     i.MsSendBuf,
+			MsSendTsbPdDelay:              i.MsSendTsbPdDelay,
+			PacketsReceiveBuf:             i.PktRecvBuf,
+			BytesReceiveBuf:               i.ByteRecvBuf,
+			MsReceiveBuf:                  i.MsRecvBuf,
+			MsReceiveTsbPdDelay:           i.MsRecvTsbPdDelay,
+			PacketsReorderTolerance:       i.PktReorderTolerance,
+			PacketsReceivedAvgBelatedTime: i.PktRecvAvgBelatedTime,
+			PacketsSendLossRate:           i.PktSendLossRate,
+			PacketsReceivedLossRate:       i.PktRecvLossRate,
+		}
 	}
 	return item
 }
