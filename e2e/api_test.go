@@ -285,7 +285,7 @@ func TestAPIParity(t *testing.T) {
 	}
 	// Pagination as MediaMTX: two RTSP sessions (publisher, reader), one a page.
 	pg := apiCall(t, d, http.MethodGet, "/v3/rtspsessions/list?itemsPerPage=1&page=1", "")
-	if v := decodeJSON(t, "page", pg.body).(map[string]any); fmt.Sprint(v["itemCount"], v["pageCount"], len(asList(v["items"]))) != "2 2 1" {
+	if v := decodeJSON(t, "page", pg.body).(map[string]any); fmt.Sprintf("%v %v %d", v["itemCount"], v["pageCount"], len(asList(v["items"]))) != "2 2 1" {
 		t.Errorf("rtspsessions itemsPerPage=1 page=1: itemCount %v pageCount %v items %d, want 2 2 1", v["itemCount"], v["pageCount"], len(asList(v["items"])))
 	}
 	wantStatus(t, "itemsPerPage=0", apiCall(t, d, http.MethodGet, "/v3/rtspsessions/list?itemsPerPage=0", ""), http.StatusBadRequest)

@@ -122,7 +122,7 @@ func (s *Server) OnSessionOpen(ctx *gortsplib.ServerHandlerOnSessionOpenCtx) {
 func describeSession(ss *gortsplib.ServerSession, d *sessionData) any {
 	st := ss.Stats()
 	item := conns.RTSPSession{ID: d.uuid, Created: d.api.created, RemoteAddr: d.api.remote,
-		Path: ss.Path(), Query: conns.Query(ss.Query()), Conns: append([]string{}, d.api.conns...),
+		Path: PathOf(ss.Path()), Query: conns.Query(ss.Query()), Conns: append([]string{}, d.api.conns...),
 		Bytes: conns.MakeBytes(st.BytesReceived, st.BytesSent)}
 	switch ss.State() {
 	case gortsplib.ServerSessionStatePrePlay, gortsplib.ServerSessionStatePlay:
