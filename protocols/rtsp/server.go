@@ -367,6 +367,9 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (res *bas
 		s.m.publishing.Inc()
 	}
 	d.pub = p
+	// A publication ended from outside (its path removed, another
+	// publisher took over) ends the session, as over RTMP and SRT.
+	go func(ss *gortsplib.ServerSession) { <-p.Done(); ss.Close() }(ctx.Session)
 	d.noteExpiry(id)
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
