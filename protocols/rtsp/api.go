@@ -37,7 +37,7 @@ func (s *Server) kinds() (connKind, sessionKind conns.Kind) {
 func (s *Server) openConn(conn *gortsplib.ServerConn) *connData {
 	cd := &connData{id: uuid.NewString(), created: time.Now()}
 	kind, _ := s.kinds()
-	cd.remove = s.cfg.Conns.Add(kind, cd.id, func() any { return cd.describe(conn) }, conn.Close)
+	cd.remove = s.cfg.Conns.Add(kind, cd.id, func() any { return cd.describe(s, conn) }, conn.Close)
 	return cd
 }
 
@@ -63,7 +63,7 @@ func noteConn(conn *gortsplib.ServerConn, req *base.Request, id *authn.Identity)
 	cd.mu.Unlock()
 }
 
-func (cd *connData) describe(conn *gortsplib.ServerConn) any {
+func (cd *connData) describe(s *Server, conn *gortsplib.ServerConn) any {
 	st := conn.Stats()
 	item := conns.RTSPConn{ID: cd.id, Created: cd.created, RemoteAddr: conn.NetConn().RemoteAddr().String(),
 		Tunnel: "none", Bytes: conns.MakeBytes(st.BytesReceived, st.BytesSent)}
@@ -76,8 +76,9 @@ func (cd *connData) describe(conn *gortsplib.ServerConn) any {
 		}
 	}
 	if ss := conn.Session(); ss != nil {
-		if d, _ := ss.UserData().(*sessionData); d != nil {
-			item.Session = &d.uuid
+		if d, ok := s.sessions.Load(ss); ok {
+			id := d.(*sessionData).uuid
+			item.Session = &id
 		}
 	}
 	cd.mu.Lock()
@@ -116,7 +117,12 @@ func (s *Server) OnSessionOpen(ctx *gortsplib.ServerHandlerOnSessionOpenCtx) {
 	}
 	_, kind := s.kinds()
 	ss := ctx.Session
-	d.api.unreg = s.cfg.Conns.Add(kind, d.uuid, func() any { return describeSession(ss, d) }, ss.Close)
+	s.sessions.Store(ss, d)
+	unreg := s.cfg.Conns.Add(kind, d.uuid, func() any { return describeSession(ss, d) }, ss.Close)
+	d.api.unreg = func() {
+		unreg()
+		s.sessions.Delete(ss)
+	}
 }
 
 func describeSession(ss *gortsplib.ServerSession, d *sessionData) any {

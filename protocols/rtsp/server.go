@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,6 +70,9 @@ type Server struct {
 	// digest: rtspAuthMethods offers Digest challenges; basic: Basic ones
 	// (and Basic answers are accepted).
 	digest, basic bool
+	// sessions are the open sessions' data by session, for the control
+	// API (a session's user data is not safe to read from elsewhere).
+	sessions sync.Map
 }
 
 // Listen starts an RTSP listener publishing to and reading from hub.

@@ -3,6 +3,7 @@ package webrtc
 import (
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -22,6 +23,19 @@ type sessionAPI struct {
 	userAgent string
 	who       conns.Who
 	unreg     func()
+
+	// pcMu keeps GetStats and Close apart (pion races on them); closed:
+	// the peer connection is closing, no more statistics.
+	pcMu   sync.Mutex
+	closed bool
+}
+
+// closing marks the peer connection closing; once it returns no GetStats
+// runs.
+func (a *sessionAPI) closing() {
+	a.pcMu.Lock()
+	a.closed = true
+	a.pcMu.Unlock()
 }
 
 // kickReason is why a session kicked through the control API ends.
@@ -29,11 +43,11 @@ const kickReason = "kicked through the control API"
 
 // register lists sess in the control API until it is released.
 func (s *Server) register(sess *session, id *authn.Identity, r *http.Request) {
-	sess.api = sessionAPI{id: uuid.NewString(), created: time.Now(), remote: r.RemoteAddr,
-		query: conns.Query(r.URL.RawQuery), userAgent: r.UserAgent(),
-		who: conns.Who{User: id.User, AuthBackend: id.Backend}}
-	a := sess.api
-	sess.api.unreg = s.cfg.Conns.Add(conns.WebRTCSessions, a.id, sess.describe, func() { sess.stop(kickReason) })
+	a := &sess.api
+	a.id, a.created, a.remote = uuid.NewString(), time.Now(), r.RemoteAddr
+	a.query, a.userAgent = conns.Query(r.URL.RawQuery), r.UserAgent()
+	a.who = conns.Who{User: id.User, AuthBackend: id.Backend}
+	a.unreg = s.cfg.Conns.Add(conns.WebRTCSessions, a.id, sess.describe, func() { sess.stop(kickReason) })
 }
 
 func (a *sessionAPI) leave() {
@@ -52,6 +66,11 @@ func (s *session) describe() any {
 	default:
 	}
 	if s.pc == nil {
+		return item
+	}
+	a.pcMu.Lock()
+	defer a.pcMu.Unlock()
+	if a.closed {
 		return item
 	}
 	var in, out uint64

@@ -116,6 +116,7 @@ func (s *session) run(cancelExpiry func()) {
 // release closes the peer connection and forgets the session.
 func (s *session) release(cancelExpiry func()) {
 	cancelExpiry()
+	s.api.closing()
 	_ = s.pc.Close()
 	s.pub.RemoveReader(s)
 	s.srv.remove(s)
