@@ -32,9 +32,12 @@ func MakeBytes(in, out uint64) Bytes {
 
 // RTSPConn is an item of /v3/rtspconns and /v3/rtspsconns.
 type RTSPConn struct {
-	ID         string    `json:"id"`
-	Created    time.Time `json:"created"`
-	RemoteAddr string    `json:"remoteAddr"`
+	// ID identifies the item (a UUID).
+	ID string `json:"id"`
+	// Created is when the connection or session started.
+	Created time.Time `json:"created"`
+	// RemoteAddr is the client's address and port.
+	RemoteAddr string `json:"remoteAddr"`
 	// Session is the ID of the session the connection serves, if any.
 	Session *string `json:"session"`
 	// Tunnel is none, http or websocket.
@@ -45,26 +48,36 @@ type RTSPConn struct {
 
 // RTSPSession is an item of /v3/rtspsessions and /v3/rtspssessions.
 type RTSPSession struct {
-	ID         string    `json:"id"`
-	Created    time.Time `json:"created"`
-	RemoteAddr string    `json:"remoteAddr"`
+	// ID identifies the item (a UUID).
+	ID string `json:"id"`
+	// Created is when the connection or session started.
+	Created time.Time `json:"created"`
+	// RemoteAddr is the client's address and port.
+	RemoteAddr string `json:"remoteAddr"`
 	// State is idle, read or publish.
 	State string `json:"state"`
-	Path  string `json:"path"`
+	// Path is the path read or published.
+	Path string `json:"path"`
+	// Query is the request's query, every value masked (Query).
 	Query string `json:"query"`
 	// Transport is UDP, UDP-multicast or TCP once set up.
 	Transport *string `json:"transport"`
 	// Profile is AVP or SAVP once set up.
-	Profile   *string  `json:"profile"`
-	Conns     []string `json:"conns"`
-	UserAgent string   `json:"userAgent"`
+	Profile *string `json:"profile"`
+	// Conns are the IDs of the session's connections.
+	Conns []string `json:"conns"`
+	// UserAgent is the client's User-Agent, if it sent one.
+	UserAgent string `json:"userAgent"`
 	Bytes
 	RTPStats
 	Who
 }
 
 // RTPStats are the RTP/RTCP counters of an RTSP or WebRTC session, under
-// MediaMTX's current and deprecated names.
+// MediaMTX's current names (Inbound…, Outbound…: packets received from and
+// sent to the peer, lost, in error, jitter) and its deprecated ones
+// (RTPPackets…, RTCPPackets…). Each field is the gortsplib/pion counter of
+// the same name.
 type RTPStats struct {
 	InboundRTPPackets              uint64  `json:"inboundRTPPackets"`
 	InboundRTPPacketsLost          uint64  `json:"inboundRTPPacketsLost"`
@@ -88,55 +101,70 @@ type RTPStats struct {
 
 // RTMPConn is an item of /v3/rtmpconns and /v3/rtmpsconns.
 type RTMPConn struct {
-	ID         string    `json:"id"`
-	Created    time.Time `json:"created"`
-	RemoteAddr string    `json:"remoteAddr"`
+	// ID identifies the item (a UUID).
+	ID string `json:"id"`
+	// Created is when the connection or session started.
+	Created time.Time `json:"created"`
+	// RemoteAddr is the client's address and port.
+	RemoteAddr string `json:"remoteAddr"`
 	// State is idle, read or publish.
-	State     string `json:"state"`
-	Path      string `json:"path"`
-	Query     string `json:"query"`
+	State string `json:"state"`
+	// Path is the path read or published.
+	Path string `json:"path"`
+	// Query is the request's query, every value masked (Query).
+	Query string `json:"query"`
+	// UserAgent is the client's User-Agent, if it sent one.
 	UserAgent string `json:"userAgent"`
 	Bytes
+	// OutboundFramesDiscarded counts frames dropped for a slow client (not reported: 0).
 	OutboundFramesDiscarded uint64 `json:"outboundFramesDiscarded"`
 	Who
 }
 
 // SRTConn is an item of /v3/srtconns.
 type SRTConn struct {
-	ID         string    `json:"id"`
-	Created    time.Time `json:"created"`
-	RemoteAddr string    `json:"remoteAddr"`
+	// ID identifies the item (a UUID).
+	ID string `json:"id"`
+	// Created is when the connection or session started.
+	Created time.Time `json:"created"`
+	// RemoteAddr is the client's address and port.
+	RemoteAddr string `json:"remoteAddr"`
 	// State is idle, read or publish.
 	State string `json:"state"`
-	Path  string `json:"path"`
+	// Path is the path read or published.
+	Path string `json:"path"`
+	// Query is the request's query, every value masked (Query).
 	Query string `json:"query"`
 	SRTStats
+	// OutboundFramesDiscarded counts frames dropped for a slow client (not reported: 0).
 	OutboundFramesDiscarded uint64 `json:"outboundFramesDiscarded"`
 	Who
 }
 
 // SRTStats are the SRT library's statistics of a connection, under
-// MediaMTX's names (see libsrt's SRT_TRACEBSTATS).
+// MediaMTX's names: each field is the gosrt Statistics counter of the same
+// meaning (libsrt's SRT_TRACEBSTATS: packets, bytes, rates, buffers).
 type SRTStats struct {
-	PacketsSent                   uint64  `json:"packetsSent"`
-	PacketsReceived               uint64  `json:"packetsReceived"`
-	PacketsSentUnique             uint64  `json:"packetsSentUnique"`
-	PacketsReceivedUnique         uint64  `json:"packetsReceivedUnique"`
-	PacketsSendLoss               uint64  `json:"packetsSendLoss"`
-	PacketsReceivedLoss           uint64  `json:"packetsReceivedLoss"`
-	PacketsRetrans                uint64  `json:"packetsRetrans"`
-	PacketsReceivedRetrans        uint64  `json:"packetsReceivedRetrans"`
-	PacketsSentACK                uint64  `json:"packetsSentACK"`
-	PacketsReceivedACK            uint64  `json:"packetsReceivedACK"`
-	PacketsSentNAK                uint64  `json:"packetsSentNAK"`
-	PacketsReceivedNAK            uint64  `json:"packetsReceivedNAK"`
-	PacketsSentKM                 uint64  `json:"packetsSentKM"`
-	PacketsReceivedKM             uint64  `json:"packetsReceivedKM"`
-	UsSndDuration                 uint64  `json:"usSndDuration"`
-	PacketsReceivedBelated        uint64  `json:"packetsReceivedBelated"`
-	PacketsSendDrop               uint64  `json:"packetsSendDrop"`
-	PacketsReceivedDrop           uint64  `json:"packetsReceivedDrop"`
-	PacketsReceivedUndecrypt      uint64  `json:"packetsReceivedUndecrypt"`
+	PacketsSent              uint64 `json:"packetsSent"`
+	PacketsReceived          uint64 `json:"packetsReceived"`
+	PacketsSentUnique        uint64 `json:"packetsSentUnique"`
+	PacketsReceivedUnique    uint64 `json:"packetsReceivedUnique"`
+	PacketsSendLoss          uint64 `json:"packetsSendLoss"`
+	PacketsReceivedLoss      uint64 `json:"packetsReceivedLoss"`
+	PacketsRetrans           uint64 `json:"packetsRetrans"`
+	PacketsReceivedRetrans   uint64 `json:"packetsReceivedRetrans"`
+	PacketsSentACK           uint64 `json:"packetsSentACK"`
+	PacketsReceivedACK       uint64 `json:"packetsReceivedACK"`
+	PacketsSentNAK           uint64 `json:"packetsSentNAK"`
+	PacketsReceivedNAK       uint64 `json:"packetsReceivedNAK"`
+	PacketsSentKM            uint64 `json:"packetsSentKM"`
+	PacketsReceivedKM        uint64 `json:"packetsReceivedKM"`
+	UsSndDuration            uint64 `json:"usSndDuration"`
+	PacketsReceivedBelated   uint64 `json:"packetsReceivedBelated"`
+	PacketsSendDrop          uint64 `json:"packetsSendDrop"`
+	PacketsReceivedDrop      uint64 `json:"packetsReceivedDrop"`
+	PacketsReceivedUndecrypt uint64 `json:"packetsReceivedUndecrypt"`
+	// BytesSent is OutboundBytes (deprecated name).
 	BytesSent                     uint64  `json:"bytesSent"`
 	BytesReceived                 uint64  `json:"bytesReceived"`
 	BytesSentUnique               uint64  `json:"bytesSentUnique"`
@@ -176,29 +204,45 @@ type SRTStats struct {
 // WebRTCSession is an item of /v3/webrtcsessions. Its ID is not the
 // secret of the session's WHEP URL.
 type WebRTCSession struct {
-	ID                        string    `json:"id"`
-	Created                   time.Time `json:"created"`
-	RemoteAddr                string    `json:"remoteAddr"`
-	PeerConnectionEstablished bool      `json:"peerConnectionEstablished"`
-	LocalCandidate            string    `json:"localCandidate"`
-	RemoteCandidate           string    `json:"remoteCandidate"`
+	// ID identifies the item (a UUID).
+	ID string `json:"id"`
+	// Created is when the connection or session started.
+	Created time.Time `json:"created"`
+	// RemoteAddr is the client's address and port.
+	RemoteAddr string `json:"remoteAddr"`
+	// PeerConnectionEstablished: ICE and DTLS are up.
+	PeerConnectionEstablished bool `json:"peerConnectionEstablished"`
+	// LocalCandidate is the selected local ICE candidate (type/protocol/ip/port).
+	LocalCandidate string `json:"localCandidate"`
+	// RemoteCandidate is the selected remote ICE candidate.
+	RemoteCandidate string `json:"remoteCandidate"`
 	// State is read or publish.
-	State     string `json:"state"`
-	Path      string `json:"path"`
-	Query     string `json:"query"`
+	State string `json:"state"`
+	// Path is the path read or published.
+	Path string `json:"path"`
+	// Query is the request's query, every value masked (Query).
+	Query string `json:"query"`
+	// UserAgent is the client's User-Agent, if it sent one.
 	UserAgent string `json:"userAgent"`
 	Bytes
 	RTPStats
+	// OutboundFramesDiscarded counts frames dropped for a slow client (not reported: 0).
 	OutboundFramesDiscarded uint64 `json:"outboundFramesDiscarded"`
 	Who
 }
 
 // HLSMuxer is an item of /v3/hlsmuxers (one per path being served).
 type HLSMuxer struct {
-	Path                    string    `json:"path"`
-	Created                 time.Time `json:"created"`
-	LastRequest             time.Time `json:"lastRequest"`
-	OutboundBytes           uint64    `json:"outboundBytes"`
-	BytesSent               uint64    `json:"bytesSent"`
-	OutboundFramesDiscarded uint64    `json:"outboundFramesDiscarded"`
+	// Path is the path read or published.
+	Path string `json:"path"`
+	// Created is when the connection or session started.
+	Created time.Time `json:"created"`
+	// LastRequest is when a client last asked for a playlist or segment.
+	LastRequest time.Time `json:"lastRequest"`
+	// OutboundBytes is what was sent to the peer.
+	OutboundBytes uint64 `json:"outboundBytes"`
+	// BytesSent is OutboundBytes (deprecated name).
+	BytesSent uint64 `json:"bytesSent"`
+	// OutboundFramesDiscarded counts frames dropped for a slow client (not reported: 0).
+	OutboundFramesDiscarded uint64 `json:"outboundFramesDiscarded"`
 }
