@@ -7,7 +7,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
 )
+
+// apiStarts are the addresses the API listener started on, in order.
+func apiStarts(d *testharness.Daemon) []string {
+	var out []string
+	for _, e := range d.LogEntries() {
+		if e["msg"] == "listener started" && e["listener"] == "api" {
+			out = append(out, e["address"].(string))
+		}
+	}
+	return out
+}
 
 // The path user of TestAPIConfigEdits: added through the API.
 const apiPathUser, apiPathPass = "xuser", "x-read-secret-5"
@@ -151,6 +164,25 @@ func TestAPIConfigEdits(t *testing.T) {
 	list := configGet(t, d, "/v3/config/paths/list")
 	if n, _ := list["itemCount"].(float64); n != 1 {
 		t.Errorf("config paths list after the delete: %v", list)
+	}
+
+	// A global key every listener is started with (readTimeout restarts
+	// them all, the API's own listener too): the answer arrives, then the
+	// API comes back (on a new ephemeral port: it is configured as :0).
+	before := len(apiStarts(d))
+	start := time.Now()
+	edit(http.MethodPatch, "/v3/config/global/patch", `{"readTimeout": "12s"}`, http.StatusOK)
+	t.Logf("readTimeout patch answered after %v", time.Since(start).Round(time.Millisecond))
+	for len(apiStarts(d)) == before {
+		if time.Since(start) > 15*time.Second {
+			t.Fatalf("the API listener did not restart:\n%s", d.Logs())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	addrs := apiStarts(d)
+	a := get(t, "http://"+addrs[len(addrs)-1]+"/v3/config/global/get", basicAuth(rtspAdminUser, rtspAdminPass))
+	if !strings.Contains(a.body, `"readTimeout": "12s"`) {
+		t.Errorf("readTimeout after the patch: %d %s", a.status, a.body)
 	}
 
 	if now, _ := os.ReadFile(d.ConfigPath); string(now) != string(file) {

@@ -36,11 +36,17 @@ func (a configAPI) PathDefaults() map[string]any { return a.d.conf.Load().PathDe
 func (a configAPI) Paths() []map[string]any      { return a.d.conf.Load().PathsRedacted() }
 
 // Apply edits the running configuration and applies the result; a
-// refused edit leaves it as it was.
+// refused edit leaves it as it was. An edit that restarts the API
+// listener itself is checked, answered, then applied.
 func (a configAPI) Apply(e httpapi.ConfigEdit) error {
 	d := a.d
 	d.editMu.Lock()
-	defer d.editMu.Unlock()
+	unlock := true
+	defer func() {
+		if unlock {
+			d.editMu.Unlock()
+		}
+	}()
 	c := d.conf.Load()
 	var next *config.Conf
 	var err error
@@ -66,7 +72,27 @@ func (a configAPI) Apply(e httpapi.ConfigEdit) error {
 	if err != nil {
 		return err
 	}
-	err = d.Reload(next)
+	if listenerSettings(c)["api"] != listenerSettings(next)["api"] {
+		// The edit restarts the API listener, which waits for this very
+		// request: check it now, answer, then apply it (the lock goes
+		// with it, so that the next edit sees its result).
+		if _, err := BuildPipeline(next, CheckDeps(), Resources{}); err != nil {
+			return err
+		}
+		unlock = false
+		go func() {
+			defer d.editMu.Unlock()
+			a.reload(e, next)
+		}()
+		return nil
+	}
+	return a.reload(e, next)
+}
+
+// reload applies an edited configuration and logs the outcome.
+func (a configAPI) reload(e httpapi.ConfigEdit, next *config.Conf) error {
+	d := a.d
+	err := d.Reload(next)
 	var partial *ListenerError
 	switch {
 	case errors.As(err, &partial):
@@ -74,6 +100,7 @@ func (a configAPI) Apply(e httpapi.ConfigEdit) error {
 		d.logger.Error("configuration edited through the API, but a listener did not restart", "edit", e.Op, "path", e.Name, "error", err)
 		return &httpapi.ApplyError{Err: err}
 	case err != nil:
+		d.logger.Error("configuration edit through the API not applied", "edit", e.Op, "path", e.Name, "error", err)
 		return err
 	}
 	d.apiEdits.Add(1)
