@@ -84,7 +84,7 @@ func (c *Conf) PathRedacted(name string) (map[string]any, bool) {
 // PatchGlobal returns c with the global keys of patch (a JSON object,
 // numbers as json.Number) set; paths and pathDefaults have their own edits.
 func (c *Conf) PatchGlobal(patch map[string]any) (*Conf, error) {
-	return c.edit(func(doc *yaml.Node) error {
+	return c.edit(envKeys("", patch), func(doc *yaml.Node) error {
 		for _, k := range []string{"paths", "pathDefaults"} {
 			if _, ok := patch[k]; ok {
 				return fmt.Errorf("%s: edit it with /v3/config/%s", k, strings.ToLower(k))
@@ -96,14 +96,14 @@ func (c *Conf) PatchGlobal(patch map[string]any) (*Conf, error) {
 
 // PatchPathDefaults returns c with the keys of patch set in pathDefaults.
 func (c *Conf) PatchPathDefaults(patch map[string]any) (*Conf, error) {
-	return c.edit(func(doc *yaml.Node) error {
+	return c.edit(envKeys("PATHDEFAULTS_", patch), func(doc *yaml.Node) error {
 		return merge(child(doc, "pathDefaults"), patch, "pathDefaults.")
 	})
 }
 
 // AddPath returns c with the path name configured as patch says.
 func (c *Conf) AddPath(name string, patch map[string]any) (*Conf, error) {
-	return c.edit(func(doc *yaml.Node) error {
+	return c.edit(envKeys(pathEnv(name), patch), func(doc *yaml.Node) error {
 		paths := child(doc, "paths")
 		if _, v := mapGet(paths, name); v != nil {
 			return ErrPathExists
@@ -115,7 +115,7 @@ func (c *Conf) AddPath(name string, patch map[string]any) (*Conf, error) {
 
 // PatchPath returns c with the keys of patch set in the path name.
 func (c *Conf) PatchPath(name string, patch map[string]any) (*Conf, error) {
-	return c.edit(func(doc *yaml.Node) error {
+	return c.edit(envKeys(pathEnv(name), patch), func(doc *yaml.Node) error {
 		paths := child(doc, "paths")
 		if _, v := mapGet(paths, name); v == nil {
 			return ErrPathNotFound
@@ -128,7 +128,7 @@ func (c *Conf) PatchPath(name string, patch map[string]any) (*Conf, error) {
 // its other keys back to pathDefaults. Secrets sent back redacted keep the
 // path's current values.
 func (c *Conf) ReplacePath(name string, patch map[string]any) (*Conf, error) {
-	return c.edit(func(doc *yaml.Node) error {
+	return c.edit([]string{strings.TrimSuffix(pathEnv(name), "_")}, func(doc *yaml.Node) error {
 		paths := child(doc, "paths")
 		_, old := mapGet(paths, name)
 		if old == nil {
@@ -145,7 +145,7 @@ func (c *Conf) ReplacePath(name string, patch map[string]any) (*Conf, error) {
 
 // RemovePath returns c without the path name.
 func (c *Conf) RemovePath(name string) (*Conf, error) {
-	return c.edit(func(doc *yaml.Node) error {
+	return c.edit([]string{strings.TrimSuffix(pathEnv(name), "_")}, func(doc *yaml.Node) error {
 		paths := child(doc, "paths")
 		i, _ := mapGet(paths, name)
 		if i < 0 {
@@ -156,8 +156,12 @@ func (c *Conf) RemovePath(name string) (*Conf, error) {
 	})
 }
 
-// edit applies fn to a copy of c's document and decodes the result.
-func (c *Conf) edit(fn func(doc *yaml.Node) error) (*Conf, error) {
+// edit applies fn to a copy of c's document and decodes the result. The
+// environment overrides of the keys edited (keys: MTX_/STREAMGATE_ names
+// without the prefix; a key covers the keys below it) are dropped: the
+// edit wins over them, as in MediaMTX, where the environment is read at
+// start only.
+func (c *Conf) edit(keys []string, fn func(doc *yaml.Node) error) (*Conf, error) {
 	if c.src == nil {
 		return nil, ErrNotEditable
 	}
@@ -165,7 +169,41 @@ func (c *Conf) edit(fn func(doc *yaml.Node) error) (*Conf, error) {
 	if err := fn(doc); err != nil {
 		return nil, err
 	}
-	return decodeConf(c.src.name, doc, Default(), c.src.env)
+	return decodeConf(c.src.name, doc, Default(), withoutEnv(c.src.env, keys))
+}
+
+// envKeys are the environment names (without prefix) of the keys of patch
+// under prefix.
+func envKeys(prefix string, patch map[string]any) []string {
+	out := make([]string, 0, len(patch))
+	for k := range patch {
+		out = append(out, prefix+strings.ToUpper(k))
+	}
+	return out
+}
+
+// pathEnv is the environment prefix of a path's keys (MTX_PATHS_CAM_…).
+func pathEnv(name string) string { return "PATHS_" + strings.ToUpper(name) + "_" }
+
+// withoutEnv is env without the MTX_/STREAMGATE_ variables of keys.
+func withoutEnv(env, keys []string) []string {
+	var out []string
+	for _, kv := range env {
+		name, _, _ := strings.Cut(kv, "=")
+		drop := false
+		for _, prefix := range []string{"MTX_", "STREAMGATE_"} {
+			rest, ok := strings.CutPrefix(name, prefix)
+			for _, k := range keys {
+				if ok && (rest == k || strings.HasPrefix(rest, k+"_")) {
+					drop = true
+				}
+			}
+		}
+		if !drop {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // merge sets each key of patch in the mapping m; a null removes the key

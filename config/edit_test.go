@@ -166,3 +166,25 @@ func TestEditGatewayJSONNotEditable(t *testing.T) {
 		t.Errorf("edit without a source: %v", err)
 	}
 }
+
+func TestEditWinsOverEnvironment(t *testing.T) {
+	env := []string{"MTX_READTIMEOUT=20s", "MTX_RTSPADDRESS=:9554", "STREAMGATE_PATHDEFAULTS_MAXREADERS=9"}
+	c, err := Parse("edit.yml", []byte("paths:\n  cam: {}\n"), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := c.PatchGlobal(body(t, `{"readTimeout": "12s"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.ReadTimeout.String() != "12s" || n.RTSPAddress != ":9554" {
+		t.Errorf("readTimeout %v (want the edit's 12s), rtspAddress %q (want the environment's)", n.ReadTimeout, n.RTSPAddress)
+	}
+	n, err = n.PatchPathDefaults(body(t, `{"maxReaders": 3}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.PathDefaults.MaxReaders != 3 || n.ReadTimeout.String() != "12s" {
+		t.Errorf("maxReaders %d (want 3), readTimeout %v after a second edit", n.PathDefaults.MaxReaders, n.ReadTimeout)
+	}
+}
