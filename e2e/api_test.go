@@ -25,6 +25,7 @@ func apiDaemon(t *testing.T, seconds float64) *testharness.Daemon {
 	t.Helper()
 	d := startRTSPDaemon(t, rtspSetup{
 		top:   "rtmp: yes\nsrt: yes\nhls: yes\nhlsSegmentDuration: 1s\nhlsPartDuration: 200ms\nwebrtc: yes\n",
+		paths: "  cam: {}\n  live/gst: {}\n",
 		users: fmt.Sprintf("- {user: %s, pass: %s, permissions: [{action: read}, {action: metrics}]}\n", apiNoAPIUser, apiNoAPIPass),
 	})
 	for _, l := range []string{"rtmp", "srt", "hls", "webrtc", "api"} {
@@ -241,6 +242,14 @@ func TestAPIParity(t *testing.T) {
 	waitStatus(t, "HLS playlist", 20*time.Second, http.StatusOK,
 		func() answer { return get(t, hlsURL(d, "cam/index.m3u8"), basicAuth(rtspReadUser, rtspReadPass)) })
 	waitFrames(t, "readers", 25, 20*time.Second, rtspRd, rtmpRd, srtRd)
+	// A GStreamer publisher over RTMP.
+	gst := rtmpGstPublish(t, rtmpURLOf(d, "live/gst?"+rtmpCreds(rtspPubUser, rtspPubPass)), 3000)
+	defer gst.kill()
+	gstConn := apiWaitItem(t, d, "rtmpconns", func(it map[string]any) bool { return it["state"] == "publish" })
+	if gstConn["user"] != rtspPubUser || gstConn["path"] != "live/gst" || strings.Contains(fmt.Sprint(gstConn["query"]), rtspPubPass) {
+		t.Errorf("the GStreamer publisher's item: %v", gstConn)
+	}
+	rtspWaitPath(t, d, "live/gst", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 
 	items := map[string]map[string]any{
 		"rtspsessions":   apiWaitItem(t, d, "rtspsessions", reading(rtspReadUser)),
@@ -293,11 +302,15 @@ func TestAPIParity(t *testing.T) {
 	// Paths, info, configuration.
 	pl := keep("paths", apiCall(t, d, http.MethodGet, "/v3/paths/list", ""))
 	paths := checkList(t, "paths list", "Path", pl.body)
-	if len(paths) != 1 || len(asList(paths[0]["readers"])) < 4 {
+	if len(paths) != 2 || paths[0]["name"] != "cam" || len(asList(paths[0]["readers"])) < 4 ||
+		paths[1]["name"] != "live/gst" || paths[1]["source"].(map[string]any)["type"] != "rtmpConn" {
 		t.Errorf("paths list: want cam with its readers: %s", pl.body)
 	}
-	pget := keep("paths get", apiCall(t, d, http.MethodGet, "/v3/paths/get/cam", ""))
-	checkSchema(t, "paths get", "Path", decodeJSON(t, "paths get", pget.body))
+	for _, name := range []string{"cam", "live/gst"} {
+		pget := keep("paths get", apiCall(t, d, http.MethodGet, "/v3/paths/get/"+name, ""))
+		wantStatus(t, "paths get "+name, pget, http.StatusOK)
+		checkSchema(t, "paths get", "Path", decodeJSON(t, "paths get", pget.body))
+	}
 	wantStatus(t, "paths get unknown", apiCall(t, d, http.MethodGet, "/v3/paths/get/nope", ""), http.StatusNotFound)
 	info := keep("info", apiCall(t, d, http.MethodGet, "/v3/info", ""))
 	checkSchema(t, "info", "Info", decodeJSON(t, "info", info.body))
