@@ -190,3 +190,28 @@ func TestAPIConfigEdits(t *testing.T) {
 	}
 	assertNotLogged(t, d, apiPathPass, rtspReadPass, rtspPubPass, rtspAdminPass)
 }
+
+// Edits through the API are not written to the file; when the file is
+// applied again (it changed) it replaces them, and a warning says how many
+// edits were dropped. Nothing else reloads the file: an edit stays until
+// then.
+func TestAPIConfigEditsReplacedByFileReload(t *testing.T) {
+	t.Parallel()
+	d := startRTSPDaemon(t, rtspSetup{})
+	apiCall(t, d, http.MethodPost, "/v3/config/paths/add/extra", `{"maxReaders": 4}`)
+	wantStatus(t, "added path", apiCall(t, d, http.MethodGet, "/v3/config/paths/get/extra", ""), http.StatusOK)
+	file, err := os.ReadFile(d.ConfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(file), "extra") {
+		t.Fatalf("the edit was written to the file:\n%s", file)
+	}
+	if err := os.WriteFile(d.ConfigPath, append(file, []byte("\n# edited\n")...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.WaitLogCount("configuration edits made through the API were replaced by the file's contents", 1, 10*time.Second); len(got) != 1 || got[0]["edits"] != float64(1) {
+		t.Fatalf("no warning about the dropped edit: %v\n%s", got, d.Logs())
+	}
+	wantStatus(t, "the added path after the file was applied", apiCall(t, d, http.MethodGet, "/v3/config/paths/get/extra", ""), http.StatusNotFound)
+}
