@@ -60,6 +60,7 @@ func (d *Daemon) env(trusted func(*config.Conf) []config.Network, origins func(*
 		ConfigAPI:      configAPI{d},
 		Conns:          d.conns,
 		HLSMuxers:      d.hlsMuxers,
+		Logger:         d.logger.With("component", "api"),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
@@ -105,6 +106,8 @@ type Env struct {
 	Conns *conns.Registry
 	// HLSMuxers lists the HLS muxers; nil: none.
 	HLSMuxers func() []conns.HLSMuxer
+	// Logger logs kicks; nil: not logged.
+	Logger *slog.Logger
 }
 
 // ErrNoJWKS: authMethod has no jwt backend (POST /v3/auth/jwks/refresh → 404).

@@ -261,6 +261,9 @@ func (e *Env) connsKick(k conns.Kind) http.HandlerFunc {
 			writeError(w, http.StatusNotFound, notFound(k))
 			return
 		}
+		if e.Logger != nil {
+			e.Logger.Info("kicked through the control API", "kind", string(k), "id", r.PathValue("id"))
+		}
 		writeOK(w)
 	}
 }
