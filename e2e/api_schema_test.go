@@ -74,6 +74,10 @@ var mtxSchemas = map[string]map[string]string{
 	},
 	"PathDefaults": pathConfKeys,
 	"PathConf":     mergeKeys(pathConfKeys, map[string]string{"name": "string"}),
+	"HLSSession": {
+		"id": "uuid", "created": "time", "remoteAddr": "string", "path": "string", "query": "string", "user": "string",
+		"userAgent": "string", "isCDN": "boolean", "outboundBytes": "integer",
+	},
 	"HLSMuxer": {
 		"path": "string", "created": "time", "lastRequest": "time", "outboundBytes": "integer", "bytesSent": "integer",
 		"outboundFramesDiscarded": "integer",

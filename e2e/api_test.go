@@ -91,7 +91,7 @@ func apiWaitItem(t testing.TB, d *testharness.Daemon, kind string, ok func(map[s
 var schemaOf = map[string]string{
 	"rtspconns": "RTSPConn", "rtspsessions": "RTSPSession", "rtspsconns": "RTSPConn", "rtspssessions": "RTSPSession",
 	"rtmpconns": "RTMPConn", "rtmpsconns": "RTMPConn", "srtconns": "SRTConn", "webrtcsessions": "WebRTCSession",
-	"hlsmuxers": "HLSMuxer", "paths": "Path",
+	"hlsmuxers": "HLSMuxer", "hlssessions": "HLSSession", "paths": "Path",
 }
 
 // whoOf is streamgate's addition to kind's items (none for HLS muxers and
@@ -275,7 +275,7 @@ func TestAPIParity(t *testing.T) {
 	}
 	// Lists, gets and an unknown ID per kind.
 	for _, kind := range []string{"rtspconns", "rtspsessions", "rtspsconns", "rtspssessions", "rtmpconns", "rtmpsconns",
-		"srtconns", "webrtcsessions", "hlsmuxers"} {
+		"srtconns", "webrtcsessions", "hlsmuxers", "hlssessions"} {
 		a := keep(kind, apiCall(t, d, http.MethodGet, "/v3/"+kind+"/list?itemsPerPage=100&page=0", ""))
 		wantStatus(t, kind+" list", a, http.StatusOK)
 		checkList(t, kind+" list", schemaOf[kind], a.body, whoOf(kind))
@@ -411,7 +411,7 @@ func TestAPIPermission(t *testing.T) {
 		{"GET", "/v3/hlsmuxers/list", ""}, {"GET", "/v3/hlsmuxers/get/cam", ""},
 		{"POST", "/v3/auth/jwks/refresh", ""},
 	}
-	for _, k := range []string{"rtspconns", "rtspsessions", "rtspsconns", "rtspssessions", "rtmpconns", "rtmpsconns", "srtconns", "webrtcsessions"} {
+	for _, k := range []string{"rtspconns", "rtspsessions", "rtspsconns", "rtspssessions", "rtmpconns", "rtmpsconns", "srtconns", "webrtcsessions", "hlssessions"} {
 		endpoints = append(endpoints, struct{ method, path, body string }{"GET", "/v3/" + k + "/list", ""},
 			struct{ method, path, body string }{"GET", "/v3/" + k + "/get/x", ""},
 			struct{ method, path, body string }{"POST", "/v3/" + k + "/kick/x", ""})

@@ -20,7 +20,8 @@ import (
 // rtspssessions, rtmpconns, rtmpsconns, srtconns, webrtcsessions.
 type Kind string
 
-// The kinds MediaMTX's API lists (HLS muxers are the hub's, not entries).
+// The kinds MediaMTX's API lists (HLS muxers are the HLS listener's, not
+// entries).
 const (
 	RTSPConns      Kind = "rtspconns"
 	RTSPSessions   Kind = "rtspsessions"
@@ -30,6 +31,10 @@ const (
 	RTMPSConns     Kind = "rtmpsconns"
 	SRTConns       Kind = "srtconns"
 	WebRTCSessions Kind = "webrtcsessions"
+	// HLSSessions is always empty: HLS keeps no per-viewer state (every
+	// request is authenticated on its own); the list answers so that
+	// dashboards asking for it work.
+	HLSSessions Kind = "hlssessions"
 )
 
 // Kickable reports whether MediaMTX's API has /v3/<kind>/kick/{id}

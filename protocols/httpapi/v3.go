@@ -73,7 +73,7 @@ func (e *Env) v3(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v3/config/paths/replace/{name...}", e.configEdit("replace"))
 	mux.HandleFunc("DELETE /v3/config/paths/delete/{name...}", e.configEdit("delete"))
 	for _, k := range []conns.Kind{conns.RTSPConns, conns.RTSPSessions, conns.RTSPSConns, conns.RTSPSSessions,
-		conns.RTMPConns, conns.RTMPSConns, conns.SRTConns, conns.WebRTCSessions} {
+		conns.RTMPConns, conns.RTMPSConns, conns.SRTConns, conns.WebRTCSessions, conns.HLSSessions} {
 		mux.HandleFunc("GET /v3/"+string(k)+"/list", e.connsList(k))
 		mux.HandleFunc("GET /v3/"+string(k)+"/get/{id}", e.connsGet(k))
 		if k.Kickable() {
