@@ -169,7 +169,16 @@ func (c *Conf) edit(keys []string, fn func(doc *yaml.Node) error) (*Conf, error)
 	if err := fn(doc); err != nil {
 		return nil, err
 	}
-	return decodeConf(c.src.name, doc, Default(), withoutEnv(c.src.env, keys))
+	n, err := decodeConf(c.src.name, doc, Default(), withoutEnv(c.src.env, keys))
+	var errs Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			if e.File == c.src.name && e.Line == 0 {
+				e.File = "api" // a value the edit brought: it has no line in the file
+			}
+		}
+	}
+	return n, err
 }
 
 // envKeys are the environment names (without prefix) of the keys of patch

@@ -138,7 +138,7 @@ func TestEditRefusals(t *testing.T) {
 		edit func() (*Conf, error)
 		want string
 	}{
-		{"wrong type", func() (*Conf, error) { return c.PatchPath("cam", body(t, `{"maxReaders": "many"}`)) }, "paths.cam.maxReaders"},
+		{"wrong type", func() (*Conf, error) { return c.PatchPath("cam", body(t, `{"maxReaders": "many"}`)) }, "api: paths.cam.maxReaders"},
 		{"unknown key", func() (*Conf, error) { return c.PatchGlobal(body(t, `{"rtspAdress": ":1"}`)) }, "rtspAdress"},
 		{"paths through global", func() (*Conf, error) { return c.PatchGlobal(body(t, `{"paths": {}}`)) }, "paths"},
 		{"bad path name", func() (*Conf, error) { return c.AddPath("a//b", body(t, `{}`)) }, "a//b"},
