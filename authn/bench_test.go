@@ -65,7 +65,7 @@ authCache:
 	v := NewVerifier(c.AuthArgon2Concurrency, q, m)
 	deps := Deps{Verifier: v, Quarantine: q, Metrics: m}
 	return NewPipeline(PipelineConfig{
-		Backends:  []Backend{NewInternal(c.AuthInternalUsers, v)},
+		Backends:  []Backend{NewInternal(UsersOf(c), v)},
 		CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL,
 	}, deps)
 }
@@ -203,7 +203,7 @@ authInternalUsers:
 	q := NewQuarantine(QuarantineLimits{PairLimit: 3, IPLimit: 10, Period: time.Minute, MaxTracked: 1000})
 	v := NewVerifier(concurrency, q, m)
 	v.noPadding = true
-	p := NewPipeline(PipelineConfig{Backends: []Backend{NewInternal(c.AuthInternalUsers, v)}, CacheSize: 100, CacheTTL: 5 * time.Minute},
+	p := NewPipeline(PipelineConfig{Backends: []Backend{NewInternal(UsersOf(c), v)}, CacheSize: 100, CacheTTL: 5 * time.Minute},
 		Deps{Verifier: v, Quarantine: q, Metrics: m})
 	return p, v, q, reg
 }

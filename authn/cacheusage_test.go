@@ -26,7 +26,7 @@ func TestCacheUsageWarning(t *testing.T) {
 	q := authn.NewQuarantine(authn.QuarantineLimits{})
 	v := authn.NewVerifier(1, q, m)
 	p := authn.NewPipeline(authn.PipelineConfig{
-		Backends:  []authn.Backend{authn.NewInternal(c.AuthInternalUsers, v)},
+		Backends:  []authn.Backend{authn.NewInternal(authn.UsersOf(c), v)},
 		CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL,
 		CacheUsagePeriod: c.AuthCache.Usage.Period, CacheEvictedThreshold: c.AuthCache.Usage.EvictedThreshold,
 	}, authn.Deps{Verifier: v, Quarantine: q, Metrics: m,

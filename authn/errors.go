@@ -98,7 +98,10 @@ const (
 	// verifications waiting. No failed attempt, not cached.
 	ReasonArgon2Busy   = "argon2 queue full"
 	ReasonNoPermission = "no permission"
-	ReasonLabelRule    = "label rule"
+	// ReasonAddress: a path's publishIPs/readIPs do not hold the client
+	// address.
+	ReasonAddress   = "address not allowed"
+	ReasonLabelRule = "label rule"
 )
 
 func denied(reason string) *Error    { return &Error{Kind: KindDenied, Reason: reason} }

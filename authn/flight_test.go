@@ -174,10 +174,10 @@ authInternalUsers:
 	q := NewQuarantine(limits)
 	v := NewVerifier(1, q, m)
 	v.noPadding = true
-	live := NewPipeline(PipelineConfig{Backends: []Backend{NewInternal(c.AuthInternalUsers, v)}},
+	live := NewPipeline(PipelineConfig{Backends: []Backend{NewInternal(UsersOf(c), v)}},
 		Deps{Verifier: v, Quarantine: q, Metrics: m})
 	// Another pipeline with the same Verifier and its own quarantine.
-	NewPipeline(PipelineConfig{Backends: []Backend{NewInternal(c.AuthInternalUsers, v)}},
+	NewPipeline(PipelineConfig{Backends: []Backend{NewInternal(UsersOf(c), v)}},
 		Deps{Verifier: v, Quarantine: NewQuarantine(limits), Metrics: m})
 
 	ip := netip.MustParseAddr("192.0.2.7")

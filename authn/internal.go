@@ -7,7 +7,6 @@ import (
 
 	"github.com/streamgate/streamgate/authn/hash"
 	"github.com/streamgate/streamgate/authz"
-	"github.com/streamgate/streamgate/config"
 )
 
 // Internal is the backend of authInternalUsers, with MediaMTX semantics:
@@ -37,25 +36,42 @@ var (
 	_ FakeHasher = (*Internal)(nil)
 )
 
-// NewInternal indexes compiled config users.
-func NewInternal(users []config.User, v *Verifier) *Internal {
+// InternalUser is one authInternalUsers entry, compiled (internal/daemon
+// maps the configuration onto it).
+type InternalUser struct {
+	// Name is "any" (everyone, anonymous included), a plain name, or its
+	// sha256 or argon2 hash.
+	Name hash.Secret
+	// Pass is the password, plain or hashed; not checked for "any".
+	Pass hash.Secret
+	// IPs, when not empty, are the client addresses the entry holds for.
+	IPs authz.Networks
+	// Permissions are what the user may do.
+	Permissions authz.Permissions
+	// Labels is the routing-label rule the user is held to (nil: none).
+	Labels *authz.LabelRule
+}
+
+// IsAny reports whether the entry is MediaMTX's "any" user.
+func (u *InternalUser) IsAny() bool { return u.Name.Kind == hash.KindPlain && u.Name.Plain() == "any" }
+
+// NewInternal indexes the users.
+func NewInternal(users []InternalUser, v *Verifier) *Internal {
 	b := &Internal{verifier: v, plain: map[string][]*internalUser{}, sha: map[[sha256.Size]byte][]*internalUser{}}
 	for i := range users {
 		u := &users[i]
-		iu := &internalUser{nameHash: u.User.Secret.Argon2, pass: u.Pass.Secret, ips: config.Networks(u.IPs), labels: u.Labels.Rule}
-		for _, p := range u.Permissions {
-			iu.permissions = append(iu.permissions, p.Permission)
-		}
+		iu := &internalUser{nameHash: u.Name.Argon2, pass: u.Pass, ips: u.IPs, labels: u.Labels,
+			permissions: u.Permissions}
 		switch {
 		case u.IsAny():
 			b.any = append(b.any, iu)
-		case u.User.Secret.Kind == hash.KindSHA256:
-			d := u.User.Secret.Digest()
+		case u.Name.Kind == hash.KindSHA256:
+			d := u.Name.Digest()
 			b.sha[d] = append(b.sha[d], iu)
-		case u.User.Secret.Kind == hash.KindArgon2:
+		case u.Name.Kind == hash.KindArgon2:
 			b.argon = append(b.argon, iu)
 		default:
-			b.plain[u.User.Raw] = append(b.plain[u.User.Raw], iu)
+			b.plain[u.Name.Plain()] = append(b.plain[u.Name.Plain()], iu)
 		}
 		if b.fake == nil && iu.pass.Kind == hash.KindArgon2 {
 			b.fake = fakeOf(iu.pass.Argon2)

@@ -56,7 +56,7 @@ func chainOf(t *testing.T, usersYAML string, limits authn.QuarantineLimits, back
 	m := authn.NewMetrics(nil)
 	q := authn.NewQuarantine(limits)
 	v := authn.NewVerifier(1, q, m)
-	bs := append([]authn.Backend{authn.NewInternal(c.AuthInternalUsers, v)}, backends...)
+	bs := append([]authn.Backend{authn.NewInternal(authn.UsersOf(c), v)}, backends...)
 	return authn.NewPipeline(authn.PipelineConfig{Backends: bs, CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL},
 		authn.Deps{Verifier: v, Quarantine: q, Metrics: m})
 }

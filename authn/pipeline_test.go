@@ -33,7 +33,7 @@ func pipelineFromYAML(t *testing.T, yaml string, limits authn.QuarantineLimits, 
 		deps.Logger = logger[0]
 	}
 	return authn.NewPipeline(authn.PipelineConfig{
-		Backends:  []authn.Backend{authn.NewInternal(c.AuthInternalUsers, v)},
+		Backends:  []authn.Backend{authn.NewInternal(authn.UsersOf(c), v)},
 		CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL,
 	}, deps)
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/streamgate/streamgate/authn/hash"
 	"github.com/streamgate/streamgate/authz"
-	"github.com/streamgate/streamgate/config"
 )
 
 // Precedence is the backend of seed 004's credentials: a global
@@ -16,51 +15,70 @@ import (
 // the global one; a section user without a password uses the global
 // password; a user with no password anywhere means the section is open. A
 // section with nothing configured is not this backend's (ErrNotApplicable);
-// a configured section is decided here.
+// a configured section is decided here. A path's publishIPs/readIPs
+// (MediaMTX's deprecated per-path networks) restrict its section to those
+// client networks, with or without a user.
 type Precedence struct {
 	verifier *Verifier
 	global   section
 	services map[authz.Action]section
-	paths    *config.Paths
+	paths    func(path string) (publish, read Section, ok bool)
+}
+
+// Section is one section's configured pair: a user and a password, either
+// of which may be unset (empty user, nil Pass).
+type Section struct {
+	// User is the section's user name ("": unset).
+	User string
+	// Pass is the section's password (nil: unset).
+	Pass *hash.Secret
+	// IPs, when not empty, are the only client networks the section admits
+	// (a path's publishIPs/readIPs); never inherited.
+	IPs authz.Networks
+}
+
+// PrecedenceConfig is seed 004's credentials (internal/daemon maps the
+// configuration onto it).
+type PrecedenceConfig struct {
+	// Global is authUser/authPass.
+	Global Section
+	// Services are apiUser/apiPass, metricsUser/…, by the action they guard.
+	Services map[authz.Action]Section
+	// Paths finds the publishUser/publishPass and readUser/readPass of the
+	// path configuration a request path gets; ok is false when no path
+	// configuration matches it.
+	Paths func(path string) (publish, read Section, ok bool)
+	// PathsConfigured is true when any path sets one of its pairs or
+	// networks (the backend
+	// is then needed even without a global or service pair).
+	PathsConfigured bool
 }
 
 type section struct {
 	user string
-	pass *hash.Secret // nil: no password anywhere
+	pass *hash.Secret   // nil: no password anywhere
+	ips  authz.Networks // empty: every address
 }
 
 var _ Backend = (*Precedence)(nil)
 
-// NewPrecedence compiles the seed 004 keys of c; ok is false when none is set.
-func NewPrecedence(c *config.Conf, v *Verifier) (b *Precedence, ok bool) {
-	b = &Precedence{verifier: v, global: section{user: c.AuthUser, pass: secretOf(&c.AuthPass)}, paths: &c.Paths}
-	b.services = map[authz.Action]section{
-		authz.ActionAPI:      b.resolve(c.APIUser, &c.APIPass),
-		authz.ActionMetrics:  b.resolve(c.MetricsUser, &c.MetricsPass),
-		authz.ActionPprof:    b.resolve(c.PprofUser, &c.PprofPass),
-		authz.ActionPlayback: b.resolve(c.PlaybackUser, &c.PlaybackPass),
-		authz.ActionGateway:  b.resolve(c.GatewayUser, &c.GatewayPass),
+// NewPrecedence compiles seed 004's credentials; ok is false when none is set.
+func NewPrecedence(c PrecedenceConfig, v *Verifier) (b *Precedence, ok bool) {
+	b = &Precedence{verifier: v, global: section{user: c.Global.User, pass: c.Global.Pass}, paths: c.Paths}
+	b.services = make(map[authz.Action]section, len(c.Services))
+	for a, s := range c.Services {
+		b.services[a] = b.resolve(s)
 	}
-	ok = b.global.configured()
+	ok = b.global.configured() || c.PathsConfigured
 	for _, s := range b.services {
 		ok = ok || s.configured()
-	}
-	for _, np := range c.Paths.List {
-		ok = ok || np.PublishUser != "" || np.PublishPass.IsSet() || np.ReadUser != "" || np.ReadPass.IsSet()
 	}
 	return b, ok
 }
 
-func secretOf(p *config.Password) *hash.Secret {
-	if !p.IsSet() {
-		return nil
-	}
-	return &p.Secret
-}
-
 // resolve applies the precedence rules to one section's pair.
-func (b *Precedence) resolve(user string, pass *config.Password) section {
-	s := section{user: user, pass: secretOf(pass)}
+func (b *Precedence) resolve(own Section) section {
+	s := section{user: own.User, pass: own.Pass, ips: own.IPs}
 	if s.user == "" {
 		s.user = b.global.user
 	}
@@ -70,7 +88,7 @@ func (b *Precedence) resolve(user string, pass *config.Password) section {
 	return s
 }
 
-func (s section) configured() bool { return s.user != "" || s.pass != nil }
+func (s section) configured() bool { return s.user != "" || s.pass != nil || len(s.ips) > 0 }
 
 // Name implements Backend.
 func (b *Precedence) Name() string { return "precedence" }
@@ -78,14 +96,17 @@ func (b *Precedence) Name() string { return "precedence" }
 func (b *Precedence) sectionFor(req *Request) section {
 	switch req.Action {
 	case authz.ActionPublish, authz.ActionRead:
-		np, ok := b.paths.Find(req.Path)
+		if b.paths == nil {
+			return b.global
+		}
+		publish, read, ok := b.paths(req.Path)
 		if !ok {
 			return b.global
 		}
 		if req.Action == authz.ActionPublish {
-			return b.resolve(np.PublishUser, &np.PublishPass)
+			return b.resolve(publish)
 		}
-		return b.resolve(np.ReadUser, &np.ReadPass)
+		return b.resolve(read)
 	}
 	if s, ok := b.services[req.Action]; ok {
 		return s
@@ -98,6 +119,10 @@ func (b *Precedence) Authenticate(ctx context.Context, req *Request) (*Identity,
 	s := b.sectionFor(req)
 	if !s.configured() {
 		return nil, ErrNotApplicable
+	}
+	if !s.ips.Contains(req.IP) {
+		// No failed attempt: the address, not the credentials, is refused.
+		return nil, forbidden(ReasonAddress)
 	}
 	grant := authz.Permissions{{Action: req.Action, Path: authz.ExactPath(req.Path)}}
 	if s.pass == nil {

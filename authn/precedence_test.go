@@ -8,6 +8,7 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/daemon"
 )
 
 func precedencePipeline(t *testing.T, yaml string) *authn.Pipeline {
@@ -20,10 +21,10 @@ func precedencePipeline(t *testing.T, yaml string) *authn.Pipeline {
 	q := authn.NewQuarantine(authn.QuarantineLimits{})
 	v := authn.NewVerifier(1, q, m)
 	var backends []authn.Backend
-	if b, ok := authn.NewPrecedence(c, v); ok {
+	if b, ok := authn.NewPrecedence(daemon.PrecedenceConfig(c), v); ok {
 		backends = append(backends, b)
 	}
-	backends = append(backends, authn.NewInternal(c.AuthInternalUsers, v))
+	backends = append(backends, authn.NewInternal(authn.UsersOf(c), v))
 	return authn.NewPipeline(authn.PipelineConfig{Backends: backends}, authn.Deps{Verifier: v, Quarantine: q, Metrics: m})
 }
 
@@ -70,6 +71,17 @@ func TestPrecedenceRules(t *testing.T) {
 			{authz.ActionAPI, "", "", "", 0},
 			{authz.ActionAPI, "", "x", "y", 0},
 			{authz.ActionMetrics, "", "", "", authn.KindAskCredentials}, // not configured: internal (no users) decides
+		}},
+		// MediaMTX's deprecated per-path networks (request from 127.0.0.1).
+		{"readIPs alone: open to those networks only", noUsers + "paths:\n  cam: {readIPs: [10.0.0.0/8]}\n  lo: {readIPs: [127.0.0.1]}\n", []try{
+			{authz.ActionRead, "cam", "", "", authn.KindForbidden},
+			{authz.ActionRead, "lo", "", "", 0},
+			{authz.ActionPublish, "lo", "", "", authn.KindAskCredentials}, // publishing is not this section's
+		}},
+		{"publishIPs with a user", noUsers + "paths:\n  cam: {publishUser: p, publishPass: pp, publishIPs: [127.0.0.0/8, '::1']}\n  far: {publishUser: p, publishPass: pp, publishIPs: [192.0.2.0/24]}\n", []try{
+			{authz.ActionPublish, "cam", "p", "pp", 0},
+			{authz.ActionPublish, "cam", "p", "bad", authn.KindDenied},
+			{authz.ActionPublish, "far", "p", "pp", authn.KindForbidden},
 		}},
 		{"hashed section password", noUsers + "apiUser: a\napiPass: sha256:BdSWkrdV+ZxFBLUQQY7+7uv9RmiSVA8nrPmjGjJtZQQ=\n", []try{
 			{authz.ActionAPI, "", "a", "userpass", 0},

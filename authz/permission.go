@@ -95,6 +95,19 @@ func (m PathMatcher) Match(path string) bool {
 // String returns the pattern as configured.
 func (m PathMatcher) String() string { return m.pattern }
 
+// Groups returns the capture groups of a regular expression matcher in
+// path (the G1, G2… of hooks); nil for any other matcher or no match.
+func (m PathMatcher) Groups(path string) []string {
+	if m.re == nil {
+		return nil
+	}
+	sm := m.re.FindStringSubmatch(path)
+	if len(sm) < 2 {
+		return nil
+	}
+	return sm[1:]
+}
+
 // IsRegexp reports whether the pattern is a regular expression.
 func (m PathMatcher) IsRegexp() bool { return m.re != nil }
 

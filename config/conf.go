@@ -17,6 +17,16 @@ type Conf struct {
 	LogLevel string `yaml:"logLevel"`
 	// LogFormat is text (logfmt-style) or json.
 	LogFormat string `yaml:"logFormat"`
+	// LogDestinations are where the log goes: stdout, file (logFile),
+	// syslog (the local syslog daemon).
+	LogDestinations LogDestinations `yaml:"logDestinations"`
+	// LogStructured is MediaMTX's switch to JSON lines: yes is logFormat:
+	// json.
+	LogStructured bool `yaml:"logStructured"`
+	// LogFile is the file the file destination appends to.
+	LogFile string `yaml:"logFile"`
+	// SysLogPrefix tags the messages of the syslog destination.
+	SysLogPrefix string `yaml:"sysLogPrefix"`
 	// ReadTimeout bounds a read from a client.
 	ReadTimeout time.Duration `yaml:"readTimeout"`
 	// WriteTimeout bounds a write to a client.
@@ -283,6 +293,10 @@ type Conf struct {
 	// src is what the configuration was decoded from, for edits through
 	// the control API (edit.go); nil for the gateway JSON dialect.
 	src *source
+
+	// Warnings are problems of the load that are not errors (an MTX_
+	// variable naming no key): the daemon logs them. Not a key.
+	Warnings []string `yaml:"-" json:"-"`
 }
 
 // Cache configures the decision cache (authCache).

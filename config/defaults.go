@@ -13,6 +13,9 @@ func Default() *Conf {
 	c := &Conf{
 		LogLevel:        "info",
 		LogFormat:       "text",
+		LogDestinations: LogDestinations{LogToStdout},
+		LogFile:         "mediamtx.log",
+		SysLogPrefix:    "streamgate",
 		ReadTimeout:     10 * time.Second,
 		WriteTimeout:    10 * time.Second,
 		ShutdownTimeout: 10 * time.Second,

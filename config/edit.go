@@ -165,7 +165,7 @@ func (c *Conf) edit(keys []string, fn func(doc *yaml.Node) error) (*Conf, error)
 	if c.src == nil {
 		return nil, ErrNotEditable
 	}
-	doc := cloneNode(c.src.doc)
+	doc := copyTree(c.src.doc)
 	if err := fn(doc); err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func child(m *yaml.Node, key string) *yaml.Node {
 	if _, v := mapGet(m, key); v != nil {
 		if v = resolveAlias(v); v.Kind == yaml.MappingNode {
 			// An alias is shared: edit a copy of it under this key.
-			v = cloneNode(v)
+			v = copyTree(v)
 			mapSet(m, key, v)
 			return v
 		}
@@ -304,12 +304,12 @@ func toNode(v any, old *yaml.Node, key string) (*yaml.Node, error) {
 	case string:
 		if slices.Contains(redactionMarkers, x) {
 			if old != nil && old.Kind == yaml.ScalarNode {
-				return cloneNode(old), nil
+				return copyTree(old), nil
 			}
 			return nil, fmt.Errorf("%s: %q is how the API shows a secret; it cannot be a new value", key, x)
 		}
 		if old != nil && old.Kind == yaml.ScalarNode && old.Value != x && strings.Contains(x, "://") && redact.URL(old.Value) == x {
-			return cloneNode(old), nil
+			return copyTree(old), nil
 		}
 		return scalar("!!str", x), nil
 	case map[string]any:
@@ -365,8 +365,8 @@ func oldItem(old *yaml.Node, item any, i int) *yaml.Node {
 	return nil
 }
 
-// cloneNode copies a node tree; aliases point into the copy.
-func cloneNode(n *yaml.Node) *yaml.Node {
+// copyTree copies a node tree; aliases point into the copy.
+func copyTree(n *yaml.Node) *yaml.Node {
 	seen := map[*yaml.Node]*yaml.Node{}
 	var walk func(*yaml.Node) *yaml.Node
 	walk = func(n *yaml.Node) *yaml.Node {

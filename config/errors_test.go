@@ -72,7 +72,9 @@ var badCases = []badCase{
 	{name: "unknown key in a list item", text: "authInternalUsers:\n- user: any\n  password: x\n", line: 3, key: "authInternalUsers[0].password", msg: "unknown key"},
 	{name: "duplicate key", text: "rtspAddress: :8554\nlogLevel: info\nrtspAddress: :8555\n", line: 3, key: "rtspAddress", msg: "duplicate key (first set on line 1)"},
 	{name: "duplicate nested key", text: "authCache:\n  size: 1\n  size: 2\n", line: 3, key: "authCache.size", msg: "duplicate key (first set on line 2)"},
-	{name: "merge key", text: "authCache: &c {size: 1}\nauthQuarantine:\n  <<: *c\n", line: 3, key: "authQuarantine", msg: "merge keys (<<) are not supported"},
+	{name: "merge key of another type", text: "authCache: &c {size: 1}\nauthQuarantine:\n  <<: *c\n", line: 1, key: "authQuarantine.size", msg: "unknown key"},
+	{name: "merge key not a mapping", text: "authQuarantine:\n  <<: 3\n", line: 2, key: "authQuarantine", msg: "a merge key (<<) wants a mapping"},
+	{name: "duplicate key beside a merge", text: "authCache: &c {size: 1}\nauthCache2:\n  <<: *c\n  ttl: 1s\n  ttl: 2s\n", line: 2, key: "authCache2", msg: "unknown key"},
 
 	// Types.
 	{name: "string for bool", text: "api: enabled\n", line: 1, key: "api", msg: `want yes or no, got "enabled"`},
@@ -328,8 +330,8 @@ func TestErrorsCollected(t *testing.T) {
 		fmt.Fprintf(&many, "unknown%d: x\n", i)
 	}
 	_, err = config.Parse("bad.yml", []byte(many.String()), nil)
-	if !errors.As(err, &errs) || len(errs) == 0 || len(errs) > 50 {
-		t.Errorf("got %d errors, want 1..50", len(errs))
+	if !errors.As(err, &errs) || len(errs) != 51 || errs[50].Error() != "bad.yml: … and 150 more problems" {
+		t.Errorf("got %d errors, want 50 and how many more:\n%v", len(errs), err)
 	}
 	var one *config.Error
 	if !errors.As(err, &one) || one.Line != 1 {

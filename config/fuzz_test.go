@@ -24,6 +24,8 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	}
 	f.Add([]byte(twoUsers))
+	// Merge keys, deprecated and unsupported MediaMTX keys.
+	f.Add([]byte("paths:\n  a: &a {maxReaders: 1, rpiCameraFPS: 30, sourceProtocol: tcp}\n  b:\n    <<: [*a, {readIPs: [10.0.0.0/8]}]\n    maxReaders: 2\nprotocols: [tcp]\nhlsDisable: yes\nrecord: no\n"))
 	f.Add([]byte(`{"ip": "127.0.0.1", "port": 1, "out_stream": {"url": "pub+bind:ipc:///tmp/x", "send_timeout": [1, 0]}}`))
 
 	parsers := []struct {

@@ -190,7 +190,7 @@ func ParseGatewayJSON(name string, data []byte, env []string) (*Conf, error) {
 		// Environment overrides apply to the gateway dialect too, on the
 		// model's own key names.
 		envRoot := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
-		applyEnv(d, envRoot, env)
+		applyEnv(d, envRoot, reflect.ValueOf(c).Elem(), env)
 		d.decode(envRoot, reflect.ValueOf(c).Elem(), "")
 		c.Paths.finish(d, c.PathDefaults)
 	}
@@ -199,6 +199,9 @@ func ParseGatewayJSON(name string, data []byte, env []string) (*Conf, error) {
 	}
 	if len(d.errs) > 0 {
 		return nil, d.errs
+	}
+	if d.envs != nil {
+		c.Warnings = d.envs.warnings
 	}
 	return c, nil
 }

@@ -2,10 +2,11 @@ package config
 
 import "time"
 
-// PathHooks are a path's MediaMTX hooks: shell commands run (through
-// /bin/sh -c) when something happens on the path, with MediaMTX's
-// environment (MTX_PATH, MTX_QUERY, MTX_SOURCE_TYPE, …) and never a secret.
-// A hook's process group is killed when what started it ends.
+// PathHooks are a path's MediaMTX hooks: command lines run when something
+// happens on the path, split as MediaMTX splits them (shell quoting, $VAR
+// expanded, no shell), with MediaMTX's environment (MTX_PATH, MTX_QUERY,
+// MTX_SOURCE_TYPE, …) and never a secret. A hook's process group is
+// interrupted when what started it ends (internal/hooks).
 type PathHooks struct {
 	// RunOnInit runs when the path is configured (at start or reload).
 	RunOnInit string `yaml:"runOnInit"`

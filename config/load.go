@@ -115,20 +115,33 @@ func decodeConf(name string, root *yaml.Node, base *Conf, env []string) (*Conf, 
 		d.errorf(doc, "", "the file must be a mapping of keys, got %s", nodeKind(doc))
 		return nil, d.errs
 	}
-	src := &source{name: name, doc: cloneNode(doc), env: env}
-	applyEnv(d, doc, env)
+	src := &source{name: name, doc: copyTree(doc), env: env}
+	applyEnv(d, doc, reflect.ValueOf(base).Elem(), env)
 	if d.alias == nil {
 		d.alias = map[string]string{}
 	}
-	renameDeprecated(d, doc)
 	d.decode(doc, reflect.ValueOf(base).Elem(), "")
 	base.Paths.finish(d, base.PathDefaults)
+	d.checkUnsupported(topKeys(doc))
 	if len(d.errs) == 0 {
 		validate(d, base)
+	}
+	if d.dropped > 0 {
+		d.errs = append(d.errs, &Error{File: name, Msg: fmt.Sprintf("… and %d more problems", d.dropped)})
 	}
 	if len(d.errs) > 0 {
 		return nil, d.errs
 	}
 	base.src = src
+	base.Warnings = d.envs.warnings
 	return base, nil
+}
+
+// topKeys are the keys the top-level mapping sets.
+func topKeys(doc *yaml.Node) map[string]bool {
+	set := map[string]bool{}
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		set[doc.Content[i].Value] = true
+	}
+	return set
 }

@@ -27,6 +27,13 @@ type Path struct {
 	ReadUser string `yaml:"readUser"`
 	// ReadPass is ReadUser's password (seed 004 precedence).
 	ReadPass Password `yaml:"readPass"`
+	// PublishIPs, when not empty, are the only client networks that may
+	// publish the path (MediaMTX's deprecated publishIPs, kept with
+	// publishUser in the seed 004 precedence backend).
+	PublishIPs []Network `yaml:"publishIPs"`
+	// ReadIPs, when not empty, are the only client networks that may read
+	// the path (MediaMTX's deprecated readIPs).
+	ReadIPs []Network `yaml:"readIPs"`
 	// SRTPublishPassphrase encrypts SRT publishing on this path.
 	SRTPublishPassphrase Secret `yaml:"srtPublishPassphrase"`
 	// SRTReadPassphrase encrypts SRT reading on this path.
@@ -108,6 +115,8 @@ func (ps *Paths) finish(d *decoder, defaults Path) {
 }
 
 func clonePath(p Path) Path {
+	p.PublishIPs = append([]Network(nil), p.PublishIPs...)
+	p.ReadIPs = append([]Network(nil), p.ReadIPs...)
 	p.SavantLabels = append([]string(nil), p.SavantLabels...)
 	if p.Savant != nil {
 		v := *p.Savant

@@ -133,6 +133,9 @@ func (p *Permission) decodeNode(d *decoder, n *yaml.Node, key string) {
 		Action string `yaml:"action"`
 		Path   string `yaml:"path"`
 	}
+	// Over what p holds: an environment override changes one of the two
+	// (MTX_AUTHINTERNALUSERS_0_PERMISSIONS_0_PATH); from a file p is new.
+	raw.Action, raw.Path = p.RawAction, p.RawPath
 	before := len(d.errs)
 	d.decode(n, reflect.ValueOf(&raw).Elem(), key)
 	if len(d.errs) > before {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/savant/savanturl"
 )
 
 // validate checks what single values cannot: ranges, enumerations, keys that
@@ -20,6 +21,7 @@ import (
 func validate(d *decoder, c *Conf) {
 	oneOf(d, "logLevel", c.LogLevel, "debug", "info", "warn", "error")
 	oneOf(d, "logFormat", c.LogFormat, "text", "json")
+	validateLogging(d, c)
 	positive(d, "readTimeout", c.ReadTimeout)
 	positive(d, "writeTimeout", c.WriteTimeout)
 	positive(d, "shutdownTimeout", c.ShutdownTimeout)
@@ -310,7 +312,7 @@ func validateSavant(d *decoder, c *Conf) {
 	if s.URL == "" {
 		return
 	}
-	u, err := ParseSavantURL(s.URL)
+	u, err := savanturl.Parse(s.URL)
 	if err != nil {
 		d.errAt("savant.url", "%v", err)
 		return

@@ -258,6 +258,7 @@ func TestAPIParity(t *testing.T) {
 		"webrtcsessions": apiWaitItem(t, d, "webrtcsessions", reading(rtspReadUser)),
 		"rtspconns":      apiWaitItem(t, d, "rtspconns", func(it map[string]any) bool { return it["session"] != nil }),
 		"hlsmuxers":      apiWaitItem(t, d, "hlsmuxers", func(it map[string]any) bool { return it["path"] == "cam" }),
+		"hlssessions":    apiWaitItem(t, d, "hlssessions", func(it map[string]any) bool { return it["user"] == rtspReadUser }),
 	}
 	for kind, it := range items {
 		if kind != "rtspconns" && kind != "hlsmuxers" && it["authBackend"] != "internal" {
@@ -302,7 +303,7 @@ func TestAPIParity(t *testing.T) {
 	// Paths, info, configuration.
 	pl := keep("paths", apiCall(t, d, http.MethodGet, "/v3/paths/list", ""))
 	paths := checkList(t, "paths list", "Path", pl.body)
-	if len(paths) != 2 || paths[0]["name"] != "cam" || len(asList(paths[0]["readers"])) < 4 ||
+	if len(paths) != 2 || paths[0]["name"] != "cam" || len(asList(paths[0]["readers"])) < 5 ||
 		paths[1]["name"] != "live/gst" || paths[1]["source"].(map[string]any)["type"] != "rtmpConn" {
 		t.Errorf("paths list: want cam with its readers: %s", pl.body)
 	}
@@ -334,6 +335,7 @@ func TestAPIParity(t *testing.T) {
 		{"rtspsessions", exited(rtspRd)},
 		{"rtmpconns", exited(rtmpRd)},
 		{"srtconns", exited(srtRd)},
+		{"hlssessions", func() bool { return true }}, // HLS holds no connection to end
 		{"webrtcsessions", func() bool {
 			s := wc.pc.ConnectionState()
 			return s == pion.PeerConnectionStateClosed || s == pion.PeerConnectionStateFailed || s == pion.PeerConnectionStateDisconnected

@@ -133,11 +133,12 @@ func TestBindFailureExitsOne(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, errOut, code := testharness.RunCLI(t, "", cfg)
+	out, errOut, code := testharness.RunCLI(t, "", cfg)
+	out += errOut // the log goes to standard output (logDestinations: [stdout])
 	if code != 1 {
-		t.Errorf("exit code %d, want 1; output:\n%s", code, errOut)
+		t.Errorf("exit code %d, want 1; output:\n%s", code, out)
 	}
-	if !strings.Contains(errOut, "cannot start") || !strings.Contains(errOut, busy.Addr().String()) {
-		t.Errorf("the log does not say which address could not be bound:\n%s", errOut)
+	if !strings.Contains(out, "cannot start") || !strings.Contains(out, busy.Addr().String()) {
+		t.Errorf("the log does not say which address could not be bound:\n%s", out)
 	}
 }

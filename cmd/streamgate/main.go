@@ -37,14 +37,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return 0
 		}
 	}
-	return cmdRun(args, stderr)
+	return cmdRun(args, stdout, stderr)
 }
 
 const usage = `streamgate — authentication edge for live video
 
 usage:
   streamgate [CONFIG]                 run the daemon (CONFIG: YAML, or Media Gateway .json;
-                                      default ./streamgate.yml, ./mediamtx.yml, else built-in)
+                                      default ./streamgate.yml, ./mediamtx.yml, MediaMTX's other
+                                      places (/etc/mediamtx/mediamtx.yml, …), else built-in)
   streamgate check CONFIG             validate CONFIG; exit 1 with file:line: key: problem
   streamgate hash [--algo argon2id|argon2i|sha256] [--format phc|mediamtx]
                                       hash a password read on stdin

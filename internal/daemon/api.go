@@ -123,11 +123,14 @@ var readerKinds = []struct {
 }{
 	{conns.RTSPSessions, "rtspSession"}, {conns.RTSPSSessions, "rtspsSession"},
 	{conns.RTMPConns, "rtmpConn"}, {conns.RTMPSConns, "rtmpsConn"},
-	{conns.SRTConns, "srtConn"}, {conns.WebRTCSessions, "webRTCSession"},
+	{conns.SRTConns, "srtConn"}, {conns.WebRTCSessions, "webRTCSession"}, {conns.HLSSessions, "hlsSession"},
 }
 
 // sourceType is MediaMTX's source type of a publisher.
 func sourceType(src stream.SourceInfo) string {
+	if src.Type != "" {
+		return src.Type
+	}
 	name := src.Listener
 	if name == "" {
 		name = src.Protocol
@@ -173,6 +176,8 @@ func itemReadInfo(item any) (id, path, state string) {
 		return x.ID, x.Path, x.State
 	case conns.WebRTCSession:
 		return x.ID, x.Path, x.State
+	case conns.HLSSession:
+		return x.ID, x.Path, "read"
 	}
 	return "", "", ""
 }

@@ -45,6 +45,8 @@ type Daemon struct {
 	srt      *srt.Server
 	hls      atomic.Pointer[hls.Server]
 	sessions *authn.Sessions
+	// hooks runs the runOn… commands; the hub tells it what happens.
+	hooks    *hookEvents
 	reloads  *reloadMetrics
 	reloadMu sync.Mutex // serializes Reload, Shutdown and Addrs: the set of listeners
 	conf     atomic.Pointer[config.Conf]
@@ -73,15 +75,10 @@ type Daemon struct {
 	apiEdits atomic.Int64
 }
 
-// NewLogger builds the process logger from logLevel and logFormat.
+// NewLogger builds a logger writing to w alone, formatted as the process
+// logger (OpenLogger, logger.go) is.
 func NewLogger(c *config.Conf, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.LogLevel))
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: maskURLs}
-	if c.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(logHandler(c, w, false))
 }
 
 // maskURLs masks the credentials of every URL in a log line's message and
@@ -146,6 +143,8 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	p.Calibrate() // refusals take an argon2 check's time from the first one
 	d.hub = stream.NewHub(d.conf.Load, reg, logger.With("component", "stream"))
 	d.hub.OnPublish(d.mediaOnPublish)
+	d.hooks = d.newHookEvents(c)
+	d.hub.SetEvents(d.hooks)
 	d.sessions = authn.NewSessions(reg)
 	if d.res.Etcd != nil {
 		d.watchEtcd(d.res.Etcd)
@@ -189,7 +188,7 @@ func (d *Daemon) Start() error {
 	// requests find keys.
 	d.startAuth()
 	if c.Savant.URL != "" {
-		cfg, err := savant.ConfigFrom(c.Savant)
+		cfg, err := savantConfig(c.Savant)
 		if err != nil {
 			return err
 		}
@@ -217,6 +216,7 @@ func (d *Daemon) Start() error {
 			return err
 		}
 	}
+	d.hooks.applyInitHooks(c)
 	d.started.Store(true)
 	d.logger.Info("ready")
 	return nil
@@ -249,6 +249,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 	d.closeRTSP()
 	d.closeRTMP()
 	d.closeSRT()
+	d.hooks.close()
 	if d.writer != nil {
 		if err := d.writer.Close(ctx); err != nil {
 			errs = append(errs, err)
@@ -303,6 +304,9 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 		s, err := rtsp.Listen(cfg, d, d.hub, d.logger.With("component", cfg.Name))
 		if err != nil {
 			return err
+		}
+		if e.tls == nil {
+			d.hooks.rtspListening(s.Addr())
 		}
 		d.rtsp = append(d.rtsp, s)
 	}

@@ -61,6 +61,7 @@ func (d *Daemon) hlsListener(c *config.Conf) httpListener {
 		AlwaysRemux:     c.HLSAlwaysRemux,
 		Registerer:      d.registry,
 		Logger:          d.logger.With("component", "hls"),
+		Conns:           d.conns,
 	}, d.gate(authn.ProtocolHLS,
 		func(c *config.Conf) []config.Network { return c.HLSTrustedProxies },
 		func(c *config.Conf) []string { return c.HLSAllowOrigins }), d.hub)

@@ -77,6 +77,55 @@ func TokenConfig(c *config.Conf, deps authn.Deps) authn.TokenConfig {
 	return out
 }
 
+// InternalUsers maps authInternalUsers.
+func InternalUsers(c *config.Conf) []authn.InternalUser {
+	out := make([]authn.InternalUser, len(c.AuthInternalUsers))
+	for i := range c.AuthInternalUsers {
+		u := &c.AuthInternalUsers[i]
+		out[i] = authn.InternalUser{Name: u.User.Secret, Pass: u.Pass.Secret, IPs: config.Networks(u.IPs),
+			Permissions: permissions(u.Permissions), Labels: u.Labels.Rule}
+	}
+	return out
+}
+
+// PrecedenceConfig maps seed 004's keys: authUser/authPass, the services'
+// pairs, and the paths' publishUser/publishPass and readUser/readPass
+// (found at request time in the configuration the backend was built from).
+func PrecedenceConfig(c *config.Conf) authn.PrecedenceConfig {
+	pair := func(user string, pass *config.Password) authn.Section {
+		s := authn.Section{User: user}
+		if pass.IsSet() {
+			s.Pass = &pass.Secret
+		}
+		return s
+	}
+	out := authn.PrecedenceConfig{
+		Global: pair(c.AuthUser, &c.AuthPass),
+		Services: map[authz.Action]authn.Section{
+			authz.ActionAPI:      pair(c.APIUser, &c.APIPass),
+			authz.ActionMetrics:  pair(c.MetricsUser, &c.MetricsPass),
+			authz.ActionPprof:    pair(c.PprofUser, &c.PprofPass),
+			authz.ActionPlayback: pair(c.PlaybackUser, &c.PlaybackPass),
+			authz.ActionGateway:  pair(c.GatewayUser, &c.GatewayPass),
+		},
+	}
+	paths := &c.Paths
+	out.Paths = func(path string) (publish, read authn.Section, ok bool) {
+		np, ok := paths.Find(path)
+		if !ok {
+			return authn.Section{}, authn.Section{}, false
+		}
+		publish, read = pair(np.PublishUser, &np.PublishPass), pair(np.ReadUser, &np.ReadPass)
+		publish.IPs, read.IPs = config.Networks(np.PublishIPs), config.Networks(np.ReadIPs)
+		return publish, read, true
+	}
+	for _, np := range c.Paths.List {
+		out.PathsConfigured = out.PathsConfigured || np.PublishUser != "" || np.PublishPass.IsSet() ||
+			np.ReadUser != "" || np.ReadPass.IsSet() || len(np.PublishIPs) > 0 || len(np.ReadIPs) > 0
+	}
+	return out
+}
+
 func permissions(ps []config.Permission) authz.Permissions {
 	out := make(authz.Permissions, len(ps))
 	for i, p := range ps {
@@ -94,7 +143,7 @@ func BuildPipeline(c *config.Conf, deps authn.Deps, res Resources) (*authn.Pipel
 	for _, m := range c.AuthMethod {
 		switch m {
 		case "internal":
-			backends = append(backends, authn.NewInternal(c.AuthInternalUsers, deps.Verifier))
+			backends = append(backends, authn.NewInternal(InternalUsers(c), deps.Verifier))
 		case "http":
 			b, err := authn.NewHTTP(HTTPConfig(c))
 			if err != nil {
@@ -125,7 +174,7 @@ func BuildPipeline(c *config.Conf, deps authn.Deps, res Resources) (*authn.Pipel
 	}
 	// Seed 004's per-service and per-path credentials decide their own
 	// sections first; sections they do not configure pass to authMethod.
-	if pb, ok := authn.NewPrecedence(c, deps.Verifier); ok {
+	if pb, ok := authn.NewPrecedence(PrecedenceConfig(c), deps.Verifier); ok {
 		backends = append([]authn.Backend{pb}, backends...)
 	}
 	return authn.NewPipeline(authn.PipelineConfig{Backends: backends, CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL,

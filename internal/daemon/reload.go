@@ -62,6 +62,7 @@ func (d *Daemon) Reload(c *config.Conf) error {
 	d.res = res
 	d.conf.Store(c)
 	d.applyLimits(c)
+	d.hooks.reload(c)
 	oldPipeline := d.pipeline.Swap(p)
 	d.startAuth()
 	if oldPipeline != nil {
@@ -173,6 +174,10 @@ func restartOnly(old, c *config.Conf) []string {
 		{"authQuarantine", old.AuthQuarantine, c.AuthQuarantine},
 		{"logLevel", old.LogLevel, c.LogLevel},
 		{"logFormat", old.LogFormat, c.LogFormat},
+		{"logDestinations", old.LogDestinations, c.LogDestinations},
+		{"logStructured", old.LogStructured, c.LogStructured},
+		{"logFile", old.LogFile, c.LogFile},
+		{"sysLogPrefix", old.SysLogPrefix, c.SysLogPrefix},
 	} {
 		if !reflect.DeepEqual(k.a, k.b) {
 			keys = append(keys, k.key)

@@ -18,7 +18,7 @@
 //     UDP sets them itself (or uses rtspTransports: [tcp]);
 //   - rtsp, rtmp, hls, webrtc and srt are switched off (MTX_RTSP=no, …)
 //     unless the caller's YAML sets the key (or WithEnv does);
-//   - MTX_* and STREAMGATE_* variables of the test process are not passed
+//   - MTX_*, RTSP_* and STREAMGATE_* variables of the test process are not passed
 //     on; WithEnv adds variables and overrides the harness's.
 //
 // Peers for the Savant Media Gateway tests: StartEtcd runs a real etcd with
@@ -109,7 +109,8 @@ func ConfigFileName(name string) Option {
 }
 
 // NoConfigArg runs `streamgate` without the CONFIG argument, so that it
-// looks for ./streamgate.yml, ./mediamtx.yml, else uses the embedded default.
+// looks for ./streamgate.yml, ./mediamtx.yml (then MediaMTX's other places),
+// else uses the embedded default.
 // With an empty yamlConfig no file is written at all.
 func NoConfigArg() Option {
 	return func(o *options) { o.noConfigArg = true }
@@ -347,7 +348,7 @@ func harnessEnv(yamlConfig string) ([]string, error) {
 func childEnv(extra []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
-		if strings.HasPrefix(kv, "MTX_") || strings.HasPrefix(kv, "STREAMGATE_") {
+		if strings.HasPrefix(kv, "MTX_") || strings.HasPrefix(kv, "STREAMGATE_") || strings.HasPrefix(kv, "RTSP_") {
 			continue
 		}
 		env = append(env, kv)

@@ -231,6 +231,28 @@ type WebRTCSession struct {
 	Who
 }
 
+// HLSSession is an item of /v3/hlssessions: one viewer (user × client
+// address × stream) of an HLS stream.
+type HLSSession struct {
+	// ID identifies the item (a UUID).
+	ID string `json:"id"`
+	// Created is when the viewer's first request was served.
+	Created time.Time `json:"created"`
+	// RemoteAddr is the client's address (HLS has no connection to name).
+	RemoteAddr string `json:"remoteAddr"`
+	// Path is the path read.
+	Path string `json:"path"`
+	// Query is the first request's query, every value masked (Query).
+	Query string `json:"query"`
+	// UserAgent is the first request's User-Agent.
+	UserAgent string `json:"userAgent"`
+	// IsCDN is MediaMTX's CDN flag (streamgate does not tell CDNs apart: false).
+	IsCDN bool `json:"isCDN"`
+	// OutboundBytes is not counted per viewer (0; see HLSMuxer).
+	OutboundBytes uint64 `json:"outboundBytes"`
+	Who
+}
+
 // HLSMuxer is an item of /v3/hlsmuxers (one per path being served).
 type HLSMuxer struct {
 	// Path is the path read or published.

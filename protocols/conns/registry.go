@@ -31,9 +31,8 @@ const (
 	RTMPSConns     Kind = "rtmpsconns"
 	SRTConns       Kind = "srtconns"
 	WebRTCSessions Kind = "webrtcsessions"
-	// HLSSessions is always empty: HLS keeps no per-viewer state (every
-	// request is authenticated on its own); the list answers so that
-	// dashboards asking for it work.
+	// HLSSessions are HLS viewers (user × client address × stream) as the
+	// HLS listener follows them for the hooks.
 	HLSSessions Kind = "hlssessions"
 )
 

@@ -15,10 +15,12 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/daemon"
 	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/gateway"
 	"github.com/streamgate/streamgate/protocols/savant"
 	"github.com/streamgate/streamgate/protocols/savant/pb"
+	"github.com/streamgate/streamgate/protocols/savant/savanturl"
 )
 
 const payloadSize = 100 << 10
@@ -81,7 +83,7 @@ func benchFrame(objects, attrs int) *pb.Message {
 
 func benchGatewayPub(b *testing.B, msg *pb.Message) {
 	endpoint := testharness.IPCEndpoint(b, "gw")
-	u, _ := config.ParseSavantURL("pub+bind:" + endpoint)
+	u, _ := savanturl.Parse("pub+bind:" + endpoint)
 	w, err := savant.NewWriter(savant.Config{URL: u, SendTimeout: time.Second, SendRetries: 3, ReceiveTimeout: time.Second,
 		ReceiveRetries: 3, SendHWM: 1000, ReceiveHWM: 1000, FixIPCPermissions: 0o777, QueueSize: 1000}, nil, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -100,7 +102,7 @@ authInternalUsers:
 	m := authn.NewMetrics(nil)
 	q := authn.NewQuarantine(authn.QuarantineLimits{})
 	v := authn.NewVerifier(0, q, m)
-	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{authn.NewInternal(c.AuthInternalUsers, v)}, CacheSize: 100, CacheTTL: time.Hour},
+	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{authn.NewInternal(daemon.InternalUsers(c), v)}, CacheSize: 100, CacheTTL: time.Hour},
 		authn.Deps{Verifier: v, Quarantine: q, Metrics: m})
 	h := &gateway.Handler{Auth: p, Writer: w, Realm: func() string { return "r" }, MaxBodySize: func() int64 { return 16 << 20 },
 		TrustedProxies: func() []netip.Prefix { return nil }, Logger: slog.New(slog.DiscardHandler)}

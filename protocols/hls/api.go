@@ -2,11 +2,13 @@ package hls
 
 import (
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/protocols/conns"
 )
 
@@ -42,3 +44,14 @@ func (w countingWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (w countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// describeSession is the control API's view of an HLS session
+// (/v3/hlssessions): a viewer's requests for one stream, from one address
+// as one user. A kick ends the session record (and its hooks); HLS keeps no
+// connection, so the viewer's next authorized request opens a new one.
+func describeSession(id, path string, who *authn.Identity, ip netip.Addr, r *http.Request) func() any {
+	item := conns.HLSSession{ID: id, Created: time.Now(), RemoteAddr: ip.String(), Path: path,
+		Query: conns.Query(r.URL.RawQuery), UserAgent: r.UserAgent(),
+		Who: conns.Who{User: who.User, AuthBackend: who.Backend}}
+	return func() any { return item }
+}

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -46,6 +48,8 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Logger receives the listener's logs.
 	Logger *slog.Logger
+	// Conns lists the HLS sessions for the control API; nil: none.
+	Conns *conns.Registry
 }
 
 func (c *Config) variant() gohlslib.MuxerVariant {
@@ -66,9 +70,10 @@ type Server struct {
 	hub     *stream.Hub
 	metrics *metrics
 
-	mu     sync.Mutex
-	muxers map[string]*muxer
-	closed bool
+	mu       sync.Mutex
+	muxers   map[string]*muxer
+	closed   bool
+	sessions sessions
 }
 
 // New builds the HLS handler; muxers start on demand.
@@ -76,7 +81,8 @@ func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Server{cfg: cfg, gate: gate, hub: hub, metrics: newMetrics(cfg.Registerer), muxers: map[string]*muxer{}}
+	return &Server{cfg: cfg, gate: gate, hub: hub, metrics: newMetrics(cfg.Registerer), muxers: map[string]*muxer{},
+		sessions: sessions{hub: hub, live: map[sessionKey]*hlsSession{}}}
 }
 
 // OnPublish is a hub hook: with hlsAlwaysRemux it starts the path's muxer
@@ -125,7 +131,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		serveHLSJS(w, r) // a public asset: no path, no credentials
 		return
 	}
-	if s.gate.Check(w, r, authz.ActionRead, name) == nil {
+	id := s.gate.Check(w, r, authz.ActionRead, name)
+	if id == nil {
 		s.metrics.requests.WithLabelValues("refused").Inc()
 		return
 	}
@@ -152,6 +159,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.requests.WithLabelValues("served").Inc()
+	s.sessions.seen(s, p, id, s.clientIP(r), r)
 	m.handle(w, r)
 }
 
@@ -235,4 +243,14 @@ func (s *Server) Close() {
 	for _, m := range all {
 		m.stop()
 	}
+	s.sessions.endWhere(func(sessionKey, *hlsSession) bool { return true })
+}
+
+// clientIP is the client's address behind the trusted proxies.
+func (s *Server) clientIP(r *http.Request) netip.Addr {
+	var trusted []netip.Prefix
+	if s.gate.TrustedProxies != nil {
+		trusted = s.gate.TrustedProxies()
+	}
+	return httpauth.ClientIP(r, trusted)
 }

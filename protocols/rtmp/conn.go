@@ -12,6 +12,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/stream"
 )
 
 // authTimeout bounds one authentication (an external backend may be slow).
@@ -72,6 +73,7 @@ func (c *conn) serve() error {
 	}
 	sess.authenticated()
 	c.noteAuth(sess, id)
+	defer c.srv.hub.Connected(stream.ConnInfo{Type: c.srv.cfg.Name + "Conn", ID: c.id})()
 	defer id.OnEnd(func(reason string) {
 		c.logger.Info("session closed", "reason", reason)
 		_ = c.nc.Close()

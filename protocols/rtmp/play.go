@@ -23,7 +23,7 @@ func (c *conn) play() error {
 		err := errors.New("rtmp: the stream has no track RTMP can carry")
 		return c.refuse(rejection{codePlayFailed, "no track RTMP can carry"}, err)
 	}
-	if err := p.AddReader(c); err != nil {
+	if err := p.AddReaderAs(c, stream.ReaderInfo{Type: c.srv.cfg.Name + "Conn", ID: c.id, Query: c.target.Query}); err != nil {
 		return c.refuse(hubRejection(err), err)
 	}
 	defer p.RemoveReader(c)

@@ -52,7 +52,8 @@ func (c *conn) publish(id *authn.Identity) error {
 	if len(desc.Medias) == 0 {
 		return errNoTracks
 	}
-	p, err := hub.Publish(c.target.Path, desc, stream.SourceInfo{Protocol: "rtmp", Listener: c.srv.cfg.Name, ID: c.id, User: id.User})
+	p, err := hub.Publish(c.target.Path, desc, stream.SourceInfo{Protocol: "rtmp", Listener: c.srv.cfg.Name, ID: c.id, User: id.User,
+		Type: c.srv.cfg.Name + "Conn", Query: c.target.Query})
 	if err != nil {
 		return err // the client was told to start already; closing is the answer
 	}

@@ -20,6 +20,14 @@ import (
 // beyond it waits (as it would for a full socket buffer).
 const maxCoalesced = 1 << 20
 
+// coalesceChunk is the size of the buffers pending bytes are kept in. They
+// come from one pool shared by every connection and go back to it as soon
+// as the kernel took them, so a connection between bursts holds none: a
+// reader costs what it has in flight, not its largest keyframe.
+const coalesceChunk = 16 << 10
+
+var chunkPool = sync.Pool{New: func() any { b := make([]byte, 0, coalesceChunk); return &b }}
+
 // closeFlushWait bounds how long Close waits for held bytes to be sent.
 const closeFlushWait = time.Second
 
@@ -47,9 +55,10 @@ type coalescingConn struct {
 
 	mu      sync.Mutex
 	cond    sync.Cond
-	pending []byte // written, not yet handed to the kernel
-	spare   []byte // the buffer of the write in flight, for reuse
-	err     error  // the first write error: every later Write returns it
+	pending []*[]byte // written, not yet handed to the kernel: pooled chunks
+	size    int       // bytes in pending
+	spare   []*[]byte // the chunk list of the write in flight, for reuse
+	err     error     // the first write error: every later Write returns it
 	closed  bool
 	done    chan struct{} // the sender has stopped
 	// writeTimeout bounds each write to the kernel. Callers' write
@@ -91,7 +100,7 @@ func (c *coalescingConn) Write(p []byte) (int, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for c.err == nil && !c.closed && len(c.pending) > 0 && len(c.pending)+len(p) > maxCoalesced {
+	for c.err == nil && !c.closed && c.size > 0 && c.size+len(p) > maxCoalesced {
 		c.cond.Wait()
 	}
 	switch {
@@ -100,38 +109,71 @@ func (c *coalescingConn) Write(p []byte) (int, error) {
 	case c.closed:
 		return 0, net.ErrClosed
 	}
-	c.pending = append(c.pending, p...)
+	c.size += len(p)
+	for rest := p; len(rest) > 0; {
+		var last *[]byte
+		if n := len(c.pending); n > 0 && len(*c.pending[n-1]) < cap(*c.pending[n-1]) {
+			last = c.pending[n-1]
+		} else {
+			last = chunkPool.Get().(*[]byte)
+			c.pending = append(c.pending, last)
+		}
+		k := min(len(rest), cap(*last)-len(*last))
+		*last = append(*last, rest[:k]...)
+		rest = rest[k:]
+	}
 	c.cond.Broadcast()
 	return len(p), nil
 }
 
-// send hands the pending bytes to the kernel, all at once, until the
-// connection is closed or a write fails.
+// send hands the pending bytes to the kernel, all it has each time, until
+// the connection is closed or a write fails.
 func (c *coalescingConn) send() {
 	defer close(c.done)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
-		for len(c.pending) == 0 && !c.closed {
+		for c.size == 0 && !c.closed {
 			c.cond.Wait()
 		}
-		if len(c.pending) == 0 {
+		if c.size == 0 {
 			return // closed, nothing left
 		}
 		out := c.pending
-		c.pending = c.spare[:0]
+		c.pending, c.size = c.spare[:0], 0
 		c.mu.Unlock()
-		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
-		_, err := c.Conn.Write(out)
+		err := c.writeChunks(out)
 		c.mu.Lock()
 		c.spare = out[:0]
 		if err != nil {
 			c.err = err
-			c.pending = nil
+			c.release(c.pending)
+			c.pending, c.size = nil, 0
 			c.cond.Broadcast()
 			return
 		}
 		c.cond.Broadcast()
+	}
+}
+
+// writeChunks writes chunks in order (each bounded by writeTimeout) and
+// gives them back to the pool.
+func (c *coalescingConn) writeChunks(chunks []*[]byte) error {
+	defer c.release(chunks)
+	for _, b := range chunks {
+		_ = c.Conn.SetWriteDeadline(time.Now().Add(c.writeTimeout))
+		if _, err := c.Conn.Write(*b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *coalescingConn) release(chunks []*[]byte) {
+	for i, b := range chunks {
+		*b = (*b)[:0]
+		chunkPool.Put(b)
+		chunks[i] = nil
 	}
 }
 

@@ -86,3 +86,38 @@ func TestCoalescingConnErrorAndBackpressure(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// A connection holds buffers only while bytes wait for the kernel: after a
+// burst was sent its chunks are back in the shared pool (a reader costs
+// what it has in flight, not its largest keyframe).
+func TestCoalescingConnIdleHoldsNoBuffer(t *testing.T) {
+	a, b := net.Pipe()
+	c := newCoalescingConn(a, time.Second)
+	c.coalesce()
+	defer c.Close()
+	go func() { _, _ = io.Copy(io.Discard, b) }()
+	burst := make([]byte, 1400)
+	for range 200 { // a 280 KB keyframe in RTP-sized writes
+		if _, err := c.Write(burst); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c.mu.Lock()
+		size, held := c.size, 0
+		for _, ch := range append(c.pending, c.spare[:cap(c.spare)]...) {
+			if ch != nil {
+				held++
+			}
+		}
+		c.mu.Unlock()
+		if size == 0 && held == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the burst was sent: %d bytes pending, %d chunks held", size, held)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

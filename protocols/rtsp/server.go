@@ -73,6 +73,9 @@ type Server struct {
 	// sessions are the open sessions' data by session, for the control
 	// API (a session's user data is not safe to read from elsewhere).
 	sessions sync.Map
+	// connEnds: the hub's end of each connection that authenticated once
+	// (runOnDisconnect), by *gortsplib.ServerConn.
+	connEnds sync.Map
 }
 
 // Listen starts an RTSP listener publishing to and reading from hub.
@@ -281,10 +284,23 @@ func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, act
 	id, err := s.auth.Authenticate(ctx, &ar)
 	if err != nil {
 		s.m.refusal(err)
-	} else {
-		noteConn(conn, req, id)
+		return id, err
 	}
+	noteConn(conn, req, id)
+	s.connected(conn)
 	return id, err
+}
+
+// connected tells the hub, once per connection, that conn authenticated
+// (runOnConnect); OnConnClose tells the end.
+func (s *Server) connected(conn *gortsplib.ServerConn) {
+	if _, ok := s.connEnds.Load(conn); ok {
+		return
+	}
+	end := s.hub.Connected(stream.ConnInfo{Type: s.cfg.Name + "Conn", ID: connID(conn)})
+	if _, loaded := s.connEnds.LoadOrStore(conn, end); loaded {
+		end()
+	}
 }
 
 // OnSessionClose implements gortsplib.ServerHandlerOnSessionClose.
@@ -363,7 +379,8 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (res *bas
 		return authResponse(err)
 	}
 	d := data(ctx.Session)
-	p, err := s.hub.Publish(path, ctx.Description, stream.SourceInfo{Protocol: "rtsp", Listener: s.cfg.Name, ID: d.uuid, User: id.User})
+	p, err := s.hub.Publish(path, ctx.Description, stream.SourceInfo{Protocol: "rtsp", Listener: s.cfg.Name, ID: d.uuid, User: id.User,
+		Type: s.cfg.Name + "Session", Query: ctx.Query})
 	if err != nil {
 		return hubResponse(err)
 	}
@@ -429,10 +446,10 @@ func (s *Server) OnPlay(ctx *gortsplib.ServerHandlerOnPlayCtx) (res *base.Respon
 	if err != nil {
 		return hubResponse(err)
 	}
-	if err := p.AddReader(ctx.Session); err != nil {
+	d := data(ctx.Session)
+	if err := p.AddReaderAs(ctx.Session, stream.ReaderInfo{Type: s.cfg.Name + "Session", ID: d.uuid, Query: ctx.Query}); err != nil {
 		return hubResponse(err)
 	}
-	d := data(ctx.Session)
 	if d.reader == nil {
 		s.m.reading.Inc()
 	}
@@ -587,5 +604,8 @@ func (s *Server) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
 	defer panics.Recover(s.logger, "rtsp", nil)
 	s.m.conns.Dec()
 	closeConn(ctx.Conn)
+	if end, ok := s.connEnds.LoadAndDelete(ctx.Conn); ok {
+		end.(func())()
+	}
 	s.logger.Debug("connection closed", "listener", s.cfg.Name, "remote", ctx.Conn.NetConn().RemoteAddr().String(), "error", ctx.Error)
 }

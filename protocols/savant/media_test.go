@@ -7,7 +7,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/savant"
 	"github.com/streamgate/streamgate/protocols/savant/pb"
 )
@@ -102,24 +101,6 @@ func FuzzParseMedia(f *testing.F) {
 		var again pb.Message
 		if proto.Unmarshal(m.Message, &again) != nil || again.Content == nil {
 			t.Fatal("accepted a message that does not decode with content")
-		}
-	})
-}
-
-func FuzzParseSavantURL(f *testing.F) {
-	for _, s := range []string{"pub+bind:ipc:///tmp/x", "req+connect:tcp://127.0.0.1:5555", "dealer+bind:tcp://*:1", "ipc:///a", "router+bind:tcp://h:1"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		u, err := config.ParseSavantURL(s)
-		if err != nil {
-			return
-		}
-		if u.Type != "pub" && u.Type != "req" && u.Type != "dealer" {
-			t.Fatalf("type %q", u.Type)
-		}
-		if u.Endpoint == "" {
-			t.Fatal("empty endpoint")
 		}
 	})
 }

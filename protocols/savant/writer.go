@@ -18,7 +18,7 @@ import (
 	zmq "github.com/pebbe/zmq4"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/protocols/savant/savanturl"
 )
 
 // Errors a send can end with.
@@ -46,28 +46,25 @@ type Outgoing struct {
 	EndOfStream bool
 }
 
-// Config is the compiled savant section.
+// Config is the writer's configuration (internal/daemon maps the savant
+// section onto it).
 type Config struct {
-	URL               config.SavantURL
-	SendTimeout       time.Duration
-	SendRetries       int
-	ReceiveTimeout    time.Duration
-	ReceiveRetries    int
-	SendHWM           int
-	ReceiveHWM        int
+	// URL is the socket's type, bind or connect, and endpoint.
+	URL savanturl.URL
+	// SendTimeout bounds one send.
+	SendTimeout time.Duration
+	// SendRetries is how many times a timed-out send is tried again.
+	SendRetries int
+	// ReceiveTimeout bounds the wait for an acknowledgement.
+	ReceiveTimeout time.Duration
+	// ReceiveRetries is how many times that wait is repeated.
+	ReceiveRetries int
+	// SendHWM and ReceiveHWM are the socket's high-water marks.
+	SendHWM, ReceiveHWM int
+	// FixIPCPermissions is the mode of a bound ipc socket file.
 	FixIPCPermissions os.FileMode
-	QueueSize         int
-}
-
-// ConfigFrom compiles the configuration's savant section.
-func ConfigFrom(s config.Savant) (Config, error) {
-	u, err := config.ParseSavantURL(s.URL)
-	if err != nil {
-		return Config{}, fmt.Errorf("savant: url: %w", err)
-	}
-	return Config{URL: u, SendTimeout: s.SendTimeout, SendRetries: s.SendRetries, ReceiveTimeout: s.ReceiveTimeout,
-		ReceiveRetries: s.ReceiveRetries, SendHWM: s.SendHWM, ReceiveHWM: s.ReceiveHWM,
-		FixIPCPermissions: os.FileMode(s.FixIPCPermissions), QueueSize: max(1, s.QueueSize)}, nil
+	// QueueSize bounds the messages waiting for the socket (at least 1).
+	QueueSize int
 }
 
 // Writer owns one ZeroMQ socket, used by one goroutine; everyone else
@@ -98,7 +95,7 @@ func NewWriter(cfg Config, reg prometheus.Registerer, logger *slog.Logger) (*Wri
 		logger.Debug("the C library does not take glibc's malloc settings; libzmq buffers use its defaults")
 	}
 	w := &Writer{cfg: cfg, logger: logger, metrics: newWriterMetrics(reg),
-		queue: make(chan job, cfg.QueueSize), abort: make(chan struct{}), done: make(chan struct{})}
+		queue: make(chan job, max(1, cfg.QueueSize)), abort: make(chan struct{}), done: make(chan struct{})}
 	sock, err := w.open()
 	if err != nil {
 		return nil, err

@@ -14,8 +14,8 @@ import (
 
 	zmq "github.com/pebbe/zmq4"
 
-	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/savant"
+	"github.com/streamgate/streamgate/protocols/savant/savanturl"
 )
 
 func freeTCP(t *testing.T) string {
@@ -30,7 +30,7 @@ func freeTCP(t *testing.T) string {
 
 func newWriter(t *testing.T, url string, tune func(*savant.Config)) *savant.Writer {
 	t.Helper()
-	u, err := config.ParseSavantURL(url)
+	u, err := savanturl.Parse(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +173,7 @@ func TestEnqueueDropsWhenFull(t *testing.T) {
 
 func TestBadURLs(t *testing.T) {
 	for _, u := range []string{"sub+bind:tcp://127.0.0.1:1", "pub+listen:tcp://127.0.0.1:1", "pub+bind:ipc://relative", "pub+bind:udp://x:1", "pub+connect:tcp://:1"} {
-		if _, err := config.ParseSavantURL(u); err == nil {
+		if _, err := savanturl.Parse(u); err == nil {
 			t.Errorf("%s: accepted", u)
 		}
 	}

@@ -39,6 +39,7 @@ func (s *Server) publish(ss *session, id *authn.Identity) {
 		return
 	}
 	defer conn.Close()
+	defer s.hub.Connected(stream.ConnInfo{Type: "srtConn", ID: ss.id})()
 	defer id.OnEnd(func(reason string) {
 		ss.logger.Info("session closed", "reason", reason)
 		conn.Close()
@@ -59,7 +60,8 @@ func (s *Server) publish(ss *session, id *authn.Identity) {
 		ss.logger.Info("srt publisher sent no usable MPEG-TS", "error", err)
 		return
 	}
-	pub, err := s.hub.Publish(ss.sid.Path, dm.desc, stream.SourceInfo{Protocol: "srt", ID: ss.id, User: id.User})
+	pub, err := s.hub.Publish(ss.sid.Path, dm.desc, stream.SourceInfo{Protocol: "srt", ID: ss.id, User: id.User,
+		Type: "srtConn", Query: ss.sid.Query})
 	if err != nil {
 		ss.logger.Info("srt publish refused", "error", err)
 		return
@@ -101,7 +103,7 @@ func (s *Server) read(ss *session, id *authn.Identity) {
 		s.reject(ss, err)
 		return
 	}
-	if err := pub.AddReader(ss); err != nil {
+	if err := pub.AddReaderAs(ss, stream.ReaderInfo{Type: "srtConn", ID: ss.id, Query: ss.sid.Query}); err != nil {
 		s.reject(ss, err)
 		return
 	}
@@ -111,6 +113,7 @@ func (s *Server) read(ss *session, id *authn.Identity) {
 		return
 	}
 	defer conn.Close()
+	defer s.hub.Connected(stream.ConnInfo{Type: "srtConn", ID: ss.id})()
 	defer id.OnEnd(func(reason string) {
 		ss.logger.Info("session closed", "reason", reason)
 		conn.Close()

@@ -41,6 +41,12 @@ type SourceInfo struct {
 	ID string
 	// User is the authenticated user name.
 	User string
+	// Type is MediaMTX's source type (rtspSession, rtspsSession, rtmpConn,
+	// rtmpsConn, srtConn, webRTCSession), for hooks (MTX_SOURCE_TYPE).
+	Type string
+	// Query is the raw query the publisher asked with (credentials
+	// included: Events takes them out).
+	Query string
 }
 
 // Hub holds the live paths.
@@ -49,9 +55,10 @@ type Hub struct {
 	logger  *slog.Logger
 	metrics *metrics
 
-	mu    sync.Mutex
-	paths map[string]*Publication
-	hooks []func(*Publication)
+	mu     sync.Mutex
+	paths  map[string]*Publication
+	hooks  []func(*Publication)
+	events Events
 }
 
 // NewHub creates a hub reading path configuration from conf at each publish.
@@ -107,13 +114,17 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 		h.mu.Lock()
 	}
 	p := &Publication{hub: h, Name: name, Conf: np, Desc: desc, Source: src, Started: time.Now(),
-		readers: map[any]struct{}{}, attached: map[string]any{}, done: make(chan struct{}), stopped: make(chan struct{})}
+		readers: map[any]struct{}{}, reads: map[any]func(){}, attached: map[string]any{}, done: make(chan struct{}), stopped: make(chan struct{})}
 	h.paths[name] = p
 	h.metrics.publishers.Inc()
 	hooks := append([]func(*Publication){}, h.hooks...)
+	events := h.events
 	h.mu.Unlock()
 	for _, fn := range hooks {
 		fn(p)
+	}
+	if events != nil {
+		p.setReadyEnd(onceFn(events.Ready(p)))
 	}
 	h.logger.Info("publishing", "path", name, "protocol", src.Protocol, "user", src.User, "tracks", len(desc.Medias))
 	return p, nil
@@ -175,6 +186,8 @@ type Publication struct {
 
 	mu       sync.Mutex
 	readers  map[any]struct{}
+	reads    map[any]func() // readers Events heard of → their end
+	readyEnd func()         // Events' end of the stream
 	sinks    []*Sink
 	attached map[string]any
 	closed   bool
@@ -214,11 +227,12 @@ func (p *Publication) AddReader(r any) error {
 	return nil
 }
 
-// RemoveReader forgets a reader.
+// RemoveReader forgets a reader (and tells Events of its end).
 func (p *Publication) RemoveReader(r any) {
 	p.mu.Lock()
 	delete(p.readers, r)
 	p.mu.Unlock()
+	p.unwatch(r)
 }
 
 // AddSink starts a consumer of units with its own bounded queue.
@@ -292,6 +306,7 @@ func (p *Publication) Close() {
 	}
 	p.hub.remove(p)
 	p.hub.metrics.publishers.Dec()
+	p.endEvents()
 	close(p.stopped)
 	p.hub.logger.Info("publisher left", "path", p.Name, "protocol", p.Source.Protocol)
 }

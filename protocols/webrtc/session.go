@@ -18,8 +18,14 @@ const readerQueue = 512
 // session is one WHEP reader: a peer connection fed from the publication's
 // fan-out from the moment ICE and DTLS are up.
 type session struct {
-	srv    *Server
-	id     string // the secret in the session URL
+	srv *Server
+	id  string // the secret in the session URL
+	// uuid identifies the session in hooks (MTX_READER_ID, MTX_CONN_ID):
+	// never the secret of its URL.
+	uuid string
+	// unhook tells the hub the session ended (runOnUnread,
+	// runOnDisconnect); set once the session is up.
+	unhook func()
 	etag   string
 	path   string
 	pub    *stream.Publication
@@ -39,7 +45,7 @@ type session struct {
 
 func newSession(srv *Server, pub *stream.Publication, out *output, logger *slog.Logger) *session {
 	id := uuid.NewString()
-	return &session{srv: srv, id: id, etag: `"` + uuid.NewString() + `"`, path: pub.Name, pub: pub, out: out,
+	return &session{srv: srv, id: id, uuid: uuid.NewString(), unhook: func() {}, etag: `"` + uuid.NewString() + `"`, path: pub.Name, pub: pub, out: out,
 		logger: logger.With("session", id), connected: make(chan struct{}), stopping: make(chan struct{}),
 		done: make(chan struct{})}
 }
@@ -119,6 +125,7 @@ func (s *session) release(cancelExpiry func()) {
 	s.api.closing()
 	_ = s.pc.Close()
 	s.pub.RemoveReader(s)
+	s.unhook()
 	s.srv.remove(s)
 	s.api.leave()
 	s.logger.Info("session closed", "reason", s.reason)
@@ -133,5 +140,16 @@ func readRTCP(sender *webrtc.RTPSender) {
 		if _, _, err := sender.Read(buf); err != nil {
 			return
 		}
+	}
+}
+
+// hooks tells the hub of the session as a connection and as a reader
+// (runOnConnect, runOnRead); the returned function tells their end.
+func (s *session) hooks(query string) func() {
+	disconnect := s.srv.hub.Connected(stream.ConnInfo{Type: "webRTCSession", ID: s.uuid})
+	unread := s.pub.Watch(stream.ReaderInfo{Type: "webRTCSession", ID: s.uuid, Query: query})
+	return func() {
+		unread()
+		disconnect()
 	}
 }

@@ -1,4 +1,7 @@
-package config
+// Package savanturl parses Savant's ZeroMQ socket URLs
+// ([pub|req|dealer+bind|connect:]ipc:///path or tcp://host:port). It is pure
+// Go, so that configuration validation can use it without libzmq.
+package savanturl
 
 import (
 	"fmt"
@@ -7,9 +10,9 @@ import (
 	"strings"
 )
 
-// SavantURL is a parsed Savant ZeroMQ socket URL:
+// URL is a parsed Savant ZeroMQ socket URL:
 // [pub|req|dealer+bind|connect:]ipc:///path or tcp://host:port.
-type SavantURL struct {
+type URL struct {
 	// Type is the writer socket type: pub, req or dealer.
 	Type string
 	// Bind is true for +bind, false for +connect.
@@ -20,10 +23,10 @@ type SavantURL struct {
 	IPCPath string
 }
 
-// ParseSavantURL parses a writer URL. Without a prefix a writer is dealer+bind,
+// Parse parses a writer URL. Without a prefix a writer is dealer+bind,
 // as in savant-rs.
-func ParseSavantURL(s string) (SavantURL, error) {
-	u := SavantURL{Type: "dealer", Bind: true}
+func Parse(s string) (URL, error) {
+	u := URL{Type: "dealer", Bind: true}
 	rest := s
 	if i := strings.Index(s, ":"); i > 0 && strings.Contains(s[:i], "+") {
 		typ, mode, _ := strings.Cut(s[:i], "+")

@@ -1,0 +1,4 @@
+package daemon
+
+// SecretsOf exposes secretsOf to the tests.
+var SecretsOf = secretsOf
