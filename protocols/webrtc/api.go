@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/authn"
@@ -44,7 +43,7 @@ const kickReason = "kicked through the control API"
 // register lists sess in the control API until it is released.
 func (s *Server) register(sess *session, id *authn.Identity, r *http.Request) {
 	a := &sess.api
-	a.id, a.created, a.remote = uuid.NewString(), time.Now(), r.RemoteAddr
+	a.id, a.created, a.remote = sess.uuid, time.Now(), r.RemoteAddr // the ID hooks see (MTX_CONN_ID)
 	a.query, a.userAgent = conns.Query(r.URL.RawQuery), r.UserAgent()
 	a.who = conns.Who{User: id.User, AuthBackend: id.Backend}
 	a.unreg = s.cfg.Conns.Add(conns.WebRTCSessions, a.id, sess.describe, func() { sess.stop(kickReason) })
