@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -23,6 +24,7 @@ import (
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/internal/redact"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/hls"
 	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/rtsp"
@@ -67,6 +69,17 @@ type Daemon struct {
 	// recheckRetry: a retry of the sessions a re-check could not answer
 	// for is scheduled (retryPending).
 	recheckRetry atomic.Bool
+
+	// conns are the live connections and sessions the control API lists.
+	conns *conns.Registry
+	// startedAt is when New ran (GET /v3/info).
+	startedAt time.Time
+	// editMu serializes configuration edits (API, file): each applies to
+	// the configuration the previous one left.
+	editMu sync.Mutex
+	// apiEdits counts the edits applied through the API since the file was
+	// last applied (a reload of the file replaces them).
+	apiEdits atomic.Int64
 }
 
 // NewLogger builds a logger writing to w alone, formatted as the process
@@ -101,8 +114,10 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	m := authn.NewMetrics(reg)
 	q := authn.NewQuarantine(QuarantineLimits(c))
 	d := &Daemon{
-		logger:   logger,
-		registry: reg,
+		logger:    logger,
+		registry:  reg,
+		conns:     conns.New(),
+		startedAt: time.Now(),
 		deps: authn.Deps{
 			Verifier:   authn.NewVerifier(c.AuthArgon2Concurrency, q, m),
 			Quarantine: q,
@@ -282,7 +297,7 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 		return nil
 	}
 	base := rtsp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, AuthMethods: c.RTSPAuthMethods,
-		Transports: c.RTSPTransports, Limits: d.limits, Metrics: rtsp.NewMetrics(d.registry)}
+		Transports: c.RTSPTransports, Limits: d.limits, Metrics: rtsp.NewMetrics(d.registry), Conns: d.conns}
 	if slices.Contains(c.RTSPTransports, "udp") {
 		base.RTPAddress, base.RTCPAddress = c.RTPAddress, c.RTCPAddress
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/gateway"
 	"github.com/streamgate/streamgate/protocols/httpapi"
-	"github.com/streamgate/streamgate/protocols/stream"
 )
 
 // httpListener is one HTTP listener to start.
@@ -53,10 +52,15 @@ func (d *Daemon) env(trusted func(*config.Conf) []config.Network, origins func(*
 		TrustedProxies: d.networks(trusted),
 		Ready:          d.Ready,
 		Config:         func() any { return d.conf.Load().Redacted() },
-		Paths:          pathLister{d.hub},
+		Paths:          pathLister{d.hub, d.conns},
 		Gatherer:       d.registry,
 		QueryToken:     func() bool { return d.conf.Load().AuthJWTInHTTPQuery },
 		RefreshJWKS:    d.refreshJWKS,
+		Info:           d.info,
+		ConfigAPI:      configAPI{d},
+		Conns:          d.conns,
+		HLSMuxers:      d.hlsMuxers,
+		Logger:         d.logger.With("component", "api"),
 	}
 }
 
@@ -198,24 +202,6 @@ func serverTLS(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("server certificate: %w", err)
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}, nil
-}
-
-// pathLister adapts the hub to GET /v3/paths/list.
-type pathLister struct{ hub *stream.Hub }
-
-func (l pathLister) ListPaths() []httpapi.PathInfo {
-	live := l.hub.List()
-	out := make([]httpapi.PathInfo, len(live))
-	for i, p := range live {
-		typ := p.Source.Protocol + "Session"
-		if p.Source.Pulled {
-			typ = p.Source.Protocol // rtspSource, … as MediaMTX
-		}
-		out[i] = httpapi.PathInfo{Name: p.Name, ConfName: p.ConfName, Ready: true,
-			Source: &httpapi.Source{Type: typ, ID: p.Source.ID},
-			Tracks: p.Tracks, BytesReceived: p.BytesReceived, Readers: p.Readers}
-	}
-	return out
 }
 
 // endpoint is one listener of a plain/TLS pair (rtsp/rtsps, rtmp/rtmps).

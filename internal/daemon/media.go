@@ -61,6 +61,7 @@ func (d *Daemon) hlsListener(c *config.Conf) httpListener {
 		AlwaysRemux:     c.HLSAlwaysRemux,
 		Registerer:      d.registry,
 		Logger:          d.logger.With("component", "hls"),
+		Conns:           d.conns,
 	}, d.gate(authn.ProtocolHLS,
 		func(c *config.Conf) []config.Network { return c.HLSTrustedProxies },
 		func(c *config.Conf) []string { return c.HLSAllowOrigins }), d.hub)
@@ -83,6 +84,7 @@ func (d *Daemon) webrtcListener(c *config.Conf) (httpListener, error) {
 		AdditionalHosts:   c.WebRTCAdditionalHosts,
 		Registerer:        d.registry,
 		Logger:            d.logger.With("component", "webrtc"),
+		Conns:             d.conns,
 	}, d.gate(authn.ProtocolWebRTC,
 		func(c *config.Conf) []config.Network { return c.WebRTCTrustedProxies },
 		func(c *config.Conf) []string { return c.WebRTCAllowOrigins }), d.hub)

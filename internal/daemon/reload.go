@@ -76,6 +76,7 @@ func (d *Daemon) Reload(c *config.Conf) error {
 	}
 	errs := d.restartChanged(old, c)
 	d.syncSources(c)
+	d.hub.CloseUnconfigured()
 	d.recheckSessions("reload")
 	if len(errs) > 0 {
 		return &ListenerError{Err: errors.Join(errs...)}
@@ -306,6 +307,8 @@ func isDataSwap(name, abs string) bool {
 }
 
 func (d *Daemon) reloadFrom(path, why string, load func() (*config.Conf, error)) {
+	d.editMu.Lock() // after an API edit in progress
+	defer d.editMu.Unlock()
 	c, err := load()
 	if err == nil {
 		err = d.Reload(c)
@@ -323,4 +326,7 @@ func (d *Daemon) reloadFrom(path, why string, load func() (*config.Conf, error))
 	}
 	d.reloads.ok.Inc()
 	d.logger.Info("configuration file applied", "trigger", why, "config", path)
+	if n := d.apiEdits.Swap(0); n > 0 {
+		d.logger.Warn("configuration edits made through the API were replaced by the file's contents", "edits", n, "config", path)
+	}
 }

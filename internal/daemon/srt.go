@@ -11,7 +11,7 @@ func (d *Daemon) startSRT(c *config.Conf) error {
 	if !c.SRT {
 		return nil
 	}
-	cfg := srt.Config{Name: "srt", Address: c.SRTAddress, ReadTimeout: c.ReadTimeout, Limits: d.limits,
+	cfg := srt.Config{Name: "srt", Address: c.SRTAddress, ReadTimeout: c.ReadTimeout, Limits: d.limits, Conns: d.conns,
 		Passphrases: confmap.SRTPassphrases(d.conf.Load)}
 	s, err := srt.Listen(cfg, d, d.hub, d.registry, d.logger.With("component", "srt"))
 	if err != nil {

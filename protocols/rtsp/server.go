@@ -27,6 +27,7 @@ import (
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -53,6 +54,8 @@ type Config struct {
 	Limits *netlimit.Limits
 	// Metrics are the counters rtsp and rtsps share; nil: not counted.
 	Metrics *Metrics
+	// Conns lists connections and sessions for the control API; nil: none.
+	Conns *conns.Registry
 }
 
 // Server is one RTSP listener.
@@ -67,6 +70,9 @@ type Server struct {
 	// digest: rtspAuthMethods offers Digest challenges; basic: Basic ones
 	// (and Basic answers are accepted).
 	digest, basic bool
+	// sessions are the open sessions' data by session, for the control
+	// API (a session's user data is not safe to read from elsewhere).
+	sessions sync.Map
 	// connEnds: the hub's end of each connection that authenticated once
 	// (runOnDisconnect), by *gortsplib.ServerConn.
 	connEnds sync.Map
@@ -187,6 +193,7 @@ type sessionData struct {
 	reader *stream.Publication // as reader
 	id     *authn.Identity     // the identity that ends first (a JWT's exp)
 	unkick func()              // cancels the disconnection at id's end
+	api    sessionAPI          // the control API's view (api.go)
 }
 
 // data returns the session's data, creating it.
@@ -202,14 +209,16 @@ func data(ss *gortsplib.ServerSession) *sessionData {
 // OnConnOpen implements gortsplib.ServerHandlerOnConnOpen: every connection
 // gets a UUID, the ID of its authentication requests.
 func (s *Server) OnConnOpen(ctx *gortsplib.ServerHandlerOnConnOpenCtx) {
-	ctx.Conn.SetUserData(uuid.NewString())
+	ctx.Conn.SetUserData(s.openConn(ctx.Conn))
 	s.m.conns.Inc()
 }
 
 // connID is the UUID OnConnOpen gave conn.
 func connID(conn *gortsplib.ServerConn) string {
-	id, _ := conn.UserData().(string)
-	return id
+	if cd, _ := conn.UserData().(*connData); cd != nil {
+		return cd.id
+	}
+	return ""
 }
 
 // noteExpiry keeps, of the identities a session showed (DESCRIBE, SETUP…),
@@ -218,6 +227,7 @@ func (d *sessionData) noteExpiry(id *authn.Identity) {
 	if id == nil {
 		return
 	}
+	d.api.noteWho(id)
 	if d.id == nil || !id.Expires.IsZero() && (d.id.Expires.IsZero() || id.Expires.Before(d.id.Expires)) {
 		d.id = id
 	}
@@ -276,6 +286,7 @@ func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, act
 		s.m.refusal(err)
 		return id, err
 	}
+	noteConn(conn, req, id)
 	s.connected(conn)
 	return id, err
 }
@@ -299,6 +310,7 @@ func (s *Server) OnSessionClose(ctx *gortsplib.ServerHandlerOnSessionCloseCtx) {
 	if d == nil {
 		return
 	}
+	d.api.leave()
 	if d.unkick != nil {
 		d.unkick()
 	}
@@ -389,6 +401,9 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (res *bas
 		s.m.publishing.Inc()
 	}
 	d.pub = p
+	// A publication ended from outside (its path removed, another
+	// publisher took over) ends the session, as over RTMP and SRT.
+	go func(ss *gortsplib.ServerSession) { <-p.Done(); ss.Close() }(ctx.Session)
 	d.noteExpiry(id)
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
@@ -601,6 +616,7 @@ func (s *Server) transportAllowed(t *gortsplib.SessionTransport) bool {
 func (s *Server) OnConnClose(ctx *gortsplib.ServerHandlerOnConnCloseCtx) {
 	defer panics.Recover(s.logger, "rtsp", nil)
 	s.m.conns.Dec()
+	closeConn(ctx.Conn)
 	if end, ok := s.connEnds.LoadAndDelete(ctx.Conn); ok {
 		end.(func())()
 	}

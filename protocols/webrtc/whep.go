@@ -88,6 +88,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 		writeRefusal(w, err)
 		return
 	}
+	s.register(sess, id, r)
 	cancelEnd := id.OnEnd(sess.stop) // expiry, or a re-check that refuses it
 	sess.unhook = sess.hooks(r.URL.RawQuery)
 	go sess.run(cancelEnd)
