@@ -299,10 +299,10 @@ func TestRTSPGStreamerEndOfStream(t *testing.T) {
 	const runs = 20
 	seen := map[string]int{}
 	for i := range runs {
-		// Half a second of frames (gortsplib holds its answer to a
+		// A third of a second of frames (gortsplib holds its answer to a
 		// GStreamer client's SETUP for 1 s, a workaround of its own).
 		loc := "rtsp://" + rtspPubUser + ":" + rtspPubPass + "@" + tap.Addr() + "/gst"
-		seen[gstPublishThroughTap(t, fmt.Sprintf("run %d", i+1), tap, i, 15*time.Second, gstPublishArgs(12, loc)...)]++
+		seen[gstPublishThroughTap(t, fmt.Sprintf("run %d", i+1), tap, i, 10*time.Second, gstPublishArgs(8, loc)...)]++
 		rtspWaitGone(t, d, "gst", 5*time.Second)
 	}
 	t.Logf("rtspclientsink over %d runs: %v", runs, seen)
