@@ -17,9 +17,10 @@ package e2e_test
 //
 // It is a race inside the client (about 1 run in 30 on an idle machine,
 // more under load). Under load the client has a second one: about 1 run in
-// 13 with two CPU-bound loops running, its pipeline never ends after the
-// stream (no EOS reaches gst-launch), while its connection stays open and
-// its GET_PARAMETER keepalives are answered at once. The tests below hold
+// 13 with two CPU-bound loops running (1 in 20 seen idle), gst-launch never
+// finishes after the stream: no BYE is sent, its RTCP reports and
+// GET_PARAMETER keepalives go on over the open connection, and the server
+// answers each at once. Its cause inside GStreamer was not pinned down. The tests below hold
 // the server to what it controls — every request answered, the RECORD
 // granted, never the first to close — and accept the client's failure
 // only when the tap shows exactly one of these races.
