@@ -130,9 +130,12 @@ func TestRTSPGStreamerPublish(t *testing.T) {
 func TestRTSPOverUDP(t *testing.T) {
 	t.Parallel()
 	rtspRequireFFmpeg(t)
-	rtpPort := rtspFreeUDPPair(t)
-	d := startRTSPDaemon(t, rtspSetup{top: fmt.Sprintf("rtspTransports: [udp, tcp]\nrtpAddress: 127.0.0.1:%d\nrtcpAddress: 127.0.0.1:%d\n",
-		rtpPort, rtpPort+1)})
+	var d *testharness.Daemon
+	rtpPort := onUDPPair(t, func(port int) (err error) {
+		d, err = tryStartRTSPDaemon(t, rtspSetup{top: fmt.Sprintf("rtspTransports: [udp, tcp]\nrtpAddress: 127.0.0.1:%d\nrtcpAddress: 127.0.0.1:%d\n",
+			port, port+1)})
+		return err
+	})
 	pub := rtspFFmpegPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), 15, "udp")
 	rtspWaitPath(t, d, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 	n, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 25, "-rtsp_transport", "udp")
