@@ -44,8 +44,31 @@ function print() {
 // navigation start (performance.now()), when a <video> first presents a
 // frame (requestVideoFrameCallback) or first has currentTime > 0.
 function pageProbe() {
-	const probe = { firstFrame: -1, playing: -1, events: [] };
+	const probe = { firstFrame: -1, playing: -1, events: [], hls: [] };
 	Object.defineProperty(window, '__streamgateProbe', { value: probe });
+	// hls.js's errors, fatal or not (a load timeout it retries, the abort of
+	// a fragment that fell out of the live window…), as the page's hls.js
+	// instances report them: the Hls class the page's script defines is
+	// wrapped as it is assigned.
+	let hlsClass;
+	Object.defineProperty(window, 'Hls', {
+		configurable: true,
+		get() { return hlsClass; },
+		set(real) {
+			if (typeof real !== 'function' || !real.Events) { hlsClass = real; return; }
+			hlsClass = class extends real {
+				constructor(...args) {
+					super(...args);
+					this.on(real.Events.ERROR, (_, d) => {
+						if (probe.hls.length >= 50) return;
+						const code = d.response && d.response.code ? ` HTTP ${d.response.code}` : '';
+						const url = d.frag ? ` ${d.frag.url}` : d.url ? ` ${d.url}` : d.context && d.context.url ? ` ${d.context.url}` : '';
+						probe.hls.push(`${Math.round(performance.now())}ms ${d.type}/${d.details}${d.fatal ? ' (fatal)' : ''}${code}${url}`);
+					});
+				}
+			};
+		},
+	});
 	const seen = new WeakSet();
 	const mark = () => { if (probe.firstFrame < 0) probe.firstFrame = performance.now(); };
 	const watch = (v) => {
@@ -72,7 +95,7 @@ function pageProbe() {
 // Reads the first <video>'s state in the page.
 function videoState() {
 	const v = document.querySelector('video');
-	const p = window.__streamgateProbe || { firstFrame: -1, playing: -1, events: [] };
+	const p = window.__streamgateProbe || { firstFrame: -1, playing: -1, events: [], hls: [] };
 	if (!v) return { found: false, firstFrame: p.firstFrame, document: document.readyState };
 	if (typeof v.requestVideoFrameCallback === 'function' && p.firstFrame < 0 && !v.__streamgateRVFC) {
 		v.__streamgateRVFC = true;
@@ -90,6 +113,7 @@ function videoState() {
 		height: v.videoHeight,
 		firstFrame: p.firstFrame,
 		events: p.events.join(', '),
+		hls: p.hls.slice(),
 	};
 }
 
@@ -131,10 +155,28 @@ async function main() {
 		if (r.status() >= 400) log(`response: ${r.status()} ${r.request().method()} ${r.url()}`);
 	});
 	page.on('crash', () => fail('page crashed'));
+	// Every request's timeline from the navigation on (start, first byte,
+	// end or failure), shown when the video did not play.
+	const timeline = new Map();
+	let navStart = Date.now();
+	const at = () => Date.now() - navStart;
+	page.on('request', (r) => { if (timeline.size < 400) timeline.set(r, { start: at(), url: r.url(), method: r.method() }); });
+	page.on('response', (r) => { const e = timeline.get(r.request()); if (e) { e.firstByte = at(); e.status = r.status(); } });
+	page.on('requestfinished', (r) => { const e = timeline.get(r); if (e) e.end = at(); });
+	page.on('requestfailed', (r) => { const e = timeline.get(r); if (e) { e.end = at(); e.failure = r.failure()?.errorText; } });
+	const requestLines = () => [...timeline.values()].map((e) => {
+		const path = e.url.replace(/^https?:\/\/[^/]+/, '').replace(/([?&](token|jwt)=)[^&]*/g, '$1…');
+		const first = e.firstByte !== undefined ? `first byte +${e.firstByte - e.start} ms, ` : '';
+		const outcome = e.failure ? `${e.failure} after ${e.end - e.start} ms` :
+			e.end !== undefined ? `${e.status} (${first}done +${e.end - e.start} ms)` :
+			`${e.status ? e.status + ', ' + first : ''}still open after ${at() - e.start} ms`;
+		return `request +${e.start} ms ${e.method} ${path}: ${outcome}`;
+	});
 	await page.addInitScript(pageProbe);
 
 	// timeoutMs counts from the navigation on.
 	const deadline = Date.now() + opts.timeoutMs;
+	navStart = Date.now();
 	let resp;
 	try {
 		resp = await page.goto(opts.url, { waitUntil: 'commit', timeout: Math.max(1000, deadline - Date.now()) });
@@ -180,6 +222,10 @@ async function main() {
 		else fail(`currentTime ${last.currentTime} did not pass ${opts.want} within ${opts.timeoutMs} ms ` +
 			`(paused ${last.paused}, readyState ${last.readyState}, networkState ${last.networkState}, ` +
 			`size ${last.width}x${last.height}${last.error ? ', ' + last.error : ''}; events: ${last.events})`);
+	}
+	if (!result.played) {
+		for (const line of (last && last.hls) || []) log(`hls.js error: ${line}`);
+		for (const line of requestLines()) log(line);
 	}
 	if (opts.screenshot) {
 		try {

@@ -165,7 +165,11 @@ func TestSRTPublishAndRead(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reader: %v", err)
 	}
+	// The reader is closed once it has had a whole sample's worth (of the
+	// two sent), not after a fixed time.
+	want := len(sampleTS(t))
 	got := make(chan []byte)
+	enough := make(chan struct{})
 	go func() {
 		var b []byte
 		buf := make([]byte, 1500)
@@ -175,11 +179,17 @@ func TestSRTPublishAndRead(t *testing.T) {
 				got <- b
 				return
 			}
-			b = append(b, buf[:n]...)
+			if b = append(b, buf[:n]...); len(b) >= want && len(b)-n < want {
+				close(enough)
+			}
 		}
 	}()
 	publish(t, pc, 2)
-	time.Sleep(500 * time.Millisecond)
+	select {
+	case <-enough:
+	case <-time.After(10 * time.Second):
+		t.Error("the reader did not get a whole sample's worth within 10 s")
+	}
 	rc.Close()
 	ts := <-got
 	if len(ts) == 0 || len(ts)%188 != 0 {
