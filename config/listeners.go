@@ -19,9 +19,9 @@ type Listener struct {
 	AddrKey, Addr string
 	// TLS is true when it is served over TLS, with the key and certificate
 	// files named by KeyKey and CertKey.
-	TLS              bool
-	KeyKey, Key      string
-	CertKey, Cert    string
+	TLS           bool
+	KeyKey, Key   string
+	CertKey, Cert string
 	// ClientCA and ClientCRL: client certificates asked for (gateway).
 	ClientCA  string
 	ClientCRL bool
