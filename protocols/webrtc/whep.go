@@ -144,7 +144,7 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 		return "", err
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s.srv.settings))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewPeerConnection(s.srv.peerConfig())
 	if err != nil {
 		return "", err
 	}
