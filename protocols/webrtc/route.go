@@ -12,15 +12,15 @@ import (
 type routeKind int
 
 const (
-	routeNone     routeKind = iota // nothing here: 404
-	routeRedirect                  // /PATH: 301 to /PATH/
-	routePage                      // /PATH/: the player page
-	routeWHEP                      // /PATH/whep: the WHEP endpoint
-	routeSession                   // /PATH/whep/ID: a WHEP session
-	routeWHIP                      // /PATH/whip: the WHIP endpoint
-	routeWHIPSession               // /PATH/whip/ID: a WHIP session
-	routePublishPage               // /PATH/publish: the publish page
-	routeBadPath                   // a PATH that breaks the naming rules: 400
+	routeNone        routeKind = iota // nothing here: 404
+	routeRedirect                     // /PATH: 301 to /PATH/
+	routePage                         // /PATH/: the player page
+	routeWHEP                         // /PATH/whep: the WHEP endpoint
+	routeSession                      // /PATH/whep/ID: a WHEP session
+	routeWHIP                         // /PATH/whip: the WHIP endpoint
+	routeWHIPSession                  // /PATH/whip/ID: a WHIP session
+	routePublishPage                  // /PATH/publish: the publish page
+	routeBadPath                      // a PATH that breaks the naming rules: 400
 )
 
 // route is a parsed request URL. PATH may contain slashes: the endpoint
