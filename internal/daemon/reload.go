@@ -156,7 +156,9 @@ func listenerSettings(c *config.Conf) map[string]string {
 			c.HLSSegmentCount, c.HLSSegmentDuration, c.HLSPartDuration, c.HLSSegmentMaxSize, c.HLSMuxerCloseAfter,
 			c.HLSAlwaysRemux, timeouts),
 		"webrtc": j(c.WebRTC, c.WebRTCAddress, c.WebRTCEncryption, c.WebRTCServerCert, c.WebRTCServerKey,
-			c.WebRTCLocalUDPAddress, c.WebRTCIPsFromInterfaces, c.WebRTCAdditionalHosts, timeouts),
+			c.WebRTCLocalUDPAddress, c.WebRTCIPsFromInterfaces, c.WebRTCAdditionalHosts, timeouts,
+			c.WebRTCIPsFromInterfacesList, c.WebRTCICEServers2, c.WebRTCHandshakeTimeout, c.WebRTCTrackGatherTimeout,
+			c.WebRTCSTUNGatherTimeout),
 	}
 }
 
