@@ -297,10 +297,18 @@ func TestWHEPThroughTURN(t *testing.T) {
 		t.Errorf("selected pair %v (%v), want a relay local candidate", pair, err)
 	}
 
-	user, pass := webrtc.TURNCredentials(secret, time.Now().Add(-time.Minute))
-	expired, _ := relayClient(t, []pion.ICEServer{{URLs: servers[0].URLs, Username: user, Credential: pass,
-		CredentialType: pion.ICECredentialTypePassword}})
-	if strings.Contains(expired.LocalDescription().SDP, "typ relay") {
+	// The same scheme, expiry the only difference: a minute ahead works,
+	// a minute ago does not.
+	gathersRelay := func(expires time.Time) bool {
+		user, pass := webrtc.TURNCredentials(secret, expires)
+		pc, _ := relayClient(t, []pion.ICEServer{{URLs: servers[0].URLs, Username: user, Credential: pass,
+			CredentialType: pion.ICECredentialTypePassword}})
+		return strings.Contains(pc.LocalDescription().SDP, "typ relay")
+	}
+	if !gathersRelay(time.Now().Add(time.Minute)) {
+		t.Error("coturn refused a TURN credential valid for another minute")
+	}
+	if gathersRelay(time.Now().Add(-time.Minute)) {
 		t.Error("coturn accepted a TURN credential past its expiry")
 	}
 }

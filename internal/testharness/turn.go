@@ -61,7 +61,7 @@ func startTURN(t testing.TB, port int, secret string) (*TURNServer, error) {
 		"--no-tls", "--no-dtls", "--no-cli", "--no-tcp-relay", "--no-rfc5780", "--no-software-attribute",
 		"--allow-loopback-peers", "--fingerprint", "--realm=streamgate.test",
 		"--use-auth-secret", "--static-auth-secret="+secret,
-		"--min-port=40000", "--max-port=60000", "--pidfile=/dev/null", "--userdb=/dev/null")
+		"--min-port=40000", "--max-port=60000", "--pidfile=/dev/null")
 	cmd.Stdout, cmd.Stderr = lw, lw
 	cmd.Env = childEnv(nil)
 	setProcAttr(cmd)
