@@ -94,7 +94,7 @@ func TestWHIPBrowserPublish(t *testing.T) {
 	published := make(chan testharness.PlayResult, 1)
 	go func() {
 		published <- testharness.Play(t, testharness.PlayOptions{URL: webrtcURL(d, "cam/publish"), User: rtspPubUser, Pass: rtspPubPass,
-			Publish: true, Hold: 45 * time.Second, Timeout: 40 * time.Second, Screenshot: "whip-publishing.png"})
+			Publish: true, Hold: 30 * time.Second, Timeout: 40 * time.Second, Screenshot: "whip-publishing.png"})
 	}()
 	var p rtspAPIPath
 	deadline := time.Now().Add(90 * time.Second)

@@ -108,13 +108,25 @@ func (c *whipClient) publish(t *testing.T, e *env, path, user string) string {
 	return res.Header.Get("Location")
 }
 
-// videoFrame is an Annex-B H.264 access unit (SPS, PPS and IDR every 10th)
-// or, for other codecs, opaque bytes.
+// videoFrame is an Annex-B H.264 access unit (SPS, PPS and IDR every 10th),
+// an Annex-B H.265 one (VPS, SPS, PPS and IDR every 10th) or, for other
+// codecs, opaque bytes.
 func (c *whipClient) videoFrame(n int64) []byte {
-	if c.video.Codec().MimeType != pion.MimeTypeH264 {
+	sc := []byte{0, 0, 0, 1}
+	switch c.video.Codec().MimeType {
+	case pion.MimeTypeH264:
+	case pion.MimeTypeH265:
+		var out []byte
+		if n%10 == 0 {
+			for _, nalu := range [][]byte{{0x40, 0x01, 0x0c}, {0x42, 0x01, 0x01}, {0x44, 0x01, 0xc0}, {0x26, 0x01, 0xaf, byte(n)}} {
+				out = append(append(out, sc...), nalu...)
+			}
+			return out
+		}
+		return append(sc, 0x02, 0x01, 0xd0, byte(n))
+	default:
 		return []byte{0x10, 0x02, 0x00, byte(n), 0x9d, 0x01, 0x2a}
 	}
-	sc := []byte{0, 0, 0, 1}
 	var out []byte
 	if n%10 == 0 {
 		out = append(append(append(out, sc...), testSPS...), sc...)
@@ -326,4 +338,32 @@ func linkCredentials(t *testing.T, link string) (user, cred string) {
 		t.Fatalf("no credentials in %q", link)
 	}
 	return user, cred
+}
+
+// H.265 (as pion negotiates it) is depacketized into access units: a
+// keyframe arrives with its VPS, SPS and PPS.
+func TestWHIPPublishH265(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{})
+	newWHIPClient(t, pion.MimeTypeH265, false).publish(t, e, "hevc", "viewer")
+	p := e.publication(t, "hevc")
+	if c := p.Desc.Medias[0].Formats[0].Codec(); c != "H265" {
+		t.Fatalf("track %s, want H265", c)
+	}
+	got := make(chan *stream.Unit, 64)
+	p.AddSink("test", 64, func(u *stream.Unit) {
+		select {
+		case got <- u:
+		default:
+		}
+	}, nil)
+	for deadline := time.After(5 * time.Second); ; {
+		select {
+		case u := <-got:
+			if len(u.AU) == 4 && u.AU[0][0]>>1&0x3f == 32 {
+				return // VPS, SPS, PPS, IDR
+			}
+		case <-deadline:
+			t.Fatal("no H.265 keyframe access unit within 5 s")
+		}
+	}
 }
