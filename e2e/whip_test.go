@@ -18,7 +18,9 @@ import (
 )
 
 // webrtcURL is http://ADDR/path on d's WebRTC listener.
-func webrtcURL(d *testharness.Daemon, path string) string { return "http://" + d.Addr("webrtc") + "/" + path }
+func webrtcURL(d *testharness.Daemon, path string) string {
+	return "http://" + d.Addr("webrtc") + "/" + path
+}
 
 // webrtcRequest sends method to url with Basic credentials (none when user
 // is "") and returns the status, the headers and the body.
