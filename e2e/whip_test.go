@@ -1,10 +1,14 @@
 package e2e_test
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +16,7 @@ import (
 
 	"github.com/pion/ice/v4"
 	pion "github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/webrtc"
@@ -312,5 +317,117 @@ func TestWHEPThroughTURN(t *testing.T) {
 	}
 	if gathersRelay(time.Now().Add(-time.Minute)) {
 		t.Error("coturn accepted a TURN credential past its expiry")
+	}
+}
+
+// ivfFrames encodes seconds of the lavfi test source with ffmpeg's encoder
+// (libvpx, libvpx-vp9) into IVF and returns its frames.
+func ivfFrames(t *testing.T, encoder string, seconds int) [][]byte {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "v.ivf")
+	cmd := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi",
+		"-i", "testsrc=size=320x240:rate=25", "-t", strconv.Itoa(seconds), "-c:v", encoder, "-g", "25", "-pix_fmt", "yuv420p",
+		"-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k", "-f", "ivf", file)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg %s: %v\n%s", encoder, err, out)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 32 || string(b[:4]) != "DKIF" {
+		t.Fatal("not an IVF file")
+	}
+	var frames [][]byte
+	for off := int(binary.LittleEndian.Uint16(b[6:8])); off+12 <= len(b); {
+		n := int(binary.LittleEndian.Uint32(b[off:]))
+		if off+12+n > len(b) {
+			break
+		}
+		frames = append(frames, b[off+12:off+12+n])
+		off += 12 + n
+	}
+	if len(frames) == 0 {
+		t.Fatal("no frame in the IVF file")
+	}
+	return frames
+}
+
+// pionPublish publishes frames (looped, 25 fps) as mime over WHIP to path
+// with the publisher's credentials until the test ends.
+func pionPublish(t *testing.T, d *testharness.Daemon, path, mime string, frames [][]byte) {
+	t.Helper()
+	var se pion.SettingEngine
+	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	me := &pion.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	t.Cleanup(func() {
+		close(stop)
+		_ = pc.Close()
+	})
+	track, err := pion.NewTrackLocalStaticSample(pion.RTPCodecCapability{MimeType: mime, ClockRate: 90000}, "video", "pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pc.AddTransceiverFromTrack(track, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionSendonly}); err != nil {
+		t.Fatal(err)
+	}
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := pion.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, path+"/whip"), "application/sdp", pc.LocalDescription().SDP, rtspPubUser, rtspPubPass)
+	if status != http.StatusCreated {
+		t.Fatalf("WHIP POST: %d %s", status, answer)
+	}
+	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		tick := time.NewTicker(40 * time.Millisecond)
+		defer tick.Stop()
+		for n := 0; ; n++ {
+			select {
+			case <-tick.C:
+			case <-stop:
+				return
+			}
+			_ = track.WriteSample(media.Sample{Data: frames[n%len(frames)], Duration: 40 * time.Millisecond})
+		}
+	}()
+}
+
+// A pion WHIP client publishes real VP8 (libvpx frames); ffmpeg reads it
+// back over RTSP and decodes video frames (the hub carries VP8 as RTP
+// packets). VP9 is not checked this way: ffmpeg's RTP/VP9 depacketizer
+// ("experimental") does not reassemble pion's VP9 packets.
+func TestWHIPVP8ReadOverRTSP(t *testing.T) {
+	t.Parallel()
+	rtspRequireFFmpeg(t)
+	d := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\n", paths: "  vp8: {}\n"})
+	for _, c := range []struct{ path, mime, encoder string }{
+		{"vp8", pion.MimeTypeVP8, "libvpx"},
+	} {
+		pionPublish(t, d, c.path, c.mime, ivfFrames(t, c.encoder, 2))
+		p := rtspWaitPath(t, d, c.path, 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+		decoded, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, c.path), 10)
+		if decoded < 10 {
+			t.Errorf("%s: ffmpeg decoded %d frames over RTSP (exit %d, tracks %v):\n%s", c.path, decoded, code, p.Tracks, tailLines(out, 20))
+		}
 	}
 }

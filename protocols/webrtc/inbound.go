@@ -117,7 +117,10 @@ func newInTrack(c webrtc.RTPCodecParameters) *inTrack {
 func (t *inTrack) unit(pkt *rtp.Packet, base int64) *stream.Unit {
 	pts := t.clock.unwrap(pkt.Timestamp) + base
 	if t.decode == nil {
+		// As RTSP readers get it: the format's payload type, without the
+		// header extensions negotiated with the WebRTC peer.
 		pkt.PayloadType = t.format.PayloadType()
+		pkt.Extension, pkt.Extensions, pkt.ExtensionProfile = false, nil, 0
 		return &stream.Unit{Media: t.media, Format: t.format, PTS: pts, RTP: pkt}
 	}
 	au, err := t.decode(pkt)
