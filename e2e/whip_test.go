@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -375,7 +376,11 @@ func pionPublish(t *testing.T, d *testharness.Daemon, path, mime string, frames 
 		close(stop)
 		_ = pc.Close()
 	})
-	track, err := pion.NewTrackLocalStaticSample(pion.RTPCodecCapability{MimeType: mime, ClockRate: 90000}, "video", "pub")
+	codec := pion.RTPCodecCapability{MimeType: mime, ClockRate: 90000}
+	if mime == pion.MimeTypeH264 {
+		codec.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+	}
+	track, err := pion.NewTrackLocalStaticSample(codec, "video", "pub")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,6 +433,64 @@ func TestWHIPVP8ReadOverRTSP(t *testing.T) {
 		decoded, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, c.path), 10)
 		if decoded < 10 {
 			t.Errorf("%s: ffmpeg decoded %d frames over RTSP (exit %d, tracks %v):\n%s", c.path, decoded, code, p.Tracks, tailLines(out, 20))
+		}
+	}
+}
+
+// h264AUs encodes seconds of the test source with libx264 (Constrained
+// Baseline, an access unit delimiter before each unit) and returns its
+// Annex-B access units.
+func h264AUs(t *testing.T, seconds int) [][]byte {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "v.h264")
+	cmd := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi",
+		"-i", "testsrc=size=320x240:rate=25", "-t", strconv.Itoa(seconds), "-c:v", "libx264", "-profile:v", "baseline",
+		"-pix_fmt", "yuv420p", "-g", "25", "-preset", "ultrafast", "-x264-params", "aud=1", "-f", "h264", file)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg libx264: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	aud := []byte{0, 0, 0, 1, 0x09}
+	var aus [][]byte
+	for len(b) > 0 {
+		next := bytes.Index(b[len(aud):], aud)
+		if next < 0 {
+			aus = append(aus, b)
+			break
+		}
+		aus = append(aus, b[:len(aud)+next])
+		b = b[len(aud)+next:]
+	}
+	return aus
+}
+
+// A pion WHIP client publishes H.264 (libx264 access units): ffmpeg reads
+// it back over RTSP, RTMP, SRT and HLS with the reader's credentials.
+func TestWHIPH264ReadEverywhere(t *testing.T) {
+	t.Parallel()
+	rtspRequireFFmpeg(t)
+	d := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\nrtmp: yes\nsrt: yes\nhls: yes\n" +
+		"hlsSegmentDuration: 1s\nhlsPartDuration: 200ms\n"})
+	pionPublish(t, d, "cam", pion.MimeTypeH264, h264AUs(t, 2))
+	p := rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+	t.Logf("published over WHIP: tracks %v", p.Tracks)
+	for _, c := range []struct {
+		name, src string
+		opts      []string
+	}{
+		{"RTSP", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), nil},
+		{"RTMP", rtmpURL(d, "cam?"+rtmpCreds(rtspReadUser, rtspReadPass)), nil},
+		{"SRT", srtURL(d, srtID("read", "cam", rtspReadUser, rtspReadPass)), nil},
+		{"HLS", hlsURL(d, "cam/index.m3u8"), []string{"-headers", "Authorization: " + basicHeader(rtspReadUser, rtspReadPass) + "\r\n"}},
+	} {
+		n, code, out := ffmpegDecode(t, c.src, 10, c.opts...)
+		if n < 10 {
+			t.Errorf("%s: ffmpeg decoded %d frames (exit %d):\n%s", c.name, n, code, tailLines(out, 20))
+		} else {
+			t.Logf("%s: ffmpeg decoded %d frames", c.name, n)
 		}
 	}
 }
