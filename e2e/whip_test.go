@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -358,6 +359,13 @@ func ivfFrames(t *testing.T, encoder string, seconds int) [][]byte {
 // with the publisher's credentials until the test ends.
 func pionPublish(t *testing.T, d *testharness.Daemon, path, mime string, frames [][]byte) {
 	t.Helper()
+	pionPublishAs(t, d, path, "", rtspPubUser, rtspPubPass, mime, frames)
+}
+
+// pionPublishAs is pionPublish with a query and credentials; the returned
+// function ends the publication (the peer connection closes).
+func pionPublishAs(t *testing.T, d *testharness.Daemon, path, query, user, pass, mime string, frames [][]byte) func() {
+	t.Helper()
 	var se pion.SettingEngine
 	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
 	se.SetIncludeLoopbackCandidate(true)
@@ -372,10 +380,14 @@ func pionPublish(t *testing.T, d *testharness.Daemon, path, mime string, frames 
 		t.Fatal(err)
 	}
 	stop := make(chan struct{})
-	t.Cleanup(func() {
-		close(stop)
-		_ = pc.Close()
-	})
+	var once sync.Once
+	end := func() {
+		once.Do(func() {
+			close(stop)
+			_ = pc.Close()
+		})
+	}
+	t.Cleanup(end)
 	codec := pion.RTPCodecCapability{MimeType: mime, ClockRate: 90000}
 	if mime == pion.MimeTypeH264 {
 		codec.SDPFmtpLine = "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
@@ -396,7 +408,7 @@ func pionPublish(t *testing.T, d *testharness.Daemon, path, mime string, frames 
 		t.Fatal(err)
 	}
 	<-gathered
-	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, path+"/whip"), "application/sdp", pc.LocalDescription().SDP, rtspPubUser, rtspPubPass)
+	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, path+"/whip"+query), "application/sdp", pc.LocalDescription().SDP, user, pass)
 	if status != http.StatusCreated {
 		t.Fatalf("WHIP POST: %d %s", status, answer)
 	}
@@ -415,6 +427,7 @@ func pionPublish(t *testing.T, d *testharness.Daemon, path, mime string, frames 
 			_ = track.WriteSample(media.Sample{Data: frames[n%len(frames)], Duration: 40 * time.Millisecond})
 		}
 	}()
+	return end
 }
 
 // A pion WHIP client publishes real VP8 (libvpx frames); ffmpeg reads it
@@ -493,4 +506,21 @@ func TestWHIPH264ReadEverywhere(t *testing.T) {
 			t.Logf("%s: ffmpeg decoded %d frames", c.name, n)
 		}
 	}
+}
+
+// A WHIP publisher runs the path's runOnReady (source webRTCSession, the
+// publisher's query) and runOnConnect; its end runs runOnNotReady and
+// runOnDisconnect.
+func TestHooksWHIP(t *testing.T) {
+	t.Parallel()
+	rtspRequireFFmpeg(t)
+	dir := t.TempDir()
+	d := startHooksDaemon(t, dir, true)
+	end := pionPublishAs(t, d, "cams/one", "?foo=pub", hookPubUser, hookPubPass, pion.MimeTypeH264, h264AUs(t, 1))
+	ready := waitHook(t, dir, "runOnReady", map[string]string{"MTX_PATH": "cams/one", "MTX_SOURCE_TYPE": "webRTCSession",
+		"MTX_SOURCE_ID": "*", "MTX_QUERY": "foo%3Dpub"})
+	waitHook(t, dir, "runOnConnect", map[string]string{"MTX_CONN_TYPE": "webRTCSession", "MTX_CONN_ID": ready.env["MTX_SOURCE_ID"]})
+	end()
+	waitHook(t, dir, "runOnNotReady", map[string]string{"MTX_PATH": "cams/one", "MTX_SOURCE_TYPE": "webRTCSession"})
+	waitHook(t, dir, "runOnDisconnect", map[string]string{"MTX_CONN_TYPE": "webRTCSession", "MTX_CONN_ID": ready.env["MTX_SOURCE_ID"]})
 }
