@@ -432,12 +432,17 @@ func pionPublishAs(t *testing.T, d *testharness.Daemon, path, query, user, pass,
 
 // A pion WHIP client publishes real VP8 (libvpx frames); ffmpeg reads it
 // back over RTSP and decodes video frames (the hub carries VP8 as RTP
-// packets). VP9 is not checked this way: ffmpeg's RTP/VP9 depacketizer
+// packets). Real VP9 (libvpx-vp9) is published (the path has a VP9 track
+// and receives bytes) but not read back: ffmpeg's RTP/VP9 depacketizer
 // ("experimental") does not reassemble pion's VP9 packets.
 func TestWHIPVP8ReadOverRTSP(t *testing.T) {
 	t.Parallel()
 	rtspRequireFFmpeg(t)
-	d := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\n", paths: "  vp8: {}\n"})
+	d := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\n", paths: "  vp8: {}\n  vp9: {}\n"})
+	pionPublish(t, d, "vp9", pion.MimeTypeVP9, ivfFrames(t, "libvpx-vp9", 1))
+	if p := rtspWaitPath(t, d, "vp9", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 }); strings.Join(p.Tracks, ",") != "VP9" {
+		t.Errorf("vp9 published with tracks %v", p.Tracks)
+	}
 	for _, c := range []struct{ path, mime, encoder string }{
 		{"vp8", pion.MimeTypeVP8, "libvpx"},
 	} {

@@ -124,6 +124,8 @@ func (c *whipClient) videoFrame(n int64) []byte {
 			return out
 		}
 		return append(sc, 0x02, 0x01, 0xd0, byte(n))
+	case pion.MimeTypeAV1:
+		return []byte{0x12, 0x00, 0x32, 0x02, 0x10, byte(n)} // a temporal delimiter and a frame OBU
 	default:
 		return []byte{0x10, 0x02, 0x00, byte(n), 0x9d, 0x01, 0x2a}
 	}
@@ -199,29 +201,36 @@ func TestWHIPPublishH264(t *testing.T) {
 	}
 }
 
-// VP8 is published as RTP packets (the hub does not decode it): units
-// arrive with the packets and no access unit.
-func TestWHIPPublishVP8(t *testing.T) {
+// VP8 and AV1 are published as RTP packets (the hub does not decode
+// them): units arrive with the packets, the format's payload type, and no
+// access unit. (VP9 needs real frames for pion's payloader: e2e
+// TestWHIPVP8ReadOverRTSP.)
+func TestWHIPPublishRTPCodecs(t *testing.T) {
 	e := newEnv(t, allPaths, webrtc.Config{})
-	newWHIPClient(t, pion.MimeTypeVP8, false).publish(t, e, "vp8", "viewer")
-	p := e.publication(t, "vp8")
-	if c := p.Desc.Medias[0].Formats[0].Codec(); c != "VP8" {
-		t.Fatalf("track %s, want VP8", c)
-	}
-	got := make(chan *stream.Unit, 64)
-	p.AddSink("test", 64, func(u *stream.Unit) {
+	for _, c := range []struct{ mime, codec string }{
+		{pion.MimeTypeVP8, "VP8"}, {pion.MimeTypeAV1, "AV1"},
+	} {
+		path := strings.ToLower(c.codec)
+		newWHIPClient(t, c.mime, false).publish(t, e, path, "viewer")
+		p := e.publication(t, path)
+		if got := p.Desc.Medias[0].Formats[0].Codec(); got != c.codec {
+			t.Fatalf("track %s, want %s", got, c.codec)
+		}
+		got := make(chan *stream.Unit, 64)
+		p.AddSink("test", 64, func(u *stream.Unit) {
+			select {
+			case got <- u:
+			default:
+			}
+		}, nil)
 		select {
-		case got <- u:
-		default:
+		case u := <-got:
+			if u.RTP == nil || u.AU != nil || u.RTP.PayloadType != p.Desc.Medias[0].Formats[0].PayloadType() || u.RTP.Extension {
+				t.Errorf("%s unit: RTP %v, AU %v", c.codec, u.RTP != nil, u.AU)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %s unit within 5 s", c.codec)
 		}
-	}, nil)
-	select {
-	case u := <-got:
-		if u.RTP == nil || u.AU != nil || u.RTP.PayloadType != p.Desc.Medias[0].Formats[0].PayloadType() {
-			t.Errorf("unit: RTP %v, AU %v", u.RTP != nil, u.AU)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no VP8 unit within 5 s")
 	}
 }
 
