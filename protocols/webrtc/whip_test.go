@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	pion "github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
@@ -24,6 +25,7 @@ import (
 // whipClient is a pion WHIP publisher sending loopback candidates only.
 type whipClient struct {
 	pc    *pion.PeerConnection
+	plis  chan struct{} // a PLI for the video track arrived
 	video *pion.TrackLocalStaticSample
 	audio *pion.TrackLocalStaticSample
 	stop  chan struct{}
@@ -44,7 +46,7 @@ func newWHIPClient(t *testing.T, videoMime string, withAudio bool) *whipClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &whipClient{pc: pc, stop: make(chan struct{})}
+	c := &whipClient{pc: pc, stop: make(chan struct{}), plis: make(chan struct{}, 16)}
 	t.Cleanup(func() {
 		close(c.stop)
 		_ = pc.Close()
@@ -54,9 +56,26 @@ func newWHIPClient(t *testing.T, videoMime string, withAudio bool) *whipClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pc.AddTransceiverFromTrack(c.video, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionSendonly}); err != nil {
+	vt, err := pc.AddTransceiverFromTrack(c.video, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionSendonly})
+	if err != nil {
 		t.Fatal(err)
 	}
+	go func() {
+		for {
+			pkts, _, err := vt.Sender().ReadRTCP()
+			if err != nil {
+				return
+			}
+			for _, p := range pkts {
+				if _, ok := p.(*rtcp.PictureLossIndication); ok {
+					select {
+					case c.plis <- struct{}{}:
+					default:
+					}
+				}
+			}
+		}
+	}()
 	if withAudio {
 		c.audio, err = pion.NewTrackLocalStaticSample(pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "pub")
 		if err != nil {
@@ -188,6 +207,15 @@ func TestWHIPPublishH264(t *testing.T) {
 				t.Errorf("keyframe NAL types %v, want SPS and PPS first", types)
 			}
 			break
+		}
+	}
+
+	// Keyframe requests: one at once, then every 2 s.
+	for i := range 2 {
+		select {
+		case <-pub.plis:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("PLI %d did not reach the publisher within 5 s", i+1)
 		}
 	}
 
