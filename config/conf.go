@@ -304,6 +304,10 @@ type Conf struct {
 	// names, and all_others.
 	Paths Paths `yaml:"paths"`
 
+	// src is what the configuration was decoded from, for edits through
+	// the control API (edit.go); nil for the gateway JSON dialect.
+	src *source
+
 	// Warnings are problems of the load that are not errors (an MTX_
 	// variable naming no key): the daemon logs them. Not a key.
 	Warnings []string `yaml:"-" json:"-"`

@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -495,6 +496,19 @@ func TestWHIPH264ReadEverywhere(t *testing.T) {
 	pionPublish(t, d, "cam", pion.MimeTypeH264, h264AUs(t, 2))
 	p := rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 	t.Logf("published over WHIP: tracks %v", p.Tracks)
+	if p.Source == nil || p.Source.Type != "webRTCSession" {
+		t.Errorf("/v3/paths/list source %+v, want webRTCSession", p.Source)
+	}
+	a := get(t, d.URL("api", "/v3/webrtcsessions/list"), basicAuth(rtspAdminUser, rtspAdminPass))
+	var sessions struct {
+		Items []struct {
+			ID, State, Path, User string
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(a.body), &sessions); err != nil || len(sessions.Items) != 1 ||
+		sessions.Items[0].State != "publish" || sessions.Items[0].Path != "cam" || sessions.Items[0].ID != p.Source.ID {
+		t.Errorf("/v3/webrtcsessions/list: %d %s, want the publisher (state publish, id %s)", a.status, a.body, p.Source.ID)
+	}
 	for _, c := range []struct {
 		name, src string
 		opts      []string

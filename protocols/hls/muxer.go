@@ -34,13 +34,15 @@ type muxer struct {
 	keep bool
 
 	lastRequest atomic.Int64 // unix nanoseconds
+	created     time.Time
+	sent        atomic.Uint64 // bytes served (control API)
 	closeOnce   sync.Once
 	closed      chan struct{}
 }
 
 // newMuxer starts the muxer of p.
 func newMuxer(s *Server, p *stream.Publication, keep bool) (*muxer, error) {
-	m := &muxer{srv: s, pub: p, keep: keep, tracks: map[format.Format]*gohlslib.Track{},
+	m := &muxer{srv: s, pub: p, keep: keep, created: time.Now(), tracks: map[format.Format]*gohlslib.Track{},
 		params: map[format.Format]*stream.ParamSets{}, closed: make(chan struct{})}
 	variant := s.cfg.variant()
 	var list []*gohlslib.Track
@@ -140,7 +142,7 @@ func (m *muxer) touch() { m.lastRequest.Store(time.Now().UnixNano()) }
 // handle serves one playlist, init file, segment or part.
 func (m *muxer) handle(w http.ResponseWriter, r *http.Request) {
 	m.touch()
-	m.hls.Handle(w, r)
+	m.hls.Handle(countingWriter{w, &m.sent}, r)
 }
 
 // watch closes the muxer when its publication ends or, unless kept, when

@@ -9,6 +9,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -19,7 +20,7 @@ func testHub(t *testing.T) *stream.Hub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stream.NewHub(func() *config.Conf { return c }, nil, slog.New(slog.DiscardHandler))
+	return stream.NewHub(confmap.Paths(func() *config.Conf { return c }), nil, slog.New(slog.DiscardHandler))
 }
 
 func publish(t *testing.T, h *stream.Hub, name string) *stream.Publication {

@@ -20,6 +20,7 @@ import (
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -41,6 +42,11 @@ type Config struct {
 	// (past them the handshake is rejected with REJX_OVERLOAD); nil: no
 	// limits.
 	Limits *netlimit.Limits
+	// Passphrases returns a path's srtPublishPassphrase and
+	// srtReadPassphrase as configured now ("": none); nil: none anywhere.
+	Passphrases func(path string) (publish, read string)
+	// Conns lists connections for the control API; nil: none.
+	Conns *conns.Registry
 }
 
 // Server is one SRT listener.
@@ -137,6 +143,7 @@ type session struct {
 	id     string
 	areq   authn.Request
 	logger *slog.Logger
+	api    sessionAPI // the control API's view (api.go)
 }
 
 func (s *Server) handle(req gosrt.ConnRequest) {
@@ -146,6 +153,7 @@ func (s *Server) handle(req gosrt.ConnRequest) {
 	// closes of publish/read have run by then; a handshake not answered yet
 	// is rejected (after Accept, Reject does nothing).
 	defer panics.Recover(ss.logger, "srt", func() { req.Reject(gosrt.REJ_IPE) })
+	defer s.register(ss)()
 	release, err := s.cfg.Limits.Acquire(s.cfg.Name, remoteIP(req.RemoteAddr()))
 	if err != nil {
 		s.reject(ss, err)
@@ -171,6 +179,7 @@ func (s *Server) handle(req gosrt.ConnRequest) {
 		s.reject(ss, err)
 		return
 	}
+	ss.api.noteAuth(ss, id)
 	if sid.Mode == ModePublish {
 		s.publish(ss, id)
 	} else {
@@ -207,6 +216,7 @@ func (s *Server) answer(ss *session) (gosrt.Conn, bool) {
 		ss.logger.Info("srt handshake failed", "error", err)
 		return nil, false
 	}
+	ss.api.setConn(conn)
 	return conn, true
 }
 

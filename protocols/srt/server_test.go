@@ -19,6 +19,7 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -83,13 +84,14 @@ func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := stream.NewHub(func() *config.Conf { return conf }, nil, logger)
+	hub := stream.NewHub(confmap.Paths(func() *config.Conf { return conf }), nil, logger)
 	a := &fakeAuth{users: map[string]fakeUser{
 		"pub":  {"pubpass", []authz.Action{authz.ActionPublish}},
 		"rd":   {"rdpass", []authz.Action{authz.ActionRead}},
 		"both": {"bothpass", []authz.Action{authz.ActionPublish, authz.ActionRead}},
 	}}
-	cfg := Config{Address: "127.0.0.1:0", ReadTimeout: 5 * time.Second}
+	cfg := Config{Address: "127.0.0.1:0", ReadTimeout: 5 * time.Second,
+		Passphrases: confmap.SRTPassphrases(func() *config.Conf { return conf })}
 	for _, o := range opts {
 		o(&cfg)
 	}

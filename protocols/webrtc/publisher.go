@@ -37,6 +37,7 @@ type publisher struct {
 	// expected is how many tracks the answer accepts.
 	expected int
 	logger   *slog.Logger
+	unreg    func() // leaves the control API's list
 
 	mu     sync.Mutex
 	tracks []*webrtc.TrackRemote
@@ -55,7 +56,7 @@ func newPublisher(srv *Server, path, user, query string, logger *slog.Logger) *p
 	u := uuid.NewString()
 	return &publisher{srv: srv, id: id, uuid: u, etag: `"` + uuid.NewString() + `"`, path: path, user: user, query: query,
 		logger: logger.With("session", u), arrive: make(chan struct{}, 1), connected: make(chan struct{}),
-		stopping: make(chan struct{}), done: make(chan struct{})}
+		stopping: make(chan struct{}), done: make(chan struct{}), unreg: func() {}}
 }
 
 // stop asks the session to end; the first reason is kept.
@@ -99,6 +100,7 @@ func (p *publisher) run(cancelExpiry func()) {
 		cancelExpiry()
 		_ = p.pc.Close()
 		disconnect()
+		p.unreg()
 		p.srv.removePublisher(p)
 		p.logger.Info("publisher session closed", "reason", p.reason)
 		close(p.done)

@@ -29,6 +29,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -70,6 +71,8 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Logger logs sessions; nil: discarded.
 	Logger *slog.Logger
+	// Conns lists sessions for the control API; nil: none.
+	Conns *conns.Registry
 }
 
 // Server answers WHEP requests for the paths of a hub.

@@ -88,6 +88,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 		writeRefusal(w, err)
 		return
 	}
+	s.register(sess, id, r)
 	cancelEnd := id.OnEnd(sess.stop) // expiry, or a re-check that refuses it
 	sess.unhook = sess.hooks(r.URL.RawQuery)
 	go sess.run(cancelEnd)
@@ -110,7 +111,7 @@ func (s *Server) readOffer(w http.ResponseWriter, r *http.Request, path string) 
 	if !hasContentType(r, "application/sdp") {
 		return nil, nil, "", refuse(http.StatusUnsupportedMediaType, "the offer must be application/sdp")
 	}
-	pub, err := s.hub.Get(path)
+	pub, err := s.hub.Read(path, r.URL.RawQuery) // authorized: may wake an on-demand source
 	if err != nil {
 		return nil, nil, "", hubRefusal(err)
 	}

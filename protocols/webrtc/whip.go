@@ -16,9 +16,9 @@ import (
 
 // createPublisher answers a WHIP offer. The order is the refusal order of
 // every listener: authentication for publishing first (401/403, before the
-// body is read), then the content type (415), the path (404), a publisher
-// already there (409 unless overridePublisher), the body (413), the offer
-// (400) and the codecs (406).
+// body is read), then the content type (415), the path (404), a pulled
+// source's path or a publisher already there (409 unless
+// overridePublisher), the body (413), the offer (400) and the codecs (406).
 func (s *Server) createPublisher(w http.ResponseWriter, r *http.Request, rt route) {
 	var labels []string
 	if np, err := s.hub.PathConf(rt.path); err == nil {
@@ -48,6 +48,7 @@ func (s *Server) createPublisher(w http.ResponseWriter, r *http.Request, rt rout
 		return
 	}
 	cancelEnd := id.OnEnd(p.stop) // expiry, or a re-check that refuses it
+	s.registerPublisher(p, id, r)
 	go p.run(cancelEnd)
 
 	h := w.Header()
@@ -71,6 +72,9 @@ func (s *Server) readPublishOffer(w http.ResponseWriter, r *http.Request, path s
 	np, err := s.hub.PathConf(path)
 	if err != nil {
 		return "", refuse(http.StatusNotFound, "the path is not configured")
+	}
+	if !np.Publisher {
+		return "", refuse(http.StatusConflict, "the path takes its stream from a source, not from publishers")
 	}
 	if _, err := s.hub.Get(path); err == nil && !np.OverridePublisher {
 		return "", refuse(http.StatusConflict, "someone is already publishing to this path")
