@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/redact"
 	"github.com/streamgate/streamgate/protocols/savant/savanturl"
 )
 
@@ -35,6 +36,25 @@ func validate(d *decoder, c *Conf) {
 	validateListeners(d, c)
 	validateSavant(d, c)
 	validatePaths(d, c)
+	validateWebRTCICE(d, c)
+}
+
+// validateWebRTCICE checks the ICE servers and timeouts of the WebRTC
+// listener.
+func validateWebRTCICE(d *decoder, c *Conf) {
+	positive(d, "webrtcHandshakeTimeout", c.WebRTCHandshakeTimeout)
+	positive(d, "webrtcTrackGatherTimeout", c.WebRTCTrackGatherTimeout)
+	positive(d, "webrtcSTUNGatherTimeout", c.WebRTCSTUNGatherTimeout)
+	for i, s := range c.WebRTCICEServers2 {
+		key := fmt.Sprintf("webrtcICEServers2[%d]", i)
+		scheme, rest, _ := strings.Cut(s.URL, ":")
+		switch {
+		case scheme != "stun" && scheme != "stuns" && scheme != "turn" && scheme != "turns" || rest == "":
+			d.errAt(key+".url", "must be stun:, stuns:, turn: or turns:HOST[:PORT], got %q", redact.URL(s.URL))
+		case strings.HasPrefix(scheme, "turn") && (s.Username == "" || s.Password == ""):
+			d.errAt(key+".username", "a TURN server needs a username and a password (AUTH_SECRET and the shared secret for time-limited credentials)")
+		}
+	}
 }
 
 func validateAuth(d *decoder, c *Conf) {

@@ -72,19 +72,33 @@ func (d *Daemon) hlsListener(c *config.Conf) httpListener {
 	}}
 }
 
-// webrtcListener builds the WebRTC listener (webrtc*): WHEP and the player
-// page.
+// iceServers maps webrtcICEServers2 onto the listener's own type.
+func iceServers(in []config.WebRTCICEServer) []webrtc.ICEServer {
+	out := make([]webrtc.ICEServer, 0, len(in))
+	for _, s := range in {
+		out = append(out, webrtc.ICEServer{URL: s.URL, Username: s.Username, Password: string(s.Password), ClientOnly: s.ClientOnly})
+	}
+	return out
+}
+
+// webrtcListener builds the WebRTC listener (webrtc*): WHEP, WHIP, the
+// player and publish pages.
 func (d *Daemon) webrtcListener(c *config.Conf) (httpListener, error) {
 	if !c.WebRTC {
 		return httpListener{name: "webrtc"}, nil
 	}
 	s, err := webrtc.New(webrtc.Config{
-		LocalUDPAddress:   c.WebRTCLocalUDPAddress,
-		IPsFromInterfaces: c.WebRTCIPsFromInterfaces,
-		AdditionalHosts:   c.WebRTCAdditionalHosts,
-		Registerer:        d.registry,
-		Logger:            d.logger.With("component", "webrtc"),
-		Conns:             d.conns,
+		LocalUDPAddress:       c.WebRTCLocalUDPAddress,
+		IPsFromInterfaces:     c.WebRTCIPsFromInterfaces,
+		AdditionalHosts:       c.WebRTCAdditionalHosts,
+		IPsFromInterfacesList: c.WebRTCIPsFromInterfacesList,
+		HandshakeTimeout:      c.WebRTCHandshakeTimeout,
+		TrackGatherTimeout:    c.WebRTCTrackGatherTimeout,
+		STUNGatherTimeout:     c.WebRTCSTUNGatherTimeout,
+		ICEServers:            iceServers(c.WebRTCICEServers2),
+		Registerer:            d.registry,
+		Logger:                d.logger.With("component", "webrtc"),
+		Conns:                 d.conns,
 	}, d.gate(authn.ProtocolWebRTC, "webrtc"), d.hub)
 	if err != nil {
 		return httpListener{}, fmt.Errorf("webrtc: %w", err)

@@ -150,7 +150,9 @@ func listenerSettings(c *config.Conf) map[string]string {
 		"gateway": {c.GatewayClientCA, c.GatewayClientCRL},
 		"hls": {c.HLSVariant, c.HLSSegmentCount, c.HLSSegmentDuration, c.HLSPartDuration, c.HLSSegmentMaxSize,
 			c.HLSMuxerCloseAfter, c.HLSAlwaysRemux},
-		"webrtc": {c.WebRTCLocalUDPAddress, c.WebRTCIPsFromInterfaces, c.WebRTCAdditionalHosts},
+		"webrtc": {c.WebRTCLocalUDPAddress, c.WebRTCIPsFromInterfaces, c.WebRTCAdditionalHosts,
+			c.WebRTCIPsFromInterfacesList, c.WebRTCICEServers2, c.WebRTCHandshakeTimeout, c.WebRTCTrackGatherTimeout,
+			c.WebRTCSTUNGatherTimeout},
 	}
 	groups := map[string][]any{}
 	for _, l := range c.Listeners() {

@@ -3,7 +3,7 @@
 // Embedded into the Go test harness (browser.go), which runs it as
 // `node browser.mjs` with the options JSON on stdin (not in the command
 // line, which every local user can read): {module, executable, url, user,
-// pass, want, timeoutMs, screenshot, args}. Every failure ends in a result line (played: false and
+// pass, want, timeoutMs, screenshot, args, publish, holdMs}. Every failure ends in a result line (played: false and
 // an error), never in a hang: the wait is bounded by timeoutMs from the
 // navigation on, Chromium's start, the screenshot and the close by their own
 // limits, and a SIGTERM closes the browser and prints what was seen.
@@ -89,6 +89,43 @@ function pageProbe() {
 				probe.events.push(`${Math.round(performance.now())}ms ${type}`);
 			}
 		}, true);
+	}
+}
+
+// Reads a publish page's state (document.body.dataset.state).
+function publishState() {
+	return { found: true, state: document.body ? document.body.dataset.state || '' : '', message: (document.getElementById('message') || {}).textContent || '' };
+}
+
+// publishLoop waits for the page to publish, then holds it open.
+async function publishLoop(page, deadline) {
+	let last = null;
+	while (!result.error && Date.now() < deadline) {
+		try {
+			last = await withDeadline(page.evaluate(publishState), Math.max(1000, deadline - Date.now()), 'page.evaluate');
+		} catch (e) {
+			if (!/context was destroyed|navigat/i.test(e.message)) throw e;
+			await sleep(100);
+			continue;
+		}
+		if (last.state === 'publishing') {
+			result.played = true;
+			result.firstFrameMs = Date.now() - started;
+			break;
+		}
+		if (last.state === 'refused') {
+			fail(`publish refused: ${last.message}`);
+			return;
+		}
+		await sleep(100);
+	}
+	if (!result.played) {
+		if (!result.error) fail(`not publishing within ${opts.timeoutMs} ms (state ${last ? last.state : 'never seen'}: ${last ? last.message : ''})`);
+		return;
+	}
+	const until = Date.now() + (opts.holdMs || 10000);
+	while (Date.now() < until) {
+		await sleep(Math.min(500, Math.max(0, until - Date.now())));
 	}
 }
 
@@ -189,9 +226,12 @@ async function main() {
 		fail(`page load: HTTP ${result.status}`);
 	}
 
+	if (opts.publish) {
+		await publishLoop(page, deadline);
+	}
 	let last = null;
 	let errorSince = 0;
-	while (!result.error && Date.now() < deadline) {
+	while (!opts.publish && !result.error && Date.now() < deadline) {
 		try {
 			last = await withDeadline(page.evaluate(videoState), Math.max(1000, deadline - Date.now()), 'page.evaluate');
 		} catch (e) {
@@ -217,7 +257,7 @@ async function main() {
 		}
 		await sleep(100);
 	}
-	if (!result.played && !result.error) {
+	if (!opts.publish && !result.played && !result.error) {
 		if (!last || !last.found) fail(`no <video> element within ${opts.timeoutMs} ms (document ${last ? last.document : 'never seen'})`);
 		else fail(`currentTime ${last.currentTime} did not pass ${opts.want} within ${opts.timeoutMs} ms ` +
 			`(paused ${last.paused}, readyState ${last.readyState}, networkState ${last.networkState}, ` +

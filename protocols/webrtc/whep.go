@@ -99,7 +99,8 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 	h.Set("ETag", sess.etag)
 	h.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
 	h.Set("Cache-Control", "no-store")
-	h.Add("Access-Control-Expose-Headers", "Location, ETag, Accept-Patch")
+	h.Add("Access-Control-Expose-Headers", "Location, ETag, Accept-Patch, Link")
+	s.setLinks(h)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 }
@@ -145,7 +146,7 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 		return "", err
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s.srv.settings))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewPeerConnection(s.srv.peerConfig())
 	if err != nil {
 		return "", err
 	}
