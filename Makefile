@@ -13,11 +13,11 @@ BUILD_DEBS := libzmq3-dev pkg-config
 MEDIA_DEBS := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
               gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly srt-tools rtmpdump mpv
 # Debian packages the tests need (real peers, independent implementations).
-TEST_DEBS  := $(BUILD_DEBS) python3-argon2 argon2 wrk curl ca-certificates python3-jwt python3-cryptography gstreamer1.0-rtsp \
+TEST_DEBS  := $(BUILD_DEBS) python3-argon2 coturn argon2 wrk curl ca-certificates python3-jwt python3-cryptography gstreamer1.0-rtsp \
               etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler chromium squid \
               $(MEDIA_DEBS)
 
-.PHONY: run build test deps build-deps vet staticcheck bench fuzz fuzz-net clean hlsjs
+.PHONY: run build test test-stress deps build-deps vet staticcheck bench fuzz fuzz-net clean hlsjs
 
 run: build-deps build
 	./$(BIN)
@@ -45,6 +45,32 @@ staticcheck:
 test: deps vet staticcheck
 	mkdir -p test-output
 	$(GO) test -race -count=1 -timeout 15m -artifacts -outputdir $(CURDIR)/test-output ./...
+
+# The proof of issue 17: STRESS_RUNS runs of STRESS_CMD (make test, CI=true:
+# a missing peer fails) in a row while two CPU-bound loops load the machine,
+# stopping at the first failure; each run's time is printed, and the loops
+# are killed however the target ends. About 40 minutes on two cores.
+STRESS_RUNS ?= 5
+STRESS_CMD  ?= $(MAKE) test
+test-stress:
+	@set -u; \
+	sh -c 'while :; do :; done' & l1=$$!; \
+	sh -c 'while :; do :; done' & l2=$$!; \
+	trap 'kill $$l1 $$l2 2>/dev/null' EXIT; \
+	trap 'exit 130' INT TERM; \
+	echo "test-stress: $(STRESS_RUNS) runs of '$(STRESS_CMD)' beside two CPU-bound loops (pids $$l1 $$l2)"; \
+	total=0; i=1; \
+	while [ $$i -le $(STRESS_RUNS) ]; do \
+		start=$$(date +%s); \
+		CI=true $(STRESS_CMD); rc=$$?; \
+		took=$$(( $$(date +%s) - start )); total=$$(( total + took )); \
+		if [ $$rc -ne 0 ]; then \
+			echo "test-stress: run $$i FAILED (exit $$rc) after $$((took / 60))m$$((took % 60))s"; exit 1; \
+		fi; \
+		echo "test-stress: run $$i passed in $$((took / 60))m$$((took % 60))s"; \
+		i=$$((i + 1)); \
+	done; \
+	echo "test-stress: $(STRESS_RUNS)/$(STRESS_RUNS) passed, $$((total / 60))m$$((total % 60))s in all"
 
 bench: deps build
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -47,8 +47,10 @@ func BenchmarkEtcdStoreLoad100k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for !store.Synced() {
-			time.Sleep(time.Millisecond)
+		for deadline := time.Now().Add(2 * time.Minute); !store.Synced(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				b.Fatalf("the store did not load %d users within 2 minutes", users)
+			}
 		}
 		load := time.Since(start)
 		runtime.GC()
@@ -62,12 +64,16 @@ func BenchmarkEtcdStoreLoad100k(b *testing.B) {
 		v := store.UserVersion(name)
 		start = time.Now()
 		e.Put(b, "/users/"+name, strings.Replace(record, "cam", "cam2", 1))
-		for store.UserVersion(name) == v {
-			time.Sleep(100 * time.Microsecond)
+		for deadline := time.Now().Add(time.Minute); store.UserVersion(name) == v; time.Sleep(100 * time.Microsecond) {
+			if time.Now().After(deadline) {
+				b.Fatal("a changed user was not seen within a minute")
+			}
 		}
 		watch := time.Since(start)
 		b.ReportMetric(load.Seconds(), "load-s")
-		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/(1<<20), "heap-MiB")
+		// Signed: the heap can shrink between the two readings (a uint64
+		// difference would wrap to 16 EiB).
+		b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/(1<<20), "heap-MiB")
 		b.ReportMetric(float64(watch.Microseconds())/1000, "watch-ms")
 		b.ReportMetric(rssMiB(), "rss-MiB")
 		_ = store.Close()

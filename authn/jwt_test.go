@@ -431,9 +431,25 @@ func TestJWTCacheEndsAtExp(t *testing.T) {
 	if _, err := p.Authenticate(context.Background(), req()); err != nil {
 		t.Fatalf("fresh token: %v", err)
 	}
-	time.Sleep(time.Until(time.Unix(exp, 0)) + 50*time.Millisecond)
-	if _, err := p.Authenticate(context.Background(), req()); authn.KindOf(err) != authn.KindDenied {
-		t.Fatalf("after exp, with a cache TTL of an hour: %v, want denied", err)
+	// Polled until the token is refused: never before exp, and not an hour
+	// later (the cache TTL).
+	end := time.Unix(exp, 0)
+	for {
+		_, err := p.Authenticate(context.Background(), req())
+		now := time.Now()
+		if err != nil {
+			if authn.KindOf(err) != authn.KindDenied {
+				t.Fatalf("after exp: %v, want denied", err)
+			}
+			if now.Before(end) {
+				t.Fatalf("denied %s before exp: %v", end.Sub(now), err)
+			}
+			return
+		}
+		if now.After(end.Add(5 * time.Second)) {
+			t.Fatal("still granted 5 s after exp (a cache TTL of an hour)")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -96,10 +96,25 @@ func TestIdentityOnEndExpiry(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("no end at expiry")
 	}
-	id2 := &authn.Identity{User: "x", Expires: time.Now().Add(50 * time.Millisecond)}
-	cancel := id2.OnEnd(func(string) { t.Error("cancelled end ran") })
+	// A cancelled end does not run: checked once a later one has run (a
+	// timer fires no earlier than one set before it for sooner).
+	at := time.Now().Add(50 * time.Millisecond)
+	id2 := &authn.Identity{User: "x", Expires: at}
+	ran := make(chan struct{}, 1)
+	cancel := id2.OnEnd(func(string) { ran <- struct{}{} })
 	cancel()
-	time.Sleep(100 * time.Millisecond)
+	later := make(chan string, 1)
+	(&authn.Identity{User: "y", Expires: at.Add(200 * time.Millisecond)}).OnEnd(func(r string) { later <- r })
+	select {
+	case <-later:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no end at expiry of the later identity")
+	}
+	select {
+	case <-ran:
+		t.Error("cancelled end ran")
+	default:
+	}
 }
 
 // openSessions registers n live sessions of user (no pipeline needed: the

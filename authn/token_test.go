@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -175,8 +176,9 @@ func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
 func TestTokenSecretRotation(t *testing.T) {
 	dir := t.TempDir()
 	f := writeSecret(t, dir, "s.txt", "old-secret\n")
+	failures := &logWatch{msg: "token secret not re-read", seen: make(chan struct{}, 1)}
 	env := newTokenBackend(t, authn.TokenConfig{
-		Enabled: true, RefreshInterval: 200 * time.Millisecond,
+		Enabled: true, RefreshInterval: 200 * time.Millisecond, Logger: slog.New(failures),
 		Secrets:       []authn.TokenSecretConfig{{ID: "s", File: f}},
 		Verifications: []authn.TokenVerificationConfig{{Name: "all", Enabled: true, SecretIDs: []string{"s"}}},
 	})
@@ -205,11 +207,36 @@ func TestTokenSecretRotation(t *testing.T) {
 	if err := os.Remove(f); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(450 * time.Millisecond)
+	// Checked once a re-read has failed (the negative after its event).
+	select {
+	case <-failures.seen:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no failed re-read logged after the file vanished")
+	}
 	if err := check("new-secret"); err != nil {
 		t.Fatalf("after the file vanished: %v", err)
 	}
 }
+
+// logWatch is a slog.Handler that signals each record whose message
+// starts with msg.
+type logWatch struct {
+	msg  string
+	seen chan struct{}
+}
+
+func (w *logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (w *logWatch) Handle(_ context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, w.msg) {
+		select {
+		case w.seen <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+func (w *logWatch) WithAttrs([]slog.Attr) slog.Handler { return w }
+func (w *logWatch) WithGroup(string) slog.Handler      { return w }
 
 func TestTokenPollingDisabledKeepsVerifying(t *testing.T) {
 	dir := t.TempDir()
@@ -219,11 +246,31 @@ func TestTokenPollingDisabledKeepsVerifying(t *testing.T) {
 		Secrets:       []authn.TokenSecretConfig{{ID: "s", File: f}},
 		Verifications: []authn.TokenVerificationConfig{{Name: "all", Enabled: true, SecretIDs: []string{"s"}}},
 	})
+	// A polling backend on the same file and interval, started alongside,
+	// takes the new secret: the disabled one is checked after that, when it
+	// would have re-read the file too.
+	polling := newTokenBackend(t, authn.TokenConfig{
+		Enabled: true, RefreshInterval: 50 * time.Millisecond,
+		Secrets:       []authn.TokenSecretConfig{{ID: "s", File: f}},
+		Verifications: []authn.TokenVerificationConfig{{Name: "all", Enabled: true, SecretIDs: []string{"s"}}},
+	})
 	writeSecret(t, dir, "s.txt", "second")
-	time.Sleep(200 * time.Millisecond)
-	tok := authn.SignEdgeAuth([]byte("first"), authn.EdgeAuthToken{End: time.Now().Add(time.Minute).Unix(), ACL: []string{"/*"}})
-	if _, err := env.b.Authenticate(context.Background(), tokenReq("cam", tok, "192.0.2.1")); err != nil {
+	sign := func(key string) string {
+		return authn.SignEdgeAuth([]byte(key), authn.EdgeAuthToken{End: time.Now().Add(time.Minute).Unix(), ACL: []string{"/*"}})
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := polling.b.Authenticate(context.Background(), tokenReq("cam", sign("second"), "192.0.2.1")); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the polling backend did not take the new secret")
+		}
+	}
+	if _, err := env.b.Authenticate(context.Background(), tokenReq("cam", sign("first"), "192.0.2.1")); err != nil {
 		t.Fatalf("enabled: no must keep the loaded secret: %v", err)
+	}
+	if _, err := env.b.Authenticate(context.Background(), tokenReq("cam", sign("second"), "192.0.2.1")); err == nil {
+		t.Fatal("enabled: no re-read the secret file")
 	}
 }
 

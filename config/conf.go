@@ -242,6 +242,20 @@ type Conf struct {
 	WebRTCIPsFromInterfaces bool `yaml:"webrtcIPsFromInterfaces"`
 	// WebRTCAdditionalHosts are extra host candidates to advertise.
 	WebRTCAdditionalHosts []string `yaml:"webrtcAdditionalHosts"`
+	// WebRTCIPsFromInterfacesList limits webrtcIPsFromInterfaces to these
+	// interfaces (names); empty: every interface.
+	WebRTCIPsFromInterfacesList []string `yaml:"webrtcIPsFromInterfacesList"`
+	// WebRTCICEServers2 are the STUN/TURN servers of the server's peer
+	// connections and of authenticated clients (pages, Link headers).
+	WebRTCICEServers2 []WebRTCICEServer `yaml:"webrtcICEServers2"`
+	// WebRTCHandshakeTimeout bounds ICE gathering and the ICE+DTLS handshake.
+	WebRTCHandshakeTimeout time.Duration `yaml:"webrtcHandshakeTimeout"`
+	// WebRTCTrackGatherTimeout is how long a WHIP publisher's tracks may
+	// take to arrive once connected.
+	WebRTCTrackGatherTimeout time.Duration `yaml:"webrtcTrackGatherTimeout"`
+	// WebRTCSTUNGatherTimeout bounds the wait for STUN (server-reflexive)
+	// candidates.
+	WebRTCSTUNGatherTimeout time.Duration `yaml:"webrtcSTUNGatherTimeout"`
 
 	// SRT enables the SRT listener.
 	SRT bool `yaml:"srt"`
@@ -289,6 +303,10 @@ type Conf struct {
 	// Paths are the configured paths, in file order: exact names, ~regex
 	// names, and all_others.
 	Paths Paths `yaml:"paths"`
+
+	// src is what the configuration was decoded from, for edits through
+	// the control API (edit.go); nil for the gateway JSON dialect.
+	src *source
 
 	// Warnings are problems of the load that are not errors (an MTX_
 	// variable naming no key): the daemon logs them. Not a key.
@@ -445,4 +463,18 @@ type Savant struct {
 	ProtocolVersion string `yaml:"protocolVersion"`
 	// QueueSize bounds the messages waiting for the socket.
 	QueueSize int `yaml:"queueSize"`
+}
+
+// WebRTCICEServer is one entry of webrtcICEServers2 (MediaMTX's fields).
+type WebRTCICEServer struct {
+	// URL is stun:host:port, turn:host:port or turns:host:port.
+	URL string `yaml:"url"`
+	// Username is the TURN user; AUTH_SECRET makes Password a TURN REST
+	// shared secret (coturn's use-auth-secret): clients get time-limited
+	// credentials derived from it.
+	Username string `yaml:"username"`
+	// Password is the TURN password or shared secret.
+	Password Secret `yaml:"password"`
+	// ClientOnly hands the server to clients only.
+	ClientOnly bool `yaml:"clientOnly"`
 }

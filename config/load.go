@@ -115,6 +115,7 @@ func decodeConf(name string, root *yaml.Node, base *Conf, env []string) (*Conf, 
 		d.errorf(doc, "", "the file must be a mapping of keys, got %s", nodeKind(doc))
 		return nil, d.errs
 	}
+	src := &source{name: name, doc: copyTree(doc), env: env}
 	applyEnv(d, doc, reflect.ValueOf(base).Elem(), env)
 	if d.alias == nil {
 		d.alias = map[string]string{}
@@ -131,6 +132,7 @@ func decodeConf(name string, root *yaml.Node, base *Conf, env []string) (*Conf, 
 	if len(d.errs) > 0 {
 		return nil, d.errs
 	}
+	base.src = src
 	base.Warnings = d.envs.warnings
 	return base, nil
 }

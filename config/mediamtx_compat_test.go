@@ -122,7 +122,7 @@ func TestUnsupportedFeatureKeys(t *testing.T) {
 		{"pathDefaults:\n  record: yes\n", "m.yml:2: pathDefaults.record: recording to disk is not supported by streamgate"},
 		{"record: yes\npaths:\n  all:\n    record: yes\n", "m.yml:1: record: recording to disk is not supported by streamgate"},
 		{"playback: yes\n", "m.yml:1: playback: the playback server (recordings) is not supported by streamgate"},
-		{"webrtcICEServers2:\n- url: turn:turn.example:3478\n", "m.yml:1: webrtcICEServers2: this WebRTC ICE setting is not supported by streamgate"},
+		{"webrtcLocalTCPAddress: :8189\n", "m.yml:1: webrtcLocalTCPAddress: this WebRTC ICE setting is not supported by streamgate"},
 		{"multicastIPRange: 239.0.0.0/8\n", "m.yml:1: multicastIPRange: RTSP multicast and SRTP address settings is not supported"},
 	} {
 		wantError(t, bad.text, bad.want)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/redact"
 	"github.com/streamgate/streamgate/protocols/savant/savanturl"
 )
 
@@ -35,6 +36,25 @@ func validate(d *decoder, c *Conf) {
 	validateListeners(d, c)
 	validateSavant(d, c)
 	validatePaths(d, c)
+	validateWebRTCICE(d, c)
+}
+
+// validateWebRTCICE checks the ICE servers and timeouts of the WebRTC
+// listener.
+func validateWebRTCICE(d *decoder, c *Conf) {
+	positive(d, "webrtcHandshakeTimeout", c.WebRTCHandshakeTimeout)
+	positive(d, "webrtcTrackGatherTimeout", c.WebRTCTrackGatherTimeout)
+	positive(d, "webrtcSTUNGatherTimeout", c.WebRTCSTUNGatherTimeout)
+	for i, s := range c.WebRTCICEServers2 {
+		key := fmt.Sprintf("webrtcICEServers2[%d]", i)
+		scheme, rest, _ := strings.Cut(s.URL, ":")
+		switch {
+		case scheme != "stun" && scheme != "stuns" && scheme != "turn" && scheme != "turns" || rest == "":
+			d.errAt(key+".url", "must be stun:, stuns:, turn: or turns:HOST[:PORT], got %q", redact.URL(s.URL))
+		case strings.HasPrefix(scheme, "turn") && (s.Username == "" || s.Password == ""):
+			d.errAt(key+".username", "a TURN server needs a username and a password (AUTH_SECRET and the shared secret for time-limited credentials)")
+		}
+	}
 }
 
 func validateAuth(d *decoder, c *Conf) {
@@ -208,53 +228,30 @@ func validateTokens(d *decoder, t *Tokens) {
 	}
 }
 
-// listener is one TCP listener's keys, for the shared checks.
-type listener struct {
-	name, addrKey, addr string
-	enabled, tls        bool
-	keyKey, key         string
-	certKey, cert       string
-}
-
-func (c *Conf) listeners() []listener {
-	return []listener{
-		{"api", "apiAddress", c.APIAddress, c.API, c.APIEncryption, "apiServerKey", c.APIServerKey, "apiServerCert", c.APIServerCert},
-		{"metrics", "metricsAddress", c.MetricsAddress, c.Metrics, c.MetricsEncryption, "metricsServerKey", c.MetricsServerKey, "metricsServerCert", c.MetricsServerCert},
-		{"pprof", "pprofAddress", c.PprofAddress, c.Pprof, c.PprofEncryption, "pprofServerKey", c.PprofServerKey, "pprofServerCert", c.PprofServerCert},
-		{"rtsp", "rtspAddress", c.RTSPAddress, c.RTSP && c.RTSPEncryption != "strict", false, "", "", "", ""},
-		{"rtsps", "rtspsAddress", c.RTSPSAddress, c.RTSP && c.RTSPEncryption != "no", true, "rtspServerKey", c.RTSPServerKey, "rtspServerCert", c.RTSPServerCert},
-		{"rtmp", "rtmpAddress", c.RTMPAddress, c.RTMP && c.RTMPEncryption != "strict", false, "", "", "", ""},
-		{"rtmps", "rtmpsAddress", c.RTMPSAddress, c.RTMP && c.RTMPEncryption != "no", true, "rtmpServerKey", c.RTMPServerKey, "rtmpServerCert", c.RTMPServerCert},
-		{"hls", "hlsAddress", c.HLSAddress, c.HLS, c.HLSEncryption, "hlsServerKey", c.HLSServerKey, "hlsServerCert", c.HLSServerCert},
-		{"webrtc", "webrtcAddress", c.WebRTCAddress, c.WebRTC, c.WebRTCEncryption, "webrtcServerKey", c.WebRTCServerKey, "webrtcServerCert", c.WebRTCServerCert},
-		{"gateway", "gatewayAddress", c.GatewayAddress, c.Gateway, c.GatewayEncryption, "gatewayServerKey", c.GatewayServerKey, "gatewayServerCert", c.GatewayServerCert},
-	}
-}
-
 func validateListeners(d *decoder, c *Conf) {
 	oneOf(d, "rtspEncryption", c.RTSPEncryption, "no", "strict", "optional")
 	oneOf(d, "rtmpEncryption", c.RTMPEncryption, "no", "strict", "optional")
 	seen := map[string]string{}
-	for _, l := range c.listeners() {
-		if !l.enabled {
+	for _, l := range c.Listeners() {
+		if !l.Enabled {
 			continue
 		}
-		port, ok := checkAddress(d, l.addrKey, l.addr)
-		if ok && port != "0" {
-			if other, dup := seen[l.addr]; dup {
-				d.errAt(l.addrKey, "%s is already used by %s", l.addr, other)
+		port, ok := checkAddress(d, l.AddrKey, l.Addr)
+		if ok && port != "0" && l.Name != "srt" { // SRT is UDP: it may share a TCP listener's port
+			if other, dup := seen[l.Addr]; dup {
+				d.errAt(l.AddrKey, "%s is already used by %s", l.Addr, other)
 			}
-			seen[l.addr] = l.addrKey
+			seen[l.Addr] = l.AddrKey
 		}
-		if l.tls {
-			if l.key == "" {
-				d.errAt(l.keyKey, "must be set when %s is served over TLS", l.name)
+		if l.TLS {
+			if l.Key == "" {
+				d.errAt(l.KeyKey, "must be set when %s is served over TLS", l.Name)
 			}
-			if l.cert == "" {
-				d.errAt(l.certKey, "must be set when %s is served over TLS", l.name)
+			if l.Cert == "" {
+				d.errAt(l.CertKey, "must be set when %s is served over TLS", l.Name)
 			}
-			fileExists(d, l.keyKey, l.key)
-			fileExists(d, l.certKey, l.cert)
+			fileExists(d, l.KeyKey, l.Key)
+			fileExists(d, l.CertKey, l.Cert)
 		}
 	}
 	if c.RTSP {
@@ -274,9 +271,6 @@ func validateListeners(d *decoder, c *Conf) {
 			checkAddress(d, "rtpAddress", c.RTPAddress)
 			checkAddress(d, "rtcpAddress", c.RTCPAddress)
 		}
-	}
-	if c.SRT {
-		checkAddress(d, "srtAddress", c.SRTAddress)
 	}
 	if c.HLS {
 		oneOf(d, "hlsVariant", c.HLSVariant, "mpegts", "fmp4", "lowLatency")
@@ -341,9 +335,7 @@ func validatePaths(d *decoder, c *Conf) {
 		if np.Name != "" {
 			key = "paths." + np.Name
 		}
-		if np.Source != "publisher" {
-			d.errAt(key+".source", "only publisher is supported, got %q", np.Source)
-		}
+		validateSource(d, key, &np)
 		if np.MaxReaders < 0 {
 			d.errAt(key+".maxReaders", "must be ≥ 0 (0 = unlimited), got %d", np.MaxReaders)
 		}

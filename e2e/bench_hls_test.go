@@ -82,7 +82,7 @@ func BenchmarkHLS100Clients(b *testing.B) {
 // page loads each on a stream that is already live. Chromium's own start is
 // not counted. b.N is not used: run with -benchtime 1x.
 func BenchmarkBrowserFirstFrame(b *testing.B) {
-	d := browserDaemon(b, 120)
+	d := browserDaemon(b)
 	waitStatus(b, "HLS playlist", 15*time.Second, http.StatusOK,
 		func() answer { return get(b, hlsURL(d, "cam/index.m3u8"), basicAuth(rtspReadUser, rtspReadPass)) })
 	for _, c := range []struct{ name, listener string }{{"hls", "hls"}, {"webrtc", "webrtc"}} {

@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -10,15 +11,19 @@ import (
 
 // browserDaemon runs the RTSP test daemon with the HLS and WebRTC
 // listeners and publishes cam over RTSP (H.264 Constrained Baseline and
-// AAC) for seconds.
-func browserDaemon(t testing.TB, seconds float64) *testharness.Daemon {
+// AAC) until the test ends. Playwright is installed first, and the stream
+// has no fixed length: under load, npm's install and Chromium's start took
+// long enough that a 60 s stream could end while the browser was still
+// waiting to play it.
+func browserDaemon(t testing.TB) *testharness.Daemon {
 	t.Helper()
 	testharness.RequireChromium(t)
+	testharness.PlaywrightModule(t)
 	d := startHLSDaemon(t, "webrtc: yes\n")
 	if d.Addr("webrtc") == "" {
 		t.Fatalf("no WebRTC listener started:\n%s", d.Logs())
 	}
-	pub := hlsPublish(t, d, seconds)
+	pub := hlsPublish(t, d, 900) // stopped when the test ends
 	t.Cleanup(func() { pub.stop(t) })
 	return d
 }
@@ -33,7 +38,14 @@ func browserPlays(t *testing.T, d *testharness.Daemon, listener string) {
 	r := testharness.Play(t, testharness.PlayOptions{URL: page, User: rtspReadUser, Pass: rtspReadPass, Want: 2,
 		Timeout: 40 * time.Second, Screenshot: listener + "-playing.png"})
 	if !r.Played {
-		t.Fatalf("Chromium did not play over %s: %s (currentTime %.2f, status %d)\nconsole: %v", listener, r.Error, r.CurrentTime, r.Status, r.Console)
+		live := "no longer published"
+		for _, p := range rtspPaths(t, d) {
+			if p.Name == "cam" {
+				live = fmt.Sprintf("still published (%d bytes received)", p.BytesReceived)
+			}
+		}
+		t.Fatalf("Chromium did not play over %s: %s (currentTime %.2f, status %d; cam %s)\nconsole: %v",
+			listener, r.Error, r.CurrentTime, r.Status, live, r.Console)
 	}
 	t.Logf("Chromium played over %s to currentTime %.2f s; first frame %v after the page load; screenshot %s",
 		listener, r.CurrentTime, r.FirstFrame.Round(time.Millisecond), r.Screenshot)
@@ -52,7 +64,7 @@ func browserPlays(t *testing.T, d *testharness.Daemon, listener string) {
 // test-output/).
 func TestBrowserHLS(t *testing.T) {
 	t.Parallel()
-	d := browserDaemon(t, 60)
+	d := browserDaemon(t)
 	waitStatus(t, "HLS playlist", 15*time.Second, http.StatusOK,
 		func() answer { return get(t, hlsURL(d, "cam/index.m3u8"), basicAuth(rtspReadUser, rtspReadPass)) })
 	browserPlays(t, d, "hls")
@@ -62,5 +74,5 @@ func TestBrowserHLS(t *testing.T) {
 // its video's currentTime advances; wrong credentials do not play.
 func TestBrowserWebRTC(t *testing.T) {
 	t.Parallel()
-	browserPlays(t, browserDaemon(t, 60), "webrtc")
+	browserPlays(t, browserDaemon(t), "webrtc")
 }

@@ -18,8 +18,8 @@ func TestCrossProtocolRTMPToSRT(t *testing.T) {
 	}
 	pub := rtmpFFmpegPublish(t, rtmpURL(d, "cam?"+rtmpCreds(rtmpPubUser, rtmpPubPass)), 20)
 	p := rtspWaitPath(t, d, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
-	if p.Source == nil || p.Source.Type != "rtmpSession" {
-		t.Errorf("/v3/paths/list item %+v, want source rtmpSession", p)
+	if p.Source == nil || p.Source.Type != "rtmpConn" {
+		t.Errorf("/v3/paths/list item %+v, want source rtmpConn (MediaMTX's type)", p)
 	}
 	n, code, out := ffmpegDecode(t, srtURL(d, srtID("read", "cam", rtmpReadUser, rtmpReadPass)), 25)
 	if code != 0 || n == 0 || !strings.Contains(out, "aac") {
@@ -38,8 +38,8 @@ func TestCrossProtocolSRTToRTMP(t *testing.T) {
 	}
 	pub := srtFFmpegPublish(t, srtURL(d, srtID("publish", "cam", rtmpPubUser, rtmpPubPass)), 20)
 	p := rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
-	if p.Source == nil || p.Source.Type != "srtSession" {
-		t.Errorf("/v3/paths/list item %+v, want source srtSession", p)
+	if p.Source == nil || p.Source.Type != "srtConn" {
+		t.Errorf("/v3/paths/list item %+v, want source srtConn", p)
 	}
 	n, code, out := ffmpegDecode(t, rtmpURL(d, "cam?"+rtmpCreds(rtmpReadUser, rtmpReadPass)), 25)
 	if code != 0 || n == 0 || !strings.Contains(out, "Audio: aac") {

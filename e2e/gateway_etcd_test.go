@@ -75,6 +75,25 @@ func (tr *traffic) finish() {
 	<-tr.done
 }
 
+// waitSent waits until n more requests than now have been answered.
+func (tr *traffic) waitSent(t *testing.T, n int) {
+	t.Helper()
+	tr.mu.Lock()
+	want := tr.sent + n
+	tr.mu.Unlock()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		tr.mu.Lock()
+		sent := tr.sent
+		tr.mu.Unlock()
+		if sent >= want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("traffic: %d requests answered in 10 s, want %d", sent, want)
+		}
+	}
+}
+
 // check stops the traffic and reports every unexpected answer.
 func (tr *traffic) check(t *testing.T, minSent int) {
 	t.Helper()
@@ -113,7 +132,7 @@ func TestGatewaySurvivesEtcdPartition(t *testing.T) {
 	wantChallenge(t, "a user not in etcd yet", newbie(), "e2e-gw")
 
 	tr := startTraffic(t, gw, basicAuth("known", "password1"))
-	time.Sleep(300 * time.Millisecond)
+	tr.waitSent(t, 4) // flowing before the outage
 	p.Cut()
 	cut := time.Now()
 	waitStatus(t, "/ready while etcd is unreachable", 5*time.Second, http.StatusServiceUnavailable,
@@ -129,7 +148,7 @@ func TestGatewaySurvivesEtcdPartition(t *testing.T) {
 	p.Restore()
 	waitStatus(t, "the user added during the outage", 2*time.Second, http.StatusBadRequest, newbie)
 	waitStatus(t, "/ready after the outage", 2*time.Second, http.StatusOK, func() answer { return get(t, ready) })
-	time.Sleep(300 * time.Millisecond)
+	tr.waitSent(t, 4) // answered after the outage too
 	tr.check(t, int(outage/(100*time.Millisecond)))
 	wantAlive(t, d)
 }
@@ -145,7 +164,7 @@ func TestGatewaySurvivesEtcdRestart(t *testing.T) {
 	gw, ready := d.URL("gateway", "/"), d.URL("gateway", "/ready")
 
 	tr := startTraffic(t, gw, basicAuth("known", "password1"))
-	time.Sleep(300 * time.Millisecond)
+	tr.waitSent(t, 4) // flowing before the outage
 	e.Stop()
 	stopped := time.Now()
 	waitStatus(t, "/ready while etcd is down", 4*time.Second, http.StatusServiceUnavailable,

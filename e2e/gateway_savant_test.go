@@ -240,13 +240,29 @@ func TestGatewayAbandonedRequestIsNotCorrupted(t *testing.T) {
 			t.Fatal("a patient request got no answer within 10 s")
 		}
 	}
-	time.Sleep(300 * time.Millisecond) // the abandoned one may come last
-	known := append([]mediaBody{first, abandoned}, later...)
+	// A last message, posted once the others were answered: the writer's
+	// queue is first in, first out, so once it has arrived the abandoned one
+	// has come or never will.
+	marker := body(6, 0xc6)
+	wantStatus(t, "a last message", postMedia(t, gw, marker.body, producer), http.StatusOK)
+	is := func(m testharness.SavantMessage, mb mediaBody) bool {
+		return len(m.Frames) == 3 && bytes.Equal(m.Frames[1], mb.message) && bytes.Equal(m.Frames[2], mb.data[0])
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		msgs := r.Messages()
+		if len(msgs) > 0 && is(msgs[len(msgs)-1], marker) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the last message did not arrive last within 10 s (%d messages)", len(msgs))
+		}
+	}
+	known := append(append([]mediaBody{first, abandoned}, later...), marker)
 	seen := map[int]int{}
 	for i, m := range r.Messages() {
 		match := -1
 		for k, mb := range known {
-			if len(m.Frames) == 3 && bytes.Equal(m.Frames[1], mb.message) && bytes.Equal(m.Frames[2], mb.data[0]) {
+			if is(m, mb) {
 				match = k
 			}
 		}

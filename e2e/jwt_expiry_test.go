@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -16,27 +17,35 @@ func TestRTSPReaderKickedWhenJWTExpires(t *testing.T) {
 	iss := testharness.SharedJWTIssuer(t)
 	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
 	d := testharness.Start(t, jwtConfig(jwks.URL(), "rtsp: yes\nrtspTransports: [tcp]\npaths:\n  all_others:\n"))
-	exp := time.Now().Add(3 * time.Second).Truncate(time.Second).Add(time.Second) // whole seconds, ≥ 3 s away
-	toks := iss.Sign(t,
-		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam")})},
-		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("read:cam"), "exp": exp.Unix()})},
-	)
 	base := "rtsp://user:%s@" + d.Addr("rtsp") + "/cam"
-	rtspGoPublish(t, fmt.Sprintf(base, toks[0]))
+	pubTok := iss.Sign(t, testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam")})})[0]
+	rtspGoPublish(t, fmt.Sprintf(base, pubTok))
+	// The reader's token expires soon after it connects: ≥ 3 s away when
+	// signed, more when the machine was too slow to connect in time.
 	var r *rtspGoReader
-	var err error
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if r, err = rtspGoRead(fmt.Sprintf(base, toks[1])); err == nil {
-			break
+	var exp time.Time
+	for life := 3 * time.Second; r == nil; life *= 2 {
+		if life > time.Minute {
+			t.Fatal("no reader connected before its token expired, even with a minute of life")
+		}
+		exp = time.Now().Add(life).Truncate(time.Second).Add(time.Second) // whole seconds
+		tok := iss.Sign(t, testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("read:cam"), "exp": exp.Unix()})})[0]
+		var err error
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if r, err = rtspGoRead(fmt.Sprintf(base, tok)); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("reader with a short-lived JWT: %v", err)
+		}
+		if time.Until(exp) < 500*time.Millisecond {
+			t.Logf("connected %s before exp: too late to watch, again with a longer life", time.Until(exp))
+			r.Close()
+			r = nil
 		}
 	}
-	if err != nil {
-		t.Fatalf("reader with a short-lived JWT: %v", err)
-	}
 	defer r.Close()
-	if time.Now().After(exp) {
-		t.Fatal("the test was too slow to connect before the token expired")
-	}
 	closed := make(chan time.Time, 1)
 	go func() { _ = r.c.Wait(); closed <- time.Now() }()
 	select {
@@ -63,28 +72,65 @@ func TestSRTAndRTMPReadersKickedWhenJWTExpires(t *testing.T) {
 	iss := testharness.SharedJWTIssuer(t)
 	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
 	d := testharness.Start(t, jwtConfig(jwks.URL(), "rtsp: yes\nrtspTransports: [tcp]\nsrt: yes\nrtmp: yes\npaths:\n  all_others:\n"))
-	exp := time.Now().Add(5 * time.Second).Truncate(time.Second).Add(time.Second)
-	now := time.Now().Unix()
-	toks := iss.Sign(t,
-		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam")})},
-		testharness.TokenSpec{Key: "ec1", Claims: map[string]any{"iss": jwtIssuer, "aud": jwtAudience, "sub": "r1",
-			"exp": exp.Unix(), "iat": now, "mediamtx_permissions": perms("read:cam")}},
-	)
-	rtspGoPublish(t, fmt.Sprintf("rtsp://user:%s@%s/cam", toks[0], d.Addr("rtsp")))
-	readers := map[string][]string{
-		"srt":  {"-i", fmt.Sprintf("srt://%s?streamid=read:cam:user:%s", d.Addr("srt"), toks[1])},
-		"rtmp": {"-i", fmt.Sprintf("rtmp://%s/cam?token=%s", d.Addr("rtmp"), toks[1])},
+	pubTok := iss.Sign(t, testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam")})})[0]
+	rtspGoPublish(t, fmt.Sprintf("rtsp://user:%s@%s/cam", pubTok, d.Addr("rtsp")))
+	readerCount := func() int {
+		var list struct {
+			Items []struct {
+				Name    string `json:"name"`
+				Readers int    `json:"readerCount"`
+			} `json:"items"`
+		}
+		a := get(t, d.URL("api", "/v3/paths/list"), basicAuth("admin", "admin-secret-0"))
+		_ = json.Unmarshal([]byte(a.body), &list)
+		for _, p := range list.Items {
+			if p.Name == "cam" {
+				return p.Readers
+			}
+		}
+		return 0
 	}
 	type ended struct {
 		name string
 		at   time.Time
 	}
-	done := make(chan ended, len(readers))
-	for name, in := range readers {
-		p := startFFmpeg(t, ffmpeg, append(in, "-t", "60", "-f", "null", "-")...)
-		go func() { <-p.done; done <- ended{name, time.Now()} }()
+	// Both readers must be reading before exp: when the machine was too
+	// slow for that, they start again with a token that lives longer.
+	var exp time.Time
+	var done chan ended
+	for life := 5 * time.Second; ; life *= 2 {
+		if life > time.Minute {
+			t.Fatal("the readers did not connect before their token expired, even with a minute of life")
+		}
+		exp = time.Now().Add(life).Truncate(time.Second).Add(time.Second)
+		tok := iss.Sign(t, testharness.TokenSpec{Key: "ec1", Claims: map[string]any{"iss": jwtIssuer, "aud": jwtAudience, "sub": "r1",
+			"exp": exp.Unix(), "iat": time.Now().Unix(), "mediamtx_permissions": perms("read:cam")}})[0]
+		readers := map[string][]string{
+			"srt":  {"-i", fmt.Sprintf("srt://%s?streamid=read:cam:user:%s", d.Addr("srt"), tok)},
+			"rtmp": {"-i", fmt.Sprintf("rtmp://%s/cam?token=%s", d.Addr("rtmp"), tok)},
+		}
+		done = make(chan ended, len(readers))
+		var procs []*peerProc
+		for name, in := range readers {
+			p := startFFmpeg(t, ffmpeg, append(in, "-t", "60", "-f", "null", "-")...)
+			procs = append(procs, p)
+			go func() { <-p.done; done <- ended{name, time.Now()} }()
+		}
+		for readerCount() < 2 && time.Until(exp) > 500*time.Millisecond {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if time.Until(exp) > 500*time.Millisecond {
+			break
+		}
+		t.Logf("the readers were not both reading 0.5 s before exp: again with a longer life")
+		for _, p := range procs {
+			p.kill()
+		}
+		for range procs {
+			<-done
+		}
 	}
-	for range readers {
+	for range 2 {
 		select {
 		case e := <-done:
 			if e.at.Before(exp.Add(-200 * time.Millisecond)) {

@@ -205,15 +205,18 @@ func TestJWTRTSPWithFFmpegAndGStreamer(t *testing.T) {
 	if out, err := gstRead(readOther); err == nil {
 		t.Errorf("GStreamer reading cam with a JWT for another path succeeded\n%s", out)
 	}
-	gstPublish := func(path, tok string) ([]byte, error) {
-		return runGStreamer(gst, "videotestsrc", "num-buffers=15", "!", "video/x-raw,width=160,height=120,framerate=10/1",
+	// The granted publish goes through a tap: its end is judged by what the
+	// server did, not by rtspclientsink's own end-of-stream races
+	// (rtsp_gst_eos_test.go).
+	tap := startRTSPTap(t, d.Addr("rtsp"))
+	gstPublishTo := func(addr, path, tok string) []string {
+		return []string{"videotestsrc", "num-buffers=15", "is-live=true", "!", "video/x-raw,width=160,height=120,framerate=10/1",
 			"!", "x264enc", "tune=zerolatency", "speed-preset=ultrafast", "key-int-max=5", "!", "video/x-h264,profile=baseline",
-			"!", "rtspclientsink", "location="+base+path, "protocols=tcp", "user-id=user", "user-pw="+tok)
+			"!", "rtspclientsink", "location=rtsp://" + addr + "/" + path, "protocols=tcp", "user-id=user", "user-pw=" + tok}
 	}
-	if out, err := gstPublish("cam2", good); err != nil {
-		t.Errorf("GStreamer publishing cam2 with the JWT as password: %v\n%s", err, out)
-	}
-	if out, err := gstPublish("cam3", readOther); err == nil {
+	gstPublishThroughTap(t, "GStreamer publishing cam2 with the JWT as password", tap, 0, 15*time.Second,
+		append([]string{"-q"}, gstPublishTo(tap.Addr(), "cam2", good)...)...)
+	if out, err := runGStreamer(gst, gstPublishTo(d.Addr("rtsp"), "cam3", readOther)...); err == nil {
 		t.Errorf("GStreamer publishing with a read-only JWT succeeded\n%s", out)
 	}
 }

@@ -14,15 +14,46 @@ import (
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
-// freeLoopbackPort is a TCP port on 127.0.0.1 that was free a moment ago.
-func freeLoopbackPort(t *testing.T) string {
+// reloadOnFreePorts writes cfg(ports) with n 127.0.0.1 ports that were free
+// a moment ago and waits until the daemon applied it. A port a parallel test
+// took in between fails the listener's restart ("address already in use"):
+// the reload is tried again with other ports. It returns the ports and how
+// many listeners the successful reload restarted. d must have metrics.
+func reloadOnFreePorts(t *testing.T, d *testharness.Daemon, n int, cfg func(ports []string) string) (ports []string, restarted int) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	metric := func(name string) float64 { return d.Metric(t, name, nil) }
+	for attempt := 1; ; attempt++ {
+		ports = make([]string, n)
+		for i := range ports {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ports[i] = ln.Addr().String()
+			ln.Close()
+		}
+		ok, failed := metric("streamgate_config_reloads_total"), metric("streamgate_config_reload_errors_total")
+		restarts, notRestarted := len(d.LogEntriesWhere("restarting listener: its settings changed")), len(d.LogEntriesWhere("listener not restarted"))
+		writeConfig(t, d, cfg(ports))
+		deadline := time.Now().Add(10 * time.Second)
+		for metric("streamgate_config_reloads_total") == ok && metric("streamgate_config_reload_errors_total") == failed {
+			if time.Now().After(deadline) {
+				t.Fatalf("the reload was not applied within 10 s:\n%s", d.Logs())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if metric("streamgate_config_reloads_total") > ok {
+			return ports, len(d.LogEntriesWhere("restarting listener: its settings changed")) - restarts
+		}
+		collided := false
+		for _, e := range d.LogEntriesWhere("listener not restarted")[notRestarted:] {
+			collided = collided || strings.Contains(fmt.Sprint(e["error"]), "address already in use")
+		}
+		if !collided || attempt == 3 {
+			t.Fatalf("the reload to %v failed (attempt %d):\n%s", ports, attempt, d.Logs())
+		}
+		t.Logf("a port of %v was taken before the reload bound it: trying other ports", ports)
 	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // reloadConfig is the reload test's configuration: RTSP on rtspAddr, RTMP
@@ -69,10 +100,13 @@ func writeConfig(t *testing.T, d *testharness.Daemon, content string) time.Time 
 //   - the RTSP address changed → RTSP moves; the HLS reader goes on.
 func TestReloadKeepsAuthorizedSessions(t *testing.T) {
 	t.Parallel()
-	rtspAddr := freeLoopbackPort(t)
+	// RTSP on an ephemeral port, read back; the file keeps 127.0.0.1:0 until
+	// step 5 moves it.
+	const anyPort = "127.0.0.1:0"
 	viewer := "- {user: viewer, pass: view-secret-2, permissions: [{action: read}]}\n"
 	hlsViewer := "- {user: hlsviewer, pass: hls-secret-4, permissions: [{action: read}]}\n"
-	d := testharness.Start(t, reloadConfig(rtspAddr, viewer+hlsViewer), testharness.WithMetricsAuth("admin", "admin-secret-3"))
+	d := testharness.Start(t, reloadConfig(anyPort, viewer+hlsViewer), testharness.WithMetricsAuth("admin", "admin-secret-3"))
+	rtspAddr := d.Addr("rtsp")
 	pub := rtmpFFmpegPublish(t, rtmpURL(d, "cam?user=pub&pass=pub-secret-1"), 90)
 	defer pub.stop(t)
 	api := d.URL("api", "/v3/paths/list")
@@ -105,7 +139,7 @@ func TestReloadKeepsAuthorizedSessions(t *testing.T) {
 	}
 
 	// 1. Another user's password changes: the reader goes on.
-	cfg := strings.Replace(reloadConfig(rtspAddr, viewer+hlsViewer), "other-secret-6", "other-secret-new", 1)
+	cfg := strings.Replace(reloadConfig(anyPort, viewer+hlsViewer), "other-secret-6", "other-secret-new", 1)
 	writeConfig(t, d, cfg)
 	waitReloads(1)
 	flowing("after another user's password changed")
@@ -158,10 +192,8 @@ func TestReloadKeepsAuthorizedSessions(t *testing.T) {
 
 	// 5. RTSP moves; the HLS reader on its own listener goes on.
 	before := frames.Load()
-	moved := freeLoopbackPort(t)
-	n := reloads()
-	writeConfig(t, d, strings.Replace(cfg, rtspAddr, moved, 1))
-	waitReloads(n + 1)
+	ports, _ := reloadOnFreePorts(t, d, 1, func(p []string) string { return strings.Replace(cfg, "rtspAddress: "+anyPort, "rtspAddress: "+p[0], 1) })
+	moved := ports[0]
 	// A reader of cam is answered at the new address (DESCRIBE: 200).
 	if err := rtspDescribe("rtsp://other:other-secret-new@" + moved + "/cam"); err != nil {
 		t.Errorf("DESCRIBE of cam at RTSP's new address %s: %v", moved, err)
@@ -185,7 +217,7 @@ func TestReloadKeepsAuthorizedSessions(t *testing.T) {
 	t.Logf("HLS reader: %d access units before RTSP moved, 50 more since", before)
 
 	// 6. SIGHUP reloads the file as it is.
-	n = reloads()
+	n := reloads()
 	if err := syscall.Kill(d.PID(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -265,17 +297,10 @@ paths:
   all_others:
 `, rtmp, hls, variant, webrtc)
 	}
-	d := testharness.Start(t, cfg(freeLoopbackPort(t), freeLoopbackPort(t), freeLoopbackPort(t), "lowLatency"),
-		testharness.WithMetricsAuth("admin", "admin-secret-3"))
-	rtmp, hls, webrtc := freeLoopbackPort(t), freeLoopbackPort(t), freeLoopbackPort(t)
-	writeConfig(t, d, cfg(rtmp, hls, webrtc, "fmp4"))
-	deadline := time.Now().Add(10 * time.Second)
-	for d.Metric(t, "streamgate_config_reloads_total", nil) < 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("the reload was not applied:\n%s", d.Logs())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	const anyPort = "127.0.0.1:0"
+	d := testharness.Start(t, cfg(anyPort, anyPort, anyPort, "lowLatency"), testharness.WithMetricsAuth("admin", "admin-secret-3"))
+	ports, restarted := reloadOnFreePorts(t, d, 3, func(p []string) string { return cfg(p[0], p[1], p[2], "fmp4") })
+	rtmp, hls, webrtc := ports[0], ports[1], ports[2]
 	for name, addr := range map[string]string{"rtmp": rtmp, "hls": hls, "webrtc": webrtc} {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
@@ -287,7 +312,7 @@ paths:
 	if a := get(t, "http://"+hls+"/health"); a.status != http.StatusOK {
 		t.Errorf("HLS /health at the new address: %d", a.status)
 	}
-	if n := len(d.LogEntriesWhere("restarting listener: its settings changed")); n != 3 {
-		t.Errorf("%d listeners restarted, want 3 (rtmp, hls, webrtc; srt unchanged)", n)
+	if restarted != 3 {
+		t.Errorf("%d listeners restarted, want 3 (rtmp, hls, webrtc; srt unchanged)", restarted)
 	}
 }

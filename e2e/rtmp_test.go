@@ -32,8 +32,8 @@ func TestRTMPFFmpegPublishAndRead(t *testing.T) {
 
 	pub := rtmpFFmpegPublish(t, rtmpURL(d, "cam?"+rtmpCreds(rtmpPubUser, rtmpPubPass)), 20)
 	p := rtspWaitPath(t, d, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
-	if !p.Ready || p.Source == nil || p.Source.Type != "rtmpSession" {
-		t.Errorf("/v3/paths/list item %+v, want ready, source rtmpSession", p)
+	if !p.Ready || p.Source == nil || p.Source.Type != "rtmpConn" {
+		t.Errorf("/v3/paths/list item %+v, want ready, source rtmpConn", p)
 	}
 	if want := []string{"H264", "MPEG-4 Audio"}; !slices.Equal(p.Tracks, want) {
 		t.Errorf("tracks %q, want %q", p.Tracks, want)
@@ -70,8 +70,8 @@ func TestRTMPGStreamerPublish(t *testing.T) {
 	d := startRTMPDaemon(t, "")
 	gst := rtmpGstPublish(t, rtmpURL(d, "live/gst?"+rtmpCreds(rtmpPubUser, rtmpPubPass)), 500)
 	p := rtspWaitPath(t, d, "live/gst", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
-	if p.Source == nil || p.Source.Type != "rtmpSession" || !slices.Equal(p.Tracks, []string{"H264"}) {
-		t.Errorf("/v3/paths/list item %+v, want source rtmpSession, tracks [H264]", p)
+	if p.Source == nil || p.Source.Type != "rtmpConn" || !slices.Equal(p.Tracks, []string{"H264"}) {
+		t.Errorf("/v3/paths/list item %+v, want source rtmpConn (MediaMTX's type), tracks [H264]", p)
 	}
 	n, code, out := ffmpegDecode(t, rtmpURL(d, "live?"+rtmpCreds(rtmpReadUser, rtmpReadPass)+"/gst"), 25)
 	if code != 0 || n == 0 {

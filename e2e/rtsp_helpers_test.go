@@ -39,6 +39,17 @@ type rtspSetup struct {
 // admin (api, metrics).
 func startRTSPDaemon(t testing.TB, s rtspSetup) *testharness.Daemon {
 	t.Helper()
+	d, err := tryStartRTSPDaemon(t, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// tryStartRTSPDaemon is startRTSPDaemon returning the error of a daemon
+// that did not become ready (testharness.TryStart).
+func tryStartRTSPDaemon(t testing.TB, s rtspSetup) (*testharness.Daemon, error) {
+	t.Helper()
 	if s.paths == "" {
 		s.paths = "  cam: {}\n"
 	}
@@ -57,11 +68,32 @@ authInternalUsers:
 %s
 paths:
 %s`, s.top, rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, s.users, s.paths)
-	d := testharness.Start(t, cfg, testharness.WithMetricsAuth(rtspAdminUser, rtspAdminPass))
+	d, err := testharness.TryStart(t, cfg, testharness.WithMetricsAuth(rtspAdminUser, rtspAdminPass))
+	if err != nil {
+		return nil, err
+	}
 	if d.Addr("rtsp") == "" {
 		t.Fatalf("no RTSP listener started:\n%s", d.Logs())
 	}
-	return d
+	return d, nil
+}
+
+// onUDPPair calls start with an RTP/RTCP port pair P, P+1 that was free a
+// moment ago, and again with another pair when the daemon could not bind it
+// (a parallel test took it in between). It returns P.
+func onUDPPair(t testing.TB, start func(port int) error) int {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		port := rtspFreeUDPPair(t)
+		err := start(port)
+		if err == nil {
+			return port
+		}
+		if attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			t.Fatal(err)
+		}
+		t.Logf("UDP ports %d/%d were taken before the daemon bound them: another pair", port, port+1)
+	}
 }
 
 // rtspURL is rtsp://user:pass@ADDR/path on d's RTSP listener.

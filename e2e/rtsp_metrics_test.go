@@ -119,8 +119,11 @@ func waitMetric(t *testing.T, d *testharness.Daemon, what string, ok func(metric
 // pass through its TCP connection, is counted in the received bytes once
 // the session ends.
 func TestRTSPMetricsUDPBytes(t *testing.T) {
-	port := rtspFreeUDPPair(t)
-	d := startRTSPDaemon(t, rtspSetup{top: fmt.Sprintf("rtspTransports: [udp, tcp]\nrtpAddress: 127.0.0.1:%d\nrtcpAddress: 127.0.0.1:%d\n", port, port+1)})
+	var d *testharness.Daemon
+	onUDPPair(t, func(port int) (err error) {
+		d, err = tryStartRTSPDaemon(t, rtspSetup{top: fmt.Sprintf("rtspTransports: [udp, tcp]\nrtpAddress: 127.0.0.1:%d\nrtcpAddress: 127.0.0.1:%d\n", port, port+1)})
+		return err
+	})
 	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
 	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
 	udp := gortsplib.ProtocolUDP

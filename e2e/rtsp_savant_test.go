@@ -246,7 +246,10 @@ func TestRTSPSavantLabelRuleRefusesPublisher(t *testing.T) {
 	// a TEARDOWN (SIGKILL) still ends its stream with an EndOfStream.
 	allowed := rtspFFmpegPublish(t, rtspURL(d, "witha", "witha-secret", "cam"), 15, "tcp")
 	rtspWaitPath(t, d, "cam", 10*time.Second, nil)
-	time.Sleep(time.Second)
+	// Killed once its frames reach the Savant reader.
+	if had := len(r.Messages()); len(r.Wait(had+2, 10*time.Second)) < had+2 {
+		t.Fatal("the allowed publisher's frames did not reach the Savant reader within 10 s")
+	}
 	_ = allowed.cmd.Process.Kill()
 	msgs := rtspWaitEndOfStream(t, r, "cam", 10*time.Second)
 	if len(msgs) < 2 {

@@ -92,12 +92,15 @@ func TestRTSPGStreamerPublish(t *testing.T) {
 	testharness.RequireGStreamer(t, rtspGstElements...)
 	rtspRequireFFmpeg(t)
 	d := startRTSPDaemon(t, rtspSetup{paths: "  gst: {}\n"})
+	// Through a tap: the end of the good publisher is judged by what the
+	// server did (rtsp_gst_eos_test.go).
+	tap := startRTSPTap(t, d.Addr("rtsp"))
 	gst := func(user, pass string, buffers int) *rtspProc {
 		return startPeer(t, "gst-launch-1.0", "-e", "videotestsrc", fmt.Sprintf("num-buffers=%d", buffers), "is-live=true",
 			"!", "video/x-raw,width=320,height=240,framerate=25/1",
 			"!", "x264enc", "tune=zerolatency", "key-int-max=25", "speed-preset=ultrafast",
 			"!", "h264parse",
-			"!", "rtspclientsink", "location="+rtspURL(d, user, pass, "gst"), "protocols=tcp")
+			"!", "rtspclientsink", "location=rtsp://"+user+":"+pass+"@"+tap.Addr()+"/gst", "protocols=tcp")
 	}
 
 	bad := gst(rtspPubUser, "wrong-password", 50)
@@ -118,9 +121,7 @@ func TestRTSPGStreamerPublish(t *testing.T) {
 		t.Errorf("ffmpeg reading GStreamer's stream: exit %d, %d frames:\n%s", code, n, out)
 	}
 	good.interrupt() // -e: an end of stream, then a clean exit
-	if code := good.wait(t, 15*time.Second); code != 0 {
-		t.Errorf("gst-launch-1.0 publishing with the right credentials exited %d:\n%s", code, good.tail(2000))
-	}
+	gstJudgeEnd(t, "GStreamer publishing with the right credentials", tap, len(tap.Conns())-1, 15*time.Second, good)
 	rtspWaitGone(t, d, "gst", 5*time.Second)
 }
 
@@ -129,9 +130,12 @@ func TestRTSPGStreamerPublish(t *testing.T) {
 func TestRTSPOverUDP(t *testing.T) {
 	t.Parallel()
 	rtspRequireFFmpeg(t)
-	rtpPort := rtspFreeUDPPair(t)
-	d := startRTSPDaemon(t, rtspSetup{top: fmt.Sprintf("rtspTransports: [udp, tcp]\nrtpAddress: 127.0.0.1:%d\nrtcpAddress: 127.0.0.1:%d\n",
-		rtpPort, rtpPort+1)})
+	var d *testharness.Daemon
+	rtpPort := onUDPPair(t, func(port int) (err error) {
+		d, err = tryStartRTSPDaemon(t, rtspSetup{top: fmt.Sprintf("rtspTransports: [udp, tcp]\nrtpAddress: 127.0.0.1:%d\nrtcpAddress: 127.0.0.1:%d\n",
+			port, port+1)})
+		return err
+	})
 	pub := rtspFFmpegPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), 15, "udp")
 	rtspWaitPath(t, d, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 	n, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 25, "-rtsp_transport", "udp")

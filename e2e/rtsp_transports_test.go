@@ -21,8 +21,9 @@ func TestRTSPTransportsEnforced(t *testing.T) {
 		ok         bool
 	}{{"[udp]", false}, {"[udp, tcp]", true}} {
 		t.Run(c.transports, func(t *testing.T) {
-			port := rtspFreeUDPPair(t)
-			d := testharness.Start(t, fmt.Sprintf(`
+			var d *testharness.Daemon
+			onUDPPair(t, func(port int) (err error) {
+				d, err = testharness.TryStart(t, fmt.Sprintf(`
 rtsp: yes
 rtspTransports: %s
 rtpAddress: 127.0.0.1:%d
@@ -33,6 +34,8 @@ authInternalUsers:
 paths:
   all_others:
 `, c.transports, port, port+1))
+				return err
+			})
 			forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
 			desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
 			cl := &gortsplib.Client{Protocol: rtspTCP()}

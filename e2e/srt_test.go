@@ -18,8 +18,8 @@ func TestSRTFFmpegPublishAndRead(t *testing.T) {
 
 	pub := srtFFmpegPublish(t, srtURL(d, srtID("publish", "cam", srtPubUser, srtPubPass)), 40)
 	p := srtWaitPath(t, d, "cam", true, 15*time.Second)
-	if p.Source == nil || p.Source.Type != "srtSession" {
-		t.Errorf("/v3/paths/list item %+v, want source srtSession", p)
+	if p.Source == nil || p.Source.Type != "srtConn" {
+		t.Errorf("/v3/paths/list item %+v, want source srtConn", p)
 	}
 	if want := []string{"H264", "MPEG-4 Audio"}; !slices.Equal(p.Tracks, want) {
 		t.Errorf("tracks %q, want %q", p.Tracks, want)

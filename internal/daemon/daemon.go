@@ -13,19 +13,23 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/internal/redact"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/hls"
 	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/rtsp"
 	"github.com/streamgate/streamgate/protocols/savant"
+	"github.com/streamgate/streamgate/protocols/source"
 	"github.com/streamgate/streamgate/protocols/srt"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -57,9 +61,25 @@ type Daemon struct {
 	// unknown.
 	nofile uint64
 
+	// sources are the paths' pulled sources (sources.go), sourceMetrics
+	// their counters.
+	sources       map[string]*pulled
+	sourceMetrics *source.Metrics
+
 	// recheckRetry: a retry of the sessions a re-check could not answer
 	// for is scheduled (retryPending).
 	recheckRetry atomic.Bool
+
+	// conns are the live connections and sessions the control API lists.
+	conns *conns.Registry
+	// startedAt is when New ran (GET /v3/info).
+	startedAt time.Time
+	// editMu serializes configuration edits (API, file): each applies to
+	// the configuration the previous one left.
+	editMu sync.Mutex
+	// apiEdits counts the edits applied through the API since the file was
+	// last applied (a reload of the file replaces them).
+	apiEdits atomic.Int64
 }
 
 // NewLogger builds a logger writing to w alone, formatted as the process
@@ -94,8 +114,10 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	m := authn.NewMetrics(reg)
 	q := authn.NewQuarantine(QuarantineLimits(c))
 	d := &Daemon{
-		logger:   logger,
-		registry: reg,
+		logger:    logger,
+		registry:  reg,
+		conns:     conns.New(),
+		startedAt: time.Now(),
 		deps: authn.Deps{
 			Verifier:   authn.NewVerifier(c.AuthArgon2Concurrency, q, m),
 			Quarantine: q,
@@ -126,9 +148,10 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	d.conf.Store(c)
 	d.pipeline.Store(p)
 	p.Calibrate() // refusals take an argon2 check's time from the first one
-	d.hub = stream.NewHub(d.conf.Load, reg, logger.With("component", "stream"))
+	d.hub = stream.NewHub(confmap.Paths(d.conf.Load), reg, logger.With("component", "stream"))
 	d.hub.OnPublish(d.mediaOnPublish)
 	d.hooks = d.newHookEvents(c)
+	d.hub.SetDemandFunc(d.runOnDemandFunc) // runOnDemand through the sources' on-demand mechanism
 	d.hub.SetEvents(d.hooks)
 	d.sessions = authn.NewSessions(reg)
 	if d.res.Etcd != nil {
@@ -202,6 +225,7 @@ func (d *Daemon) Start() error {
 		}
 	}
 	d.hooks.applyInitHooks(c)
+	d.syncSources(c) // after the Savant hook: a source's first unit reaches it
 	d.started.Store(true)
 	d.logger.Info("ready")
 	return nil
@@ -231,6 +255,7 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 		}
 	}
 	d.servers = nil
+	d.stopSources()
 	d.closeRTSP()
 	d.closeRTMP()
 	d.closeSRT()
@@ -272,7 +297,7 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 		return nil
 	}
 	base := rtsp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, AuthMethods: c.RTSPAuthMethods,
-		Transports: c.RTSPTransports, Limits: d.limits, Metrics: rtsp.NewMetrics(d.registry)}
+		Transports: c.RTSPTransports, Limits: d.limits, Metrics: rtsp.NewMetrics(d.registry), Conns: d.conns}
 	if slices.Contains(c.RTSPTransports, "udp") {
 		base.RTPAddress, base.RTCPAddress = c.RTPAddress, c.RTCPAddress
 	}

@@ -73,13 +73,13 @@ func (e *hookEvents) rtspPort(c *config.Conf) string {
 }
 
 // pathConf is the configuration of a live path now (a reload may have
-// changed its hooks), else the one it was published with.
+// changed its hooks); a path no longer configured has no hooks.
 func (e *hookEvents) pathConf(p *stream.Publication) (*config.Conf, *config.NamedPath) {
 	c := e.d.conf.Load()
 	if np, ok := c.Paths.Find(p.Name); ok {
 		return c, np
 	}
-	return c, p.Conf
+	return c, &config.NamedPath{Name: p.Conf.ConfName} // no longer configured: no hooks
 }
 
 // Ready runs runOnReady while p is published and runOnNotReady after.

@@ -12,7 +12,6 @@ import (
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/gateway"
 	"github.com/streamgate/streamgate/protocols/httpapi"
-	"github.com/streamgate/streamgate/protocols/stream"
 )
 
 // httpListener is one HTTP listener to start.
@@ -42,41 +41,53 @@ func (r runningHTTP) shutdown(ctx context.Context) error {
 	return r.Shutdown(ctx)
 }
 
-// env is what one listener's handlers need; trusted and origins select the
-// listener's trusted proxies and CORS origins from the configuration current
-// at each request.
-func (d *Daemon) env(trusted func(*config.Conf) []config.Network, origins func(*config.Conf) []string) *httpapi.Env {
+// env is what one listener's handlers need, its trusted proxies and CORS
+// origins read from the configuration current at each request.
+func (d *Daemon) env(name string) *httpapi.Env {
+	view := d.listenerView(name)
 	return &httpapi.Env{
-		AllowOrigins:   func() []string { return origins(d.conf.Load()) },
+		AllowOrigins:   func() []string { return view().AllowOrigins },
 		Auth:           d,
 		Realm:          func() string { return d.conf.Load().AuthRealm },
-		TrustedProxies: d.networks(trusted),
+		TrustedProxies: func() []netip.Prefix { return view().proxies },
 		Ready:          d.Ready,
 		Config:         func() any { return d.conf.Load().Redacted() },
-		Paths:          pathLister{d.hub},
+		Paths:          pathLister{d.hub, d.conns},
 		Gatherer:       d.registry,
 		QueryToken:     func() bool { return d.conf.Load().AuthJWTInHTTPQuery },
 		RefreshJWKS:    d.refreshJWKS,
+		Info:           d.info,
+		ConfigAPI:      configAPI{d},
+		Conns:          d.conns,
+		HLSMuxers:      d.hlsMuxers,
+		Logger:         d.logger.With("component", "api"),
 	}
 }
 
-// networks returns the networks sel picks from the running configuration,
-// converted once per configuration (not per request: an HLS client asks
-// for a part every 200 ms).
-func (d *Daemon) networks(sel func(*config.Conf) []config.Network) func() []netip.Prefix {
+// listenerView is the listener called name as the running configuration
+// describes it (config.Listener), its trusted proxies converted: computed
+// once per configuration, not per request (an HLS client asks for a part
+// every 200 ms).
+type listenerView struct {
+	config.Listener
+	proxies []netip.Prefix
+}
+
+func (d *Daemon) listenerView(name string) func() *listenerView {
 	type compiled struct {
 		conf *config.Conf
-		nets []netip.Prefix
+		view *listenerView
 	}
 	var memo atomic.Pointer[compiled]
-	return func() []netip.Prefix {
+	return func() *listenerView {
 		c := d.conf.Load()
 		if m := memo.Load(); m != nil && m.conf == c {
-			return m.nets
+			return m.view
 		}
-		m := &compiled{conf: c, nets: config.Networks(sel(c))}
+		l, _ := c.ListenerNamed(name)
+		m := &compiled{conf: c, view: &listenerView{Listener: l, proxies: config.Networks(l.TrustedProxies)}}
 		memo.Store(m)
-		return m.nets
+		return m.view
 	}
 }
 
@@ -87,32 +98,19 @@ var httpListenerNames = []string{"api", "metrics", "pprof", "gateway", "hls", "w
 // switches it off.
 func (d *Daemon) httpListenerFor(c *config.Conf, name string) (httpListener, error) {
 	var l httpListener
-	var t struct {
-		on              bool
-		cert, key, peer string
-		crl             bool
-	}
+	lc, _ := c.ListenerNamed(name)
 	switch name {
 	case "api":
-		env := d.env(func(c *config.Conf) []config.Network { return c.APITrustedProxies },
-			func(c *config.Conf) []string { return c.APIAllowOrigins })
-		l = httpListener{name: name, enabled: c.API, addr: c.APIAddress, handler: env.APIHandler()}
-		t.on, t.cert, t.key = c.APIEncryption, c.APIServerCert, c.APIServerKey
+		l = httpListener{name: name, enabled: lc.Enabled, addr: lc.Addr, handler: d.env(name).APIHandler()}
 	case "metrics":
-		env := d.env(func(c *config.Conf) []config.Network { return c.MetricsTrustedProxies },
-			func(c *config.Conf) []string { return c.MetricsAllowOrigins })
-		l = httpListener{name: name, enabled: c.Metrics, addr: c.MetricsAddress, handler: env.MetricsHandler()}
-		t.on, t.cert, t.key = c.MetricsEncryption, c.MetricsServerCert, c.MetricsServerKey
+		l = httpListener{name: name, enabled: lc.Enabled, addr: lc.Addr, handler: d.env(name).MetricsHandler()}
 	case "pprof":
-		env := d.env(func(c *config.Conf) []config.Network { return c.PprofTrustedProxies },
-			func(c *config.Conf) []string { return c.PprofAllowOrigins })
-		l = httpListener{name: name, enabled: c.Pprof, addr: c.PprofAddress, handler: env.PprofHandler()}
-		t.on, t.cert, t.key = c.PprofEncryption, c.PprofServerCert, c.PprofServerKey
+		l = httpListener{name: name, enabled: lc.Enabled, addr: lc.Addr, handler: d.env(name).PprofHandler()}
 	case "gateway":
-		if !c.Gateway {
+		if !lc.Enabled {
 			return httpListener{name: name}, nil
 		}
-		gw := d.env(func(*config.Conf) []config.Network { return nil }, func(*config.Conf) []string { return nil })
+		gw := d.env(name)
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /health", httpapi.Health)
 		mux.HandleFunc("GET /ready", gw.ReadyHandler)
@@ -126,19 +124,20 @@ func (d *Daemon) httpListenerFor(c *config.Conf, name string) (httpListener, err
 			Metrics:           gateway.NewMetrics(d.registry),
 			Logger:            d.logger.With("component", "gateway"),
 		})
-		l = httpListener{name: name, enabled: true, addr: c.GatewayAddress, handler: mux}
-		t.on, t.cert, t.key, t.peer = c.GatewayEncryption, c.GatewayServerCert, c.GatewayServerKey, c.GatewayClientCA
-		t.crl = c.GatewayClientCRL
+		l = httpListener{name: name, enabled: true, addr: lc.Addr, handler: mux}
 	case "hls":
 		l = d.hlsListener(c)
-		t.on, t.cert, t.key = c.HLSEncryption, c.HLSServerCert, c.HLSServerKey
 	case "webrtc":
 		var err error
 		if l, err = d.webrtcListener(c); err != nil {
 			return l, err
 		}
-		t.on, t.cert, t.key = c.WebRTCEncryption, c.WebRTCServerCert, c.WebRTCServerKey
 	}
+	t := struct {
+		on              bool
+		cert, key, peer string
+		crl             bool
+	}{lc.TLS, lc.Cert, lc.Key, lc.ClientCA, lc.ClientCRL}
 	if t.on && l.enabled {
 		cfg, err := serverTLS(t.cert, t.key)
 		if err != nil {
@@ -198,20 +197,6 @@ func serverTLS(certFile, keyFile string) (*tls.Config, error) {
 		return nil, fmt.Errorf("server certificate: %w", err)
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{pair}}, nil
-}
-
-// pathLister adapts the hub to GET /v3/paths/list.
-type pathLister struct{ hub *stream.Hub }
-
-func (l pathLister) ListPaths() []httpapi.PathInfo {
-	live := l.hub.List()
-	out := make([]httpapi.PathInfo, len(live))
-	for i, p := range live {
-		out[i] = httpapi.PathInfo{Name: p.Name, ConfName: p.ConfName, Ready: true,
-			Source: &httpapi.Source{Type: p.Source.Protocol + "Session", ID: p.Source.ID},
-			Tracks: p.Tracks, BytesReceived: p.BytesReceived, Readers: p.Readers}
-	}
-	return out
 }
 
 // endpoint is one listener of a plain/TLS pair (rtsp/rtsps, rtmp/rtmps).

@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
@@ -15,14 +16,15 @@ import (
 
 // gate is the authentication of a media HTTP listener (HLS, WebRTC), its
 // settings read from the configuration current at each request.
-func (d *Daemon) gate(proto authn.Protocol, trusted func(*config.Conf) []config.Network, origins func(*config.Conf) []string) *httpauth.Gate {
+func (d *Daemon) gate(proto authn.Protocol, name string) *httpauth.Gate {
+	view := d.listenerView(name)
 	return &httpauth.Gate{
 		Auth:           d,
 		Protocol:       proto,
 		Realm:          func() string { return d.conf.Load().AuthRealm },
-		TrustedProxies: d.networks(trusted),
+		TrustedProxies: func() []netip.Prefix { return view().proxies },
 		QueryToken:     func() bool { return d.conf.Load().AuthJWTInHTTPQuery },
-		AllowOrigins:   func() []string { return origins(d.conf.Load()) },
+		AllowOrigins:   func() []string { return view().AllowOrigins },
 	}
 }
 
@@ -61,9 +63,8 @@ func (d *Daemon) hlsListener(c *config.Conf) httpListener {
 		AlwaysRemux:     c.HLSAlwaysRemux,
 		Registerer:      d.registry,
 		Logger:          d.logger.With("component", "hls"),
-	}, d.gate(authn.ProtocolHLS,
-		func(c *config.Conf) []config.Network { return c.HLSTrustedProxies },
-		func(c *config.Conf) []string { return c.HLSAllowOrigins }), d.hub)
+		Conns:           d.conns,
+	}, d.gate(authn.ProtocolHLS, "hls"), d.hub)
 	d.hls.Store(h)
 	return httpListener{name: "hls", enabled: true, addr: c.HLSAddress, handler: d.mediaMux(h), closeMedia: func() {
 		d.hls.CompareAndSwap(h, nil)
@@ -71,21 +72,34 @@ func (d *Daemon) hlsListener(c *config.Conf) httpListener {
 	}}
 }
 
-// webrtcListener builds the WebRTC listener (webrtc*): WHEP and the player
-// page.
+// iceServers maps webrtcICEServers2 onto the listener's own type.
+func iceServers(in []config.WebRTCICEServer) []webrtc.ICEServer {
+	out := make([]webrtc.ICEServer, 0, len(in))
+	for _, s := range in {
+		out = append(out, webrtc.ICEServer{URL: s.URL, Username: s.Username, Password: string(s.Password), ClientOnly: s.ClientOnly})
+	}
+	return out
+}
+
+// webrtcListener builds the WebRTC listener (webrtc*): WHEP, WHIP, the
+// player and publish pages.
 func (d *Daemon) webrtcListener(c *config.Conf) (httpListener, error) {
 	if !c.WebRTC {
 		return httpListener{name: "webrtc"}, nil
 	}
 	s, err := webrtc.New(webrtc.Config{
-		LocalUDPAddress:   c.WebRTCLocalUDPAddress,
-		IPsFromInterfaces: c.WebRTCIPsFromInterfaces,
-		AdditionalHosts:   c.WebRTCAdditionalHosts,
-		Registerer:        d.registry,
-		Logger:            d.logger.With("component", "webrtc"),
-	}, d.gate(authn.ProtocolWebRTC,
-		func(c *config.Conf) []config.Network { return c.WebRTCTrustedProxies },
-		func(c *config.Conf) []string { return c.WebRTCAllowOrigins }), d.hub)
+		LocalUDPAddress:       c.WebRTCLocalUDPAddress,
+		IPsFromInterfaces:     c.WebRTCIPsFromInterfaces,
+		AdditionalHosts:       c.WebRTCAdditionalHosts,
+		IPsFromInterfacesList: c.WebRTCIPsFromInterfacesList,
+		HandshakeTimeout:      c.WebRTCHandshakeTimeout,
+		TrackGatherTimeout:    c.WebRTCTrackGatherTimeout,
+		STUNGatherTimeout:     c.WebRTCSTUNGatherTimeout,
+		ICEServers:            iceServers(c.WebRTCICEServers2),
+		Registerer:            d.registry,
+		Logger:                d.logger.With("component", "webrtc"),
+		Conns:                 d.conns,
+	}, d.gate(authn.ProtocolWebRTC, "webrtc"), d.hub)
 	if err != nil {
 		return httpListener{}, fmt.Errorf("webrtc: %w", err)
 	}

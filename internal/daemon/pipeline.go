@@ -99,15 +99,9 @@ func PrecedenceConfig(c *config.Conf) authn.PrecedenceConfig {
 		}
 		return s
 	}
-	out := authn.PrecedenceConfig{
-		Global: pair(c.AuthUser, &c.AuthPass),
-		Services: map[authz.Action]authn.Section{
-			authz.ActionAPI:      pair(c.APIUser, &c.APIPass),
-			authz.ActionMetrics:  pair(c.MetricsUser, &c.MetricsPass),
-			authz.ActionPprof:    pair(c.PprofUser, &c.PprofPass),
-			authz.ActionPlayback: pair(c.PlaybackUser, &c.PlaybackPass),
-			authz.ActionGateway:  pair(c.GatewayUser, &c.GatewayPass),
-		},
+	out := authn.PrecedenceConfig{Global: pair(c.AuthUser, &c.AuthPass), Services: map[authz.Action]authn.Section{}}
+	for action, sc := range c.ServiceCredentials() {
+		out.Services[action] = pair(sc.User, sc.Pass)
 	}
 	paths := &c.Paths
 	out.Paths = func(path string) (publish, read authn.Section, ok bool) {

@@ -75,6 +75,8 @@ func (d *Daemon) Reload(c *config.Conf) error {
 		d.logger.Warn("setting changed; it applies after a restart of streamgate", "key", key)
 	}
 	errs := d.restartChanged(old, c)
+	d.syncSources(c)
+	d.hub.CloseUnconfigured()
 	d.recheckSessions("reload")
 	if len(errs) > 0 {
 		return &ListenerError{Err: errors.Join(errs...)}
@@ -133,31 +135,34 @@ func (d *Daemon) restartChanged(old, c *config.Conf) []error {
 	return errs
 }
 
-// listenerSettings are, per listener, the settings it is started with; a
-// listener restarts on reload when its entry changes.
+// listenerSettings are, per listener group (config.Listener.Group), the
+// settings it is started with: what the listener table says of each of its
+// listeners, the timeouts, and the group's own settings. A group restarts
+// on reload when its entry changes.
 func listenerSettings(c *config.Conf) map[string]string {
 	j := func(v ...any) string {
 		b, _ := json.Marshal(v)
 		return string(b)
 	}
-	timeouts := j(c.ReadTimeout, c.WriteTimeout)
-	return map[string]string{
-		"rtsp": j(c.RTSP, c.RTSPAddress, c.RTSPSAddress, c.RTSPEncryption, c.RTSPServerCert, c.RTSPServerKey,
-			c.RTSPTransports, c.RTPAddress, c.RTCPAddress, c.RTSPAuthMethods, timeouts),
-		"rtmp": j(c.RTMP, c.RTMPAddress, c.RTMPSAddress, c.RTMPEncryption, c.RTMPServerCert, c.RTMPServerKey, timeouts),
-		"srt":  j(c.SRT, c.SRTAddress, timeouts),
-		"api":  j(c.API, c.APIAddress, c.APIEncryption, c.APIServerCert, c.APIServerKey, timeouts),
-		"metrics": j(c.Metrics, c.MetricsAddress, c.MetricsEncryption, c.MetricsServerCert, c.MetricsServerKey,
-			timeouts),
-		"pprof": j(c.Pprof, c.PprofAddress, c.PprofEncryption, c.PprofServerCert, c.PprofServerKey, timeouts),
-		"gateway": j(c.Gateway, c.GatewayAddress, c.GatewayEncryption, c.GatewayServerCert, c.GatewayServerKey,
-			c.GatewayClientCA, c.GatewayClientCRL, timeouts),
-		"hls": j(c.HLS, c.HLSAddress, c.HLSEncryption, c.HLSServerCert, c.HLSServerKey, c.HLSVariant,
-			c.HLSSegmentCount, c.HLSSegmentDuration, c.HLSPartDuration, c.HLSSegmentMaxSize, c.HLSMuxerCloseAfter,
-			c.HLSAlwaysRemux, timeouts),
-		"webrtc": j(c.WebRTC, c.WebRTCAddress, c.WebRTCEncryption, c.WebRTCServerCert, c.WebRTCServerKey,
-			c.WebRTCLocalUDPAddress, c.WebRTCIPsFromInterfaces, c.WebRTCAdditionalHosts, timeouts),
+	own := map[string][]any{
+		"rtsp":    {c.RTSP, c.RTSPEncryption, c.RTSPTransports, c.RTPAddress, c.RTCPAddress, c.RTSPAuthMethods},
+		"rtmp":    {c.RTMP, c.RTMPEncryption},
+		"gateway": {c.GatewayClientCA, c.GatewayClientCRL},
+		"hls": {c.HLSVariant, c.HLSSegmentCount, c.HLSSegmentDuration, c.HLSPartDuration, c.HLSSegmentMaxSize,
+			c.HLSMuxerCloseAfter, c.HLSAlwaysRemux},
+		"webrtc": {c.WebRTCLocalUDPAddress, c.WebRTCIPsFromInterfaces, c.WebRTCAdditionalHosts,
+			c.WebRTCIPsFromInterfacesList, c.WebRTCICEServers2, c.WebRTCHandshakeTimeout, c.WebRTCTrackGatherTimeout,
+			c.WebRTCSTUNGatherTimeout},
 	}
+	groups := map[string][]any{}
+	for _, l := range c.Listeners() {
+		groups[l.Group] = append(groups[l.Group], l.Enabled, l.Addr, l.TLS, l.Cert, l.Key)
+	}
+	out := make(map[string]string, len(groups))
+	for g, v := range groups {
+		out[g] = j(append(append(v, own[g]...), c.ReadTimeout, c.WriteTimeout)...)
+	}
+	return out
 }
 
 // restartOnly names the changed settings a reload does not apply: the
@@ -305,6 +310,8 @@ func isDataSwap(name, abs string) bool {
 }
 
 func (d *Daemon) reloadFrom(path, why string, load func() (*config.Conf, error)) {
+	d.editMu.Lock() // after an API edit in progress
+	defer d.editMu.Unlock()
 	c, err := load()
 	if err == nil {
 		err = d.Reload(c)
@@ -322,4 +329,7 @@ func (d *Daemon) reloadFrom(path, why string, load func() (*config.Conf, error))
 	}
 	d.reloads.ok.Inc()
 	d.logger.Info("configuration file applied", "trigger", why, "config", path)
+	if n := d.apiEdits.Swap(0); n > 0 {
+		d.logger.Warn("configuration edits made through the API were replaced by the file's contents", "edits", n, "config", path)
+	}
 }

@@ -11,7 +11,7 @@ func (d *Daemon) startRTMP(c *config.Conf) error {
 		return nil
 	}
 	base := rtmp.Config{ReadTimeout: c.ReadTimeout, WriteTimeout: c.WriteTimeout, Metrics: rtmp.NewMetrics(d.registry),
-		Limits: d.limits}
+		Limits: d.limits, Conns: d.conns}
 	eps, err := endpoints("rtmp", c.RTMPEncryption, c.RTMPAddress, c.RTMPSAddress, c.RTMPServerCert, c.RTMPServerKey)
 	if err != nil {
 		return err

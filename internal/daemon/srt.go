@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/srt"
 )
 
@@ -10,7 +11,8 @@ func (d *Daemon) startSRT(c *config.Conf) error {
 	if !c.SRT {
 		return nil
 	}
-	cfg := srt.Config{Name: "srt", Address: c.SRTAddress, ReadTimeout: c.ReadTimeout, Limits: d.limits}
+	cfg := srt.Config{Name: "srt", Address: c.SRTAddress, ReadTimeout: c.ReadTimeout, Limits: d.limits, Conns: d.conns,
+		Passphrases: confmap.SRTPassphrases(d.conf.Load)}
 	s, err := srt.Listen(cfg, d, d.hub, d.registry, d.logger.With("component", "srt"))
 	if err != nil {
 		return err

@@ -16,7 +16,7 @@ var total = prometheus.NewCounterVec(prometheus.CounterOpts{
 
 // Components are the component label values the daemon's code uses: every
 // listener kind, the stream hub's sinks, and the HTTP listeners.
-var Components = []string{"rtsp", "rtmp", "srt", "hls", "webrtc", "api", "metrics", "pprof", "gateway", "stream"}
+var Components = []string{"rtsp", "rtmp", "srt", "hls", "webrtc", "api", "metrics", "pprof", "gateway", "stream", "source"}
 
 // Register registers streamgate_panics_total with reg (again with the same
 // registry: no-op). Components named in components start at 0 so that the

@@ -80,6 +80,14 @@ type PlayOptions struct {
 	// Timeout bounds the wait from the page load on (default 30 s);
 	// Chromium's start comes on top.
 	Timeout time.Duration
+	// Publish watches a publish page instead of a video: Played is set
+	// once the page's document.body.dataset.state is "publishing"
+	// (streamgate's /PATH/publish page), and the page is then kept open
+	// for Hold before the browser closes; "refused" ends the run at once.
+	// Chromium gets a fake camera and microphone.
+	Publish bool
+	// Hold is how long a publishing page stays open (default 10 s).
+	Hold time.Duration
 	// Screenshot is where a PNG of the page is saved at the end, whether
 	// the video played or not; a relative path is taken under
 	// t.ArtifactDir() (kept with go test -artifacts -outputdir DIR,
@@ -143,12 +151,15 @@ func Play(t testing.TB, opts PlayOptions) PlayResult {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Second
 	}
+	if opts.Publish && opts.Hold <= 0 {
+		opts.Hold = 10 * time.Second
+	}
 	if opts.Screenshot != "" && !filepath.IsAbs(opts.Screenshot) {
 		opts.Screenshot = filepath.Join(t.ArtifactDir(), opts.Screenshot)
 	}
 	// Chromium's start, the screenshot and the browser's close come on
 	// top of opts.Timeout; the script bounds each of them itself.
-	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout+50*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), opts.Timeout+opts.Hold+50*time.Second)
 	defer cancel()
 	res, launchErr, stderr, err := play(ctx, t.TempDir(), modules, opts)
 	if err != nil {
@@ -179,6 +190,15 @@ func errSuffix(e string) string {
 	return ": " + e
 }
 
+// publishArgs are the extra Chromium flags of a publishing run: a fake
+// camera and microphone, granted without a prompt.
+func publishArgs(opts PlayOptions) []string {
+	if !opts.Publish {
+		return nil
+	}
+	return []string{"--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"}
+}
+
 // play runs browser.mjs with opts in dir until it prints its result or ctx
 // ends (then it is sent SIGTERM, which closes the browser, and SIGKILL 10 s
 // later). launchErr says why Chromium did not start; err is set only when
@@ -198,9 +218,11 @@ func play(ctx context.Context, dir, modules string, opts PlayOptions) (res PlayR
 		"want":       opts.Want,
 		"timeoutMs":  opts.Timeout.Milliseconds(),
 		"screenshot": opts.Screenshot,
+		"publish":    opts.Publish,
+		"holdMs":     opts.Hold.Milliseconds(),
 		// Chromium ignores the unknown switch; it names this run's
 		// browser processes for killMarked.
-		"args": append(append([]string(nil), chromiumArgs...), "--streamgate-browser="+marker),
+		"args": append(append(append([]string(nil), chromiumArgs...), publishArgs(opts)...), "--streamgate-browser="+marker),
 	})
 	if err != nil {
 		return PlayResult{}, "", "", err

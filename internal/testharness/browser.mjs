@@ -3,7 +3,7 @@
 // Embedded into the Go test harness (browser.go), which runs it as
 // `node browser.mjs` with the options JSON on stdin (not in the command
 // line, which every local user can read): {module, executable, url, user,
-// pass, want, timeoutMs, screenshot, args}. Every failure ends in a result line (played: false and
+// pass, want, timeoutMs, screenshot, args, publish, holdMs}. Every failure ends in a result line (played: false and
 // an error), never in a hang: the wait is bounded by timeoutMs from the
 // navigation on, Chromium's start, the screenshot and the close by their own
 // limits, and a SIGTERM closes the browser and prints what was seen.
@@ -44,8 +44,31 @@ function print() {
 // navigation start (performance.now()), when a <video> first presents a
 // frame (requestVideoFrameCallback) or first has currentTime > 0.
 function pageProbe() {
-	const probe = { firstFrame: -1, playing: -1, events: [] };
+	const probe = { firstFrame: -1, playing: -1, events: [], hls: [] };
 	Object.defineProperty(window, '__streamgateProbe', { value: probe });
+	// hls.js's errors, fatal or not (a load timeout it retries, the abort of
+	// a fragment that fell out of the live window…), as the page's hls.js
+	// instances report them: the Hls class the page's script defines is
+	// wrapped as it is assigned.
+	let hlsClass;
+	Object.defineProperty(window, 'Hls', {
+		configurable: true,
+		get() { return hlsClass; },
+		set(real) {
+			if (typeof real !== 'function' || !real.Events) { hlsClass = real; return; }
+			hlsClass = class extends real {
+				constructor(...args) {
+					super(...args);
+					this.on(real.Events.ERROR, (_, d) => {
+						if (probe.hls.length >= 50) return;
+						const code = d.response && d.response.code ? ` HTTP ${d.response.code}` : '';
+						const url = d.frag ? ` ${d.frag.url}` : d.url ? ` ${d.url}` : d.context && d.context.url ? ` ${d.context.url}` : '';
+						probe.hls.push(`${Math.round(performance.now())}ms ${d.type}/${d.details}${d.fatal ? ' (fatal)' : ''}${code}${url}`);
+					});
+				}
+			};
+		},
+	});
 	const seen = new WeakSet();
 	const mark = () => { if (probe.firstFrame < 0) probe.firstFrame = performance.now(); };
 	const watch = (v) => {
@@ -69,10 +92,47 @@ function pageProbe() {
 	}
 }
 
+// Reads a publish page's state (document.body.dataset.state).
+function publishState() {
+	return { found: true, state: document.body ? document.body.dataset.state || '' : '', message: (document.getElementById('message') || {}).textContent || '' };
+}
+
+// publishLoop waits for the page to publish, then holds it open.
+async function publishLoop(page, deadline) {
+	let last = null;
+	while (!result.error && Date.now() < deadline) {
+		try {
+			last = await withDeadline(page.evaluate(publishState), Math.max(1000, deadline - Date.now()), 'page.evaluate');
+		} catch (e) {
+			if (!/context was destroyed|navigat/i.test(e.message)) throw e;
+			await sleep(100);
+			continue;
+		}
+		if (last.state === 'publishing') {
+			result.played = true;
+			result.firstFrameMs = Date.now() - started;
+			break;
+		}
+		if (last.state === 'refused') {
+			fail(`publish refused: ${last.message}`);
+			return;
+		}
+		await sleep(100);
+	}
+	if (!result.played) {
+		if (!result.error) fail(`not publishing within ${opts.timeoutMs} ms (state ${last ? last.state : 'never seen'}: ${last ? last.message : ''})`);
+		return;
+	}
+	const until = Date.now() + (opts.holdMs || 10000);
+	while (Date.now() < until) {
+		await sleep(Math.min(500, Math.max(0, until - Date.now())));
+	}
+}
+
 // Reads the first <video>'s state in the page.
 function videoState() {
 	const v = document.querySelector('video');
-	const p = window.__streamgateProbe || { firstFrame: -1, playing: -1, events: [] };
+	const p = window.__streamgateProbe || { firstFrame: -1, playing: -1, events: [], hls: [] };
 	if (!v) return { found: false, firstFrame: p.firstFrame, document: document.readyState };
 	if (typeof v.requestVideoFrameCallback === 'function' && p.firstFrame < 0 && !v.__streamgateRVFC) {
 		v.__streamgateRVFC = true;
@@ -90,6 +150,7 @@ function videoState() {
 		height: v.videoHeight,
 		firstFrame: p.firstFrame,
 		events: p.events.join(', '),
+		hls: p.hls.slice(),
 	};
 }
 
@@ -131,10 +192,28 @@ async function main() {
 		if (r.status() >= 400) log(`response: ${r.status()} ${r.request().method()} ${r.url()}`);
 	});
 	page.on('crash', () => fail('page crashed'));
+	// Every request's timeline from the navigation on (start, first byte,
+	// end or failure), shown when the video did not play.
+	const timeline = new Map();
+	let navStart = Date.now();
+	const at = () => Date.now() - navStart;
+	page.on('request', (r) => { if (timeline.size < 400) timeline.set(r, { start: at(), url: r.url(), method: r.method() }); });
+	page.on('response', (r) => { const e = timeline.get(r.request()); if (e) { e.firstByte = at(); e.status = r.status(); } });
+	page.on('requestfinished', (r) => { const e = timeline.get(r); if (e) e.end = at(); });
+	page.on('requestfailed', (r) => { const e = timeline.get(r); if (e) { e.end = at(); e.failure = r.failure()?.errorText; } });
+	const requestLines = () => [...timeline.values()].map((e) => {
+		const path = e.url.replace(/^https?:\/\/[^/]+/, '').replace(/([?&](token|jwt)=)[^&]*/g, '$1…');
+		const first = e.firstByte !== undefined ? `first byte +${e.firstByte - e.start} ms, ` : '';
+		const outcome = e.failure ? `${e.failure} after ${e.end - e.start} ms` :
+			e.end !== undefined ? `${e.status} (${first}done +${e.end - e.start} ms)` :
+			`${e.status ? e.status + ', ' + first : ''}still open after ${at() - e.start} ms`;
+		return `request +${e.start} ms ${e.method} ${path}: ${outcome}`;
+	});
 	await page.addInitScript(pageProbe);
 
 	// timeoutMs counts from the navigation on.
 	const deadline = Date.now() + opts.timeoutMs;
+	navStart = Date.now();
 	let resp;
 	try {
 		resp = await page.goto(opts.url, { waitUntil: 'commit', timeout: Math.max(1000, deadline - Date.now()) });
@@ -147,9 +226,12 @@ async function main() {
 		fail(`page load: HTTP ${result.status}`);
 	}
 
+	if (opts.publish) {
+		await publishLoop(page, deadline);
+	}
 	let last = null;
 	let errorSince = 0;
-	while (!result.error && Date.now() < deadline) {
+	while (!opts.publish && !result.error && Date.now() < deadline) {
 		try {
 			last = await withDeadline(page.evaluate(videoState), Math.max(1000, deadline - Date.now()), 'page.evaluate');
 		} catch (e) {
@@ -175,11 +257,15 @@ async function main() {
 		}
 		await sleep(100);
 	}
-	if (!result.played && !result.error) {
+	if (!opts.publish && !result.played && !result.error) {
 		if (!last || !last.found) fail(`no <video> element within ${opts.timeoutMs} ms (document ${last ? last.document : 'never seen'})`);
 		else fail(`currentTime ${last.currentTime} did not pass ${opts.want} within ${opts.timeoutMs} ms ` +
 			`(paused ${last.paused}, readyState ${last.readyState}, networkState ${last.networkState}, ` +
 			`size ${last.width}x${last.height}${last.error ? ', ' + last.error : ''}; events: ${last.events})`);
+	}
+	if (!result.played) {
+		for (const line of (last && last.hls) || []) log(`hls.js error: ${line}`);
+		for (const line of requestLines()) log(line);
 	}
 	if (opts.screenshot) {
 		try {

@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net"
@@ -16,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -78,16 +80,35 @@ func StartEtcd(t testing.TB, opts ...EtcdOption) *Etcd {
 	if err := e.writeCerts(); err != nil {
 		t.Fatalf("testharness: etcd certificates: %v", err)
 	}
-	e.clientPort, e.peerPort = freePort(t), freePort(t)
 	t.Cleanup(func() {
 		e.Stop()
 		if t.Failed() {
 			t.Logf("etcd output (last lines):\n%s", tail(e.logs(), 40))
 		}
 	})
-	e.start()
-	return e
+	// etcd must be told its ports: they were free a moment before it
+	// starts, and a parallel test may bind one in between. Then etcd exits
+	// at once ("address already in use"), and it is started again on other
+	// ports, with a fresh data directory.
+	for attempt := 1; ; attempt++ {
+		e.clientPort, e.peerPort = freePort(t), freePort(t)
+		err := e.startOnce()
+		if err == nil {
+			return e
+		}
+		if !errors.Is(err, errEtcdExited) || !strings.Contains(e.logs(), "address already in use") || attempt == 3 {
+			t.Fatalf("testharness: %v", err)
+		}
+		t.Logf("testharness: etcd's port %d or %d was taken before it bound it: starting it on other ports", e.clientPort, e.peerPort)
+		if err := os.RemoveAll(filepath.Join(e.Dir, "data")); err != nil {
+			t.Fatalf("testharness: etcd data directory: %v", err)
+		}
+		e.log = newLogBuffer()
+	}
 }
+
+// errEtcdExited: etcd exited before it answered a read.
+var errEtcdExited = errors.New("etcd exited before it answered")
 
 // requireFile is RequirePeer for an absolute path.
 func requireFile(t testing.TB, path, debPackage string) {
@@ -108,8 +129,14 @@ func (e *Etcd) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa
 func (e *Etcd) Port() int { return e.clientPort }
 
 func (e *Etcd) start() {
-	t := e.t
-	t.Helper()
+	e.t.Helper()
+	if err := e.startOnce(); err != nil {
+		e.t.Fatalf("testharness: %v", err)
+	}
+}
+
+// startOnce starts etcd and waits until it answers a read.
+func (e *Etcd) startOnce() error {
 	client := "https://" + e.Addr()
 	peer := "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(e.peerPort))
 	cmd := exec.Command(EtcdBinary,
@@ -129,7 +156,7 @@ func (e *Etcd) start() {
 	cmd.Stderr = e.log.writer("stderr")
 	setProcAttr(cmd)
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("testharness: start etcd: %v", err)
+		return fmt.Errorf("start etcd: %w", err)
 	}
 	exited := make(chan struct{})
 	go func() {
@@ -144,15 +171,15 @@ func (e *Etcd) start() {
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			t.Fatalf("testharness: etcd exited before it answered:\n%s", tail(e.logs(), 40))
+			return fmt.Errorf("%w:\n%s", errEtcdExited, tail(e.logs(), 40))
 		default:
 		}
 		if last = e.ping(); last == nil {
-			return
+			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("testharness: etcd did not answer within %s: %v\n%s", e.o.startTimeout, last, tail(e.logs(), 40))
+	return fmt.Errorf("etcd did not answer within %s: %v\n%s", e.o.startTimeout, last, tail(e.logs(), 40))
 }
 
 func (e *Etcd) ping() error {

@@ -131,6 +131,24 @@ func WithMetricsAuth(user, pass string) Option {
 // once /ready answers 200, and stops the daemon when the test ends.
 func Start(t testing.TB, yamlConfig string, opts ...Option) *Daemon {
 	t.Helper()
+	d, err := start(t, yamlConfig, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TryStart is Start for a caller that may try again: a daemon that does not
+// become ready is stopped and its error (with its output) returned instead
+// of failing the test — for a configuration naming a port that was free a
+// moment before, which a parallel test may have bound in between.
+func TryStart(t testing.TB, yamlConfig string, opts ...Option) (*Daemon, error) {
+	t.Helper()
+	return start(t, yamlConfig, opts...)
+}
+
+func start(t testing.TB, yamlConfig string, opts ...Option) (*Daemon, error) {
+	t.Helper()
 	o := options{configName: "streamgate-e2e.yml", readyTimeout: DefaultReadyTimeout}
 	for _, opt := range opts {
 		opt(&o)
@@ -174,8 +192,9 @@ func Start(t testing.TB, yamlConfig string, opts ...Option) *Daemon {
 		d.exitCode = d.cmd.ProcessState.ExitCode()
 		close(d.exited)
 	}()
+	var notReady bool
 	t.Cleanup(func() {
-		if code := d.Stop(t); code != 0 {
+		if code := d.Stop(t); code != 0 && !notReady {
 			t.Errorf("streamgate exited with code %d, want 0", code)
 		}
 		if t.Failed() && !d.dumped {
@@ -183,10 +202,11 @@ func Start(t testing.TB, yamlConfig string, opts ...Option) *Daemon {
 		}
 	})
 	if err := d.waitReady(o.readyTimeout); err != nil {
-		d.dumped = true
-		t.Fatalf("streamgate did not become ready: %v\n%s", err, d.Logs())
+		d.dumped, notReady = true, true
+		d.Stop(t)
+		return nil, fmt.Errorf("streamgate did not become ready: %v\n%s", err, d.Logs())
 	}
-	return d
+	return d, nil
 }
 
 // Stop sends SIGTERM, waits up to StopTimeout (then kills) and returns the

@@ -38,13 +38,15 @@ type muxer struct {
 	channels int
 
 	lastRequest atomic.Int64 // unix nanoseconds
+	created     time.Time
+	sent        atomic.Uint64 // bytes served (control API)
 	closeOnce   sync.Once
 	closed      chan struct{}
 }
 
 // newMuxer starts the muxer of p.
 func newMuxer(s *Server, p *stream.Publication, keep bool) (*muxer, error) {
-	m := &muxer{srv: s, pub: p, keep: keep, tracks: map[format.Format]*gohlslib.Track{},
+	m := &muxer{srv: s, pub: p, keep: keep, created: time.Now(), tracks: map[format.Format]*gohlslib.Track{},
 		params: map[format.Format]*stream.ParamSets{}, closed: make(chan struct{})}
 	variant := s.cfg.variant()
 	m.variant = variant
@@ -148,7 +150,7 @@ func (m *muxer) touch() { m.lastRequest.Store(time.Now().UnixNano()) }
 // handle serves one playlist, init file, segment or part.
 func (m *muxer) handle(w http.ResponseWriter, r *http.Request) {
 	m.touch()
-	aw := &amendWriter{ResponseWriter: w, m: m, playlist: strings.HasSuffix(r.URL.Path, ".m3u8")}
+	aw := &amendWriter{ResponseWriter: countingWriter{w, &m.sent}, m: m, playlist: strings.HasSuffix(r.URL.Path, ".m3u8")}
 	m.hls.Handle(aw, r)
 	if aw.playlist {
 		aw.flush(m.variant, m.channels)

@@ -9,6 +9,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -19,7 +20,7 @@ func testHub(t *testing.T) *stream.Hub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stream.NewHub(func() *config.Conf { return c }, nil, slog.New(slog.DiscardHandler))
+	return stream.NewHub(confmap.Paths(func() *config.Conf { return c }), nil, slog.New(slog.DiscardHandler))
 }
 
 func publish(t *testing.T, h *stream.Hub, name string) *stream.Publication {
@@ -81,11 +82,21 @@ func TestMuxerLifetime(t *testing.T) {
 	}
 	waitFor(t, "the on-demand muxer closes when idle", func() bool { return muxerCount(s) == 1 })
 	waitFor(t, "the idle muxer stops counting as a reader", func() bool { return readers("demand") == 0 })
-	time.Sleep(400 * time.Millisecond)
-	if n := muxerCount(s); n != 1 {
-		t.Fatalf("the hlsAlwaysRemux muxer closed for idleness (%d muxers)", n)
+	// A later on-demand muxer closes for idleness too: the kept one, idle
+	// for longer, would have closed before it.
+	probe := publish(t, h, "probe")
+	if _, err := s.muxerFor(probe, false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a later on-demand muxer closes when idle", func() bool { return muxerCount(s) == 1 })
+	s.mu.Lock()
+	_, kept := s.muxers["idle"]
+	s.mu.Unlock()
+	if !kept {
+		t.Fatal("the hlsAlwaysRemux muxer closed for idleness")
 	}
 	idle.Close()
 	waitFor(t, "the muxer of a publisher that left closes", func() bool { return muxerCount(s) == 0 })
 	demand.Close()
+	probe.Close()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -47,6 +48,8 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Logger receives the listener's logs.
 	Logger *slog.Logger
+	// Conns lists the HLS sessions for the control API; nil: none.
+	Conns *conns.Registry
 }
 
 func (c *Config) variant() gohlslib.MuxerVariant {
@@ -138,7 +141,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		servePage(w, r)
 		return
 	}
-	p, err := s.hub.Get(name)
+	p, err := s.hub.Read(name, r.URL.RawQuery) // authorized: may wake an on-demand source
 	if err != nil {
 		s.metrics.requests.WithLabelValues("not_found").Inc()
 		http.Error(w, "stream not found", http.StatusNotFound)
@@ -156,7 +159,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.metrics.requests.WithLabelValues("served").Inc()
-	s.sessions.seen(s, p, id.User, s.clientIP(r), r.URL.RawQuery)
+	s.sessions.seen(s, p, id, s.clientIP(r), r)
 	m.handle(w, r)
 }
 

@@ -1,6 +1,7 @@
 package hls
 
 import (
+	"net/http"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -8,7 +9,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/internal/panics"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -46,9 +49,10 @@ type sessions struct {
 	running bool // the sweeper runs
 }
 
-// seen records an authorized request of user from ip for p's stream.
-func (ss *sessions) seen(s *Server, p *stream.Publication, user string, ip netip.Addr, query string) {
-	k := sessionKey{p, user, ip}
+// seen records an authorized request of id from ip for p's stream.
+func (ss *sessions) seen(s *Server, p *stream.Publication, who *authn.Identity, ip netip.Addr, r *http.Request) {
+	k := sessionKey{p, who.User, ip}
+	query := r.URL.RawQuery
 	now := time.Now().UnixNano()
 	ss.mu.Lock()
 	if x, ok := ss.live[k]; ok {
@@ -71,9 +75,12 @@ func (ss *sessions) seen(s *Server, p *stream.Publication, user string, ip netip
 	id := uuid.NewString()
 	disconnect := ss.hub.Connected(stream.ConnInfo{Type: "hlsSession", ID: id})
 	unread := p.Watch(stream.ReaderInfo{Type: "hlsSession", ID: id, Query: query})
+	unlist := s.cfg.Conns.Add(conns.HLSSessions, id, describeSession(id, p.Name, who, ip, r),
+		func() { ss.endWhere(func(_ sessionKey, y *hlsSession) bool { return y == x }) })
 	end := func() {
 		unread()
 		disconnect()
+		unlist()
 	}
 	ss.mu.Lock()
 	if ss.live[k] != x { // ended meanwhile

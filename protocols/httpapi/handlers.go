@@ -4,15 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/pprof"
 	"net/netip"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 )
 
@@ -26,15 +29,45 @@ type PathLister interface {
 	ListPaths() []PathInfo
 }
 
-// PathInfo is one item of /v3/paths/list (MediaMTX's shape).
+// PathInfo is one item of /v3/paths/list (MediaMTX's shape; its
+// deprecated fields too, which older dashboards read).
 type PathInfo struct {
-	Name          string   `json:"name"`
-	ConfName      string   `json:"confName"`
-	Ready         bool     `json:"ready"`
-	Source        *Source  `json:"source"`
-	Tracks        []string `json:"tracks"`
-	BytesReceived uint64   `json:"bytesReceived"`
-	Readers       int      `json:"readerCount"`
+	Name     string  `json:"name"`
+	ConfName string  `json:"confName"`
+	Source   *Source `json:"source"`
+	// Available, Online and Ready (deprecated) say the path has a publisher.
+	Available     bool       `json:"available"`
+	AvailableTime *time.Time `json:"availableTime"`
+	Online        bool       `json:"online"`
+	OnlineTime    *time.Time `json:"onlineTime"`
+	Ready         bool       `json:"ready"`
+	ReadyTime     *time.Time `json:"readyTime"`
+	// Tracks are the codecs (deprecated); Tracks2 the tracks.
+	Tracks               []string `json:"tracks"`
+	Tracks2              []Track  `json:"tracks2"`
+	InboundBytes         uint64   `json:"inboundBytes"`
+	OutboundBytes        uint64   `json:"outboundBytes"`
+	InboundFramesInError uint64   `json:"inboundFramesInError"`
+	BytesReceived        uint64   `json:"bytesReceived"`
+	BytesSent            uint64   `json:"bytesSent"`
+	Readers              []Reader `json:"readers"`
+	// ReaderCount is streamgate's: the readers the hub counts (an HLS
+	// muxer counts as one).
+	ReaderCount int `json:"readerCount"`
+}
+
+// Track is one track of a path.
+type Track struct {
+	Codec string `json:"codec"`
+	// CodecProps are not reported (null).
+	CodecProps map[string]any `json:"codecProps"`
+}
+
+// Reader is one reader of a path: its type (rtspSession, rtmpConn, …) and
+// the ID of its item in the matching list.
+type Reader struct {
+	Type string `json:"type"`
+	ID   string `json:"id"`
 }
 
 // Source describes a path's publisher.
@@ -64,6 +97,17 @@ type Env struct {
 	// /v3/auth/jwks/refresh). It returns ErrNoJWKS when authMethod has no
 	// jwt backend; nil answers 404 as well.
 	RefreshJWKS func(ctx context.Context) error
+	// Info answers GET /v3/info; nil: empty.
+	Info func() Info
+	// ConfigAPI reads and edits the configuration (/v3/config/…); nil:
+	// those answer 500.
+	ConfigAPI ConfigAPI
+	// Conns are the listeners' live connections and sessions; nil: none.
+	Conns *conns.Registry
+	// HLSMuxers lists the HLS muxers; nil: none.
+	HLSMuxers func() []conns.HLSMuxer
+	// Logger logs kicks; nil: not logged.
+	Logger *slog.Logger
 }
 
 // ErrNoJWKS: authMethod has no jwt backend (POST /v3/auth/jwks/refresh → 404).
@@ -115,9 +159,8 @@ func (e *Env) base() *http.ServeMux {
 func (e *Env) APIHandler() http.Handler {
 	mux := e.base()
 	api := http.NewServeMux()
-	api.HandleFunc("GET /v3/paths/list", e.pathsList)
+	e.v3(api)
 	api.HandleFunc("GET /v3/config/get", e.configGet)
-	api.HandleFunc("GET /v3/config/global/get", e.configGet)
 	api.HandleFunc("POST /v3/auth/jwks/refresh", e.jwksRefresh)
 	mux.Handle("/", e.Guard(authz.ActionAPI, api))
 	return e.cors(mux)
@@ -126,14 +169,6 @@ func (e *Env) APIHandler() http.Handler {
 // cors puts the listener's CORS handling in front of h.
 func (e *Env) cors(h http.Handler) http.Handler {
 	return httpauth.CORS{AllowOrigins: e.AllowOrigins}.Wrap(h)
-}
-
-func (e *Env) pathsList(w http.ResponseWriter, _ *http.Request) {
-	items := []PathInfo{}
-	if e.Paths != nil {
-		items = append(items, e.Paths.ListPaths()...)
-	}
-	writeJSON(w, map[string]any{"pageCount": min(1, len(items)), "itemCount": len(items), "items": items})
 }
 
 func (e *Env) configGet(w http.ResponseWriter, _ *http.Request) {
@@ -150,7 +185,7 @@ func (e *Env) jwksRefresh(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case err == nil:
-		w.WriteHeader(http.StatusOK)
+		writeOK(w)
 	case errors.Is(err, ErrNoJWKS):
 		writeError(w, http.StatusNotFound, "authMethod has no jwt backend")
 	default:
@@ -158,11 +193,12 @@ func (e *Env) jwksRefresh(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// writeError writes MediaMTX's error body, {"error": "…"}.
+// writeError writes MediaMTX's error body, {"status": "error", "error":
+// "…"}.
 func writeError(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+	_ = json.NewEncoder(w).Encode(map[string]string{"status": "error", "error": msg})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -33,6 +33,12 @@ type Gate struct {
 // Check authenticates r for action on path. On failure it has answered
 // (401 with the realm, 403 or 503) and returns nil.
 func (g *Gate) Check(w http.ResponseWriter, r *http.Request, action authz.Action, path string) *authn.Identity {
+	return g.CheckLabels(w, r, action, path, nil)
+}
+
+// CheckLabels is Check holding the identity's label rule against labels
+// (a publisher against the path's savantLabels); nil labels: no rule.
+func (g *Gate) CheckLabels(w http.ResponseWriter, r *http.Request, action authz.Action, path string, labels []string) *authn.Identity {
 	var trusted []netip.Prefix
 	if g.TrustedProxies != nil {
 		trusted = g.TrustedProxies()
@@ -44,6 +50,7 @@ func (g *Gate) Check(w http.ResponseWriter, r *http.Request, action authz.Action
 		IP:          ClientIP(r, trusted),
 		Credentials: Credentials(r, Options{QueryToken: g.QueryToken != nil && g.QueryToken()}),
 		Query:       r.URL.RawQuery,
+		Labels:      labels,
 	}
 	id, err := g.Auth.Authenticate(r.Context(), &req)
 	if err != nil {

@@ -27,11 +27,13 @@ type conn struct {
 	sess   *session
 	target Target
 	logger *slog.Logger
+	api    connAPI // the control API's view (api.go)
 }
 
 func (c *conn) run() {
 	c.id = uuid.NewString()
 	c.logger = c.srv.logger.With("conn", c.id, "remote", c.nc.RemoteAddr().String())
+	defer c.register()()
 	err := c.serve()
 	switch {
 	case err == nil, errors.Is(err, net.ErrClosed):
@@ -70,6 +72,7 @@ func (c *conn) serve() error {
 		return c.refuse(authRejection(err), err)
 	}
 	sess.authenticated()
+	c.noteAuth(sess, id)
 	defer c.srv.hub.Connected(stream.ConnInfo{Type: c.srv.cfg.Name + "Conn", ID: c.id})()
 	defer id.OnEnd(func(reason string) {
 		c.logger.Info("session closed", "reason", reason)

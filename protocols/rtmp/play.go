@@ -14,7 +14,7 @@ var errClientLeft = errors.New("rtmp: the reader hung up")
 // play sends the publication of the target to the client, whatever protocol
 // it was published over.
 func (c *conn) play() error {
-	p, err := c.srv.hub.Get(c.target.Path)
+	p, err := c.srv.hub.Read(c.target.Path, c.target.Query) // authorized: may wake an on-demand source
 	if err != nil {
 		return c.refuse(hubRejection(err), err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/bluenviron/gortmplib/pkg/message"
 
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -26,7 +27,7 @@ func handshaken(t *testing.T) (net.Conn, *message.ReadWriter) {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.DiscardHandler)
-	hub := stream.NewHub(func() *config.Conf { return conf }, nil, logger)
+	hub := stream.NewHub(confmap.Paths(func() *config.Conf { return conf }), nil, logger)
 	s, err := rtmp.Listen(rtmp.Config{Name: "rtmp", Address: "127.0.0.1:0", ReadTimeout: time.Minute,
 		WriteTimeout: 5 * time.Second}, &fakeAuth{}, hub, logger)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -40,6 +41,8 @@ type Config struct {
 	// connection over a limit is closed at once (RTMP has no busy answer
 	// before its handshake).
 	Limits *netlimit.Limits
+	// Conns lists connections for the control API; nil: none.
+	Conns *conns.Registry
 }
 
 // Server is one RTMP listener.

@@ -18,6 +18,7 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -59,7 +60,7 @@ func startServer(t *testing.T) (*rtmp.Server, *stream.Hub, *fakeAuth) {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := stream.NewHub(func() *config.Conf { return conf }, nil, logger)
+	hub := stream.NewHub(confmap.Paths(func() *config.Conf { return conf }), nil, logger)
 	a := &fakeAuth{}
 	s, err := rtmp.Listen(rtmp.Config{Name: "rtmp", Address: "127.0.0.1:0", ReadTimeout: 5 * time.Second,
 		WriteTimeout: 5 * time.Second}, a, hub, logger)

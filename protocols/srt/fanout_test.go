@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -21,7 +22,7 @@ func TestSRTFanoutSlowReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub := stream.NewHub(func() *config.Conf { return conf }, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	hub := stream.NewHub(confmap.Paths(func() *config.Conf { return conf }), nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	pub, err := hub.Publish("cam", desc, stream.SourceInfo{Protocol: "srt"})
 	if err != nil {
 		t.Fatal(err)

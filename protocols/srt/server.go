@@ -20,6 +20,7 @@ import (
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -50,6 +51,11 @@ type Config struct {
 	// held, they retry about once per hold. The same for every such refusal,
 	// so it tells nothing. 0: DefaultRefusalHold; negative: none.
 	RefusalHold time.Duration
+	// Passphrases returns a path's srtPublishPassphrase and
+	// srtReadPassphrase as configured now ("": none); nil: none anywhere.
+	Passphrases func(path string) (publish, read string)
+	// Conns lists connections for the control API; nil: none.
+	Conns *conns.Registry
 }
 
 // DefaultRefusalHold is RefusalHold's default.
@@ -152,7 +158,8 @@ type session struct {
 	id     string
 	areq   authn.Request
 	logger *slog.Logger
-	start  time.Time // the handshake's arrival
+	start  time.Time  // the handshake's arrival
+	api    sessionAPI // the control API's view (api.go)
 }
 
 func (s *Server) handle(req gosrt.ConnRequest) {
@@ -162,6 +169,7 @@ func (s *Server) handle(req gosrt.ConnRequest) {
 	// closes of publish/read have run by then; a handshake not answered yet
 	// is rejected (after Accept, Reject does nothing).
 	defer panics.Recover(ss.logger, "srt", func() { req.Reject(RejectIPE.Wire()) })
+	defer s.register(ss)()
 	release, err := s.cfg.Limits.Acquire(s.cfg.Name, remoteIP(req.RemoteAddr()))
 	if err != nil {
 		s.reject(ss, err)
@@ -187,6 +195,7 @@ func (s *Server) handle(req gosrt.ConnRequest) {
 		s.reject(ss, err)
 		return
 	}
+	ss.api.noteAuth(ss, id)
 	if sid.Mode == ModePublish {
 		s.publish(ss, id)
 	} else {
@@ -241,6 +250,7 @@ func (s *Server) answer(ss *session) (gosrt.Conn, bool) {
 		ss.logger.Info("srt handshake failed", "error", err)
 		return nil, false
 	}
+	ss.api.setConn(conn)
 	return conn, true
 }
 

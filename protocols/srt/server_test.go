@@ -20,6 +20,7 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -84,13 +85,14 @@ func newFixture(t *testing.T, opts ...func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := stream.NewHub(func() *config.Conf { return conf }, nil, logger)
+	hub := stream.NewHub(confmap.Paths(func() *config.Conf { return conf }), nil, logger)
 	a := &fakeAuth{users: map[string]fakeUser{
 		"pub":  {"pubpass", []authz.Action{authz.ActionPublish}},
 		"rd":   {"rdpass", []authz.Action{authz.ActionRead}},
 		"both": {"bothpass", []authz.Action{authz.ActionPublish, authz.ActionRead}},
 	}}
-	cfg := Config{Address: "127.0.0.1:0", ReadTimeout: 5 * time.Second, RefusalHold: -1}
+	cfg := Config{Address: "127.0.0.1:0", ReadTimeout: 5 * time.Second, RefusalHold: -1,
+		Passphrases: confmap.SRTPassphrases(func() *config.Conf { return conf })}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -164,7 +166,11 @@ func TestSRTPublishAndRead(t *testing.T) {
 	if err != nil {
 		t.Fatalf("reader: %v", err)
 	}
+	// The reader is closed once it has had a whole sample's worth (of the
+	// two sent), not after a fixed time.
+	want := len(sampleTS(t))
 	got := make(chan []byte)
+	enough := make(chan struct{})
 	go func() {
 		var b []byte
 		buf := make([]byte, 1500)
@@ -174,11 +180,17 @@ func TestSRTPublishAndRead(t *testing.T) {
 				got <- b
 				return
 			}
-			b = append(b, buf[:n]...)
+			if b = append(b, buf[:n]...); len(b) >= want && len(b)-n < want {
+				close(enough)
+			}
 		}
 	}()
 	publish(t, pc, 2)
-	time.Sleep(500 * time.Millisecond)
+	select {
+	case <-enough:
+	case <-time.After(10 * time.Second):
+		t.Error("the reader did not get a whole sample's worth within 10 s")
+	}
 	rc.Close()
 	ts := <-got
 	if len(ts) == 0 || len(ts)%188 != 0 {

@@ -30,7 +30,7 @@ func (s *Server) publish(ss *session, id *authn.Identity) {
 		s.reject(ss, stream.ErrBusy)
 		return
 	}
-	if err := checkPassphrase(ss.req, string(np.SRTPublishPassphrase)); err != nil {
+	if err := checkPassphrase(ss.req, s.passphrase(ss.sid.Path, true)); err != nil {
 		s.reject(ss, err)
 		return
 	}
@@ -85,7 +85,7 @@ func (s *Server) publish(ss *session, id *authn.Identity) {
 // allow it; then it gets the path's MPEG-TS from the next keyframe on
 // until it leaves or the publication ends.
 func (s *Server) read(ss *session, id *authn.Identity) {
-	pub, err := s.hub.Get(ss.sid.Path)
+	pub, err := s.hub.Read(ss.sid.Path, ss.sid.Query) // authorized: may wake an on-demand source
 	if err != nil {
 		s.reject(ss, err)
 		return
@@ -95,11 +95,7 @@ func (s *Server) read(ss *session, id *authn.Identity) {
 		s.reject(ss, ErrNoTracks)
 		return
 	}
-	np := pub.Conf
-	if cur, err := s.hub.PathConf(ss.sid.Path); err == nil {
-		np = cur // the passphrase as configured now
-	}
-	if err := checkPassphrase(ss.req, string(np.SRTReadPassphrase)); err != nil {
+	if err := checkPassphrase(ss.req, s.passphrase(ss.sid.Path, false)); err != nil {
 		s.reject(ss, err)
 		return
 	}
@@ -149,4 +145,16 @@ func (s *Server) read(ss *session, id *authn.Identity) {
 			return
 		}
 	}
+}
+
+// passphrase is the path's publish or read passphrase as configured now.
+func (s *Server) passphrase(path string, publish bool) string {
+	if s.cfg.Passphrases == nil {
+		return ""
+	}
+	pub, read := s.cfg.Passphrases(path)
+	if publish {
+		return pub
+	}
+	return read
 }

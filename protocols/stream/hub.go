@@ -16,7 +16,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/authz"
-	"github.com/streamgate/streamgate/config"
 )
 
 // Errors the hub answers with; listeners map them to their protocol.
@@ -41,6 +40,10 @@ type SourceInfo struct {
 	ID string
 	// User is the authenticated user name.
 	User string
+	// Pulled marks a pulled source (Protocol is then rtspSource,
+	// rtmpSource, srtSource, hlsSource, udpSource or whepSource, as MediaMTX
+	// names them).
+	Pulled bool
 	// Type is MediaMTX's source type (rtspSession, rtspsSession, rtmpConn,
 	// rtmpsConn, srtConn, webRTCSession), for hooks (MTX_SOURCE_TYPE).
 	Type string
@@ -51,7 +54,7 @@ type SourceInfo struct {
 
 // Hub holds the live paths.
 type Hub struct {
-	conf    func() *config.Conf
+	find    PathFinder
 	logger  *slog.Logger
 	metrics *metrics
 
@@ -59,11 +62,16 @@ type Hub struct {
 	paths  map[string]*Publication
 	hooks  []func(*Publication)
 	events Events
+	// demands are the paths' Demands (pulled sources), by path name.
+	demands map[string]*demandEntry
+	// demandFn gives the Demands of names without one (SetDemandFunc).
+	demandFn DemandFunc
 }
 
-// NewHub creates a hub reading path configuration from conf at each publish.
-func NewHub(conf func() *config.Conf, reg prometheus.Registerer, logger *slog.Logger) *Hub {
-	return &Hub{conf: conf, logger: logger, metrics: newMetrics(reg), paths: map[string]*Publication{}}
+// NewHub creates a hub that asks paths for a path's options at each publish
+// and read.
+func NewHub(paths PathFinder, reg prometheus.Registerer, logger *slog.Logger) *Hub {
+	return &Hub{find: paths, logger: logger, metrics: newMetrics(reg), paths: map[string]*Publication{}, demands: map[string]*demandEntry{}}
 }
 
 // OnPublish registers fn to run for every new publication, before its first
@@ -74,9 +82,9 @@ func (h *Hub) OnPublish(fn func(*Publication)) {
 	h.mu.Unlock()
 }
 
-// PathConf returns the configuration of a path name.
-func (h *Hub) PathConf(name string) (*config.NamedPath, error) {
-	np, ok := h.conf().Paths.Find(name)
+// PathConf returns the options of a path name.
+func (h *Hub) PathConf(name string) (*PathOptions, error) {
+	np, ok := h.find(name)
 	if !ok {
 		return nil, ErrNoPath
 	}
@@ -96,6 +104,10 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 		return nil, err
 	}
 	h.mu.Lock()
+	if h.exclusive(name, src) || (!np.Publisher && !src.Pulled) {
+		h.mu.Unlock()
+		return nil, ErrSourcePath
+	}
 	for {
 		old, ok := h.paths[name]
 		if !ok {
@@ -126,6 +138,7 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 	if events != nil {
 		p.setReadyEnd(onceFn(events.Ready(p)))
 	}
+	h.published(name)
 	h.logger.Info("publishing", "path", name, "protocol", src.Protocol, "user", src.User, "tracks", len(desc.Medias))
 	return p, nil
 }
@@ -157,6 +170,10 @@ type PathInfo struct {
 	Readers        int
 	BytesReceived  uint64
 	Started        time.Time
+	// SourceState is the state of the path's pulled source (idle,
+	// connecting, ready, error), "" for a path published by a client.
+	// Hub.SourceStates also lists pulled paths that are not live.
+	SourceState string
 }
 
 // List returns the live paths by name.
@@ -169,7 +186,9 @@ func (h *Hub) List() []PathInfo {
 	h.mu.Unlock()
 	out := make([]PathInfo, 0, len(pubs))
 	for _, p := range pubs {
-		out = append(out, p.info())
+		info := p.info()
+		info.SourceState = h.sourceState(p.Name)
+		out = append(out, info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
@@ -179,7 +198,7 @@ func (h *Hub) List() []PathInfo {
 type Publication struct {
 	hub     *Hub
 	Name    string
-	Conf    *config.NamedPath
+	Conf    *PathOptions
 	Desc    *description.Session
 	Source  SourceInfo
 	Started time.Time
@@ -216,23 +235,41 @@ func (p *Publication) Attached(key string) any {
 // AddReader counts a reader, refusing past maxReaders.
 func (p *Publication) AddReader(r any) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.closed {
+		p.mu.Unlock()
 		return ErrNotPublished
 	}
 	if max := p.Conf.MaxReaders; max > 0 && len(p.readers) >= max {
+		p.mu.Unlock()
 		return ErrTooManyReaders
 	}
 	p.readers[r] = struct{}{}
+	first := len(p.readers) == 1
+	p.mu.Unlock()
+	if first {
+		p.hub.busy(p.Name) // h.mu is never taken under p.mu
+	}
 	return nil
 }
 
-// RemoveReader forgets a reader (and tells Events of its end).
+// RemoveReader forgets a reader (and tells Events of its end); after the
+// last one, an on-demand source of the path is stopped
+// sourceOnDemandCloseAfter later.
 func (p *Publication) RemoveReader(r any) {
 	p.mu.Lock()
 	delete(p.readers, r)
+	last := len(p.readers) == 0
 	p.mu.Unlock()
 	p.unwatch(r)
+	if last {
+		p.hub.idle(p.Name)
+	}
+}
+
+func (p *Publication) readerCount() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.readers)
 }
 
 // AddSink starts a consumer of units with its own bounded queue.
@@ -308,6 +345,7 @@ func (p *Publication) Close() {
 	p.hub.metrics.publishers.Dec()
 	p.endEvents()
 	close(p.stopped)
+	p.hub.idle(p.Name)
 	p.hub.logger.Info("publisher left", "path", p.Name, "protocol", p.Source.Protocol)
 }
 
@@ -320,7 +358,7 @@ func (p *Publication) info() PathInfo {
 			tracks = append(tracks, f.Codec())
 		}
 	}
-	return PathInfo{Name: p.Name, ConfName: p.Conf.Name, Source: p.Source, Tracks: tracks, Readers: len(p.readers), BytesReceived: p.bytes, Started: p.Started}
+	return PathInfo{Name: p.Name, ConfName: p.Conf.ConfName, Source: p.Source, Tracks: tracks, Readers: len(p.readers), BytesReceived: p.bytes, Started: p.Started}
 }
 
 func (p *Publication) String() string { return fmt.Sprintf("path %s (%s)", p.Name, p.Source.Protocol) }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -21,7 +22,7 @@ func newHub(t *testing.T, yaml string) *stream.Hub {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return stream.NewHub(func() *config.Conf { return c }, nil, slog.New(slog.DiscardHandler))
+	return stream.NewHub(confmap.Paths(func() *config.Conf { return c }), nil, slog.New(slog.DiscardHandler))
 }
 
 func desc() *description.Session {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -36,7 +37,7 @@ func TestOverridePublishRace(t *testing.T) {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()
-	h := stream.NewHub(func() *config.Conf { return c }, reg, slog.New(slog.DiscardHandler))
+	h := stream.NewHub(confmap.Paths(func() *config.Conf { return c }), reg, slog.New(slog.DiscardHandler))
 	var mu sync.Mutex
 	sinks := map[*stream.Publication]*tracked{}
 	h.OnPublish(func(p *stream.Publication) {

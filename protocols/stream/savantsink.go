@@ -29,7 +29,7 @@ type SavantOutput struct {
 
 // Attach is a Hub.OnPublish hook.
 func (o *SavantOutput) Attach(p *Publication) {
-	if p.Conf.Savant != nil && !*p.Conf.Savant {
+	if !p.Conf.Savant {
 		return
 	}
 	var video *videoTrack

@@ -24,6 +24,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 	"github.com/streamgate/streamgate/protocols/webrtc"
@@ -157,7 +158,7 @@ func newEnv(t *testing.T, paths string, cfg webrtc.Config) *env {
 		h.next = slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug})
 	}
 	logger := slog.New(h)
-	e := &env{hub: stream.NewHub(func() *config.Conf { return c }, nil, logger), auth: &fakeAuth{expiry: time.Hour},
+	e := &env{hub: stream.NewHub(confmap.Paths(func() *config.Conf { return c }), nil, logger), auth: &fakeAuth{expiry: time.Hour},
 		reg: prometheus.NewRegistry(), closed: closed}
 	gate := &httpauth.Gate{Auth: e.auth, Protocol: authn.ProtocolWebRTC, Realm: func() string { return realm },
 		AllowOrigins: func() []string { return []string{"*", "https://player.example"} }}

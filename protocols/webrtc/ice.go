@@ -22,7 +22,11 @@ func newSettingEngine(cfg Config, logs pionLogs) (webrtc.SettingEngine, ice.UDPM
 	se.SetIncludeLoopbackCandidate(true)
 	// Resolve browsers' mDNS (.local) candidates; never advertise our own.
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeQueryOnly)
-	keep := ipFilter(cfg)
+	se.SetSTUNGatherTimeout(cfg.STUNGatherTimeout)
+	keep, err := ipFilter(cfg)
+	if err != nil {
+		return se, nil, err
+	}
 	se.SetIPFilter(keep)
 
 	hosts, err := resolveHosts(cfg.AdditionalHosts)
@@ -49,9 +53,46 @@ func newSettingEngine(cfg Config, logs pionLogs) (webrtc.SettingEngine, ice.UDPM
 }
 
 // ipFilter keeps the IPv4 addresses to gather candidates on: loopback, and
-// the interfaces' with IPsFromInterfaces.
-func ipFilter(cfg Config) func(net.IP) bool {
-	return func(ip net.IP) bool { return ip.To4() != nil && (cfg.IPsFromInterfaces || ip.IsLoopback()) }
+// the interfaces' with IPsFromInterfaces (only those of the interfaces
+// IPsFromInterfacesList names, when it names any; looked up at start).
+func ipFilter(cfg Config) (func(net.IP) bool, error) {
+	listed, err := interfaceIPs(cfg.IPsFromInterfacesList)
+	if err != nil {
+		return nil, err
+	}
+	return func(ip net.IP) bool {
+		if ip.To4() == nil {
+			return false
+		}
+		if ip.IsLoopback() {
+			return true
+		}
+		return cfg.IPsFromInterfaces && (listed == nil || listed[ip.String()])
+	}, nil
+}
+
+// interfaceIPs are the addresses of the named interfaces; nil for none.
+func interfaceIPs(names []string) (map[string]bool, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	out := map[string]bool{}
+	for _, n := range names {
+		ifc, err := net.InterfaceByName(n)
+		if err != nil {
+			return nil, fmt.Errorf("webrtc: webrtcIPsFromInterfacesList: %s: %w", n, err)
+		}
+		addrs, err := ifc.Addrs()
+		if err != nil {
+			return nil, fmt.Errorf("webrtc: webrtcIPsFromInterfacesList: %s: %w", n, err)
+		}
+		for _, a := range addrs {
+			if ipn, ok := a.(*net.IPNet); ok {
+				out[ipn.IP.String()] = true
+			}
+		}
+	}
+	return out, nil
 }
 
 // resolveHosts turns webrtcAdditionalHosts into IPv4 addresses; host names

@@ -24,7 +24,10 @@ func (fakeMux) GetListenAddresses() []net.Addr {
 // IPv4 interface with IPsFromInterfaces.
 func TestFilteredMux(t *testing.T) {
 	for _, fromInterfaces := range []bool{false, true} {
-		keep := ipFilter(Config{IPsFromInterfaces: fromInterfaces})
+		keep, err := ipFilter(Config{IPsFromInterfaces: fromInterfaces})
+		if err != nil {
+			t.Fatal(err)
+		}
 		var got []string
 		for _, a := range (filteredMux{UDPMux: fakeMux{}, keep: keep}).GetListenAddresses() {
 			got = append(got, a.String())
@@ -55,5 +58,20 @@ func TestMetricsReRegister(t *testing.T) {
 	b := newMetrics(reg)
 	if a.sessions != b.sessions || a.dropped != b.dropped {
 		t.Error("the second registration made new counters")
+	}
+}
+
+// webrtcIPsFromInterfacesList keeps the listed interfaces' addresses (and
+// loopback); an unknown interface is an error at start.
+func TestIPsFromInterfacesList(t *testing.T) {
+	keep, err := ipFilter(Config{IPsFromInterfaces: true, IPsFromInterfacesList: []string{"lo"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !keep(net.ParseIP("127.0.0.1")) || keep(net.ParseIP("192.0.2.10")) {
+		t.Error("with the list [lo]: want loopback kept, 192.0.2.10 dropped")
+	}
+	if _, err := ipFilter(Config{IPsFromInterfaces: true, IPsFromInterfacesList: []string{"no-such-if0"}}); err == nil {
+		t.Error("an unknown interface: want an error")
 	}
 }

@@ -8,8 +8,9 @@ import (
 
 // metrics are the WebRTC listener's counters.
 type metrics struct {
-	sessions prometheus.Gauge
-	dropped  prometheus.Counter
+	sessions   prometheus.Gauge
+	publishers prometheus.Gauge
+	dropped    prometheus.Counter
 }
 
 // newMetrics creates the counters and registers them with reg (nil: not
@@ -19,10 +20,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		sessions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_webrtc_sessions",
 			Help: "WHEP sessions reading a path."}),
+		publishers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_webrtc_publishers",
+			Help: "WHIP sessions publishing a path."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_webrtc_units_dropped_total",
 			Help: "Units dropped because a WebRTC session's queue was full."}),
 	}
 	m.sessions = promreg.MustRegister(reg, m.sessions)
+	m.publishers = promreg.MustRegister(reg, m.publishers)
 	m.dropped = promreg.MustRegister(reg, m.dropped)
 	return m
 }

@@ -28,6 +28,6 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, rt route) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
-		_, _ = w.Write(playerPage)
+		_, _ = w.Write(s.withICEServers(playerPage))
 	}
 }

@@ -12,13 +12,15 @@ import (
 type routeKind int
 
 const (
-	routeNone     routeKind = iota // nothing here: 404
-	routeRedirect                  // /PATH: 301 to /PATH/
-	routePage                      // /PATH/: the player page
-	routeWHEP                      // /PATH/whep: the WHEP endpoint
-	routeSession                   // /PATH/whep/ID: a WHEP session
-	routeWHIP                      // /PATH/whip[/ID]: publishing, refused
-	routeBadPath                   // a PATH that breaks the naming rules: 400
+	routeNone        routeKind = iota // nothing here: 404
+	routeRedirect                     // /PATH: 301 to /PATH/
+	routePage                         // /PATH/: the player page
+	routeWHEP                         // /PATH/whep: the WHEP endpoint
+	routeSession                      // /PATH/whep/ID: a WHEP session
+	routeWHIP                         // /PATH/whip: the WHIP endpoint
+	routeWHIPSession                  // /PATH/whip/ID: a WHIP session
+	routePublishPage                  // /PATH/publish: the publish page
+	routeBadPath                      // a PATH that breaks the naming rules: 400
 )
 
 // route is a parsed request URL. PATH may contain slashes: the endpoint
@@ -44,6 +46,8 @@ func parseRoute(p string) route {
 		return validRoute(routeWHEP, rest, "")
 	case "whip":
 		return validRoute(routeWHIP, rest, "")
+	case "publish":
+		return validRoute(routePublishPage, rest, "")
 	}
 	prefix, endpoint := splitLast(rest)
 	switch endpoint {
@@ -54,7 +58,11 @@ func parseRoute(p string) route {
 		}
 		return validRoute(routeSession, prefix, last)
 	case "whip":
-		return validRoute(routeWHIP, prefix, "")
+		id, err := uuid.Parse(last)
+		if err != nil || id.String() != last {
+			return route{}
+		}
+		return validRoute(routeWHIPSession, prefix, last)
 	}
 	return validRoute(routeRedirect, p, "")
 }

@@ -25,7 +25,8 @@ func TestParseRoute(t *testing.T) {
 		{"/cam/whep/" + sid, route{kind: routeSession, path: "cam", session: sid}},
 		{"/a/b/whep/" + sid, route{kind: routeSession, path: "a/b", session: sid}},
 		{"/cam/whip", route{kind: routeWHIP, path: "cam"}},
-		{"/cam/whip/" + sid, route{kind: routeWHIP, path: "cam"}},
+		{"/cam/whip/" + sid, route{kind: routeWHIPSession, path: "cam", session: sid}},
+		{"/cam/publish", route{kind: routePublishPage, path: "cam"}},
 		{"/cam/whep/not-a-uuid", route{}},
 		{"/cam/whep/" + strings.ToUpper(sid), route{}}, // not as we write it
 		{"/whep", route{}},

@@ -1,16 +1,21 @@
 // Package webrtc is the WebRTC listener: WHEP playback of the hub's paths
-// (H.264 and Opus) for browsers and other WHEP players, MediaMTX-compatible.
+// (H.264 and Opus) for browsers and other WHEP players, and WHIP publishing
+// into the hub (H.264, H.265, VP8, VP9, AV1, Opus), MediaMTX-compatible.
 //
 //	GET    /PATH            301 to /PATH/
 //	GET    /PATH/           the player page (authenticated, so that the browser asks for credentials)
 //	POST   /PATH/whep       an SDP offer → 201 with the answer and the session's Location
 //	PATCH  /PATH/whep/ID    trickle ICE candidates (application/trickle-ice-sdpfrag) → 204
 //	DELETE /PATH/whep/ID    ends the session → 200
-//	*      /PATH/whip[/ID]  405: publishing over WebRTC is not supported
+//	GET    /PATH/publish    the publish page (camera and microphone, authenticated for publishing)
+//	POST   /PATH/whip       a WHIP offer → 201 with the answer (see whip.go)
+//	PATCH  /PATH/whip/ID    trickle ICE candidates of a WHIP session → 204
+//	DELETE /PATH/whip/ID    ends the WHIP session (the publication) → 200
+//	OPTIONS /PATH/whep|whip with credentials: 204 with the ICE servers (Link)
 //	OPTIONS                 CORS preflight
 //
 // Every request but the redirect and the preflight is authenticated for
-// reading PATH. PATH may contain slashes.
+// reading PATH (publishing for the WHIP side). PATH may contain slashes.
 package webrtc
 
 import (
@@ -24,6 +29,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -43,12 +49,30 @@ type Config struct {
 	// each gathered candidate (NAT 1:1). Reachable through LocalUDPAddress
 	// on an unspecified address, or with IPsFromInterfaces.
 	AdditionalHosts []string
+	// IPsFromInterfacesList is webrtcIPsFromInterfacesList: with
+	// IPsFromInterfaces, only these interfaces' addresses are advertised
+	// (empty: every interface's).
+	IPsFromInterfacesList []string
 	// HandshakeTimeout bounds ICE gathering and ICE+DTLS (default 10s).
 	HandshakeTimeout time.Duration
+	// TrackGatherTimeout is how long a WHIP publisher's tracks may take to
+	// arrive once connected (default 2s).
+	TrackGatherTimeout time.Duration
+	// STUNGatherTimeout bounds the wait for server-reflexive candidates
+	// from the STUN servers (default 5s).
+	STUNGatherTimeout time.Duration
+	// ICEServers is webrtcICEServers2: STUN/TURN servers for the server's
+	// peer connections and, in the pages and Link headers, for
+	// authenticated clients.
+	ICEServers []ICEServer
+	// Now is the clock of TURN credentials; nil: time.Now.
+	Now func() time.Time
 	// Registerer registers the metrics; nil: not registered.
 	Registerer prometheus.Registerer
 	// Logger logs sessions; nil: discarded.
 	Logger *slog.Logger
+	// Conns lists sessions for the control API; nil: none.
+	Conns *conns.Registry
 }
 
 // Server answers WHEP requests for the paths of a hub.
@@ -62,9 +86,10 @@ type Server struct {
 	settings webrtc.SettingEngine
 	udpMux   ice.UDPMux // nil: ephemeral ports
 
-	mu       sync.Mutex
-	sessions map[string]*session
-	closed   bool
+	mu         sync.Mutex
+	sessions   map[string]*session
+	publishers map[string]*publisher // WHIP sessions
+	closed     bool
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -74,6 +99,12 @@ func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) (*Server, error) {
 	if cfg.HandshakeTimeout <= 0 {
 		cfg.HandshakeTimeout = 10 * time.Second
 	}
+	if cfg.TrackGatherTimeout <= 0 {
+		cfg.TrackGatherTimeout = 2 * time.Second
+	}
+	if cfg.STUNGatherTimeout <= 0 {
+		cfg.STUNGatherTimeout = 5 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -81,7 +112,7 @@ func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) (*Server, error) {
 		return nil, errors.New("webrtc: a gate and a hub are required")
 	}
 	s := &Server{cfg: cfg, gate: gate, hub: hub, logger: cfg.Logger, logs: pionLogs{cfg.Logger},
-		sessions: map[string]*session{}}
+		sessions: map[string]*session{}, publishers: map[string]*publisher{}}
 	s.metrics = newMetrics(cfg.Registerer)
 	var err error
 	if s.settings, s.udpMux, err = newSettingEngine(cfg, s.logs); err != nil {
@@ -105,6 +136,7 @@ func (s *Server) Close() {
 	for _, sess := range sessions {
 		<-sess.done
 	}
+	s.closePublishers()
 	if s.udpMux != nil {
 		_ = s.udpMux.Close()
 	}
@@ -113,8 +145,11 @@ func (s *Server) Close() {
 // ServeHTTP routes a request (see the package documentation).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := parseRoute(r.URL.Path)
-	if rt.kind == routeWHEP {
+	if rt.kind == routeWHEP || rt.kind == routeWHIP {
 		w.Header().Set("Accept-Post", "application/sdp")
+	}
+	if s.serveICEOptions(w, r, rt) {
+		return
 	}
 	if s.gate.CORS(w, r) {
 		return
@@ -138,9 +173,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		default:
 			allow(w, r, http.MethodDelete, http.MethodPatch)
 		}
+	case routePublishPage:
+		s.servePublishPage(w, r, rt)
 	case routeWHIP:
-		w.Header().Set("Allow", http.MethodOptions)
-		http.Error(w, "publishing over WebRTC (WHIP) is not supported", http.StatusMethodNotAllowed)
+		if !allow(w, r, http.MethodPost) {
+			return
+		}
+		s.createPublisher(w, r, rt)
+	case routeWHIPSession:
+		s.servePublisherSession(w, r, rt)
 	case routeBadPath:
 		http.Error(w, "invalid path name", http.StatusBadRequest)
 	default:

@@ -40,6 +40,7 @@ type session struct {
 	stopOnce  sync.Once
 	reason    string        // why it stopped, set before stopping is closed
 	done      chan struct{} // closed when everything is released
+	api       sessionAPI    // the control API's view (api.go)
 }
 
 func newSession(srv *Server, pub *stream.Publication, out *output, logger *slog.Logger) *session {
@@ -121,10 +122,12 @@ func (s *session) run(cancelExpiry func()) {
 // release closes the peer connection and forgets the session.
 func (s *session) release(cancelExpiry func()) {
 	cancelExpiry()
+	s.api.closing()
 	_ = s.pc.Close()
 	s.pub.RemoveReader(s)
 	s.unhook()
 	s.srv.remove(s)
+	s.api.leave()
 	s.logger.Info("session closed", "reason", s.reason)
 	close(s.done)
 }

@@ -88,6 +88,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 		writeRefusal(w, err)
 		return
 	}
+	s.register(sess, id, r)
 	cancelEnd := id.OnEnd(sess.stop) // expiry, or a re-check that refuses it
 	sess.unhook = sess.hooks(r.URL.RawQuery)
 	go sess.run(cancelEnd)
@@ -98,7 +99,8 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 	h.Set("ETag", sess.etag)
 	h.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
 	h.Set("Cache-Control", "no-store")
-	h.Add("Access-Control-Expose-Headers", "Location, ETag, Accept-Patch")
+	h.Add("Access-Control-Expose-Headers", "Location, ETag, Accept-Patch, Link")
+	s.setLinks(h)
 	w.WriteHeader(http.StatusCreated)
 	_, _ = io.WriteString(w, answer)
 }
@@ -109,7 +111,7 @@ func (s *Server) readOffer(w http.ResponseWriter, r *http.Request, path string) 
 	if !hasContentType(r, "application/sdp") {
 		return nil, nil, "", refuse(http.StatusUnsupportedMediaType, "the offer must be application/sdp")
 	}
-	pub, err := s.hub.Get(path)
+	pub, err := s.hub.Read(path, r.URL.RawQuery) // authorized: may wake an on-demand source
 	if err != nil {
 		return nil, nil, "", hubRefusal(err)
 	}
@@ -144,7 +146,7 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 		return "", err
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s.srv.settings))
-	pc, err := api.NewPeerConnection(webrtc.Configuration{})
+	pc, err := api.NewPeerConnection(s.srv.peerConfig())
 	if err != nil {
 		return "", err
 	}

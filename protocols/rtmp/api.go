@@ -1,0 +1,56 @@
+package rtmp
+
+import (
+	"sync"
+	"time"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/protocols/conns"
+)
+
+// connAPI is a connection's state for the control API.
+type connAPI struct {
+	created time.Time
+
+	mu      sync.Mutex
+	state   string
+	path    string
+	query   string
+	who     conns.Who
+	session *session
+}
+
+// register lists the connection in the control API (/v3/rtmpconns or
+// /v3/rtmpsconns) until the returned function runs; a kick closes it.
+func (c *conn) register() (remove func()) {
+	kind := conns.RTMPConns
+	if c.srv.cfg.Name == "rtmps" {
+		kind = conns.RTMPSConns
+	}
+	c.api.created, c.api.state = time.Now(), "idle"
+	return c.srv.cfg.Conns.Add(kind, c.id, c.describe, func() { _ = c.nc.Close() })
+}
+
+// noteAuth records, once the client is authenticated, what it does and
+// who it is.
+func (c *conn) noteAuth(sess *session, id *authn.Identity) {
+	c.api.mu.Lock()
+	defer c.api.mu.Unlock()
+	c.api.state = "read"
+	if sess.publish {
+		c.api.state = "publish"
+	}
+	c.api.path, c.api.query, c.api.session = c.target.Path, conns.Query(c.target.Query), sess
+	c.api.who = conns.Who{User: id.User, AuthBackend: id.Backend}
+}
+
+func (c *conn) describe() any {
+	c.api.mu.Lock()
+	defer c.api.mu.Unlock()
+	item := conns.RTMPConn{ID: c.id, Created: c.api.created, RemoteAddr: c.nc.RemoteAddr().String(),
+		State: c.api.state, Path: c.api.path, Query: c.api.query, Who: c.api.who}
+	if s := c.api.session; s != nil {
+		item.Bytes = conns.MakeBytes(s.BytesReceived(), s.BytesSent())
+	}
+	return item
+}

@@ -1,0 +1,238 @@
+package source
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamgate/streamgate/internal/panics"
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// maxAnswerSize bounds the WHEP server's SDP answer.
+const maxAnswerSize = 64 << 10
+
+// whepGather is how long the tracks may take to arrive after the answer.
+const whepGather = 5 * time.Second
+
+var errWHEPNoTrack = errors.New("source: the WHEP server sent no H264 or Opus track")
+
+// runWHEP reads a WHEP server (whep:// is http, wheps:// https; URL
+// credentials go as Basic): a receive-only offer for one video and one
+// audio track, then H.264 and Opus are published.
+func runWHEP(ctx context.Context, s *session) error {
+	o := s.r.opts
+	u, err := url.Parse(o.URL)
+	if err != nil {
+		return err
+	}
+	u.Scheme = map[string]string{"whep": "http", "wheps": "https"}[strings.ToLower(u.Scheme)]
+	var user, pass string
+	if u.User != nil {
+		user = u.User.Username()
+		pass, _ = u.User.Password()
+		u.User = nil
+	}
+	hc := &http.Client{Timeout: o.ReadTimeout, Transport: &http.Transport{TLSClientConfig: tlsConfig(o.Fingerprint)}}
+	pc, err := newWHEPPeer()
+	if err != nil {
+		return err
+	}
+	defer pc.Close()
+	tracks := make(chan *webrtc.TrackRemote, 2)
+	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { tracks <- t })
+	failed := make(chan struct{})
+	var failOnce sync.Once
+	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
+		if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed || st == webrtc.PeerConnectionStateDisconnected {
+			failOnce.Do(func() { close(failed) })
+		}
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		return err
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return err
+	}
+	select {
+	case <-gathered:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	answer, location, err := whepPost(ctx, hc, u, user, pass, pc.LocalDescription().SDP)
+	if err != nil {
+		return err
+	}
+	defer whepDelete(hc, u, location, user, pass)
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: answer}); err != nil {
+		return err
+	}
+	want := strings.Count(answer, "a=sendonly") + strings.Count(answer, "a=sendrecv")
+	var got []*webrtc.TrackRemote
+	timer := time.NewTimer(whepGather)
+	defer timer.Stop()
+gather:
+	for len(got) < want {
+		select {
+		case t := <-tracks:
+			got = append(got, t)
+		case <-timer.C:
+			break gather
+		case <-failed:
+			return errors.New("source: the WebRTC connection failed")
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	desc := &description.Session{}
+	type route struct {
+		t *webrtc.TrackRemote
+		m *description.Media
+	}
+	var routes []route
+	for _, t := range got {
+		var f format.Format
+		typ := description.MediaTypeVideo
+		switch strings.ToLower(t.Codec().MimeType) {
+		case strings.ToLower(webrtc.MimeTypeH264):
+			f = &format.H264{PayloadTyp: 96, PacketizationMode: 1}
+		case strings.ToLower(webrtc.MimeTypeOpus):
+			f = &format.Opus{PayloadTyp: 96, ChannelCount: 2}
+			typ = description.MediaTypeAudio
+		default:
+			continue
+		}
+		m := &description.Media{Type: typ, Formats: []format.Format{f}}
+		desc.Medias = append(desc.Medias, m)
+		routes = append(routes, route{t, m})
+	}
+	if len(routes) == 0 {
+		return errWHEPNoTrack
+	}
+	p, err := s.publish(desc)
+	if err != nil {
+		return err
+	}
+	errs := make(chan error, len(routes))
+	for _, rt := range routes {
+		go func() { errs <- whepRead(s, rt.t, rt.m, p) }()
+	}
+	select {
+	case err := <-errs:
+		return err
+	case <-failed:
+		return errors.New("source: the WebRTC connection was lost")
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+// newWHEPPeer is a receive-only peer connection (host candidates, loopback
+// included, no mDNS).
+func newWHEPPeer() (*webrtc.PeerConnection, error) {
+	var se webrtc.SettingEngine
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		return nil, err
+	}
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	if err != nil {
+		return nil, err
+	}
+	for _, kind := range []webrtc.RTPCodecType{webrtc.RTPCodecTypeVideo, webrtc.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			_ = pc.Close()
+			return nil, err
+		}
+	}
+	return pc, nil
+}
+
+// whepRead publishes one track's packets: decoded units, PTS from the RTP
+// timestamps (unwrapped, from 0 at the first packet).
+func whepRead(s *session, t *webrtc.TrackRemote, m *description.Media, p *stream.Publication) (err error) {
+	defer panics.Recover(s.r.logger, "source", func() { err = errPanicked })
+	f := m.Formats[0]
+	decode := stream.RTPDecoder(f)
+	var first bool
+	var prev uint32
+	var pts int64
+	for {
+		pkt, _, err := t.ReadRTP()
+		if err != nil {
+			return err
+		}
+		if !first {
+			first, prev = true, pkt.Timestamp
+		}
+		pts += int64(int32(pkt.Timestamp - prev))
+		prev = pkt.Timestamp
+		au, err := decode(pkt)
+		if err != nil || au == nil {
+			continue
+		}
+		p.WriteUnit(&stream.Unit{Media: m, Format: f, PTS: pts, AU: au})
+	}
+}
+
+// whepPost sends the offer and returns the answer and the session's URL.
+func whepPost(ctx context.Context, hc *http.Client, u *url.URL, user, pass, offer string) (string, string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewBufferString(offer))
+	if err != nil {
+		return "", "", err
+	}
+	req.Header.Set("Content-Type", "application/sdp")
+	if user != "" || pass != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	res, err := hc.Do(req)
+	if err != nil {
+		return "", "", err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(res.Body, maxAnswerSize))
+	if err != nil {
+		return "", "", err
+	}
+	if res.StatusCode != http.StatusCreated {
+		return "", "", fmt.Errorf("source: WHEP server answered %d", res.StatusCode)
+	}
+	return string(body), res.Header.Get("Location"), nil
+}
+
+// whepDelete ends the session on the server (best effort).
+func whepDelete(hc *http.Client, base *url.URL, location, user, pass string) {
+	if location == "" {
+		return
+	}
+	ref, err := url.Parse(location)
+	if err != nil {
+		return
+	}
+	req, err := http.NewRequest(http.MethodDelete, base.ResolveReference(ref).String(), nil)
+	if err != nil {
+		return
+	}
+	if user != "" || pass != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	if res, err := hc.Do(req); err == nil {
+		res.Body.Close()
+	}
+}

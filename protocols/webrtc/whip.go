@@ -1,0 +1,274 @@
+package webrtc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/pion/interceptor"
+	"github.com/pion/webrtc/v4"
+
+	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/panics"
+)
+
+// createPublisher answers a WHIP offer. The order is the refusal order of
+// every listener: authentication for publishing first (401/403, before the
+// body is read), then the content type (415), the path (404), a pulled
+// source's path or a publisher already there (409 unless
+// overridePublisher), the body (413), the offer (400) and the codecs (406).
+func (s *Server) createPublisher(w http.ResponseWriter, r *http.Request, rt route) {
+	var labels []string
+	if np, err := s.hub.PathConf(rt.path); err == nil {
+		labels = append([]string{}, np.SavantLabels...)
+	}
+	id := s.gate.CheckLabels(w, r, authz.ActionPublish, rt.path, labels)
+	if id == nil {
+		return
+	}
+	offer, err := s.readPublishOffer(w, r, rt.path)
+	if err != nil {
+		writeRefusal(w, err)
+		return
+	}
+	p := newPublisher(s, rt.path, id.User, r.URL.RawQuery,
+		s.logger.With("path", rt.path, "user", id.User, "remote", r.RemoteAddr, "side", "whip"))
+	answer, err := p.negotiate(r.Context(), offer)
+	if err == nil && !s.addPublisher(p) {
+		err = refuse(http.StatusServiceUnavailable, "the server is closing")
+	}
+	if err != nil {
+		if p.pc != nil {
+			_ = p.pc.Close()
+		}
+		p.logger.Debug("offer refused", "error", err)
+		writeRefusal(w, err)
+		return
+	}
+	cancelEnd := id.OnEnd(p.stop) // expiry, or a re-check that refuses it
+	s.registerPublisher(p, id, r)
+	go p.run(cancelEnd)
+
+	h := w.Header()
+	h.Set("Content-Type", "application/sdp")
+	h.Set("Location", "/"+rt.path+"/whip/"+p.id)
+	h.Set("ETag", p.etag)
+	h.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
+	h.Set("Cache-Control", "no-store")
+	h.Add("Access-Control-Expose-Headers", "Location, ETag, Accept-Patch, Link")
+	s.setLinks(h)
+	w.WriteHeader(http.StatusCreated)
+	_, _ = io.WriteString(w, answer)
+}
+
+// readPublishOffer checks everything but the authentication before the
+// peer connection is made.
+func (s *Server) readPublishOffer(w http.ResponseWriter, r *http.Request, path string) (string, error) {
+	if !hasContentType(r, "application/sdp") {
+		return "", refuse(http.StatusUnsupportedMediaType, "the offer must be application/sdp")
+	}
+	np, err := s.hub.PathConf(path)
+	if err != nil {
+		return "", refuse(http.StatusNotFound, "the path is not configured")
+	}
+	if !np.Publisher {
+		return "", refuse(http.StatusConflict, "the path takes its stream from a source, not from publishers")
+	}
+	if _, err := s.hub.Get(path); err == nil && !np.OverridePublisher {
+		return "", refuse(http.StatusConflict, "someone is already publishing to this path")
+	}
+	offer, err := readBody(w, r, maxOfferSize)
+	if err != nil {
+		return "", err
+	}
+	if err := offerSends(offer); err != nil {
+		return "", err
+	}
+	return offer, nil
+}
+
+// negotiate creates the receiving peer connection and returns the answer
+// with all our candidates.
+func (p *publisher) negotiate(ctx context.Context, offer string) (string, error) {
+	me := &webrtc.MediaEngine{}
+	if err := registerInbound(me); err != nil {
+		return "", err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, ir, webrtc.WithInterceptorLoggerFactory(p.srv.logs)); err != nil {
+		return "", err
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(p.srv.settings))
+	pc, err := api.NewPeerConnection(p.srv.peerConfig())
+	if err != nil {
+		return "", err
+	}
+	p.pc, p.offer = pc, offer
+	pc.OnConnectionStateChange(p.onState)
+	pc.OnTrack(p.onTrack)
+	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
+		return "", refuse(http.StatusBadRequest, "invalid offer: %v", err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	answer, err := pc.CreateAnswer(nil)
+	if err != nil {
+		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
+	}
+	if err := pc.SetLocalDescription(answer); err != nil {
+		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
+	}
+	for _, t := range pc.GetTransceivers() {
+		if t.Direction() == webrtc.RTPTransceiverDirectionRecvonly || t.Direction() == webrtc.RTPTransceiverDirectionSendrecv {
+			p.expected++
+		}
+	}
+	if p.expected == 0 {
+		return "", refuse(http.StatusNotAcceptable, "the offer sends none of the codecs this server receives (%s)", inboundCodecNames)
+	}
+	timer := time.NewTimer(p.srv.cfg.HandshakeTimeout)
+	defer timer.Stop()
+	select {
+	case <-gathered:
+	case <-timer.C: // answer with the candidates there are
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+	return pc.LocalDescription().SDP, nil
+}
+
+// servePublisherSession answers DELETE and PATCH on a WHIP session URL,
+// authenticated for publishing on its path.
+func (s *Server) servePublisherSession(w http.ResponseWriter, r *http.Request, rt route) {
+	if !allow(w, r, http.MethodDelete, http.MethodPatch) {
+		return
+	}
+	if s.gate.Check(w, r, authz.ActionPublish, rt.path) == nil {
+		return
+	}
+	p := s.lookupPublisher(rt)
+	if p == nil {
+		http.Error(w, "no such session", http.StatusNotFound)
+		return
+	}
+	if r.Method == http.MethodDelete {
+		p.stop("deleted by the client")
+		select {
+		case <-p.done:
+		case <-r.Context().Done():
+		}
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if !hasContentType(r, "application/trickle-ice-sdpfrag") {
+		http.Error(w, "the body must be application/trickle-ice-sdpfrag", http.StatusUnsupportedMediaType)
+		return
+	}
+	if m := r.Header.Get("If-Match"); m != "" && m != "*" && m != p.etag {
+		http.Error(w, "the ETag does not match the ICE session", http.StatusPreconditionFailed)
+		return
+	}
+	body, err := readBody(w, r, maxFragmentSize)
+	if err != nil {
+		writeRefusal(w, err)
+		return
+	}
+	frag, err := parseICEFragment(body)
+	if err != nil {
+		http.Error(w, "invalid SDP fragment: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	if frag.ufrag != "" && !hasUfrag(p.offer, frag.ufrag) {
+		http.Error(w, "ICE restarts are not supported", http.StatusUnprocessableEntity)
+		return
+	}
+	for _, c := range frag.candidates {
+		if err := p.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c}); err != nil {
+			p.logger.Debug("remote candidate discarded", "error", err)
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveICEOptions answers an authenticated OPTIONS on the WHEP or WHIP
+// endpoint (a request with credentials, which a CORS preflight never has)
+// with the ICE servers in Link headers, so that a client can configure its
+// peer connection before the offer. It returns false for everything else.
+func (s *Server) serveICEOptions(w http.ResponseWriter, r *http.Request, rt route) bool {
+	if r.Method != http.MethodOptions || (rt.kind != routeWHEP && rt.kind != routeWHIP) ||
+		r.Header.Get("Access-Control-Request-Method") != "" || r.Header.Get("Authorization") == "" {
+		return false
+	}
+	if s.gate.CORS(w, &http.Request{Method: http.MethodGet, Header: r.Header}) {
+		return true
+	}
+	action := authz.ActionRead
+	if rt.kind == routeWHIP {
+		action = authz.ActionPublish
+	}
+	if s.gate.Check(w, r, action, rt.path) == nil {
+		return true
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	h.Add("Access-Control-Expose-Headers", "Link, Accept-Post")
+	s.setLinks(h)
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// addPublisher registers a negotiated WHIP session; false when closing.
+func (s *Server) addPublisher(p *publisher) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.publishers[p.id] = p
+	s.metrics.publishers.Inc()
+	return true
+}
+
+func (s *Server) removePublisher(p *publisher) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.publishers[p.id] == p {
+		delete(s.publishers, p.id)
+		s.metrics.publishers.Dec()
+	}
+}
+
+func (s *Server) lookupPublisher(rt route) *publisher {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.publishers[rt.session]
+	if p == nil || p.path != rt.path {
+		return nil
+	}
+	return p
+}
+
+// closePublishers ends every WHIP session (Close; s.closed is set).
+func (s *Server) closePublishers() {
+	s.mu.Lock()
+	pubs := make([]*publisher, 0, len(s.publishers))
+	for _, p := range s.publishers {
+		pubs = append(pubs, p)
+	}
+	s.mu.Unlock()
+	for _, p := range pubs {
+		p.stop("server closed")
+	}
+	for _, p := range pubs {
+		<-p.done
+	}
+}
+
+// errNoInboundTrack: the publisher connected but sent no track in time.
+var errNoInboundTrack = errors.New("webrtc: no track arrived")
+
+// recoverTo ends p on a panic in one of its goroutines.
+func (p *publisher) recoverTo() {
+	panics.Recover(p.logger, "webrtc", func() { p.stop("internal error") })
+}
