@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -170,11 +171,14 @@ func srcBenchRead(rtspURL string, onPacket func(), onAU func(au [][]byte, at tim
 	return c, nil
 }
 
-// srcBenchCPU samples the CPU ticks and RSS of daemons over a window.
+// srcBenchCPU samples the CPU ticks and RSS of daemons over a window, and
+// the machine's busy ticks and the benchmark process's own.
 type srcBenchCPU struct {
-	pids  []int
-	ticks []int64
-	start time.Time
+	pids       []int
+	ticks      []int64
+	busy, self int64
+	start      time.Time
+	otherLoad  float64 // set by end: % of the machine's CPUs taken by other processes
 }
 
 func srcBenchStart(b *testing.B, ds ...*testharness.Daemon) *srcBenchCPU {
@@ -184,18 +188,45 @@ func srcBenchStart(b *testing.B, ds ...*testharness.Daemon) *srcBenchCPU {
 		s.pids = append(s.pids, d.PID())
 		s.ticks = append(s.ticks, t)
 	}
+	s.busy = srcBenchBusy(b)
+	s.self, _ = benchProcStat(b, os.Getpid())
 	return s
 }
 
-// end returns each daemon's CPU (% of one CPU) since start and its RSS (kB).
+// end returns each daemon's CPU (% of one CPU) since start and its RSS
+// (kB), and sets otherLoad.
 func (s *srcBenchCPU) end(b *testing.B) (cpu []float64, rssKB []int64) {
 	el := time.Since(s.start).Seconds()
+	ours := int64(0)
 	for k, pid := range s.pids {
 		t, rss := benchProcStat(b, pid)
+		ours += t - s.ticks[k]
 		cpu = append(cpu, float64(t-s.ticks[k])/benchUserHZ/el*100)
 		rssKB = append(rssKB, rss)
 	}
+	self, _ := benchProcStat(b, os.Getpid())
+	ours += self - s.self
+	other := srcBenchBusy(b) - s.busy - ours
+	s.otherLoad = max(0, float64(other)/benchUserHZ/el/float64(runtime.NumCPU())*100)
 	return cpu, rssKB
+}
+
+// srcBenchBusy is the machine's busy CPU time (clock ticks of every CPU
+// not idle or waiting for I/O) from /proc/stat.
+func srcBenchBusy(b *testing.B) int64 {
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	line, _, _ := strings.Cut(string(raw), "\n")
+	var busy int64
+	for k, f := range strings.Fields(line)[1:] {
+		v, _ := strconv.ParseInt(f, 10, 64)
+		if k != 3 && k != 4 && k < 8 { // not idle, iowait, guest
+			busy += v
+		}
+	}
+	return busy
 }
 
 // srcBenchPct is the q-quantile of ds in milliseconds (ds sorted).
@@ -234,7 +265,9 @@ func srcBenchRefused(b *testing.B, d *testharness.Daemon) {
 // and the latency from the publisher writing an access unit to a reader
 // having it whole (p50, p99). For pulled sources, added_* is the edge's
 // share: per access unit, an edge reader's time minus the direct origin
-// reader's time for the same unit.
+// reader's time for the same unit. other_load% is the share of the
+// machine's CPUs that processes other than the daemons and the benchmark
+// took during the window with readers.
 func BenchmarkPulledSources(b *testing.B) {
 	b.Run("pulled=20x5", func(b *testing.B) { benchPulled(b, 20, 5) })
 	b.Run("published=1x100", func(b *testing.B) { benchPulled(b, 1, 100) })
@@ -420,6 +453,7 @@ func benchPulled(b *testing.B, paths, perPath int) {
 		b.ReportMetric(cpu[1], "origin_cpu%")
 		b.ReportMetric(float64(len(added))/float64(len(samples)), "matched")
 	}
+	b.ReportMetric(w.otherLoad, "other_load%")
 }
 
 // srcBenchH264 is benchH264 with a keyframe every gop frames.
@@ -475,7 +509,12 @@ func srcBenchH264(b *testing.B, seconds, gop int) (aus [][][]byte, sps, pps []by
 // and sourceOnDemandCloseAfter: 1s. Each of 20 tries connects a Go RTSP
 // reader to the edge (DESCRIBE wakes the source and waits for it), and
 // measures from its connect to: PLAY answered, its first RTP packet, its
-// first decodable access unit (an IDR, whole); then it leaves, and the next
+// first decodable access unit (an IDR, whole). That IDR's tag splits the
+// last figure in two: idr_wait, from the connect to the publisher sending
+// that IDR to the origin (the keyframe interval bounds it), and after_idr,
+// from then to the reader having it; missed_idrs counts the tries whose
+// reader started later than the first IDR sent after PLAY was answered.
+// Then the reader leaves, and the next
 // try waits until the origin has no reader and the edge's path is not live,
 // then for a share of the keyframe interval so that the tries start at
 // phases spread over it. It reports p50 and p90 over the tries.
@@ -504,16 +543,19 @@ func BenchmarkOnDemandStart(b *testing.B) {
 		}
 		return true
 	}
-	var play, firstPkt, firstFrame []time.Duration
+	var play, firstPkt, firstFrame, idrWait, afterIDR []time.Duration
+	missed := 0
 	b.ResetTimer()
 	for try := range tries {
 		var pktAt, frameAt atomic.Int64
+		frameIndex := -1
 		gotFrame := make(chan struct{})
 		t0 := time.Now()
 		c, err := srcBenchRead(rtspURL(edge, rtspReadUser, rtspReadPass, "cam"), func() {
 			pktAt.CompareAndSwap(0, time.Now().UnixNano())
 		}, func(au [][]byte, at time.Time) {
 			if h264.IsRandomAccess(au) && frameAt.CompareAndSwap(0, at.UnixNano()) {
+				frameIndex, _ = srcBenchIndex(au)
 				close(gotFrame)
 			}
 		})
@@ -531,6 +573,19 @@ func BenchmarkOnDemandStart(b *testing.B) {
 		play = append(play, played)
 		firstPkt = append(firstPkt, time.Duration(pktAt.Load()-t0.UnixNano()))
 		firstFrame = append(firstFrame, time.Duration(frameAt.Load()-t0.UnixNano()))
+		if frameIndex < 0 || frameIndex >= len(pub.sent) || pub.sent[frameIndex].Load() == 0 {
+			b.Fatalf("try %d: the first frame has no known tag (%d)", try, frameIndex)
+		}
+		sent := pub.sent[frameIndex].Load()
+		idrWait = append(idrWait, time.Duration(sent-t0.UnixNano()))
+		afterIDR = append(afterIDR, time.Duration(frameAt.Load()-sent))
+		// An earlier IDR sent after PLAY was answered: the edge missed it.
+		for i := frameIndex - 1; i >= 0 && pub.sent[i].Load() > t0.Add(played).UnixNano(); i-- {
+			if h264.IsRandomAccess(aus[i%len(aus)]) {
+				missed++
+				break
+			}
+		}
 		deadline := time.Now().Add(15 * time.Second)
 		for !closed() {
 			if time.Now().After(deadline) {
@@ -550,7 +605,7 @@ func BenchmarkOnDemandStart(b *testing.B) {
 	if n := len(edge.LogEntriesWhere("on-demand start")); n != tries {
 		b.Fatalf("%d on-demand starts logged, want %d", n, tries)
 	}
-	for _, s := range [][]time.Duration{play, firstPkt, firstFrame} {
+	for _, s := range [][]time.Duration{play, firstPkt, firstFrame, idrWait, afterIDR} {
 		slices.Sort(s)
 	}
 	b.ReportMetric(srcBenchPct(firstFrame, 0.5), "first_frame_p50_ms")
@@ -559,4 +614,8 @@ func BenchmarkOnDemandStart(b *testing.B) {
 	b.ReportMetric(srcBenchPct(firstPkt, 0.9), "first_pkt_p90_ms")
 	b.ReportMetric(srcBenchPct(play, 0.5), "play_p50_ms")
 	b.ReportMetric(srcBenchPct(play, 0.9), "play_p90_ms")
+	b.ReportMetric(srcBenchPct(idrWait, 0.5), "idr_wait_p50_ms")
+	b.ReportMetric(srcBenchPct(afterIDR, 0.5), "after_idr_p50_ms")
+	b.ReportMetric(srcBenchPct(afterIDR, 0.9), "after_idr_p90_ms")
+	b.ReportMetric(float64(missed), "missed_idrs")
 }
