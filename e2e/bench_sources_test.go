@@ -405,7 +405,9 @@ func benchPulled(b *testing.B, paths, perPath int) {
 	if n := untagged.Load(); n > 0 {
 		b.Fatalf("%d access units reached edge readers without their tag", n)
 	}
-	srcBenchRefused(b, edge)
+	for _, d := range daemons {
+		srcBenchRefused(b, d)
+	}
 
 	mu.Lock()
 	samples := slices.Clone(edgeSamples)
