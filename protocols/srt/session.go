@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	gosrt "github.com/datarhei/gosrt"
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
@@ -34,19 +35,11 @@ func (s *Server) publish(ss *session, id *authn.Identity) {
 		s.reject(ss, err)
 		return
 	}
-	conn, ok := s.answer(ss)
+	conn, done, ok := s.open(ss, id, "publish")
 	if !ok {
 		return
 	}
-	defer conn.Close()
-	defer s.hub.Connected(stream.ConnInfo{Type: "srtConn", ID: ss.id})()
-	defer id.OnEnd(func(reason string) {
-		ss.logger.Info("session closed", "reason", reason)
-		conn.Close()
-	})()
-	gauge := s.metrics.conns.WithLabelValues("publish")
-	gauge.Inc()
-	defer gauge.Dec()
+	defer done()
 
 	// The program tables must arrive within the read timeout.
 	timer := time.AfterFunc(s.cfg.ReadTimeout, func() { conn.Close() })
@@ -104,19 +97,11 @@ func (s *Server) read(ss *session, id *authn.Identity) {
 		return
 	}
 	defer pub.RemoveReader(ss)
-	conn, ok := s.answer(ss)
+	conn, done, ok := s.open(ss, id, "read")
 	if !ok {
 		return
 	}
-	defer conn.Close()
-	defer s.hub.Connected(stream.ConnInfo{Type: "srtConn", ID: ss.id})()
-	defer id.OnEnd(func(reason string) {
-		ss.logger.Info("session closed", "reason", reason)
-		conn.Close()
-	})()
-	gauge := s.metrics.conns.WithLabelValues("read")
-	gauge.Inc()
-	defer gauge.Dec()
+	defer done()
 
 	r := f.add()
 	defer f.remove(r)
@@ -157,4 +142,27 @@ func (s *Server) passphrase(path string, publish bool) string {
 		return pub
 	}
 	return read
+}
+
+// open answers the handshake and sets up what a session holds until it
+// ends: the connection hooks, its end when the identity is revoked, the
+// sessions gauge. done undoes them and closes the connection.
+func (s *Server) open(ss *session, id *authn.Identity, mode string) (conn gosrt.Conn, done func(), ok bool) {
+	conn, ok = s.answer(ss)
+	if !ok {
+		return nil, nil, false
+	}
+	disconnected := s.hub.Connected(stream.ConnInfo{Type: "srtConn", ID: ss.id})
+	unbind := id.OnEnd(func(reason string) {
+		ss.logger.Info("session closed", "reason", reason)
+		conn.Close()
+	})
+	gauge := s.metrics.conns.WithLabelValues(mode)
+	gauge.Inc()
+	return conn, func() {
+		gauge.Dec()
+		unbind()
+		disconnected()
+		conn.Close()
+	}, true
 }
