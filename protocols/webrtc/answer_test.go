@@ -154,3 +154,28 @@ func TestOfferWithoutH264(t *testing.T) {
 		t.Fatalf("VP8-only offer: %d %q, want 406", res.StatusCode, body)
 	}
 }
+
+// A stream without audio answered to an offer with audio: the rejected
+// m=audio section still carries its a=mid and the ICE credentials (RFC
+// 8829 §5.3.1, RFC 8843 §7.3.3) — aiortc and strict JSEP readers refuse
+// an answer without them; browsers tolerate it.
+func TestAnswerRejectedSectionComplete(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{LocalUDPAddress: "127.0.0.1:0"})
+	publish(t, e, "cam", h264Media())
+	res, answer := post(t, e, "cam", newClient(t).offer())
+	if res.StatusCode != http.StatusCreated {
+		t.Fatalf("POST: %d %s", res.StatusCode, answer)
+	}
+	sections := strings.Split(answer, "\r\nm=")
+	if len(sections) != 3 {
+		t.Fatalf("want a session part and two m-sections:\n%s", answer)
+	}
+	for _, sec := range sections[1:] {
+		kind, _, _ := strings.Cut(sec, " ")
+		for _, attr := range []string{"a=mid:", "a=ice-ufrag:", "a=ice-pwd:"} {
+			if !strings.Contains(sec, "\r\n"+attr) && !strings.Contains(sections[0], "\r\n"+attr) {
+				t.Errorf("m=%s section without %s:\nm=%s", kind, attr, sec)
+			}
+		}
+	}
+}

@@ -185,7 +185,7 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-	return pc.LocalDescription().SDP, nil
+	return completeAnswer(pc.LocalDescription().SDP, offer), nil
 }
 
 // sessionFor authenticates a request on an existing session (read on its

@@ -135,7 +135,7 @@ func (p *publisher) negotiate(ctx context.Context, offer string) (string, error)
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-	return pc.LocalDescription().SDP, nil
+	return completeAnswer(pc.LocalDescription().SDP, offer), nil
 }
 
 // servePublisherSession answers DELETE and PATCH on a WHIP session URL,
