@@ -1,13 +1,19 @@
 package webrtc
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/pion/sdp/v3"
 )
 
 // completeAnswer gives every rejected m-section of answer (port 0: a kind
 // of the offer the stream has no track for) what RFC 8829 §5.3.1 and RFC
 // 8843 §7.3.3 still ask of it — the a=mid of the offer's section at the
-// same place, the ICE credentials, a=inactive — which pion leaves out.
+// same place, the ICE credentials and DTLS parameters of the transport,
+// a=inactive — which pion leaves out; and instead of pion's bare payload
+// type 0, the offer's first format with its rtpmap (aiortc wants a codec it
+// knows in every section, rejected or not).
 // Browsers take the answer either way; aiortc and strict JSEP readers do
 // not. An SDP that does not parse is returned as it is.
 func completeAnswer(answer, offer string) string {
@@ -15,7 +21,7 @@ func completeAnswer(answer, offer string) string {
 	if a.Unmarshal([]byte(answer)) != nil || o.Unmarshal([]byte(offer)) != nil {
 		return answer
 	}
-	ufrag, pwd := sessionICE(&a)
+	transport := transportAttributes(&a)
 	changed := false
 	for i, m := range a.MediaDescriptions {
 		if m.MediaName.Port.Value != 0 || i >= len(o.MediaDescriptions) {
@@ -27,10 +33,14 @@ func completeAnswer(answer, offer string) string {
 				changed = true
 			}
 		}
-		if _, ok := m.Attribute("ice-ufrag"); !ok && ufrag != "" {
-			m.WithValueAttribute("ice-ufrag", ufrag)
-			m.WithValueAttribute("ice-pwd", pwd)
-			changed = true
+		if _, ok := m.Attribute("rtpmap"); !ok {
+			changed = copyFirstFormat(m, o.MediaDescriptions[i]) || changed
+		}
+		for _, attr := range transport {
+			if _, ok := m.Attribute(attr.Key); !ok {
+				m.Attributes = append(m.Attributes, attr)
+				changed = true
+			}
 		}
 		if _, ok := m.Attribute(sdp.AttrKeyInactive); !ok {
 			m.WithPropertyAttribute(sdp.AttrKeyInactive)
@@ -47,20 +57,48 @@ func completeAnswer(answer, offer string) string {
 	return string(out)
 }
 
-// sessionICE is the answer's ICE credentials: the session's, or the first
-// m-section's that has them (pion writes them per section).
-func sessionICE(s *sdp.SessionDescription) (ufrag, pwd string) {
-	ufrag, _ = s.Attribute("ice-ufrag")
-	pwd, _ = s.Attribute("ice-pwd")
+// transportKeys are the attributes of the transport every m-section of a
+// BUNDLE shares.
+var transportKeys = []string{"ice-ufrag", "ice-pwd", "fingerprint", "setup", "rtcp-mux"}
+
+// transportAttributes are the answer's transport attributes: the first
+// accepted m-section's (pion writes them per section), or the session's.
+func transportAttributes(s *sdp.SessionDescription) []sdp.Attribute {
+	var out []sdp.Attribute
 	for _, m := range s.MediaDescriptions {
-		if ufrag != "" && pwd != "" {
-			break
+		if m.MediaName.Port.Value == 0 {
+			continue
 		}
-		u, okU := m.Attribute("ice-ufrag")
-		p, okP := m.Attribute("ice-pwd")
-		if okU && okP {
-			ufrag, pwd = u, p
+		for _, a := range m.Attributes {
+			if slices.Contains(transportKeys, a.Key) {
+				out = append(out, a)
+			}
+		}
+		if len(out) > 0 {
+			return out
 		}
 	}
-	return ufrag, pwd
+	for _, a := range s.Attributes {
+		if slices.Contains(transportKeys, a.Key) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// copyFirstFormat puts the first format of the offer's section, with its
+// rtpmap and fmtp, in the answer's rejected section; false when the offer
+// has none.
+func copyFirstFormat(m, offer *sdp.MediaDescription) bool {
+	if len(offer.MediaName.Formats) == 0 {
+		return false
+	}
+	pt := offer.MediaName.Formats[0]
+	m.MediaName.Formats = []string{pt}
+	for _, a := range offer.Attributes {
+		if (a.Key == "rtpmap" || a.Key == "fmtp") && strings.HasPrefix(a.Value, pt+" ") {
+			m.Attributes = append(m.Attributes, a)
+		}
+	}
+	return true
 }

@@ -1,0 +1,52 @@
+package e2e_test
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// aiortc, an independent WebRTC stack (Debian python3-aiortc), reads a
+// stream with H.264 and AAC audio over WHEP: it offers video and audio, the
+// answer rejects the audio (WebRTC has no AAC), and aiortc must still take
+// the answer and decode video (issue 14: the rejected section lacked its
+// a=mid and ICE credentials, which aiortc refuses). Wrong credentials get
+// 401 before any SDP work.
+func TestClientsAiortcWHEP(t *testing.T) {
+	t.Parallel()
+	py := testharness.Python
+	testharness.RequirePeer(t, py, "python3")
+	if out, err := exec.Command(py, "-c", "import aiortc").CombinedOutput(); err != nil {
+		testharness.Missing(t, "python3 cannot import aiortc (%v: %s): install Debian package python3-aiortc (make deps)", err, out)
+	}
+	d := startHLSDaemon(t, "webrtc: yes\n")
+	if d.Addr("webrtc") == "" {
+		t.Fatalf("no WebRTC listener started:\n%s", d.Logs())
+	}
+	pub := hlsPublish(t, d, 900) // H.264 + AAC, stopped when the test ends
+	t.Cleanup(func() { pub.stop(t) })
+
+	script := filepath.Join("testdata", "whep_aiortc.py")
+	whep := "http://" + d.Addr("webrtc") + "/cam/whep"
+	run := func(user, pass string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, py, script, whep, user, pass, "10", "30").CombinedOutput()
+		if err != nil {
+			t.Fatalf("aiortc: %v\n%s", err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		return lines[len(lines)-1]
+	}
+	if got := run(rtspReadUser, rtspReadPass); got != "frames 10" {
+		t.Errorf("aiortc with the reader's credentials: %q, want 10 decoded frames", got)
+	}
+	if got := run(rtspReadUser, "wrong"); got != "status 401" {
+		t.Errorf("aiortc with a wrong password: %q, want status 401", got)
+	}
+}
