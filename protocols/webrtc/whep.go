@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net/http"
 	"strings"
@@ -223,11 +224,19 @@ func (s *Server) patchSession(w http.ResponseWriter, r *http.Request, rt route) 
 	if sess == nil {
 		return
 	}
+	trickle(w, r, sess.pc, sess.offer, sess.etag, sess.logger)
+}
+
+// trickle adds the candidates of a PATCH (application/trickle-ice-sdpfrag)
+// to pc, a WHEP or WHIP session's connection, whose offer and ETag are
+// given. ICE restarts are not supported (422). If-Match is optional; when
+// given it must be "*" or the session's ETag.
+func trickle(w http.ResponseWriter, r *http.Request, pc *webrtc.PeerConnection, offer, etag string, logger *slog.Logger) {
 	if !hasContentType(r, "application/trickle-ice-sdpfrag") {
 		http.Error(w, "the body must be application/trickle-ice-sdpfrag", http.StatusUnsupportedMediaType)
 		return
 	}
-	if m := r.Header.Get("If-Match"); m != "" && m != "*" && m != sess.etag {
+	if m := r.Header.Get("If-Match"); m != "" && m != "*" && m != etag {
 		http.Error(w, "the ETag does not match the ICE session", http.StatusPreconditionFailed)
 		return
 	}
@@ -241,13 +250,13 @@ func (s *Server) patchSession(w http.ResponseWriter, r *http.Request, rt route) 
 		http.Error(w, "invalid SDP fragment: "+err.Error(), http.StatusBadRequest)
 		return
 	}
-	if frag.ufrag != "" && !hasUfrag(sess.offer, frag.ufrag) {
+	if frag.ufrag != "" && !hasUfrag(offer, frag.ufrag) {
 		http.Error(w, "ICE restarts are not supported", http.StatusUnprocessableEntity)
 		return
 	}
 	for _, c := range frag.candidates {
-		if err := sess.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c}); err != nil {
-			sess.logger.Debug("remote candidate discarded", "error", err)
+		if err := pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c}); err != nil {
+			logger.Debug("remote candidate discarded", "error", err)
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -161,34 +161,7 @@ func (s *Server) servePublisherSession(w http.ResponseWriter, r *http.Request, r
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if !hasContentType(r, "application/trickle-ice-sdpfrag") {
-		http.Error(w, "the body must be application/trickle-ice-sdpfrag", http.StatusUnsupportedMediaType)
-		return
-	}
-	if m := r.Header.Get("If-Match"); m != "" && m != "*" && m != p.etag {
-		http.Error(w, "the ETag does not match the ICE session", http.StatusPreconditionFailed)
-		return
-	}
-	body, err := readBody(w, r, maxFragmentSize)
-	if err != nil {
-		writeRefusal(w, err)
-		return
-	}
-	frag, err := parseICEFragment(body)
-	if err != nil {
-		http.Error(w, "invalid SDP fragment: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if frag.ufrag != "" && !hasUfrag(p.offer, frag.ufrag) {
-		http.Error(w, "ICE restarts are not supported", http.StatusUnprocessableEntity)
-		return
-	}
-	for _, c := range frag.candidates {
-		if err := p.pc.AddICECandidate(webrtc.ICECandidateInit{Candidate: c}); err != nil {
-			p.logger.Debug("remote candidate discarded", "error", err)
-		}
-	}
-	w.WriteHeader(http.StatusNoContent)
+	trickle(w, r, p.pc, p.offer, p.etag, p.logger)
 }
 
 // serveICEOptions answers an authenticated OPTIONS on the WHEP or WHIP
