@@ -26,7 +26,7 @@ func BenchmarkRTSPReaderCost(b *testing.B) {
 
 func benchReaderCost(b *testing.B, readers int) {
 	const window, fps = 10 * time.Second, 25
-	aus, sps, pps := benchH264(b, 8)
+	aus, sps, pps := benchH264(b, 8, 50)
 	d := startRTSPDaemon(b, rtspSetup{top: "maxConnectionsPerIP: 0\nmaxConnections: 0\n"})
 
 	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: sps, PPS: pps}

@@ -14,8 +14,6 @@ import (
 	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -276,7 +274,7 @@ func BenchmarkPulledSources(b *testing.B) {
 func benchPulled(b *testing.B, paths, perPath int) {
 	const window = 10 * time.Second
 	pulled := perPath < 100
-	aus, sps, pps := benchH264(b, 8)
+	aus, sps, pps := benchH264(b, 8, 50)
 	names := make([]string, paths)
 	for k := range names {
 		names[k] = fmt.Sprintf("cam%d", k)
@@ -458,52 +456,6 @@ func benchPulled(b *testing.B, paths, perPath int) {
 	b.ReportMetric(w.otherLoad, "other_load%")
 }
 
-// srcBenchH264 is benchH264 with a keyframe every gop frames.
-func srcBenchH264(b *testing.B, seconds, gop int) (aus [][][]byte, sps, pps []byte) {
-	b.Helper()
-	testharness.RequirePeer(b, "ffmpeg", "ffmpeg")
-	file := filepath.Join(b.TempDir(), "bench.h264")
-	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", strconv.Itoa(seconds),
-		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
-		"-b:v", "2M", "-maxrate", "2M", "-bufsize", "1M", "-g", strconv.Itoa(gop), "-keyint_min", strconv.Itoa(gop),
-		"-bf", "0", "-x264-params", "aud=1:scenecut=0", "-f", "h264", file).CombinedOutput()
-	if err != nil {
-		b.Fatalf("ffmpeg: %v: %s", err, out)
-	}
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var cur [][]byte
-	for _, n := range benchSplitAnnexB(raw) {
-		switch h264.NALUType(n[0] & 0x1f) {
-		case h264.NALUTypeAccessUnitDelimiter:
-			if len(cur) > 0 {
-				aus = append(aus, cur)
-			}
-			cur = nil
-			continue
-		case h264.NALUTypeSPS:
-			if sps == nil {
-				sps = n
-			}
-		case h264.NALUTypePPS:
-			if pps == nil {
-				pps = n
-			}
-		}
-		cur = append(cur, n)
-	}
-	if len(cur) > 0 {
-		aus = append(aus, cur)
-	}
-	if len(aus) == 0 || sps == nil || pps == nil {
-		b.Fatal("no access units or parameter sets in the encoded stream")
-	}
-	return aus, sps, pps
-}
-
 // BenchmarkOnDemandStart: the first authenticated reader's time to first
 // frame on an on-demand pulled source. The origin (a streamgate asking for
 // credentials) has a ~2 Mbit/s 720p H.264 publisher, a keyframe every
@@ -522,7 +474,7 @@ func srcBenchH264(b *testing.B, seconds, gop int) (aus [][][]byte, sps, pps []by
 // phases spread over it. It reports p50 and p90 over the tries.
 func BenchmarkOnDemandStart(b *testing.B) {
 	const tries = 20
-	aus, sps, pps := srcBenchH264(b, 4, srcBenchFPS)
+	aus, sps, pps := benchH264(b, 4, srcBenchFPS)
 	origin := startRTSPDaemon(b, rtspSetup{
 		users: fmt.Sprintf("- {user: %s, pass: %s, permissions: [{action: read}]}\n", srcCamUser, srcCamPass),
 	})

@@ -189,18 +189,18 @@ func rtspDescribeRaw(rtspURL string, preemptive bool) error {
 }
 
 // benchH264 encodes seconds of a 1280x720, 25 fps test source with libx264
-// at 2 Mbit/s (a keyframe every 2 s) and returns its access units (Annex-B
-// split at the access unit delimiters, which are dropped) and the first
-// SPS and PPS.
-func benchH264(b *testing.B, seconds int) (aus [][][]byte, sps, pps []byte) {
+// at 2 Mbit/s (a keyframe every gop frames, exactly: no scene-cut
+// keyframes) and returns its access units (Annex-B split at the access unit
+// delimiters, which are dropped) and the first SPS and PPS.
+func benchH264(b *testing.B, seconds, gop int) (aus [][][]byte, sps, pps []byte) {
 	b.Helper()
 	testharness.RequirePeer(b, "ffmpeg", "ffmpeg")
 	file := filepath.Join(b.TempDir(), "bench.h264")
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
 		"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", strconv.Itoa(seconds),
 		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
-		"-b:v", "2M", "-maxrate", "2M", "-bufsize", "1M", "-g", "50", "-bf", "0",
-		"-x264-params", "aud=1", "-f", "h264", file).CombinedOutput()
+		"-b:v", "2M", "-maxrate", "2M", "-bufsize", "1M", "-g", strconv.Itoa(gop), "-keyint_min", strconv.Itoa(gop),
+		"-bf", "0", "-x264-params", "aud=1:scenecut=0", "-f", "h264", file).CombinedOutput()
 	if err != nil {
 		b.Fatalf("ffmpeg: %v: %s", err, out)
 	}
@@ -306,7 +306,7 @@ func BenchmarkRTSPPublisher50Readers(b *testing.B) {
 
 func benchPublisherReaders(b *testing.B, readers int) {
 	const window, fps = 10 * time.Second, 25
-	aus, sps, pps := benchH264(b, 8)
+	aus, sps, pps := benchH264(b, 8, 50)
 	ep := testharness.IPCEndpoint(b, "bench")
 	d := startRTSPDaemon(b, rtspSetup{top: "savant:\n  url: pub+bind:" + ep + "\n"})
 
