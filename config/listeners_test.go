@@ -43,7 +43,7 @@ func TestListenerTableCoversListenerKeys(t *testing.T) {
 		if l.Action != "" {
 			yaml += l.Name + "User: u-" + l.Name + "\n"
 		}
-		if l.Name == "hls" || l.Name == "webrtc" || l.Action == "api" || l.Action == "metrics" || l.Action == "pprof" {
+		if hasCORS(l) {
 			yaml += l.Name + "AllowOrigins: ['https://" + l.Name + ".example']\n"
 			yaml += l.Name + "TrustedProxies: ['10.0.0.1']\n"
 		}
@@ -56,8 +56,13 @@ func TestListenerTableCoversListenerKeys(t *testing.T) {
 		if l.Action != "" && l.User != "u-"+l.Name {
 			t.Errorf("%s: User %q, want the %sUser value", l.Name, l.User, l.Name)
 		}
-		if len(l.AllowOrigins) == 1 && l.AllowOrigins[0] != "https://"+l.Name+".example" {
-			t.Errorf("%s: AllowOrigins %v come from another listener's key", l.Name, l.AllowOrigins)
+		if hasCORS(l) {
+			if len(l.AllowOrigins) != 1 || l.AllowOrigins[0] != "https://"+l.Name+".example" {
+				t.Errorf("%s: AllowOrigins %v, want the %sAllowOrigins value", l.Name, l.AllowOrigins, l.Name)
+			}
+			if len(l.TrustedProxies) != 1 {
+				t.Errorf("%s: TrustedProxies %v, want the %sTrustedProxies value", l.Name, l.TrustedProxies, l.Name)
+			}
 		}
 	}
 	creds := got.ServiceCredentials()
@@ -76,4 +81,9 @@ func isListenerSwitch(ct reflect.Type, name string) bool {
 		}
 	}
 	return name == "rtsps" || name == "rtmps"
+}
+
+// hasCORS: the listeners with *AllowOrigins and *TrustedProxies keys.
+func hasCORS(l config.Listener) bool {
+	return l.Name == "hls" || l.Name == "webrtc" || l.Action == "api" || l.Action == "metrics" || l.Action == "pprof"
 }
