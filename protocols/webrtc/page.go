@@ -16,10 +16,16 @@ var playerPage []byte
 // endpoint: the 401 makes a browser ask for credentials, which it then
 // sends along with the page's WHEP requests.
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request, rt route) {
+	s.serveHTML(w, r, rt, authz.ActionRead, playerPage)
+}
+
+// serveHTML answers an embedded page (with the ICE servers the client
+// gets) to a client authorized for action on the route's path.
+func (s *Server) serveHTML(w http.ResponseWriter, r *http.Request, rt route, action authz.Action, page []byte) {
 	if !allow(w, r, http.MethodGet, http.MethodHead) {
 		return
 	}
-	if s.gate.Check(w, r, authz.ActionRead, rt.path) == nil {
+	if s.gate.Check(w, r, action, rt.path) == nil {
 		return
 	}
 	h := w.Header()
@@ -28,6 +34,6 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request, rt route) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
-		_, _ = w.Write(s.withICEServers(playerPage))
+		_, _ = w.Write(s.withICEServers(page))
 	}
 }

@@ -35,18 +35,5 @@ func (s *Server) withICEServers(page []byte) []byte {
 // the 401 makes a browser ask for credentials, which it then sends along
 // with the page's WHIP requests.
 func (s *Server) servePublishPage(w http.ResponseWriter, r *http.Request, rt route) {
-	if !allow(w, r, http.MethodGet, http.MethodHead) {
-		return
-	}
-	if s.gate.Check(w, r, authz.ActionPublish, rt.path) == nil {
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusOK)
-	if r.Method == http.MethodGet {
-		_, _ = w.Write(s.withICEServers(publishPage))
-	}
+	s.serveHTML(w, r, rt, authz.ActionPublish, publishPage)
 }

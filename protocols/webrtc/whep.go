@@ -138,16 +138,7 @@ func (s *Server) readOffer(w http.ResponseWriter, r *http.Request, path string) 
 // negotiate creates the peer connection for offer and returns the answer,
 // with all our candidates (no trickle from our side).
 func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
-	me := &webrtc.MediaEngine{}
-	if err := s.out.register(me); err != nil {
-		return "", err
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, ir, webrtc.WithInterceptorLoggerFactory(s.srv.logs)); err != nil {
-		return "", err
-	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s.srv.settings))
-	pc, err := api.NewPeerConnection(s.srv.peerConfig())
+	pc, err := s.srv.newPeerConnection(s.out.register)
 	if err != nil {
 		return "", err
 	}
@@ -288,4 +279,20 @@ func hasUfrag(sdp, ufrag string) bool {
 		}
 	}
 	return false
+}
+
+// newPeerConnection makes a peer connection with the codecs register puts
+// in its media engine, pion's default interceptors (NACK, RTCP reports)
+// and the server's settings and ICE servers.
+func (s *Server) newPeerConnection(register func(*webrtc.MediaEngine) error) (*webrtc.PeerConnection, error) {
+	me := &webrtc.MediaEngine{}
+	if err := register(me); err != nil {
+		return nil, err
+	}
+	ir := &interceptor.Registry{}
+	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, ir, webrtc.WithInterceptorLoggerFactory(s.logs)); err != nil {
+		return nil, err
+	}
+	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(s.settings))
+	return api.NewPeerConnection(s.peerConfig())
 }

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/authz"
@@ -92,16 +91,7 @@ func (s *Server) readPublishOffer(w http.ResponseWriter, r *http.Request, path s
 // negotiate creates the receiving peer connection and returns the answer
 // with all our candidates.
 func (p *publisher) negotiate(ctx context.Context, offer string) (string, error) {
-	me := &webrtc.MediaEngine{}
-	if err := registerInbound(me); err != nil {
-		return "", err
-	}
-	ir := &interceptor.Registry{}
-	if err := webrtc.RegisterDefaultInterceptorsWithOptions(me, ir, webrtc.WithInterceptorLoggerFactory(p.srv.logs)); err != nil {
-		return "", err
-	}
-	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(p.srv.settings))
-	pc, err := api.NewPeerConnection(p.srv.peerConfig())
+	pc, err := p.srv.newPeerConnection(registerInbound)
 	if err != nil {
 		return "", err
 	}
