@@ -298,6 +298,9 @@ type Conf struct {
 	// off while savant.url is empty.
 	Savant Savant `yaml:"savant"`
 
+	// Cluster joins instances sharing one etcd into a fleet (off by default).
+	Cluster Cluster `yaml:"cluster"`
+
 	// PathDefaults are the settings every path starts from.
 	PathDefaults Path `yaml:"pathDefaults"`
 	// Paths are the configured paths, in file order: exact names, ~regex
@@ -367,6 +370,23 @@ type Quarantine struct {
 
 // Etcd configures the etcd user store (authEtcd).
 type Etcd struct {
+	// EtcdConnection says how to reach etcd.
+	EtcdConnection `yaml:",inline"`
+	// Prefix is the key prefix; a user's key is Prefix/NAME.
+	Prefix string `yaml:"prefix"`
+	// DataFormat is json or yaml.
+	DataFormat string `yaml:"dataFormat"`
+	// LeaseTimeout is accepted from the Media Gateway dialect (lease_timeout).
+	LeaseTimeout time.Duration `yaml:"leaseTimeout"`
+	// CacheSize is accepted from the Media Gateway dialect (auth.basic.etcd.cache.size).
+	CacheSize int `yaml:"cacheSize"`
+	// Permissions are granted to etcd users whose record has no
+	// "permissions" of its own.
+	Permissions []Permission `yaml:"permissions"`
+}
+
+// EtcdConnection is how to reach etcd: shared by authEtcd and cluster.etcd.
+type EtcdConnection struct {
 	// Endpoints are the etcd client URLs.
 	Endpoints []string `yaml:"endpoints"`
 	// TLS holds the CA and client certificate files.
@@ -375,19 +395,8 @@ type Etcd struct {
 	Username string `yaml:"username"`
 	// Password authenticates to etcd.
 	Password Secret `yaml:"password"`
-	// Prefix is the key prefix; a user's key is Prefix/NAME.
-	Prefix string `yaml:"prefix"`
-	// DataFormat is json or yaml.
-	DataFormat string `yaml:"dataFormat"`
 	// DialTimeout bounds connecting to etcd.
 	DialTimeout time.Duration `yaml:"dialTimeout"`
-	// LeaseTimeout is accepted from the Media Gateway dialect (lease_timeout).
-	LeaseTimeout time.Duration `yaml:"leaseTimeout"`
-	// CacheSize is accepted from the Media Gateway dialect (auth.basic.etcd.cache.size).
-	CacheSize int `yaml:"cacheSize"`
-	// Permissions are granted to etcd users whose record has no
-	// "permissions" of its own.
-	Permissions []Permission `yaml:"permissions"`
 }
 
 // EtcdTLS holds the files for a TLS connection to etcd.

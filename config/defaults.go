@@ -35,11 +35,11 @@ func Default() *Conf {
 		AuthJWTClaimKey: "mediamtx_permissions",
 		AuthJWTLeeway:   30 * time.Second,
 		AuthEtcd: Etcd{
-			Prefix:       "/users",
-			DataFormat:   "json",
-			DialTimeout:  30 * time.Second,
-			LeaseTimeout: 60 * time.Second,
-			Permissions:  []Permission{mustPermission(authz.ActionGateway), mustPermission(authz.ActionPublish)},
+			EtcdConnection: EtcdConnection{DialTimeout: 30 * time.Second},
+			Prefix:         "/users",
+			DataFormat:     "json",
+			LeaseTimeout:   60 * time.Second,
+			Permissions:    []Permission{mustPermission(authz.ActionGateway), mustPermission(authz.ActionPublish)},
 		},
 		AuthCache: Cache{Size: 10000, TTL: 5 * time.Minute},
 		AuthQuarantine: Quarantine{FailedAttemptLimit: 3, Period: 60 * time.Second, IPFailedAttemptLimit: 50,
@@ -122,6 +122,13 @@ func Default() *Conf {
 			FixIPCPermissions: 0o777,
 			ProtocolVersion:   "1.15.1",
 			QueueSize:         1000,
+		},
+
+		Cluster: Cluster{
+			Etcd:               EtcdConnection{DialTimeout: 30 * time.Second},
+			Prefix:             "/streamgate/cluster",
+			LeaseTTL:           10 * time.Second,
+			QuarantineInterval: time.Second,
 		},
 
 		PathDefaults: Path{

@@ -35,6 +35,7 @@ func validate(d *decoder, c *Conf) {
 	validateAuth(d, c)
 	validateListeners(d, c)
 	validateSavant(d, c)
+	validateCluster(d, c)
 	validatePaths(d, c)
 	validateWebRTCICE(d, c)
 }
@@ -149,22 +150,28 @@ func validateEtcd(d *decoder, e *Etcd) {
 	if len(e.Endpoints) == 0 {
 		d.errAt("authEtcd.endpoints", "must list at least one URL when authMethod includes etcd")
 	}
-	for i, ep := range e.Endpoints {
-		checkURL(d, fmt.Sprintf("authEtcd.endpoints[%d]", i), ep, true)
-	}
+	validateEtcdConnection(d, "authEtcd", &e.EtcdConnection)
 	oneOf(d, "authEtcd.dataFormat", e.DataFormat, "json", "yaml")
-	positive(d, "authEtcd.dialTimeout", e.DialTimeout)
 	if !strings.HasPrefix(e.Prefix, "/") {
 		d.errAt("authEtcd.prefix", "must begin with /, got %q", e.Prefix)
 	}
+}
+
+// validateEtcdConnection checks the keys that say how to reach etcd, under
+// the section key (authEtcd, cluster.etcd).
+func validateEtcdConnection(d *decoder, key string, e *EtcdConnection) {
+	for i, ep := range e.Endpoints {
+		checkURL(d, fmt.Sprintf("%s.endpoints[%d]", key, i), ep, true)
+	}
+	positive(d, key+".dialTimeout", e.DialTimeout)
 	if (e.TLS.Cert == "") != (e.TLS.Key == "") {
-		d.errAt("authEtcd.tls", "cert and key must be set together")
+		d.errAt(key+".tls", "cert and key must be set together")
 	}
 	for k, f := range map[string]string{"ca": e.TLS.CA, "cert": e.TLS.Cert, "key": e.TLS.Key} {
-		fileExists(d, "authEtcd.tls."+k, f)
+		fileExists(d, key+".tls."+k, f)
 	}
 	if e.Password != "" && e.Username == "" {
-		d.errAt("authEtcd.password", "username must be set too")
+		d.errAt(key+".password", "username must be set too")
 	}
 }
 
