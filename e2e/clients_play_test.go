@@ -57,12 +57,12 @@ func gstPlaybin3(uri string) []string {
 
 // cliFrames starts a client and waits until the last count re finds in its
 // output (the first group) reaches want; it fails the test unless it did
-// within 25 s, and returns the client's output.
+// within 40 s, and returns the client's output.
 func cliFrames(t *testing.T, re *regexp.Regexp, want int, name string, args ...string) string {
 	t.Helper()
 	p := startPeer(t, name, args...)
 	defer p.kill()
-	for deadline := time.Now().Add(25 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(40 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		out := p.tail(20000)
 		n := 0
 		if m := re.FindAllStringSubmatch(out, -1); len(m) > 0 {
@@ -73,7 +73,7 @@ func cliFrames(t *testing.T, re *regexp.Regexp, want int, name string, args ...s
 			return out
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d frames decoded within 25 s, want %d:\n%s", name, n, want, out)
+			t.Fatalf("%s: %d frames decoded within 40 s, want %d:\n%s", name, n, want, out)
 		}
 	}
 }
