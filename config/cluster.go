@@ -21,7 +21,8 @@ type Cluster struct {
 	// Prefix is the etcd key prefix of the cluster's records.
 	Prefix string `yaml:"prefix"`
 	// AdvertiseAddress is where peers reach this instance's RTSP listener
-	// (RTSPS when tls is set), as host:port.
+	// (RTSPS when tls is set), as host:port; port 0 is the port that
+	// listener bound.
 	AdvertiseAddress string `yaml:"advertiseAddress"`
 	// LeaseTTL is the lifetime of this instance's etcd lease: a dead
 	// instance and its paths leave the registry within it.

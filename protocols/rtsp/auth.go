@@ -98,7 +98,7 @@ func hubResponse(err error) (*base.Response, error) {
 		return &base.Response{StatusCode: base.StatusNotFound}, nil
 	case errors.Is(err, stream.ErrBusy):
 		return &base.Response{StatusCode: base.StatusBadRequest}, err
-	case errors.Is(err, stream.ErrTooManyReaders):
+	case errors.Is(err, stream.ErrTooManyReaders), errors.Is(err, stream.ErrUnavailable):
 		return &base.Response{StatusCode: base.StatusServiceUnavailable}, err
 	}
 	return &base.Response{StatusCode: base.StatusInternalServerError}, err
