@@ -1,0 +1,291 @@
+package e2e_test
+
+// Issue 18's fleet: three streamgate instances on one real etcd (TLS with
+// client certificates), publish to any, read from any.
+
+import (
+	"bufio"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/textproto"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// clusterLeaseTTL is the test instances' lease.
+const clusterLeaseTTL = 3 * time.Second
+
+// clusterSecret is the shared secret of the test cluster.
+const clusterSecret = "cluster-shared-S3cret"
+
+// startClusterInstance runs one instance named name of the cluster on e:
+// RTSP and HLS, the RTSP users, the paths cam and cam2.
+func startClusterInstance(t *testing.T, e *testharness.Etcd, secretFile, name string) *testharness.Daemon {
+	t.Helper()
+	top := fmt.Sprintf(`hls: yes
+readTimeout: 5s
+cluster:
+  enabled: yes
+  name: %s
+  etcd: {endpoints: [%s], tls: {ca: %s, cert: %s, key: %s}, dialTimeout: 2s}
+  advertiseAddress: 127.0.0.1:0
+  leaseTTL: %s
+  secretFile: %s
+`, name, e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile, clusterLeaseTTL, secretFile)
+	return startRTSPDaemon(t, rtspSetup{top: top, paths: "  cam: {}\n  cam2: {}\n"})
+}
+
+// clusterMember is one item of /v3/cluster/list.
+type clusterMember struct {
+	Name    string    `json:"name"`
+	Address string    `json:"address"`
+	State   string    `json:"state"`
+	Paths   []string  `json:"paths"`
+	Since   time.Time `json:"since"`
+}
+
+// clusterList asks d's /v3/cluster/list: its status and items.
+func clusterList(t testing.TB, d *testharness.Daemon) (int, []clusterMember, string) {
+	t.Helper()
+	a := get(t, d.URL("api", "/v3/cluster/list"), basicAuth(rtspAdminUser, rtspAdminPass))
+	if a.status != http.StatusOK {
+		return a.status, nil, a.body
+	}
+	var list struct {
+		ItemCount int             `json:"itemCount"`
+		Items     []clusterMember `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(a.body), &list); err != nil {
+		t.Fatalf("/v3/cluster/list: %v: %s", err, a.body)
+	}
+	return a.status, list.Items, a.body
+}
+
+// clusterOwner is the instance d's /v3/cluster/list says publishes path
+// ("" none, "?" the list refused).
+func clusterOwner(t testing.TB, d *testharness.Daemon, path string) string {
+	t.Helper()
+	status, items, _ := clusterList(t, d)
+	if status != http.StatusOK {
+		return "?"
+	}
+	for _, m := range items {
+		if slices.Contains(m.Paths, path) {
+			return m.Name
+		}
+	}
+	return ""
+}
+
+// waitFor polls cond every 50 ms until it holds; it fails the test after
+// within.
+func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// clusterDescribeFrom sends one DESCRIBE with Basic credentials from the
+// local address local to addr and returns the status code.
+func clusterDescribeFrom(t testing.TB, local, addr, path, user, pass string) string {
+	t.Helper()
+	dialer := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
+	conn, err := dialer.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
+	if _, err := fmt.Fprintf(conn, "DESCRIBE rtsp://%s/%s RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\nAuthorization: Basic %s\r\n\r\n", addr, path, auth); err != nil {
+		t.Fatal(err)
+	}
+	status, err := textproto.NewReader(bufio.NewReader(conn)).ReadLine()
+	if err != nil {
+		t.Fatalf("DESCRIBE from %s: %v", local, err)
+	}
+	return rtspStatusCode(status)
+}
+
+// TestCluster runs the fleet acceptance of issue 18 on one setup of three
+// instances a, b and c; the subtests run in order, each from the state the
+// previous left.
+func TestCluster(t *testing.T) {
+	rtspRequireFFmpeg(t)
+	e := testharness.StartEtcd(t)
+	secretFile := filepath.Join(t.TempDir(), "cluster.secret")
+	if err := os.WriteFile(secretFile, []byte(clusterSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a := startClusterInstance(t, e, secretFile, "a")
+	b := startClusterInstance(t, e, secretFile, "b")
+	c := startClusterInstance(t, e, secretFile, "c")
+	for _, d := range []*testharness.Daemon{a, b, c} {
+		waitFor(t, 10*time.Second, "three instances listed", func() bool {
+			status, items, _ := clusterList(t, d)
+			return status == http.StatusOK && len(items) == 3
+		})
+	}
+	_, items, _ := clusterList(t, b)
+	for _, m := range items {
+		if m.State != "online" || m.Since.IsZero() || !strings.HasPrefix(m.Address, "127.0.0.1:") {
+			t.Errorf("/v3/cluster/list item %+v", m)
+		}
+	}
+
+	pubA := rtspFFmpegPublish(t, rtspURL(a, rtspPubUser, rtspPubPass, "cam"), 120, "tcp")
+	rtspWaitPath(t, a, "cam", 20*time.Second, nil)
+	waitFor(t, 5*time.Second, "c lists cam on a", func() bool { return clusterOwner(t, c, "cam") == "a" })
+
+	t.Run("second publisher on another instance refused", func(t *testing.T) {
+		err := rtspTryPublish(b, rtspPubUser, rtspPubPass, "cam")
+		if err == nil {
+			t.Fatal("a second publisher of cam on b was accepted")
+		}
+		t.Logf("second publisher refused: %v", err)
+		if owner := clusterOwner(t, c, "cam"); owner != "a" {
+			t.Fatalf("cam's owner %q after the refused publisher, want a", owner)
+		}
+	})
+
+	t.Run("read anywhere", func(t *testing.T) {
+		// Wrong credentials on b: refused by b's own pipeline, nothing
+		// reaches the cluster (no relay started).
+		readNothing(t, "RTSP from c, wrong password", rtspURL(c, rtspReadUser, "wrong", "cam"))
+		readNothing(t, "HLS from b, wrong password", "http://"+b.Addr("hls")+"/cam/index.m3u8",
+			"-headers", "Authorization: "+basicHeader(rtspReadUser, "wrong")+"\r\n")
+		for _, d := range []*testharness.Daemon{b, c} {
+			if n := d.Metric(t, "streamgate_cluster_relays_total", nil); n != 0 {
+				t.Fatalf("a relay started for a refused reader: streamgate_cluster_relays_total %v", n)
+			}
+		}
+		readFrames(t, "RTSP from c", rtspURL(c, rtspReadUser, rtspReadPass, "cam"), 25)
+		n, code, out := ffmpegDecode(t, "http://"+b.Addr("hls")+"/cam/index.m3u8", 25,
+			"-headers", "Authorization: "+basicHeader(rtspReadUser, rtspReadPass)+"\r\n")
+		if n < 25 {
+			t.Fatalf("HLS from b: %d frames (exit %d):\n%s", n, code, tail(out, 2000))
+		}
+		// b serves cam from its peer a: the API says so, with a's name only.
+		p := rtspWaitPath(t, b, "cam", 5*time.Second, nil)
+		if p.Source == nil || p.Source.Type != "clusterPeer" || p.Source.ID != "a" {
+			t.Errorf("b's /v3/paths/list source of cam: %+v, want clusterPeer a", p.Source)
+		}
+		assertNotLogged(t, b, authn.PeerPassword([]byte(clusterSecret), "b"), clusterSecret)
+		assertNotLogged(t, a, authn.PeerPassword([]byte(clusterSecret), "b"), authn.PeerPassword([]byte(clusterSecret), "c"), clusterSecret)
+	})
+
+	t.Run("peer credential", func(t *testing.T) {
+		user, pass := authn.PeerUser("b"), authn.PeerPassword([]byte(clusterSecret), "b")
+		// From b's address (all instances advertise 127.0.0.1): accepted
+		// for reading.
+		if got := clusterDescribeFrom(t, "127.0.0.1", a.Addr("rtsp"), "cam", user, pass); got != "200" {
+			t.Fatalf("peer credential from the peer's address: %s, want 200", got)
+		}
+		// From an address that is no instance's: refused as any login.
+		if got := clusterDescribeFrom(t, "127.0.0.2", a.Addr("rtsp"), "cam", user, pass); got != "401" {
+			t.Fatalf("peer credential from a non-peer address: %s, want 401", got)
+		}
+		// To publish: refused.
+		if err := rtspTryPublish(a, user, pass, "cam2"); err == nil {
+			t.Fatal("the peer credential published")
+		}
+		// A forged one (another secret): refused.
+		if got := clusterDescribeFrom(t, "127.0.0.1", a.Addr("rtsp"), "cam", user, authn.PeerPassword([]byte("guess"), "b")); got != "401" {
+			t.Fatalf("forged peer credential: %s, want 401", got)
+		}
+	})
+
+	outer := t // b's publisher outlives its subtest
+	t.Run("SIGKILL of the owner, republish elsewhere", func(t *testing.T) {
+		r, err := rtspGoRead(rtspURL(c, rtspReadUser, rtspReadPass, "cam"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		ended := make(chan error, 1)
+		go func() { ended <- r.c.Wait() }()
+		waitFor(t, 10*time.Second, "c's relay reader gets packets", func() bool { return r.packets.Load() > 10 })
+
+		killed := time.Now()
+		a.Kill()
+		waitFor(t, clusterLeaseTTL+time.Second, "cam leaves b's /v3/cluster/list", func() bool {
+			return clusterOwner(t, b, "cam") == ""
+		})
+		t.Logf("cam left the registry %s after SIGKILL", time.Since(killed).Round(10*time.Millisecond))
+		select {
+		case err := <-ended:
+			t.Logf("c's relay reader ended: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("c's reader of a's stream still open 10 s after a died")
+		}
+		pubA.wait(t, 20*time.Second)
+		waitFor(t, 5*time.Second, "a leaves the instances", func() bool {
+			_, items, _ := clusterList(t, c)
+			return len(items) == 2
+		})
+
+		rtspFFmpegPublish(outer, rtspURL(b, rtspPubUser, rtspPubPass, "cam"), 120, "tcp") // for the next subtest too
+		rtspWaitPath(t, b, "cam", 20*time.Second, func(p rtspAPIPath) bool { return p.Source != nil && p.Source.Type != "clusterPeer" })
+		waitFor(t, 5*time.Second, "c lists cam on b", func() bool { return clusterOwner(t, c, "cam") == "b" })
+		readFrames(t, "RTSP from c after the republish", rtspURL(c, rtspReadUser, rtspReadPass, "cam"), 25)
+	})
+
+	t.Run("etcd outage", func(t *testing.T) {
+		// cam is published on b; cam2 on c. A relay c ← b runs.
+		pubC := rtspFFmpegPublish(t, rtspURL(c, rtspPubUser, rtspPubPass, "cam2"), 120, "tcp")
+		defer pubC.stop(t)
+		rtspWaitPath(t, c, "cam2", 20*time.Second, nil)
+		waitFor(t, 5*time.Second, "b lists cam2 on c", func() bool { return clusterOwner(t, b, "cam2") == "c" })
+		r, err := rtspGoRead(rtspURL(c, rtspReadUser, rtspReadPass, "cam"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		waitFor(t, 10*time.Second, "c's relay reader gets packets", func() bool { return r.packets.Load() > 10 })
+
+		e.Stop()
+		waitFor(t, 2*clusterLeaseTTL, "b's /v3/cluster/list answers 503", func() bool {
+			status, _, _ := clusterList(t, b)
+			return status == http.StatusServiceUnavailable
+		})
+		if _, _, body := clusterList(t, b); !strings.Contains(body, "unreachable") {
+			t.Errorf("503 body %q does not say the registry is unreachable", body)
+		}
+		// New remote read: refused clearly (503), not hanging.
+		if got := clusterDescribeFrom(t, "127.0.0.1", b.Addr("rtsp"), "cam2", rtspReadUser, rtspReadPass); got != "503" {
+			t.Errorf("new remote read during the outage: %s, want 503", got)
+		}
+		// Local reads go on, and so does the running relay, for the
+		// whole outage (about 10 s).
+		outage := time.Now()
+		readFrames(t, "local RTSP read on b during the outage", rtspURL(b, rtspReadUser, rtspReadPass, "cam"), 25)
+		for time.Since(outage) < 8*time.Second {
+			before := r.packets.Load()
+			waitFor(t, 5*time.Second, "the running relay c ← b still delivers", func() bool { return r.packets.Load() > before+10 })
+			time.Sleep(500 * time.Millisecond)
+		}
+
+		e.Restart()
+		for _, d := range []*testharness.Daemon{b, c} {
+			waitFor(t, 20*time.Second, "the registry is back with cam on b and cam2 on c", func() bool {
+				return clusterOwner(t, d, "cam") == "b" && clusterOwner(t, d, "cam2") == "c"
+			})
+		}
+		readFrames(t, "remote read of cam2 on b after the outage", rtspURL(b, rtspReadUser, rtspReadPass, "cam2"), 25)
+	})
+}
