@@ -29,10 +29,12 @@ const clusterLeaseTTL = 3 * time.Second
 const clusterSecret = "cluster-shared-S3cret"
 
 // startClusterInstance runs one instance named name of the cluster on e:
-// RTSP and HLS, the RTSP users, the paths cam and cam2.
+// RTSP, RTMP, SRT and HLS, the RTSP users, the paths cam and cam2.
 func startClusterInstance(t *testing.T, e *testharness.Etcd, secretFile, name string) *testharness.Daemon {
 	t.Helper()
 	top := fmt.Sprintf(`hls: yes
+rtmp: yes
+srt: yes
 readTimeout: 5s
 cluster:
   enabled: yes
@@ -180,6 +182,9 @@ func TestCluster(t *testing.T) {
 		if n < 25 {
 			t.Fatalf("HLS from b: %d frames (exit %d):\n%s", n, code, tail(out, 2000))
 		}
+		// RTMP and SRT readers go through the same relay.
+		readFrames(t, "RTMP from c", rtmpURL(c, "cam?"+rtmpCreds(rtspReadUser, rtspReadPass)), 25)
+		readFrames(t, "SRT from b", srtURL(b, srtID("read", "cam", rtspReadUser, rtspReadPass)), 25)
 		// b serves cam from its peer a: the API says so, with a's name only.
 		p := rtspWaitPath(t, b, "cam", 5*time.Second, nil)
 		if p.Source == nil || p.Source.Type != "clusterPeer" || p.Source.ID != "a" {
