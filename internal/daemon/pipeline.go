@@ -176,8 +176,9 @@ func BuildPipeline(c *config.Conf, deps authn.Deps, res Resources) (*authn.Pipel
 		backends = append([]authn.Backend{pb}, backends...)
 	}
 	// A cluster peer's credential is decided before anything else: no
-	// section or backend sees it.
-	if c.Cluster.Enabled && res.Cluster != nil {
+	// section or backend sees it. The membership started with the process
+	// lasts until it ends (cluster: applies after a restart).
+	if res.Cluster != nil {
 		backends = append([]authn.Backend{authn.NewPeer(res.Cluster.PeerAuth())}, backends...)
 	}
 	return authn.NewPipeline(authn.PipelineConfig{Backends: backends, CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL,
