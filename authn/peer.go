@@ -38,11 +38,16 @@ type PeerConfig struct {
 	// Version changes whenever the registered instances change, so that
 	// the decision cache forgets a peer's grant once it left (nil: 0).
 	Version func() uint64
+	// RequireClientCert accepts the credential only over TLS with a
+	// verified client certificate (Request.ClientCertVerified): the
+	// cluster's mutual TLS.
+	RequireClientCert bool
 }
 
 // Peer is the backend of the cluster's peer credential (README "Cluster"):
 // a user named PeerUserPrefix+instance with PeerPassword, accepted only
-// from the address of that registered instance, and only to read. It is
+// from the address of that registered instance (and, with
+// RequireClientCert, over mutual TLS), and only to read. It is
 // checked before every other backend; it decides every name with its
 // prefix, and its refusals are those of any other backend (unknown user,
 // wrong password, no permission).
@@ -87,7 +92,8 @@ func (b *Peer) Authenticate(_ context.Context, req *Request) (*Identity, error) 
 	if !ok {
 		return nil, ErrNotApplicable
 	}
-	if name == "" || len(b.cfg.Secret) == 0 || b.cfg.IsPeer == nil || !b.cfg.IsPeer(name, req.IP) {
+	if name == "" || len(b.cfg.Secret) == 0 || b.cfg.IsPeer == nil || !b.cfg.IsPeer(name, req.IP) ||
+		(b.cfg.RequireClientCert && !req.ClientCertVerified) {
 		return nil, denied(ReasonUnknownUser) // not a peer, or not from its address
 	}
 	want := PeerPassword(b.cfg.Secret, name)

@@ -50,6 +50,15 @@ func TestPeerBackend(t *testing.T) {
 			t.Errorf("%s: %v, want %v", c.name, err, c.want)
 		}
 	}
+	// With mutual TLS required: only over a verified client certificate.
+	mtls := authn.NewPeer(authn.PeerConfig{Secret: secret, IsPeer: isPeer, RequireClientCert: true})
+	for _, verified := range []bool{false, true} {
+		id, err := mtls.Authenticate(context.Background(), &authn.Request{Action: authz.ActionRead, IP: peerIP,
+			Credentials: authn.Credentials{User: user, Pass: pass}, ClientCertVerified: verified})
+		if (err == nil) != verified || (id != nil) != verified {
+			t.Errorf("mutual TLS required, client certificate verified %v: %v %v", verified, id, err)
+		}
+	}
 	if id, err := authn.NewPeer(authn.PeerConfig{Secret: secret, IsPeer: isPeer}).Authenticate(context.Background(),
 		&authn.Request{Action: authz.ActionRead, Credentials: authn.Credentials{User: "viewer", Pass: "x"}}); id != nil || err != authn.ErrNotApplicable {
 		t.Errorf("an ordinary user: %v %v, want ErrNotApplicable", id, err)

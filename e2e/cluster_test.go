@@ -5,9 +5,12 @@ package e2e_test
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/textproto"
@@ -29,21 +32,28 @@ const clusterLeaseTTL = 3 * time.Second
 const clusterSecret = "cluster-shared-S3cret"
 
 // startClusterInstance runs one instance named name of the cluster on e:
-// RTSP, RTMP, SRT and HLS, the RTSP users, the paths cam and cam2.
+// RTSP and RTSPS, RTMP, SRT and HLS, the RTSP users, the paths cam and
+// cam2. Peers relay over RTSPS with mutual TLS: etcd's server certificate
+// (IP 127.0.0.1, server and client use, the test's CA) serves as every
+// instance's RTSPS and peer client certificate.
 func startClusterInstance(t *testing.T, e *testharness.Etcd, secretFile, name string) *testharness.Daemon {
 	t.Helper()
 	top := fmt.Sprintf(`hls: yes
 rtmp: yes
 srt: yes
 readTimeout: 5s
+rtspEncryption: optional
+rtspServerCert: %[3]s
+rtspServerKey: %[4]s
 cluster:
   enabled: yes
-  name: %s
-  etcd: {endpoints: [%s], tls: {ca: %s, cert: %s, key: %s}, dialTimeout: 2s}
+  name: %[1]s
+  etcd: {endpoints: [%[2]s], tls: {ca: %[5]s, cert: %[6]s, key: %[7]s}, dialTimeout: 2s}
   advertiseAddress: 127.0.0.1:0
-  leaseTTL: %s
-  secretFile: %s
-`, name, e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile, clusterLeaseTTL, secretFile)
+  leaseTTL: %[8]s
+  secretFile: %[9]s
+  tls: {ca: %[5]s, cert: %[3]s, key: %[4]s}
+`, name, e.Endpoint(), e.ServerCertFile, e.ServerKeyFile, e.CAFile, e.CertFile, e.KeyFile, clusterLeaseTTL, secretFile)
 	return startRTSPDaemon(t, rtspSetup{top: top, paths: "  cam: {}\n  cam2: {}\n"})
 }
 
@@ -103,25 +113,74 @@ func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) 
 }
 
 // clusterDescribeFrom sends one DESCRIBE with Basic credentials from the
-// local address local to addr and returns the status code.
+// local address local to addr (plain RTSP) and returns the status code.
 func clusterDescribeFrom(t testing.TB, local, addr, path, user, pass string) string {
 	t.Helper()
+	return clusterRequest(t, local, addr, nil, "DESCRIBE", path, user, pass)
+}
+
+// clusterSDP is the description of an ANNOUNCE: one H.264 track.
+const clusterSDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n" +
+	"m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\na=control:trackID=0\r\n"
+
+// clusterRequest sends one DESCRIBE or ANNOUNCE with Basic credentials from
+// the local address local to addr, over TLS with tlsCfg when set, and
+// returns the status code.
+func clusterRequest(t testing.TB, local, addr string, tlsCfg *tls.Config, method, path, user, pass string) string {
+	t.Helper()
 	dialer := net.Dialer{Timeout: 5 * time.Second, LocalAddr: &net.TCPAddr{IP: net.ParseIP(local)}}
-	conn, err := dialer.Dial("tcp", addr)
+	var conn net.Conn
+	var err error
+	if tlsCfg != nil {
+		conn, err = tls.DialWithDialer(&dialer, "tcp", addr, tlsCfg)
+	} else {
+		conn, err = dialer.Dial("tcp", addr)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	scheme := "rtsp"
+	if tlsCfg != nil {
+		scheme = "rtsps"
+	}
 	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))
-	if _, err := fmt.Fprintf(conn, "DESCRIBE rtsp://%s/%s RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\nAuthorization: Basic %s\r\n\r\n", addr, path, auth); err != nil {
+	req := fmt.Sprintf("%s %s://%s/%s RTSP/1.0\r\nCSeq: 1\r\nAuthorization: Basic %s\r\n", method, scheme, addr, path, auth)
+	if method == "ANNOUNCE" {
+		req += fmt.Sprintf("Content-Type: application/sdp\r\nContent-Length: %d\r\n\r\n%s", len(clusterSDP), clusterSDP)
+	} else {
+		req += "Accept: application/sdp\r\n\r\n"
+	}
+	if _, err := io.WriteString(conn, req); err != nil {
 		t.Fatal(err)
 	}
 	status, err := textproto.NewReader(bufio.NewReader(conn)).ReadLine()
 	if err != nil {
-		t.Fatalf("DESCRIBE from %s: %v", local, err)
+		t.Fatalf("%s from %s: %v", method, local, err)
 	}
 	return rtspStatusCode(status)
+}
+
+// clusterPeerTLS is a TLS client of the instances' RTSPS listeners, with
+// the peers' client certificate when withCert.
+func clusterPeerTLS(t testing.TB, e *testharness.Etcd, withCert bool) *tls.Config {
+	t.Helper()
+	pem, err := os.ReadFile(e.CAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(pem)
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: "127.0.0.1"}
+	if withCert {
+		pair, err := tls.LoadX509KeyPair(e.ServerCertFile, e.ServerKeyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg
 }
 
 // TestCluster runs the fleet acceptance of issue 18 on one setup of three
@@ -196,22 +255,32 @@ func TestCluster(t *testing.T) {
 
 	t.Run("peer credential", func(t *testing.T) {
 		user, pass := authn.PeerUser("b"), authn.PeerPassword([]byte(clusterSecret), "b")
-		// From b's address (all instances advertise 127.0.0.1): accepted
-		// for reading.
-		if got := clusterDescribeFrom(t, "127.0.0.1", a.Addr("rtsp"), "cam", user, pass); got != "200" {
-			t.Fatalf("peer credential from the peer's address: %s, want 200", got)
-		}
-		// From an address that is no instance's: refused as any login.
-		if got := clusterDescribeFrom(t, "127.0.0.2", a.Addr("rtsp"), "cam", user, pass); got != "401" {
-			t.Fatalf("peer credential from a non-peer address: %s, want 401", got)
-		}
-		// To publish: refused.
-		if err := rtspTryPublish(a, user, pass, "cam2"); err == nil {
-			t.Fatal("the peer credential published")
-		}
-		// A forged one (another secret): refused.
-		if got := clusterDescribeFrom(t, "127.0.0.1", a.Addr("rtsp"), "cam", user, authn.PeerPassword([]byte("guess"), "b")); got != "401" {
-			t.Fatalf("forged peer credential: %s, want 401", got)
+		withCert, noCert := clusterPeerTLS(t, e, true), clusterPeerTLS(t, e, false)
+		rtsps := a.Addr("rtsps")
+		for _, c := range []struct {
+			what         string
+			local        string
+			tls          *tls.Config
+			addr, method string
+			user, pass   string
+			want         string
+		}{
+			// From b's address (all instances advertise 127.0.0.1) over
+			// mutual TLS: accepted for reading.
+			{"from the peer's address, mutual TLS", "127.0.0.1", withCert, rtsps, "DESCRIBE", user, pass, "200"},
+			// From an address that is no instance's: refused as any login.
+			{"from a non-peer address", "127.0.0.2", withCert, rtsps, "DESCRIBE", user, pass, "401"},
+			// Without the client certificate (cluster.tls is set): refused.
+			{"without a client certificate", "127.0.0.1", noCert, rtsps, "DESCRIBE", user, pass, "401"},
+			{"over plain RTSP", "127.0.0.1", nil, a.Addr("rtsp"), "DESCRIBE", user, pass, "401"},
+			// To publish: refused.
+			{"to publish", "127.0.0.1", withCert, rtsps, "ANNOUNCE", user, pass, "403"},
+			// A forged one (another secret): refused.
+			{"forged", "127.0.0.1", withCert, rtsps, "DESCRIBE", user, authn.PeerPassword([]byte("guess"), "b"), "401"},
+		} {
+			if got := clusterRequest(t, c.local, c.addr, c.tls, c.method, "cam", c.user, c.pass); got != c.want {
+				t.Errorf("peer credential %s: %s, want %s", c.what, got, c.want)
+			}
 		}
 	})
 

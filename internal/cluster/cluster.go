@@ -548,7 +548,7 @@ func (c *Cluster) IsPeer(name string, ip netip.Addr) bool {
 // PeerAuth configures the authentication pipeline's peer backend
 // (authn.NewPeer) with the cluster's secret and registered instances.
 func (c *Cluster) PeerAuth() authn.PeerConfig {
-	return authn.PeerConfig{Secret: c.o.Secret, IsPeer: c.IsPeer, Version: c.Version}
+	return authn.PeerConfig{Secret: c.o.Secret, IsPeer: c.IsPeer, Version: c.Version, RequireClientCert: c.o.TLS != nil}
 }
 
 // Owner is the instance the registry says publishes path ("": none).

@@ -71,6 +71,25 @@ func ClusterOptions(c *config.Conf) (cluster.Options, error) {
 	return o, nil
 }
 
+// peerClientCAs makes the RTSPS listener ask for (not require) a client
+// certificate chaining to the cluster CA when cluster.tls is set: peers
+// present theirs, and the peer credential is accepted over it only.
+func peerClientCAs(c *config.Conf, t *tls.Config) error {
+	if !c.Cluster.Enabled || c.Cluster.TLS.CA == "" {
+		return nil
+	}
+	pem, err := os.ReadFile(c.Cluster.TLS.CA)
+	if err != nil {
+		return fmt.Errorf("cluster.tls.ca: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return fmt.Errorf("cluster.tls.ca: no certificate in %s", c.Cluster.TLS.CA)
+	}
+	t.ClientAuth, t.ClientCAs = tls.VerifyClientCertIfGiven, pool
+	return nil
+}
+
 // startCluster makes this instance a cluster member (New): the hub asks
 // it before a path gets a publisher and for the paths nobody publishes
 // here.

@@ -319,6 +319,9 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 		cfg.Name, cfg.Address, cfg.TLS = e.name, e.addr, e.tls
 		if e.tls != nil {
 			cfg.RTPAddress, cfg.RTCPAddress = "", "" // UDP stays with the plain listener
+			if err := peerClientCAs(c, e.tls); err != nil {
+				return err
+			}
 		}
 		s, err := rtsp.Listen(cfg, d, d.hub, d.logger.With("component", cfg.Name))
 		if err != nil {

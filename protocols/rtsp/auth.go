@@ -1,6 +1,7 @@
 package rtsp
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -67,6 +68,13 @@ func checkPath(path string) (*base.Response, error) {
 		return &base.Response{StatusCode: base.StatusBadRequest}, fmt.Errorf("rtsp: %w", err)
 	}
 	return nil, nil
+}
+
+// clientCertVerified reports whether c is a TLS connection whose client
+// certificate chained to the listener's client CA.
+func clientCertVerified(c net.Conn) bool {
+	tc, ok := c.(*tls.Conn)
+	return ok && len(tc.ConnectionState().VerifiedChains) > 0
 }
 
 func remoteIP(c net.Conn) netip.Addr {
