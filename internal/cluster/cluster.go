@@ -411,6 +411,9 @@ func (c *Cluster) Claim(name string, src stream.SourceInfo, override bool) (func
 	if r != nil {
 		c.stopRelay(name, r) // the path is published here now
 	}
+	if p, err := c.hub.Get(name); err == nil && p.Source.Peer != "" {
+		p.Close() // a relay whose stop is still under way (apply)
+	}
 	return c.releaser(name), nil
 }
 

@@ -174,3 +174,32 @@ func TestRegistryOutage(t *testing.T) {
 		t.Fatalf("remote read after the outage: %+v %v", o, ok)
 	}
 }
+
+// TestRegistryPulledSource: a ready pulled source registers its path; one
+// on another instance for a path already registered is not refused (it
+// serves its own readers) and registers nothing.
+func TestRegistryPulledSource(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	eventually(t, 10*time.Second, "both registered", func() bool { return len(members(a)) == 2 && len(members(b)) == 2 })
+	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtspSource", Pulled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b sees cam on a", func() bool { return b.c.Owner("cam") == "a" })
+	pb, err := b.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtspSource", Pulled: true})
+	if err != nil {
+		t.Fatalf("b's pulled source refused: %v", err)
+	}
+	// A relay registers nothing either.
+	if _, err := b.hub.Publish("relayed", desc(), stream.SourceInfo{Protocol: "clusterPeer", Pulled: true, Peer: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	pb.Close()
+	pa.Close()
+	eventually(t, 5*time.Second, "cam gone", func() bool { return a.c.Owner("cam") == "" && b.c.Owner("cam") == "" })
+	if b.c.Owner("relayed") != "" {
+		t.Fatal("a relay was registered")
+	}
+}
