@@ -21,6 +21,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/ice/v4"
+	pion "github.com/pion/webrtc/v4"
+
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/internal/testharness"
 )
@@ -32,13 +35,15 @@ const clusterLeaseTTL = 3 * time.Second
 const clusterSecret = "cluster-shared-S3cret"
 
 // startClusterInstance runs one instance named name of the cluster on e:
-// RTSP and RTSPS, RTMP, SRT and HLS, the RTSP users, the paths cam and
+// RTSP and RTSPS, RTMP, SRT, HLS and WebRTC, the RTSP users, the paths cam and
 // cam2. Peers relay over RTSPS with mutual TLS: etcd's server certificate
 // (IP 127.0.0.1, server and client use, the test's CA) serves as every
 // instance's RTSPS and peer client certificate.
 func startClusterInstance(t *testing.T, e *testharness.Etcd, secretFile, name string) *testharness.Daemon {
 	t.Helper()
 	top := fmt.Sprintf(`hls: yes
+webrtc: yes
+webrtcIPsFromInterfaces: no
 rtmp: yes
 srt: yes
 readTimeout: 5s
@@ -244,6 +249,8 @@ func TestCluster(t *testing.T) {
 		// RTMP and SRT readers go through the same relay.
 		readFrames(t, "RTMP from c", rtmpURL(c, "cam?"+rtmpCreds(rtspReadUser, rtspReadPass)), 25)
 		readFrames(t, "SRT from b", srtURL(b, srtID("read", "cam", rtspReadUser, rtspReadPass)), 25)
+		// WHEP on b: a pion client gets video.
+		clusterWHEPRead(t, b, "cam")
 		// b serves cam from its peer a: the API says so, with a's name only.
 		p := rtspWaitPath(t, b, "cam", 5*time.Second, nil)
 		if p.Source == nil || p.Source.Type != "clusterPeer" || p.Source.ID != "a" {
@@ -362,4 +369,69 @@ func TestCluster(t *testing.T) {
 		}
 		readFrames(t, "remote read of cam2 on b after the outage", rtspURL(b, rtspReadUser, rtspReadPass, "cam2"), 25)
 	})
+}
+
+// clusterWHEPRead reads path from d over WHEP with a pion client (host
+// candidates on loopback) as the viewer and fails the test when no video
+// arrives within 20 s.
+func clusterWHEPRead(t *testing.T, d *testharness.Daemon, path string) {
+	t.Helper()
+	var se pion.SettingEngine
+	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	me := &pion.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	for _, kind := range []pion.RTPCodecType{pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio} {
+		if _, err := pc.AddTransceiverFromKind(kind, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	video := make(chan struct{}, 1)
+	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+			if tr.Kind() == pion.RTPCodecTypeVideo {
+				select {
+				case video <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := pion.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-gathered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("ICE gathering did not complete within 20 s")
+	}
+	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, path+"/whep"), "application/sdp", pc.LocalDescription().SDP, rtspReadUser, rtspReadPass)
+	if status != http.StatusCreated {
+		t.Fatalf("WHEP POST: %d %s", status, answer)
+	}
+	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-video:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no video over WHEP within 20 s (state %v)", pc.ConnectionState())
+	}
 }
