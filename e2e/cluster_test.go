@@ -369,6 +369,15 @@ func TestCluster(t *testing.T) {
 		}
 		readFrames(t, "remote read of cam2 on b after the outage", rtspURL(b, rtspReadUser, rtspReadPass, "cam2"), 25)
 	})
+
+	// No peer credential nor the secret in any log, failures included.
+	var secrets []string
+	for _, name := range []string{"a", "b", "c"} {
+		secrets = append(secrets, authn.PeerPassword([]byte(clusterSecret), name))
+	}
+	for _, d := range []*testharness.Daemon{a, b, c} {
+		assertNotLogged(t, d, append(secrets, clusterSecret)...)
+	}
 }
 
 // clusterWHEPRead reads path from d over WHEP with a pion client (host
