@@ -81,5 +81,9 @@ func validateCluster(d *decoder, c *Conf) {
 	}
 	if !c.RTSP {
 		d.errAt("cluster.enabled", "needs the RTSP listener (rtsp: yes): peers relay streams over it")
+	} else if cl.TLS.Cert != "" && c.RTSPEncryption == "no" {
+		d.errAt("cluster.tls", "needs the RTSPS listener (rtspEncryption: optional or strict): peers relay over it")
+	} else if cl.TLS.Cert == "" && c.RTSPEncryption == "strict" {
+		d.errAt("cluster.tls", "must be set with rtspEncryption: strict (no plain RTSP listener for peers to relay over)")
 	}
 }
