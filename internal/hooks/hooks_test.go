@@ -1,18 +1,17 @@
 package hooks_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/streamgate/streamgate/internal/hooks"
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // waitFor polls cond until it holds or the deadline passes.
@@ -52,23 +51,6 @@ func pidIn(t *testing.T, path string) int {
 		return err == nil && n > 0
 	})
 	return pid
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // script writes a shell script and returns the command line running it
@@ -155,7 +137,7 @@ func TestFilterEnviron(t *testing.T) {
 func TestRunEnvironmentAndOutput(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "env")
-	var logs syncBuf
+	var logs testharness.LockedBuffer
 	r := newRunner(t, hooks.Options{
 		Logger:  slog.New(slog.NewJSONHandler(&logs, nil)).With("component", "hook"),
 		Environ: hooks.FilterEnviron([]string{"PATH=" + os.Getenv("PATH"), "MTX_X_PASS=secret1", "KEEP=1"}, nil),
@@ -274,7 +256,7 @@ func TestPair(t *testing.T) {
 // Past MaxProcesses a hook is not started; Close stops every process.
 func TestMaxProcessesAndClose(t *testing.T) {
 	dir := t.TempDir()
-	var logs syncBuf
+	var logs testharness.LockedBuffer
 	r := hooks.NewRunner(hooks.Options{MaxProcesses: 1, Grace: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Environ: hooks.FilterEnviron(os.Environ(), nil)})
 	a := filepath.Join(dir, "a")
