@@ -3,13 +3,11 @@ package e2e_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/internal/testharness"
@@ -117,20 +115,7 @@ type whepClient struct {
 // connection is up.
 func whepPlay(t *testing.T, d *testharness.Daemon, path, user, pass string) *whepClient {
 	t.Helper()
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	me := &pion.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
+	pc := testharness.LoopbackPeerConnection(t, pion.Configuration{})
 	c := &whepClient{pc: pc, states: make(chan pion.PeerConnectionState, 16)}
 	pc.OnConnectionStateChange(func(s pion.PeerConnectionState) {
 		select {

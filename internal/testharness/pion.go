@@ -1,0 +1,32 @@
+package testharness
+
+import (
+	"net"
+	"testing"
+
+	"github.com/pion/ice/v4"
+	"github.com/pion/webrtc/v4"
+)
+
+// LoopbackPeerConnection is a pion peer connection with pion's default
+// codecs whose ICE gathers host candidates on IPv4 loopback UDP only (no
+// mDNS), so that a test's WebRTC traffic stays on 127.0.0.1. It is closed
+// when the test ends.
+func LoopbackPeerConnection(t testing.TB, cfg webrtc.Configuration) *webrtc.PeerConnection {
+	t.Helper()
+	var se webrtc.SettingEngine
+	se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	me := &webrtc.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pc.Close() })
+	return pc
+}
