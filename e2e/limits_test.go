@@ -72,6 +72,23 @@ func rtspOptionsFrom(local net.Addr, addr string, keep bool) (status string, hdr
 }
 
 // getStatus GETs url with c and returns the status code, the Retry-After
+// pollReady asks d's /ready every 50 ms until it answers want or 5 s
+// passed; it returns the last answer (status and error) and whether it was
+// want.
+func pollReady(api *http.Client, d *testharness.Daemon, want int) (last string, ok bool) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, _, _, err := getStatus(api, d.URL("api", "/ready"))
+		if err == nil && code == want {
+			return "", true
+		}
+		if time.Now().After(deadline) {
+			return fmt.Sprintf("%d %v", code, err), false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // header and the body.
 func getStatus(c *http.Client, url string) (int, string, string, error) {
 	resp, err := c.Get(url)
@@ -128,17 +145,8 @@ func TestRTSPAcceptSurvivesDescriptorExhaustion(t *testing.T) {
 	}
 
 	// While RTSP cannot accept, /ready is 503.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		code, _, _, err := getStatus(api, d.URL("api", "/ready"))
-		if err == nil && code == http.StatusServiceUnavailable {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("/ready while RTSP cannot accept: %d %v, want 503", code, err)
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+	if last, ok := pollReady(api, d, http.StatusServiceUnavailable); !ok {
+		t.Errorf("/ready while RTSP cannot accept: %s, want 503", last)
 	}
 	api.CloseIdleConnections()
 
@@ -147,7 +155,7 @@ func TestRTSPAcceptSurvivesDescriptorExhaustion(t *testing.T) {
 	}
 	conns = nil
 	start := time.Now()
-	deadline = start.Add(2 * time.Second)
+	deadline := start.Add(2 * time.Second)
 	for {
 		status, _, _, err := rtspOptions(addr, false)
 		if err == nil && rtspStatusCode(status) == "200" {
@@ -159,16 +167,8 @@ func TestRTSPAcceptSurvivesDescriptorExhaustion(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	deadline = time.Now().Add(5 * time.Second)
-	for {
-		code, _, _, err := getStatus(api, d.URL("api", "/ready"))
-		if err == nil && code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/ready after the outage: %d %v, want 200", code, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if last, ok := pollReady(api, d, http.StatusOK); !ok {
+		t.Fatalf("/ready after the outage: %s, want 200", last)
 	}
 	if n := d.Metric(t, "streamgate_listener_accept_errors_total", map[string]string{"listener": "rtsp"}); n < 1 {
 		t.Errorf("streamgate_listener_accept_errors_total{listener=rtsp} = %v, want ≥ 1", n)
