@@ -14,6 +14,7 @@ import (
 	"github.com/streamgate/streamgate/authn/hash"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // gateBackend grants every name read on every path, once release is
@@ -41,19 +42,6 @@ func (b *gateBackend) Authenticate(ctx context.Context, req *Request) (*Identity
 	case <-ctx.Done():
 		b.gaveUp.Add(1)
 		return nil, ctx.Err()
-	}
-}
-
-// waitFor polls cond until it holds, failing the test after a generous
-// deadline (a hang, not a timing assertion).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -93,7 +81,7 @@ func TestSharedDecisionOutlivesLeader(t *testing.T) {
 		waiter <- answer{id, err}
 	}()
 	// Both asked the cache and missed: the waiter is joining the flight.
-	waitFor(t, "the second login to miss the cache", func() bool {
+	testharness.WaitFor(t, "the second login to miss the cache", 10*time.Second, func() bool {
 		return testutil.ToFloat64(m.cache.WithLabelValues("miss")) == 2
 	})
 
@@ -147,7 +135,7 @@ func TestSharedDecisionEndsWithItsLastCaller(t *testing.T) {
 		t.Fatalf("caller that left: %v, want unavailable", err)
 	}
 	// release never closes: only the decision's context ending frees it.
-	waitFor(t, "the backend to see the decision's context end", func() bool { return b.gaveUp.Load() == 1 })
+	testharness.WaitFor(t, "the backend to see the decision's context end", 10*time.Second, func() bool { return b.gaveUp.Load() == 1 })
 }
 
 // NewPipeline must not change the Verifier it is given: the Verifier
@@ -190,7 +178,7 @@ authInternalUsers:
 			Protocol: ProtocolRTSP, IP: ip, Credentials: Credentials{User: "alice", Pass: "alice-pass"}})
 		done <- err
 	}()
-	waitFor(t, "the login to wait for an argon2 slot", func() bool { return v.queue.waiters() == 1 })
+	testharness.WaitFor(t, "the login to wait for an argon2 slot", 10*time.Second, func() bool { return v.queue.waiters() == 1 })
 	q.Fail("", false, ip, 1) // the address is quarantined while the login waits
 	v.queue.release()
 	err = <-done
