@@ -133,15 +133,7 @@ func whepPlay(t *testing.T, d *testharness.Daemon, path, user, pass string) *whe
 	if _, err := pc.AddTransceiverFromKind(pion.RTPCodecTypeVideo, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
 		t.Fatal(err)
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := pion.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
+	testharness.GatheredOffer(t, pc)
 	req, _ := http.NewRequest(http.MethodPost, "http://"+d.Addr("webrtc")+"/"+path+"/whep", strings.NewReader(pc.LocalDescription().SDP))
 	req.Header.Set("Content-Type", "application/sdp")
 	req.SetBasicAuth(user, pass)

@@ -30,3 +30,19 @@ func LoopbackPeerConnection(t testing.TB, cfg webrtc.Configuration) *webrtc.Peer
 	t.Cleanup(func() { _ = pc.Close() })
 	return pc
 }
+
+// GatheredOffer creates pc's offer, sets it as the local description and
+// waits until ICE gathering is complete: pc.LocalDescription() then holds
+// every candidate (a non-trickle WHIP or WHEP offer).
+func GatheredOffer(t testing.TB, pc *webrtc.PeerConnection) {
+	t.Helper()
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := webrtc.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+}
