@@ -2,13 +2,8 @@ package e2e_test
 
 import (
 	"fmt"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
 )
 
 // BenchmarkRTSPReaderCost: what one more RTSP reader costs the daemon. One
@@ -29,45 +24,11 @@ func benchReaderCost(b *testing.B, readers int) {
 	aus, sps, pps := benchH264(b, 8, 50)
 	d := startRTSPDaemon(b, rtspSetup{top: "maxConnectionsPerIP: 0\nmaxConnections: 0\n"})
 
-	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: sps, PPS: pps}
-	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-	pub := &gortsplib.Client{Protocol: rtspTCP()}
-	if err := pub.StartRecording(rtspURL(d, rtspPubUser, rtspPubPass, "cam"), desc); err != nil {
+	feed, err := startRTSPGoFeed(b, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), sps, pps, fps,
+		func(i int) [][]byte { return aus[i%len(aus)] }, nil)
+	if err != nil {
 		b.Fatalf("publisher: %v", err)
 	}
-	defer pub.Close()
-	enc, err := forma.CreateEncoder()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	var pubErr atomic.Value
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(time.Second / fps)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			pkts, err := enc.Encode(aus[i%len(aus)])
-			if err != nil {
-				pubErr.Store(err.Error())
-				return
-			}
-			for _, p := range pkts {
-				p.Timestamp = uint32(i * 90000 / fps)
-				if err := pub.WritePacketRTP(desc.Medias[0], p); err != nil {
-					pubErr.Store(err.Error())
-					return
-				}
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	defer func() { close(stop); <-done }()
 	rtspWaitPath(b, d, "cam", 5*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 
 	measure := func() (cpu float64, rssKB int64) {
@@ -110,7 +71,7 @@ func benchReaderCost(b *testing.B, readers int) {
 			starved++
 		}
 	}
-	if e := pubErr.Load(); e != nil {
+	if e := feed.Err(); e != "" {
 		b.Fatalf("publisher: %v", e)
 	}
 	if starved > 0 {
