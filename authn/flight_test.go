@@ -45,15 +45,22 @@ func (b *gateBackend) Authenticate(ctx context.Context, req *Request) (*Identity
 	}
 }
 
-// Two identical logins share one decision; the first caller's client
-// leaving while the decision is under way must not take the second
-// caller's answer with it.
-func TestSharedDecisionOutlivesLeader(t *testing.T) {
+// newGatePipeline is a pipeline (decision cache, no quarantine limits)
+// whose only backend is a gateBackend, and its metrics.
+func newGatePipeline() (*Pipeline, *gateBackend, *Metrics) {
 	m := NewMetrics(nil)
 	q := NewQuarantine(QuarantineLimits{})
 	b := &gateBackend{entered: make(chan struct{}, 2), release: make(chan struct{})}
 	p := NewPipeline(PipelineConfig{Backends: []Backend{b}, CacheSize: 16, CacheTTL: time.Minute},
 		Deps{Verifier: NewVerifier(1, q, m), Quarantine: q, Metrics: m})
+	return p, b, m
+}
+
+// Two identical logins share one decision; the first caller's client
+// leaving while the decision is under way must not take the second
+// caller's answer with it.
+func TestSharedDecisionOutlivesLeader(t *testing.T) {
+	p, b, m := newGatePipeline()
 	req := func() *Request {
 		return &Request{Action: authz.ActionRead, Path: "cam", Protocol: ProtocolRTSP,
 			IP: netip.MustParseAddr("192.0.2.1"), Credentials: Credentials{User: "alice", Pass: "secret"}}
@@ -117,11 +124,7 @@ func TestSharedDecisionOutlivesLeader(t *testing.T) {
 // Every caller that shares a decision leaving ends the decision: a flood
 // of clients that hang up does not leave work behind them.
 func TestSharedDecisionEndsWithItsLastCaller(t *testing.T) {
-	m := NewMetrics(nil)
-	q := NewQuarantine(QuarantineLimits{})
-	b := &gateBackend{entered: make(chan struct{}, 2), release: make(chan struct{})}
-	p := NewPipeline(PipelineConfig{Backends: []Backend{b}, CacheSize: 16, CacheTTL: time.Minute},
-		Deps{Verifier: NewVerifier(1, q, m), Quarantine: q, Metrics: m})
+	p, b, _ := newGatePipeline()
 	ctx, leave := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
