@@ -45,6 +45,36 @@ func rtspOptions(addr string, keep bool) (status string, hdr textproto.MIMEHeade
 	return rtspOptionsFrom(nil, addr, keep)
 }
 
+// rtspHoldUntilRefused opens RTSP connections to addr from local (nil:
+// any) and holds each one answered 200 until one is answered 503 (closed
+// at once) or limit+1 were tried. It returns the held connections (closed
+// when the test ends, if not before) and the refusal's status line and
+// header; status is "" when nothing was refused.
+func rtspHoldUntilRefused(t *testing.T, local net.Addr, addr string, limit int) (held []net.Conn, status string, hdr textproto.MIMEHeader) {
+	t.Helper()
+	t.Cleanup(func() {
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	for i := 0; i <= limit; i++ {
+		st, h, c, err := rtspOptionsFrom(local, addr, true)
+		if err != nil {
+			t.Fatalf("OPTIONS %d: %v", i, err)
+		}
+		switch rtspStatusCode(st) {
+		case "200":
+			held = append(held, c)
+		case "503":
+			c.Close()
+			return held, st, h
+		default:
+			t.Fatalf("OPTIONS %d: %q", i, st)
+		}
+	}
+	return held, "", nil
+}
+
 // rtspOptionsFrom is rtspOptions from the local address local (nil: any).
 func rtspOptionsFrom(local net.Addr, addr string, keep bool) (status string, hdr textproto.MIMEHeader, conn net.Conn, err error) {
 	dialer := net.Dialer{Timeout: 2 * time.Second, LocalAddr: local}
@@ -190,26 +220,10 @@ func TestMaxConnectionsBusyAnswers(t *testing.T) {
 			c.Close()
 		}
 	}()
-	var refused textproto.MIMEHeader
-	var refusedStatus string
 	// The harness's own connections may still count for a moment: fill
 	// until the first refusal, at most limit+1 tries.
-	for i := 0; i <= limit && refused == nil; i++ {
-		status, hdr, c, err := rtspOptions(addr, true)
-		if err != nil {
-			t.Fatalf("OPTIONS %d: %v", i, err)
-		}
-		switch rtspStatusCode(status) {
-		case "200":
-			held = append(held, c)
-		case "503":
-			refused, refusedStatus = hdr, status
-			c.Close()
-		default:
-			t.Fatalf("OPTIONS %d: %q", i, status)
-		}
-	}
-	if refused == nil {
+	held, refusedStatus, refused := rtspHoldUntilRefused(t, nil, addr, limit)
+	if refusedStatus == "" {
 		t.Fatalf("%d RTSP connections held with maxConnections: %d, none refused", len(held), limit)
 	}
 	if refused.Get("CSeq") != "7" || refused.Get("Retry-After") == "" {
@@ -274,23 +288,8 @@ func TestMaxConnectionsPerIPBusyAnswers(t *testing.T) {
 			c.Close()
 		}
 	}()
-	refused := false
-	for i := 0; i <= limit && !refused; i++ {
-		status, _, c, err := rtspOptionsFrom(local1, addr, true)
-		if err != nil {
-			t.Fatalf("OPTIONS %d: %v", i, err)
-		}
-		switch rtspStatusCode(status) {
-		case "200":
-			held = append(held, c)
-		case "503":
-			refused = true
-			c.Close()
-		default:
-			t.Fatalf("OPTIONS %d: %q", i, status)
-		}
-	}
-	if !refused {
+	held, refusedStatus, _ := rtspHoldUntilRefused(t, local1, addr, limit)
+	if refusedStatus == "" {
 		t.Fatalf("%d RTSP connections from 127.0.0.1 held with maxConnectionsPerIP: %d, none refused", len(held), limit)
 	}
 	status, _, c, err := rtspOptionsFrom(local2, addr, true)
