@@ -56,21 +56,10 @@ func benchReaderCost(b *testing.B, readers int) {
 	}
 	time.Sleep(3 * time.Second) // warm-up: every reader playing, a few keyframes sent
 	b.ResetTimer()
-	var p0 int64
-	for _, r := range rs {
-		p0 += r.packets.Load()
-	}
+	p0, _ := rtspReadersPackets(rs)
 	cpu, rss := measure()
 	b.StopTimer()
-	var p1 int64
-	starved := 0
-	for _, r := range rs {
-		n := r.packets.Load()
-		p1 += n
-		if n == 0 {
-			starved++
-		}
-	}
+	p1, starved := rtspReadersPackets(rs)
 	if e := feed.Err(); e != "" {
 		b.Fatalf("publisher: %v", e)
 	}

@@ -398,10 +398,7 @@ func benchPublisherReaders(b *testing.B, readers int) {
 	b.ResetTimer()
 	ticks0, _ := benchProcStat(b, d.PID())
 	bytes0 := sentBytes.Load()
-	var pkts0 int64
-	for _, r := range rs {
-		pkts0 += r.packets.Load()
-	}
+	pkts0, _ := rtspReadersPackets(rs)
 	t0 := time.Now()
 	measuring.Store(true)
 	time.Sleep(window)
@@ -409,15 +406,7 @@ func benchPublisherReaders(b *testing.B, readers int) {
 	elapsed := time.Since(t0)
 	ticks1, rss := benchProcStat(b, d.PID())
 	bytes1 := sentBytes.Load()
-	var pkts1 int64
-	starved := 0
-	for _, r := range rs {
-		n := r.packets.Load()
-		pkts1 += n
-		if n == 0 {
-			starved++
-		}
-	}
+	pkts1, starved := rtspReadersPackets(rs)
 	b.StopTimer()
 
 	feed.Stop()

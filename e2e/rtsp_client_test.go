@@ -121,6 +121,19 @@ func (f *rtspGoFeed) Err() string {
 	return e
 }
 
+// rtspReadersPackets is how many RTP packets the readers received so far,
+// and how many of them received none.
+func rtspReadersPackets(rs []*rtspGoReader) (packets int64, starved int) {
+	for _, r := range rs {
+		n := r.packets.Load()
+		packets += n
+		if n == 0 {
+			starved++
+		}
+	}
+	return packets, starved
+}
+
 // rtspGoReader is a Go client playing a path.
 type rtspGoReader struct {
 	c       *gortsplib.Client
