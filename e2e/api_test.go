@@ -105,24 +105,11 @@ func reading(user string) func(map[string]any) bool {
 	return func(it map[string]any) bool { return it["state"] == "read" && it["user"] == user }
 }
 
-// whepClient is a pion WebRTC player on loopback.
-type whepClient struct {
-	pc     *pion.PeerConnection
-	states chan pion.PeerConnectionState
-}
-
-// whepPlay reads path over WHEP as user and waits until the peer
-// connection is up.
-func whepPlay(t *testing.T, d *testharness.Daemon, path, user, pass string) *whepClient {
+// whepPlay reads path over WHEP as user with a pion player on loopback and
+// waits until the peer connection is up.
+func whepPlay(t *testing.T, d *testharness.Daemon, path, user, pass string) *pion.PeerConnection {
 	t.Helper()
 	pc := testharness.LoopbackPeerConnection(t, pion.Configuration{})
-	c := &whepClient{pc: pc, states: make(chan pion.PeerConnectionState, 16)}
-	pc.OnConnectionStateChange(func(s pion.PeerConnectionState) {
-		select {
-		case c.states <- s:
-		default:
-		}
-	})
 	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
 		for {
 			if _, _, err := tr.ReadRTP(); err != nil {
@@ -149,29 +136,8 @@ func whepPlay(t *testing.T, d *testharness.Daemon, path, user, pass string) *whe
 	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: string(body)}); err != nil {
 		t.Fatal(err)
 	}
-	if s := c.wait(t, 15*time.Second, pion.PeerConnectionStateConnected); s != pion.PeerConnectionStateConnected {
-		t.Fatalf("WebRTC: the connection did not come up (%v)", s)
-	}
-	return c
-}
-
-// wait waits up to timeout for one of states and returns the state
-// reached (the current one on timeout).
-func (c *whepClient) wait(t *testing.T, timeout time.Duration, states ...pion.PeerConnectionState) pion.PeerConnectionState {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		select {
-		case s := <-c.states:
-			for _, want := range states {
-				if s == want {
-					return s
-				}
-			}
-		case <-deadline:
-			return c.pc.ConnectionState()
-		}
-	}
+	testharness.WaitConnected(t, pc, 15*time.Second)
+	return pc
 }
 
 // ffmpegReader starts ffmpeg reading src until killed, decoding to null.
@@ -314,7 +280,7 @@ func TestAPIParity(t *testing.T) {
 		{"srtconns", exited(srtRd)},
 		{"hlssessions", func() bool { return true }}, // HLS holds no connection to end
 		{"webrtcsessions", func() bool {
-			s := wc.pc.ConnectionState()
+			s := wc.ConnectionState()
 			return s == pion.PeerConnectionStateClosed || s == pion.PeerConnectionStateFailed || s == pion.PeerConnectionStateDisconnected
 		}},
 	}

@@ -3,6 +3,7 @@ package testharness
 import (
 	"net"
 	"testing"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
@@ -45,4 +46,26 @@ func GatheredOffer(t testing.TB, pc *webrtc.PeerConnection) {
 		t.Fatal(err)
 	}
 	<-gathered
+}
+
+// WaitConnected waits up to timeout for pc's connection to be up (state
+// connected) and fails the test otherwise. It takes over pc's
+// OnConnectionStateChange.
+func WaitConnected(t testing.TB, pc *webrtc.PeerConnection, timeout time.Duration) {
+	t.Helper()
+	states := make(chan webrtc.PeerConnectionState, 16)
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		select {
+		case states <- s:
+		default:
+		}
+	})
+	deadline := time.After(timeout)
+	for s := pc.ConnectionState(); s != webrtc.PeerConnectionStateConnected; {
+		select {
+		case s = <-states:
+		case <-deadline:
+			t.Fatalf("WebRTC: the connection did not come up (%v)", pc.ConnectionState())
+		}
+	}
 }
