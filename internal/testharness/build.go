@@ -14,22 +14,19 @@ import (
 	"time"
 )
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
+// built builds the binary once per test process.
+var built = sync.OnceValues(build)
 
 // Build builds ./cmd/streamgate once per test process and returns the
 // binary's path. Set STREAMGATE_E2E_RACE=1 to build it with -race (slower:
 // the first race build takes about a minute on two cores).
 func Build(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() { buildPath, buildErr = build() })
-	if buildErr != nil {
-		t.Fatalf("testharness: %v", buildErr)
+	path, err := built()
+	if err != nil {
+		t.Fatalf("testharness: %v", err)
 	}
-	return buildPath
+	return path
 }
 
 func build() (string, error) {

@@ -57,12 +57,6 @@ type SavantReader struct {
 	other   []string      // lines that are not messages (stderr, errors)
 }
 
-var (
-	pbOnce sync.Once
-	pbDir  string
-	pbErr  error
-)
-
 // StartSavantReader runs the independent Python reader and returns once it
 // printed "ready" (its socket is set up; a SUB may still need a moment for
 // its subscription to reach a PUB). The reader is killed when the test ends.
@@ -241,31 +235,31 @@ func savantPB(t testing.TB) string {
 		Missing(t, "python3 cannot import zmq and google.protobuf (%v: %s): install Debian packages python3-zmq python3-protobuf (make deps)",
 			err, strings.TrimSpace(string(out)))
 	}
-	pbOnce.Do(func() {
-		root, err := ModuleRoot()
-		if err != nil {
-			pbErr = err
-			return
-		}
-		// Not removed: it lives as long as the test process.
-		dir, err := os.MkdirTemp("", "streamgate-e2e-pb-")
-		if err != nil {
-			pbErr = err
-			return
-		}
-		cmd := exec.Command("/usr/bin/protoc", "--python_out="+dir, "-I", "protocols/savant/pb", "protocols/savant/pb/savant.proto")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			pbErr = fmt.Errorf("protoc: %v\n%s", err, out)
-			return
-		}
-		pbDir = dir
-	})
-	if pbErr != nil {
-		t.Fatalf("testharness: %v", pbErr)
+	dir, err := savantPBDir()
+	if err != nil {
+		t.Fatalf("testharness: %v", err)
 	}
-	return pbDir
+	return dir
 }
+
+// savantPBDir generates savant_pb2.py once per test process, in a
+// directory that lives as long as the process.
+var savantPBDir = sync.OnceValues(func() (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "streamgate-e2e-pb-")
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command("/usr/bin/protoc", "--python_out="+dir, "-I", "protocols/savant/pb", "protocols/savant/pb/savant.proto")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("protoc: %v\n%s", err, out)
+	}
+	return dir, nil
+})
 
 // IPCEndpoint is ipc://DIR/NAME in a fresh short directory under the system
 // temporary directory (a t.TempDir() path can exceed the 107 bytes a Unix
