@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -245,18 +244,12 @@ func savantPB(t testing.TB) string {
 // savantPBDir generates savant_pb2.py once per test process, in a
 // directory that lives as long as the process.
 var savantPBDir = sync.OnceValues(func() (string, error) {
-	root, err := ModuleRoot()
-	if err != nil {
-		return "", err
-	}
 	dir, err := os.MkdirTemp("", "streamgate-e2e-pb-")
 	if err != nil {
 		return "", err
 	}
-	cmd := exec.Command("/usr/bin/protoc", "--python_out="+dir, "-I", "protocols/savant/pb", "protocols/savant/pb/savant.proto")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("protoc: %v\n%s", err, out)
+	if err := runInModuleRoot("protoc", "/usr/bin/protoc", "--python_out="+dir, "-I", "protocols/savant/pb", "protocols/savant/pb/savant.proto"); err != nil {
+		return "", err
 	}
 	return dir, nil
 })
