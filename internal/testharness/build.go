@@ -9,24 +9,19 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
 // built builds the binary once per test process.
-var built = sync.OnceValues(build)
+var built = perProcess(build)
 
 // Build builds ./cmd/streamgate once per test process and returns the
 // binary's path. Set STREAMGATE_E2E_RACE=1 to build it with -race (slower:
 // the first race build takes about a minute on two cores).
 func Build(t testing.TB) string {
 	t.Helper()
-	path, err := built()
-	if err != nil {
-		t.Fatalf("testharness: %v", err)
-	}
-	return path
+	return built(t)
 }
 
 func build() (string, error) {

@@ -84,7 +84,7 @@ func newJWTIssuer(dir string) (*JWTIssuer, error) {
 
 // sharedJWTIssuer makes the process's JWTIssuer once, in a directory the
 // OS cleans, like the binary's.
-var sharedJWTIssuer = sync.OnceValues(func() (*JWTIssuer, error) {
+var sharedJWTIssuer = perProcess(func() (*JWTIssuer, error) {
 	dir, err := os.MkdirTemp("", "streamgate-jwt-")
 	if err != nil {
 		return nil, err
@@ -97,11 +97,7 @@ var sharedJWTIssuer = sync.OnceValues(func() (*JWTIssuer, error) {
 func SharedJWTIssuer(t testing.TB) *JWTIssuer {
 	t.Helper()
 	requireJWTModules(t)
-	i, err := sharedJWTIssuer()
-	if err != nil {
-		t.Fatalf("testharness: %v", err)
-	}
-	return i
+	return sharedJWTIssuer(t)
 }
 
 func (i *JWTIssuer) run(t testing.TB, cmd string, stdin []byte) []byte {

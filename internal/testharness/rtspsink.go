@@ -3,13 +3,12 @@ package testharness
 import (
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 )
 
 // builtSink builds the rtspsink binary once per test process, in a
 // directory that lives as long as the process.
-var builtSink = sync.OnceValues(func() (string, error) {
+var builtSink = perProcess(func() (string, error) {
 	dir, err := os.MkdirTemp("", "streamgate-rtspsink-")
 	if err != nil {
 		return "", err
@@ -26,9 +25,5 @@ var builtSink = sync.OnceValues(func() (string, error) {
 // returns the binary's path.
 func RTSPSink(t testing.TB) string {
 	t.Helper()
-	bin, err := builtSink()
-	if err != nil {
-		t.Fatalf("testharness: %v", err)
-	}
-	return bin
+	return builtSink(t)
 }

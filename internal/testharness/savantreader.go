@@ -234,16 +234,12 @@ func savantPB(t testing.TB) string {
 		Missing(t, "python3 cannot import zmq and google.protobuf (%v: %s): install Debian packages python3-zmq python3-protobuf (make deps)",
 			err, strings.TrimSpace(string(out)))
 	}
-	dir, err := savantPBDir()
-	if err != nil {
-		t.Fatalf("testharness: %v", err)
-	}
-	return dir
+	return savantPBDir(t)
 }
 
 // savantPBDir generates savant_pb2.py once per test process, in a
 // directory that lives as long as the process.
-var savantPBDir = sync.OnceValues(func() (string, error) {
+var savantPBDir = perProcess(func() (string, error) {
 	dir, err := os.MkdirTemp("", "streamgate-e2e-pb-")
 	if err != nil {
 		return "", err
