@@ -39,7 +39,7 @@ func newEtcdStoreFixture(t *testing.T, records map[string]string) *etcdStoreFixt
 	store.OnChange(func() { f.changes.Add(1) })
 	f.store = store
 	f.backend = authn.NewEtcd(store, authn.NewVerifier(2, nil, authn.NewMetrics(nil)))
-	waitFor(t, "the first snapshot", store.Synced)
+	testharness.WaitFor(t, "the first snapshot", 10*time.Second, store.Synced)
 	return f
 }
 
@@ -47,18 +47,6 @@ func (f *etcdStoreFixture) login(user, pass string) (*authn.Identity, error) {
 	req := &authn.Request{Action: authz.ActionRead, Path: "cam", Protocol: authn.ProtocolRTSP,
 		IP: netip.MustParseAddr("127.0.0.1"), Credentials: authn.Credentials{User: user, Pass: pass}}
 	return f.backend.Authenticate(context.Background(), req)
-}
-
-// waitFor polls cond until it holds, failing the test after 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 const (
@@ -100,21 +88,21 @@ func TestEtcdStoreWatchesChanges(t *testing.T) {
 
 	v, c := f.store.UserVersion("carol"), f.changes.Load()
 	f.etcd.Put(t, "/users/carol", storeRecord)
-	waitFor(t, "carol's record", func() bool { return f.store.UserVersion("carol") != v && f.changes.Load() > c })
+	testharness.WaitFor(t, "carol's record", 10*time.Second, func() bool { return f.store.UserVersion("carol") != v && f.changes.Load() > c })
 	if _, err := f.login("carol", storePassword); err != nil {
 		t.Fatalf("carol after put: %v", err)
 	}
 
 	v = f.store.UserVersion("alice")
 	f.etcd.Put(t, "/users/alice", storeMalformed)
-	waitFor(t, "alice's change", func() bool { return f.store.UserVersion("alice") != v })
+	testharness.WaitFor(t, "alice's change", 10*time.Second, func() bool { return f.store.UserVersion("alice") != v })
 	if _, err := f.login("alice", storePassword); err == nil {
 		t.Fatal("alice's record is malformed now, still granted")
 	}
 
 	v = f.store.UserVersion("carol")
 	f.etcd.Delete(t, "/users/carol")
-	waitFor(t, "carol's deletion", func() bool { return f.store.UserVersion("carol") != v })
+	testharness.WaitFor(t, "carol's deletion", 10*time.Second, func() bool { return f.store.UserVersion("carol") != v })
 	if _, err := f.login("carol", storePassword); !errors.Is(err, authn.ErrNotApplicable) {
 		t.Fatalf("carol after delete: %v, want ErrNotApplicable", err)
 	}
@@ -128,15 +116,15 @@ func TestEtcdStoreWatchesChanges(t *testing.T) {
 func TestEtcdStoreOutageServesSnapshotAndRecovers(t *testing.T) {
 	f := newEtcdStoreFixture(t, map[string]string{"alice": storeRecord})
 	f.etcd.Stop()
-	waitFor(t, "the store to notice the outage", func() bool { return !f.store.Synced() })
+	testharness.WaitFor(t, "the store to notice the outage", 10*time.Second, func() bool { return !f.store.Synced() })
 	if _, err := f.login("alice", storePassword); err != nil {
 		t.Fatalf("alice during the outage: %v (the last snapshot must serve)", err)
 	}
 	f.etcd.Restart()
-	waitFor(t, "the store to resync", f.store.Synced)
+	testharness.WaitFor(t, "the store to resync", 10*time.Second, f.store.Synced)
 	v := f.store.UserVersion("erin")
 	f.etcd.Put(t, "/users/erin", storeRecord)
-	waitFor(t, "erin's record after the outage", func() bool { return f.store.UserVersion("erin") != v })
+	testharness.WaitFor(t, "erin's record after the outage", 10*time.Second, func() bool { return f.store.UserVersion("erin") != v })
 	if _, err := f.login("erin", storePassword); err != nil {
 		t.Fatalf("erin after the outage: %v", err)
 	}

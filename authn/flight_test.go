@@ -14,6 +14,7 @@ import (
 	"github.com/streamgate/streamgate/authn/hash"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // gateBackend grants every name read on every path, once release is
@@ -44,28 +45,22 @@ func (b *gateBackend) Authenticate(ctx context.Context, req *Request) (*Identity
 	}
 }
 
-// waitFor polls cond until it holds, failing the test after a generous
-// deadline (a hang, not a timing assertion).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
+// newGatePipeline is a pipeline (decision cache, no quarantine limits)
+// whose only backend is a gateBackend, and its metrics.
+func newGatePipeline() (*Pipeline, *gateBackend, *Metrics) {
+	m := NewMetrics(nil)
+	q := NewQuarantine(QuarantineLimits{})
+	b := &gateBackend{entered: make(chan struct{}, 2), release: make(chan struct{})}
+	p := NewPipeline(PipelineConfig{Backends: []Backend{b}, CacheSize: 16, CacheTTL: time.Minute},
+		Deps{Verifier: NewVerifier(1, q, m), Quarantine: q, Metrics: m})
+	return p, b, m
 }
 
 // Two identical logins share one decision; the first caller's client
 // leaving while the decision is under way must not take the second
 // caller's answer with it.
 func TestSharedDecisionOutlivesLeader(t *testing.T) {
-	m := NewMetrics(nil)
-	q := NewQuarantine(QuarantineLimits{})
-	b := &gateBackend{entered: make(chan struct{}, 2), release: make(chan struct{})}
-	p := NewPipeline(PipelineConfig{Backends: []Backend{b}, CacheSize: 16, CacheTTL: time.Minute},
-		Deps{Verifier: NewVerifier(1, q, m), Quarantine: q, Metrics: m})
+	p, b, m := newGatePipeline()
 	req := func() *Request {
 		return &Request{Action: authz.ActionRead, Path: "cam", Protocol: ProtocolRTSP,
 			IP: netip.MustParseAddr("192.0.2.1"), Credentials: Credentials{User: "alice", Pass: "secret"}}
@@ -93,7 +88,7 @@ func TestSharedDecisionOutlivesLeader(t *testing.T) {
 		waiter <- answer{id, err}
 	}()
 	// Both asked the cache and missed: the waiter is joining the flight.
-	waitFor(t, "the second login to miss the cache", func() bool {
+	testharness.WaitFor(t, "the second login to miss the cache", 10*time.Second, func() bool {
 		return testutil.ToFloat64(m.cache.WithLabelValues("miss")) == 2
 	})
 
@@ -129,11 +124,7 @@ func TestSharedDecisionOutlivesLeader(t *testing.T) {
 // Every caller that shares a decision leaving ends the decision: a flood
 // of clients that hang up does not leave work behind them.
 func TestSharedDecisionEndsWithItsLastCaller(t *testing.T) {
-	m := NewMetrics(nil)
-	q := NewQuarantine(QuarantineLimits{})
-	b := &gateBackend{entered: make(chan struct{}, 2), release: make(chan struct{})}
-	p := NewPipeline(PipelineConfig{Backends: []Backend{b}, CacheSize: 16, CacheTTL: time.Minute},
-		Deps{Verifier: NewVerifier(1, q, m), Quarantine: q, Metrics: m})
+	p, b, _ := newGatePipeline()
 	ctx, leave := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -147,7 +138,7 @@ func TestSharedDecisionEndsWithItsLastCaller(t *testing.T) {
 		t.Fatalf("caller that left: %v, want unavailable", err)
 	}
 	// release never closes: only the decision's context ending frees it.
-	waitFor(t, "the backend to see the decision's context end", func() bool { return b.gaveUp.Load() == 1 })
+	testharness.WaitFor(t, "the backend to see the decision's context end", 10*time.Second, func() bool { return b.gaveUp.Load() == 1 })
 }
 
 // NewPipeline must not change the Verifier it is given: the Verifier
@@ -190,7 +181,7 @@ authInternalUsers:
 			Protocol: ProtocolRTSP, IP: ip, Credentials: Credentials{User: "alice", Pass: "alice-pass"}})
 		done <- err
 	}()
-	waitFor(t, "the login to wait for an argon2 slot", func() bool { return v.queue.waiters() == 1 })
+	testharness.WaitFor(t, "the login to wait for an argon2 slot", 10*time.Second, func() bool { return v.queue.waiters() == 1 })
 	q.Fail("", false, ip, 1) // the address is quarantined while the login waits
 	v.queue.release()
 	err = <-done

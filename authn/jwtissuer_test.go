@@ -36,20 +36,18 @@ type goIssuer struct {
 // goIssuerAlgs are each key's default algorithm.
 var goIssuerAlgs = map[string]string{"rsa1": "RS256", "rsa2": "RS256", "ec1": "ES256", "ed1": "EdDSA"}
 
-var (
-	goIssuerOnce   sync.Once
-	goIssuerShared *goIssuer
-	goIssuerErr    error
-)
+// sharedGoIssuer makes the process's goIssuer once (RSA keys take a
+// moment).
+var sharedGoIssuer = sync.OnceValues(newGoIssuer)
 
-// sharedIssuer is one goIssuer per test process (RSA keys take a moment).
+// sharedIssuer is one goIssuer per test process.
 func sharedIssuer(t testing.TB) *goIssuer {
 	t.Helper()
-	goIssuerOnce.Do(func() { goIssuerShared, goIssuerErr = newGoIssuer() })
-	if goIssuerErr != nil {
-		t.Fatal(goIssuerErr)
+	i, err := sharedGoIssuer()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return goIssuerShared
+	return i
 }
 
 func newGoIssuer() (*goIssuer, error) {

@@ -40,6 +40,13 @@ type Deps struct {
 // Pipeline authenticates requests: quarantine → decision cache → backend
 // chain → authz. It is safe for concurrent use; logins proceed in parallel in
 // their callers' goroutines, and concurrent identical logins share one
+// Authenticator is the pipeline as a listener sees it (Pipeline, or the
+// daemon's current pipeline across reloads); every listener package takes
+// one.
+type Authenticator interface {
+	Authenticate(ctx context.Context, req *Request) (*Identity, error)
+}
+
 // verification, which goes on while any of them still waits for it.
 type Pipeline struct {
 	Deps

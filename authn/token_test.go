@@ -46,6 +46,16 @@ type tokenEnv struct {
 	reg *prometheus.Registry
 }
 
+// oneSecretConfig is a token configuration with one secret, s, read from
+// file (re-read every refresh while enabled), that verifies every token.
+func oneSecretConfig(file string, enabled bool, refresh time.Duration) authn.TokenConfig {
+	return authn.TokenConfig{
+		Enabled: enabled, RefreshInterval: refresh,
+		Secrets:       []authn.TokenSecretConfig{{ID: "s", File: file}},
+		Verifications: []authn.TokenVerificationConfig{{Name: "all", Enabled: true, SecretIDs: []string{"s"}}},
+	}
+}
+
 func newTokenBackend(t testing.TB, cfg authn.TokenConfig) tokenEnv {
 	t.Helper()
 	reg := prometheus.NewRegistry()
@@ -177,11 +187,9 @@ func TestTokenSecretRotation(t *testing.T) {
 	dir := t.TempDir()
 	f := writeSecret(t, dir, "s.txt", "old-secret\n")
 	failures := &logWatch{msg: "token secret not re-read", seen: make(chan struct{}, 1)}
-	env := newTokenBackend(t, authn.TokenConfig{
-		Enabled: true, RefreshInterval: 200 * time.Millisecond, Logger: slog.New(failures),
-		Secrets:       []authn.TokenSecretConfig{{ID: "s", File: f}},
-		Verifications: []authn.TokenVerificationConfig{{Name: "all", Enabled: true, SecretIDs: []string{"s"}}},
-	})
+	cfg := oneSecretConfig(f, true, 200*time.Millisecond)
+	cfg.Logger = slog.New(failures)
+	env := newTokenBackend(t, cfg)
 	sign := func(key string) string {
 		return authn.SignEdgeAuth([]byte(key), authn.EdgeAuthToken{End: time.Now().Add(time.Minute).Unix(), ACL: []string{"/*"}})
 	}
@@ -241,19 +249,11 @@ func (w *logWatch) WithGroup(string) slog.Handler      { return w }
 func TestTokenPollingDisabledKeepsVerifying(t *testing.T) {
 	dir := t.TempDir()
 	f := writeSecret(t, dir, "s.txt", "first")
-	env := newTokenBackend(t, authn.TokenConfig{
-		Enabled: false, RefreshInterval: 50 * time.Millisecond,
-		Secrets:       []authn.TokenSecretConfig{{ID: "s", File: f}},
-		Verifications: []authn.TokenVerificationConfig{{Name: "all", Enabled: true, SecretIDs: []string{"s"}}},
-	})
+	env := newTokenBackend(t, oneSecretConfig(f, false, 50*time.Millisecond))
 	// A polling backend on the same file and interval, started alongside,
 	// takes the new secret: the disabled one is checked after that, when it
 	// would have re-read the file too.
-	polling := newTokenBackend(t, authn.TokenConfig{
-		Enabled: true, RefreshInterval: 50 * time.Millisecond,
-		Secrets:       []authn.TokenSecretConfig{{ID: "s", File: f}},
-		Verifications: []authn.TokenVerificationConfig{{Name: "all", Enabled: true, SecretIDs: []string{"s"}}},
-	})
+	polling := newTokenBackend(t, oneSecretConfig(f, true, 50*time.Millisecond))
 	writeSecret(t, dir, "s.txt", "second")
 	sign := func(key string) string {
 		return authn.SignEdgeAuth([]byte(key), authn.EdgeAuthToken{End: time.Now().Add(time.Minute).Unix(), ACL: []string{"/*"}})
@@ -383,11 +383,7 @@ func FuzzParseEdgeAuthToken(f *testing.F) {
 func TestTokenRotationDropsCachedGrants(t *testing.T) {
 	dir := t.TempDir()
 	f := writeSecret(t, dir, "s.txt", "old-secret\n")
-	env := newTokenBackend(t, authn.TokenConfig{
-		Enabled: true, RefreshInterval: 100 * time.Millisecond,
-		Secrets:       []authn.TokenSecretConfig{{ID: "s", File: f}},
-		Verifications: []authn.TokenVerificationConfig{{Name: "all", Enabled: true, SecretIDs: []string{"s"}}},
-	})
+	env := newTokenBackend(t, oneSecretConfig(f, true, 100*time.Millisecond))
 	m := authn.NewMetrics(nil)
 	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{env.b}, CacheSize: 100, CacheTTL: time.Hour},
 		authn.NewTestDeps(m))

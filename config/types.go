@@ -83,16 +83,9 @@ func (c *Credential) decodeNode(d *decoder, n *yaml.Node, key string) {
 		*c = Credential{}
 		return
 	}
-	s, ok := d.scalar(n, key, "a string")
-	if !ok {
-		return
+	if sec, ok := scalarAs(d, n, key, "a string", hash.ParseSecret); ok {
+		*c = Credential{Raw: n.Value, Secret: sec}
 	}
-	sec, err := hash.ParseSecret(s)
-	if err != nil {
-		d.errorf(n, key, "%v", err)
-		return
-	}
-	*c = Credential{Raw: s, Secret: sec}
 }
 
 // IsSet reports whether a value was configured.
@@ -170,16 +163,9 @@ func actionNames() []string {
 type Network struct{ netip.Prefix }
 
 func (nw *Network) decodeNode(d *decoder, n *yaml.Node, key string) {
-	s, ok := d.scalar(n, key, "an address or CIDR")
-	if !ok {
-		return
+	if p, ok := scalarAs(d, n, key, "an address or CIDR", authz.ParseNetwork); ok {
+		nw.Prefix = p
 	}
-	p, err := authz.ParseNetwork(s)
-	if err != nil {
-		d.errorf(n, key, "%v", err)
-		return
-	}
-	nw.Prefix = p
 }
 
 // Networks converts a list to authz form.
@@ -218,16 +204,16 @@ func (r *LabelRule) decodeNode(d *decoder, n *yaml.Node, key string) {
 type ByteSize int64
 
 func (b *ByteSize) decodeNode(d *decoder, n *yaml.Node, key string) {
-	s, ok := d.scalar(n, key, "a size such as 16MiB")
-	if !ok {
-		return
+	v, ok := scalarAs(d, n, key, "a size such as 16MiB", func(s string) (uint64, error) {
+		v, err := humanize.ParseBytes(s)
+		if err != nil || v > 1<<40 {
+			return 0, fmt.Errorf("want a size such as 16MiB or 262144, got %q", s)
+		}
+		return v, nil
+	})
+	if ok {
+		*b = ByteSize(v)
 	}
-	v, err := humanize.ParseBytes(s)
-	if err != nil || v > 1<<40 {
-		d.errorf(n, key, "want a size such as 16MiB or 262144, got %q", s)
-		return
-	}
-	*b = ByteSize(v)
 }
 
 // FileMode is a Unix permission mode, written in octal (0777) or as a decimal
@@ -235,21 +221,21 @@ func (b *ByteSize) decodeNode(d *decoder, n *yaml.Node, key string) {
 type FileMode uint32
 
 func (m *FileMode) decodeNode(d *decoder, n *yaml.Node, key string) {
-	s, ok := d.scalar(n, key, "a mode such as 0777")
-	if !ok {
-		return
+	v, ok := scalarAs(d, n, key, "a mode such as 0777", func(s string) (uint64, error) {
+		base, digits := 10, s
+		switch {
+		case strings.HasPrefix(s, "0o"):
+			base, digits = 8, s[2:]
+		case len(s) > 1 && s[0] == '0':
+			base, digits = 8, s[1:]
+		}
+		v, err := strconv.ParseUint(digits, base, 32)
+		if err != nil || v > 0o777 {
+			return 0, fmt.Errorf("want a permission mode from 0 to 0777, got %q", s)
+		}
+		return v, nil
+	})
+	if ok {
+		*m = FileMode(v)
 	}
-	base, digits := 10, s
-	switch {
-	case strings.HasPrefix(s, "0o"):
-		base, digits = 8, s[2:]
-	case len(s) > 1 && s[0] == '0':
-		base, digits = 8, s[1:]
-	}
-	v, err := strconv.ParseUint(digits, base, 32)
-	if err != nil || v > 0o777 {
-		d.errorf(n, key, "want a permission mode from 0 to 0777, got %q", s)
-		return
-	}
-	*m = FileMode(v)
 }

@@ -3,13 +3,11 @@ package e2e_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/internal/testharness"
@@ -107,37 +105,11 @@ func reading(user string) func(map[string]any) bool {
 	return func(it map[string]any) bool { return it["state"] == "read" && it["user"] == user }
 }
 
-// whepClient is a pion WebRTC player on loopback.
-type whepClient struct {
-	pc     *pion.PeerConnection
-	states chan pion.PeerConnectionState
-}
-
-// whepPlay reads path over WHEP as user and waits until the peer
-// connection is up.
-func whepPlay(t *testing.T, d *testharness.Daemon, path, user, pass string) *whepClient {
+// whepPlay reads path over WHEP as user with a pion player on loopback and
+// waits until the peer connection is up.
+func whepPlay(t *testing.T, d *testharness.Daemon, path, user, pass string) *pion.PeerConnection {
 	t.Helper()
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	me := &pion.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	c := &whepClient{pc: pc, states: make(chan pion.PeerConnectionState, 16)}
-	pc.OnConnectionStateChange(func(s pion.PeerConnectionState) {
-		select {
-		case c.states <- s:
-		default:
-		}
-	})
+	pc := testharness.LoopbackPeerConnection(t, pion.Configuration{})
 	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
 		for {
 			if _, _, err := tr.ReadRTP(); err != nil {
@@ -148,15 +120,7 @@ func whepPlay(t *testing.T, d *testharness.Daemon, path, user, pass string) *whe
 	if _, err := pc.AddTransceiverFromKind(pion.RTPCodecTypeVideo, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
 		t.Fatal(err)
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := pion.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
+	testharness.GatheredOffer(t, pc)
 	req, _ := http.NewRequest(http.MethodPost, "http://"+d.Addr("webrtc")+"/"+path+"/whep", strings.NewReader(pc.LocalDescription().SDP))
 	req.Header.Set("Content-Type", "application/sdp")
 	req.SetBasicAuth(user, pass)
@@ -172,29 +136,8 @@ func whepPlay(t *testing.T, d *testharness.Daemon, path, user, pass string) *whe
 	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: string(body)}); err != nil {
 		t.Fatal(err)
 	}
-	if s := c.wait(t, 15*time.Second, pion.PeerConnectionStateConnected); s != pion.PeerConnectionStateConnected {
-		t.Fatalf("WebRTC: the connection did not come up (%v)", s)
-	}
-	return c
-}
-
-// wait waits up to timeout for one of states and returns the state
-// reached (the current one on timeout).
-func (c *whepClient) wait(t *testing.T, timeout time.Duration, states ...pion.PeerConnectionState) pion.PeerConnectionState {
-	t.Helper()
-	deadline := time.After(timeout)
-	for {
-		select {
-		case s := <-c.states:
-			for _, want := range states {
-				if s == want {
-					return s
-				}
-			}
-		case <-deadline:
-			return c.pc.ConnectionState()
-		}
-	}
+	testharness.WaitConnected(t, pc, 15*time.Second)
+	return pc
 }
 
 // ffmpegReader starts ffmpeg reading src until killed, decoding to null.
@@ -337,7 +280,7 @@ func TestAPIParity(t *testing.T) {
 		{"srtconns", exited(srtRd)},
 		{"hlssessions", func() bool { return true }}, // HLS holds no connection to end
 		{"webrtcsessions", func() bool {
-			s := wc.pc.ConnectionState()
+			s := wc.ConnectionState()
 			return s == pion.PeerConnectionStateClosed || s == pion.PeerConnectionStateFailed || s == pion.PeerConnectionStateDisconnected
 		}},
 	}

@@ -12,9 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/pion/rtp"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 )
@@ -83,47 +81,17 @@ func benchReaderCost(b *testing.B, c readerCostCase) {
 	aus, sps, pps := benchH264At(b, 8, 50, c.size, c.rate)
 	d := startRTSPDaemon(b, rtspSetup{top: "maxConnectionsPerIP: 0\nmaxConnections: 0\n"})
 
-	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: sps, PPS: pps}
-	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-	pub := &gortsplib.Client{Protocol: rtspTCP()}
-	if err := pub.StartRecording(rtspURL(d, rtspPubUser, rtspPubPass, "cam"), desc); err != nil {
-		b.Fatalf("publisher: %v", err)
-	}
-	defer pub.Close()
-	enc, err := forma.CreateEncoder()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	var pubErr atomic.Value
 	var pubBytes atomic.Int64 // as a reader receives them: RTP packets, each with the 4-byte interleaved header
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(time.Second / fps)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			pkts, err := enc.Encode(aus[i%len(aus)])
-			if err != nil {
-				pubErr.Store(err.Error())
-				return
-			}
+	feed, err := startRTSPGoFeed(b, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), sps, pps, fps,
+		func(i int) [][]byte { return aus[i%len(aus)] },
+		func(_ int, pkts []*rtp.Packet) {
 			for _, p := range pkts {
-				p.Timestamp = uint32(i * 90000 / fps)
-				if err := pub.WritePacketRTP(desc.Medias[0], p); err != nil {
-					pubErr.Store(err.Error())
-					return
-				}
 				pubBytes.Add(int64(p.MarshalSize() + 4))
 			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	defer func() { close(stop); <-done }()
+		})
+	if err != nil {
+		b.Fatalf("publisher: %v", err)
+	}
 	rtspWaitPath(b, d, "cam", 5*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 
 	measure := func() (cpu float64, rssKB int64) {
@@ -148,7 +116,7 @@ func benchReaderCost(b *testing.B, c readerCostCase) {
 	pub1 := pubBytes.Load()
 	el := time.Since(w.start).Seconds()
 	b.StopTimer()
-	if e := pubErr.Load(); e != nil {
+	if e := feed.Err(); e != "" {
 		b.Fatalf("publisher: %v", e)
 	}
 	if got1.starved > 0 || got1.alive < c.readers {

@@ -25,11 +25,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	zmq "github.com/pebbe/zmq4"
+	"github.com/pion/rtp"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/streamgate/streamgate/internal/testharness"
@@ -375,47 +373,23 @@ func benchPublisherReaders(b *testing.B, readers int) {
 		}
 	}()
 
-	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: sps, PPS: pps}
-	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-	pub := &gortsplib.Client{Protocol: rtspTCP()}
-	if err := pub.StartRecording(rtspURL(d, rtspPubUser, rtspPubPass, "cam"), desc); err != nil {
-		b.Fatalf("publisher: %v", err)
-	}
-	enc, err := forma.CreateEncoder()
-	if err != nil {
-		b.Fatal(err)
-	}
-	stopPub := make(chan struct{})
-	pubDone := make(chan struct{})
-	var pubErr atomic.Value
 	var sentBytes atomic.Int64
-	go func() {
-		defer close(pubDone)
-		tick := time.NewTicker(time.Second / fps)
-		defer tick.Stop()
-		for i := 0; i < total; i++ {
-			au := aus[i%len(aus)]
-			pkts, err := enc.Encode(au)
-			if err != nil {
-				pubErr.Store(err.Error())
-				return
+	feed, err := startRTSPGoFeed(b, rtspURL(d, rtspPubUser, rtspPubPass, "cam"), sps, pps, fps,
+		func(i int) [][]byte {
+			if i >= total {
+				return nil
 			}
+			return aus[i%len(aus)]
+		},
+		func(i int, pkts []*rtp.Packet) {
 			sent[i].Store(time.Now().UnixNano())
 			for _, p := range pkts {
-				p.Timestamp = uint32(i * 90000 / fps)
 				sentBytes.Add(int64(len(p.Payload)))
-				if err := pub.WritePacketRTP(desc.Medias[0], p); err != nil {
-					pubErr.Store(err.Error())
-					return
-				}
 			}
-			select {
-			case <-stopPub:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+		})
+	if err != nil {
+		b.Fatalf("publisher: %v", err)
+	}
 
 	rtspWaitPath(b, d, "cam", 5*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 	rs := make([]*rtspGoReader, 0, readers)
@@ -431,10 +405,7 @@ func benchPublisherReaders(b *testing.B, readers int) {
 	b.ResetTimer()
 	ticks0, _ := benchProcStat(b, d.PID())
 	bytes0 := sentBytes.Load()
-	var pkts0 int64
-	for _, r := range rs {
-		pkts0 += r.packets.Load()
-	}
+	pkts0, _ := rtspReadersPackets(rs)
 	t0 := time.Now()
 	measuring.Store(true)
 	time.Sleep(window)
@@ -442,26 +413,16 @@ func benchPublisherReaders(b *testing.B, readers int) {
 	elapsed := time.Since(t0)
 	ticks1, rss := benchProcStat(b, d.PID())
 	bytes1 := sentBytes.Load()
-	var pkts1 int64
-	starved := 0
-	for _, r := range rs {
-		n := r.packets.Load()
-		pkts1 += n
-		if n == 0 {
-			starved++
-		}
-	}
+	pkts1, starved := rtspReadersPackets(rs)
 	b.StopTimer()
 
-	close(stopPub)
-	<-pubDone
+	feed.Stop()
 	for _, r := range rs {
 		r.Close()
 	}
-	pub.Close()
 	close(stopSub)
 	<-subDone
-	if e := pubErr.Load(); e != nil {
+	if e := feed.Err(); e != "" {
 		b.Fatalf("publisher: %v", e)
 	}
 	if starved > 0 {

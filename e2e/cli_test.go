@@ -106,13 +106,7 @@ func TestEmbeddedDefaultConfig(t *testing.T) {
 // Without a CONFIG argument ./streamgate.yml is read.
 func TestStreamgateYmlInWorkingDirectory(t *testing.T) {
 	t.Parallel()
-	d := testharness.Start(t, `
-authRealm: from-working-dir
-authInternalUsers:
-- {user: admin, pass: admin-secret-wd, permissions: [{action: api}]}
-`, testharness.ConfigFileName("streamgate.yml"), testharness.NoConfigArg())
-	wantChallenge(t, "paths/list without credentials", get(t, d.URL("api", "/v3/paths/list")), "from-working-dir")
-	wantStatus(t, "paths/list as admin", get(t, d.URL("api", "/v3/paths/list"), basicAuth("admin", "admin-secret-wd")), http.StatusOK)
+	d := startInWorkingDirectory(t, "streamgate.yml", "from-working-dir")
 	for _, e := range d.LogEntriesWhere("streamgate starting") {
 		if e["config"] != "streamgate.yml" {
 			t.Errorf("config source %v, want streamgate.yml", e["config"])

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,13 +17,7 @@ import (
 // read (MediaMTX's search list), and the start log says which file.
 func TestMediamtxYmlInWorkingDirectory(t *testing.T) {
 	t.Parallel()
-	d := testharness.Start(t, `
-authRealm: from-mediamtx-yml
-authInternalUsers:
-- {user: admin, pass: admin-secret-mm, permissions: [{action: api}]}
-`, testharness.ConfigFileName("mediamtx.yml"), testharness.NoConfigArg())
-	wantChallenge(t, "paths/list without credentials", get(t, d.URL("api", "/v3/paths/list")), "from-mediamtx-yml")
-	wantStatus(t, "paths/list as admin", get(t, d.URL("api", "/v3/paths/list"), basicAuth("admin", "admin-secret-mm")), http.StatusOK)
+	d := startInWorkingDirectory(t, "mediamtx.yml", "from-mediamtx-yml")
 	loaded := d.LogEntriesWhere("configuration loaded")
 	if len(loaded) != 1 {
 		t.Fatalf("%d \"configuration loaded\" lines, want 1:\n%s", len(loaded), d.Logs())
@@ -32,6 +27,22 @@ authInternalUsers:
 	if got, _ := filepath.EvalSymlinks(file); got != want || !filepath.IsAbs(file) {
 		t.Errorf("configuration loaded from %q, want %q", file, want)
 	}
+}
+
+// startInWorkingDirectory runs the daemon without a CONFIG argument, its
+// configuration in file in its working directory, and checks that the file
+// was read: the API challenges with its realm and lets its admin in.
+func startInWorkingDirectory(t *testing.T, file, realm string) *testharness.Daemon {
+	t.Helper()
+	d := testharness.Start(t, fmt.Sprintf(`
+authRealm: %s
+authInternalUsers:
+- {user: admin, pass: admin-secret-wd, permissions: [{action: api}]}
+`, realm), testharness.ConfigFileName(file), testharness.NoConfigArg())
+	api := d.URL("api", "/v3/paths/list")
+	wantChallenge(t, "paths/list without credentials", get(t, api), realm)
+	wantStatus(t, "paths/list as admin", get(t, api, basicAuth("admin", "admin-secret-wd")), http.StatusOK)
+	return d
 }
 
 // The embedded default is named at start with the files that were looked for.

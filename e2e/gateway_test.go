@@ -3,7 +3,6 @@ package e2e_test
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -140,19 +139,7 @@ func tryPost(c *http.Client, url, contentType string, body []byte, opts ...reqOp
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	for _, o := range opts {
-		o(req)
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return answer{}, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return answer{}, err
-	}
-	return answer{status: resp.StatusCode, header: resp.Header, body: string(b)}, nil
+	return send(c, req, opts...)
 }
 
 // waitStatus repeats send (every 50 ms) until it answers want, for at most

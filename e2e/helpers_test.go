@@ -71,6 +71,11 @@ func try(c *http.Client, url string, opts ...reqOpt) (answer, error) {
 	if err != nil {
 		return answer{}, err
 	}
+	return send(c, req, opts...)
+}
+
+// send applies opts to req, sends it with c and reads the whole answer.
+func send(c *http.Client, req *http.Request, opts ...reqOpt) (answer, error) {
 	for _, o := range opts {
 		o(req)
 	}

@@ -16,12 +16,10 @@ import (
 func TestHLSBearerJWT(t *testing.T) {
 	t.Parallel()
 	ffmpeg := testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
-	iss := testharness.SharedJWTIssuer(t)
-	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
-	d := testharness.Start(t, jwtConfig(jwks.URL(), "rtsp: yes\nrtspTransports: [tcp]\nhls: yes\npaths:\n  all_others:\n"))
+	iss, d := startJWTDaemon(t, "rtsp: yes\nrtspTransports: [tcp]\nhls: yes\npaths:\n  all_others:\n")
 	toks := iss.Sign(t,
-		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam", "read:cam", "api")})},
-		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("read:other")})},
+		permsSpec("publish:cam", "read:cam", "api"),
+		permsSpec("read:other"),
 	)
 	good, readOther := toks[0], toks[1]
 	startFFmpeg(t, ffmpeg, "-re", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-t", "40",

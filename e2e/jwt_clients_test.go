@@ -17,9 +17,7 @@ import (
 func TestJWTOverSRTAndRTMP(t *testing.T) {
 	t.Parallel()
 	ffmpeg := testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
-	iss := testharness.SharedJWTIssuer(t)
-	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
-	d := testharness.Start(t, jwtConfig(jwks.URL(), "rtsp: yes\nrtspTransports: [tcp]\nsrt: yes\nrtmp: yes\npaths:\n  all_others:\n"))
+	iss, d := startJWTDaemon(t, "rtsp: yes\nrtspTransports: [tcp]\nsrt: yes\nrtmp: yes\npaths:\n  all_others:\n")
 	// Short claims keep the token well under SRT's 512-character streamid.
 	now := time.Now().Unix()
 	short := iss.Sign(t, testharness.TokenSpec{Key: "ec1", Claims: map[string]any{"iss": jwtIssuer, "aud": jwtAudience, "sub": "s1",

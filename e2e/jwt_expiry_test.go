@@ -14,11 +14,9 @@ import (
 // within 1 s after the expiry; the publisher, whose token lives on, is not.
 func TestRTSPReaderKickedWhenJWTExpires(t *testing.T) {
 	t.Parallel()
-	iss := testharness.SharedJWTIssuer(t)
-	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
-	d := testharness.Start(t, jwtConfig(jwks.URL(), "rtsp: yes\nrtspTransports: [tcp]\npaths:\n  all_others:\n"))
+	iss, d := startJWTDaemon(t, "rtsp: yes\nrtspTransports: [tcp]\npaths:\n  all_others:\n")
 	base := "rtsp://user:%s@" + d.Addr("rtsp") + "/cam"
-	pubTok := iss.Sign(t, testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam")})})[0]
+	pubTok := iss.Sign(t, permsSpec("publish:cam"))[0]
 	rtspGoPublish(t, fmt.Sprintf(base, pubTok))
 	// The reader's token expires soon after it connects: ≥ 3 s away when
 	// signed, more when the machine was too slow to connect in time.
@@ -69,10 +67,8 @@ func TestRTSPReaderKickedWhenJWTExpires(t *testing.T) {
 func TestSRTAndRTMPReadersKickedWhenJWTExpires(t *testing.T) {
 	t.Parallel()
 	ffmpeg := testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
-	iss := testharness.SharedJWTIssuer(t)
-	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
-	d := testharness.Start(t, jwtConfig(jwks.URL(), "rtsp: yes\nrtspTransports: [tcp]\nsrt: yes\nrtmp: yes\npaths:\n  all_others:\n"))
-	pubTok := iss.Sign(t, testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam")})})[0]
+	iss, d := startJWTDaemon(t, "rtsp: yes\nrtspTransports: [tcp]\nsrt: yes\nrtmp: yes\npaths:\n  all_others:\n")
+	pubTok := iss.Sign(t, permsSpec("publish:cam"))[0]
 	rtspGoPublish(t, fmt.Sprintf("rtsp://user:%s@%s/cam", pubTok, d.Addr("rtsp")))
 	readerCount := func() int {
 		var list struct {

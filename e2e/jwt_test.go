@@ -39,6 +39,21 @@ authJWTLeeway: 5s
 `, jwks, jwtIssuer, jwtAudience) + extra
 }
 
+// startJWTDaemon runs jwtConfig plus extra against a JWKS server that
+// publishes the shared issuer's key ec1.
+func startJWTDaemon(t *testing.T, extra string) (*testharness.JWTIssuer, *testharness.Daemon) {
+	t.Helper()
+	iss := testharness.SharedJWTIssuer(t)
+	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
+	return iss, testharness.Start(t, jwtConfig(jwks.URL(), extra))
+}
+
+// permsSpec is a token signed with ec1, valid for ten minutes (jwtClaims),
+// whose mediamtx_permissions are p (perms).
+func permsSpec(p ...string) testharness.TokenSpec {
+	return testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms(p...)})}
+}
+
 // jwtClaims are claims valid for ten minutes, plus extra.
 func jwtClaims(extra map[string]any) map[string]any {
 	now := time.Now().Unix()
@@ -80,7 +95,7 @@ func TestJWTAcceptedAndRefused(t *testing.T) {
 		{"ES256, claim as a JSON string", testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": asJSONString(api)})}, http.StatusOK},
 		{"RS256, Keycloak multivalued attribute", testharness.TokenSpec{Key: "rsa1", Claims: jwtClaims(map[string]any{
 			"mediamtx_permissions": []string{`{"action":"publish", "path": ""}`, `{"action":"api"}`}, "preferred_username": "testuser"})}, http.StatusOK},
-		{"valid, without api permission", testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:cam")})}, http.StatusForbidden},
+		{"valid, without api permission", permsSpec("publish:cam"), http.StatusForbidden},
 		{"expired", testharness.TokenSpec{Key: "rsa1", Claims: jwtClaims(map[string]any{"exp": now - 60, "mediamtx_permissions": api})}, http.StatusUnauthorized},
 		{"nbf in the future", testharness.TokenSpec{Key: "rsa1", Claims: jwtClaims(map[string]any{"nbf": now + 120, "mediamtx_permissions": api})}, http.StatusUnauthorized},
 		{"no exp", testharness.TokenSpec{Key: "rsa1", Claims: without(jwtClaims(map[string]any{"mediamtx_permissions": api}), "exp")}, http.StatusUnauthorized},
@@ -167,12 +182,10 @@ func TestJWTRTSPWithFFmpegAndGStreamer(t *testing.T) {
 	t.Parallel()
 	ffmpeg := testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
 	gst := requireGStreamer(t)
-	iss := testharness.SharedJWTIssuer(t)
-	jwks := testharness.StartJWKSServer(t, iss.JWKS(t, "ec1"))
-	d := testharness.Start(t, jwtConfig(jwks.URL(), "rtsp: yes\nrtspTransports: [tcp]\npaths:\n  all_others:\n"))
+	iss, d := startJWTDaemon(t, "rtsp: yes\nrtspTransports: [tcp]\npaths:\n  all_others:\n")
 	toks := iss.Sign(t,
-		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("publish:~cam[0-9]*", "read:cam", "api")})},
-		testharness.TokenSpec{Key: "ec1", Claims: jwtClaims(map[string]any{"mediamtx_permissions": perms("read:other")})},
+		permsSpec("publish:~cam[0-9]*", "read:cam", "api"),
+		permsSpec("read:other"),
 	)
 	good, readOther := toks[0], toks[1]
 	base := "rtsp://" + d.Addr("rtsp") + "/"

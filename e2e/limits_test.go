@@ -45,6 +45,36 @@ func rtspOptions(addr string, keep bool) (status string, hdr textproto.MIMEHeade
 	return rtspOptionsFrom(nil, addr, keep)
 }
 
+// rtspHoldUntilRefused opens RTSP connections to addr from local (nil:
+// any) and holds each one answered 200 until one is answered 503 (closed
+// at once) or limit+1 were tried. It returns the held connections (closed
+// when the test ends, if not before) and the refusal's status line and
+// header; status is "" when nothing was refused.
+func rtspHoldUntilRefused(t *testing.T, local net.Addr, addr string, limit int) (held []net.Conn, status string, hdr textproto.MIMEHeader) {
+	t.Helper()
+	t.Cleanup(func() {
+		for _, c := range held {
+			c.Close()
+		}
+	})
+	for i := 0; i <= limit; i++ {
+		st, h, c, err := rtspOptionsFrom(local, addr, true)
+		if err != nil {
+			t.Fatalf("OPTIONS %d: %v", i, err)
+		}
+		switch rtspStatusCode(st) {
+		case "200":
+			held = append(held, c)
+		case "503":
+			c.Close()
+			return held, st, h
+		default:
+			t.Fatalf("OPTIONS %d: %q", i, st)
+		}
+	}
+	return held, "", nil
+}
+
 // rtspOptionsFrom is rtspOptions from the local address local (nil: any).
 func rtspOptionsFrom(local net.Addr, addr string, keep bool) (status string, hdr textproto.MIMEHeader, conn net.Conn, err error) {
 	dialer := net.Dialer{Timeout: 2 * time.Second, LocalAddr: local}
@@ -72,6 +102,23 @@ func rtspOptionsFrom(local net.Addr, addr string, keep bool) (status string, hdr
 }
 
 // getStatus GETs url with c and returns the status code, the Retry-After
+// pollReady asks d's /ready every 50 ms until it answers want or 5 s
+// passed; it returns the last answer (status and error) and whether it was
+// want.
+func pollReady(api *http.Client, d *testharness.Daemon, want int) (last string, ok bool) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		code, _, _, err := getStatus(api, d.URL("api", "/ready"))
+		if err == nil && code == want {
+			return "", true
+		}
+		if time.Now().After(deadline) {
+			return fmt.Sprintf("%d %v", code, err), false
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // header and the body.
 func getStatus(c *http.Client, url string) (int, string, string, error) {
 	resp, err := c.Get(url)
@@ -128,17 +175,8 @@ func TestRTSPAcceptSurvivesDescriptorExhaustion(t *testing.T) {
 	}
 
 	// While RTSP cannot accept, /ready is 503.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		code, _, _, err := getStatus(api, d.URL("api", "/ready"))
-		if err == nil && code == http.StatusServiceUnavailable {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Errorf("/ready while RTSP cannot accept: %d %v, want 503", code, err)
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
+	if last, ok := pollReady(api, d, http.StatusServiceUnavailable); !ok {
+		t.Errorf("/ready while RTSP cannot accept: %s, want 503", last)
 	}
 	api.CloseIdleConnections()
 
@@ -147,7 +185,7 @@ func TestRTSPAcceptSurvivesDescriptorExhaustion(t *testing.T) {
 	}
 	conns = nil
 	start := time.Now()
-	deadline = start.Add(2 * time.Second)
+	deadline := start.Add(2 * time.Second)
 	for {
 		status, _, _, err := rtspOptions(addr, false)
 		if err == nil && rtspStatusCode(status) == "200" {
@@ -159,16 +197,8 @@ func TestRTSPAcceptSurvivesDescriptorExhaustion(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	deadline = time.Now().Add(5 * time.Second)
-	for {
-		code, _, _, err := getStatus(api, d.URL("api", "/ready"))
-		if err == nil && code == http.StatusOK {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/ready after the outage: %d %v, want 200", code, err)
-		}
-		time.Sleep(50 * time.Millisecond)
+	if last, ok := pollReady(api, d, http.StatusOK); !ok {
+		t.Fatalf("/ready after the outage: %s, want 200", last)
 	}
 	if n := d.Metric(t, "streamgate_listener_accept_errors_total", map[string]string{"listener": "rtsp"}); n < 1 {
 		t.Errorf("streamgate_listener_accept_errors_total{listener=rtsp} = %v, want ≥ 1", n)
@@ -190,26 +220,10 @@ func TestMaxConnectionsBusyAnswers(t *testing.T) {
 			c.Close()
 		}
 	}()
-	var refused textproto.MIMEHeader
-	var refusedStatus string
 	// The harness's own connections may still count for a moment: fill
 	// until the first refusal, at most limit+1 tries.
-	for i := 0; i <= limit && refused == nil; i++ {
-		status, hdr, c, err := rtspOptions(addr, true)
-		if err != nil {
-			t.Fatalf("OPTIONS %d: %v", i, err)
-		}
-		switch rtspStatusCode(status) {
-		case "200":
-			held = append(held, c)
-		case "503":
-			refused, refusedStatus = hdr, status
-			c.Close()
-		default:
-			t.Fatalf("OPTIONS %d: %q", i, status)
-		}
-	}
-	if refused == nil {
+	held, refusedStatus, refused := rtspHoldUntilRefused(t, nil, addr, limit)
+	if refusedStatus == "" {
 		t.Fatalf("%d RTSP connections held with maxConnections: %d, none refused", len(held), limit)
 	}
 	if refused.Get("CSeq") != "7" || refused.Get("Retry-After") == "" {
@@ -274,23 +288,8 @@ func TestMaxConnectionsPerIPBusyAnswers(t *testing.T) {
 			c.Close()
 		}
 	}()
-	refused := false
-	for i := 0; i <= limit && !refused; i++ {
-		status, _, c, err := rtspOptionsFrom(local1, addr, true)
-		if err != nil {
-			t.Fatalf("OPTIONS %d: %v", i, err)
-		}
-		switch rtspStatusCode(status) {
-		case "200":
-			held = append(held, c)
-		case "503":
-			refused = true
-			c.Close()
-		default:
-			t.Fatalf("OPTIONS %d: %q", i, status)
-		}
-	}
-	if !refused {
+	held, refusedStatus, _ := rtspHoldUntilRefused(t, local1, addr, limit)
+	if refusedStatus == "" {
 		t.Fatalf("%d RTSP connections from 127.0.0.1 held with maxConnectionsPerIP: %d, none refused", len(held), limit)
 	}
 	status, _, c, err := rtspOptionsFrom(local2, addr, true)

@@ -35,13 +35,8 @@ rtspEncryption: %s
 rtspServerCert: %s
 rtspServerKey: %s
 rtspTransports: [tcp]
-authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
-authInternalUsers:
-- {user: %s, pass: %s, permissions: [{action: publish}]}
-- {user: %s, pass: %s, permissions: [{action: read}]}
-- {user: %s, pass: %s, permissions: [{action: api}]}
-paths:
-%s`, encryption, cert, key, rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, paths)), ca
+%spaths:
+%s`, encryption, cert, key, listenerUsers(rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, "api"), paths)), ca
 }
 
 // With rtspEncryption strict only RTSPS listens: ffmpeg publishes over TLS,

@@ -100,12 +100,9 @@ paths:
 func netfuzzFFmpegPublish(t testing.TB, format, url string, seconds float64) *peerProc {
 	t.Helper()
 	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
-	args := []string{"-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
-		"-f", "lavfi", "-i", "testsrc=size=160x120:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),
+	args := append(ffmpegTestSource("160x120", seconds),
 		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "10", "-b:v", "40k", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-b:a", "32k", "-f", format}
+		"-c:a", "aac", "-b:a", "32k", "-f", format)
 	if format == "rtsp" {
 		args = append(args, "-rtsp_transport", "tcp")
 	}

@@ -29,16 +29,11 @@ rtmp: yes
 rtsp: yes
 rtspTransports: [tcp]
 metrics: yes
-authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
-authInternalUsers:
-- {user: %s, pass: %s, permissions: [{action: publish}]}
-- {user: %s, pass: %s, permissions: [{action: read}]}
-- {user: %s, pass: %s, permissions: [{action: api}, {action: metrics}]}
-paths:
+%spaths:
   cam: {}
   live/gst: {}
   fromrtsp: {}
-`, top, rtmpPubUser, rtmpPubPass, rtmpReadUser, rtmpReadPass, rtspAdminUser, rtspAdminPass)
+`, top, listenerUsers(rtmpPubUser, rtmpPubPass, rtmpReadUser, rtmpReadPass, rtspAdminUser, rtspAdminPass, "api", "metrics"))
 	d := testharness.Start(t, cfg, testharness.WithMetricsAuth(rtspAdminUser, rtspAdminPass))
 	if d.Addr("rtmp") == "" && d.Addr("rtmps") == "" || d.Addr("rtsp") == "" {
 		t.Fatalf("the RTMP or RTSP listener did not start:\n%s", d.Logs())
@@ -61,13 +56,10 @@ func rtmpCreds(user, pass string) string { return "user=" + user + "&pass=" + pa
 func rtmpFFmpegPublish(t testing.TB, url string, seconds float64) *rtspProc {
 	t.Helper()
 	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
-	return startPeer(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
-		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),
+	return startPeer(t, "ffmpeg", append(ffmpegTestSource("320x240", seconds),
 		"-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "64k",
-		"-f", "flv", url)
+		"-f", "flv", url)...)
 }
 
 // rtmpGstElements are the GStreamer elements the RTMP tests use, by package.

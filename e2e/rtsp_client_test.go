@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/textproto"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,45 +39,99 @@ func rtspTCP() *gortsplib.Protocol {
 // client that sends an access unit every 100 ms until the test ends.
 func rtspGoPublish(t testing.TB, rtspURL string) {
 	t.Helper()
-	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
-	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-	c := &gortsplib.Client{Protocol: rtspTCP()}
-	if err := c.StartRecording(rtspURL, desc); err != nil {
+	idr := [][]byte{rtspTestIDR}
+	if _, err := startRTSPGoFeed(t, rtspURL, rtspTestSPS, rtspTestPPS, 10, func(int) [][]byte { return idr }, nil); err != nil {
 		t.Fatalf("Go publisher on %s: %v", rtspURL, err)
 	}
+}
+
+// rtspGoFeed is a Go client publishing one H.264 track over TCP.
+type rtspGoFeed struct {
+	c          *gortsplib.Client
+	stop, done chan struct{}
+	stopOnce   sync.Once
+	err        atomic.Value // string: what ended the feed early
+}
+
+// startRTSPGoFeed starts a Go client publishing one H.264 track (sps, pps)
+// to rtspURL over TCP: access unit i is frame(i), written fps times a
+// second with RTP timestamp i×90000/fps, until frame returns nil or the
+// feed is stopped (at the latest when the test ends). onWrite, when not
+// nil, sees each access unit's index and RTP packets just before they are
+// written.
+func startRTSPGoFeed(tb testing.TB, rtspURL string, sps, pps []byte, fps int,
+	frame func(i int) [][]byte, onWrite func(i int, pkts []*rtp.Packet)) (*rtspGoFeed, error) {
+	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: sps, PPS: pps}
+	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
 	enc, err := forma.CreateEncoder()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	stop := make(chan struct{})
-	done := make(chan struct{})
+	f := &rtspGoFeed{c: &gortsplib.Client{Protocol: rtspTCP()}, stop: make(chan struct{}), done: make(chan struct{})}
+	if err := f.c.StartRecording(rtspURL, desc); err != nil {
+		return nil, err
+	}
 	go func() {
-		defer close(done)
-		tick := time.NewTicker(100 * time.Millisecond)
+		defer close(f.done)
+		tick := time.NewTicker(time.Second / time.Duration(fps))
 		defer tick.Stop()
-		for ts := uint32(0); ; ts += 9000 {
-			pkts, err := enc.Encode([][]byte{rtspTestIDR})
-			if err != nil {
+		for i := 0; ; i++ {
+			au := frame(i)
+			if au == nil {
 				return
 			}
+			pkts, err := enc.Encode(au)
+			if err != nil {
+				f.err.Store(err.Error())
+				return
+			}
+			if onWrite != nil {
+				onWrite(i, pkts)
+			}
 			for _, p := range pkts {
-				p.Timestamp = ts
-				if c.WritePacketRTP(desc.Medias[0], p) != nil {
+				p.Timestamp = uint32(i * 90000 / fps)
+				if err := f.c.WritePacketRTP(desc.Medias[0], p); err != nil {
+					f.err.Store(err.Error())
 					return
 				}
 			}
 			select {
-			case <-stop:
+			case <-f.stop:
 				return
 			case <-tick.C:
 			}
 		}
 	}()
-	t.Cleanup(func() {
-		close(stop)
-		<-done
-		c.Close()
+	tb.Cleanup(f.Stop)
+	return f, nil
+}
+
+// Stop ends the feed and closes its client (again: no-op).
+func (f *rtspGoFeed) Stop() {
+	f.stopOnce.Do(func() {
+		close(f.stop)
+		<-f.done
+		f.c.Close()
 	})
+}
+
+// Err is what ended the feed early, "" if nothing did.
+func (f *rtspGoFeed) Err() string {
+	e, _ := f.err.Load().(string)
+	return e
+}
+
+// rtspReadersPackets is how many RTP packets the readers received so far,
+// and how many of them received none.
+func rtspReadersPackets(rs []*rtspGoReader) (packets int64, starved int) {
+	for _, r := range rs {
+		n := r.packets.Load()
+		packets += n
+		if n == 0 {
+			starved++
+		}
+	}
+	return packets, starved
 }
 
 // rtspGoReader is a Go client playing a path.

@@ -77,23 +77,7 @@ func rtspDigestAnswer(t *testing.T, addr, path, user, pass string) (status, answ
 	if err != nil {
 		t.Fatal(err)
 	}
-	var digest base.HeaderValue
-	for _, v := range h.Values("Www-Authenticate") {
-		if strings.HasPrefix(v, "Digest") {
-			digest = append(digest, v)
-		}
-	}
-	sender := &auth.Sender{WWWAuth: digest, User: user, Pass: pass}
-	if err := sender.Initialize(); err != nil {
-		t.Fatalf("Digest challenge %v: %v", digest, err)
-	}
-	u, err := base.ParseURL(c.target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := &base.Request{Method: base.Describe, URL: u, Header: base.Header{}}
-	sender.AddAuthorization(req)
-	answer = req.Header["Authorization"][0]
+	answer = rtspDigestAuthorization(t, c.target, h.Values("Www-Authenticate"), user, pass)
 	if !strings.HasPrefix(answer, "Digest ") {
 		t.Fatalf("not a Digest answer: %s", answer)
 	}
@@ -102,6 +86,30 @@ func rtspDigestAnswer(t *testing.T, addr, path, user, pass string) (status, answ
 		t.Fatal(err)
 	}
 	return status, answer
+}
+
+// rtspDigestAuthorization is the Authorization header answering the Digest
+// challenges among challenges (WWW-Authenticate values) for a DESCRIBE of
+// target as user, signed by gortsplib's client-side Sender.
+func rtspDigestAuthorization(t *testing.T, target string, challenges []string, user, pass string) string {
+	t.Helper()
+	var digest base.HeaderValue
+	for _, v := range challenges {
+		if strings.HasPrefix(v, "Digest") {
+			digest = append(digest, v)
+		}
+	}
+	sender := &auth.Sender{WWWAuth: digest, User: user, Pass: pass}
+	if err := sender.Initialize(); err != nil {
+		t.Fatalf("Digest challenge %v: %v", digest, err)
+	}
+	u, err := base.ParseURL(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &base.Request{Method: base.Describe, URL: u, Header: base.Header{}}
+	sender.AddAuthorization(req)
+	return req.Header["Authorization"][0]
 }
 
 // A Digest answer is bound to its connection's nonce (issue 12, defect 8):
@@ -141,21 +149,9 @@ func TestRTSPDigestReplayAndDigestOnly(t *testing.T) {
 	if !strings.HasPrefix(status, "RTSP/1.0 401") || !strings.Contains(challenges, "Digest") || strings.Contains(challenges, "Basic") {
 		t.Fatalf("Basic with rtspAuthMethods [digest]: %s, challenges %q; want 401 offering Digest only", status, challenges)
 	}
-	var digest base.HeaderValue
-	for _, v := range h.Values("Www-Authenticate") {
-		digest = append(digest, v)
-	}
-	sender := &auth.Sender{WWWAuth: digest, User: rtspReadUser, Pass: rtspReadPass}
-	if err := sender.Initialize(); err != nil {
-		t.Fatalf("Digest challenge %v: %v", digest, err)
-	}
-	u, err := base.ParseURL(b.target)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := &base.Request{Method: base.Describe, URL: u, Header: base.Header{}}
-	sender.AddAuthorization(req)
-	if status, _, err := b.describe(req.Header["Authorization"][0]); err != nil || !strings.HasPrefix(status, "RTSP/1.0 404") {
+	// Every challenge is Digest (checked above).
+	answer := rtspDigestAuthorization(t, b.target, h.Values("Www-Authenticate"), rtspReadUser, rtspReadPass)
+	if status, _, err := b.describe(answer); err != nil || !strings.HasPrefix(status, "RTSP/1.0 404") {
 		t.Errorf("the Digest answer to that challenge on the same connection: %s (%v), want 404", status, err)
 	}
 }

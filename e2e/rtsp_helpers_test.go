@@ -24,6 +24,23 @@ const (
 	rtspAdminUser, rtspAdminPass = "admin", "admin-secret-3"
 )
 
+// listenerUsers is the authInternalUsers block of the listener tests'
+// daemons — a publisher, a reader and an admin allowed adminActions (api,
+// metrics…) — after an authQuarantine that counts no failures, so that the
+// tests' wrong passwords lock nobody out.
+func listenerUsers(pub, pubPass, read, readPass, admin, adminPass string, adminActions ...string) string {
+	actions := make([]string, len(adminActions))
+	for i, a := range adminActions {
+		actions[i] = "{action: " + a + "}"
+	}
+	return fmt.Sprintf(`authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
+authInternalUsers:
+- {user: %s, pass: %s, permissions: [{action: publish}]}
+- {user: %s, pass: %s, permissions: [{action: read}]}
+- {user: %s, pass: %s, permissions: [%s]}
+`, pub, pubPass, read, readPass, admin, adminPass, strings.Join(actions, ", "))
+}
+
 // rtspSetup says what an RTSP test daemon runs besides the common part.
 type rtspSetup struct {
 	// users are more authInternalUsers entries, one "- {…}" a line.
@@ -59,15 +76,11 @@ func tryStartRTSPDaemon(t testing.TB, s rtspSetup) (*testharness.Daemon, error) 
 	cfg := fmt.Sprintf(`
 rtsp: yes
 metrics: yes
-authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
 %s
-authInternalUsers:
-- {user: %s, pass: %s, permissions: [{action: publish}]}
-- {user: %s, pass: %s, permissions: [{action: read}]}
-- {user: %s, pass: %s, permissions: [{action: api}, {action: metrics}]}
-%s
+%s%s
 paths:
-%s`, s.top, rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, s.users, s.paths)
+%s`, s.top, listenerUsers(rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, "api", "metrics"),
+		s.users, s.paths)
 	d, err := testharness.TryStart(t, cfg, testharness.WithMetricsAuth(rtspAdminUser, rtspAdminPass))
 	if err != nil {
 		return nil, err
@@ -126,13 +139,20 @@ var rtspGstElements = []testharness.GstElement{
 func rtspFFmpegPublish(t testing.TB, rtspURL string, seconds float64, transport string) *rtspProc {
 	t.Helper()
 	rtspRequireFFmpeg(t)
-	return startPeer(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
-		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),
+	return startPeer(t, "ffmpeg", append(ffmpegTestSource("320x240", seconds),
 		"-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
 		"-c:a", "aac", "-b:a", "64k",
-		"-f", "rtsp", "-rtsp_transport", transport, rtspURL)
+		"-f", "rtsp", "-rtsp_transport", transport, rtspURL)...)
+}
+
+// ffmpegTestSource is the start of an ffmpeg command line reading lavfi's
+// test picture (size WxH, 25 fps) and a 440 Hz sine tone for seconds, in
+// real time.
+func ffmpegTestSource(size string, seconds float64) []string {
+	return []string{"-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
+		"-f", "lavfi", "-i", "testsrc=size=" + size + ":rate=25",
+		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
+		"-t", strconv.FormatFloat(seconds, 'f', -1, 64)}
 }
 
 // rtspAPIPath is one item of /v3/paths/list.

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,13 +31,8 @@ func startSRTDaemon(t *testing.T, paths string) *testharness.Daemon {
 srt: yes
 rtsp: yes
 rtspTransports: [tcp]
-authQuarantine: {failedAttemptLimit: 0, ipFailedAttemptLimit: 0}
-authInternalUsers:
-- {user: %s, pass: %s, permissions: [{action: publish}]}
-- {user: %s, pass: %s, permissions: [{action: read}]}
-- {user: %s, pass: %s, permissions: [{action: api}]}
-paths:
-%s`, srtPubUser, srtPubPass, srtReadUser, srtReadPass, srtAdminUser, srtAdminPass, paths)
+%spaths:
+%s`, listenerUsers(srtPubUser, srtPubPass, srtReadUser, srtReadPass, srtAdminUser, srtAdminPass, "api"), paths)
 	d := testharness.Start(t, cfg)
 	if d.Addr("srt") == "" {
 		t.Fatalf("no SRT listener started:\n%s", d.Logs())
@@ -80,12 +74,9 @@ func srtRequireGStreamer(t testing.TB) {
 func srtFFmpegPublish(t testing.TB, dst string, seconds float64) *srtProc {
 	t.Helper()
 	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
-	args := []string{"-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
-		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-		"-t", strconv.FormatFloat(seconds, 'f', -1, 64),
+	args := append(ffmpegTestSource("320x240", seconds),
 		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-b:a", "64k"}
+		"-c:a", "aac", "-b:a", "64k")
 	if strings.HasPrefix(dst, "rtsp://") {
 		args = append(args, "-f", "rtsp", "-rtsp_transport", "tcp", dst)
 	} else {

@@ -1,31 +1,18 @@
 package hooks_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/streamgate/streamgate/internal/hooks"
+	"github.com/streamgate/streamgate/internal/testharness"
 )
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 func readFile(path string) string {
 	b, _ := os.ReadFile(path)
@@ -46,29 +33,12 @@ func alive(pid int) bool {
 func pidIn(t *testing.T, path string) int {
 	t.Helper()
 	var pid int
-	waitFor(t, "pid file", 5*time.Second, func() bool {
+	testharness.WaitFor(t, "pid file", 5*time.Second, func() bool {
 		n, err := strconv.Atoi(strings.TrimSpace(readFile(path)))
 		pid = n
 		return err == nil && n > 0
 	})
 	return pid
-}
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // script writes a shell script and returns the command line running it
@@ -155,7 +125,7 @@ func TestFilterEnviron(t *testing.T) {
 func TestRunEnvironmentAndOutput(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "env")
-	var logs syncBuf
+	var logs testharness.LockedBuffer
 	r := newRunner(t, hooks.Options{
 		Logger:  slog.New(slog.NewJSONHandler(&logs, nil)).With("component", "hook"),
 		Environ: hooks.FilterEnviron([]string{"PATH=" + os.Getenv("PATH"), "MTX_X_PASS=secret1", "KEEP=1"}, nil),
@@ -163,7 +133,7 @@ func TestRunEnvironmentAndOutput(t *testing.T) {
 	long := strings.Repeat("x", hooks.MaxLineLength+100)
 	r.Run(hooks.Hook{Name: "runOnTest", Command: script(t, `env > "$1.tmp" && mv "$1.tmp" "$1"; echo hello; echo "$2" >&2; echo bye`, out, long)},
 		hooks.Env{"MTX_PATH": "cam"})
-	waitFor(t, "env file", 5*time.Second, func() bool { return readFile(out) != "" })
+	testharness.WaitFor(t, "env file", 5*time.Second, func() bool { return readFile(out) != "" })
 	env := readFile(out)
 	for _, want := range []string{"MTX_PATH=cam\n", "KEEP=1\n"} {
 		if !strings.Contains(env, want) {
@@ -173,7 +143,7 @@ func TestRunEnvironmentAndOutput(t *testing.T) {
 	if strings.Contains(env, "secret1") {
 		t.Errorf("env holds a secret:\n%s", env)
 	}
-	waitFor(t, "output lines", 5*time.Second, func() bool { return strings.Contains(logs.String(), `"line":"bye"`) })
+	testharness.WaitFor(t, "output lines", 5*time.Second, func() bool { return strings.Contains(logs.String(), `"line":"bye"`) })
 	type rec struct {
 		Component, Hook, Stream, Line string
 		Truncated                     bool
@@ -215,7 +185,7 @@ func TestRestart(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "runs")
 	r := newRunner(t, hooks.Options{RestartPause: 20 * time.Millisecond})
 	p := r.Start(hooks.Hook{Name: "runOnInit", Command: script(t, `echo run >> "$1"`, out), Restart: true}, nil)
-	waitFor(t, "three runs", 10*time.Second, func() bool { return strings.Count(readFile(out), "run") >= 3 })
+	testharness.WaitFor(t, "three runs", 10*time.Second, func() bool { return strings.Count(readFile(out), "run") >= 3 })
 	p.Stop()
 	<-p.Done()
 	n := strings.Count(readFile(out), "run")
@@ -234,14 +204,14 @@ func TestStopKillsGroup(t *testing.T) {
 	p := r.Start(hooks.Hook{Name: "runOnRead", Command: script(t, `sh -c 'echo $$ > "$0"; exec sleep 3600' "$1"; echo never`, fg)}, nil)
 	pid := pidIn(t, fg)
 	p.Stop()
-	waitFor(t, "the foreground child to die", 5*time.Second, func() bool { return !alive(pid) })
+	testharness.WaitFor(t, "the foreground child to die", 5*time.Second, func() bool { return !alive(pid) })
 	<-p.Done()
 
 	bg := filepath.Join(dir, "bg")
 	p = r.Start(hooks.Hook{Name: "runOnRead", Command: script(t, `sleep 3600 & echo $! > "$1"; wait`, bg)}, nil)
 	pid = pidIn(t, bg)
 	p.Stop()
-	waitFor(t, "the background child to die", 5*time.Second, func() bool { return !alive(pid) })
+	testharness.WaitFor(t, "the background child to die", 5*time.Second, func() bool { return !alive(pid) })
 
 	// A command that exits leaving a child: the child goes at Stop.
 	left := filepath.Join(dir, "left")
@@ -251,7 +221,7 @@ func TestStopKillsGroup(t *testing.T) {
 		t.Fatal("the child is gone before Stop")
 	}
 	p.Stop()
-	waitFor(t, "the left-over child to die", 5*time.Second, func() bool { return !alive(pid) })
+	testharness.WaitFor(t, "the left-over child to die", 5*time.Second, func() bool { return !alive(pid) })
 }
 
 // Pair runs on while the trigger lasts and off once it ended.
@@ -264,8 +234,8 @@ func TestPair(t *testing.T) {
 	pid := pidIn(t, on)
 	end()
 	end()
-	waitFor(t, "runOnUnread", 5*time.Second, func() bool { return strings.TrimSpace(readFile(off)) == "r1" })
-	waitFor(t, "runOnRead to end", 5*time.Second, func() bool { return !alive(pid) })
+	testharness.WaitFor(t, "runOnUnread", 5*time.Second, func() bool { return strings.TrimSpace(readFile(off)) == "r1" })
+	testharness.WaitFor(t, "runOnRead to end", 5*time.Second, func() bool { return !alive(pid) })
 	if noop := r.Pair(hooks.Hook{}, hooks.Hook{}, nil); noop == nil {
 		t.Fatal("nil end")
 	}
@@ -274,7 +244,7 @@ func TestPair(t *testing.T) {
 // Past MaxProcesses a hook is not started; Close stops every process.
 func TestMaxProcessesAndClose(t *testing.T) {
 	dir := t.TempDir()
-	var logs syncBuf
+	var logs testharness.LockedBuffer
 	r := hooks.NewRunner(hooks.Options{MaxProcesses: 1, Grace: time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Environ: hooks.FilterEnviron(os.Environ(), nil)})
 	a := filepath.Join(dir, "a")

@@ -15,19 +15,14 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		started: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_hooks_started_total",
-			Help: "Hook processes started, by hook key."}, []string{"hook"}),
-		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_hooks_restarts_total",
-			Help: "Hook processes restarted after they exited (…Restart), by hook key."}, []string{"hook"}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_hooks_refused_total",
-			Help: "Hook processes not started because the bound on running hook processes was reached, by hook key."}, []string{"hook"}),
-		running: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_hooks_running",
-			Help: "Hook processes running now."}),
+	return &metrics{
+		started: promreg.CounterVec(reg, "streamgate_hooks_started_total",
+			"Hook processes started, by hook key.", "hook"),
+		restarts: promreg.CounterVec(reg, "streamgate_hooks_restarts_total",
+			"Hook processes restarted after they exited (…Restart), by hook key.", "hook"),
+		refused: promreg.CounterVec(reg, "streamgate_hooks_refused_total",
+			"Hook processes not started because the bound on running hook processes was reached, by hook key.", "hook"),
+		running: promreg.Gauge(reg, "streamgate_hooks_running",
+			"Hook processes running now."),
 	}
-	m.started = promreg.MustRegister(reg, m.started)
-	m.restarts = promreg.MustRegister(reg, m.restarts)
-	m.refused = promreg.MustRegister(reg, m.refused)
-	m.running = promreg.MustRegister(reg, m.running)
-	return m
 }

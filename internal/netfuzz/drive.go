@@ -107,35 +107,31 @@ func (s *serverSide) finish() {
 // waitAnswers waits until more than n answers came, the server closed, or
 // d passed.
 func (s *serverSide) waitAnswers(ctx context.Context, n int, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	for {
+	waitChange(ctx, d, func() (bool, <-chan struct{}) {
 		s.mu.Lock()
-		got, done, ch := s.answers, s.done, s.changed
-		s.mu.Unlock()
-		if got > n || done {
-			return
-		}
-		select {
-		case <-ch:
-		case <-t.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
+		defer s.mu.Unlock()
+		return s.answers > n || s.done, s.changed
+	})
 }
 
 // waitID waits until the server handed out a session ID, closed, or d
 // passed.
 func (s *serverSide) waitID(ctx context.Context, d time.Duration) {
+	waitChange(ctx, d, func() (bool, <-chan struct{}) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return len(s.liveID) > 0 || s.done, s.changed
+	})
+}
+
+// waitChange waits until state says the condition holds, ctx ends or d
+// passed; state also returns the channel closed at the next change.
+func waitChange(ctx context.Context, d time.Duration, state func() (bool, <-chan struct{})) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	for {
-		s.mu.Lock()
-		got, done, ch := len(s.liveID) > 0, s.done, s.changed
-		s.mu.Unlock()
-		if got || done {
+		ok, ch := state()
+		if ok {
 			return
 		}
 		select {

@@ -171,19 +171,8 @@ func replayUDP(ctx context.Context, s Seed, addr string, o ReplayOptions) Result
 }
 
 func waitSRT(ctx context.Context, p *srtPeer, answers int, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	for {
+	waitChange(ctx, d, func() (bool, <-chan struct{}) {
 		_, _, got, ch := p.state()
-		if got > answers {
-			return
-		}
-		select {
-		case <-ch:
-		case <-t.C:
-			return
-		case <-ctx.Done():
-			return
-		}
-	}
+		return got > answers, ch
+	})
 }

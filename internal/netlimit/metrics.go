@@ -14,24 +14,19 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_connections_refused_total",
-			Help: "Connections refused with the protocol's busy answer: over maxConnections or maxConnectionsPerIP."},
-			[]string{"listener", "reason"}),
-		open: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "streamgate_connections_open",
-			Help: "Connections open now, counted against maxConnections."}, []string{"listener"}),
-		acceptErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_listener_accept_errors_total",
-			Help: "Failed accepts (out of file descriptors, aborted connections…); the listener backs off and retries."},
-			[]string{"listener"}),
-		accepting: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "streamgate_listener_accepting",
-			Help: "1 while the listener accepts connections, 0 while its accepts fail (/ready answers 503)."},
-			[]string{"listener"}),
+	return &metrics{
+		refused: promreg.CounterVec(reg, "streamgate_connections_refused_total",
+			"Connections refused with the protocol's busy answer: over maxConnections or maxConnectionsPerIP.",
+			"listener", "reason"),
+		open: promreg.GaugeVec(reg, "streamgate_connections_open",
+			"Connections open now, counted against maxConnections.", "listener"),
+		acceptErrors: promreg.CounterVec(reg, "streamgate_listener_accept_errors_total",
+			"Failed accepts (out of file descriptors, aborted connections…); the listener backs off and retries.",
+			"listener"),
+		accepting: promreg.GaugeVec(reg, "streamgate_listener_accepting",
+			"1 while the listener accepts connections, 0 while its accepts fail (/ready answers 503).",
+			"listener"),
 	}
-	m.refused = promreg.MustRegister(reg, m.refused)
-	m.open = promreg.MustRegister(reg, m.open)
-	m.acceptErrors = promreg.MustRegister(reg, m.acceptErrors)
-	m.accepting = promreg.MustRegister(reg, m.accepting)
-	return m
 }
 
 // listener creates listener's series, so that they are exported (at 0)

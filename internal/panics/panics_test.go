@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/streamgate/streamgate/internal/panics"
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // A panic in one connection's goroutine ends that goroutine (end runs), is
@@ -73,7 +74,7 @@ func TestRecoverSetsResults(t *testing.T) {
 // connection end), is counted under the listener's component and logged
 // once by us (not by net/http); the next request on the server is served.
 func TestHandlerCountsAndAborts(t *testing.T) {
-	var logs, serverLog lockedBuffer
+	var logs, serverLog testharness.LockedBuffer
 	logger := slog.New(slog.NewJSONHandler(&logs, nil))
 	reg := prometheus.NewRegistry()
 	panics.Register(reg, "httptest")
@@ -113,23 +114,4 @@ func TestHandlerCountsAndAborts(t *testing.T) {
 	if strings.Contains(serverLog.String(), "panic") {
 		t.Errorf("net/http logged the panic too:\n%s", serverLog.String())
 	}
-}
-
-// lockedBuffer is a bytes.Buffer written by the server's goroutines and read
-// by the test.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

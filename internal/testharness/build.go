@@ -9,34 +9,22 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
 
-var (
-	buildOnce sync.Once
-	buildPath string
-	buildErr  error
-)
+// built builds the binary once per test process.
+var built = perProcess(build)
 
 // Build builds ./cmd/streamgate once per test process and returns the
 // binary's path. Set STREAMGATE_E2E_RACE=1 to build it with -race (slower:
 // the first race build takes about a minute on two cores).
 func Build(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() { buildPath, buildErr = build() })
-	if buildErr != nil {
-		t.Fatalf("testharness: %v", buildErr)
-	}
-	return buildPath
+	return built(t)
 }
 
 func build() (string, error) {
-	root, err := ModuleRoot()
-	if err != nil {
-		return "", err
-	}
 	// Not removed: it lives as long as the test process, and the OS cleans
 	// its temporary directory.
 	dir, err := os.MkdirTemp("", "streamgate-e2e-")
@@ -48,12 +36,25 @@ func build() (string, error) {
 	if os.Getenv("STREAMGATE_E2E_RACE") == "1" {
 		args = append(args, "-race")
 	}
-	cmd := exec.Command("go", append(args, "./cmd/streamgate")...)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/streamgate: %v\n%s", err, out)
+	if err := runInModuleRoot("go build ./cmd/streamgate", "go", append(args, "./cmd/streamgate")...); err != nil {
+		return "", err
 	}
 	return bin, nil
+}
+
+// runInModuleRoot runs name with args in the module's root directory; what
+// names the command in the error, which holds its output.
+func runInModuleRoot(what, name string, args ...string) error {
+	root, err := ModuleRoot()
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%s: %v\n%s", what, err, out)
+	}
+	return nil
 }
 
 // ModuleRoot walks up from the working directory to the directory holding go.mod.

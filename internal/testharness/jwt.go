@@ -82,30 +82,22 @@ func newJWTIssuer(dir string) (*JWTIssuer, error) {
 	return i, nil
 }
 
-var (
-	sharedOnce   sync.Once
-	sharedIssuer *JWTIssuer
-	sharedErr    error
-)
+// sharedJWTIssuer makes the process's JWTIssuer once, in a directory the
+// OS cleans, like the binary's.
+var sharedJWTIssuer = perProcess(func() (*JWTIssuer, error) {
+	dir, err := os.MkdirTemp("", "streamgate-jwt-")
+	if err != nil {
+		return nil, err
+	}
+	return newJWTIssuer(dir)
+})
 
 // SharedJWTIssuer is one JWTIssuer per test process (generating RSA keys
-// in Python takes about a second); its keys live in a directory the OS
-// cleans, like the binary's.
+// in Python takes about a second).
 func SharedJWTIssuer(t testing.TB) *JWTIssuer {
 	t.Helper()
 	requireJWTModules(t)
-	sharedOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "streamgate-jwt-")
-		if err != nil {
-			sharedErr = err
-			return
-		}
-		sharedIssuer, sharedErr = newJWTIssuer(dir)
-	})
-	if sharedErr != nil {
-		t.Fatalf("testharness: %v", sharedErr)
-	}
-	return sharedIssuer
+	return sharedJWTIssuer(t)
 }
 
 func (i *JWTIssuer) run(t testing.TB, cmd string, stdin []byte) []byte {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,12 +55,6 @@ type SavantReader struct {
 	changed chan struct{} // closed and replaced on every message
 	other   []string      // lines that are not messages (stderr, errors)
 }
-
-var (
-	pbOnce sync.Once
-	pbDir  string
-	pbErr  error
-)
 
 // StartSavantReader runs the independent Python reader and returns once it
 // printed "ready" (its socket is set up; a SUB may still need a moment for
@@ -241,31 +234,21 @@ func savantPB(t testing.TB) string {
 		Missing(t, "python3 cannot import zmq and google.protobuf (%v: %s): install Debian packages python3-zmq python3-protobuf (make deps)",
 			err, strings.TrimSpace(string(out)))
 	}
-	pbOnce.Do(func() {
-		root, err := ModuleRoot()
-		if err != nil {
-			pbErr = err
-			return
-		}
-		// Not removed: it lives as long as the test process.
-		dir, err := os.MkdirTemp("", "streamgate-e2e-pb-")
-		if err != nil {
-			pbErr = err
-			return
-		}
-		cmd := exec.Command("/usr/bin/protoc", "--python_out="+dir, "-I", "protocols/savant/pb", "protocols/savant/pb/savant.proto")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			pbErr = fmt.Errorf("protoc: %v\n%s", err, out)
-			return
-		}
-		pbDir = dir
-	})
-	if pbErr != nil {
-		t.Fatalf("testharness: %v", pbErr)
-	}
-	return pbDir
+	return savantPBDir(t)
 }
+
+// savantPBDir generates savant_pb2.py once per test process, in a
+// directory that lives as long as the process.
+var savantPBDir = perProcess(func() (string, error) {
+	dir, err := os.MkdirTemp("", "streamgate-e2e-pb-")
+	if err != nil {
+		return "", err
+	}
+	if err := runInModuleRoot("protoc", "/usr/bin/protoc", "--python_out="+dir, "-I", "protocols/savant/pb", "protocols/savant/pb/savant.proto"); err != nil {
+		return "", err
+	}
+	return dir, nil
+})
 
 // IPCEndpoint is ipc://DIR/NAME in a fresh short directory under the system
 // temporary directory (a t.TempDir() path can exceed the 107 bytes a Unix

@@ -1,14 +1,12 @@
 package testharness
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os/exec"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,7 +21,7 @@ type TURNServer struct {
 	// Secret is its static auth secret.
 	Secret string
 
-	out *lockedWriter
+	out *LockedBuffer
 }
 
 // Logs is what turnserver printed.
@@ -55,7 +53,7 @@ func StartTURN(t testing.TB, secret string) *TURNServer {
 
 func startTURN(t testing.TB, port int, secret string) (*TURNServer, error) {
 	ctx, cancel := context.WithCancel(context.Background())
-	lw := &lockedWriter{w: &bytes.Buffer{}}
+	lw := &LockedBuffer{}
 	cmd := exec.CommandContext(ctx, "turnserver", "-n", "--log-file=stdout", "--simple-log",
 		"--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--listening-port="+strconv.Itoa(port),
 		"--no-tls", "--no-dtls", "--no-cli", "--no-tcp-relay", "--no-rfc5780", "--no-software-attribute",
@@ -124,23 +122,4 @@ func freeUDPPort() (int, error) {
 	}
 	defer c.Close()
 	return c.LocalAddr().(*net.UDPAddr).Port, nil
-}
-
-// lockedWriter is an io.Writer safe for a process's two output pipes and
-// a reader.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(b []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(b)
-}
-
-func (l *lockedWriter) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.String()
 }

@@ -19,11 +19,6 @@ import (
 	"github.com/streamgate/streamgate/protocols/httpauth"
 )
 
-// Authenticator is the pipeline as listeners see it.
-type Authenticator interface {
-	Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error)
-}
-
 // PathLister lists the active paths for GET /v3/paths/list.
 type PathLister interface {
 	ListPaths() []PathInfo
@@ -79,7 +74,7 @@ type Source struct {
 // Env is what handlers need from the daemon; fields are read per request so
 // that a reload takes effect at once.
 type Env struct {
-	Auth           Authenticator
+	Auth           authn.Authenticator
 	Realm          func() string
 	TrustedProxies func() []netip.Prefix
 	Ready          func() bool

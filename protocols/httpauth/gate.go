@@ -1,7 +1,6 @@
 package httpauth
 
 import (
-	"context"
 	"net/http"
 	"net/netip"
 
@@ -9,16 +8,11 @@ import (
 	"github.com/streamgate/streamgate/authz"
 )
 
-// Authenticator is the pipeline as HTTP listeners see it.
-type Authenticator interface {
-	Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error)
-}
-
 // Gate authenticates the requests of a media HTTP listener (HLS, WebRTC)
 // for an action on a path. Its fields are read per request, so that a
 // reload takes effect at once.
 type Gate struct {
-	Auth     Authenticator
+	Auth     authn.Authenticator
 	Protocol authn.Protocol
 	// Realm is the realm of the Basic challenge.
 	Realm func() string

@@ -5,7 +5,6 @@
 package rtmp
 
 import (
-	"context"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -19,11 +18,6 @@ import (
 	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
-
-// Authenticator is the pipeline as the listener sees it.
-type Authenticator interface {
-	Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error)
-}
 
 // Config configures one RTMP listener.
 type Config struct {
@@ -48,7 +42,7 @@ type Config struct {
 // Server is one RTMP listener.
 type Server struct {
 	cfg    Config
-	auth   Authenticator
+	auth   authn.Authenticator
 	hub    *stream.Hub
 	logger *slog.Logger
 	ln     net.Listener
@@ -60,7 +54,7 @@ type Server struct {
 }
 
 // Listen starts an RTMP listener publishing to and reading from hub.
-func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (*Server, error) {
+func Listen(cfg Config, a authn.Authenticator, hub *stream.Hub, logger *slog.Logger) (*Server, error) {
 	if cfg.ReadTimeout <= 0 {
 		cfg.ReadTimeout = 10 * time.Second
 	}

@@ -32,8 +32,9 @@ func ParseTarget(app, streamKey string) Target {
 	appPath, appQuery, _ := strings.Cut(app, "?")
 	keyPath, keyQuery, _ := strings.Cut(streamKey, "?")
 	var t Target
-	t.Path = joinPath(appPath, keyPath)
-	t.Query = joinQuery(appQuery, keyQuery)
+	// The slashes OBS and other clients add around the paths are trimmed.
+	t.Path = joinNonEmpty(strings.Trim(appPath, "/"), strings.Trim(keyPath, "/"), "/")
+	t.Query = joinNonEmpty(appQuery, keyQuery, "&")
 	for _, q := range []string{appQuery, keyQuery} {
 		v := parseQuery(q)
 		if s, ok := v["user"]; ok {
@@ -51,27 +52,15 @@ func ParseTarget(app, streamKey string) Target {
 	return t
 }
 
-// joinPath joins the app's and the key's paths and trims the slashes OBS and
-// other clients add.
-func joinPath(a, b string) string {
-	a, b = strings.Trim(a, "/"), strings.Trim(b, "/")
+// joinNonEmpty joins a and b with sep, leaving out an empty one.
+func joinNonEmpty(a, b, sep string) string {
 	switch {
 	case a == "":
 		return b
 	case b == "":
 		return a
 	}
-	return a + "/" + b
-}
-
-func joinQuery(a, b string) string {
-	switch {
-	case a == "":
-		return b
-	case b == "":
-		return a
-	}
-	return a + "&" + b
+	return a + sep + b
 }
 
 // parseQuery decodes key=value pairs separated by &. Unlike url.ParseQuery it

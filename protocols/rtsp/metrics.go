@@ -27,28 +27,22 @@ var refusalKinds = []authn.Kind{authn.KindAskCredentials, authn.KindDenied, auth
 // registered); called again on the same registry (a listener restarted by
 // a reload) it takes over the counters already there.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	m := &Metrics{
-		conns: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "streamgate_rtsp_connections",
-			Help: "Open RTSP connections, by listener (rtsp, rtsps)."}, []string{"listener"}),
-		sessions: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "streamgate_rtsp_sessions",
-			Help: "RTSP sessions publishing or reading, by listener and action."}, []string{"listener", "action"}),
-		received: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_rtsp_received_bytes_total",
-			Help: "Bytes received by RTSP listeners: read from TCP connections as they arrive (TLS records and " +
-				"interleaved media included), and the RTP/RTCP bytes of a UDP session when it ends."}, []string{"listener"}),
-		sent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_rtsp_sent_bytes_total",
-			Help: "Bytes sent by RTSP listeners: written to TCP connections as they leave (TLS records and " +
-				"interleaved media included), and the RTP/RTCP bytes of a UDP session when it ends."}, []string{"listener"}),
-		refused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_rtsp_auth_refusals_total",
-			Help: "RTSP requests refused by authentication, by listener and kind: ask (no credentials: 401 " +
-				"challenge), denied (wrong credentials: 401), forbidden (403), unavailable (a backend down: 503)."},
-			[]string{"listener", "kind"}),
+	return &Metrics{
+		conns: promreg.GaugeVec(reg, "streamgate_rtsp_connections",
+			"Open RTSP connections, by listener (rtsp, rtsps).", "listener"),
+		sessions: promreg.GaugeVec(reg, "streamgate_rtsp_sessions",
+			"RTSP sessions publishing or reading, by listener and action.", "listener", "action"),
+		received: promreg.CounterVec(reg, "streamgate_rtsp_received_bytes_total",
+			"Bytes received by RTSP listeners: read from TCP connections as they arrive (TLS records and "+
+				"interleaved media included), and the RTP/RTCP bytes of a UDP session when it ends.", "listener"),
+		sent: promreg.CounterVec(reg, "streamgate_rtsp_sent_bytes_total",
+			"Bytes sent by RTSP listeners: written to TCP connections as they leave (TLS records and "+
+				"interleaved media included), and the RTP/RTCP bytes of a UDP session when it ends.", "listener"),
+		refused: promreg.CounterVec(reg, "streamgate_rtsp_auth_refusals_total",
+			"RTSP requests refused by authentication, by listener and kind: ask (no credentials: 401 "+
+				"challenge), denied (wrong credentials: 401), forbidden (403), unavailable (a backend down: 503).",
+			"listener", "kind"),
 	}
-	m.conns = promreg.MustRegister(reg, m.conns)
-	m.sessions = promreg.MustRegister(reg, m.sessions)
-	m.received = promreg.MustRegister(reg, m.received)
-	m.sent = promreg.MustRegister(reg, m.sent)
-	m.refused = promreg.MustRegister(reg, m.refused)
-	return m
 }
 
 // listenerMetrics are one listener's series of Metrics, resolved once.

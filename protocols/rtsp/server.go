@@ -4,7 +4,6 @@
 package rtsp
 
 import (
-	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -25,11 +24,6 @@ import (
 	"github.com/streamgate/streamgate/protocols/conns"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
-
-// Authenticator is the pipeline as the listener sees it.
-type Authenticator interface {
-	Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error)
-}
 
 // Config configures one RTSP listener.
 type Config struct {
@@ -56,7 +50,7 @@ type Config struct {
 // Server is one RTSP listener.
 type Server struct {
 	cfg    Config
-	auth   Authenticator
+	auth   authn.Authenticator
 	hub    *stream.Hub
 	logger *slog.Logger
 	srv    *gortsplib.Server
@@ -74,7 +68,7 @@ type Server struct {
 }
 
 // Listen starts an RTSP listener publishing to and reading from hub.
-func Listen(cfg Config, a Authenticator, hub *stream.Hub, logger *slog.Logger) (*Server, error) {
+func Listen(cfg Config, a authn.Authenticator, hub *stream.Hub, logger *slog.Logger) (*Server, error) {
 	s := &Server{cfg: cfg, auth: a, hub: hub, logger: logger, m: cfg.Metrics.forListener(cfg.Name),
 		digest: slices.Contains(cfg.AuthMethods, "digest"),
 		basic:  len(cfg.AuthMethods) == 0 || slices.Contains(cfg.AuthMethods, "basic")}

@@ -1,7 +1,6 @@
 package srt
 
 import (
-	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -12,11 +11,6 @@ import (
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
-
-// Authenticator is the pipeline as the listener sees it.
-type Authenticator interface {
-	Authenticate(ctx context.Context, req *authn.Request) (*authn.Identity, error)
-}
 
 // Passphrase errors, decided before the handshake is answered.
 var (

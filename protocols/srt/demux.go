@@ -60,28 +60,12 @@ func (d *demuxer) track(t *mpegts.Track) *description.Media {
 	case *tscodecs.H264:
 		f := &format.H264{PayloadTyp: 96, PacketizationMode: 1}
 		m := &description.Media{Type: description.MediaTypeVideo, Formats: []format.Format{f}}
-		d.r.OnDataH264(t, func(pts, dts int64, au [][]byte) error {
-			au = nonEmpty(au)
-			if len(au) == 0 {
-				return nil
-			}
-			updateH264Params(f, au)
-			d.write(&stream.Unit{Media: m, Format: f, PTS: d.pts(pts), DTS: d.pts(dts), HasDTS: true, AU: au})
-			return nil
-		})
+		d.r.OnDataH264(t, d.onVideo(m, func(au [][]byte) { updateH264Params(f, au) }))
 		return m
 	case *tscodecs.H265:
 		f := &format.H265{PayloadTyp: 96}
 		m := &description.Media{Type: description.MediaTypeVideo, Formats: []format.Format{f}}
-		d.r.OnDataH265(t, func(pts, dts int64, au [][]byte) error {
-			au = nonEmpty(au)
-			if len(au) == 0 {
-				return nil
-			}
-			updateH265Params(f, au)
-			d.write(&stream.Unit{Media: m, Format: f, PTS: d.pts(pts), DTS: d.pts(dts), HasDTS: true, AU: au})
-			return nil
-		})
+		d.r.OnDataH265(t, d.onVideo(m, func(au [][]byte) { updateH265Params(f, au) }))
 		return m
 	case *tscodecs.MPEG4Audio:
 		cfg := c.Config
@@ -120,6 +104,22 @@ func (d *demuxer) track(t *mpegts.Track) *description.Media {
 		return m
 	}
 	return nil
+}
+
+// onVideo is the callback of a video track of media m (one format): it
+// drops empty NAL units, lets update take in-band parameter sets from the
+// access unit, and writes it with its PTS and DTS.
+func (d *demuxer) onVideo(m *description.Media, update func(au [][]byte)) func(pts, dts int64, au [][]byte) error {
+	f := m.Formats[0]
+	return func(pts, dts int64, au [][]byte) error {
+		au = nonEmpty(au)
+		if len(au) == 0 {
+			return nil
+		}
+		update(au)
+		d.write(&stream.Unit{Media: m, Format: f, PTS: d.pts(pts), DTS: d.pts(dts), HasDTS: true, AU: au})
+		return nil
+	}
 }
 
 // updateH264Params copies in-band SPS/PPS into the format when they change.

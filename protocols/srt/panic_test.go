@@ -12,13 +12,7 @@ import (
 // publisher already streaming goes on and the next caller is served.
 func TestSRTPanicEndsOnlyThatCaller(t *testing.T) {
 	f := newFixture(t)
-	pc, err := f.dial("publish:cam:pub:pubpass", "")
-	if err != nil {
-		t.Fatalf("publisher: %v", err)
-	}
-	defer pc.Close()
-	publish(t, pc, 1)
-	p := f.waitPublished(t, "cam")
+	pc, p := f.publisher(t, "cam", "")
 
 	before := panics.Count("srt")
 	if c, err := f.dial("publish:other:boom:x", ""); err == nil {

@@ -64,7 +64,7 @@ const DefaultRefusalHold = time.Second
 // Server is one SRT listener.
 type Server struct {
 	cfg     Config
-	auth    Authenticator
+	auth    authn.Authenticator
 	hub     *stream.Hub
 	logger  *slog.Logger
 	metrics *metrics
@@ -76,7 +76,7 @@ type Server struct {
 
 // Listen binds the UDP socket and starts accepting SRT callers that publish
 // to and read from hub.
-func Listen(cfg Config, a Authenticator, hub *stream.Hub, reg prometheus.Registerer, logger *slog.Logger) (*Server, error) {
+func Listen(cfg Config, a authn.Authenticator, hub *stream.Hub, reg prometheus.Registerer, logger *slog.Logger) (*Server, error) {
 	if cfg.Name == "" {
 		cfg.Name = "srt"
 	}

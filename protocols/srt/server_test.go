@@ -150,15 +150,23 @@ func (f *fixture) waitPublished(t *testing.T, path string) *stream.Publication {
 	return nil
 }
 
+// publisher dials as pub with passphrase, publishes one sample to path and
+// waits until the hub has the publication; the connection is closed when
+// the test ends.
+func (f *fixture) publisher(t *testing.T, path, passphrase string) (gosrt.Conn, *stream.Publication) {
+	t.Helper()
+	pc, err := f.dial("publish:"+path+":pub:pubpass", passphrase)
+	if err != nil {
+		t.Fatalf("publisher on %s: %v", path, err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	publish(t, pc, 1)
+	return pc, f.waitPublished(t, path)
+}
+
 func TestSRTPublishAndRead(t *testing.T) {
 	f := newFixture(t)
-	pc, err := f.dial("publish:cam:pub:pubpass", "")
-	if err != nil {
-		t.Fatalf("publisher: %v", err)
-	}
-	defer pc.Close()
-	publish(t, pc, 1)
-	p := f.waitPublished(t, "cam")
+	pc, p := f.publisher(t, "cam", "")
 	if p.Source.Protocol != "srt" || p.Source.User != "pub" {
 		t.Errorf("source %+v", p.Source)
 	}
@@ -214,13 +222,7 @@ func TestSRTPublishAndRead(t *testing.T) {
 
 func TestSRTRejections(t *testing.T) {
 	f := newFixture(t)
-	pc, err := f.dial("publish:cam:pub:pubpass", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	publish(t, pc, 1)
-	f.waitPublished(t, "cam")
+	f.publisher(t, "cam", "")
 	cases := []struct {
 		name     string
 		streamID string
@@ -283,13 +285,7 @@ func TestSRTPassphrase(t *testing.T) {
 		t.Fatal("encrypted publisher on a path without passphrase accepted")
 	}
 	f.rejected(t, RejectUnsecure, 2)
-	pc, err := f.dial("publish:enc:pub:pubpass", "publish-secret-1")
-	if err != nil {
-		t.Fatalf("publisher with the passphrase: %v", err)
-	}
-	defer pc.Close()
-	publish(t, pc, 1)
-	f.waitPublished(t, "enc")
+	f.publisher(t, "enc", "publish-secret-1")
 	if _, err := f.dial("read:enc:rd:rdpass", "publish-secret-1"); err == nil {
 		t.Fatal("reader with the publish passphrase accepted")
 	}
@@ -303,13 +299,7 @@ func TestSRTPassphrase(t *testing.T) {
 
 func TestSRTMaxReaders(t *testing.T) {
 	f := newFixture(t)
-	pc, err := f.dial("publish:two:pub:pubpass", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	publish(t, pc, 1)
-	p := f.waitPublished(t, "two")
+	_, p := f.publisher(t, "two", "")
 	r1, err := f.dial("read:two:rd:rdpass", "")
 	if err != nil {
 		t.Fatal(err)
