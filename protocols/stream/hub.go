@@ -213,6 +213,8 @@ type Publication struct {
 	done     chan struct{}
 	stopped  chan struct{} // closed once Close has stopped the sinks and left the hub
 	bytes    uint64
+
+	keyframes keyframeRequests
 }
 
 // Done is closed when the publication ends.
@@ -249,6 +251,7 @@ func (p *Publication) AddReader(r any) error {
 	if first {
 		p.hub.busy(p.Name) // h.mu is never taken under p.mu
 	}
+	p.RequestKeyframe() // the reader starts at a keyframe: have one soon
 	return nil
 }
 
@@ -338,6 +341,7 @@ func (p *Publication) Close() {
 	p.sinks = nil
 	p.mu.Unlock()
 	close(p.done)
+	p.SetKeyframeRequester(nil)
 	for _, s := range sinks {
 		s.close()
 	}
