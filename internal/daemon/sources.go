@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"reflect"
+
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/internal/redact"
 	"github.com/streamgate/streamgate/protocols/source"
@@ -32,6 +34,8 @@ func sourceOptions(c *config.Conf, np *config.NamedPath) (source.Options, stream
 		RTSPRangeStart: np.RTSPRangeStart,
 		ReadTimeout:    c.ReadTimeout,
 		WriteTimeout:   c.WriteTimeout,
+		WebRTC: source.WebRTCOptions{ICEServers: iceServers(c.WebRTCICEServers2), HandshakeTimeout: c.WebRTCHandshakeTimeout,
+			TrackGatherTimeout: c.WebRTCTrackGatherTimeout, STUNGatherTimeout: c.WebRTCSTUNGatherTimeout},
 	}
 	do := stream.DemandOptions{
 		OnDemand:     np.SourceOnDemand,
@@ -59,7 +63,7 @@ func (d *Daemon) syncSources(c *config.Conf) {
 		}
 		want[np.Name] = true
 		if cur := d.sources[np.Name]; cur != nil {
-			if cur.opts == o && sameDemand(cur.demand, do) {
+			if reflect.DeepEqual(cur.opts, o) && sameDemand(cur.demand, do) {
 				continue
 			}
 			d.stopSource(np.Name)
