@@ -46,7 +46,7 @@ func runHLS(ctx context.Context, s *session) error {
 		OnDecodeError:             func(err error) { s.r.logger.Debug("hls source decode error", "error", err) },
 	}
 	end := func() { go c.Close() } // a panic in a callback: from the client's own goroutine
-	var last atomic.Int64 // unix nanoseconds of the latest media
+	var last atomic.Int64          // unix nanoseconds of the latest media
 	last.Store(time.Now().UnixNano())
 	media := func() { last.Store(time.Now().UnixNano()) }
 	c.OnTracks = func(tracks []*gohlslib.Track) (err error) {
