@@ -1,5 +1,5 @@
 // Package webrtc is the WebRTC listener: WHEP playback of the hub's paths
-// (H.264 and Opus) for browsers and other WHEP players, and WHIP publishing
+// (H.264, VP8, VP9, AV1, Opus) for browsers and other WHEP players, and WHIP publishing
 // into the hub (H.264, H.265, VP8, VP9, AV1, Opus), MediaMTX-compatible.
 //
 //	GET    /PATH            301 to /PATH/
