@@ -323,13 +323,6 @@ func TestWHEPThroughTURN(t *testing.T) {
 	}
 }
 
-// ivfFrames encodes seconds of the lavfi test source with ffmpeg's
-// encoder (libvpx, libvpx-vp9) into IVF and returns its frames.
-func ivfFrames(t *testing.T, encoder string, seconds int) [][]byte {
-	t.Helper()
-	return ivfEncoded(t, encoder, seconds, "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k")
-}
-
 // ivfSplit returns the frames of an IVF file.
 func ivfSplit(t *testing.T, b []byte) [][]byte {
 	t.Helper()
