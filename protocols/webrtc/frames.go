@@ -38,7 +38,7 @@ func newFrameOut(f format.Format) (*frameOut, error) {
 		if err := e.Init(); err != nil {
 			return nil, err
 		}
-		o.capability = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}
+		o.capability = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000, RTCPFeedback: outFeedback}
 		o.encode = stream.FramesEncoder(e.Encode)
 		o.key = func(au [][]byte) bool { return len(au) == 1 && vp8.IsRandomAccess(au[0]) }
 	case *format.VP9:
@@ -46,7 +46,8 @@ func newFrameOut(f format.Format) (*frameOut, error) {
 		if err := e.Init(); err != nil {
 			return nil, err
 		}
-		o.capability = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000, SDPFmtpLine: "profile-id=0"}
+		o.capability = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP9, ClockRate: 90000, SDPFmtpLine: "profile-id=0",
+			RTCPFeedback: outFeedback}
 		o.encode = stream.FramesEncoder(e.Encode)
 		o.key = func(au [][]byte) bool { return len(au) == 1 && vp9.IsRandomAccess(au[0]) }
 	case *format.AV1:
@@ -54,7 +55,7 @@ func newFrameOut(f format.Format) (*frameOut, error) {
 		if err := e.Init(); err != nil {
 			return nil, err
 		}
-		o.capability = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeAV1, ClockRate: 90000}
+		o.capability = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeAV1, ClockRate: 90000, RTCPFeedback: outFeedback}
 		o.encode = e.Encode
 		o.key = av1.IsRandomAccess2
 	default:

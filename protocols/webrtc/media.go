@@ -191,8 +191,13 @@ func (o *output) write(u *stream.Unit) error {
 	return nil
 }
 
+// outFeedback is the RTCP feedback a WHEP reader may send for video:
+// NACKs (answered by pion's NACK responder) and keyframe requests (PLI,
+// FIR), passed on to a WHIP publisher (session.readRTCP).
+var outFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
+
 func h264Capability(profile string) webrtc.RTPCodecCapability {
-	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: outFeedback,
 		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + profile}
 }
 

@@ -305,6 +305,40 @@ func TestWHIPKeyframeOnReaderJoin(t *testing.T) {
 	}
 }
 
+// A WHEP reader's own keyframe request (RTCP PLI, as a browser sends after
+// a loss) reaches the WHIP publisher.
+func TestWHIPKeyframeOnReaderPLI(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{KeyframeInterval: time.Hour})
+	pub := newWHIPClient(t, pion.MimeTypeVP8, false)
+	pub.publish(t, e, "cam", "viewer")
+	e.publication(t, "cam")
+	rd := newClient(t)
+	rd.play(t, e, "cam", "viewer")
+	rd.waitState(t, pion.PeerConnectionStateConnected)
+	if _, err := rd.nextFrame(); err != nil {
+		t.Fatalf("no packet over WHEP: %v", err)
+	}
+	// The join's requests are sent: past the rate limit, nothing pending.
+	time.Sleep(2 * stream.KeyframeRequestGap)
+	for len(pub.plis) > 0 {
+		<-pub.plis
+	}
+	var ssrc uint32
+	for _, r := range rd.pc.GetReceivers() {
+		if tr := r.Track(); tr != nil && tr.Kind() == pion.RTPCodecTypeVideo {
+			ssrc = uint32(tr.SSRC())
+		}
+	}
+	if err := rd.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-pub.plis:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the WHEP reader's PLI did not reach the WHIP publisher")
+	}
+}
+
 // A second WHIP publisher takes over a path with overridePublisher (the
 // first session ends); without it the second is refused with 409.
 func TestWHIPOverride(t *testing.T) {
