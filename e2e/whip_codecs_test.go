@@ -225,3 +225,29 @@ func TestWHIPCodecsIndependentDecoder(t *testing.T) {
 		})
 	}
 }
+
+// A WHEP server (a second streamgate, its paths published over WHIP in VP8
+// and AV1) is pulled over whep:// with credentials; the edge's readers
+// decode the pulled tracks: VP8 over RTSP, AV1 over HLS (ffmpeg).
+func TestSourceWHEPFrameCodecs(t *testing.T) {
+	t.Parallel()
+	rtspRequireFFmpeg(t)
+	cam := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\n",
+		users: "- {user: " + srcCamUser + ", pass: " + srcCamPass + ", permissions: [{action: read}]}\n",
+		paths: "  vp8: {}\n  av1: {}\n"})
+	pionPublish(t, cam, "vp8", pion.MimeTypeVP8, ivfEncoded(t, "libvpx", 2, "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"))
+	pionPublish(t, cam, "av1", pion.MimeTypeAV1, ivfEncoded(t, "libaom-av1", 2, "-usage", "realtime", "-cpu-used", "8", "-b:v", "300k"))
+	for _, p := range []string{"vp8", "av1"} {
+		rtspWaitPath(t, cam, p, 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+	}
+	src := func(path string) string {
+		return "whep://" + srcCamUser + ":" + srcCamPass + "@" + cam.Addr("webrtc") + "/" + path + "/whep"
+	}
+	d := startEdge(t, "hls: yes\nhlsVariant: fmp4\nhlsSegmentDuration: 1s\n",
+		"  vp8:\n    source: "+src("vp8")+"\n  av1:\n    source: "+src("av1")+"\n")
+	waitSourceReady(t, d, "vp8", "whepSource", 20*time.Second)
+	waitSourceReady(t, d, "av1", "whepSource", 20*time.Second)
+	readFrames(t, "RTSP reader of the pulled VP8", rtspURL(d, rtspReadUser, rtspReadPass, "vp8"), 10)
+	readFrames(t, "HLS reader of the pulled AV1", hlsURL(d, "av1/index.m3u8"), 10,
+		"-headers", "Authorization: "+basicHeader(rtspReadUser, rtspReadPass)+"\r\n")
+}

@@ -25,11 +25,11 @@ import (
 // maxAnswerSize bounds the WHEP server's SDP answer.
 const maxAnswerSize = 64 << 10
 
-var errWHEPNoTrack = errors.New("source: the WHEP server sent no H264 or Opus track")
+var errWHEPNoTrack = errors.New("source: the WHEP server sent no H264, VP8, VP9, AV1 or Opus track")
 
 // runWHEP reads a WHEP server (whep:// is http, wheps:// https; URL
 // credentials go as Basic): a receive-only offer for one video and one
-// audio track, then H.264 and Opus are published.
+// audio track, then H.264, VP8, VP9, AV1 and Opus are published.
 func runWHEP(ctx context.Context, s *session) error {
 	o := s.r.opts
 	u, err := url.Parse(o.URL)
@@ -127,6 +127,12 @@ gather:
 		switch strings.ToLower(t.Codec().MimeType) {
 		case strings.ToLower(webrtc.MimeTypeH264):
 			f = &format.H264{PayloadTyp: 96, PacketizationMode: 1}
+		case strings.ToLower(webrtc.MimeTypeVP8):
+			f = &format.VP8{PayloadTyp: 96}
+		case strings.ToLower(webrtc.MimeTypeVP9):
+			f = &format.VP9{PayloadTyp: 96}
+		case strings.ToLower(webrtc.MimeTypeAV1):
+			f = &format.AV1{PayloadTyp: 96}
 		case strings.ToLower(webrtc.MimeTypeOpus):
 			f = &format.Opus{PayloadTyp: 96, ChannelCount: 2}
 			typ = description.MediaTypeAudio
