@@ -31,7 +31,7 @@ func FuzzFrameCodecs(f *testing.F) {
 				marker := rest[0]&0x80 != 0
 				rest = rest[1:]
 				n = min(n, len(rest))
-				pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: uint32(seq / 3) * 3000,
+				pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: uint32(seq/3) * 3000,
 					Marker: marker}, Payload: rest[:n]}
 				rest = rest[n:]
 				seq++
