@@ -34,8 +34,12 @@ func sourceOptions(c *config.Conf, np *config.NamedPath) (source.Options, stream
 		RTSPRangeStart: np.RTSPRangeStart,
 		ReadTimeout:    c.ReadTimeout,
 		WriteTimeout:   c.WriteTimeout,
-		WebRTC: source.WebRTCOptions{ICEServers: iceServers(c.WebRTCICEServers2), HandshakeTimeout: c.WebRTCHandshakeTimeout,
-			TrackGatherTimeout: c.WebRTCTrackGatherTimeout, STUNGatherTimeout: c.WebRTCSTUNGatherTimeout},
+	}
+	if kind, _ := source.Kind(np.Source); kind == "whep" {
+		// Only for WHEP sources: a change of the WebRTC keys restarts them,
+		// not the others.
+		o.WebRTC = source.WebRTCOptions{ICEServers: iceServers(c.WebRTCICEServers2), HandshakeTimeout: c.WebRTCHandshakeTimeout,
+			TrackGatherTimeout: c.WebRTCTrackGatherTimeout, STUNGatherTimeout: c.WebRTCSTUNGatherTimeout}
 	}
 	do := stream.DemandOptions{
 		OnDemand:     np.SourceOnDemand,
