@@ -15,6 +15,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/internal/panics"
@@ -149,6 +150,17 @@ gather:
 	p, err := s.publish(desc)
 	if err != nil {
 		return err
+	}
+	// A reader joining asks the WHEP server for a keyframe (which a
+	// streamgate passes on to its WHIP publisher).
+	var pli []rtcp.Packet
+	for _, rt := range routes {
+		if rt.m.Type == description.MediaTypeVideo {
+			pli = append(pli, &rtcp.PictureLossIndication{MediaSSRC: uint32(rt.t.SSRC())})
+		}
+	}
+	if len(pli) > 0 {
+		p.SetKeyframeRequester(func() { _ = pc.WriteRTCP(pli) })
 	}
 	errs := make(chan error, len(routes))
 	for _, rt := range routes {
