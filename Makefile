@@ -11,7 +11,7 @@ BUILD_DEBS := libzmq3-dev pkg-config
 # GStreamer (srtsink, mpegtsmux, voaacenc: bad; x264enc: ugly); the client matrix (e2e/clients_test.go):
 # srt-live-transmit (srt-tools), rtmpdump, mpv.
 MEDIA_DEBS := ffmpeg gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good \
-              gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly srt-tools rtmpdump mpv python3-aiortc vlc-bin vlc-plugin-base
+              gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly srt-tools rtmpdump mpv python3-aiortc vlc-bin vlc-plugin-base vlc-plugin-access-extra
 # Debian packages the tests need (real peers, independent implementations).
 TEST_DEBS  := $(BUILD_DEBS) python3-argon2 coturn argon2 wrk curl ca-certificates python3-jwt python3-cryptography gstreamer1.0-rtsp \
               etcd-server etcd-client python3-zmq python3-protobuf protobuf-compiler chromium squid \

@@ -101,6 +101,9 @@ func (c *decisionCache) key(req *Request) cacheKey {
 	}
 	ip := req.IP.As16()
 	b = append(b, ip[:]...)
+	if req.ClientCertVerified {
+		b = append(b, 1) // a peer's grant over mutual TLS is not one over plain RTSP
+	}
 	kr.h.Reset()
 	kr.h.Write(b)
 	kr.h.Sum(kr.out[:0])

@@ -63,6 +63,10 @@ type Request struct {
 	// Labels, when non-nil, are checked against the identity's label rule
 	// (a gateway message's routing labels, a published path's savantLabels).
 	Labels []string
+	// ClientCertVerified: the request came over TLS with a client
+	// certificate that chains to the listener's client CA (the cluster CA
+	// on RTSPS when cluster.tls is set: peers' mutual TLS).
+	ClientCertVerified bool
 
 	recheck bool // a live session asked again (Sessions.Recheck)
 }

@@ -21,7 +21,8 @@ type Cluster struct {
 	// Prefix is the etcd key prefix of the cluster's records.
 	Prefix string `yaml:"prefix"`
 	// AdvertiseAddress is where peers reach this instance's RTSP listener
-	// (RTSPS when tls is set), as host:port.
+	// (RTSPS when tls is set), as host:port; port 0 is the port that
+	// listener bound.
 	AdvertiseAddress string `yaml:"advertiseAddress"`
 	// LeaseTTL is the lifetime of this instance's etcd lease: a dead
 	// instance and its paths leave the registry within it.
@@ -80,5 +81,9 @@ func validateCluster(d *decoder, c *Conf) {
 	}
 	if !c.RTSP {
 		d.errAt("cluster.enabled", "needs the RTSP listener (rtsp: yes): peers relay streams over it")
+	} else if cl.TLS.Cert != "" && c.RTSPEncryption == "no" {
+		d.errAt("cluster.tls", "needs the RTSPS listener (rtspEncryption: optional or strict): peers relay over it")
+	} else if cl.TLS.Cert == "" && c.RTSPEncryption == "strict" {
+		d.errAt("cluster.tls", "must be set with rtspEncryption: strict (no plain RTSP listener for peers to relay over)")
 	}
 }

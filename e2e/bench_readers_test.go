@@ -1,7 +1,13 @@
 package e2e_test
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -9,24 +15,72 @@ import (
 	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
+
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
+// readerCostCase is one run of BenchmarkRTSPReaderCost: readers of one
+// stream of the given bit rate (ffmpeg's notation) and picture size.
+type readerCostCase struct {
+	readers    int
+	rate, size string
+}
+
+// readerCostCases are the default runs: 50, 500 and 1 000 readers of a
+// 2 Mbit/s 720p stream, and 1 000 readers of a 0.5 Mbit/s 360p stream (a
+// quarter of the loopback traffic, so that two CPUs carry it).
+var readerCostCases = []readerCostCase{
+	{50, "2M", "1280x720"}, {500, "2M", "1280x720"}, {1000, "2M", "1280x720"}, {1000, "500k", "640x360"},
+}
+
+// readerCostEnv lists the runs instead: comma-separated READERS[@RATE[@WxH]]
+// (e.g. "20" or "1000@500k@640x360"; RATE 2M and 1280x720 by default).
+const readerCostEnv = "STREAMGATE_BENCH_READERS"
+
 // BenchmarkRTSPReaderCost: what one more RTSP reader costs the daemon. One
-// ~2 Mbit/s 720p H.264 publisher (a Go client writing pre-encoded access
-// units at 25 fps); the daemon's CPU (% of one CPU) and RSS are measured
-// over a window with no reader, then again with N Go readers over TCP
-// playing the path; it reports the difference divided by N (per_reader_KiB,
-// per_reader_cpu%) beside the totals. Run it with -benchtime 1x; the
-// readers run in the benchmark process, on the same CPUs.
+// H.264 publisher (a Go client writing pre-encoded access units at 25 fps);
+// the daemon's CPU (% of one CPU) and RSS are measured over a window with no
+// reader, then again with N readers playing the path over TCP; it reports
+// the difference divided by N (per_reader_KiB, per_reader_cpu%), the CPU per
+// reader per Mbit/s of the stream (per_reader_cpu%/Mbit, comparable between
+// bit rates), and the share of the published bytes each reader received
+// (delivered%: near 100 unless the machine is saturated).
+//
+// The readers are rtspsink (internal/testharness/rtspsink), a process of its
+// own: interleaved TCP, no RTP parsing, read and discard. Its CPU
+// (sink_cpu%), the benchmark process's (the publisher: bench_cpu%) and
+// every other process's (other_load%, % of all CPUs) are reported beside the
+// daemon's. Run it with -benchtime 1x; the cases are readerCostCases or
+// those of $STREAMGATE_BENCH_READERS.
 func BenchmarkRTSPReaderCost(b *testing.B) {
-	for _, n := range []int{50, 500, 1000} {
-		b.Run(fmt.Sprintf("readers=%d", n), func(b *testing.B) { benchReaderCost(b, n) })
+	cases := readerCostCases
+	if v := os.Getenv(readerCostEnv); v != "" {
+		cases = nil
+		for _, c := range strings.Split(v, ",") {
+			f := strings.Split(strings.TrimSpace(c), "@")
+			n, err := strconv.Atoi(f[0])
+			if err != nil || n <= 0 || len(f) > 3 {
+				b.Fatalf("%s: %q: want READERS[@RATE[@WxH]]", readerCostEnv, c)
+			}
+			rc := readerCostCase{n, "2M", "1280x720"}
+			if len(f) > 1 {
+				rc.rate = f[1]
+			}
+			if len(f) > 2 {
+				rc.size = f[2]
+			}
+			cases = append(cases, rc)
+		}
+	}
+	for _, c := range cases {
+		b.Run(fmt.Sprintf("readers=%d/rate=%s", c.readers, c.rate), func(b *testing.B) { benchReaderCost(b, c) })
 	}
 }
 
-func benchReaderCost(b *testing.B, readers int) {
+func benchReaderCost(b *testing.B, c readerCostCase) {
 	const window, fps = 10 * time.Second, 25
-	aus, sps, pps := benchH264(b, 8, 50)
+	sinkBin := testharness.RTSPSink(b)
+	aus, sps, pps := benchH264At(b, 8, 50, c.size, c.rate)
 	d := startRTSPDaemon(b, rtspSetup{top: "maxConnectionsPerIP: 0\nmaxConnections: 0\n"})
 
 	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: sps, PPS: pps}
@@ -43,6 +97,7 @@ func benchReaderCost(b *testing.B, readers int) {
 	stop := make(chan struct{})
 	done := make(chan struct{})
 	var pubErr atomic.Value
+	var pubBytes atomic.Int64 // as a reader receives them: RTP packets, each with the 4-byte interleaved header
 	go func() {
 		defer close(done)
 		tick := time.NewTicker(time.Second / fps)
@@ -59,6 +114,7 @@ func benchReaderCost(b *testing.B, readers int) {
 					pubErr.Store(err.Error())
 					return
 				}
+				pubBytes.Add(int64(p.MarshalSize() + 4))
 			}
 			select {
 			case <-stop:
@@ -80,47 +136,120 @@ func benchReaderCost(b *testing.B, readers int) {
 	time.Sleep(2 * time.Second) // warm-up
 	cpu0, rss0 := measure()
 
-	rs := make([]*rtspGoReader, 0, readers)
-	defer func() {
-		for _, r := range rs {
-			r.Close()
-		}
-	}()
-	for range readers {
-		r, err := rtspGoRead(rtspURL(d, rtspReadUser, rtspReadPass, "cam"))
-		if err != nil {
-			b.Fatalf("reader %d: %v", len(rs), err)
-		}
-		rs = append(rs, r)
-	}
+	sink := startRTSPSink(b, sinkBin, rtspURL(d, rtspReadUser, rtspReadPass, "cam"), c.readers)
 	time.Sleep(3 * time.Second) // warm-up: every reader playing, a few keyframes sent
 	b.ResetTimer()
-	var p0 int64
-	for _, r := range rs {
-		p0 += r.packets.Load()
-	}
-	cpu, rss := measure()
+	got0 := sink.poll(b)
+	pub0 := pubBytes.Load()
+	w := srcBenchStartPIDs(b, d.PID(), sink.cmd.Process.Pid)
+	time.Sleep(window)
+	cpus, rss := w.end(b)
+	got1 := sink.poll(b)
+	pub1 := pubBytes.Load()
+	el := time.Since(w.start).Seconds()
 	b.StopTimer()
-	var p1 int64
-	starved := 0
-	for _, r := range rs {
-		n := r.packets.Load()
-		p1 += n
-		if n == 0 {
-			starved++
-		}
-	}
 	if e := pubErr.Load(); e != nil {
 		b.Fatalf("publisher: %v", e)
 	}
-	if starved > 0 {
-		b.Fatalf("%d of %d readers received nothing", starved, readers)
+	if got1.starved > 0 || got1.alive < c.readers {
+		b.Fatalf("%d of %d readers received nothing, %d connections open", got1.starved, c.readers, got1.alive)
 	}
+	cpu, readers := cpus[0], float64(c.readers)
+	mbit := float64(pub1-pub0) * 8 / el / 1e6
 	b.ReportMetric(cpu0, "cpu%_0_readers")
 	b.ReportMetric(cpu, "cpu%")
-	b.ReportMetric((cpu-cpu0)/float64(readers), "per_reader_cpu%")
+	b.ReportMetric((cpu-cpu0)/readers, "per_reader_cpu%")
+	b.ReportMetric((cpu-cpu0)/readers/mbit, "per_reader_cpu%/Mbit")
 	b.ReportMetric(float64(rss0)/1024, "rss_MiB_0_readers")
-	b.ReportMetric(float64(rss)/1024, "rss_MiB")
-	b.ReportMetric(float64(rss-rss0)/float64(readers), "per_reader_KiB")
-	b.ReportMetric(float64(p1-p0)/window.Seconds()/float64(readers), "pkts/s/reader")
+	b.ReportMetric(float64(rss[0])/1024, "rss_MiB")
+	b.ReportMetric(float64(rss[0]-rss0)/readers, "per_reader_KiB")
+	b.ReportMetric(mbit, "stream_Mbit/s")
+	b.ReportMetric(float64(got1.bytes-got0.bytes)/float64(pub1-pub0)/readers*100, "delivered%")
+	b.ReportMetric(cpus[1], "sink_cpu%")
+	self, _ := benchProcStat(b, os.Getpid())
+	b.ReportMetric(float64(self-w.self)/benchUserHZ/el*100, "bench_cpu%")
+	b.ReportMetric(w.otherLoad, "other_load%")
+}
+
+// rtspSink is a running rtspsink process.
+type rtspSink struct {
+	cmd *exec.Cmd
+	in  io.WriteCloser
+	out *bufio.Scanner
+}
+
+// rtspSinkCount is what rtspsink answers a poll with.
+type rtspSinkCount struct {
+	bytes          int64
+	starved, alive int
+}
+
+// startRTSPSink runs rtspsink with n readers of url and waits until every
+// reader plays; it is stopped when the benchmark ends.
+func startRTSPSink(b *testing.B, bin, url string, n int) *rtspSink {
+	b.Helper()
+	s := &rtspSink{cmd: exec.Command(bin, "-url", url, "-n", strconv.Itoa(n))}
+	var err error
+	if s.in, err = s.cmd.StdinPipe(); err != nil {
+		b.Fatal(err)
+	}
+	stdout, err := s.cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.cmd.Stderr = os.Stderr
+	if err := s.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = s.in.Close() // rtspsink exits when its standard input closes
+		ended := make(chan struct{})
+		go func() { _ = s.cmd.Wait(); close(ended) }()
+		select {
+		case <-ended:
+		case <-time.After(10 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-ended
+		}
+	})
+	s.out = bufio.NewScanner(stdout)
+	line := s.line(b, 60*time.Second+time.Duration(n)*50*time.Millisecond)
+	if line != "playing "+strconv.Itoa(n) {
+		b.Fatalf("rtspsink: %s", line)
+	}
+	return s
+}
+
+// line reads rtspsink's next line, failing the benchmark after timeout.
+func (s *rtspSink) line(b *testing.B, timeout time.Duration) string {
+	b.Helper()
+	got := make(chan string, 1)
+	go func() {
+		if s.out.Scan() {
+			got <- s.out.Text()
+			return
+		}
+		got <- "exited"
+	}()
+	select {
+	case l := <-got:
+		return l
+	case <-time.After(timeout):
+		b.Fatalf("rtspsink: no answer within %s", timeout)
+		return ""
+	}
+}
+
+// poll asks rtspsink for its readers' byte count.
+func (s *rtspSink) poll(b *testing.B) rtspSinkCount {
+	b.Helper()
+	if _, err := io.WriteString(s.in, "\n"); err != nil {
+		b.Fatalf("rtspsink: %v", err)
+	}
+	l := s.line(b, 10*time.Second)
+	var c rtspSinkCount
+	if _, err := fmt.Sscanf(l, "bytes %d starved %d alive %d", &c.bytes, &c.starved, &c.alive); err != nil {
+		b.Fatalf("rtspsink answered %q", l)
+	}
+	return c
 }

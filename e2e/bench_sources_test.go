@@ -180,10 +180,18 @@ type srcBenchCPU struct {
 }
 
 func srcBenchStart(b *testing.B, ds ...*testharness.Daemon) *srcBenchCPU {
-	s := &srcBenchCPU{start: time.Now()}
+	pids := make([]int, 0, len(ds))
 	for _, d := range ds {
-		t, _ := benchProcStat(b, d.PID())
-		s.pids = append(s.pids, d.PID())
+		pids = append(pids, d.PID())
+	}
+	return srcBenchStartPIDs(b, pids...)
+}
+
+// srcBenchStartPIDs is srcBenchStart for any processes (by id).
+func srcBenchStartPIDs(b *testing.B, pids ...int) *srcBenchCPU {
+	s := &srcBenchCPU{start: time.Now(), pids: pids}
+	for _, pid := range pids {
+		t, _ := benchProcStat(b, pid)
 		s.ticks = append(s.ticks, t)
 	}
 	s.busy = srcBenchBusy(b)
@@ -191,7 +199,7 @@ func srcBenchStart(b *testing.B, ds ...*testharness.Daemon) *srcBenchCPU {
 	return s
 }
 
-// end returns each daemon's CPU (% of one CPU) since start and its RSS
+// end returns each process's CPU (% of one CPU) since start and its RSS
 // (kB), and sets otherLoad.
 func (s *srcBenchCPU) end(b *testing.B) (cpu []float64, rssKB []int64) {
 	el := time.Since(s.start).Seconds()

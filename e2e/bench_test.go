@@ -194,12 +194,19 @@ func rtspDescribeRaw(rtspURL string, preemptive bool) error {
 // delimiters, which are dropped) and the first SPS and PPS.
 func benchH264(b *testing.B, seconds, gop int) (aus [][][]byte, sps, pps []byte) {
 	b.Helper()
+	return benchH264At(b, seconds, gop, "1280x720", "2M")
+}
+
+// benchH264At is benchH264 at another picture size (WxH) and bit rate
+// (ffmpeg's notation: 2M, 500k).
+func benchH264At(b *testing.B, seconds, gop int, size, rate string) (aus [][][]byte, sps, pps []byte) {
+	b.Helper()
 	testharness.RequirePeer(b, "ffmpeg", "ffmpeg")
 	file := filepath.Join(b.TempDir(), "bench.h264")
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-		"-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", strconv.Itoa(seconds),
+		"-f", "lavfi", "-i", "testsrc2=size="+size+":rate=25", "-t", strconv.Itoa(seconds),
 		"-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
-		"-b:v", "2M", "-maxrate", "2M", "-bufsize", "1M", "-g", strconv.Itoa(gop), "-keyint_min", strconv.Itoa(gop),
+		"-b:v", rate, "-maxrate", rate, "-bufsize", "1M", "-g", strconv.Itoa(gop), "-keyint_min", strconv.Itoa(gop),
 		"-bf", "0", "-x264-params", "aud=1:scenecut=0", "-f", "h264", file).CombinedOutput()
 	if err != nil {
 		b.Fatalf("ffmpeg: %v: %s", err, out)

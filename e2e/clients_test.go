@@ -136,12 +136,17 @@ func cliRefused(t *testing.T, want string, name string, args ...string) {
 	}
 }
 
-// cliMPV plays url with mpv (no video or audio output) until it has
-// decoded 25 video frames; it fails the test unless mpv reached them.
-func cliMPV(t *testing.T, url string) {
+// cliMPV plays url with mpv (no video or audio output, more options
+// opts) until it has decoded 25 video frames; it fails the test unless mpv
+// reached them.
+func cliMPV(t *testing.T, url string, opts ...string) {
 	t.Helper()
 	testharness.RequirePeer(t, "mpv", "mpv")
-	out := cliRun(t, "mpv --no-config --vo=null --ao=null --frames=25 "+shq(url), 25*time.Second)
+	extra := ""
+	for _, o := range opts {
+		extra += shq(o) + " "
+	}
+	out := cliRun(t, "mpv --no-config --vo=null --ao=null --frames=25 "+extra+shq(url), 25*time.Second)
 	// --frames=25 ends playback after 25 frames with "End of file".
 	if !strings.Contains(out, "VO: [null]") || !strings.Contains(out, "Exiting... (End of file)") {
 		t.Errorf("mpv did not play 25 frames of %s:\n%s", url, out)

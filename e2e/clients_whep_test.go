@@ -50,3 +50,37 @@ func TestClientsAiortcWHEP(t *testing.T) {
 		t.Errorf("aiortc with a wrong password: %q, want status 401", got)
 	}
 }
+
+// aiortc publishes over WHIP (its own H.264 encoder, Debian
+// python3-aiortc): ffmpeg decodes what it sent over RTSP. Wrong credentials
+// get 401 before any SDP work.
+func TestClientsAiortcWHIP(t *testing.T) {
+	t.Parallel()
+	py := testharness.Python
+	testharness.RequirePeer(t, py, "python3")
+	if out, err := exec.Command(py, "-c", "import aiortc, numpy").CombinedOutput(); err != nil {
+		testharness.Missing(t, "python3 cannot import aiortc and numpy (%v: %s): install Debian package python3-aiortc (make deps)", err, out)
+	}
+	rtspRequireFFmpeg(t)
+	d := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\n"})
+	if d.Addr("webrtc") == "" {
+		t.Fatalf("no WebRTC listener started:\n%s", d.Logs())
+	}
+	script := filepath.Join("testdata", "whip_aiortc.py")
+	whip := "http://" + d.Addr("webrtc") + "/cam/whip"
+
+	pub := startPeer(t, py, script, whip, rtspPubUser, rtspPubPass, "60")
+	rtspWaitPath(t, d, "cam", 30*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+	n, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 25)
+	if n < 25 {
+		t.Errorf("ffmpeg reading what aiortc published: exit %d, %d frames, want 25:\n%s\naiortc:\n%s", code, n, tailLines(out, 20), pub.tail(2000))
+	}
+	pub.kill()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, _ := exec.CommandContext(ctx, py, script, whip, rtspPubUser, "wrong", "1").CombinedOutput()
+	if got := strings.TrimSpace(string(b)); got != "status 401" {
+		t.Errorf("aiortc publishing with a wrong password: %q, want status 401", got)
+	}
+}

@@ -140,6 +140,11 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	d.limits = netlimit.New(reg, logger.With("component", "netlimit"))
 	d.nofile = raiseFileLimit(logger)
 	d.applyLimits(c)
+	d.hub = stream.NewHub(confmap.Paths(d.conf.Load), reg, logger.With("component", "stream"))
+	if err := d.startCluster(c); err != nil {
+		d.closeStores()
+		return nil, err
+	}
 	p, err := BuildPipeline(c, d.deps, d.res)
 	if err != nil {
 		d.closeStores()
@@ -148,10 +153,9 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	d.conf.Store(c)
 	d.pipeline.Store(p)
 	p.Calibrate() // refusals take an argon2 check's time from the first one
-	d.hub = stream.NewHub(confmap.Paths(d.conf.Load), reg, logger.With("component", "stream"))
 	d.hub.OnPublish(d.mediaOnPublish)
 	d.hooks = d.newHookEvents(c)
-	d.hub.SetDemandFunc(d.runOnDemandFunc) // runOnDemand through the sources' on-demand mechanism
+	d.hub.SetDemandFunc(d.demandFunc) // runOnDemand, cluster relays: through the sources' on-demand mechanism
 	d.hub.SetEvents(d.hooks)
 	d.sessions = authn.NewSessions(reg)
 	if d.res.Etcd != nil {
@@ -203,13 +207,15 @@ func (d *Daemon) Start() error {
 		if d.writer, err = savant.NewWriter(cfg, d.registry, d.logger.With("component", "savant")); err != nil {
 			return err
 		}
-		out := &stream.SavantOutput{Writer: d.writer, ProtocolVersion: c.Savant.ProtocolVersion, Logger: d.logger.With("component", "savant")}
+		out := &stream.SavantOutput{Writer: d.writer, ProtocolVersion: c.Savant.ProtocolVersion, Logger: d.logger.With("component", "savant"),
+			RelayPeers: c.Cluster.RelaySavant}
 		d.hub.OnPublish(out.Attach)
 	}
 	if err := d.startRTSP(c); err != nil {
 		_ = d.Shutdown(context.Background())
 		return err
 	}
+	d.joinCluster(c)
 	if err := d.startRTMP(c); err != nil {
 		_ = d.Shutdown(context.Background())
 		return err
@@ -276,6 +282,9 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 }
 
 func (d *Daemon) closeStores() {
+	if d.res.Cluster != nil {
+		d.res.Cluster.Close() // the lease is revoked: this instance's paths leave the registry
+	}
 	if d.res.Etcd != nil {
 		_ = d.res.Etcd.Close()
 		d.res.Etcd = nil
@@ -310,6 +319,9 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 		cfg.Name, cfg.Address, cfg.TLS = e.name, e.addr, e.tls
 		if e.tls != nil {
 			cfg.RTPAddress, cfg.RTCPAddress = "", "" // UDP stays with the plain listener
+			if err := peerClientCAs(c, e.tls); err != nil {
+				return err
+			}
 		}
 		s, err := rtsp.Listen(cfg, d, d.hub, d.logger.With("component", cfg.Name))
 		if err != nil {

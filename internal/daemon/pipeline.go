@@ -10,6 +10,7 @@ import (
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/cluster"
 	"github.com/streamgate/streamgate/protocols/httpapi"
 )
 
@@ -20,6 +21,9 @@ var ErrNotAvailable = errors.New("not available in this build yet")
 // "validate only" (streamgate check): the backend is checked, not started.
 type Resources struct {
 	Etcd *authn.EtcdStore
+	// Cluster, when set, adds the peer backend (cluster peers' credential)
+	// in front of every other.
+	Cluster *cluster.Cluster
 }
 
 // QuarantineLimits maps authQuarantine.
@@ -170,6 +174,12 @@ func BuildPipeline(c *config.Conf, deps authn.Deps, res Resources) (*authn.Pipel
 	// sections first; sections they do not configure pass to authMethod.
 	if pb, ok := authn.NewPrecedence(PrecedenceConfig(c), deps.Verifier); ok {
 		backends = append([]authn.Backend{pb}, backends...)
+	}
+	// A cluster peer's credential is decided before anything else: no
+	// section or backend sees it. The membership started with the process
+	// lasts until it ends (cluster: applies after a restart).
+	if res.Cluster != nil {
+		backends = append([]authn.Backend{authn.NewPeer(res.Cluster.PeerAuth())}, backends...)
 	}
 	return authn.NewPipeline(authn.PipelineConfig{Backends: backends, CacheSize: c.AuthCache.Size, CacheTTL: c.AuthCache.TTL,
 		CacheUsagePeriod: c.AuthCache.Usage.Period, CacheEvictedThreshold: c.AuthCache.Usage.EvictedThreshold}, deps), nil

@@ -174,6 +174,7 @@ func restartOnly(old, c *config.Conf) []string {
 		a, b any
 	}{
 		{"savant", old.Savant, c.Savant},
+		{"cluster", old.Cluster, c.Cluster},
 		{"authArgon2Concurrency", old.AuthArgon2Concurrency, c.AuthArgon2Concurrency},
 		{"authQuarantine", old.AuthQuarantine, c.AuthQuarantine},
 		{"logLevel", old.LogLevel, c.LogLevel},

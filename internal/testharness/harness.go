@@ -69,6 +69,7 @@ type Daemon struct {
 	dumped      bool // the output was already shown with a failure
 	metricsUser string
 	metricsPass string
+	killed      bool // Kill ended it: no exit code to check
 }
 
 type listenerInfo struct {
@@ -194,7 +195,7 @@ func start(t testing.TB, yamlConfig string, opts ...Option) (*Daemon, error) {
 	}()
 	var notReady bool
 	t.Cleanup(func() {
-		if code := d.Stop(t); code != 0 && !notReady {
+		if code := d.Stop(t); code != 0 && !notReady && !d.killed {
 			t.Errorf("streamgate exited with code %d, want 0", code)
 		}
 		if t.Failed() && !d.dumped {
@@ -235,6 +236,16 @@ func (d *Daemon) Stop(t testing.TB) int {
 	})
 	<-d.exited
 	return d.exitCode
+}
+
+// Kill ends the daemon with SIGKILL (a crash: no goodbye to anyone) and
+// waits for it to exit; the test's end then checks no exit code.
+func (d *Daemon) Kill() {
+	d.stopOnce.Do(func() {
+		d.killed = true
+		_ = d.cmd.Process.Kill()
+	})
+	<-d.exited
 }
 
 // Exited is closed when the process has exited.

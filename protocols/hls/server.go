@@ -142,6 +142,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p, err := s.hub.Read(name, r.URL.RawQuery) // authorized: may wake an on-demand source
+	if errors.Is(err, stream.ErrUnavailable) {
+		s.metrics.requests.WithLabelValues("error").Inc()
+		http.Error(w, "stream unavailable for now (cluster registry unreachable); retry later", http.StatusServiceUnavailable)
+		return
+	}
 	if err != nil {
 		s.metrics.requests.WithLabelValues("not_found").Inc()
 		http.Error(w, "stream not found", http.StatusNotFound)

@@ -108,6 +108,19 @@ type Env struct {
 	HLSMuxers func() []conns.HLSMuxer
 	// Logger logs kicks; nil: not logged.
 	Logger *slog.Logger
+	// Cluster lists the cluster's instances (GET /v3/cluster/list); nil:
+	// the cluster is off (503).
+	Cluster func() ([]ClusterMember, error)
+}
+
+// ClusterMember is one item of /v3/cluster/list: a registered instance and
+// the paths it publishes.
+type ClusterMember struct {
+	Name    string    `json:"name"`
+	Address string    `json:"address"`
+	State   string    `json:"state"`
+	Paths   []string  `json:"paths"`
+	Since   time.Time `json:"since"`
 }
 
 // ErrNoJWKS: authMethod has no jwt backend (POST /v3/auth/jwks/refresh → 404).

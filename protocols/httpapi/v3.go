@@ -82,6 +82,22 @@ func (e *Env) v3(mux *http.ServeMux) {
 	}
 	mux.HandleFunc("GET /v3/hlsmuxers/list", e.hlsMuxersList)
 	mux.HandleFunc("GET /v3/hlsmuxers/get/{name...}", e.hlsMuxersGet)
+	mux.HandleFunc("GET /v3/cluster/list", e.clusterList)
+}
+
+// clusterList answers GET /v3/cluster/list: 503 when the cluster is off or
+// its registry unreachable.
+func (e *Env) clusterList(w http.ResponseWriter, r *http.Request) {
+	if e.Cluster == nil {
+		writeError(w, http.StatusServiceUnavailable, "the cluster is not enabled (cluster.enabled)")
+		return
+	}
+	items, err := e.Cluster()
+	if err != nil {
+		writeError(w, http.StatusServiceUnavailable, "the cluster registry (etcd) is unreachable")
+		return
+	}
+	writeList(w, r, items)
 }
 
 func (e *Env) info(w http.ResponseWriter, _ *http.Request) {

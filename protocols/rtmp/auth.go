@@ -61,6 +61,8 @@ func hubRejection(err error) rejection {
 		return rejection{codeBadName, "path already has a publisher"}
 	case errors.Is(err, stream.ErrTooManyReaders):
 		return rejection{codePlayFailed, "path has its maximum number of readers"}
+	case errors.Is(err, stream.ErrUnavailable):
+		return rejection{codePlayFailed, "stream unavailable for now (cluster registry unreachable); retry later"}
 	}
 	return rejection{codePlayFailed, "internal error"}
 }

@@ -1,6 +1,7 @@
 package rtsp
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -69,6 +70,13 @@ func checkPath(path string) (*base.Response, error) {
 	return nil, nil
 }
 
+// clientCertVerified reports whether c is a TLS connection whose client
+// certificate chained to the listener's client CA.
+func clientCertVerified(c net.Conn) bool {
+	tc, ok := c.(*tls.Conn)
+	return ok && len(tc.ConnectionState().VerifiedChains) > 0
+}
+
 func remoteIP(c net.Conn) netip.Addr {
 	if ap, err := netip.ParseAddrPort(c.RemoteAddr().String()); err == nil {
 		return ap.Addr().Unmap()
@@ -98,7 +106,7 @@ func hubResponse(err error) (*base.Response, error) {
 		return &base.Response{StatusCode: base.StatusNotFound}, nil
 	case errors.Is(err, stream.ErrBusy):
 		return &base.Response{StatusCode: base.StatusBadRequest}, err
-	case errors.Is(err, stream.ErrTooManyReaders):
+	case errors.Is(err, stream.ErrTooManyReaders), errors.Is(err, stream.ErrUnavailable):
 		return &base.Response{StatusCode: base.StatusServiceUnavailable}, err
 	}
 	return &base.Response{StatusCode: base.StatusInternalServerError}, err

@@ -105,6 +105,8 @@ func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, act
 		Credentials: s.credentials(conn, req, query),
 		Query:       query,
 		ID:          connID(conn),
+		// A verified client certificate (cluster peers' mutual TLS).
+		ClientCertVerified: clientCertVerified(conn.NetConn()),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

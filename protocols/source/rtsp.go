@@ -83,6 +83,9 @@ func runRTSP(ctx context.Context, s *session) error {
 	}
 	if u.Scheme == "rtsps" {
 		c.TLSConfig = tlsConfig(o.Fingerprint)
+		if o.TLS != nil {
+			c.TLSConfig = o.TLS.Clone()
+		}
 	}
 	if err := c.Start(); err != nil {
 		return err

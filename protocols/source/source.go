@@ -8,6 +8,7 @@ package source
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,6 +64,14 @@ type Options struct {
 	// ReadTimeout bounds each read (and the wait for the tracks);
 	// WriteTimeout each write.
 	ReadTimeout, WriteTimeout time.Duration
+	// Peer, when set, makes the source a cluster relay: the stream of the
+	// cluster instance named Peer (stream.SourceInfo.Peer, type
+	// clusterPeer).
+	Peer string
+	// TLS, when set, is the TLS configuration of an rtsps:// source in
+	// place of the system roots or Fingerprint (a cluster relay's mutual
+	// TLS).
+	TLS *tls.Config
 	// WebRTC are the peer connection settings of a whep(s):// source.
 	WebRTC WebRTCOptions
 }
@@ -248,7 +257,11 @@ func (s *session) publish(desc *description.Session) (*stream.Publication, error
 	if len(desc.Medias) == 0 {
 		return nil, errNoTracks
 	}
-	p, err := s.r.hub.Publish(s.r.opts.Path, desc, stream.SourceInfo{Protocol: s.r.kind + "Source", Type: s.r.kind + "Source", ID: s.r.kind, Pulled: true})
+	src := stream.SourceInfo{Protocol: s.r.kind + "Source", Type: s.r.kind + "Source", ID: s.r.kind, Pulled: true}
+	if peer := s.r.opts.Peer; peer != "" {
+		src = stream.SourceInfo{Protocol: "clusterPeer", Type: "clusterPeer", ID: peer, Pulled: true, Peer: peer}
+	}
+	p, err := s.r.hub.Publish(s.r.opts.Path, desc, src)
 	if err != nil {
 		return nil, err
 	}

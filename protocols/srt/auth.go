@@ -94,7 +94,7 @@ func rejection(err error) RejectCode {
 		return RejectNotFound
 	case errors.Is(err, stream.ErrBusy):
 		return RejectConflict
-	case errors.Is(err, stream.ErrTooManyReaders):
+	case errors.Is(err, stream.ErrTooManyReaders), errors.Is(err, stream.ErrUnavailable):
 		return RejectOverload
 	case errors.Is(err, ErrNoTracks):
 		return RejectUnacceptable

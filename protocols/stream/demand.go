@@ -41,6 +41,10 @@ type DemandOptions struct {
 	// State, when set, reports the state of what publishes the path, for
 	// the API (a pulled source: idle, connecting, ready, error).
 	State func() string
+	// Refusal, when a DemandFunc sets it, refuses the reader with it at
+	// once (no Demand is kept): a peer's path while the cluster registry
+	// is unreachable (ErrUnavailable).
+	Refusal error
 }
 
 // demandEntry is a path's Demand and the readers waiting for it.
@@ -116,7 +120,10 @@ func (h *Hub) Read(name, query string) (*Publication, error) {
 		return p, nil
 	}
 	if e == nil && h.demandFn != nil {
-		if d, o, ok := h.demandFn(name, query); ok {
+		if d, o, ok := h.demandFn(name, query); ok && o.Refusal != nil {
+			h.mu.Unlock()
+			return nil, o.Refusal
+		} else if ok {
 			e = &demandEntry{d: d, o: o, ready: make(chan struct{}), dynamic: true}
 			h.demands[name] = e
 		}

@@ -28,6 +28,9 @@ var (
 	ErrNotPublished = errors.New("stream: path is not being published")
 	// ErrTooManyReaders: maxReaders is reached.
 	ErrTooManyReaders = errors.New("stream: path has its maximum number of readers")
+	// ErrUnavailable: the path may be published elsewhere but cannot be
+	// reached now (the cluster registry is unreachable); retry later.
+	ErrUnavailable = errors.New("stream: path unavailable for now")
 )
 
 // SourceInfo describes a publisher for the API and logs.
@@ -50,7 +53,18 @@ type SourceInfo struct {
 	// Query is the raw query the publisher asked with (credentials
 	// included: Events takes them out).
 	Query string
+	// Peer, when set, is the cluster instance the stream is relayed from
+	// (a pulled source reading a peer): it is no publisher of the cluster's
+	// own (ClaimFunc passes it) and not sent to Savant unless configured.
+	Peer string
 }
+
+// ClaimFunc is asked before a path gets a new publisher (the cluster
+// registry): an error refuses the publisher (wrapping ErrBusy when another
+// instance has the path), else release is called once when the
+// publication ends (or when the hub refuses it after all). It runs
+// outside the hub's locks and may take a network round trip.
+type ClaimFunc func(name string, src SourceInfo, override bool) (release func(), err error)
 
 // Hub holds the live paths.
 type Hub struct {
@@ -66,6 +80,15 @@ type Hub struct {
 	demands map[string]*demandEntry
 	// demandFn gives the Demands of names without one (SetDemandFunc).
 	demandFn DemandFunc
+	// claim is asked before a path gets a publisher (SetClaim).
+	claim ClaimFunc
+}
+
+// SetClaim sets the ClaimFunc (nil: none).
+func (h *Hub) SetClaim(fn ClaimFunc) {
+	h.mu.Lock()
+	h.claim = fn
+	h.mu.Unlock()
 }
 
 // NewHub creates a hub that asks paths for a path's options at each publish
@@ -108,6 +131,20 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 		h.mu.Unlock()
 		return nil, ErrSourcePath
 	}
+	claim := h.claim
+	h.mu.Unlock()
+	release := func() {}
+	if claim != nil {
+		if release, err = claim(name, src, np.OverridePublisher); err != nil {
+			return nil, err
+		}
+	}
+	h.mu.Lock()
+	if h.exclusive(name, src) {
+		h.mu.Unlock()
+		release()
+		return nil, ErrSourcePath
+	}
 	for {
 		old, ok := h.paths[name]
 		if !ok {
@@ -115,6 +152,7 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 		}
 		if !np.OverridePublisher {
 			h.mu.Unlock()
+			release()
 			return nil, ErrBusy
 		}
 		// Close returns once old's sinks are stopped and old is out of
@@ -126,7 +164,8 @@ func (h *Hub) Publish(name string, desc *description.Session, src SourceInfo) (*
 		h.mu.Lock()
 	}
 	p := &Publication{hub: h, Name: name, Conf: np, Desc: desc, Source: src, Started: time.Now(),
-		readers: map[any]struct{}{}, reads: map[any]func(){}, attached: map[string]any{}, done: make(chan struct{}), stopped: make(chan struct{})}
+		readers: map[any]struct{}{}, reads: map[any]func(){}, attached: map[string]any{}, done: make(chan struct{}), stopped: make(chan struct{}),
+		release: onceFn(release)}
 	h.paths[name] = p
 	h.metrics.publishers.Inc()
 	hooks := append([]func(*Publication){}, h.hooks...)
@@ -213,6 +252,7 @@ type Publication struct {
 	done     chan struct{}
 	stopped  chan struct{} // closed once Close has stopped the sinks and left the hub
 	bytes    uint64
+	release  func() // the ClaimFunc's release
 
 	keyframes keyframeRequests
 }
@@ -346,6 +386,7 @@ func (p *Publication) Close() {
 		s.close()
 	}
 	p.hub.remove(p)
+	p.release()
 	p.hub.metrics.publishers.Dec()
 	p.endEvents()
 	close(p.stopped)

@@ -25,11 +25,14 @@ type SavantOutput struct {
 	ProtocolVersion string
 	// Enabled reports the path's savant switch (default: on).
 	Logger *slog.Logger
+	// RelayPeers sends streams relayed from cluster peers too
+	// (cluster.relaySavant); by default only the owner's output gets one.
+	RelayPeers bool
 }
 
 // Attach is a Hub.OnPublish hook.
 func (o *SavantOutput) Attach(p *Publication) {
-	if !p.Conf.Savant {
+	if !p.Conf.Savant || (p.Source.Peer != "" && !o.RelayPeers) {
 		return
 	}
 	var video *videoTrack

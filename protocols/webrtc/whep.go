@@ -55,6 +55,8 @@ func hubRefusal(err error) error {
 		return refuse(http.StatusNotFound, "no one is publishing to this path")
 	case errors.Is(err, stream.ErrTooManyReaders):
 		return refuse(http.StatusServiceUnavailable, "the path has its maximum number of readers")
+	case errors.Is(err, stream.ErrUnavailable):
+		return refuse(http.StatusServiceUnavailable, "stream unavailable for now (cluster registry unreachable); retry later")
 	}
 	return err
 }

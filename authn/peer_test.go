@@ -1,0 +1,66 @@
+package authn_test
+
+import (
+	"context"
+	"net/netip"
+	"testing"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/authz"
+)
+
+// TestPeerBackend: the cluster peer credential reads from the registered
+// peer's address only; from another address, for publishing, with another
+// secret's password or for an unknown instance it is refused as any
+// login; names without the prefix pass to the next backend.
+func TestPeerBackend(t *testing.T) {
+	secret := []byte("shared")
+	peerIP := netip.MustParseAddr("10.0.0.2")
+	isPeer := func(name string, ip netip.Addr) bool { return name == "b" && ip == peerIP }
+	m := authn.NewMetrics(nil)
+	deps := authn.NewTestDeps(m)
+	authn.WithoutRefusalPadding(deps.Verifier)
+	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{
+		authn.NewPeer(authn.PeerConfig{Secret: secret, IsPeer: isPeer}),
+		authn.NewInternal([]authn.InternalUser{}, deps.Verifier),
+	}}, deps)
+	user, pass := authn.PeerUser("b"), authn.PeerPassword(secret, "b")
+	try := func(action authz.Action, ip, user, pass string) error {
+		_, err := p.Authenticate(context.Background(), &authn.Request{Action: action, Path: "cam", Protocol: authn.ProtocolRTSP,
+			IP: netip.MustParseAddr(ip), Credentials: authn.Credentials{User: user, Pass: pass}})
+		return err
+	}
+	if err := try(authz.ActionRead, "10.0.0.2", user, pass); err != nil {
+		t.Fatalf("peer reading from its address: %v", err)
+	}
+	for _, c := range []struct {
+		name       string
+		action     authz.Action
+		ip         string
+		user, pass string
+		want       authn.Kind
+	}{
+		{"from a non-peer address", authz.ActionRead, "10.0.0.3", user, pass, authn.KindDenied},
+		{"to publish", authz.ActionPublish, "10.0.0.2", user, pass, authn.KindForbidden},
+		{"another secret", authz.ActionRead, "10.0.0.2", user, authn.PeerPassword([]byte("guess"), "b"), authn.KindDenied},
+		{"another instance's password", authz.ActionRead, "10.0.0.2", user, authn.PeerPassword(secret, "c"), authn.KindDenied},
+		{"unknown instance", authz.ActionRead, "10.0.0.2", authn.PeerUser("c"), authn.PeerPassword(secret, "c"), authn.KindDenied},
+	} {
+		if err := try(c.action, c.ip, c.user, c.pass); authn.KindOf(err) != c.want {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+	}
+	// With mutual TLS required: only over a verified client certificate.
+	mtls := authn.NewPeer(authn.PeerConfig{Secret: secret, IsPeer: isPeer, RequireClientCert: true})
+	for _, verified := range []bool{false, true} {
+		id, err := mtls.Authenticate(context.Background(), &authn.Request{Action: authz.ActionRead, IP: peerIP,
+			Credentials: authn.Credentials{User: user, Pass: pass}, ClientCertVerified: verified})
+		if (err == nil) != verified || (id != nil) != verified {
+			t.Errorf("mutual TLS required, client certificate verified %v: %v %v", verified, id, err)
+		}
+	}
+	if id, err := authn.NewPeer(authn.PeerConfig{Secret: secret, IsPeer: isPeer}).Authenticate(context.Background(),
+		&authn.Request{Action: authz.ActionRead, Credentials: authn.Credentials{User: "viewer", Pass: "x"}}); id != nil || err != authn.ErrNotApplicable {
+		t.Errorf("an ordinary user: %v %v, want ErrNotApplicable", id, err)
+	}
+}

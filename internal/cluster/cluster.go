@@ -1,0 +1,667 @@
+// Package cluster joins instances on one etcd (README "Cluster"): a
+// registry of which instance publishes which path, kept under each
+// instance's lease, and on-demand relays that let a reader on any instance
+// read a path published on another. Readers are authenticated and
+// authorized by their own instance before the hub asks the cluster for
+// anything (stream.Hub.Read): an unauthenticated client makes the cluster
+// spend nothing.
+//
+// Keys, under Options.Prefix:
+//
+//	instances/<name> → JSON Instance, under the instance's lease
+//	paths/<path>     → the owner instance's name, under its lease
+package cluster
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/internal/redact"
+	"github.com/streamgate/streamgate/protocols/source"
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// ErrUnreachable: the cluster registry (etcd) cannot be reached now.
+var ErrUnreachable = errors.New("cluster: the registry (etcd) is unreachable")
+
+// Options are the cluster settings (internal/daemon maps cluster: onto
+// them).
+type Options struct {
+	// Name is this instance's unique name.
+	Name string
+	// Etcd is the etcd connection.
+	Etcd EtcdOptions
+	// Prefix is the key prefix of the cluster's records (no trailing /).
+	Prefix string
+	// AdvertiseAddress is host:port where peers reach this instance's RTSP
+	// (RTSPS with TLS) listener.
+	AdvertiseAddress string
+	// LeaseTTL is the lifetime of the instance's lease.
+	LeaseTTL time.Duration
+	// Secret is the shared secret peer credentials derive from.
+	Secret []byte
+	// TLS, when set, makes relays read peers over RTSPS with it (client
+	// certificate, peers' CA); nil: plain RTSP.
+	TLS *tls.Config
+	// ReadTimeout and WriteTimeout bound a relay's reads and writes.
+	ReadTimeout, WriteTimeout time.Duration
+	// RelayStartTimeout bounds a reader's wait for a relay to start;
+	// RelayCloseAfter is how long a relay runs after its last reader.
+	RelayStartTimeout, RelayCloseAfter time.Duration
+}
+
+// Instance is one registered instance.
+type Instance struct {
+	// Name is the instance's name.
+	Name string `json:"name"`
+	// Address is where peers reach its RTSP listener.
+	Address string `json:"address"`
+	// Since is when the instance started.
+	Since time.Time `json:"since"`
+}
+
+// Cluster is this instance's membership.
+type Cluster struct {
+	o       Options
+	client  *clientv3.Client
+	hub     *stream.Hub
+	sources *source.Metrics
+	metrics *metrics
+	logger  *slog.Logger
+	since   time.Time
+
+	ctx       context.Context
+	cancel    context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
+
+	up      atomic.Bool  // the lease is held and the registry watched
+	lease   atomic.Int64 // the current lease (0: none)
+	version atomic.Uint64
+
+	// opMu serializes path claims and releases (and their etcd writes).
+	opMu  sync.Mutex
+	owned map[string]int // paths published here → local publishers
+
+	mu        sync.Mutex
+	instances map[string]Instance
+	paths     map[string]string // path → owner
+	relays    map[string]*relay
+}
+
+// New makes the cluster membership of o; nothing is written to etcd until
+// Start. hub is where relays publish; m counts them as sources.
+func New(o Options, hub *stream.Hub, m *source.Metrics, reg prometheus.Registerer, logger *slog.Logger) (*Cluster, error) {
+	if o.Name == "" || o.AdvertiseAddress == "" || o.LeaseTTL < 2*time.Second || len(o.Secret) == 0 {
+		return nil, errors.New("cluster: name, advertiseAddress, a lease TTL of 2s or more and a secret are needed")
+	}
+	o.Prefix = strings.TrimRight(o.Prefix, "/")
+	if o.RelayStartTimeout <= 0 {
+		o.RelayStartTimeout = 10 * time.Second
+	}
+	if o.RelayCloseAfter <= 0 {
+		o.RelayCloseAfter = 10 * time.Second
+	}
+	client, err := NewEtcdClient(o.Etcd)
+	if err != nil {
+		return nil, err
+	}
+	if m == nil {
+		m = source.NewMetrics(reg)
+	}
+	return &Cluster{o: o, client: client, hub: hub, sources: m, metrics: newMetrics(reg), logger: logger, since: time.Now(),
+		owned: map[string]int{}, instances: map[string]Instance{}, paths: map[string]string{}, relays: map[string]*relay{}}, nil
+}
+
+// Name is this instance's name.
+func (c *Cluster) Name() string { return c.o.Name }
+
+// Client is the cluster's etcd client (shared with the cluster quarantine).
+func (c *Cluster) Client() *clientv3.Client { return c.client }
+
+// Lease is the instance's current lease, 0 while it holds none (etcd
+// unreachable). It changes when the lease is granted again.
+func (c *Cluster) Lease() clientv3.LeaseID { return clientv3.LeaseID(c.lease.Load()) }
+
+// Up reports whether the instance holds its lease and watches the registry.
+func (c *Cluster) Up() bool { return c.up.Load() }
+
+// Version changes whenever the registered instances change.
+func (c *Cluster) Version() uint64 { return c.version.Load() }
+
+// SetAdvertiseAddress replaces the advertised address before Start (the
+// daemon's once its listener bound an ephemeral port).
+func (c *Cluster) SetAdvertiseAddress(addr string) { c.o.AdvertiseAddress = addr }
+
+// Start joins the cluster in the background: lease, instance record,
+// registry watch; then keeps them, granting a new lease and registering
+// again after etcd comes back.
+func (c *Cluster) Start() {
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.done = make(chan struct{})
+	go c.run()
+}
+
+// Close leaves the cluster: relays stop, the lease is revoked (its keys
+// go at once), the client closes.
+func (c *Cluster) Close() {
+	c.closeOnce.Do(c.close)
+}
+
+func (c *Cluster) close() {
+	if c.cancel != nil {
+		c.cancel()
+		<-c.done
+	}
+	c.mu.Lock()
+	relays := c.relays
+	c.relays = map[string]*relay{}
+	c.mu.Unlock()
+	for name, r := range relays {
+		c.hub.RemoveDemand(name)
+		r.runner.Stop()
+	}
+	if id := c.Lease(); id != 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		_, _ = c.client.Revoke(ctx, id)
+		cancel()
+	}
+	_ = c.client.Close()
+}
+
+func (c *Cluster) key(kind, name string) string { return c.o.Prefix + "/" + kind + "/" + name }
+
+// opTimeout bounds one etcd operation of the registry.
+func (c *Cluster) opTimeout() time.Duration { return min(3*time.Second, c.o.LeaseTTL) }
+
+func (c *Cluster) setUp(up bool) {
+	if c.up.Swap(up) != up {
+		if up {
+			c.metrics.up.Set(1)
+			c.logger.Info("cluster registry up", "lease_ttl", c.o.LeaseTTL)
+		} else {
+			c.metrics.up.Set(0)
+			c.logger.Warn("cluster registry unreachable: local streams go on, remote reads are refused until etcd is back")
+		}
+	}
+}
+
+func (c *Cluster) run() {
+	defer close(c.done)
+	for c.ctx.Err() == nil {
+		if err := c.session(); err != nil && c.ctx.Err() == nil {
+			c.metrics.etcdErrs.Inc()
+			c.logger.Warn("cluster registry session ended; joining again", "error", redact.Error(err))
+		}
+		c.setUp(false)
+		c.lease.Store(0)
+		select {
+		case <-c.ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// session holds one lease: it registers the instance and its paths, loads
+// and watches the registry, and returns when the lease or the watch is
+// lost.
+func (c *Cluster) session() error {
+	ctx, cancel := context.WithCancel(c.ctx)
+	defer cancel()
+	op, opCancel := context.WithTimeout(ctx, c.opTimeout())
+	g, err := c.client.Grant(op, int64((c.o.LeaseTTL+time.Second-1)/time.Second))
+	opCancel()
+	if err != nil {
+		return fmt.Errorf("lease: %w", err)
+	}
+	c.lease.Store(int64(g.ID))
+	rec, _ := json.Marshal(Instance{Name: c.o.Name, Address: c.o.AdvertiseAddress, Since: c.since})
+	op, opCancel = context.WithTimeout(ctx, c.opTimeout())
+	_, err = c.client.Put(op, c.key("instances", c.o.Name), string(rec), clientv3.WithLease(g.ID))
+	opCancel()
+	if err != nil {
+		return fmt.Errorf("instance record: %w", err)
+	}
+	ka, err := c.client.KeepAlive(ctx, g.ID)
+	if err != nil {
+		return fmt.Errorf("keepalive: %w", err)
+	}
+	op, opCancel = context.WithTimeout(ctx, c.opTimeout())
+	snap, err := c.client.Get(op, c.o.Prefix+"/", clientv3.WithPrefix())
+	opCancel()
+	if err != nil {
+		return fmt.Errorf("registry: %w", err)
+	}
+	c.load(snap)
+	watch := c.client.Watch(clientv3.WithRequireLeader(ctx), c.o.Prefix+"/", clientv3.WithPrefix(), clientv3.WithRev(snap.Header.Revision+1))
+	c.reclaim()
+	c.setUp(true)
+	lastKA := time.Now()
+	tick := time.NewTicker(c.o.LeaseTTL / 6)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-ka:
+			if !ok {
+				return errors.New("lease lost")
+			}
+			lastKA = time.Now()
+			if !c.up.Load() {
+				c.reclaim()
+				c.setUp(true)
+			}
+		case wr, ok := <-watch:
+			if !ok {
+				return errors.New("watch ended")
+			}
+			if err := wr.Err(); err != nil {
+				return fmt.Errorf("watch: %w", err)
+			}
+			for _, ev := range wr.Events {
+				c.apply(ev.Type == clientv3.EventTypeDelete, string(ev.Kv.Key), ev.Kv.Value)
+			}
+		case <-tick.C:
+			// Keep-alives go every TTL/3; none answered for 2/3 of the
+			// TTL: etcd is out of reach, the registry may be stale.
+			if time.Since(lastKA) > c.o.LeaseTTL*2/3 {
+				c.setUp(false)
+			}
+		}
+	}
+}
+
+// load replaces the cache with a snapshot of the registry.
+func (c *Cluster) load(snap *clientv3.GetResponse) {
+	c.mu.Lock()
+	old := c.paths
+	c.instances, c.paths = map[string]Instance{}, map[string]string{}
+	c.mu.Unlock()
+	c.version.Add(1)
+	for _, kv := range snap.Kvs {
+		c.apply(false, string(kv.Key), kv.Value)
+	}
+	for path := range old {
+		c.mu.Lock()
+		_, still := c.paths[path]
+		c.mu.Unlock()
+		if !still {
+			c.apply(true, c.key("paths", path), nil)
+		}
+	}
+}
+
+// apply updates the cache with one registry change and acts on it: a relay
+// whose owner went or changed stops (its readers end; the next reader
+// relays from the new owner); a local publisher whose path another
+// instance took over ends.
+func (c *Cluster) apply(deleted bool, key string, value []byte) {
+	rest, ok := strings.CutPrefix(key, c.o.Prefix+"/")
+	if !ok {
+		return
+	}
+	kind, name, ok := strings.Cut(rest, "/")
+	if !ok || name == "" {
+		return
+	}
+	switch kind {
+	case "instances":
+		var in Instance
+		if !deleted && (json.Unmarshal(value, &in) != nil || in.Name != name) {
+			return
+		}
+		c.mu.Lock()
+		if deleted {
+			delete(c.instances, name)
+		} else {
+			c.instances[name] = in
+		}
+		c.mu.Unlock()
+		c.version.Add(1)
+	case "paths":
+		owner := string(value)
+		c.mu.Lock()
+		if deleted {
+			delete(c.paths, name)
+		} else {
+			c.paths[name] = owner
+		}
+		r := c.relays[name]
+		if r != nil && (deleted || r.peer != owner) {
+			delete(c.relays, name)
+		} else {
+			r = nil
+		}
+		c.mu.Unlock()
+		if r != nil {
+			go c.stopRelay(name, r)
+		}
+		if !deleted && owner != c.o.Name {
+			c.opMu.Lock()
+			lost := c.owned[name] > 0
+			c.opMu.Unlock()
+			if lost {
+				c.metrics.takenOver.Inc()
+				c.logger.Info("path taken over by another instance; ending the local publisher", "path", name, "owner", owner)
+				go c.endLocal(name)
+			}
+		}
+	}
+}
+
+// endLocal ends the local publisher of name (not a relay).
+func (c *Cluster) endLocal(name string) {
+	if p, err := c.hub.Get(name); err == nil && p.Source.Peer == "" {
+		p.Close()
+	}
+}
+
+// Claim is the hub's ClaimFunc: a client publisher of a path another
+// instance publishes is refused (an error wrapping stream.ErrBusy), unless
+// override, which takes the path over cluster-wide. A pulled source
+// registers its path when free and is never refused; a relay registers
+// nothing. While etcd is unreachable publishers are accepted and their
+// paths registered once it is back.
+func (c *Cluster) Claim(name string, src stream.SourceInfo, override bool) (func(), error) {
+	if src.Peer != "" {
+		return func() {}, nil
+	}
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if c.owned[name] > 0 {
+		c.owned[name]++
+		return c.releaser(name), nil
+	}
+	if c.up.Load() {
+		owner, err := c.putPath(name, override)
+		switch {
+		case err != nil:
+			c.metrics.etcdErrs.Inc()
+			c.logger.Warn("path not registered; registering it once etcd answers", "path", name, "error", redact.Error(err))
+		case owner != c.o.Name && src.Pulled:
+			return func() {}, nil
+		case owner != c.o.Name:
+			c.metrics.refused.Inc()
+			return nil, fmt.Errorf("%w (on cluster instance %s)", stream.ErrBusy, owner)
+		}
+	}
+	c.owned[name] = 1
+	c.mu.Lock()
+	r := c.relays[name]
+	delete(c.relays, name)
+	c.mu.Unlock()
+	if r != nil {
+		c.stopRelay(name, r) // the path is published here now
+	}
+	if p, err := c.hub.Get(name); err == nil && p.Source.Peer != "" {
+		p.Close() // a relay whose stop is still under way (apply)
+	}
+	return c.releaser(name), nil
+}
+
+func (c *Cluster) releaser(name string) func() {
+	var once sync.Once
+	return func() { once.Do(func() { c.release(name) }) }
+}
+
+// release forgets one local publisher of name; after the last, the path
+// leaves the registry (if this instance still owns it there).
+func (c *Cluster) release(name string) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if c.owned[name]--; c.owned[name] > 0 {
+		return
+	}
+	delete(c.owned, name)
+	if !c.up.Load() {
+		return // its key goes with the lease, or is overwritten
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opTimeout())
+	defer cancel()
+	k := c.key("paths", name)
+	if _, err := c.client.Txn(ctx).If(clientv3.Compare(clientv3.Value(k), "=", c.o.Name)).Then(clientv3.OpDelete(k)).Commit(); err != nil {
+		c.metrics.etcdErrs.Inc()
+		c.logger.Warn("path not removed from the registry; it goes with the lease", "path", name, "error", redact.Error(err))
+	}
+}
+
+// putPath registers name as this instance's under its lease unless another
+// instance has it (or always, with override); it returns the owner.
+// Called with opMu held.
+func (c *Cluster) putPath(name string, override bool) (string, error) {
+	lease := c.Lease()
+	if lease == 0 {
+		return "", ErrUnreachable
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opTimeout())
+	defer cancel()
+	k := c.key("paths", name)
+	put := clientv3.OpPut(k, c.o.Name, clientv3.WithLease(lease))
+	if override {
+		if _, err := c.client.Put(ctx, k, c.o.Name, clientv3.WithLease(lease)); err != nil {
+			return "", err
+		}
+		return c.o.Name, nil
+	}
+	resp, err := c.client.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(k), "=", 0)).Then(put).Else(clientv3.OpGet(k)).Commit()
+	if err != nil {
+		return "", err
+	}
+	if resp.Succeeded {
+		return c.o.Name, nil
+	}
+	kvs := resp.Responses[0].GetResponseRange().GetKvs()
+	if len(kvs) == 0 {
+		return "", errors.New("registry changed meanwhile")
+	}
+	owner := string(kvs[0].Value)
+	if owner != c.o.Name || kvs[0].Lease == int64(lease) {
+		return owner, nil
+	}
+	// Ours under a lease that is gone or going: under the current one.
+	resp, err = c.client.Txn(ctx).If(clientv3.Compare(clientv3.Value(k), "=", c.o.Name)).Then(put).Else(clientv3.OpGet(k)).Commit()
+	if err != nil {
+		return "", err
+	}
+	if !resp.Succeeded {
+		if kvs := resp.Responses[0].GetResponseRange().GetKvs(); len(kvs) > 0 {
+			return string(kvs[0].Value), nil
+		}
+		return "", errors.New("registry changed meanwhile")
+	}
+	return c.o.Name, nil
+}
+
+// reclaim registers again the paths published here (after a new lease,
+// or etcd's return); a path another instance registered meanwhile ends
+// here.
+func (c *Cluster) reclaim() {
+	c.opMu.Lock()
+	names := make([]string, 0, len(c.owned))
+	for name := range c.owned {
+		names = append(names, name)
+	}
+	var lost []string
+	for _, name := range names {
+		owner, err := c.putPath(name, false)
+		if err != nil {
+			c.metrics.etcdErrs.Inc()
+			c.logger.Warn("path not registered again", "path", name, "error", redact.Error(err))
+			continue
+		}
+		if owner != c.o.Name {
+			lost = append(lost, name)
+			c.logger.Warn("path registered by another instance while etcd was unreachable; ending the local publisher", "path", name, "owner", owner)
+		}
+	}
+	c.opMu.Unlock()
+	for _, name := range lost {
+		c.metrics.takenOver.Inc()
+		go c.endLocal(name)
+	}
+}
+
+// IsPeer reports whether ip is an address of the registered instance name
+// (another than this one): the host of its advertised address, resolved
+// when it is a name.
+func (c *Cluster) IsPeer(name string, ip netip.Addr) bool {
+	if name == c.o.Name {
+		return false
+	}
+	c.mu.Lock()
+	in, ok := c.instances[name]
+	c.mu.Unlock()
+	if !ok || !ip.IsValid() {
+		return false
+	}
+	host, _, err := net.SplitHostPort(in.Address)
+	if err != nil {
+		return false
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap() == ip.Unmap()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return false
+	}
+	return slices.ContainsFunc(addrs, func(a netip.Addr) bool { return a.Unmap() == ip.Unmap() })
+}
+
+// PeerAuth configures the authentication pipeline's peer backend
+// (authn.NewPeer) with the cluster's secret and registered instances.
+func (c *Cluster) PeerAuth() authn.PeerConfig {
+	return authn.PeerConfig{Secret: c.o.Secret, IsPeer: c.IsPeer, Version: c.Version, RequireClientCert: c.o.TLS != nil}
+}
+
+// Owner is the instance the registry says publishes path ("": none).
+func (c *Cluster) Owner(path string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.paths[path]
+}
+
+// Member is one instance in the API (GET /v3/cluster/list).
+type Member struct {
+	Name    string    `json:"name"`
+	Address string    `json:"address"`
+	State   string    `json:"state"`
+	Paths   []string  `json:"paths"`
+	Since   time.Time `json:"since"`
+}
+
+// Members lists the registered instances, by name, with their paths;
+// ErrUnreachable while etcd is out of reach (the cache may be stale).
+func (c *Cluster) Members() ([]Member, error) {
+	if !c.up.Load() {
+		return nil, ErrUnreachable
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	byName := map[string]*Member{}
+	out := make([]Member, 0, len(c.instances))
+	for _, in := range c.instances {
+		out = append(out, Member{Name: in.Name, Address: in.Address, State: "online", Paths: []string{}, Since: in.Since})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	for i := range out {
+		byName[out[i].Name] = &out[i]
+	}
+	for path, owner := range c.paths {
+		if m := byName[owner]; m != nil {
+			m.Paths = append(m.Paths, path)
+		}
+	}
+	for i := range out {
+		sort.Strings(out[i].Paths)
+	}
+	return out, nil
+}
+
+// relay is a peer's path read for this instance's readers.
+type relay struct {
+	c      *Cluster
+	name   string
+	peer   string
+	runner *source.Runner
+}
+
+func (r *relay) Start() { r.runner.Start() }
+
+func (r *relay) Stop() {
+	r.runner.Stop()
+	r.c.mu.Lock()
+	if r.c.relays[r.name] == r {
+		delete(r.c.relays, r.name)
+	}
+	r.c.mu.Unlock()
+}
+
+// stopRelay ends a relay the registry no longer backs: waiting readers give
+// up, the publication ends (its readers are dropped).
+func (c *Cluster) stopRelay(name string, r *relay) {
+	c.hub.RemoveDemand(name)
+	r.runner.Stop()
+}
+
+// Demand is the hub's DemandFunc for a path nobody publishes here: when the
+// registry names another instance, one on-demand relay over RTSP(S) with
+// the peer credential, shared by every reader here and stopped
+// RelayCloseAfter after the last. While the registry is unreachable the
+// reader is refused with stream.ErrUnavailable. It runs under the hub's
+// lock and does not call the hub.
+func (c *Cluster) Demand(name string) (stream.Demand, stream.DemandOptions, bool) {
+	if !c.up.Load() {
+		c.metrics.refused.Inc()
+		return nil, stream.DemandOptions{Refusal: fmt.Errorf("%w: %w", stream.ErrUnavailable, ErrUnreachable)}, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	owner := c.paths[name]
+	in, ok := c.instances[owner]
+	if owner == "" || owner == c.o.Name || !ok {
+		return nil, stream.DemandOptions{}, false
+	}
+	scheme := "rtsp"
+	if c.o.TLS != nil {
+		scheme = "rtsps"
+	}
+	u := url.URL{Scheme: scheme, User: url.UserPassword(authn.PeerUser(c.o.Name), authn.PeerPassword(c.o.Secret, c.o.Name)),
+		Host: in.Address, Path: "/" + name}
+	tlsCfg := c.o.TLS
+	if tlsCfg != nil {
+		tlsCfg = tlsCfg.Clone()
+		if host, _, err := net.SplitHostPort(in.Address); err == nil && tlsCfg.ServerName == "" {
+			tlsCfg.ServerName = host
+		}
+	}
+	runner, err := source.New(source.Options{Path: name, URL: u.String(), RTSPTransport: "tcp", Peer: owner, TLS: tlsCfg,
+		ReadTimeout: c.o.ReadTimeout, WriteTimeout: c.o.WriteTimeout}, c.hub, c.sources, c.logger)
+	if err != nil {
+		return nil, stream.DemandOptions{}, false
+	}
+	r := &relay{c: c, name: name, peer: owner, runner: runner}
+	c.relays[name] = r
+	c.metrics.relays.Inc()
+	return r, stream.DemandOptions{OnDemand: true, StartTimeout: c.o.RelayStartTimeout, CloseAfter: c.o.RelayCloseAfter, State: runner.State}, true
+}

@@ -1,0 +1,205 @@
+package cluster_test
+
+import (
+	"errors"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/streamgate/streamgate/internal/cluster"
+	"github.com/streamgate/streamgate/internal/testharness"
+	"github.com/streamgate/streamgate/protocols/stream"
+)
+
+// member is one instance of a test cluster: its hub and membership.
+type member struct {
+	hub *stream.Hub
+	c   *cluster.Cluster
+}
+
+func newMember(t *testing.T, e *testharness.Etcd, name, addr string) *member {
+	t.Helper()
+	logger := slog.New(slog.DiscardHandler)
+	find := func(string) (*stream.PathOptions, bool) {
+		return &stream.PathOptions{ConfName: "all_others", Publisher: true}, true
+	}
+	hub := stream.NewHub(find, prometheus.NewRegistry(), logger)
+	c, err := cluster.New(cluster.Options{Name: name, Prefix: "/test/cluster",
+		Etcd:             cluster.EtcdOptions{Endpoints: []string{e.Endpoint()}, CA: e.CAFile, Cert: e.CertFile, Key: e.KeyFile, DialTimeout: 2 * time.Second},
+		AdvertiseAddress: addr, LeaseTTL: 2 * time.Second, Secret: []byte("s3cret")}, hub, nil, prometheus.NewRegistry(), logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub.SetClaim(c.Claim)
+	c.Start()
+	t.Cleanup(c.Close)
+	return &member{hub: hub, c: c}
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", within, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func desc() *description.Session {
+	return &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo,
+		Formats: []format.Format{&format.H264{PayloadTyp: 96, PacketizationMode: 1}}}}}
+}
+
+func members(m *member) []string {
+	ms, err := m.c.Members()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, x := range ms {
+		out = append(out, x.Name)
+	}
+	return out
+}
+
+// TestRegistry: instances register under their lease; a path published on
+// one is refused on another, relayed by the others, taken over with
+// overridePublisher (the first publisher ends), and leaves the registry on
+// unpublish and with its instance.
+func TestRegistry(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	eventually(t, 10*time.Second, "both registered", func() bool {
+		return slices.Equal(members(a), []string{"a", "b"}) && slices.Equal(members(b), []string{"a", "b"})
+	})
+
+	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b sees cam on a", func() bool { return b.c.Owner("cam") == "a" })
+	if _, err := b.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"}); !errors.Is(err, stream.ErrBusy) {
+		t.Fatalf("second publisher on b: %v, want ErrBusy", err)
+	}
+	if d, o, ok := b.c.Demand("cam"); !ok || d == nil || !o.OnDemand || o.Refusal != nil {
+		t.Fatalf("b has no relay demand for cam: %v %+v %v", d, o, ok)
+	}
+	if _, _, ok := a.c.Demand("cam"); ok {
+		t.Fatal("a relays its own path")
+	}
+	if _, _, ok := b.c.Demand("nobody"); ok {
+		t.Fatal("a relay for a path nobody publishes")
+	}
+
+	// The peer credential's address check.
+	if !b.c.IsPeer("a", netip.MustParseAddr("127.0.0.1")) || b.c.IsPeer("a", netip.MustParseAddr("127.0.0.2")) ||
+		b.c.IsPeer("b", netip.MustParseAddr("127.0.0.1")) || b.c.IsPeer("zz", netip.MustParseAddr("127.0.0.1")) {
+		t.Fatal("IsPeer wrong")
+	}
+
+	// Unpublish: the path leaves the registry.
+	pa.Close()
+	eventually(t, 5*time.Second, "cam gone", func() bool { return b.c.Owner("cam") == "" })
+
+	// Takeover: b publishes with override, a's publisher ends.
+	pa, err = a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b sees cam on a again", func() bool { return b.c.Owner("cam") == "a" })
+	release, err := b.c.Claim("cam", stream.SourceInfo{Protocol: "rtsp"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-pa.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("a's publisher not ended by b's takeover")
+	}
+	eventually(t, 5*time.Second, "a sees cam on b", func() bool { return a.c.Owner("cam") == "b" })
+	release()
+	eventually(t, 5*time.Second, "cam gone after b's release", func() bool { return a.c.Owner("cam") == "" })
+
+	// An instance that leaves takes its paths along.
+	if _, err := b.hub.Publish("cam2", desc(), stream.SourceInfo{Protocol: "rtsp"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "a sees cam2 on b", func() bool { return a.c.Owner("cam2") == "b" })
+	b.c.Close()
+	eventually(t, 5*time.Second, "b and cam2 gone", func() bool {
+		return a.c.Owner("cam2") == "" && slices.Equal(members(a), []string{"a"})
+	})
+}
+
+// TestRegistryOutage: with etcd down the instance says so (remote reads
+// refused with ErrUnavailable, the API list refused), local publishers
+// are accepted; once etcd is back it registers again, its paths included.
+func TestRegistryOutage(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	eventually(t, 10*time.Second, "both registered", func() bool { return len(members(a)) == 2 && len(members(b)) == 2 })
+	if _, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b sees cam", func() bool { return b.c.Owner("cam") == "a" })
+
+	e.Stop()
+	eventually(t, 5*time.Second, "b down", func() bool { return !b.c.Up() })
+	if _, o, ok := b.c.Demand("cam"); !ok || !errors.Is(o.Refusal, stream.ErrUnavailable) {
+		t.Fatalf("remote read during the outage: %+v %v, want ErrUnavailable", o, ok)
+	}
+	if _, err := b.c.Members(); !errors.Is(err, cluster.ErrUnreachable) {
+		t.Fatalf("Members during the outage: %v", err)
+	}
+	eventually(t, 5*time.Second, "a down", func() bool { return !a.c.Up() })
+	if _, err := a.hub.Publish("cam3", desc(), stream.SourceInfo{Protocol: "rtsp"}); err != nil {
+		t.Fatalf("local publisher during the outage: %v", err)
+	}
+
+	e.Restart()
+	eventually(t, 15*time.Second, "both up again", func() bool { return a.c.Up() && b.c.Up() })
+	eventually(t, 10*time.Second, "b sees cam and cam3 on a", func() bool { return b.c.Owner("cam") == "a" && b.c.Owner("cam3") == "a" })
+	if _, o, ok := b.c.Demand("cam"); !ok || o.Refusal != nil {
+		t.Fatalf("remote read after the outage: %+v %v", o, ok)
+	}
+}
+
+// TestRegistryPulledSource: a ready pulled source registers its path; one
+// on another instance for a path already registered is not refused (it
+// serves its own readers) and registers nothing.
+func TestRegistryPulledSource(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	eventually(t, 10*time.Second, "both registered", func() bool { return len(members(a)) == 2 && len(members(b)) == 2 })
+	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtspSource", Pulled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b sees cam on a", func() bool { return b.c.Owner("cam") == "a" })
+	pb, err := b.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtspSource", Pulled: true})
+	if err != nil {
+		t.Fatalf("b's pulled source refused: %v", err)
+	}
+	// A relay registers nothing either.
+	if _, err := b.hub.Publish("relayed", desc(), stream.SourceInfo{Protocol: "clusterPeer", Pulled: true, Peer: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	pb.Close()
+	pa.Close()
+	eventually(t, 5*time.Second, "cam gone", func() bool { return a.c.Owner("cam") == "" && b.c.Owner("cam") == "" })
+	if b.c.Owner("relayed") != "" {
+		t.Fatal("a relay was registered")
+	}
+}
