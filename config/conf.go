@@ -246,7 +246,8 @@ type Conf struct {
 	// interfaces (names); empty: every interface.
 	WebRTCIPsFromInterfacesList []string `yaml:"webrtcIPsFromInterfacesList"`
 	// WebRTCICEServers2 are the STUN/TURN servers of the server's peer
-	// connections and of authenticated clients (pages, Link headers).
+	// connections (WHEP, WHIP, whep(s):// sources) and of authenticated
+	// clients (pages, Link headers).
 	WebRTCICEServers2 []WebRTCICEServer `yaml:"webrtcICEServers2"`
 	// WebRTCHandshakeTimeout bounds ICE gathering and the ICE+DTLS handshake.
 	WebRTCHandshakeTimeout time.Duration `yaml:"webrtcHandshakeTimeout"`

@@ -216,18 +216,23 @@ func TestSourceOnDemand(t *testing.T) {
 
 // The camera's publisher stops and starts again: the edge reconnects
 // (backoff ≤ 2 s) and the stream is published again within 5 s of the
-// camera having it; RTSP readers reconnect to it (their session ended with
-// the source's publication).
+// camera having it; RTSP readers (their session ended with the source's
+// publication, as MediaMTX closes a path's readers when its source fails)
+// and HLS readers (the path's muxer ended with it and starts again) read it
+// again.
 func TestSourceCameraRestart(t *testing.T) {
 	t.Parallel()
 	cam, pub := startCamera(t, "digest")
-	d := startEdge(t, "", "  cam:\n    source: "+cameraURL(cam)+"\n    rtspTransport: tcp\n")
+	d := startEdge(t, "hls: yes\n", "  cam:\n    source: "+cameraURL(cam)+"\n    rtspTransport: tcp\n")
 	waitSourceReady(t, d, "cam", "rtspSource", 20*time.Second)
+	hlsAuth := []string{"-headers", "Authorization: " + basicHeader(rtspReadUser, rtspReadPass) + "\r\n"}
+	readFrames(t, "HLS reader before the restart", hlsURL(d, "cam/index.m3u8"), 10, hlsAuth...)
 	pub.kill()
 	rtspWaitGone(t, d, "cam", 20*time.Second)
 	cameraPublish(t, cam)
 	waitSourceReady(t, d, "cam", "rtspSource", 5*time.Second)
 	readFrames(t, "RTSP reader after the restart", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
+	readFrames(t, "HLS reader after the restart", hlsURL(d, "cam/index.m3u8"), 10, hlsAuth...)
 	if m := d.MetricsText(t); !strings.Contains(m, `streamgate_source_errors_total{kind="rtsp"}`) {
 		t.Error("no rtsp source error counted")
 	} else if v := metricLine(m, `streamgate_source_errors_total{kind="rtsp"}`); v < 1 {

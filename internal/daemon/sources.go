@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"reflect"
+
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/internal/redact"
 	"github.com/streamgate/streamgate/protocols/source"
@@ -33,6 +35,12 @@ func sourceOptions(c *config.Conf, np *config.NamedPath) (source.Options, stream
 		ReadTimeout:    c.ReadTimeout,
 		WriteTimeout:   c.WriteTimeout,
 	}
+	if kind, _ := source.Kind(np.Source); kind == "whep" {
+		// Only for WHEP sources: a change of the WebRTC keys restarts them,
+		// not the others.
+		o.WebRTC = source.WebRTCOptions{ICEServers: iceServers(c.WebRTCICEServers2), HandshakeTimeout: c.WebRTCHandshakeTimeout,
+			TrackGatherTimeout: c.WebRTCTrackGatherTimeout, STUNGatherTimeout: c.WebRTCSTUNGatherTimeout}
+	}
 	do := stream.DemandOptions{
 		OnDemand:     np.SourceOnDemand,
 		StartTimeout: np.SourceOnDemandStartTimeout,
@@ -59,7 +67,7 @@ func (d *Daemon) syncSources(c *config.Conf) {
 		}
 		want[np.Name] = true
 		if cur := d.sources[np.Name]; cur != nil {
-			if cur.opts == o && sameDemand(cur.demand, do) {
+			if reflect.DeepEqual(cur.opts, o) && sameDemand(cur.demand, do) {
 				continue
 			}
 			d.stopSource(np.Name)

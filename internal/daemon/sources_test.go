@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/protocols/source"
@@ -64,5 +65,30 @@ func TestReloadSources(t *testing.T) {
 	}
 	if got := d.hub.SourceStates(); len(got) != 1 || got["cam"] == "" {
 		t.Fatalf("SourceStates: %v", got)
+	}
+}
+
+// A whep(s):// source gets the WebRTC listener's ICE servers and
+// handshake timeouts (webrtcICEServers2, webrtcHandshakeTimeout, …); other
+// sources do not.
+func TestSourceOptionsWebRTC(t *testing.T) {
+	c, err := config.Parse("s.yml", []byte("webrtcHandshakeTimeout: 3s\nwebrtcTrackGatherTimeout: 1s\nwebrtcSTUNGatherTimeout: 4s\n"+
+		"webrtcICEServers2:\n- url: stun:127.0.0.1:3478\n- {url: turn:127.0.0.1:3478, username: u, password: p}\n"+
+		"paths:\n  cam:\n    source: whep://127.0.0.1:1/cam/whep\n  other:\n    source: rtsp://127.0.0.1:1/x\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, _, ok := sourceOptions(c, &c.Paths.List[0])
+	if !ok {
+		t.Fatal("no source options")
+	}
+	w := o.WebRTC
+	if w.HandshakeTimeout != 3*time.Second || w.TrackGatherTimeout != time.Second || w.STUNGatherTimeout != 4*time.Second ||
+		len(w.ICEServers) != 2 || w.ICEServers[1].Username != "u" || w.ICEServers[1].Password != "p" {
+		t.Errorf("WebRTC options %+v", w)
+	}
+	// Not for other sources: a change of the WebRTC keys does not restart them.
+	if o, _, _ := sourceOptions(c, &c.Paths.List[1]); len(o.WebRTC.ICEServers) != 0 || o.WebRTC.HandshakeTimeout != 0 {
+		t.Errorf("an rtsp source got WebRTC options %+v", o.WebRTC)
 	}
 }

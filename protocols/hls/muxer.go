@@ -17,7 +17,7 @@ import (
 )
 
 // errNoTracks: the publication has no track HLS can carry.
-var errNoTracks = errors.New("hls: the stream has no track HLS can carry (H.264, H.265, AAC, Opus)")
+var errNoTracks = errors.New("hls: the stream has no track HLS can carry (H.264, H.265, VP9, AV1, AAC, Opus)")
 
 // muxer is the HLS muxer of one live path: one hub sink feeding a gohlslib
 // muxer that every reader of the path is served from. The muxer counts as
@@ -95,7 +95,8 @@ func newMuxer(s *Server, p *stream.Publication, keep bool) (*muxer, error) {
 }
 
 // hlsTrack is the gohlslib track of f, or nil when the variant cannot carry
-// it (MPEG-TS carries H.264 and AAC only).
+// it (MPEG-TS carries H.264 and AAC only; no variant carries VP8). VP9 and
+// AV1 tracks take their parameters from the first keyframe (gohlslib).
 func hlsTrack(f format.Format, v gohlslib.MuxerVariant) *gohlslib.Track {
 	fmp4 := v != gohlslib.MuxerVariantMPEGTS
 	switch f := f.(type) {
@@ -104,6 +105,14 @@ func hlsTrack(f format.Format, v gohlslib.MuxerVariant) *gohlslib.Track {
 	case *format.H265:
 		if fmp4 {
 			return &gohlslib.Track{Codec: &codecs.H265{VPS: f.VPS, SPS: f.SPS, PPS: f.PPS}, ClockRate: f.ClockRate()}
+		}
+	case *format.VP9:
+		if fmp4 {
+			return &gohlslib.Track{Codec: &codecs.VP9{}, ClockRate: f.ClockRate()}
+		}
+	case *format.AV1:
+		if fmp4 {
+			return &gohlslib.Track{Codec: &codecs.AV1{}, ClockRate: f.ClockRate()}
 		}
 	case *format.MPEG4Audio:
 		if f.Config != nil {
@@ -134,6 +143,12 @@ func (m *muxer) write(u *stream.Unit) {
 		err = m.hls.WriteH264(t, now, u.PTS, au)
 	case *format.H265:
 		err = m.hls.WriteH265(t, now, u.PTS, au)
+	case *format.VP9:
+		for _, frame := range u.AU {
+			err = errors.Join(err, m.hls.WriteVP9(t, now, u.PTS, frame))
+		}
+	case *format.AV1:
+		err = m.hls.WriteAV1(t, now, u.PTS, u.AU)
 	case *format.MPEG4Audio:
 		err = m.hls.WriteMPEG4Audio(t, now, u.PTS, u.AU)
 	case *format.Opus:

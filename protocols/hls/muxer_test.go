@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/gohlslib/v2"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
@@ -99,4 +100,28 @@ func TestMuxerLifetime(t *testing.T) {
 	waitFor(t, "the muxer of a publisher that left closes", func() bool { return muxerCount(s) == 0 })
 	demand.Close()
 	probe.Close()
+}
+
+// VP9 and AV1 go to HLS in fMP4 (fmp4 and lowLatency variants), not in
+// MPEG-TS; VP8 goes to no variant.
+func TestHLSTrackCodecs(t *testing.T) {
+	for _, c := range []struct {
+		f          format.Format
+		fmp4, mpts bool
+	}{
+		{&format.VP8{PayloadTyp: 96}, false, false},
+		{&format.VP9{PayloadTyp: 96}, true, false},
+		{&format.AV1{PayloadTyp: 96}, true, false},
+		{&format.H264{PayloadTyp: 96, PacketizationMode: 1}, true, true},
+	} {
+		if got := hlsTrack(c.f, gohlslib.MuxerVariantFMP4) != nil; got != c.fmp4 {
+			t.Errorf("%s in fMP4: %v, want %v", c.f.Codec(), got, c.fmp4)
+		}
+		if got := hlsTrack(c.f, gohlslib.MuxerVariantLowLatency) != nil; got != c.fmp4 {
+			t.Errorf("%s in Low-Latency: %v, want %v", c.f.Codec(), got, c.fmp4)
+		}
+		if got := hlsTrack(c.f, gohlslib.MuxerVariantMPEGTS) != nil; got != c.mpts {
+			t.Errorf("%s in MPEG-TS: %v, want %v", c.f.Codec(), got, c.mpts)
+		}
+	}
 }

@@ -2,8 +2,12 @@ package source
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/cookiejar"
+	"sync/atomic"
+	"time"
 
 	"github.com/bluenviron/gohlslib/v2"
 	"github.com/bluenviron/gohlslib/v2/pkg/codecs"
@@ -16,9 +20,15 @@ import (
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
+// errHLSStalled: the origin gave no new media for ReadTimeout (its
+// playlist stopped advancing, or a download hangs); gohlslib's client
+// would keep reloading the playlist forever.
+var errHLSStalled = errors.New("source: the HLS origin gave no new media")
+
 // runHLS reads an HLS origin with gohlslib's client (credentials in the URL
 // go as Basic authentication, as net/http does); H.264, H.265, AAC and Opus
-// tracks are published.
+// tracks are published. A watchdog ends the session when no new media has
+// come for ReadTimeout.
 func runHLS(ctx context.Context, s *session) error {
 	o := s.r.opts
 	jar, _ := cookiejar.New(nil)
@@ -36,9 +46,12 @@ func runHLS(ctx context.Context, s *session) error {
 		OnDecodeError:             func(err error) { s.r.logger.Debug("hls source decode error", "error", err) },
 	}
 	end := func() { go c.Close() } // a panic in a callback: from the client's own goroutine
+	var last atomic.Int64          // unix nanoseconds of the latest media
+	last.Store(time.Now().UnixNano())
+	media := func() { last.Store(time.Now().UnixNano()) }
 	c.OnTracks = func(tracks []*gohlslib.Track) (err error) {
 		defer panics.Recover(s.r.logger, "source", func() { err = errPanicked })
-		return hlsPublish(s, c, tracks, end)
+		return hlsPublish(s, c, tracks, end, media)
 	}
 	if err := c.Start(); err != nil {
 		return err
@@ -46,11 +59,41 @@ func runHLS(ctx context.Context, s *session) error {
 	stop := context.AfterFunc(ctx, c.Close)
 	defer stop()
 	defer c.Close()
-	return c.Wait2()
+	stalled := make(chan struct{})
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		defer panics.Recover(s.r.logger, "source", c.Close)
+		if o.ReadTimeout <= 0 {
+			return
+		}
+		tick := time.NewTicker(max(o.ReadTimeout/4, 50*time.Millisecond))
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				if time.Since(time.Unix(0, last.Load())) > o.ReadTimeout {
+					close(stalled)
+					c.Close()
+					return
+				}
+			}
+		}
+	}()
+	err := c.Wait2()
+	select {
+	case <-stalled:
+		return fmt.Errorf("%w for %v", errHLSStalled, o.ReadTimeout)
+	default:
+		return err
+	}
 }
 
-// hlsPublish publishes the tracks gohlslib found and routes their data.
-func hlsPublish(s *session, c *gohlslib.Client, tracks []*gohlslib.Track, end func()) error {
+// hlsPublish publishes the tracks gohlslib found and routes their data;
+// media is called for each piece of it (the stall watchdog).
+func hlsPublish(s *session, c *gohlslib.Client, tracks []*gohlslib.Track, end, media func()) error {
 	desc := &description.Session{}
 	type route struct {
 		t *gohlslib.Track
@@ -86,6 +129,7 @@ func hlsPublish(s *session, c *gohlslib.Client, tracks []*gohlslib.Track, end fu
 	for _, rt := range routes {
 		m, f, t := rt.m, rt.m.Formats[0], rt.t
 		write := func(u *stream.Unit) {
+			media()
 			p.WriteUnit(u)
 		}
 		switch f.(type) {

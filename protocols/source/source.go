@@ -22,6 +22,7 @@ import (
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/internal/redact"
 	"github.com/streamgate/streamgate/protocols/stream"
+	sgwebrtc "github.com/streamgate/streamgate/protocols/webrtc"
 )
 
 // The kinds of source, the label values of the metrics.
@@ -71,6 +72,26 @@ type Options struct {
 	// place of the system roots or Fingerprint (a cluster relay's mutual
 	// TLS).
 	TLS *tls.Config
+	// WebRTC are the peer connection settings of a whep(s):// source.
+	WebRTC WebRTCOptions
+}
+
+// WebRTCOptions are a whep(s):// source's peer connection settings, the
+// WebRTC listener's (webrtcICEServers2, webrtcHandshakeTimeout,
+// webrtcTrackGatherTimeout, webrtcSTUNGatherTimeout).
+type WebRTCOptions struct {
+	// ICEServers are the STUN/TURN servers (webrtcICEServers2; the
+	// client-only ones are not used, TURN shared secrets give fresh
+	// credentials to each connection).
+	ICEServers []sgwebrtc.ICEServer
+	// HandshakeTimeout bounds ICE gathering and ICE+DTLS (default 10s).
+	HandshakeTimeout time.Duration
+	// TrackGatherTimeout is how long the tracks may take to arrive once
+	// connected (default 2s).
+	TrackGatherTimeout time.Duration
+	// STUNGatherTimeout bounds the wait for server-reflexive candidates
+	// (default 5s).
+	STUNGatherTimeout time.Duration
 }
 
 // Kind is the kind of source a URL names (rtsp, rtmp, srt, hls, udp, whep), or

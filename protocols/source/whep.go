@@ -15,23 +15,22 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/pion/ice/v4"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
+	sgwebrtc "github.com/streamgate/streamgate/protocols/webrtc"
 )
 
 // maxAnswerSize bounds the WHEP server's SDP answer.
 const maxAnswerSize = 64 << 10
 
-// whepGather is how long the tracks may take to arrive after the answer.
-const whepGather = 5 * time.Second
-
-var errWHEPNoTrack = errors.New("source: the WHEP server sent no H264 or Opus track")
+var errWHEPNoTrack = errors.New("source: the WHEP server sent no H264, VP8, VP9, AV1 or Opus track")
 
 // runWHEP reads a WHEP server (whep:// is http, wheps:// https; URL
 // credentials go as Basic): a receive-only offer for one video and one
-// audio track, then H.264 and Opus are published.
+// audio track, then H.264, VP8, VP9, AV1 and Opus are published.
 func runWHEP(ctx context.Context, s *session) error {
 	o := s.r.opts
 	u, err := url.Parse(o.URL)
@@ -46,7 +45,8 @@ func runWHEP(ctx context.Context, s *session) error {
 		u.User = nil
 	}
 	hc := &http.Client{Timeout: o.ReadTimeout, Transport: &http.Transport{TLSClientConfig: tlsConfig(o.Fingerprint)}}
-	pc, err := newWHEPPeer()
+	w := o.WebRTC.withDefaults()
+	pc, err := newWHEPPeer(w)
 	if err != nil {
 		return err
 	}
@@ -54,9 +54,13 @@ func runWHEP(ctx context.Context, s *session) error {
 	tracks := make(chan *webrtc.TrackRemote, 2)
 	pc.OnTrack(func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { tracks <- t })
 	failed := make(chan struct{})
-	var failOnce sync.Once
+	connected := make(chan struct{})
+	var failOnce, connOnce sync.Once
 	pc.OnConnectionStateChange(func(st webrtc.PeerConnectionState) {
-		if st == webrtc.PeerConnectionStateFailed || st == webrtc.PeerConnectionStateClosed || st == webrtc.PeerConnectionStateDisconnected {
+		switch st {
+		case webrtc.PeerConnectionStateConnected:
+			connOnce.Do(func() { close(connected) })
+		case webrtc.PeerConnectionStateFailed, webrtc.PeerConnectionStateClosed, webrtc.PeerConnectionStateDisconnected:
 			failOnce.Do(func() { close(failed) })
 		}
 	})
@@ -68,8 +72,11 @@ func runWHEP(ctx context.Context, s *session) error {
 	if err := pc.SetLocalDescription(offer); err != nil {
 		return err
 	}
+	hs := time.NewTimer(w.HandshakeTimeout)
+	defer hs.Stop()
 	select {
 	case <-gathered:
+	case <-hs.C: // offer the candidates there are
 	case <-ctx.Done():
 		return ctx.Err()
 	}
@@ -83,14 +90,25 @@ func runWHEP(ctx context.Context, s *session) error {
 	}
 	want := strings.Count(answer, "a=sendonly") + strings.Count(answer, "a=sendrecv")
 	var got []*webrtc.TrackRemote
-	timer := time.NewTimer(whepGather)
-	defer timer.Stop()
+	// ICE and DTLS within HandshakeTimeout (from the answer), the tracks
+	// within TrackGatherTimeout more.
+	hs.Reset(w.HandshakeTimeout)
+	var tg <-chan time.Time
+	up := connected // nil once connected
 gather:
 	for len(got) < want {
 		select {
 		case t := <-tracks:
 			got = append(got, t)
-		case <-timer.C:
+		case <-up:
+			up = nil
+			hs.Stop()
+			timer := time.NewTimer(w.TrackGatherTimeout)
+			defer timer.Stop()
+			tg = timer.C
+		case <-hs.C:
+			return errors.New("source: the WebRTC handshake timed out")
+		case <-tg:
 			break gather
 		case <-failed:
 			return errors.New("source: the WebRTC connection failed")
@@ -110,6 +128,12 @@ gather:
 		switch strings.ToLower(t.Codec().MimeType) {
 		case strings.ToLower(webrtc.MimeTypeH264):
 			f = &format.H264{PayloadTyp: 96, PacketizationMode: 1}
+		case strings.ToLower(webrtc.MimeTypeVP8):
+			f = &format.VP8{PayloadTyp: 96}
+		case strings.ToLower(webrtc.MimeTypeVP9):
+			f = &format.VP9{PayloadTyp: 96}
+		case strings.ToLower(webrtc.MimeTypeAV1):
+			f = &format.AV1{PayloadTyp: 96}
 		case strings.ToLower(webrtc.MimeTypeOpus):
 			f = &format.Opus{PayloadTyp: 96, ChannelCount: 2}
 			typ = description.MediaTypeAudio
@@ -127,6 +151,17 @@ gather:
 	if err != nil {
 		return err
 	}
+	// A reader joining asks the WHEP server for a keyframe (which a
+	// streamgate passes on to its WHIP publisher).
+	var pli []rtcp.Packet
+	for _, rt := range routes {
+		if rt.m.Type == description.MediaTypeVideo {
+			pli = append(pli, &rtcp.PictureLossIndication{MediaSSRC: uint32(rt.t.SSRC())})
+		}
+	}
+	if len(pli) > 0 {
+		p.SetKeyframeRequester(func() { _ = pc.WriteRTCP(pli) })
+	}
 	errs := make(chan error, len(routes))
 	for _, rt := range routes {
 		go func() { errs <- whepRead(s, rt.t, rt.m, p) }()
@@ -141,17 +176,38 @@ gather:
 	}
 }
 
+// withDefaults fills the timeouts left zero (the listener's defaults).
+func (w WebRTCOptions) withDefaults() WebRTCOptions {
+	if w.HandshakeTimeout <= 0 {
+		w.HandshakeTimeout = 10 * time.Second
+	}
+	if w.TrackGatherTimeout <= 0 {
+		w.TrackGatherTimeout = 2 * time.Second
+	}
+	if w.STUNGatherTimeout <= 0 {
+		w.STUNGatherTimeout = 5 * time.Second
+	}
+	return w
+}
+
+// peerConfig is the configuration of a whep(s):// source's peer
+// connection: the ICE servers, with fresh TURN credentials.
+func (w WebRTCOptions) peerConfig() webrtc.Configuration {
+	return webrtc.Configuration{ICEServers: sgwebrtc.PeerICEServers(w.ICEServers, false, time.Now())}
+}
+
 // newWHEPPeer is a receive-only peer connection (host candidates, loopback
-// included, no mDNS).
-func newWHEPPeer() (*webrtc.PeerConnection, error) {
+// included, no mDNS; server-reflexive and relay ones from w's ICE servers).
+func newWHEPPeer(w WebRTCOptions) (*webrtc.PeerConnection, error) {
 	var se webrtc.SettingEngine
 	se.SetIncludeLoopbackCandidate(true)
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	se.SetSTUNGatherTimeout(w.STUNGatherTimeout)
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterDefaultCodecs(); err != nil {
 		return nil, err
 	}
-	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+	pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(w.peerConfig())
 	if err != nil {
 		return nil, err
 	}

@@ -5,8 +5,9 @@ import (
 	"github.com/pion/rtp"
 )
 
-// The codecs the hub carries as decoded units: H.264, H.265, MPEG-4 audio
-// (AAC) and Opus. Other formats travel as RTP between RTSP peers only.
+// The codecs the hub carries as decoded units: H.264, H.265, VP8, VP9, AV1,
+// MPEG-4 audio (AAC) and Opus. Other formats travel as RTP between RTSP
+// peers only.
 
 // RTPDecoder returns a decoder from RTP packets to a unit's AU for f, or nil
 // for a format the hub does not decode.
@@ -19,6 +20,18 @@ func RTPDecoder(f format.Format) func(*rtp.Packet) ([][]byte, error) {
 	case *format.H265:
 		if d, err := f.CreateDecoder(); err == nil {
 			return d.Decode
+		}
+	case *format.VP8:
+		if d, err := f.CreateDecoder(); err == nil {
+			return oneFrame(d.Decode)
+		}
+	case *format.VP9:
+		if d, err := f.CreateDecoder(); err == nil {
+			return oneFrame(d.Decode)
+		}
+	case *format.AV1:
+		if d, err := f.CreateDecoder(); err == nil {
+			return d.Decode // a temporal unit: its OBUs
 		}
 	case *format.MPEG4Audio:
 		if d, err := f.CreateDecoder(); err == nil {
@@ -50,6 +63,18 @@ func RTPEncoder(f format.Format) func([][]byte) ([]*rtp.Packet, error) {
 		if e, err := f.CreateEncoder(); err == nil {
 			return e.Encode
 		}
+	case *format.VP8:
+		if e, err := f.CreateEncoder(); err == nil {
+			return FramesEncoder(e.Encode)
+		}
+	case *format.VP9:
+		if e, err := f.CreateEncoder(); err == nil {
+			return FramesEncoder(e.Encode)
+		}
+	case *format.AV1:
+		if e, err := f.CreateEncoder(); err == nil {
+			return e.Encode
+		}
 	case *format.MPEG4Audio:
 		if e, err := f.CreateEncoder(); err == nil {
 			return e.Encode
@@ -70,4 +95,31 @@ func RTPEncoder(f format.Format) func([][]byte) ([]*rtp.Packet, error) {
 		}
 	}
 	return nil
+}
+
+// oneFrame adapts a VP8/VP9 depacketizer, whose unit is one frame.
+func oneFrame(decode func(*rtp.Packet) ([]byte, error)) func(*rtp.Packet) ([][]byte, error) {
+	return func(p *rtp.Packet) ([][]byte, error) {
+		frame, err := decode(p)
+		if err != nil || frame == nil {
+			return nil, err
+		}
+		return [][]byte{frame}, nil
+	}
+}
+
+// FramesEncoder adapts a VP8/VP9 packetizer (rtpvp8, rtpvp9) to a unit:
+// each element of the unit is a frame.
+func FramesEncoder(encode func([]byte) ([]*rtp.Packet, error)) func([][]byte) ([]*rtp.Packet, error) {
+	return func(au [][]byte) ([]*rtp.Packet, error) {
+		var out []*rtp.Packet
+		for _, frame := range au {
+			pkts, err := encode(frame)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, pkts...)
+		}
+		return out, nil
+	}
 }

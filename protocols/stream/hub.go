@@ -253,6 +253,8 @@ type Publication struct {
 	stopped  chan struct{} // closed once Close has stopped the sinks and left the hub
 	bytes    uint64
 	release  func() // the ClaimFunc's release
+
+	keyframes keyframeRequests
 }
 
 // Done is closed when the publication ends.
@@ -289,6 +291,7 @@ func (p *Publication) AddReader(r any) error {
 	if first {
 		p.hub.busy(p.Name) // h.mu is never taken under p.mu
 	}
+	p.RequestKeyframe() // the reader starts at a keyframe: have one soon
 	return nil
 }
 
@@ -378,6 +381,7 @@ func (p *Publication) Close() {
 	p.sinks = nil
 	p.mu.Unlock()
 	close(p.done)
+	p.SetKeyframeRequester(nil)
 	for _, s := range sinks {
 		s.close()
 	}

@@ -25,7 +25,8 @@ type Unit struct {
 	// RTP is the packet as received, when the source is RTSP.
 	RTP *rtp.Packet
 	// AU is the decoded unit: the NALUs (without start codes) of one
-	// H.264/H.265 access unit, MPEG-4 audio access units, or one Opus packet.
+	// H.264/H.265 access unit, one VP8/VP9 frame, the OBUs of one AV1
+	// temporal unit, MPEG-4 audio access units, or one Opus packet.
 	// Nil for formats the hub does not decode.
 	AU [][]byte
 }

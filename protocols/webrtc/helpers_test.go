@@ -365,15 +365,25 @@ func readAudio(track *pion.TrackRemote, out chan<- *rtp.Packet) {
 	}
 }
 
+// readVideo sends the track's H.264 access units to out; for another
+// codec (VP8, VP9, AV1), each packet's payload after the codec's mime type.
 func readVideo(track *pion.TrackRemote, out chan<- [][]byte) {
 	dec := &rtph264.Decoder{PacketizationMode: 1}
 	if dec.Init() != nil {
 		return
 	}
+	mime := track.Codec().MimeType
 	for {
 		pkt, _, err := track.ReadRTP()
 		if err != nil {
 			return
+		}
+		if mime != pion.MimeTypeH264 {
+			select {
+			case out <- [][]byte{[]byte(mime), pkt.Payload}:
+			default:
+			}
+			continue
 		}
 		au, err := dec.Decode(pkt)
 		if err != nil {

@@ -51,9 +51,16 @@ func TURNCredentials(secret string, expires time.Time) (username, password strin
 // own (client false: without the ClientOnly ones) or a client's, with
 // fresh credentials for the TURN shared secrets.
 func (s *Server) iceServers(client bool) []webrtc.ICEServer {
-	now := s.now()
+	return PeerICEServers(s.cfg.ICEServers, client, s.now())
+}
+
+// PeerICEServers are servers as pion takes them: for the server's own peer
+// connections (client false: without the ClientOnly ones; a pulled
+// whep(s):// source's too) or for a client, with credentials valid from
+// now for the TURN shared secrets.
+func PeerICEServers(servers []ICEServer, client bool, now time.Time) []webrtc.ICEServer {
 	var out []webrtc.ICEServer
-	for _, is := range s.cfg.ICEServers {
+	for _, is := range servers {
 		if is.ClientOnly && !client {
 			continue
 		}

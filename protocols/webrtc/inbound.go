@@ -79,8 +79,9 @@ func offerSends(offer string) error {
 type inTrack struct {
 	media  *description.Media
 	format format.Format
-	// decode returns a complete access unit, or nil; nil decode: the
-	// format travels as RTP packets (VP8, VP9, AV1), which RTSP readers
+	// decode returns a complete access unit (an H.264/H.265 access unit,
+	// a VP8/VP9 frame, an AV1 temporal unit, an Opus packet), or nil; nil
+	// decode: the format travels as RTP packets, which RTSP readers
 	// receive as they are.
 	decode func(*rtp.Packet) ([][]byte, error)
 	clock  tsUnwrapper

@@ -17,7 +17,7 @@ import (
 )
 
 // errNoTrack: the publication has nothing WebRTC can carry.
-var errNoTrack = errors.New("webrtc: the stream has no H264 or Opus track")
+var errNoTrack = errors.New("webrtc: the stream has no H264, VP8, VP9, AV1 or Opus track")
 
 // payloadMaxSize keeps RTP packets, with SRTP's overhead, within the 1200
 // bytes WebRTC peers expect (pion and browsers receive at most ~1460).
@@ -31,11 +31,13 @@ type rtpWriter interface {
 	WriteRTP(p *rtp.Packet) error
 }
 
-// output is one session's sending side: the first H.264 and the first Opus
-// track of the publication, each re-packetized from the units' access units.
+// output is one session's sending side: one video track (the first H.264
+// one, else the first VP8, VP9 or AV1 one) and the first Opus track of the
+// publication, each re-packetized from the units' access units.
 type output struct {
-	video *videoOut // nil: none
-	audio *audioOut // nil: none
+	video  *videoOut // H.264; nil: none
+	frames *frameOut // VP8, VP9 or AV1 when there is no H.264; nil: none
+	audio  *audioOut // nil: none
 }
 
 // newOutput picks the tracks of desc WebRTC can carry; errNoTrack (with the
@@ -51,6 +53,10 @@ func newOutput(desc *description.Session) (*output, error) {
 				if o.video == nil {
 					o.video, err = newVideoOut(f)
 				}
+			case *format.VP8, *format.VP9, *format.AV1:
+				if o.frames == nil {
+					o.frames, err = newFrameOut(f)
+				}
 			case *format.Opus:
 				if o.audio == nil {
 					o.audio, err = newAudioOut(f)
@@ -63,7 +69,10 @@ func newOutput(desc *description.Session) (*output, error) {
 			}
 		}
 	}
-	if o.video == nil && o.audio == nil {
+	if o.video != nil {
+		o.frames = nil // one video track: H.264 is the one every browser decodes
+	}
+	if o.video == nil && o.frames == nil && o.audio == nil {
 		return nil, fmt.Errorf("%w (it has: %s)", errNoTrack, strings.Join(others, ", "))
 	}
 	return o, nil
@@ -74,6 +83,9 @@ func (o *output) tracks() []*webrtc.TrackLocalStaticRTP {
 	var out []*webrtc.TrackLocalStaticRTP
 	if o.video != nil {
 		out = append(out, o.video.track)
+	}
+	if o.frames != nil {
+		out = append(out, o.frames.track)
 	}
 	if o.audio != nil {
 		out = append(out, o.audio.track)
@@ -86,6 +98,9 @@ func (o *output) codecs() []string {
 	var out []string
 	if o.video != nil {
 		out = append(out, o.video.format.Codec())
+	}
+	if o.frames != nil {
+		out = append(out, o.frames.format.Codec())
 	}
 	if o.audio != nil {
 		out = append(out, o.audio.format.Codec())
@@ -111,6 +126,12 @@ func (o *output) register(m *webrtc.MediaEngine) error {
 			}
 		}
 	}
+	if o.frames != nil {
+		c := webrtc.RTPCodecParameters{RTPCodecCapability: o.frames.capability, PayloadType: 96}
+		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
+			return err
+		}
+	}
 	if o.audio != nil {
 		c := webrtc.RTPCodecParameters{RTPCodecCapability: opusCapability, PayloadType: 111}
 		if err := m.RegisterCodec(c, webrtc.RTPCodecTypeAudio); err != nil {
@@ -120,21 +141,37 @@ func (o *output) register(m *webrtc.MediaEngine) error {
 	return nil
 }
 
+// videoCodec is the encoding name of the video track ("H264", "VP8",
+// "VP9", "AV1"), "" when there is none.
+func (o *output) videoCodec() string {
+	switch {
+	case o.video != nil:
+		return "H264"
+	case o.frames != nil:
+		return strings.TrimPrefix(o.frames.capability.MimeType, "video/")
+	}
+	return ""
+}
+
 // keep drops the tracks the offer cannot receive; false when none is left.
 func (o *output) keep(video, audio bool) bool {
 	if !video {
-		o.video = nil
+		o.video, o.frames = nil, nil
 	}
 	if !audio {
 		o.audio = nil
 	}
-	return o.video != nil || o.audio != nil
+	return o.video != nil || o.frames != nil || o.audio != nil
 }
 
-// resync is called after units were dropped: video waits for the next IDR.
+// resync is called after units were dropped: video waits for the next
+// keyframe.
 func (o *output) resync() {
 	if o.video != nil {
 		o.video.synced = false
+	}
+	if o.frames != nil {
+		o.frames.synced = false
 	}
 }
 
@@ -146,14 +183,21 @@ func (o *output) write(u *stream.Unit) error {
 	switch {
 	case o.video != nil && u.Format == format.Format(o.video.format):
 		return o.video.write(u)
+	case o.frames != nil && u.Format == o.frames.format:
+		return o.frames.write(u)
 	case o.audio != nil && u.Format == format.Format(o.audio.format):
 		return o.audio.write(u)
 	}
 	return nil
 }
 
+// outFeedback is the RTCP feedback a WHEP reader may send for video:
+// NACKs (answered by pion's NACK responder) and keyframe requests (PLI,
+// FIR), passed on to a WHIP publisher (session.readRTCP).
+var outFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
+
 func h264Capability(profile string) webrtc.RTPCodecCapability {
-	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000,
+	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: outFeedback,
 		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + profile}
 }
 

@@ -11,6 +11,7 @@ type metrics struct {
 	sessions   prometheus.Gauge
 	publishers prometheus.Gauge
 	dropped    prometheus.Counter
+	plis       prometheus.Counter
 }
 
 // newMetrics creates the counters and registers them with reg (nil: not
@@ -24,9 +25,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "WHIP sessions publishing a path."}),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_webrtc_units_dropped_total",
 			Help: "Units dropped because a WebRTC session's queue was full."}),
+		plis: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_webrtc_keyframe_requests_total",
+			Help: "Keyframe requests (RTCP PLI) sent to WHIP publishers."}),
 	}
 	m.sessions = promreg.MustRegister(reg, m.sessions)
 	m.publishers = promreg.MustRegister(reg, m.publishers)
 	m.dropped = promreg.MustRegister(reg, m.dropped)
+	m.plis = promreg.MustRegister(reg, m.plis)
 	return m
 }

@@ -9,9 +9,10 @@ import (
 
 // offerAccepts reports which of our kinds of track an offer can receive:
 // an m-line of the kind that is not rejected (port 0 without bundle-only),
-// not sendonly or inactive, and lists H264 with packetization-mode=1
-// (video) or Opus (audio). An offer that does not parse is a 400.
-func offerAccepts(offer string) (video, audio bool, err error) {
+// not sendonly or inactive, and lists videoCodec (H264 with
+// packetization-mode=1, VP8, VP9, AV1) or Opus (audio). An offer that does
+// not parse is a 400.
+func offerAccepts(offer, videoCodec string) (video, audio bool, err error) {
 	parsed, err := (&webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}).Unmarshal()
 	if err != nil {
 		return false, false, refuse(http.StatusBadRequest, "invalid offer: %v", err)
@@ -37,7 +38,7 @@ func offerAccepts(offer string) (video, audio bool, err error) {
 		}
 		switch md.MediaName.Media {
 		case "video":
-			video = video || offersH264(rtpmaps, fmtps)
+			video = video || offersVideo(rtpmaps, fmtps, videoCodec)
 		case "audio":
 			audio = audio || offersCodec(rtpmaps, "opus/48000") != nil
 		}
@@ -56,6 +57,17 @@ func offersCodec(rtpmaps []string, name string) []string {
 		}
 	}
 	return pts
+}
+
+// offersVideo reports whether the rtpmaps offer codec (an encoding name).
+func offersVideo(rtpmaps, fmtps []string, codec string) bool {
+	switch codec {
+	case "":
+		return false
+	case "H264":
+		return offersH264(rtpmaps, fmtps)
+	}
+	return offersCodec(rtpmaps, codec+"/90000") != nil
 }
 
 // offersH264 reports whether an H264 payload type has packetization-mode=1.

@@ -16,7 +16,7 @@ import (
 func FuzzWHEPOffer(f *testing.F) {
 	f.Add("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=rtpmap:96 H264/90000\r\na=fmtp:96 packetization-mode=1\r\n")
 	f.Fuzz(func(t *testing.T, offer string) {
-		video, audio, err := offerAccepts(offer)
+		video, audio, err := offerAccepts(offer, "H264")
 		if err != nil {
 			var se *statusError
 			if !errors.As(err, &se) || se.status != http.StatusBadRequest {

@@ -14,8 +14,9 @@ import (
 )
 
 // keyframeInterval is how often a WHIP publisher is asked for a keyframe
-// (RTCP PLI): browsers send one only when asked, and a reader joining an
-// RTSP, HLS or WHEP stream, or the Savant output, starts at one.
+// (RTCP PLI) besides the requests of readers joining (any protocol) or
+// resyncing: browsers send one only when asked, and the HLS muxer cuts
+// segments, and the Savant output's consumers start, at keyframes only.
 const keyframeInterval = 2 * time.Second
 
 // maxInboundTracks bounds the tracks one WHIP session may publish.
@@ -132,7 +133,10 @@ func (p *publisher) run(cancelExpiry func()) {
 			p.feed(t, pub, start)
 		}()
 	}
-	go p.requestKeyframes(tracks)
+	if pli := p.pli(tracks); pli != nil {
+		pub.SetKeyframeRequester(pli)
+		go p.requestKeyframes(pub)
+	}
 	select {
 	case <-p.stopping:
 	case <-pub.Done():
@@ -217,10 +221,9 @@ func (p *publisher) feed(t gatheredTrack, pub *stream.Publication, start time.Ti
 	}
 }
 
-// requestKeyframes sends a PLI for every video track at once and every
-// keyframeInterval until the session ends.
-func (p *publisher) requestKeyframes(tracks []gatheredTrack) {
-	defer p.recoverTo()
+// pli is the sender of a PLI for every video track, nil when there is
+// none.
+func (p *publisher) pli(tracks []gatheredTrack) func() {
 	var pkts []rtcp.Packet
 	for _, t := range tracks {
 		if t.in.media.Type == description.MediaTypeVideo {
@@ -228,14 +231,23 @@ func (p *publisher) requestKeyframes(tracks []gatheredTrack) {
 		}
 	}
 	if len(pkts) == 0 {
-		return
+		return nil
 	}
-	tick := time.NewTicker(keyframeInterval)
+	return func() {
+		if err := p.pc.WriteRTCP(pkts); err == nil {
+			p.srv.metrics.plis.Inc()
+		}
+	}
+}
+
+// requestKeyframes asks for a keyframe at once and every KeyframeInterval
+// until the session ends, through the publication's rate limit.
+func (p *publisher) requestKeyframes(pub *stream.Publication) {
+	defer p.recoverTo()
+	tick := time.NewTicker(p.srv.cfg.KeyframeInterval)
 	defer tick.Stop()
 	for {
-		if err := p.pc.WriteRTCP(pkts); err != nil {
-			return
-		}
+		pub.RequestKeyframe()
 		select {
 		case <-tick.C:
 		case <-p.stopping:

@@ -1,5 +1,5 @@
 // Package webrtc is the WebRTC listener: WHEP playback of the hub's paths
-// (H.264 and Opus) for browsers and other WHEP players, and WHIP publishing
+// (H.264, VP8, VP9, AV1, Opus) for browsers and other WHEP players, and WHIP publishing
 // into the hub (H.264, H.265, VP8, VP9, AV1, Opus), MediaMTX-compatible.
 //
 //	GET    /PATH            301 to /PATH/
@@ -65,6 +65,9 @@ type Config struct {
 	// peer connections and, in the pages and Link headers, for
 	// authenticated clients.
 	ICEServers []ICEServer
+	// KeyframeInterval is how often a WHIP publisher is asked for a keyframe
+	// besides when a reader joins (default 2s).
+	KeyframeInterval time.Duration
 	// Now is the clock of TURN credentials; nil: time.Now.
 	Now func() time.Time
 	// Registerer registers the metrics; nil: not registered.
@@ -101,6 +104,9 @@ func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) (*Server, error) {
 	}
 	if cfg.TrackGatherTimeout <= 0 {
 		cfg.TrackGatherTimeout = 2 * time.Second
+	}
+	if cfg.KeyframeInterval <= 0 {
+		cfg.KeyframeInterval = keyframeInterval
 	}
 	if cfg.STUNGatherTimeout <= 0 {
 		cfg.STUNGatherTimeout = 5 * time.Second

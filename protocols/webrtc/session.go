@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/internal/panics"
@@ -98,6 +99,9 @@ func (s *session) run(cancelExpiry func()) {
 		return
 	}
 	defer f.Remove(rd)
+	// The keyframe asked for when the session joined may have come before
+	// ICE and DTLS were up: ask again now that units flow.
+	s.pub.RequestKeyframe()
 	s.logger.Info("reading", "tracks", s.out.codecs())
 	for {
 		select {
@@ -108,6 +112,7 @@ func (s *session) run(cancelExpiry func()) {
 			}
 			if rd.Dropped() {
 				s.out.resync()
+				s.pub.RequestKeyframe()
 			}
 			if err := s.out.write(u); err != nil {
 				s.stop("write: " + err.Error())
@@ -133,12 +138,20 @@ func (s *session) release(cancelExpiry func()) {
 }
 
 // readRTCP drains a sender's RTCP so that the interceptors (NACK, reports)
-// see it; it ends with the peer connection.
-func readRTCP(sender *webrtc.RTPSender) {
-	buf := make([]byte, 1500)
+// see it, and passes the reader's keyframe requests (PLI, FIR) on to the
+// publisher (rate-limited by the publication); it ends with the peer
+// connection.
+func (s *session) readRTCP(sender *webrtc.RTPSender) {
 	for {
-		if _, _, err := sender.Read(buf); err != nil {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
 			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				s.pub.RequestKeyframe()
+			}
 		}
 	}
 }

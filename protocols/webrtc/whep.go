@@ -126,7 +126,7 @@ func (s *Server) readOffer(w http.ResponseWriter, r *http.Request, path string) 
 	if err != nil {
 		return nil, nil, "", refuse(http.StatusNotAcceptable, "%v", err)
 	}
-	video, audio, err := offerAccepts(offer)
+	video, audio, err := offerAccepts(offer, out.videoCodec())
 	if err != nil {
 		return nil, nil, "", err
 	}
@@ -168,7 +168,7 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 	for _, sender := range senders {
 		go func() {
 			defer panics.Recover(s.logger, "webrtc", nil)
-			readRTCP(sender)
+			s.readRTCP(sender)
 		}()
 	}
 	timer := time.NewTimer(s.srv.cfg.HandshakeTimeout)

@@ -144,6 +144,9 @@ func (c *whipClient) videoFrame(n int64) []byte {
 		}
 		return append(sc, 0x02, 0x01, 0xd0, byte(n))
 	case pion.MimeTypeAV1:
+		if n%10 == 0 { // a temporal delimiter, a sequence header and a frame OBU
+			return []byte{0x12, 0x00, 0x0a, 0x02, 0x00, 0x00, 0x32, 0x02, 0x10, byte(n)}
+		}
 		return []byte{0x12, 0x00, 0x32, 0x02, 0x10, byte(n)} // a temporal delimiter and a frame OBU
 	default:
 		return []byte{0x10, 0x02, 0x00, byte(n), 0x9d, 0x01, 0x2a}
@@ -229,11 +232,11 @@ func TestWHIPPublishH264(t *testing.T) {
 	}
 }
 
-// VP8 and AV1 are published as RTP packets (the hub does not decode
-// them): units arrive with the packets, the format's payload type, and no
-// access unit. (VP9 needs real frames for pion's payloader: e2e
-// TestWHIPVP8ReadOverRTSP.)
-func TestWHIPPublishRTPCodecs(t *testing.T) {
+// VP8 and AV1 are depacketized into frames (AV1: temporal units) and a
+// WHEP reader of the path gets a track of the same codec with their
+// packets, from a keyframe on. (VP9 needs real frames for pion's
+// payloader: e2e TestWHIPCodecsIndependentDecoder.)
+func TestWHIPPublishFrameCodecs(t *testing.T) {
 	e := newEnv(t, allPaths, webrtc.Config{})
 	for _, c := range []struct{ mime, codec string }{
 		{pion.MimeTypeVP8, "VP8"}, {pion.MimeTypeAV1, "AV1"},
@@ -253,12 +256,86 @@ func TestWHIPPublishRTPCodecs(t *testing.T) {
 		}, nil)
 		select {
 		case u := <-got:
-			if u.RTP == nil || u.AU != nil || u.RTP.PayloadType != p.Desc.Medias[0].Formats[0].PayloadType() || u.RTP.Extension {
-				t.Errorf("%s unit: RTP %v, AU %v", c.codec, u.RTP != nil, u.AU)
+			if len(u.AU) == 0 {
+				t.Errorf("%s unit without a frame (RTP %v)", c.codec, u.RTP != nil)
 			}
 		case <-time.After(5 * time.Second):
 			t.Fatalf("no %s unit within 5 s", c.codec)
 		}
+
+		rd := newClient(t)
+		rd.play(t, e, path, "viewer")
+		rd.waitState(t, pion.PeerConnectionStateConnected)
+		pkt, err := rd.nextFrame()
+		if err != nil {
+			t.Fatalf("%s: no packet over WHEP: %v", c.codec, err)
+		}
+		if string(pkt[0]) != c.mime || len(pkt[1]) == 0 {
+			t.Errorf("WHEP reader of %s got a %s track", c.codec, pkt[0])
+		}
+	}
+}
+
+// A reader joining a WHIP publication has the publisher asked for a
+// keyframe (RTCP PLI) at once, not at the next periodic request.
+func TestWHIPKeyframeOnReaderJoin(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{KeyframeInterval: time.Hour})
+	pub := newWHIPClient(t, pion.MimeTypeH264, false)
+	pub.publish(t, e, "cam", "viewer")
+	p := e.publication(t, "cam")
+	select { // the request of the publication's start
+	case <-pub.plis:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no PLI when the publication started")
+	}
+	// Past the rate limit, and no more PLI pending.
+	time.Sleep(2 * stream.KeyframeRequestGap)
+	for len(pub.plis) > 0 {
+		<-pub.plis
+	}
+	reader := new(int)
+	if err := p.AddReader(reader); err != nil {
+		t.Fatal(err)
+	}
+	defer p.RemoveReader(reader)
+	select {
+	case <-pub.plis:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no PLI after a reader joined (the periodic request is an hour away)")
+	}
+}
+
+// A WHEP reader's own keyframe request (RTCP PLI, as a browser sends after
+// a loss) reaches the WHIP publisher.
+func TestWHIPKeyframeOnReaderPLI(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{KeyframeInterval: time.Hour})
+	pub := newWHIPClient(t, pion.MimeTypeVP8, false)
+	pub.publish(t, e, "cam", "viewer")
+	e.publication(t, "cam")
+	rd := newClient(t)
+	rd.play(t, e, "cam", "viewer")
+	rd.waitState(t, pion.PeerConnectionStateConnected)
+	if _, err := rd.nextFrame(); err != nil {
+		t.Fatalf("no packet over WHEP: %v", err)
+	}
+	// The join's requests are sent: past the rate limit, nothing pending.
+	time.Sleep(2 * stream.KeyframeRequestGap)
+	for len(pub.plis) > 0 {
+		<-pub.plis
+	}
+	var ssrc uint32
+	for _, r := range rd.pc.GetReceivers() {
+		if tr := r.Track(); tr != nil && tr.Kind() == pion.RTPCodecTypeVideo {
+			ssrc = uint32(tr.SSRC())
+		}
+	}
+	if err := rd.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: ssrc}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-pub.plis:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the WHEP reader's PLI did not reach the WHIP publisher")
 	}
 }
 

@@ -1,0 +1,253 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pion/ice/v4"
+	pion "github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/ivfwriter"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+)
+
+// encodeFrames encodes seconds of the lavfi test source with ffmpeg's
+// encoder into container and returns the file.
+func encodeFrames(t *testing.T, encoder, container string, seconds int, opts ...string) []byte {
+	t.Helper()
+	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
+	file := filepath.Join(t.TempDir(), "v."+container)
+	args := []string{"-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi",
+		"-i", "testsrc=size=320x240:rate=25", "-t", strconv.Itoa(seconds), "-c:v", encoder, "-pix_fmt", "yuv420p", "-g", "25"}
+	args = append(append(args, opts...), "-f", container, file)
+	if out, err := exec.Command("ffmpeg", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ffmpeg %s: %v\n%s", encoder, err, out)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// h265AUs encodes seconds of the test source with libx265 (parameter sets
+// before every keyframe, as WebRTC encoders send them; an access unit
+// delimiter before each unit) and returns its Annex-B access units.
+func h265AUs(t *testing.T, seconds int) [][]byte {
+	t.Helper()
+	b := encodeFrames(t, "libx265", "hevc", seconds, "-preset", "ultrafast",
+		"-x265-params", "keyint=25:min-keyint=25:bframes=0:repeat-headers=1:aud=1:log-level=error")
+	aud := []byte{0, 0, 0, 1, 0x46, 0x01} // NAL type 35
+	var aus [][]byte
+	for len(b) > 0 {
+		next := bytes.Index(b[len(aud):], aud)
+		if next < 0 {
+			aus = append(aus, b)
+			break
+		}
+		aus = append(aus, b[:len(aud)+next])
+		b = b[len(aud)+next:]
+	}
+	if len(aus) < 10 {
+		t.Fatalf("libx265 gave %d access units", len(aus))
+	}
+	return aus
+}
+
+// ivfEncoded encodes seconds of the test source with a VP9 or AV1 encoder
+// into IVF and returns its frames (AV1: temporal units).
+func ivfEncoded(t *testing.T, encoder string, seconds int, opts ...string) [][]byte {
+	t.Helper()
+	return ivfSplit(t, encodeFrames(t, encoder, "ivf", seconds, opts...))
+}
+
+// whepToIVF reads path over WHEP with a pion client (the reader's
+// credentials) and writes the video track's packets into an IVF file
+// (VP8, VP9, AV1) until frames frames have arrived; it returns the file.
+func whepToIVF(t *testing.T, d *testharness.Daemon, path string, frames int) string {
+	t.Helper()
+	var se pion.SettingEngine
+	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
+	se.SetIncludeLoopbackCandidate(true)
+	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
+	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	me := &pion.MediaEngine{}
+	if err := me.RegisterDefaultCodecs(); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	if _, err := pc.AddTransceiverFromKind(pion.RTPCodecTypeVideo, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "whep.ivf")
+	done := make(chan error, 1)
+	var once sync.Once
+	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
+		w, err := ivfwriter.New(file, ivfwriter.WithCodec(tr.Codec().MimeType))
+		if err != nil {
+			once.Do(func() { done <- err })
+			return
+		}
+		defer w.Close()
+		for n := 0; n < frames; {
+			pkt, _, err := tr.ReadRTP()
+			if err != nil {
+				once.Do(func() { done <- err })
+				return
+			}
+			if err := w.WriteRTP(pkt); err != nil {
+				continue // before the first keyframe's start
+			}
+			if pkt.Marker {
+				n++
+			}
+		}
+		_ = w.Close()
+		once.Do(func() { done <- nil })
+	})
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gathered := pion.GatheringCompletePromise(pc)
+	if err := pc.SetLocalDescription(offer); err != nil {
+		t.Fatal(err)
+	}
+	<-gathered
+	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, path+"/whep"), "application/sdp", pc.LocalDescription().SDP, rtspReadUser, rtspReadPass)
+	if status != http.StatusCreated {
+		t.Fatalf("WHEP POST: %d %s", status, answer)
+	}
+	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("WHEP reader of %s: %v", path, err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("WHEP reader of %s: fewer than %d frames within 20 s", path, frames)
+	}
+	return file
+}
+
+// gstDecodeVP9RTSP has GStreamer read path over RTSP (TCP, the reader's
+// credentials), depacketize VP9 (rtpvp9depay) and decode it (vp9dec); it
+// returns how many frames reached the sink, up to n, and the output.
+func gstDecodeVP9RTSP(t *testing.T, d *testharness.Daemon, path string, n int) (int, string) {
+	t.Helper()
+	bin := testharness.RequireGStreamer(t, testharness.GstElement{Name: "rtspsrc", Package: "gstreamer1.0-plugins-good"},
+		testharness.GstElement{Name: "rtpvp9depay", Package: "gstreamer1.0-plugins-good"},
+		testharness.GstElement{Name: "vp9dec", Package: "gstreamer1.0-plugins-good"})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, _ := exec.CommandContext(ctx, bin, "-v", "rtspsrc", "location=rtsp://"+d.Addr("rtsp")+"/"+path, "protocols=tcp",
+		"user-id="+rtspReadUser, "user-pw="+rtspReadPass, "!", "rtpvp9depay", "!", "vp9dec", "!",
+		"fakesink", "silent=false", "num-buffers="+strconv.Itoa(n)).CombinedOutput()
+	return strings.Count(string(out), "chain   ******* (fakesink"), string(out)
+}
+
+// H.265, VP8, VP9 and AV1 published over WHIP by a pion client (pion's
+// payloaders, media made by ffmpeg's libx265, libvpx, libvpx-vp9 and
+// libaom-av1) are decoded by an independent decoder, ffmpeg, reading them
+// back: over RTSP (ffmpeg 5.1 depacketizes H.265 and VP8, not AV1, and
+// its VP9 depacketizer follows draft 00 of the payload format, whose
+// descriptor bits differ from RFC 9628's: GStreamer decodes VP9 there),
+// over HLS in fMP4 (H.265, VP9, AV1; HLS has no VP8), and over WHEP (VP8,
+// VP9, AV1: a pion reader writes the track into IVF, which ffmpeg decodes).
+func TestWHIPCodecsIndependentDecoder(t *testing.T) {
+	t.Parallel()
+	rtspRequireFFmpeg(t)
+	d := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\nhls: yes\nhlsVariant: fmp4\n" +
+		"hlsSegmentDuration: 1s\n", paths: "  h265: {}\n  vp8: {}\n  vp9: {}\n  av1: {}\n"})
+	vpx := []string{"-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"}
+	for _, c := range []struct {
+		path, mime      string
+		frames          func(t *testing.T) [][]byte
+		rtsp, hls, whep bool // the protocols ffmpeg 5.1 / streamgate carry the codec over
+	}{
+		{"h265", pion.MimeTypeH265, func(t *testing.T) [][]byte { return h265AUs(t, 2) }, true, true, false},
+		{"vp8", pion.MimeTypeVP8, func(t *testing.T) [][]byte { return ivfEncoded(t, "libvpx", 2, vpx...) }, true, false, true},
+		{"vp9", pion.MimeTypeVP9, func(t *testing.T) [][]byte { return ivfEncoded(t, "libvpx-vp9", 2, vpx...) }, false, true, true},
+		{"av1", pion.MimeTypeAV1, func(t *testing.T) [][]byte {
+			return ivfEncoded(t, "libaom-av1", 2, "-usage", "realtime", "-cpu-used", "8", "-b:v", "300k")
+		}, false, true, true},
+	} {
+		t.Run(c.path, func(t *testing.T) {
+			pionPublish(t, d, c.path, c.mime, c.frames(t))
+			p := rtspWaitPath(t, d, c.path, 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+			t.Logf("published over WHIP: tracks %v", p.Tracks)
+			type read struct {
+				name, src string
+				opts      []string
+			}
+			var reads []read
+			if c.rtsp {
+				reads = append(reads, read{"RTSP", rtspURL(d, rtspReadUser, rtspReadPass, c.path), nil})
+			}
+			if c.hls {
+				reads = append(reads, read{"HLS", hlsURL(d, c.path+"/index.m3u8"),
+					[]string{"-headers", "Authorization: " + basicHeader(rtspReadUser, rtspReadPass) + "\r\n"}})
+			}
+			if c.whep {
+				reads = append(reads, read{"WHEP", whepToIVF(t, d, c.path, 30), nil})
+			}
+			if c.path == "vp9" {
+				if n, out := gstDecodeVP9RTSP(t, d, c.path, 10); n < 10 {
+					t.Errorf("vp9 over RTSP: GStreamer decoded %d frames:\n%s", n, tailLines(out, 25))
+				} else {
+					t.Logf("vp9 over RTSP: GStreamer decoded %d frames", n)
+				}
+			}
+			for _, r := range reads {
+				n, code, out := ffmpegDecode(t, r.src, 10, r.opts...)
+				if n < 10 {
+					t.Errorf("%s over %s: ffmpeg decoded %d frames (exit %d):\n%s", c.path, r.name, n, code, tailLines(out, 25))
+				} else {
+					t.Logf("%s over %s: ffmpeg decoded %d frames", c.path, r.name, n)
+				}
+			}
+		})
+	}
+}
+
+// A WHEP server (a second streamgate, its paths published over WHIP in VP8
+// and AV1) is pulled over whep:// with credentials; the edge's readers
+// decode the pulled tracks: VP8 over RTSP, AV1 over HLS (ffmpeg).
+func TestSourceWHEPFrameCodecs(t *testing.T) {
+	t.Parallel()
+	rtspRequireFFmpeg(t)
+	cam := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\n",
+		users: "- {user: " + srcCamUser + ", pass: " + srcCamPass + ", permissions: [{action: read}]}\n",
+		paths: "  vp8: {}\n  av1: {}\n"})
+	pionPublish(t, cam, "vp8", pion.MimeTypeVP8, ivfEncoded(t, "libvpx", 2, "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"))
+	pionPublish(t, cam, "av1", pion.MimeTypeAV1, ivfEncoded(t, "libaom-av1", 2, "-usage", "realtime", "-cpu-used", "8", "-b:v", "300k"))
+	for _, p := range []string{"vp8", "av1"} {
+		rtspWaitPath(t, cam, p, 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+	}
+	src := func(path string) string {
+		return "whep://" + srcCamUser + ":" + srcCamPass + "@" + cam.Addr("webrtc") + "/" + path + "/whep"
+	}
+	d := startEdge(t, "hls: yes\nhlsVariant: fmp4\nhlsSegmentDuration: 1s\n",
+		"  vp8:\n    source: "+src("vp8")+"\n  av1:\n    source: "+src("av1")+"\n")
+	waitSourceReady(t, d, "vp8", "whepSource", 20*time.Second)
+	waitSourceReady(t, d, "av1", "whepSource", 20*time.Second)
+	readFrames(t, "RTSP reader of the pulled VP8", rtspURL(d, rtspReadUser, rtspReadPass, "vp8"), 10)
+	readFrames(t, "HLS reader of the pulled AV1", hlsURL(d, "av1/index.m3u8"), 10,
+		"-headers", "Authorization: "+basicHeader(rtspReadUser, rtspReadPass)+"\r\n")
+}
