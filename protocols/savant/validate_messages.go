@@ -48,7 +48,7 @@ func CheckMessage(b []byte) (MessageInfo, error) {
 			if f.num == 1 {
 				name = "protocol_version"
 			}
-			if err := once(&seen, f, name); err != nil {
+			if err := once(&seen, f.num, name); err != nil {
 				return err
 			}
 			return scalar(f, kString, false, name)
@@ -60,7 +60,7 @@ func CheckMessage(b []byte) (MessageInfo, error) {
 		case 3:
 			return message(f, "propagated_context", func(b []byte) error { return simple(b, twoStrings, false) })
 		case 4:
-			if err := once(&seen, f, "seq_id"); err != nil {
+			if err := once(&seen, f.num, "seq_id"); err != nil {
 				return err
 			}
 			return scalar(f, kVarint, false, "seq_id")
@@ -119,61 +119,73 @@ func checkFrame(b []byte) error {
 	ids, parents := idBuf[:0], parentBuf[:0]
 	hasUUID, hasContent := false, false
 	transformations, attributes, objects := 0, 0, 0
-	err := fields(b, func(f field) error {
+	w := walker{b: b}
+	var f field
+	var err error
+	for err == nil && w.next(&f) {
 		if f.num <= 16 {
-			if err := once(&seen, f, frameFieldNames[f.num]); err != nil {
-				return err
+			if err = once(&seen, f.num, frameFieldNames[f.num]); err != nil {
+				break
 			}
 		}
 		switch f.num {
 		case 1, 4, 5, 7, 8, 11, 12, 13, 14, 15, 16:
-			return scalar(f, kVarint, false, frameFieldNames[f.num])
+			err = scalar(f, kVarint, false, frameFieldNames[f.num])
 		case 2, 6, 10:
-			return scalar(f, kString, false, frameFieldNames[f.num])
+			err = scalar(f, kString, false, frameFieldNames[f.num])
 		case 3:
 			hasUUID = true
-			return checkUUID(f, "uuid")
+			err = checkUUID(f, "uuid")
 		case 26:
-			if err := once(&seen, f, "previous_keyframe"); err != nil {
-				return err
+			if err = once(&seen, f.num, "previous_keyframe"); err == nil {
+				err = checkUUID(f, "previous_keyframe")
 			}
-			return checkUUID(f, "previous_keyframe")
 		case 9:
-			return enum(f, 1, "transcoding_method")
+			err = enum(f, 1, "transcoding_method")
 		case 17, 18, 19:
 			if hasContent {
-				return under(wrong("given twice"), "content")
+				err = under(wrong("given twice"), "content")
+				break
 			}
 			hasContent = true
 			switch f.num {
 			case 17:
-				return scalar(f, kBytes, false, "internal")
+				err = scalar(f, kBytes, false, "internal")
 			case 18:
-				return message(f, "external", func(b []byte) error { return simple(b, twoStrings, false) })
+				err = message(f, "external", func(b []byte) error { return simple(b, twoStrings, false) })
+			default:
+				err = message(f, "none", func([]byte) error { return nil })
 			}
-			return message(f, "none", func([]byte) error { return nil })
 		case 23:
 			i := transformations
 			transformations++
-			return at(message(f, "", checkTransformation), "transformations", i)
+			err = at(message(f, "", checkTransformation), "transformations", i)
 		case 24:
 			i := attributes
 			attributes++
-			return at(message(f, "", func(b []byte) error { return checkAttribute(b, false) }), "attributes", i)
+			if f.typ != protowire.BytesType {
+				err = at(wrong(fmt.Sprintf("wire type %d, want a message", f.typ)), "attributes", i)
+			} else {
+				err = at(checkAttribute(f.val, false), "attributes", i)
+			}
 		case 25:
 			i := objects
 			objects++
-			return at(message(f, "", func(b []byte) error {
-				id, parent, hasParent, err := checkObject(b)
-				ids = append(ids, id)
-				if hasParent {
-					parents = append(parents, child{i, parent})
-				}
-				return err
-			}), "objects", i)
+			if f.typ != protowire.BytesType {
+				err = at(wrong(fmt.Sprintf("wire type %d, want a message", f.typ)), "objects", i)
+				break
+			}
+			id, parent, hasParent, oerr := checkObject(f.val)
+			ids = append(ids, id)
+			if hasParent {
+				parents = append(parents, child{i, parent})
+			}
+			err = at(oerr, "objects", i)
 		}
-		return nil
-	})
+	}
+	if err == nil {
+		err = w.err
+	}
 	switch {
 	case err != nil:
 		return err
@@ -227,15 +239,14 @@ func checkObject(b []byte) (id, parent int64, hasParent bool, err error) {
 	var seen uint64
 	hasBox := false
 	attributes := 0
-	err = fields(b, func(f field) error {
+	w := walker{b: b}
+	var f field
+	for err == nil && w.next(&f) {
 		switch f.num {
 		case 1, 2, 10:
 			name := objectFieldNames[f.num]
-			if err := once(&seen, f, name); err != nil {
-				return err
-			}
-			if err := scalar(f, kVarint, false, name); err != nil {
-				return err
+			if err = once(&seen, f.num, name); err == nil {
+				err = scalar(f, kVarint, false, name)
 			}
 			switch f.num {
 			case 1:
@@ -245,29 +256,32 @@ func checkObject(b []byte) (id, parent int64, hasParent bool, err error) {
 			}
 		case 3, 4, 5:
 			name := objectFieldNames[f.num]
-			if err := once(&seen, f, name); err != nil {
-				return err
+			if err = once(&seen, f.num, name); err == nil {
+				err = scalar(f, kString, false, name)
 			}
-			return scalar(f, kString, false, name)
 		case 6, 9:
 			name := objectFieldNames[f.num]
-			if err := once(&seen, f, name); err != nil {
-				return err
+			if err = once(&seen, f.num, name); err == nil {
+				hasBox = hasBox || f.num == 6
+				err = message(f, name, func(b []byte) error { return simple(b, boundingBox, false) })
 			}
-			hasBox = hasBox || f.num == 6
-			return message(f, name, func(b []byte) error { return simple(b, boundingBox, false) })
 		case 7:
 			i := attributes
 			attributes++
-			return at(message(f, "", func(b []byte) error { return checkAttribute(b, true) }), "attributes", i)
-		case 8:
-			if err := once(&seen, f, "confidence"); err != nil {
-				return err
+			if f.typ != protowire.BytesType {
+				err = at(wrong(fmt.Sprintf("wire type %d, want a message", f.typ)), "attributes", i)
+			} else {
+				err = at(checkAttribute(f.val, true), "attributes", i)
 			}
-			return scalar(f, kFixed32, false, "confidence")
+		case 8:
+			if err = once(&seen, f.num, "confidence"); err == nil {
+				err = scalar(f, kFixed32, false, "confidence")
+			}
 		}
-		return nil
-	})
+	}
+	if err == nil {
+		err = w.err
+	}
 	if err == nil && !hasBox {
 		err = under(wrong("not set"), "detection_box")
 	}
@@ -326,7 +340,7 @@ func checkUpdate(b []byte) error {
 			}), "objects", i)
 		case 4, 5, 6:
 			name := updateFieldNames[f.num]
-			if err := once(&seen, f, name); err != nil {
+			if err := once(&seen, f.num, name); err != nil {
 				return err
 			}
 			return enum(f, 2, name)
@@ -349,7 +363,7 @@ func checkWrapped(b []byte, name string, check func([]byte) error) error {
 		if f.num != 1 && f.num != 2 {
 			return nil
 		}
-		if err := once(&seen, f, name); err != nil {
+		if err := once(&seen, f.num, name); err != nil {
 			return err
 		}
 		if f.num == msgField {
@@ -370,7 +384,7 @@ func checkUserData(b []byte) error {
 	return fields(b, func(f field) error {
 		switch f.num {
 		case 1:
-			if err := once(&seen, f, "source_id"); err != nil {
+			if err := once(&seen, f.num, "source_id"); err != nil {
 				return err
 			}
 			return scalar(f, kString, false, "source_id")
