@@ -11,6 +11,15 @@ import (
 // checkAttribute checks an Attribute; with onlyPersistent (objects, user
 // data) its values get savant-core's checks only when it is persistent.
 func checkAttribute(b []byte, onlyPersistent bool) error {
+	if attributeFast(b) {
+		return nil
+	}
+	return checkAttributeFull(b, onlyPersistent)
+}
+
+// checkAttributeFull is checkAttribute without the fast path (the
+// reference the fast path is tested against).
+func checkAttributeFull(b []byte, onlyPersistent bool) error {
 	var seen uint64
 	values := 0
 	persistent := false
