@@ -241,7 +241,17 @@ func checkObject(b []byte) (id, parent int64, hasParent bool, err error) {
 	attributes := 0
 	w := walker{b: b}
 	var f field
-	for err == nil && w.next(&f) {
+	for err == nil {
+		// An attribute (field 7) in the common shape, without a call to
+		// the walker (most of an object's fields).
+		if b := w.b; len(b) >= 2 && b[0] == 7<<3|2 && b[1] < 0x80 && int(b[1])+2 <= len(b) && attributeFast(b[2:2+int(b[1])]) {
+			w.b = b[2+int(b[1]):]
+			attributes++
+			continue
+		}
+		if !w.next(&f) {
+			break
+		}
 		switch f.num {
 		case 1, 2, 10:
 			name := objectFieldNames[f.num]
