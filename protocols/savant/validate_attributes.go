@@ -11,44 +11,63 @@ import (
 // checkAttribute checks an Attribute; with onlyPersistent (objects, user
 // data) its values get savant-core's checks only when it is persistent.
 func checkAttribute(b []byte, onlyPersistent bool) error {
+	if attributeFast(b) {
+		return nil
+	}
+	return checkAttributeFull(b, onlyPersistent)
+}
+
+// checkAttributeFull is checkAttribute without the fast path (the
+// reference the fast path is tested against).
+func checkAttributeFull(b []byte, onlyPersistent bool) error {
 	var seen uint64
 	values := 0
 	persistent := false
 	var pending error // what savant-core refuses in a value, should the attribute be persistent
-	err := fields(b, func(f field) error {
+	w := walker{b: b}
+	var f field
+	for w.next(&f) {
+		var err error
 		switch f.num {
 		case 1, 2, 4:
 			name := attributeFieldNames[f.num]
-			if err := once(&seen, f, name); err != nil {
-				return err
+			if err = once(&seen, f.num, name); err == nil {
+				err = scalar(f, kString, false, name)
 			}
-			return scalar(f, kString, false, name)
 		case 3:
 			i := values
 			values++
-			err := at(message(f, "", func(b []byte) error { return checkValue(b, true) }), "values", i)
-			if err != nil && onlyPersistent && isSemantic(err) {
+			if f.typ != protowire.BytesType {
+				err = at(under(wrong(fmt.Sprintf("wire type %d, want a message", f.typ)), ""), "values", i)
+				break
+			}
+			if err = checkValue(f.val, true); err == nil {
+				break
+			}
+			err = at(err, "values", i)
+			if onlyPersistent && isSemantic(err) {
 				if pending == nil {
 					pending = err
 				}
 				// Every byte must still decode.
-				return at(message(f, "", func(b []byte) error { return checkValue(b, false) }), "values", i)
+				err = at(checkValue(f.val, false), "values", i)
 			}
-			return err
 		case 5, 6:
 			name := attributeFieldNames[f.num]
-			if err := once(&seen, f, name); err != nil {
-				return err
+			if err = once(&seen, f.num, name); err != nil {
+				break
 			}
 			if f.num == 5 && f.typ == protowire.VarintType {
 				persistent = f.n != 0
 			}
-			return scalar(f, kVarint, false, name)
+			err = scalar(f, kVarint, false, name)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		if err != nil {
+			return err
+		}
+	}
+	if w.err != nil {
+		return w.err
 	}
 	if persistent {
 		return pending
@@ -70,20 +89,30 @@ var valueNames = [20]string{2: "bytes", 3: "string", 4: "string_vector", 5: "int
 // to the decoding ones.
 func checkValue(b []byte, semantic bool) error {
 	set := false
-	err := fields(b, func(f field) error {
+	w := walker{b: b}
+	var f field
+	var err error
+	for err == nil && w.next(&f) {
 		if f.num == 1 {
-			return scalar(f, kFixed32, false, "confidence")
+			err = scalar(f, kFixed32, false, "confidence")
+			continue
 		}
 		if f.num < 2 || f.num > 19 {
-			return nil
+			continue
 		}
 		name := valueNames[f.num]
 		if set {
 			return under(wrong("given twice"), "value")
 		}
 		set = true
-		return message(f, name, func(b []byte) error { return checkVariant(f.num, b, semantic) })
-	})
+		if f.typ != protowire.BytesType {
+			return under(wrong(fmt.Sprintf("wire type %d, want a message", f.typ)), name)
+		}
+		err = under(checkVariant(f.num, f.val, semantic), name)
+	}
+	if err == nil {
+		err = w.err
+	}
 	if err == nil && !set && semantic {
 		err = under(unmet("not set"), "value")
 	}
@@ -107,7 +136,7 @@ func checkVariant(num protowire.Number, b []byte, semantic bool) error {
 			if f.num != 1 {
 				return nil
 			}
-			if err := once(&seen, f, "data"); err != nil {
+			if err := once(&seen, f.num, "data"); err != nil {
 				return err
 			}
 			set = true
@@ -146,7 +175,7 @@ func checkShape(num protowire.Number, b []byte, semantic bool) error {
 	return fields(b, func(f field) error {
 		switch f.num {
 		case 1:
-			if err := once(&seen, f, "kind"); err != nil {
+			if err := once(&seen, f.num, "kind"); err != nil {
 				return err
 			}
 			if !semantic {
@@ -169,7 +198,7 @@ func checkPolygon(b []byte, semantic bool) error {
 			points++
 			return message(f, "points", func(b []byte) error { return simple(b, point, false) })
 		case 2:
-			if err := once(&seen, f, "tags"); err != nil {
+			if err := once(&seen, f.num, "tags"); err != nil {
 				return err
 			}
 			tags = 0

@@ -48,7 +48,7 @@ func CheckMessage(b []byte) (MessageInfo, error) {
 			if f.num == 1 {
 				name = "protocol_version"
 			}
-			if err := once(&seen, f, name); err != nil {
+			if err := once(&seen, f.num, name); err != nil {
 				return err
 			}
 			return scalar(f, kString, false, name)
@@ -60,7 +60,7 @@ func CheckMessage(b []byte) (MessageInfo, error) {
 		case 3:
 			return message(f, "propagated_context", func(b []byte) error { return simple(b, twoStrings, false) })
 		case 4:
-			if err := once(&seen, f, "seq_id"); err != nil {
+			if err := once(&seen, f.num, "seq_id"); err != nil {
 				return err
 			}
 			return scalar(f, kVarint, false, "seq_id")
@@ -119,61 +119,73 @@ func checkFrame(b []byte) error {
 	ids, parents := idBuf[:0], parentBuf[:0]
 	hasUUID, hasContent := false, false
 	transformations, attributes, objects := 0, 0, 0
-	err := fields(b, func(f field) error {
+	w := walker{b: b}
+	var f field
+	var err error
+	for err == nil && w.next(&f) {
 		if f.num <= 16 {
-			if err := once(&seen, f, frameFieldNames[f.num]); err != nil {
-				return err
+			if err = once(&seen, f.num, frameFieldNames[f.num]); err != nil {
+				break
 			}
 		}
 		switch f.num {
 		case 1, 4, 5, 7, 8, 11, 12, 13, 14, 15, 16:
-			return scalar(f, kVarint, false, frameFieldNames[f.num])
+			err = scalar(f, kVarint, false, frameFieldNames[f.num])
 		case 2, 6, 10:
-			return scalar(f, kString, false, frameFieldNames[f.num])
+			err = scalar(f, kString, false, frameFieldNames[f.num])
 		case 3:
 			hasUUID = true
-			return checkUUID(f, "uuid")
+			err = checkUUID(f, "uuid")
 		case 26:
-			if err := once(&seen, f, "previous_keyframe"); err != nil {
-				return err
+			if err = once(&seen, f.num, "previous_keyframe"); err == nil {
+				err = checkUUID(f, "previous_keyframe")
 			}
-			return checkUUID(f, "previous_keyframe")
 		case 9:
-			return enum(f, 1, "transcoding_method")
+			err = enum(f, 1, "transcoding_method")
 		case 17, 18, 19:
 			if hasContent {
-				return under(wrong("given twice"), "content")
+				err = under(wrong("given twice"), "content")
+				break
 			}
 			hasContent = true
 			switch f.num {
 			case 17:
-				return scalar(f, kBytes, false, "internal")
+				err = scalar(f, kBytes, false, "internal")
 			case 18:
-				return message(f, "external", func(b []byte) error { return simple(b, twoStrings, false) })
+				err = message(f, "external", func(b []byte) error { return simple(b, twoStrings, false) })
+			default:
+				err = message(f, "none", func([]byte) error { return nil })
 			}
-			return message(f, "none", func([]byte) error { return nil })
 		case 23:
 			i := transformations
 			transformations++
-			return at(message(f, "", checkTransformation), "transformations", i)
+			err = at(message(f, "", checkTransformation), "transformations", i)
 		case 24:
 			i := attributes
 			attributes++
-			return at(message(f, "", func(b []byte) error { return checkAttribute(b, false) }), "attributes", i)
+			if f.typ != protowire.BytesType {
+				err = at(wrong(fmt.Sprintf("wire type %d, want a message", f.typ)), "attributes", i)
+			} else {
+				err = at(checkAttribute(f.val, false), "attributes", i)
+			}
 		case 25:
 			i := objects
 			objects++
-			return at(message(f, "", func(b []byte) error {
-				id, parent, hasParent, err := checkObject(b)
-				ids = append(ids, id)
-				if hasParent {
-					parents = append(parents, child{i, parent})
-				}
-				return err
-			}), "objects", i)
+			if f.typ != protowire.BytesType {
+				err = at(wrong(fmt.Sprintf("wire type %d, want a message", f.typ)), "objects", i)
+				break
+			}
+			id, parent, hasParent, oerr := checkObject(f.val)
+			ids = append(ids, id)
+			if hasParent {
+				parents = append(parents, child{i, parent})
+			}
+			err = at(oerr, "objects", i)
 		}
-		return nil
-	})
+	}
+	if err == nil {
+		err = w.err
+	}
 	switch {
 	case err != nil:
 		return err
@@ -227,15 +239,24 @@ func checkObject(b []byte) (id, parent int64, hasParent bool, err error) {
 	var seen uint64
 	hasBox := false
 	attributes := 0
-	err = fields(b, func(f field) error {
+	w := walker{b: b}
+	var f field
+	for err == nil {
+		// An attribute (field 7) in the common shape, without a call to
+		// the walker (most of an object's fields).
+		if b := w.b; len(b) >= 2 && b[0] == 7<<3|2 && b[1] < 0x80 && int(b[1])+2 <= len(b) && attributeFast(b[2:2+int(b[1])]) {
+			w.b = b[2+int(b[1]):]
+			attributes++
+			continue
+		}
+		if !w.next(&f) {
+			break
+		}
 		switch f.num {
 		case 1, 2, 10:
 			name := objectFieldNames[f.num]
-			if err := once(&seen, f, name); err != nil {
-				return err
-			}
-			if err := scalar(f, kVarint, false, name); err != nil {
-				return err
+			if err = once(&seen, f.num, name); err == nil {
+				err = scalar(f, kVarint, false, name)
 			}
 			switch f.num {
 			case 1:
@@ -245,140 +266,34 @@ func checkObject(b []byte) (id, parent int64, hasParent bool, err error) {
 			}
 		case 3, 4, 5:
 			name := objectFieldNames[f.num]
-			if err := once(&seen, f, name); err != nil {
-				return err
+			if err = once(&seen, f.num, name); err == nil {
+				err = scalar(f, kString, false, name)
 			}
-			return scalar(f, kString, false, name)
 		case 6, 9:
 			name := objectFieldNames[f.num]
-			if err := once(&seen, f, name); err != nil {
-				return err
+			if err = once(&seen, f.num, name); err == nil {
+				hasBox = hasBox || f.num == 6
+				err = message(f, name, func(b []byte) error { return simple(b, boundingBox, false) })
 			}
-			hasBox = hasBox || f.num == 6
-			return message(f, name, func(b []byte) error { return simple(b, boundingBox, false) })
 		case 7:
 			i := attributes
 			attributes++
-			return at(message(f, "", func(b []byte) error { return checkAttribute(b, true) }), "attributes", i)
-		case 8:
-			if err := once(&seen, f, "confidence"); err != nil {
-				return err
+			if f.typ != protowire.BytesType {
+				err = at(wrong(fmt.Sprintf("wire type %d, want a message", f.typ)), "attributes", i)
+			} else {
+				err = at(checkAttribute(f.val, true), "attributes", i)
 			}
-			return scalar(f, kFixed32, false, "confidence")
+		case 8:
+			if err = once(&seen, f.num, "confidence"); err == nil {
+				err = scalar(f, kFixed32, false, "confidence")
+			}
 		}
-		return nil
-	})
+	}
+	if err == nil {
+		err = w.err
+	}
 	if err == nil && !hasBox {
 		err = under(wrong("not set"), "detection_box")
 	}
 	return id, parent, hasParent, err
-}
-
-func checkBatch(b []byte) error {
-	return fields(b, func(f field) error {
-		if f.num != 1 {
-			return nil
-		}
-		return message(f, "batch", func(b []byte) error {
-			var key int64
-			var frame []byte
-			err := fields(b, func(f field) error {
-				switch f.num {
-				case 1:
-					key = int64(f.n)
-					return scalar(f, kVarint, false, "key")
-				case 2:
-					if f.typ != protowire.BytesType {
-						return under(wrong("not a message"), "value")
-					}
-					frame = f.val
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-			return under(checkFrame(frame), "["+strconv.FormatInt(key, 10)+"]")
-		})
-	})
-}
-
-func checkUpdate(b []byte) error {
-	var seen uint64
-	frameAttrs, objectAttrs, objects := 0, 0, 0
-	return fields(b, func(f field) error {
-		switch f.num {
-		case 1:
-			i := frameAttrs
-			frameAttrs++
-			return at(message(f, "", func(b []byte) error { return checkAttribute(b, false) }), "frame_attributes", i)
-		case 2:
-			i := objectAttrs
-			objectAttrs++
-			return at(message(f, "", func(b []byte) error {
-				return checkWrapped(b, "attribute", func(b []byte) error { return checkAttribute(b, false) })
-			}), "object_attributes", i)
-		case 3:
-			i := objects
-			objects++
-			return at(message(f, "", func(b []byte) error {
-				return checkWrapped(b, "object", func(b []byte) error { _, _, _, err := checkObject(b); return err })
-			}), "objects", i)
-		case 4, 5, 6:
-			name := updateFieldNames[f.num]
-			if err := once(&seen, f, name); err != nil {
-				return err
-			}
-			return enum(f, 2, name)
-		}
-		return nil
-	})
-}
-
-// checkWrapped checks an ObjectAttribute (attribute = field 2) or a
-// VideoObjectWithForeignParent (object = field 1): a varint and a message
-// that must be set.
-func checkWrapped(b []byte, name string, check func([]byte) error) error {
-	msgField := protowire.Number(2)
-	if name == "object" {
-		msgField = 1
-	}
-	set := false
-	var seen uint64
-	err := fields(b, func(f field) error {
-		if f.num != 1 && f.num != 2 {
-			return nil
-		}
-		if err := once(&seen, f, name); err != nil {
-			return err
-		}
-		if f.num == msgField {
-			set = true
-			return message(f, name, check)
-		}
-		return scalar(f, kVarint, false, "id")
-	})
-	if err == nil && !set {
-		err = under(wrong("not set"), name)
-	}
-	return err
-}
-
-func checkUserData(b []byte) error {
-	attributes := 0
-	var seen uint64
-	return fields(b, func(f field) error {
-		switch f.num {
-		case 1:
-			if err := once(&seen, f, "source_id"); err != nil {
-				return err
-			}
-			return scalar(f, kString, false, "source_id")
-		case 2:
-			i := attributes
-			attributes++
-			return at(message(f, "", func(b []byte) error { return checkAttribute(b, true) }), "attributes", i)
-		}
-		return nil
-	})
 }

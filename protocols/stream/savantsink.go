@@ -35,13 +35,19 @@ func (o *SavantOutput) Attach(p *Publication) {
 	if !p.Conf.Savant || (p.Source.Peer != "" && !o.RelayPeers) {
 		return
 	}
-	var video *videoTrack
+	// The first video track of a codec Savant takes.
+	var video savantTrack
 	for _, m := range p.Desc.Medias {
 		for _, f := range m.Formats {
+			if video != nil {
+				break
+			}
 			switch f.(type) {
 			case *format.H264, *format.H265:
-				if video == nil {
-					video = newVideoTrack(f)
+				video = newVideoTrack(f)
+			case *format.VP8, *format.VP9, *format.AV1, *format.MJPEG:
+				if t := newFrameTrack(f); t != nil {
+					video = t
 				}
 			}
 		}
@@ -57,7 +63,7 @@ func (o *SavantOutput) Attach(p *Publication) {
 	// Inline: building a frame and enqueueing it never waits, and a unit
 	// does not wait for a goroutine to be scheduled (latency to Savant).
 	p.AddInlineSink("savant", func(u *Unit) {
-		if u.Format != video.format || u.AU == nil {
+		if u.Format != video.track() {
 			return
 		}
 		frame, ok := video.frame(u)
@@ -71,11 +77,26 @@ func (o *SavantOutput) Attach(p *Publication) {
 		}
 		_ = o.Writer.Enqueue(out) // a full queue drops and counts
 	}, func() {
-		if video.started {
+		if video.begun() {
 			_ = o.Writer.Enqueue(src.EndOfStream())
 		}
 	})
 }
+
+// savantTrack turns one video track's units into Savant frames.
+type savantTrack interface {
+	// track is the format whose units the track takes.
+	track() format.Format
+	// frame returns the frame u completes, if any.
+	frame(u *Unit) (savant.Frame, bool)
+	// begun reports whether a frame has been sent (an EndOfStream is due).
+	begun() bool
+}
+
+func (t *videoTrack) track() format.Format { return t.format }
+func (t *videoTrack) begun() bool          { return t.started }
+func (t *frameTrack) track() format.Format { return t.format }
+func (t *frameTrack) begun() bool          { return t.frames > 0 }
 
 // videoTrack turns access units of one H.264/H.265 track into Savant frames.
 type videoTrack struct {
@@ -140,6 +161,9 @@ var startCode = []byte{0, 0, 0, 1}
 // parameter sets in front of every keyframe. Frames before the first
 // keyframe are skipped (a decoder could not use them).
 func (t *videoTrack) frame(u *Unit) (savant.Frame, bool) {
+	if u.AU == nil {
+		return savant.Frame{}, false
+	}
 	au, key, spsChanged := t.params.Complete(u.AU)
 	if spsChanged {
 		t.readSPS()
