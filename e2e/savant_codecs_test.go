@@ -68,13 +68,17 @@ func TestSavantWebRTCCodecs(t *testing.T) {
 	d := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\nsavant:\n  url: pub+bind:" + ep + "\n",
 		paths: "  vp8: {}\n  vp9: {}\n  av1: {}\n  warmup: {}\n"})
 	r := rtspSavantSubscriber(t, d, ep)
-	for _, c := range []struct{ path, mime, encoder, fourcc string }{
-		{"vp8", pion.MimeTypeVP8, "libvpx", "VP80"},
-		{"vp9", pion.MimeTypeVP9, "libvpx-vp9", "VP90"},
-		{"av1", pion.MimeTypeAV1, "libaom-av1", "AV01"},
+	vpx := []string{"-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"}
+	for _, c := range []struct {
+		path, mime, encoder, fourcc string
+		opts                        []string
+	}{
+		{"vp8", pion.MimeTypeVP8, "libvpx", "VP80", vpx},
+		{"vp9", pion.MimeTypeVP9, "libvpx-vp9", "VP90", vpx},
+		{"av1", pion.MimeTypeAV1, "libaom-av1", "AV01", []string{"-usage", "realtime", "-cpu-used", "8", "-b:v", "300k"}},
 	} {
 		t.Run(c.path, func(t *testing.T) {
-			sent := ivfFrames(t, c.encoder, 2)
+			sent := ivfEncoded(t, c.encoder, 2, c.opts...)
 			end := pionPublishAs(t, d, c.path, "", rtspPubUser, rtspPubPass, c.mime, sent)
 			// At 25 fps the publisher loops over its 50 frames: wait for
 			// the second keyframe, then end.

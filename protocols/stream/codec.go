@@ -6,7 +6,7 @@ import (
 )
 
 // The codecs the hub carries as decoded units: H.264, H.265, VP8, VP9, AV1,
-// MPEG-4 audio (AAC) and Opus. Other formats travel as RTP between RTSP
+// Motion JPEG, MPEG-4 audio (AAC) and Opus. Other formats travel as RTP between RTSP
 // peers only.
 
 // RTPDecoder returns a decoder from RTP packets to a unit's AU for f, or nil
@@ -32,6 +32,10 @@ func RTPDecoder(f format.Format) func(*rtp.Packet) ([][]byte, error) {
 	case *format.AV1:
 		if d, err := f.CreateDecoder(); err == nil {
 			return d.Decode // a temporal unit: its OBUs
+		}
+	case *format.MJPEG:
+		if d, err := f.CreateDecoder(); err == nil {
+			return oneFrame(d.Decode) // a whole JFIF image
 		}
 	case *format.MPEG4Audio:
 		if d, err := f.CreateDecoder(); err == nil {
@@ -75,6 +79,10 @@ func RTPEncoder(f format.Format) func([][]byte) ([]*rtp.Packet, error) {
 		if e, err := f.CreateEncoder(); err == nil {
 			return e.Encode
 		}
+	case *format.MJPEG:
+		if e, err := f.CreateEncoder(); err == nil {
+			return FramesEncoder(e.Encode)
+		}
 	case *format.MPEG4Audio:
 		if e, err := f.CreateEncoder(); err == nil {
 			return e.Encode
@@ -97,7 +105,7 @@ func RTPEncoder(f format.Format) func([][]byte) ([]*rtp.Packet, error) {
 	return nil
 }
 
-// oneFrame adapts a VP8/VP9 depacketizer, whose unit is one frame.
+// oneFrame adapts a VP8/VP9/MJPEG depacketizer, whose unit is one frame.
 func oneFrame(decode func(*rtp.Packet) ([]byte, error)) func(*rtp.Packet) ([][]byte, error) {
 	return func(p *rtp.Packet) ([][]byte, error) {
 		frame, err := decode(p)
@@ -108,7 +116,7 @@ func oneFrame(decode func(*rtp.Packet) ([]byte, error)) func(*rtp.Packet) ([][]b
 	}
 }
 
-// FramesEncoder adapts a VP8/VP9 packetizer (rtpvp8, rtpvp9) to a unit:
+// FramesEncoder adapts a VP8/VP9/MJPEG packetizer (rtpvp8, rtpvp9, rtpmjpeg) to a unit:
 // each element of the unit is a frame.
 func FramesEncoder(encode func([]byte) ([]*rtp.Packet, error)) func([][]byte) ([]*rtp.Packet, error) {
 	return func(au [][]byte) ([]*rtp.Packet, error) {

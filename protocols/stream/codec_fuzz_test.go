@@ -23,7 +23,7 @@ func FuzzFrameCodecs(f *testing.F) {
 	f.Add([]byte{0x88, 0x18, 0x0a, 0x02, 0x00, 0x00, 0x32, 0x02, 0x10})                   // AV1 N, sequence header, frame
 	f.Add([]byte{0x02, 0x40, 0x01, 0x84, 0x80, 0x0a, 0x01, 0x00, 0x03, 0xc0, 0x32, 0x01}) // fragments
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, fm := range []format.Format{&format.VP8{PayloadTyp: 96}, &format.VP9{PayloadTyp: 96}, &format.AV1{PayloadTyp: 96}} {
+		for _, fm := range []format.Format{&format.VP8{PayloadTyp: 96}, &format.VP9{PayloadTyp: 96}, &format.AV1{PayloadTyp: 96}, &format.MJPEG{}} {
 			decode, encode := stream.RTPDecoder(fm), stream.RTPEncoder(fm)
 			seq := uint16(0)
 			for rest := data; len(rest) > 0; {
@@ -31,7 +31,7 @@ func FuzzFrameCodecs(f *testing.F) {
 				marker := rest[0]&0x80 != 0
 				rest = rest[1:]
 				n = min(n, len(rest))
-				pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: uint32(seq/3) * 3000,
+				pkt := &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: fm.PayloadType(), SequenceNumber: seq, Timestamp: uint32(seq/3) * 3000,
 					Marker: marker}, Payload: rest[:n]}
 				rest = rest[n:]
 				seq++

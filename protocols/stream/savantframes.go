@@ -51,45 +51,22 @@ type frameTrack struct {
 // newFrameTrack returns the track of f, nil for another format.
 func newFrameTrack(f format.Format) *frameTrack {
 	t := &frameTrack{format: f, clockRate: int64(f.ClockRate()), framerate: framerate(0)}
-	switch f := f.(type) {
+	switch f.(type) {
 	case *format.VP8:
-		d, err := f.CreateDecoder()
-		if err != nil {
-			return nil
-		}
-		t.codec, t.decode, t.parse = "vp8", single(d.Decode), parseVP8
+		t.codec, t.parse = "vp8", parseVP8
 	case *format.VP9:
-		d, err := f.CreateDecoder()
-		if err != nil {
-			return nil
-		}
-		t.codec, t.decode, t.parse = "vp9", single(d.Decode), parseVP9
+		t.codec, t.parse = "vp9", parseVP9
 	case *format.AV1:
-		d, err := f.CreateDecoder()
-		if err != nil {
-			return nil
-		}
-		t.codec, t.decode, t.parse = "av1", d.Decode, parseAV1
+		t.codec, t.parse = "av1", parseAV1
 	case *format.MJPEG:
-		d, err := f.CreateDecoder()
-		if err != nil {
-			return nil
-		}
-		t.codec, t.decode, t.parse = "jpeg", single(d.Decode), parseJPEG
+		t.codec, t.parse = "jpeg", parseJPEG
 	default:
 		return nil
 	}
-	return t
-}
-
-func single(decode func(*rtp.Packet) ([]byte, error)) func(*rtp.Packet) ([][]byte, error) {
-	return func(p *rtp.Packet) ([][]byte, error) {
-		frame, err := decode(p)
-		if err != nil || frame == nil {
-			return nil, err
-		}
-		return [][]byte{frame}, nil
+	if t.decode = RTPDecoder(f); t.decode == nil {
+		return nil
 	}
+	return t
 }
 
 // notLost reports a decoder error that loses no frame: a frame's packets
