@@ -1,0 +1,326 @@
+package clusterlock
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/streamgate/streamgate/authn"
+)
+
+// maxTxnOps is how many puts one transaction carries: etcd's default
+// --max-txn-ops (128). A flush of more keys is several transactions.
+const maxTxnOps = 128
+
+// record is a quarantine record's value: an instance's failures for one
+// key, N, in its window begun at W (Unix seconds).
+type record struct {
+	N int   `json:"n"`
+	W int64 `json:"w"`
+}
+
+// counted takes this instance's new count for k (under the quarantine's
+// lock: it only notes it for the next flush).
+func (l *Lock) counted(k authn.ShareKey, n int, start time.Time) {
+	l.pendMu.Lock()
+	defer l.pendMu.Unlock()
+	if _, ok := l.pending[k]; !ok && len(l.pending) >= l.o.MaxPending {
+		l.m.dropped.Inc()
+		return
+	}
+	l.pending[k] = count{n: n, w: start}
+}
+
+// recordKey is k's record of this instance: prefix/quarantine/<scope>/<hash>/<name>.
+func (l *Lock) recordKey(k authn.ShareKey) string {
+	return l.qPrefix + string(k.Scope) + "/" + hex.EncodeToString(k.Hash[:]) + "/" + l.o.Name
+}
+
+// parseKey reads a record's key; ok false for a key of another shape.
+func (l *Lock) parseKey(key string) (k authn.ShareKey, instance string, ok bool) {
+	parts := strings.Split(strings.TrimPrefix(key, l.qPrefix), "/")
+	if len(parts) != 3 || parts[2] == "" {
+		return k, "", false
+	}
+	switch s := authn.Scope(parts[0]); s {
+	case authn.ScopeUserIP, authn.ScopeUser, authn.ScopeIP:
+		k.Scope = s
+	default:
+		return k, "", false
+	}
+	if b, err := hex.DecodeString(parts[1]); err != nil || len(b) != len(k.Hash) {
+		return k, "", false
+	} else {
+		copy(k.Hash[:], b)
+	}
+	return k, parts[2], true
+}
+
+func (l *Lock) flushLoop(ctx context.Context) {
+	defer l.done.Done()
+	t := time.NewTicker(l.o.Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		fctx, cancel := context.WithTimeout(ctx, max(2*time.Second, l.o.Interval))
+		l.flush(fctx)
+		cancel()
+		l.sweep()
+	}
+}
+
+// flush writes the pending counts; on failure they wait for the next one
+// (a newer count of the same key replaces them).
+func (l *Lock) flush(ctx context.Context) {
+	l.pendMu.Lock()
+	batch := l.pending
+	if len(batch) == 0 {
+		l.pendMu.Unlock()
+		return
+	}
+	l.pending = map[authn.ShareKey]count{}
+	l.pendMu.Unlock()
+	err := l.write(ctx, batch)
+	if err == nil {
+		l.setShared(true, nil)
+		return
+	}
+	l.pendMu.Lock()
+	for k, c := range batch {
+		if _, newer := l.pending[k]; !newer {
+			if len(l.pending) >= l.o.MaxPending {
+				l.m.dropped.Inc()
+				continue
+			}
+			l.pending[k] = c
+		}
+	}
+	l.pendMu.Unlock()
+	if !errors.Is(err, context.Canceled) {
+		l.setShared(false, err)
+	}
+}
+
+// write puts batch in transactions of maxTxnOps under a lease that
+// outlives the period by a quarter; the lease is reused for a quarter
+// period, so a record lives between one and 1.25 periods after its last
+// write.
+func (l *Lock) write(ctx context.Context, batch map[authn.ShareKey]count) error {
+	reuse := l.o.Period / 4
+	if l.lease == 0 || time.Since(l.leaseAt) >= reuse {
+		ttl := int64((l.o.Period + l.o.Period/4 + time.Second - 1) / time.Second)
+		g, err := l.client.Grant(ctx, max(ttl, 2))
+		if err != nil {
+			return err
+		}
+		l.m.leases.Inc()
+		l.lease, l.leaseAt = g.ID, time.Now()
+	}
+	ops := make([]clientv3.Op, 0, min(len(batch), maxTxnOps))
+	commit := func() error {
+		if len(ops) == 0 {
+			return nil
+		}
+		_, err := l.client.Txn(ctx).Then(ops...).Commit()
+		if err != nil {
+			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+				l.lease = 0 // expired while etcd was away: a new one next time
+			}
+			return err
+		}
+		l.m.flushes.Inc()
+		l.m.written.Add(float64(len(ops)))
+		ops = ops[:0]
+		return nil
+	}
+	for k, c := range batch {
+		v, _ := json.Marshal(record{N: c.n, W: c.w.Unix()})
+		ops = append(ops, clientv3.OpPut(l.recordKey(k), string(v), clientv3.WithLease(l.lease)))
+		if len(ops) == maxTxnOps {
+			if err := commit(); err != nil {
+				return err
+			}
+		}
+	}
+	return commit()
+}
+
+// setShared notes whether counts reach etcd, logging each change.
+func (l *Lock) setShared(ok bool, err error) {
+	l.mu.Lock()
+	was := l.shared
+	l.shared = ok
+	l.mu.Unlock()
+	switch {
+	case ok && !was:
+		l.m.shared.Set(1)
+		l.log.Info("etcd reachable again: quarantine counts are shared with the cluster")
+	case !ok && was:
+		l.m.shared.Set(0)
+		l.log.Warn("etcd unreachable: quarantine counts locally (peers' last counts kept) until it returns", "error", err)
+	}
+	if !ok {
+		l.m.flushFailures.Inc()
+	}
+}
+
+// watchQuarantine loads the peers' records and follows their changes,
+// reloading after a watch ends (compaction, etcd restarted).
+func (l *Lock) watchQuarantine(ctx context.Context) {
+	defer l.done.Done()
+	for ctx.Err() == nil {
+		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		resp, err := l.client.Get(gctx, l.qPrefix, clientv3.WithPrefix())
+		cancel()
+		if err != nil {
+			sleep(ctx, time.Second)
+			continue
+		}
+		l.load(resp.Kvs)
+		wch := l.client.Watch(clientv3.WithRequireLeader(ctx), l.qPrefix, clientv3.WithPrefix(),
+			clientv3.WithRev(resp.Header.Revision+1))
+		for wr := range wch {
+			if wr.Err() != nil {
+				break
+			}
+			for _, ev := range wr.Events {
+				l.apply(string(ev.Kv.Key), ev.Kv.Value, ev.Type == clientv3.EventTypeDelete)
+			}
+		}
+		sleep(ctx, 200*time.Millisecond)
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// load replaces the peers' records with a snapshot.
+func (l *Lock) load(kvs []*mvccpb.KeyValue) {
+	l.mu.Lock()
+	old := l.peers
+	l.peers = map[authn.ShareKey]map[string]count{}
+	l.mu.Unlock()
+	for _, kv := range kvs {
+		l.apply(string(kv.Key), kv.Value, false)
+	}
+	// Keys gone while the watch was down.
+	for k := range old {
+		l.mu.Lock()
+		_, still := l.peers[k]
+		l.mu.Unlock()
+		if !still {
+			l.q.MergePeers(k, 0)
+		}
+	}
+}
+
+// apply takes one record put or deleted. A malformed record is ignored
+// (and counted): it affects its own key only.
+func (l *Lock) apply(key string, value []byte, deleted bool) {
+	k, instance, ok := l.parseKey(key)
+	if !ok {
+		l.m.malformed.Inc()
+		return
+	}
+	if instance == l.o.Name {
+		return // our own
+	}
+	var c count
+	if !deleted {
+		var r record
+		if err := json.Unmarshal(value, &r); err != nil || r.N < 0 || r.N > 1<<20 {
+			l.m.malformed.Inc()
+			deleted = true // as if absent: what it said before is void too
+		} else {
+			c = count{n: r.N, w: time.Unix(r.W, 0)}
+		}
+	}
+	l.mu.Lock()
+	byInst, known := l.peers[k]
+	if !known {
+		if deleted {
+			l.mu.Unlock()
+			return
+		}
+		if len(l.peers) >= l.o.MaxPeerKeys {
+			l.mu.Unlock()
+			l.m.peerUntracked.Inc()
+			return
+		}
+		byInst = map[string]count{}
+		l.peers[k] = byInst
+	}
+	if deleted {
+		delete(byInst, instance)
+	} else {
+		byInst[instance] = c
+	}
+	sum := l.sumLocked(k, time.Now())
+	l.mu.Unlock()
+	l.merge(k, sum)
+}
+
+// sumLocked is the peers' failures for k in windows not over; it drops the
+// key when none is left.
+func (l *Lock) sumLocked(k authn.ShareKey, now time.Time) int {
+	sum := 0
+	for inst, c := range l.peers[k] {
+		if now.Sub(c.w) >= l.o.Period {
+			delete(l.peers[k], inst)
+			continue
+		}
+		sum += c.n
+	}
+	if len(l.peers[k]) == 0 {
+		delete(l.peers, k)
+	}
+	return sum
+}
+
+func (l *Lock) merge(k authn.ShareKey, sum int) {
+	if l.q.MergePeers(k, sum) {
+		l.m.peerStarted.WithLabelValues(string(k.Scope)).Inc()
+		l.log.Warn("quarantine started from the cluster's counts", "scope", string(k.Scope))
+	}
+}
+
+// sweep forgets peers' counts whose window is over (their records may
+// outlive it by a quarter period, or etcd may be away).
+func (l *Lock) sweep() {
+	now := time.Now()
+	type change struct {
+		k   authn.ShareKey
+		sum int
+	}
+	var changed []change
+	l.mu.Lock()
+	for k, byInst := range l.peers {
+		for _, c := range byInst {
+			if now.Sub(c.w) >= l.o.Period {
+				changed = append(changed, change{k, l.sumLocked(k, now)})
+				break
+			}
+		}
+	}
+	l.mu.Unlock()
+	for _, c := range changed {
+		l.merge(c.k, c.sum)
+	}
+}
