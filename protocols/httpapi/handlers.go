@@ -108,6 +108,10 @@ type Env struct {
 	HLSMuxers func() []conns.HLSMuxer
 	// Logger logs kicks; nil: not logged.
 	Logger *slog.Logger
+	// ClusterKick ends a user's sessions on every instance of the cluster
+	// (POST /v3/cluster/kick) and returns how many ended here; an error
+	// when the kick did not reach the cluster. nil: the cluster is off.
+	ClusterKick func(ctx context.Context, user string) (int, error)
 }
 
 // ErrNoJWKS: authMethod has no jwt backend (POST /v3/auth/jwks/refresh → 404).
@@ -162,6 +166,7 @@ func (e *Env) APIHandler() http.Handler {
 	e.v3(api)
 	api.HandleFunc("GET /v3/config/get", e.configGet)
 	api.HandleFunc("POST /v3/auth/jwks/refresh", e.jwksRefresh)
+	api.HandleFunc("POST /v3/cluster/kick", e.clusterKick)
 	mux.Handle("/", e.Guard(authz.ActionAPI, api))
 	return e.cors(mux)
 }
