@@ -61,6 +61,7 @@ func (d *Daemon) env(name string) *httpapi.Env {
 		Conns:          d.conns,
 		HLSMuxers:      d.hlsMuxers,
 		Logger:         d.logger.With("component", "api"),
+		ClusterKick:    d.clusterKick(),
 	}
 }
 
