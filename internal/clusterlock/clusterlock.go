@@ -109,6 +109,9 @@ type count struct {
 	w time.Time
 }
 
+// startWait bounds the first reads of Start.
+const startWait = 3 * time.Second
+
 // Start connects q to the cluster: its counts are flushed every Interval,
 // peers' records watched and merged, kicks watched. Close stops it.
 func Start(o Options, q *authn.Quarantine) (*Lock, error) {
@@ -151,14 +154,24 @@ func Start(o Options, q *authn.Quarantine) (*Lock, error) {
 	l.m.shared.Set(1)
 	ctx, cancel := context.WithCancel(context.Background())
 	l.cancel = cancel
+	// The first reads are made here, so that an instance that starts with
+	// etcd up knows its peers' counts and follows kicks once Start returns;
+	// with etcd away the loops keep trying.
+	sctx, scancel := context.WithTimeout(ctx, startWait)
+	defer scancel()
 	if q != nil {
 		q.Share(&authn.QuarantineShare{Key: l.key, Counted: l.counted})
+		rev := l.loadQuarantine(sctx)
 		l.done.Add(2)
 		go l.flushLoop(ctx)
-		go l.watchQuarantine(ctx)
+		go l.watchQuarantine(ctx, rev)
+	}
+	rev := l.kickRevision(sctx)
+	if rev == 0 {
+		l.log.Warn("etcd unreachable at start: quarantine counts locally and kicks are not received until it answers")
 	}
 	l.done.Add(1)
-	go l.watchKicks(ctx)
+	go l.watchKicks(ctx, rev)
 	return l, nil
 }
 

@@ -55,24 +55,40 @@ func (l *Lock) Match(user string) func(string) bool {
 	return func(u string) bool { return hmac.Equal(l.userHash(u), want) }
 }
 
-// watchKicks applies the kicks of other instances put from now on.
-func (l *Lock) watchKicks(ctx context.Context) {
+// kickRevision is the revision kicks are watched after: etcd's current
+// one (0 when etcd does not answer within ctx).
+func (l *Lock) kickRevision(ctx context.Context) int64 {
+	resp, err := l.client.Get(ctx, l.kPrefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil {
+		return 0
+	}
+	l.kickWatching.Store(true)
+	return resp.Header.Revision
+}
+
+// watchKicks applies the kicks of other instances put after revision rev
+// (0: from when etcd first answers).
+func (l *Lock) watchKicks(ctx context.Context, rev int64) {
 	defer l.done.Done()
 	for ctx.Err() == nil {
-		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		resp, err := l.client.Get(gctx, l.kPrefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
-		cancel()
-		if err != nil {
-			sleep(ctx, time.Second)
-			continue
+		if rev == 0 {
+			gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			rev = l.kickRevision(gctx)
+			cancel()
+			if rev == 0 {
+				sleep(ctx, time.Second)
+				continue
+			}
 		}
-		l.kickWatching.Store(true)
-		wch := l.client.Watch(clientv3.WithRequireLeader(ctx), l.kPrefix, clientv3.WithPrefix(),
-			clientv3.WithRev(resp.Header.Revision+1))
+		wch := l.client.Watch(clientv3.WithRequireLeader(ctx), l.kPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
 		for wr := range wch {
 			if wr.Err() != nil {
+				if wr.CompactRevision != 0 {
+					rev = 0 // what was missed is gone: from now on
+				}
 				break
 			}
+			rev = wr.Header.Revision
 			for _, ev := range wr.Events {
 				if ev.Type == clientv3.EventTypePut {
 					l.applyKick(ev.Kv.Value)

@@ -175,21 +175,33 @@ func (l *Lock) setShared(ok bool, err error) {
 	}
 }
 
-// watchQuarantine loads the peers' records and follows their changes,
-// reloading after a watch ends (compaction, etcd restarted).
-func (l *Lock) watchQuarantine(ctx context.Context) {
+// loadQuarantine reads the peers' records; it returns the revision to
+// watch after (0 when etcd does not answer within ctx).
+func (l *Lock) loadQuarantine(ctx context.Context) int64 {
+	resp, err := l.client.Get(ctx, l.qPrefix, clientv3.WithPrefix())
+	if err != nil {
+		return 0
+	}
+	l.load(resp.Kvs)
+	return resp.Header.Revision
+}
+
+// watchQuarantine follows the peers' records after revision rev (0: loads
+// them first), loading them again after a watch ends (compaction, etcd
+// restarted).
+func (l *Lock) watchQuarantine(ctx context.Context, rev int64) {
 	defer l.done.Done()
 	for ctx.Err() == nil {
-		gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		resp, err := l.client.Get(gctx, l.qPrefix, clientv3.WithPrefix())
-		cancel()
-		if err != nil {
-			sleep(ctx, time.Second)
-			continue
+		if rev == 0 {
+			gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			rev = l.loadQuarantine(gctx)
+			cancel()
+			if rev == 0 {
+				sleep(ctx, time.Second)
+				continue
+			}
 		}
-		l.load(resp.Kvs)
-		wch := l.client.Watch(clientv3.WithRequireLeader(ctx), l.qPrefix, clientv3.WithPrefix(),
-			clientv3.WithRev(resp.Header.Revision+1))
+		wch := l.client.Watch(clientv3.WithRequireLeader(ctx), l.qPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
 		for wr := range wch {
 			if wr.Err() != nil {
 				break
@@ -198,6 +210,7 @@ func (l *Lock) watchQuarantine(ctx context.Context) {
 				l.apply(string(ev.Kv.Key), ev.Kv.Value, ev.Type == clientv3.EventTypeDelete)
 			}
 		}
+		rev = 0 // load again: events may have been compacted away
 		sleep(ctx, 200*time.Millisecond)
 	}
 }
