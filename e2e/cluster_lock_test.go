@@ -12,7 +12,7 @@ import (
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
-const clusterVictim, clusterVictimPass = "victim", "victim-secret-9"
+const lockVictim, lockVictimPass = "victim", "victim-secret-9"
 
 // startClusterLockDaemons runs three RTSP daemons (a, b, c) in one cluster
 // on e: the quarantine's pair limit is 3 (names and addresses unlimited),
@@ -46,7 +46,7 @@ authInternalUsers:
 paths:
   cam: {}
 `, name, e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile, secret,
-			rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, clusterVictim, clusterVictimPass)
+			rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, lockVictim, lockVictimPass)
 		ds = append(ds, testharness.Start(t, cfg, testharness.WithMetricsAuth(rtspAdminUser, rtspAdminPass)))
 	}
 	return ds
@@ -63,12 +63,12 @@ func TestClusterQuarantineSpreadOverInstances(t *testing.T) {
 	for i, d := range ds {
 		// The right password logs in (no stream yet: 404), so the refusal
 		// below is the quarantine's.
-		if err := rtspDescribe(rtspURL(d, clusterVictim, clusterVictimPass, "cam")); err == nil || !strings.Contains(err.Error(), "404") {
+		if err := rtspDescribe(rtspURL(d, lockVictim, lockVictimPass, "cam")); err == nil || !strings.Contains(err.Error(), "404") {
 			t.Fatalf("instance %d: right password before the guesses: %v, want 404 (no stream)", i, err)
 		}
 	}
 	for i, d := range ds {
-		err := rtspDescribe(rtspURL(d, clusterVictim, fmt.Sprintf("guess-%d", i), "cam"))
+		err := rtspDescribe(rtspURL(d, lockVictim, fmt.Sprintf("guess-%d", i), "cam"))
 		if err == nil || !strings.Contains(err.Error(), "401") {
 			t.Fatalf("instance %d: wrong password: %v, want 401", i, err)
 		}
@@ -78,8 +78,8 @@ func TestClusterQuarantineSpreadOverInstances(t *testing.T) {
 			return d.Metric(t, "streamgate_auth_quarantines_started_total", map[string]string{"scope": "user_ip"}) +
 				d.Metric(t, "streamgate_cluster_quarantine_peer_started_total", map[string]string{"scope": "user_ip"})
 		}
-		clusterWaitUntil(t, 20*time.Second, fmt.Sprintf("the quarantine on instance %d", i), func() bool { return started() >= 1 })
-		err := rtspDescribe(rtspURL(d, clusterVictim, clusterVictimPass, "cam"))
+		lockWaitUntil(t, 20*time.Second, fmt.Sprintf("the quarantine on instance %d", i), func() bool { return started() >= 1 })
+		err := rtspDescribe(rtspURL(d, lockVictim, lockVictimPass, "cam"))
 		if err == nil || !strings.Contains(err.Error(), "401") {
 			t.Fatalf("instance %d: right password while quarantined: %v, want 401", i, err)
 		}
@@ -95,7 +95,7 @@ func TestClusterQuarantineSpreadOverInstances(t *testing.T) {
 		t.Fatal("no instance began the quarantine from its peers' counts: the counts were not shared")
 	}
 	for _, d := range ds {
-		assertNotLogged(t, d, clusterVictimPass, "e2e cluster secret")
+		assertNotLogged(t, d, lockVictimPass, "e2e cluster secret")
 	}
 }
 
@@ -157,8 +157,8 @@ func TestClusterKickEndsSessionsEverywhere(t *testing.T) {
 	wantStatus(t, "kick with etcd stopped", apiCall(t, b, http.MethodPost, "/v3/cluster/kick", `{"user":"x"}`), http.StatusServiceUnavailable)
 }
 
-// clusterWaitUntil polls cond until it holds, failing the test after timeout.
-func clusterWaitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+// lockWaitUntil polls cond until it holds, failing the test after timeout.
+func lockWaitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for !cond() {

@@ -11,9 +11,9 @@ import (
 	"github.com/streamgate/streamgate/internal/clusterlock"
 )
 
-// ClusterEtcdConfig maps cluster.etcd, or authEtcd's connection when it
+// clusterLockEtcd maps cluster.etcd, or authEtcd's connection when it
 // lists no endpoints.
-func ClusterEtcdConfig(c *config.Conf) authn.EtcdConfig {
+func clusterLockEtcd(c *config.Conf) authn.EtcdConfig {
 	e := c.Cluster.Etcd
 	if len(e.Endpoints) == 0 {
 		e = c.AuthEtcd.EtcdConnection
@@ -22,8 +22,8 @@ func ClusterEtcdConfig(c *config.Conf) authn.EtcdConfig {
 		Username: e.Username, Password: string(e.Password), DialTimeout: e.DialTimeout}
 }
 
-// ClusterName is cluster.name, or the host name.
-func ClusterName(c *config.Conf) (string, error) {
+// clusterLockName is cluster.name, or the host name.
+func clusterLockName(c *config.Conf) (string, error) {
 	if c.Cluster.Name != "" {
 		return c.Cluster.Name, nil
 	}
@@ -44,13 +44,13 @@ func (d *Daemon) startClusterLock(c *config.Conf) error {
 	if len(secret) == 0 {
 		return fmt.Errorf("cluster.secretFile: %s is empty", c.Cluster.SecretFile)
 	}
-	name, err := ClusterName(c)
+	name, err := clusterLockName(c)
 	if err != nil {
 		return fmt.Errorf("cluster.name: no host name to default to: %w", err)
 	}
 	tracked := 3 * max(c.AuthQuarantine.MaxTracked, 1)
 	l, err := clusterlock.Start(clusterlock.Options{
-		Etcd: ClusterEtcdConfig(c), Prefix: c.Cluster.Prefix, Name: name, Secret: secret,
+		Etcd: clusterLockEtcd(c), Prefix: c.Cluster.Prefix, Name: name, Secret: secret,
 		Interval: c.Cluster.QuarantineInterval, Period: c.AuthQuarantine.Period,
 		MaxPending: tracked, MaxPeerKeys: tracked, OnKick: d.conns.KickUser,
 		Registerer: d.registry, Logger: d.logger.With("component", "cluster"),
