@@ -14,17 +14,20 @@ import (
 
 const lockVictim, lockVictimPass = "victim", "victim-secret-9"
 
-// startClusterLockDaemons runs three RTSP daemons (a, b, c) in one cluster
+// startClusterLockDaemons runs RTSP daemons named names (default a, b, c) in one cluster
 // on e: the quarantine's pair limit is 3 (names and addresses unlimited),
 // counts flushed every 200 ms.
-func startClusterLockDaemons(t *testing.T, e *testharness.Etcd) []*testharness.Daemon {
+func startClusterLockDaemons(t *testing.T, e *testharness.Etcd, names ...string) []*testharness.Daemon {
 	t.Helper()
 	secret := filepath.Join(t.TempDir(), "cluster.secret")
 	if err := os.WriteFile(secret, []byte("e2e cluster secret 0123456789\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	var ds []*testharness.Daemon
-	for _, name := range []string{"a", "b", "c"} {
+	if len(names) == 0 {
+		names = []string{"a", "b", "c"}
+	}
+	for _, name := range names {
 		cfg := fmt.Sprintf(`
 rtsp: yes
 rtspTransports: [tcp]
@@ -155,6 +158,44 @@ func TestClusterKickEndsSessionsEverywhere(t *testing.T) {
 	}
 	e.Stop()
 	wantStatus(t, "kick with etcd stopped", apiCall(t, b, http.MethodPost, "/v3/cluster/kick", `{"user":"x"}`), http.StatusServiceUnavailable)
+}
+
+// etcd stopped: a cluster instance's quarantine goes on with its own
+// counts (wrong passwords still quarantine, right ones of others still log
+// in) and says so in streamgate_cluster_quarantine_shared; etcd back → the
+// counts made meanwhile reach the peer.
+func TestClusterQuarantineEtcdDown(t *testing.T) {
+	rtspRequireFFmpeg(t)
+	e := testharness.StartEtcd(t)
+	ds := startClusterLockDaemons(t, e, "a", "b")
+	a, b := ds[0], ds[1]
+	shared := func(d *testharness.Daemon) float64 {
+		return d.Metric(t, "streamgate_cluster_quarantine_shared", nil)
+	}
+	e.Stop()
+	for i := range 3 {
+		if err := rtspDescribe(rtspURL(a, lockVictim, fmt.Sprintf("guess-%d", i), "cam")); err == nil || !strings.Contains(err.Error(), "401") {
+			t.Fatalf("wrong password with etcd stopped: %v, want 401", err)
+		}
+	}
+	if err := rtspDescribe(rtspURL(a, lockVictim, lockVictimPass, "cam")); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("right password after 3 wrong ones, etcd stopped: %v, want 401 (the local quarantine)", err)
+	}
+	if err := rtspDescribe(rtspURL(a, rtspReadUser, rtspReadPass, "cam")); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("another user with etcd stopped: %v, want 404 (logged in, no stream)", err)
+	}
+	lockWaitUntil(t, 20*time.Second, "a saying it counts locally", func() bool { return shared(a) == 0 })
+	if !strings.Contains(a.Logs(), "etcd unreachable: quarantine counts locally") {
+		t.Error("no log line says the quarantine counts locally")
+	}
+	e.Restart()
+	lockWaitUntil(t, 30*time.Second, "a sharing again", func() bool { return shared(a) == 1 })
+	lockWaitUntil(t, 30*time.Second, "b beginning the quarantine from a's counts", func() bool {
+		return b.Metric(t, "streamgate_cluster_quarantine_peer_started_total", map[string]string{"scope": "user_ip"}) >= 1
+	})
+	if err := rtspDescribe(rtspURL(b, lockVictim, lockVictimPass, "cam")); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("b: right password after a's quarantine: %v, want 401", err)
+	}
 }
 
 // lockWaitUntil polls cond until it holds, failing the test after timeout.
