@@ -4,6 +4,11 @@
 // interval under a lease that lets them expire, and merged back from every
 // peer's records; and the cluster-wide kick of a user's sessions.
 //
+// Each instance writes its own count of each key (the failures it counted
+// in its window), never a shared counter: no read-modify-write, no
+// conflicts between instances, and a flush retried after a failure cannot
+// count twice. A peer's view of a key is its own count plus the others'.
+//
 // Records name no user and no address: a quarantine key is a keyed hash
 // (HMAC-SHA-256 with a key derived from the cluster's secret) of the name
 // and the client address unit, a kick carries the keyed hash of the name.
