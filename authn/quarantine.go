@@ -98,6 +98,9 @@ type Quarantine struct {
 	// empty on a lone instance.
 	share  *QuarantineShare
 	remote map[ShareKey]*remoteStrike
+	// rtrust: when peers last saw a successful login of a (name,
+	// address), by the pair's hash.
+	rtrust map[[16]byte]time.Time
 	// remoteUntil: the latest end of a quarantine in remote.
 	remoteUntil time.Time
 }
@@ -187,14 +190,14 @@ func (q *Quarantine) Blocked(user string, ip netip.Addr) (blocked bool, scope Sc
 func (q *Quarantine) trustedLocked(user string, k netip.Addr, now time.Time) bool {
 	ts, ok := q.trust.Peek(user)
 	if !ok {
-		return false
+		return q.trustedRemoteLocked(user, k, now)
 	}
 	for _, a := range ts.addrs {
 		if a.ip == k && now.Sub(a.at) < q.limits.TrustedPeriod {
 			return true
 		}
 	}
-	return false
+	return q.trustedRemoteLocked(user, k, now)
 }
 
 // FailResult is what one failure changed.
@@ -292,6 +295,7 @@ func (q *Quarantine) Succeed(user string, ip netip.Addr) {
 	oldest := 0
 	for i, a := range ts.addrs {
 		if a.ip == k {
+			q.trustedShareLocked(user, k, a.at, now)
 			ts.addrs[i].at = now
 			return
 		}
@@ -304,6 +308,7 @@ func (q *Quarantine) Succeed(user string, ip netip.Addr) {
 	} else {
 		ts.addrs[oldest] = trustedAddr{k, now}
 	}
+	q.trustedShareLocked(user, k, time.Time{}, now)
 }
 
 // count records a failure with fingerprint fp (with dedup, one seen

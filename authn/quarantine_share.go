@@ -29,7 +29,18 @@ type QuarantineShare struct {
 	// at start, after every change. It is called with the quarantine
 	// locked: it must return at once and not call the Quarantine.
 	Counted func(k ShareKey, failures int, start time.Time)
+	// Trusted, if set, is told that a successful login made the address
+	// trusted for the name (k's scope is ShareTrusted) at at; at most once
+	// a quarter of TrustedPeriod per name and address. Called with the
+	// quarantine locked, as Counted.
+	Trusted func(k ShareKey, at time.Time)
 }
+
+// ShareTrusted is the scope of a shared key that records a trusted
+// address of a name (a successful login there), not a count: with it a
+// name's owner is spared the per-name quarantine on every instance, not
+// only on the one she logged in through.
+const ShareTrusted Scope = "trusted"
 
 // remoteStrike is what the cluster knows of one key: peers' failures, this
 // instance's own (a copy of the strike's), and a quarantine begun from
@@ -47,10 +58,10 @@ func (q *Quarantine) Share(s *QuarantineShare) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.share = s
-	q.remote = nil
+	q.remote, q.rtrust = nil, nil
 	q.remoteUntil = time.Time{}
 	if s != nil {
-		q.remote = map[ShareKey]*remoteStrike{}
+		q.remote, q.rtrust = map[ShareKey]*remoteStrike{}, map[[16]byte]time.Time{}
 	}
 }
 
@@ -187,4 +198,58 @@ func (q *Quarantine) blockedRemoteLocked(user string, k netip.Addr, trusted bool
 		return true, ScopeIP
 	}
 	return false, ""
+}
+
+// MergeTrust records that a peer saw a successful login of k's (name,
+// address) at at (k's scope is ShareTrusted): the address is trusted for
+// the name here too until at + TrustedPeriod. The table is bounded by
+// MaxTracked × TrustedAddresses; when full of live entries, new ones are
+// not kept (the stricter direction).
+func (q *Quarantine) MergeTrust(k ShareKey, at time.Time) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.share == nil || k.Scope != ShareTrusted || q.limits.TrustedAddresses <= 0 {
+		return
+	}
+	now := q.now()
+	if now.Sub(at) >= q.limits.TrustedPeriod {
+		return
+	}
+	if prev, ok := q.rtrust[k.Hash]; ok {
+		if at.After(prev) {
+			q.rtrust[k.Hash] = at
+		}
+		return
+	}
+	if limit := max(q.limits.MaxTracked, 1) * q.limits.TrustedAddresses; len(q.rtrust) >= limit {
+		for h, t := range q.rtrust {
+			if now.Sub(t) >= q.limits.TrustedPeriod {
+				delete(q.rtrust, h)
+			}
+		}
+		if len(q.rtrust) >= limit {
+			return
+		}
+	}
+	q.rtrust[k.Hash] = at
+}
+
+// trustedRemoteLocked reports whether a peer saw a successful login of
+// user from k within TrustedPeriod.
+func (q *Quarantine) trustedRemoteLocked(user string, k netip.Addr, now time.Time) bool {
+	if q.share == nil || len(q.rtrust) == 0 || !k.IsValid() {
+		return false
+	}
+	at, ok := q.rtrust[q.share.Key(ShareTrusted, user, k).Hash]
+	return ok && now.Sub(at) < q.limits.TrustedPeriod
+}
+
+// trustedShareLocked tells the cluster of a successful login of user from
+// k, whose address was last trusted at prev (zero: newly): not again
+// within a quarter of TrustedPeriod.
+func (q *Quarantine) trustedShareLocked(user string, k netip.Addr, prev, now time.Time) {
+	if q.share == nil || q.share.Trusted == nil || (!prev.IsZero() && now.Sub(prev) < q.limits.TrustedPeriod/4) {
+		return
+	}
+	q.share.Trusted(q.share.Key(ShareTrusted, user, k), now)
 }

@@ -64,6 +64,11 @@ type Options struct {
 	Interval time.Duration
 	// Period is the quarantine period: a record lives about as long.
 	Period time.Duration
+	// TrustedPeriod is how long a successful login keeps its address
+	// trusted for the name (authQuarantine.trustedPeriod): a trusted
+	// address record lives about as long. 0: trusted addresses are not
+	// shared.
+	TrustedPeriod time.Duration
 	// MaxPending bounds the counts waiting for a flush (keys; default
 	// 30 000). Past it new keys are counted locally only.
 	MaxPending int
@@ -93,12 +98,16 @@ type Lock struct {
 
 	pendMu  sync.Mutex
 	pending map[authn.ShareKey]count
+	// trusted: trusted-address records waiting for the next flush.
+	trusted map[authn.ShareKey]time.Time
 
 	mu    sync.Mutex
 	peers map[authn.ShareKey]map[string]count
 
-	lease   clientv3.LeaseID
-	leaseAt time.Time
+	// The leases records are written under (counts; trusted addresses),
+	// and when each was granted.
+	lease, tlease     clientv3.LeaseID
+	leaseAt, tleaseAt time.Time
 	shared  bool // the last flush succeeded
 
 	// kickWatching: kicks put from now on reach this instance.
@@ -148,7 +157,7 @@ func Start(o Options, q *authn.Quarantine) (*Lock, error) {
 		qKey: derive(o.Secret, "quarantine"), kKey: derive(o.Secret, "kick"),
 		qPrefix: strings.TrimSuffix(o.Prefix, "/") + "/quarantine/",
 		kPrefix: strings.TrimSuffix(o.Prefix, "/") + "/kick/",
-		pending: map[authn.ShareKey]count{}, peers: map[authn.ShareKey]map[string]count{}, shared: true}
+		pending: map[authn.ShareKey]count{}, trusted: map[authn.ShareKey]time.Time{}, peers: map[authn.ShareKey]map[string]count{}, shared: true}
 	if l.client == nil {
 		c, err := newClient(o.Etcd)
 		if err != nil {
@@ -165,7 +174,11 @@ func Start(o Options, q *authn.Quarantine) (*Lock, error) {
 	sctx, scancel := context.WithTimeout(ctx, startWait)
 	defer scancel()
 	if q != nil {
-		q.Share(&authn.QuarantineShare{Key: l.key, Counted: l.counted})
+		share := &authn.QuarantineShare{Key: l.key, Counted: l.counted}
+		if o.TrustedPeriod > 0 {
+			share.Trusted = l.trustedAt
+		}
+		q.Share(share)
 		rev := l.loadQuarantine(sctx)
 		l.done.Add(2)
 		go l.flushLoop(ctx)

@@ -24,7 +24,8 @@ var (
 )
 
 func limits() authn.QuarantineLimits {
-	return authn.QuarantineLimits{PairLimit: 3, UserLimit: 6, IPLimit: 50, Period: time.Minute, MaxTracked: 1000}
+	return authn.QuarantineLimits{PairLimit: 3, UserLimit: 6, IPLimit: 50, Period: time.Minute, MaxTracked: 1000,
+		TrustedAddresses: 4, TrustedPeriod: time.Hour}
 }
 
 // node is one simulated instance: a quarantine and its Lock.
@@ -42,7 +43,7 @@ func startNode(t testing.TB, e *testharness.Etcd, name string, interval time.Dur
 	t.Helper()
 	q := authn.NewQuarantine(limits())
 	l, err := Start(Options{Etcd: etcdConfig(e), Prefix: "/sg/cluster", Name: name, Secret: []byte("s3cret cluster"),
-		Interval: interval, Period: time.Minute, OnKick: onKick, Registerer: prometheus.NewRegistry(),
+		Interval: interval, Period: time.Minute, TrustedPeriod: time.Hour, OnKick: onKick, Registerer: prometheus.NewRegistry(),
 		Logger: slog.New(slog.DiscardHandler)}, q)
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +99,31 @@ func TestSpreadFailuresQuarantineEverywhere(t *testing.T) {
 	other := netip.MustParseAddr("203.0.113.9")
 	for i, n := range nodes {
 		waitFor(t, fmt.Sprintf("carol's quarantine on instance %d", i), func() bool { return blocked(n, "carol", other) })
+	}
+}
+
+// A successful login on one instance trusts its address for the name on
+// every instance: the per-name quarantine spares the owner's usual place
+// wherever the load balancer sends her.
+func TestTrustedAddressShared(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	a := startNode(t, e, "a", 100*time.Millisecond, nil)
+	b := startNode(t, e, "b", 100*time.Millisecond, nil)
+	home := netip.MustParseAddr("198.51.100.200")
+	a.q.Succeed(alice, home)
+	waitFor(t, "a's trusted address flushed", func() bool { return testutil.ToFloat64(a.l.m.written) >= 1 })
+	// 6 failures of alice from 6 addresses, all on b: the name is
+	// quarantined on b, except from home.
+	for i := range 6 {
+		b.q.Fail(alice, true, netip.AddrFrom4([4]byte{192, 0, 2, byte(100 + i)}), uint64(i+1))
+	}
+	if !blocked(b, alice, netip.MustParseAddr("203.0.113.1")) {
+		t.Fatal("b: alice not quarantined after 6 failures")
+	}
+	waitFor(t, "b trusting alice's home address", func() bool { return !blocked(b, alice, home) })
+	waitFor(t, "a's view of the name quarantine", func() bool { return blocked(a, alice, netip.MustParseAddr("203.0.113.1")) })
+	if blocked(a, alice, home) {
+		t.Fatal("a: alice quarantined at her trusted address")
 	}
 }
 

@@ -38,6 +38,18 @@ func (l *Lock) counted(k authn.ShareKey, n int, start time.Time) {
 	l.pending[k] = count{n: n, w: start}
 }
 
+// trustedAt takes a successful login's trusted address (under the
+// quarantine's lock, as counted).
+func (l *Lock) trustedAt(k authn.ShareKey, at time.Time) {
+	l.pendMu.Lock()
+	defer l.pendMu.Unlock()
+	if _, ok := l.trusted[k]; !ok && len(l.trusted) >= l.o.MaxPending {
+		l.m.dropped.Inc()
+		return
+	}
+	l.trusted[k] = at
+}
+
 // recordKey is k's record of this instance: prefix/quarantine/<scope>/<hash>/<name>.
 func (l *Lock) recordKey(k authn.ShareKey) string {
 	return l.qPrefix + string(k.Scope) + "/" + hex.EncodeToString(k.Hash[:]) + "/" + l.o.Name
@@ -50,7 +62,7 @@ func (l *Lock) parseKey(key string) (k authn.ShareKey, instance string, ok bool)
 		return k, "", false
 	}
 	switch s := authn.Scope(parts[0]); s {
-	case authn.ScopeUserIP, authn.ScopeUser, authn.ScopeIP:
+	case authn.ScopeUserIP, authn.ScopeUser, authn.ScopeIP, authn.ShareTrusted:
 		k.Scope = s
 	default:
 		return k, "", false
@@ -84,31 +96,38 @@ func (l *Lock) flushLoop(ctx context.Context) {
 // (a newer count of the same key replaces them).
 func (l *Lock) flush(ctx context.Context) {
 	l.pendMu.Lock()
-	batch := l.pending
-	if len(batch) == 0 {
+	batch, trusted := l.pending, l.trusted
+	if len(batch) == 0 && len(trusted) == 0 {
 		l.pendMu.Unlock()
 		return
 	}
-	l.pending = map[authn.ShareKey]count{}
+	l.pending, l.trusted = map[authn.ShareKey]count{}, map[authn.ShareKey]time.Time{}
 	l.pendMu.Unlock()
-	err := l.write(ctx, batch)
+	err := l.write(ctx, batch, trusted)
 	if err == nil {
 		l.setShared(true, nil)
 		return
 	}
 	l.pendMu.Lock()
-	for k, c := range batch {
-		if _, newer := l.pending[k]; !newer {
-			if len(l.pending) >= l.o.MaxPending {
-				l.m.dropped.Inc()
-				continue
-			}
-			l.pending[k] = c
-		}
-	}
+	requeue(l, l.pending, batch)
+	requeue(l, l.trusted, trusted)
 	l.pendMu.Unlock()
 	if !errors.Is(err, context.Canceled) {
 		l.setShared(false, err)
+	}
+}
+
+// requeue puts back into pending what a failed flush did not write,
+// unless a newer value came meanwhile.
+func requeue[V any](l *Lock, pending, failed map[authn.ShareKey]V) {
+	for k, v := range failed {
+		if _, newer := pending[k]; !newer {
+			if len(pending) >= l.o.MaxPending {
+				l.m.dropped.Inc()
+				continue
+			}
+			pending[k] = v
+		}
 	}
 }
 
@@ -116,18 +135,18 @@ func (l *Lock) flush(ctx context.Context) {
 // outlives the period by a quarter; the lease is reused for a quarter
 // period, so a record lives between one and 1.25 periods after its last
 // write.
-func (l *Lock) write(ctx context.Context, batch map[authn.ShareKey]count) error {
-	reuse := l.o.Period / 4
-	if l.lease == 0 || time.Since(l.leaseAt) >= reuse {
-		ttl := int64((l.o.Period + l.o.Period/4 + time.Second - 1) / time.Second)
-		g, err := l.client.Grant(ctx, max(ttl, 2))
-		if err != nil {
+func (l *Lock) write(ctx context.Context, batch map[authn.ShareKey]count, trusted map[authn.ShareKey]time.Time) error {
+	if len(batch) > 0 {
+		if err := l.grant(ctx, &l.lease, &l.leaseAt, l.o.Period); err != nil {
 			return err
 		}
-		l.m.leases.Inc()
-		l.lease, l.leaseAt = g.ID, time.Now()
 	}
-	ops := make([]clientv3.Op, 0, min(len(batch), maxTxnOps))
+	if len(trusted) > 0 {
+		if err := l.grant(ctx, &l.tlease, &l.tleaseAt, l.o.TrustedPeriod); err != nil {
+			return err
+		}
+	}
+	ops := make([]clientv3.Op, 0, min(len(batch)+len(trusted), maxTxnOps))
 	commit := func() error {
 		if len(ops) == 0 {
 			return nil
@@ -135,7 +154,7 @@ func (l *Lock) write(ctx context.Context, batch map[authn.ShareKey]count) error 
 		_, err := l.client.Txn(ctx).Then(ops...).Commit()
 		if err != nil {
 			if errors.Is(err, rpctypes.ErrLeaseNotFound) {
-				l.lease = 0 // expired while etcd was away: a new one next time
+				l.lease, l.tlease = 0, 0 // expired while etcd was away: new ones next time
 			}
 			return err
 		}
@@ -153,7 +172,32 @@ func (l *Lock) write(ctx context.Context, batch map[authn.ShareKey]count) error 
 			}
 		}
 	}
+	for k, at := range trusted {
+		v, _ := json.Marshal(record{W: at.Unix()})
+		ops = append(ops, clientv3.OpPut(l.recordKey(k), string(v), clientv3.WithLease(l.tlease)))
+		if len(ops) == maxTxnOps {
+			if err := commit(); err != nil {
+				return err
+			}
+		}
+	}
 	return commit()
+}
+
+// grant makes *lease a lease for records that must live period after
+// their write: TTL 1.25 × period, a new lease once a quarter period old.
+func (l *Lock) grant(ctx context.Context, lease *clientv3.LeaseID, at *time.Time, period time.Duration) error {
+	if *lease != 0 && time.Since(*at) < period/4 {
+		return nil
+	}
+	ttl := int64((period + period/4 + time.Second - 1) / time.Second)
+	g, err := l.client.Grant(ctx, max(ttl, 2))
+	if err != nil {
+		return err
+	}
+	l.m.leases.Inc()
+	*lease, *at = g.ID, time.Now()
+	return nil
 }
 
 // setShared notes whether counts reach etcd, logging each change.
@@ -254,6 +298,17 @@ func (l *Lock) apply(key string, value []byte, deleted bool) {
 	}
 	if instance == l.o.Name {
 		return // our own
+	}
+	if k.Scope == authn.ShareTrusted {
+		var r record
+		switch {
+		case deleted: // expired: the time it carried ends the trust anyway
+		case json.Unmarshal(value, &r) != nil || r.W <= 0:
+			l.m.malformed.Inc()
+		default:
+			l.q.MergeTrust(k, time.Unix(r.W, 0))
+		}
+		return
 	}
 	var c count
 	if !deleted {

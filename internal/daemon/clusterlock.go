@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
@@ -49,9 +50,13 @@ func (d *Daemon) startClusterLock(c *config.Conf) error {
 		return fmt.Errorf("cluster.name: no host name to default to: %w", err)
 	}
 	tracked := 3 * max(c.AuthQuarantine.MaxTracked, 1)
+	var trusted time.Duration
+	if c.AuthQuarantine.TrustedAddresses > 0 {
+		trusted = c.AuthQuarantine.TrustedPeriod
+	}
 	l, err := clusterlock.Start(clusterlock.Options{
 		Etcd: clusterLockEtcd(c), Prefix: c.Cluster.Prefix, Name: name, Secret: secret,
-		Interval: c.Cluster.QuarantineInterval, Period: c.AuthQuarantine.Period,
+		Interval: c.Cluster.QuarantineInterval, Period: c.AuthQuarantine.Period, TrustedPeriod: trusted,
 		MaxPending: tracked, MaxPeerKeys: tracked, OnKick: d.conns.KickUser,
 		Registerer: d.registry, Logger: d.logger.With("component", "cluster"),
 	}, d.deps.Quarantine)
