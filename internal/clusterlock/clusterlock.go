@@ -108,7 +108,7 @@ type Lock struct {
 	// and when each was granted.
 	lease, tlease     clientv3.LeaseID
 	leaseAt, tleaseAt time.Time
-	shared  bool // the last flush succeeded
+	shared            bool // the last flush succeeded
 
 	// kickWatching: kicks put from now on reach this instance.
 	kickWatching atomic.Bool
