@@ -75,3 +75,35 @@ func TestQuarantineShareMergesPeers(t *testing.T) {
 		t.Fatal("the merge began again a quarantine the failure began")
 	}
 }
+
+// A peer's successful login trusts the address here; an old one does not;
+// a successful login here is shared once a quarter trustedPeriod.
+func TestQuarantineShareTrust(t *testing.T) {
+	f := newShareFixture(QuarantineLimits{UserLimit: 2, Period: time.Minute, MaxTracked: 100,
+		TrustedAddresses: 2, TrustedPeriod: time.Hour})
+	var shared []time.Time
+	f.q.share.Trusted = func(_ ShareKey, at time.Time) { shared = append(shared, at) }
+	now := time.Now()
+	f.q.now = func() time.Time { return now }
+	home, old, away := netip.MustParseAddr("192.0.2.1"), netip.MustParseAddr("192.0.2.2"), netip.MustParseAddr("192.0.2.3")
+	f.q.MergeTrust(fakeShareKey(ShareTrusted, "alice", home), now.Add(-time.Minute))
+	f.q.MergeTrust(fakeShareKey(ShareTrusted, "alice", old), now.Add(-2*time.Hour))
+	f.q.MergePeers(fakeShareKey(ScopeUser, "alice", netip.Addr{}), 2)
+	if b, _ := f.q.Blocked("alice", away); !b {
+		t.Fatal("alice not quarantined by her peers' counts")
+	}
+	if b, _ := f.q.Blocked("alice", home); b {
+		t.Fatal("alice quarantined at the address a peer trusts")
+	}
+	if b, _ := f.q.Blocked("alice", old); !b {
+		t.Fatal("a trust older than trustedPeriod spared alice")
+	}
+	f.q.Succeed("bob", home)
+	now = now.Add(time.Minute)
+	f.q.Succeed("bob", home)
+	now = now.Add(15 * time.Minute)
+	f.q.Succeed("bob", home)
+	if len(shared) != 2 {
+		t.Fatalf("3 good logins over 16 min shared %d times, want 2 (once a quarter trustedPeriod)", len(shared))
+	}
+}
