@@ -203,6 +203,7 @@ func TestEtcdDownLocalQuarantineThenRecovers(t *testing.T) {
 		t.Fatal("a: no local quarantine while etcd is down")
 	}
 	waitFor(t, "a reporting that it counts locally", func() bool { return testutil.ToFloat64(a.l.m.shared) == 0 })
+	waitFor(t, "b, with nothing to flush, reporting etcd away", func() bool { return testutil.ToFloat64(b.l.m.shared) == 0 })
 	if blocked(b, alice, ipA) {
 		t.Fatal("b quarantined without etcd: its counts came from nowhere")
 	}
@@ -217,6 +218,7 @@ func TestEtcdDownLocalQuarantineThenRecovers(t *testing.T) {
 
 	e.Restart()
 	waitFor(t, "a sharing again", func() bool { return testutil.ToFloat64(a.l.m.shared) == 1 })
+	waitFor(t, "b sharing again", func() bool { return testutil.ToFloat64(b.l.m.shared) == 1 })
 	waitFor(t, "b learning alice's quarantine", func() bool { return blocked(b, alice, ipA) })
 	waitFor(t, "b learning dave's quarantine", func() bool { return blocked(b, "dave", ipB) })
 	if !blocked(a, alice, ipA) {

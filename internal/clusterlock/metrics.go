@@ -46,7 +46,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"scope"})),
 		shared: promreg.MustRegister(reg, prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "streamgate_cluster_quarantine_shared",
-			Help: "1 while the last flush of failed-login counts reached etcd; 0 while the quarantine counts locally (etcd unreachable).",
+			Help: "1 while the last flush of failed-login counts (with nothing to flush: the connection) reached etcd; 0 while the quarantine counts locally (etcd unreachable).",
 		})),
 		kicks: promreg.MustRegister(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "streamgate_cluster_kicks_total",

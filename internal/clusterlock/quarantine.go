@@ -5,12 +5,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"google.golang.org/grpc/connectivity"
 
 	"github.com/streamgate/streamgate/authn"
 )
@@ -99,6 +101,7 @@ func (l *Lock) flush(ctx context.Context) {
 	batch, trusted := l.pending, l.trusted
 	if len(batch) == 0 && len(trusted) == 0 {
 		l.pendMu.Unlock()
+		l.checkConnection()
 		return
 	}
 	l.pending, l.trusted = map[authn.ShareKey]count{}, map[authn.ShareKey]time.Time{}
@@ -113,7 +116,19 @@ func (l *Lock) flush(ctx context.Context) {
 	requeue(l, l.trusted, trusted)
 	l.pendMu.Unlock()
 	if !errors.Is(err, context.Canceled) {
+		l.m.flushFailures.Inc()
 		l.setShared(false, err)
+	}
+}
+
+// checkConnection notes, when there was nothing to flush, whether the
+// etcd connection is up (it costs no request).
+func (l *Lock) checkConnection() {
+	switch st := l.client.ActiveConnection().GetState(); st {
+	case connectivity.Ready:
+		l.setShared(true, nil)
+	case connectivity.TransientFailure, connectivity.Shutdown:
+		l.setShared(false, fmt.Errorf("etcd connection %s", st))
 	}
 }
 
@@ -213,9 +228,6 @@ func (l *Lock) setShared(ok bool, err error) {
 	case !ok && was:
 		l.m.shared.Set(0)
 		l.log.Warn("etcd unreachable: quarantine counts locally (peers' last counts kept) until it returns", "error", err)
-	}
-	if !ok {
-		l.m.flushFailures.Inc()
 	}
 }
 
