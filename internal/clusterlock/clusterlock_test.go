@@ -283,3 +283,21 @@ func TestKickReachesPeers(t *testing.T) {
 		t.Fatalf("kick with etcd stopped: %v, want ErrUnavailable", err)
 	}
 }
+
+// An instance started while etcd is away starts (after a bounded wait),
+// quarantines on its own counts, and joins when etcd answers.
+func TestStartWithEtcdAway(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	e.Stop()
+	a := startNode(t, e, "a", 100*time.Millisecond, nil)
+	for i := range 3 {
+		a.q.Fail(alice, true, ipA, uint64(i+1))
+	}
+	if !blocked(a, alice, ipA) {
+		t.Fatal("no local quarantine with etcd away at start")
+	}
+	e.Restart()
+	b := startNode(t, e, "b", 100*time.Millisecond, nil)
+	waitFor(t, "a's counts reaching b", func() bool { return blocked(b, alice, ipA) })
+	waitFor(t, "a following kicks", a.l.kickWatching.Load)
+}
