@@ -94,6 +94,15 @@ type Quarantine struct {
 	// nextPrune: when a full table may be swept again.
 	nextPrune [3]time.Time
 	now       func() time.Time
+	// share, remote: the cluster's side (quarantine_share.go); nil and
+	// empty on a lone instance.
+	share  *QuarantineShare
+	remote map[ShareKey]*remoteStrike
+	// rtrust: when peers last saw a successful login of a (name,
+	// address), by the pair's hash.
+	rtrust map[[16]byte]time.Time
+	// remoteUntil: the latest end of a quarantine in remote.
+	remoteUntil time.Time
 }
 
 type pairKey struct {
@@ -154,10 +163,10 @@ func clientKey(ip netip.Addr) netip.Addr {
 func (q *Quarantine) Blocked(user string, ip netip.Addr) (blocked bool, scope Scope) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.pairs) == 0 && len(q.users) == 0 && len(q.ips) == 0 {
+	now, k := q.now(), clientKey(ip)
+	if len(q.pairs) == 0 && len(q.users) == 0 && len(q.ips) == 0 && !now.Before(q.remoteUntil) {
 		return false, ""
 	}
-	now, k := q.now(), clientKey(ip)
 	if user != "" {
 		if s, ok := q.pairs[pairKey{user, k}]; ok && now.Before(s.until) {
 			return true, ScopeUserIP
@@ -172,20 +181,23 @@ func (q *Quarantine) Blocked(user string, ip netip.Addr) (blocked bool, scope Sc
 	if s, ok := q.ips[k]; ok && !trusted && now.Before(s.until) {
 		return true, ScopeIP
 	}
+	if now.Before(q.remoteUntil) {
+		return q.blockedRemoteLocked(user, k, trusted, now)
+	}
 	return false, ""
 }
 
 func (q *Quarantine) trustedLocked(user string, k netip.Addr, now time.Time) bool {
 	ts, ok := q.trust.Peek(user)
 	if !ok {
-		return false
+		return q.trustedRemoteLocked(user, k, now)
 	}
 	for _, a := range ts.addrs {
 		if a.ip == k && now.Sub(a.at) < q.limits.TrustedPeriod {
 			return true
 		}
 	}
-	return false
+	return q.trustedRemoteLocked(user, k, now)
 }
 
 // FailResult is what one failure changed.
@@ -205,23 +217,30 @@ func (q *Quarantine) Fail(user string, known bool, ip netip.Addr, fp uint64) Fai
 	defer q.mu.Unlock()
 	now, k, l := q.now(), clientKey(ip), q.limits
 	var res FailResult
-	count := func(s *strike, limit int, scope Scope) {
+	count := func(s *strike, limit int, scope Scope, user string, ip netip.Addr) {
 		if s == nil {
 			res.Untracked = true
-		} else if s.count(fp, scope != ScopeUserIP, limit, l.Period, now) {
+			return
+		}
+		sk, r, peers := q.peersLocked(scope, user, ip, now)
+		counted, started := s.count(fp, scope != ScopeUserIP, limit, peers, l.Period, now)
+		if counted {
+			q.countedLocked(sk, r, s)
+		}
+		if started {
 			res.Started = append(res.Started, scope)
 		}
 	}
 	if user != "" && known {
 		if l.PairLimit > 0 {
-			count(track(q, q.pairs, pairKey{user, k}, 0, now), l.PairLimit, ScopeUserIP)
+			count(track(q, q.pairs, pairKey{user, k}, 0, now), l.PairLimit, ScopeUserIP, user, k)
 		}
 		if l.UserLimit > 0 {
-			count(track(q, q.users, user, 1, now), l.UserLimit, ScopeUser)
+			count(track(q, q.users, user, 1, now), l.UserLimit, ScopeUser, user, netip.Addr{})
 		}
 	}
 	if l.IPLimit > 0 && k.IsValid() {
-		count(track(q, q.ips, k, 2, now), l.IPLimit, ScopeIP)
+		count(track(q, q.ips, k, 2, now), l.IPLimit, ScopeIP, "", k)
 	}
 	return res
 }
@@ -237,7 +256,15 @@ func (q *Quarantine) Repeat(user string, ip netip.Addr) bool {
 	defer q.mu.Unlock()
 	now, k := q.now(), clientKey(ip)
 	s := track(q, q.pairs, pairKey{user, k}, 0, now)
-	return s != nil && s.count(0, false, q.limits.PairLimit, q.limits.Period, now)
+	if s == nil {
+		return false
+	}
+	sk, r, peers := q.peersLocked(ScopeUserIP, user, k, now)
+	counted, started := s.count(0, false, q.limits.PairLimit, peers, q.limits.Period, now)
+	if counted {
+		q.countedLocked(sk, r, s)
+	}
+	return started
 }
 
 // Succeed records a successful login of user from ip: the address becomes
@@ -254,6 +281,7 @@ func (q *Quarantine) Succeed(user string, ip netip.Addr) {
 	pk := pairKey{user, k}
 	if s, ok := q.pairs[pk]; ok && !now.Before(s.until) {
 		delete(q.pairs, pk)
+		q.succeededLocked(user, k, now)
 	}
 	n := q.limits.TrustedAddresses
 	if n <= 0 || !k.IsValid() {
@@ -267,6 +295,7 @@ func (q *Quarantine) Succeed(user string, ip netip.Addr) {
 	oldest := 0
 	for i, a := range ts.addrs {
 		if a.ip == k {
+			q.trustedShareLocked(user, k, a.at, now)
 			ts.addrs[i].at = now
 			return
 		}
@@ -279,31 +308,33 @@ func (q *Quarantine) Succeed(user string, ip netip.Addr) {
 	} else {
 		ts.addrs[oldest] = trustedAddr{k, now}
 	}
+	q.trustedShareLocked(user, k, time.Time{}, now)
 }
 
 // count records a failure with fingerprint fp (with dedup, one seen
-// recently is no new failure); it reports whether the failure began a
-// quarantine.
-func (s *strike) count(fp uint64, dedup bool, limit int, period time.Duration, now time.Time) bool {
+// recently is no new failure), peers being the failures the cluster's other
+// instances counted for the key; it reports whether the failure counted and
+// whether it began a quarantine.
+func (s *strike) count(fp uint64, dedup bool, limit, peers int, period time.Duration, now time.Time) (counted, started bool) {
 	if now.Before(s.until) {
-		return false // already quarantined; the period is not extended
+		return false, false // already quarantined; the period is not extended
 	}
 	if now.Sub(s.windowStart) >= period {
 		*s = strike{windowStart: now}
 	}
 	for _, seen := range s.seen[:min(s.nseen, len(s.seen))] {
 		if dedup && seen == fp {
-			return false // the same credentials again: one attempt
+			return false, false // the same credentials again: one attempt
 		}
 	}
 	s.seen[s.nseen%len(s.seen)] = fp
 	s.nseen++
 	s.failures++
-	if s.failures >= limit {
+	if s.failures+peers >= limit {
 		s.until = now.Add(period)
-		return true
+		return true, true
 	}
-	return false
+	return true, false
 }
 
 // track returns k's entry in m, creating it; nil when m is full of entries

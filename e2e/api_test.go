@@ -355,6 +355,7 @@ func TestAPIPermission(t *testing.T) {
 		{"POST", "/v3/config/paths/replace/cam", "{}"}, {"DELETE", "/v3/config/paths/delete/cam", ""},
 		{"GET", "/v3/hlsmuxers/list", ""}, {"GET", "/v3/hlsmuxers/get/cam", ""},
 		{"POST", "/v3/auth/jwks/refresh", ""}, {"GET", "/v3/cluster/list", ""},
+		{"POST", "/v3/cluster/kick", `{"user":"x"}`},
 	}
 	for _, k := range []string{"rtspconns", "rtspsessions", "rtspsconns", "rtspssessions", "rtmpconns", "rtmpsconns", "srtconns", "webrtcsessions", "hlssessions"} {
 		endpoints = append(endpoints, struct{ method, path, body string }{"GET", "/v3/" + k + "/list", ""},

@@ -20,6 +20,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/clusterlock"
 	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/internal/netlimit"
 	"github.com/streamgate/streamgate/internal/panics"
@@ -47,6 +48,8 @@ type Daemon struct {
 	srt      *srt.Server
 	hls      atomic.Pointer[hls.Server]
 	sessions *authn.Sessions
+	// clusterLock shares the quarantine and kicks with the cluster (clusterlock.go).
+	clusterLock *clusterlock.Lock
 	// hooks runs the runOn… commands; the hub tells it what happens.
 	hooks    *hookEvents
 	reloads  *reloadMetrics
@@ -160,6 +163,10 @@ func New(c *config.Conf, logger *slog.Logger) (*Daemon, error) {
 	d.sessions = authn.NewSessions(reg)
 	if d.res.Etcd != nil {
 		d.watchEtcd(d.res.Etcd)
+	}
+	if err := d.startClusterLock(c); err != nil {
+		d.closeStores()
+		return nil, err
 	}
 	return d, nil
 }
@@ -285,6 +292,7 @@ func (d *Daemon) closeStores() {
 	if d.res.Cluster != nil {
 		d.res.Cluster.Close() // the lease is revoked: this instance's paths leave the registry
 	}
+	d.stopClusterLock()
 	if d.res.Etcd != nil {
 		_ = d.res.Etcd.Close()
 		d.res.Etcd = nil

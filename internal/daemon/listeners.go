@@ -62,6 +62,7 @@ func (d *Daemon) env(name string) *httpapi.Env {
 		HLSMuxers:      d.hlsMuxers,
 		Logger:         d.logger.With("component", "api"),
 		Cluster:        d.clusterList(),
+		ClusterKick:    d.clusterKick(),
 	}
 }
 

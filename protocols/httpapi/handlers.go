@@ -106,6 +106,10 @@ type Env struct {
 	// Cluster lists the cluster's instances (GET /v3/cluster/list); nil:
 	// the cluster is off (503).
 	Cluster func() ([]ClusterMember, error)
+	// ClusterKick ends a user's sessions on every instance of the cluster
+	// (POST /v3/cluster/kick) and returns how many ended here; an error
+	// when the kick did not reach the cluster. nil: the cluster is off.
+	ClusterKick func(ctx context.Context, user string) (int, error)
 }
 
 // ClusterMember is one item of /v3/cluster/list: a registered instance and
@@ -170,6 +174,7 @@ func (e *Env) APIHandler() http.Handler {
 	e.v3(api)
 	api.HandleFunc("GET /v3/config/get", e.configGet)
 	api.HandleFunc("POST /v3/auth/jwks/refresh", e.jwksRefresh)
+	api.HandleFunc("POST /v3/cluster/kick", e.clusterKick)
 	mux.Handle("/", e.Guard(authz.ActionAPI, api))
 	return e.cors(mux)
 }
