@@ -16,6 +16,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/internal/cluster"
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
@@ -168,7 +169,7 @@ func BenchmarkRegistryChurn(b *testing.B) {
 		clients := make([]*clientv3.Client, benchInstances)
 		leases := make([]clientv3.LeaseID, benchInstances)
 		for i := range clients {
-			c, err := newClient(etcdConfig(e))
+			c, err := cluster.NewEtcdClient(etcdConfig(e))
 			if err != nil {
 				b.Fatal(err)
 			}

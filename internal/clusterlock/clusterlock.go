@@ -38,11 +38,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"go.uber.org/zap"
-	"google.golang.org/grpc"
 
 	"github.com/streamgate/streamgate/authn"
-	"github.com/streamgate/streamgate/internal/redact"
+	"github.com/streamgate/streamgate/internal/cluster"
 )
 
 // Options configure a Lock.
@@ -51,7 +49,7 @@ type Options struct {
 	// makes its own from Etcd and closes it on Close.
 	Client *clientv3.Client
 	// Etcd is the connection used when Client is nil.
-	Etcd authn.EtcdConfig
+	Etcd cluster.EtcdOptions
 	// Prefix is the cluster's key prefix; records go under
 	// Prefix/quarantine/ and Prefix/kick/.
 	Prefix string
@@ -159,7 +157,7 @@ func Start(o Options, q *authn.Quarantine) (*Lock, error) {
 		kPrefix: strings.TrimSuffix(o.Prefix, "/") + "/kick/",
 		pending: map[authn.ShareKey]count{}, trusted: map[authn.ShareKey]time.Time{}, peers: map[authn.ShareKey]map[string]count{}, shared: true}
 	if l.client == nil {
-		c, err := newClient(o.Etcd)
+		c, err := cluster.NewEtcdClient(o.Etcd)
 		if err != nil {
 			return nil, err
 		}
@@ -208,24 +206,6 @@ func (l *Lock) Close() error {
 		return l.client.Close()
 	}
 	return nil
-}
-
-// newClient makes a client of cfg that does not block while connecting.
-func newClient(cfg authn.EtcdConfig) (*clientv3.Client, error) {
-	tlsCfg, err := authn.EtcdClientTLS(cfg)
-	if err != nil {
-		return nil, err
-	}
-	c, err := clientv3.New(clientv3.Config{
-		Endpoints: cfg.Endpoints, TLS: tlsCfg, Username: cfg.Username, Password: cfg.Password,
-		DialKeepAliveTime: 5 * time.Second, DialKeepAliveTimeout: 2 * time.Second,
-		DialOptions: []grpc.DialOption{grpc.WithConnectParams(grpc.ConnectParams{MinConnectTimeout: 5 * time.Second})},
-		Logger:      zap.NewNop(),
-	})
-	if err != nil {
-		return nil, redact.Error(fmt.Errorf("clusterlock: etcd client: %w", err))
-	}
-	return c, nil
 }
 
 // derive is the HMAC key for one use of the cluster's secret.

@@ -15,6 +15,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/internal/cluster"
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
@@ -34,8 +35,8 @@ type node struct {
 	l *Lock
 }
 
-func etcdConfig(e *testharness.Etcd) authn.EtcdConfig {
-	return authn.EtcdConfig{Endpoints: []string{e.Endpoint()}, CA: e.CAFile, Cert: e.CertFile, Key: e.KeyFile,
+func etcdConfig(e *testharness.Etcd) cluster.EtcdOptions {
+	return cluster.EtcdOptions{Endpoints: []string{e.Endpoint()}, CA: e.CAFile, Cert: e.CertFile, Key: e.KeyFile,
 		DialTimeout: 5 * time.Second}
 }
 

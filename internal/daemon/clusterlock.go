@@ -1,35 +1,14 @@
 package daemon
 
 import (
-	"bytes"
 	"context"
-	"fmt"
-	"os"
 	"time"
 
-	"github.com/streamgate/streamgate/authn"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/internal/clusterlock"
 )
-
-// clusterLockEtcd maps cluster.etcd, or authEtcd's connection when it
-// lists no endpoints.
-func clusterLockEtcd(c *config.Conf) authn.EtcdConfig {
-	e := c.Cluster.Etcd
-	if len(e.Endpoints) == 0 {
-		e = c.AuthEtcd.EtcdConnection
-	}
-	return authn.EtcdConfig{Endpoints: e.Endpoints, CA: e.TLS.CA, Cert: e.TLS.Cert, Key: e.TLS.Key,
-		Username: e.Username, Password: string(e.Password), DialTimeout: e.DialTimeout}
-}
-
-// clusterLockName is cluster.name, or the host name.
-func clusterLockName(c *config.Conf) (string, error) {
-	if c.Cluster.Name != "" {
-		return c.Cluster.Name, nil
-	}
-	return os.Hostname()
-}
 
 // startClusterLock shares the quarantine's counts with the cluster and
 // follows cluster-wide kicks (cluster.enabled).
@@ -37,17 +16,13 @@ func (d *Daemon) startClusterLock(c *config.Conf) error {
 	if !c.Cluster.Enabled {
 		return nil
 	}
-	secret, err := os.ReadFile(c.Cluster.SecretFile)
+	o, err := ClusterOptions(c) // the name and secret, as the registry reads them
 	if err != nil {
-		return fmt.Errorf("cluster.secretFile: %w", err)
+		return err
 	}
-	secret = bytes.TrimSpace(secret)
-	if len(secret) == 0 {
-		return fmt.Errorf("cluster.secretFile: %s is empty", c.Cluster.SecretFile)
-	}
-	name, err := clusterLockName(c)
-	if err != nil {
-		return fmt.Errorf("cluster.name: no host name to default to: %w", err)
+	var client *clientv3.Client
+	if d.res.Cluster != nil {
+		client = d.res.Cluster.Client() // one etcd connection for the registry and the lockout state
 	}
 	tracked := 3 * max(c.AuthQuarantine.MaxTracked, 1)
 	var trusted time.Duration
@@ -55,7 +30,8 @@ func (d *Daemon) startClusterLock(c *config.Conf) error {
 		trusted = c.AuthQuarantine.TrustedPeriod
 	}
 	l, err := clusterlock.Start(clusterlock.Options{
-		Etcd: clusterLockEtcd(c), Prefix: c.Cluster.Prefix, Name: name, Secret: secret,
+		Client: client, Etcd: o.Etcd,
+		Prefix: c.Cluster.Prefix, Name: o.Name, Secret: o.Secret,
 		Interval: c.Cluster.QuarantineInterval, Period: c.AuthQuarantine.Period, TrustedPeriod: trusted,
 		MaxPending: tracked, MaxPeerKeys: tracked, OnKick: d.conns.KickUser,
 		Registerer: d.registry, Logger: d.logger.With("component", "cluster"),

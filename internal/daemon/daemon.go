@@ -289,10 +289,10 @@ func (d *Daemon) Shutdown(ctx context.Context) error {
 }
 
 func (d *Daemon) closeStores() {
+	d.stopClusterLock() // first: its last flush uses the cluster's etcd client
 	if d.res.Cluster != nil {
 		d.res.Cluster.Close() // the lease is revoked: this instance's paths leave the registry
 	}
-	d.stopClusterLock()
 	if d.res.Etcd != nil {
 		_ = d.res.Etcd.Close()
 		d.res.Etcd = nil
