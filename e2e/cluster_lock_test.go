@@ -38,7 +38,7 @@ cluster:
   name: %s
   etcd: {endpoints: [%s], tls: {ca: %s, cert: %s, key: %s}, dialTimeout: 5s}
   prefix: /e2e/cluster
-  advertiseAddress: 127.0.0.1:8554
+  advertiseAddress: 127.0.0.1:0
   secretFile: %s
   quarantineInterval: 200ms
 authInternalUsers:
@@ -48,9 +48,16 @@ authInternalUsers:
 - {user: %s, pass: %s, permissions: [{action: read}]}
 paths:
   cam: {}
+  cam2: {}
 `, name, e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile, secret,
 			rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, lockVictim, lockVictimPass)
 		ds = append(ds, testharness.Start(t, cfg, testharness.WithMetricsAuth(rtspAdminUser, rtspAdminPass)))
+	}
+	for _, d := range ds {
+		waitFor(t, 10*time.Second, "every instance listed", func() bool {
+			status, items, _ := clusterList(t, d)
+			return status == http.StatusOK && len(items) == len(ds)
+		})
 	}
 	return ds
 }
@@ -110,10 +117,12 @@ func TestClusterKickEndsSessionsEverywhere(t *testing.T) {
 	ds := startClusterLockDaemons(t, e)
 	a, b, c := ds[0], ds[1], ds[2]
 	var readers []*rtspGoReader
-	for _, d := range []*testharness.Daemon{a, c} {
-		rtspGoPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, "cam"))
-		rtspWaitPath(t, d, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.Ready })
-		r, err := rtspGoRead(rtspURL(d, rtspReadUser, rtspReadPass, "cam"))
+	// One path an instance: a second publisher of a path on another
+	// instance would be refused (the registry).
+	for d, path := range map[*testharness.Daemon]string{a: "cam", c: "cam2"} {
+		rtspGoPublish(t, rtspURL(d, rtspPubUser, rtspPubPass, path))
+		rtspWaitPath(t, d, path, 10*time.Second, func(p rtspAPIPath) bool { return p.Ready })
+		r, err := rtspGoRead(rtspURL(d, rtspReadUser, rtspReadPass, path))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,11 +147,11 @@ func TestClusterKickEndsSessionsEverywhere(t *testing.T) {
 			t.Fatalf("reader %d still playing after the cluster kick", i)
 		}
 	}
-	for _, d := range []*testharness.Daemon{a, c} {
+	for d, path := range map[*testharness.Daemon]string{a: "cam", c: "cam2"} {
 		if n := d.Metric(t, "streamgate_cluster_kick_sessions_ended_total", nil); n != 1 {
 			t.Errorf("streamgate_cluster_kick_sessions_ended_total = %v, want 1", n)
 		}
-		if p := rtspWaitPath(t, d, "cam", time.Second, func(p rtspAPIPath) bool { return p.Ready }); !p.Ready {
+		if p := rtspWaitPath(t, d, path, time.Second, func(p rtspAPIPath) bool { return p.Ready }); !p.Ready {
 			t.Error("the publisher was kicked too")
 		}
 	}
