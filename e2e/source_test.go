@@ -144,7 +144,7 @@ func TestSourceHLSOrigin(t *testing.T) {
 }
 
 // MPEG-TS over UDP from ffmpeg to the edge's udp+mpegts:// source is read
-// over RTSP.
+// over RTSP with credentials; wrong ones read nothing.
 func TestSourceUDPMPEGTS(t *testing.T) {
 	t.Parallel()
 	rtspRequireFFmpeg(t)
@@ -154,6 +154,7 @@ func TestSourceUDPMPEGTS(t *testing.T) {
 		"-f", "mpegts", fmt.Sprintf("udp://127.0.0.1:%d?pkt_size=1316", port))...)
 	waitSourceReady(t, d, "cam", "udpSource", 20*time.Second)
 	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
+	readNothing(t, "RTSP reader, wrong password", rtspURL(d, rtspReadUser, "wrong", "cam"))
 }
 
 // A pulled H.264 source reaches the Savant output as VideoFrames, and an
