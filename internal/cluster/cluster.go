@@ -63,7 +63,8 @@ type Options struct {
 	// ReadTimeout and WriteTimeout bound a relay's reads and writes.
 	ReadTimeout, WriteTimeout time.Duration
 	// RelayStartTimeout bounds a reader's wait for a relay to start;
-	// RelayCloseAfter is how long a relay runs after its last reader.
+	// RelayCloseAfter is how long a relay runs after its last reader
+	// (defaults of the paths' RelayTimings; 10 s when not set).
 	RelayStartTimeout, RelayCloseAfter time.Duration
 }
 
@@ -624,13 +625,23 @@ func (c *Cluster) stopRelay(name string, r *relay) {
 	r.runner.Stop()
 }
 
+// RelayTimings are a relay's timings for one path (the daemon maps the
+// path's sourceOnDemandStartTimeout and sourceOnDemandCloseAfter onto
+// them); zero or negative: Options' RelayStartTimeout and RelayCloseAfter.
+type RelayTimings struct {
+	// StartTimeout bounds a reader's wait for the relay to start.
+	StartTimeout time.Duration
+	// CloseAfter is how long the relay runs after its last reader.
+	CloseAfter time.Duration
+}
+
 // Demand is the hub's DemandFunc for a path nobody publishes here: when the
 // registry names another instance, one on-demand relay over RTSP(S) with
-// the peer credential, shared by every reader here and stopped
-// RelayCloseAfter after the last. While the registry is unreachable the
-// reader is refused with stream.ErrUnavailable. It runs under the hub's
-// lock and does not call the hub.
-func (c *Cluster) Demand(name string) (stream.Demand, stream.DemandOptions, bool) {
+// the peer credential, shared by every reader here and stopped t.CloseAfter
+// after the last. While the registry is unreachable the reader is refused
+// with stream.ErrUnavailable. It runs under the hub's lock and does not
+// call the hub.
+func (c *Cluster) Demand(name string, t RelayTimings) (stream.Demand, stream.DemandOptions, bool) {
 	if !c.up.Load() {
 		c.metrics.refused.Inc()
 		return nil, stream.DemandOptions{Refusal: fmt.Errorf("%w: %w", stream.ErrUnavailable, ErrUnreachable)}, true
@@ -663,5 +674,11 @@ func (c *Cluster) Demand(name string) (stream.Demand, stream.DemandOptions, bool
 	r := &relay{c: c, name: name, peer: owner, runner: runner}
 	c.relays[name] = r
 	c.metrics.relays.Inc()
-	return r, stream.DemandOptions{OnDemand: true, StartTimeout: c.o.RelayStartTimeout, CloseAfter: c.o.RelayCloseAfter, State: runner.State}, true
+	if t.StartTimeout <= 0 {
+		t.StartTimeout = c.o.RelayStartTimeout
+	}
+	if t.CloseAfter <= 0 {
+		t.CloseAfter = c.o.RelayCloseAfter
+	}
+	return r, stream.DemandOptions{OnDemand: true, StartTimeout: t.StartTimeout, CloseAfter: t.CloseAfter, State: runner.State}, true
 }

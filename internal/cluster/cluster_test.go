@@ -91,13 +91,21 @@ func TestRegistry(t *testing.T) {
 	if _, err := b.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"}); !errors.Is(err, stream.ErrBusy) {
 		t.Fatalf("second publisher on b: %v, want ErrBusy", err)
 	}
-	if d, o, ok := b.c.Demand("cam"); !ok || d == nil || !o.OnDemand || o.Refusal != nil {
+	if d, o, ok := b.c.Demand("cam", cluster.RelayTimings{}); !ok || d == nil || !o.OnDemand || o.Refusal != nil {
 		t.Fatalf("b has no relay demand for cam: %v %+v %v", d, o, ok)
 	}
-	if _, _, ok := a.c.Demand("cam"); ok {
+	// A path's own timings, else the defaults (10 s).
+	if _, o, ok := b.c.Demand("cam", cluster.RelayTimings{StartTimeout: 3 * time.Second, CloseAfter: 7 * time.Second}); !ok ||
+		o.StartTimeout != 3*time.Second || o.CloseAfter != 7*time.Second {
+		t.Fatalf("relay timings %v/%v, want the path's 3s/7s", o.StartTimeout, o.CloseAfter)
+	}
+	if _, o, _ := b.c.Demand("cam", cluster.RelayTimings{}); o.StartTimeout != 10*time.Second || o.CloseAfter != 10*time.Second {
+		t.Fatalf("default relay timings %v/%v, want 10s/10s", o.StartTimeout, o.CloseAfter)
+	}
+	if _, _, ok := a.c.Demand("cam", cluster.RelayTimings{}); ok {
 		t.Fatal("a relays its own path")
 	}
-	if _, _, ok := b.c.Demand("nobody"); ok {
+	if _, _, ok := b.c.Demand("nobody", cluster.RelayTimings{}); ok {
 		t.Fatal("a relay for a path nobody publishes")
 	}
 
@@ -156,7 +164,7 @@ func TestRegistryOutage(t *testing.T) {
 
 	e.Stop()
 	eventually(t, 5*time.Second, "b down", func() bool { return !b.c.Up() })
-	if _, o, ok := b.c.Demand("cam"); !ok || !errors.Is(o.Refusal, stream.ErrUnavailable) {
+	if _, o, ok := b.c.Demand("cam", cluster.RelayTimings{}); !ok || !errors.Is(o.Refusal, stream.ErrUnavailable) {
 		t.Fatalf("remote read during the outage: %+v %v, want ErrUnavailable", o, ok)
 	}
 	if _, err := b.c.Members(); !errors.Is(err, cluster.ErrUnreachable) {
@@ -170,7 +178,7 @@ func TestRegistryOutage(t *testing.T) {
 	e.Restart()
 	eventually(t, 15*time.Second, "both up again", func() bool { return a.c.Up() && b.c.Up() })
 	eventually(t, 10*time.Second, "b sees cam and cam3 on a", func() bool { return b.c.Owner("cam") == "a" && b.c.Owner("cam3") == "a" })
-	if _, o, ok := b.c.Demand("cam"); !ok || o.Refusal != nil {
+	if _, o, ok := b.c.Demand("cam", cluster.RelayTimings{}); !ok || o.Refusal != nil {
 		t.Fatalf("remote read after the outage: %+v %v", o, ok)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"time"
 
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/internal/cluster"
@@ -51,7 +50,6 @@ func ClusterOptions(c *config.Conf) (cluster.Options, error) {
 		Secret:           secret,
 		ReadTimeout:      c.ReadTimeout,
 		WriteTimeout:     c.WriteTimeout,
-		RelayCloseAfter:  10 * time.Second,
 	}
 	if cl.TLS.Cert != "" {
 		pair, err := tls.LoadX509KeyPair(cl.TLS.Cert, cl.TLS.Key)
@@ -140,10 +138,17 @@ func (d *Daemon) demandFunc(name, query string) (stream.Demand, stream.DemandOpt
 	}
 	if cl := d.res.Cluster; cl != nil {
 		if np, ok := d.conf.Load().Paths.Find(name); ok && (np.Source == "" || np.Source == "publisher") {
-			return cl.Demand(name)
+			return cl.Demand(name, relayTimings(np))
 		}
 	}
 	return nil, stream.DemandOptions{}, false
+}
+
+// relayTimings maps a path's sourceOnDemandStartTimeout and
+// sourceOnDemandCloseAfter (its own, else pathDefaults') onto its relay
+// from a peer, as for an on-demand pulled source.
+func relayTimings(np *config.NamedPath) cluster.RelayTimings {
+	return cluster.RelayTimings{StartTimeout: np.SourceOnDemandStartTimeout, CloseAfter: np.SourceOnDemandCloseAfter}
 }
 
 // clusterList is the API's cluster list, nil when the cluster is off.
