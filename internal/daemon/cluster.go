@@ -69,23 +69,26 @@ func ClusterOptions(c *config.Conf) (cluster.Options, error) {
 	return o, nil
 }
 
-// peerClientCAs makes the RTSPS listener ask for (not require) a client
-// certificate chaining to the cluster CA when cluster.tls is set: peers
-// present theirs, and the peer credential is accepted over it only.
-func peerClientCAs(c *config.Conf, t *tls.Config) error {
+// peerClientCAs makes the RTSPS listener request (not require, nor check
+// at the TLS layer) a client certificate when cluster.tls is set, and
+// returns the cluster CA the listener checks it against itself: peers
+// present theirs and the peer credential is accepted over it only, while
+// an ordinary client presenting a certificate of another CA is served as
+// one without (nil: no cluster TLS).
+func peerClientCAs(c *config.Conf, t *tls.Config) (*x509.CertPool, error) {
 	if !c.Cluster.Enabled || c.Cluster.TLS.CA == "" {
-		return nil
+		return nil, nil
 	}
 	pem, err := os.ReadFile(c.Cluster.TLS.CA)
 	if err != nil {
-		return fmt.Errorf("cluster.tls.ca: %w", err)
+		return nil, fmt.Errorf("cluster.tls.ca: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return fmt.Errorf("cluster.tls.ca: no certificate in %s", c.Cluster.TLS.CA)
+		return nil, fmt.Errorf("cluster.tls.ca: no certificate in %s", c.Cluster.TLS.CA)
 	}
-	t.ClientAuth, t.ClientCAs = tls.VerifyClientCertIfGiven, pool
-	return nil
+	t.ClientAuth = tls.RequestClientCert
+	return pool, nil
 }
 
 // startCluster makes this instance a cluster member (New): the hub asks
