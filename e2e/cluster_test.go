@@ -39,7 +39,7 @@ const clusterSecret = "cluster-shared-S3cret"
 // cam2. Peers relay over RTSPS with mutual TLS: etcd's server certificate
 // (IP 127.0.0.1, server and client use, the test's CA) serves as every
 // instance's RTSPS and peer client certificate.
-func startClusterInstance(t *testing.T, e *testharness.Etcd, secretFile, name string) *testharness.Daemon {
+func startClusterInstance(t testing.TB, e *testharness.Etcd, secretFile, name string) *testharness.Daemon {
 	t.Helper()
 	top := fmt.Sprintf(`hls: yes
 webrtc: yes
