@@ -33,6 +33,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/internal/redact"
 	"github.com/streamgate/streamgate/protocols/source"
 	"github.com/streamgate/streamgate/protocols/stream"
@@ -113,6 +114,9 @@ func New(o Options, hub *stream.Hub, m *source.Metrics, reg prometheus.Registere
 	if o.Name == "" || o.AdvertiseAddress == "" || o.LeaseTTL < 2*time.Second || len(o.Secret) == 0 {
 		return nil, errors.New("cluster: name, advertiseAddress, a lease TTL of 2s or more and a secret are needed")
 	}
+	if !ValidName(o.Name) {
+		return nil, fmt.Errorf("cluster: instance name %q: only letters, digits and _-. are allowed (a host name)", o.Name)
+	}
 	o.Prefix = strings.TrimRight(o.Prefix, "/")
 	if o.RelayStartTimeout <= 0 {
 		o.RelayStartTimeout = 10 * time.Second
@@ -129,6 +133,23 @@ func New(o Options, hub *stream.Hub, m *source.Metrics, reg prometheus.Registere
 	}
 	return &Cluster{o: o, client: client, hub: hub, sources: m, metrics: newMetrics(reg), logger: logger, since: time.Now(),
 		owned: map[string]int{}, instances: map[string]Instance{}, paths: map[string]string{}, relays: map[string]*relay{}}, nil
+}
+
+// ValidName reports whether name can name an instance: 1 to 253 letters,
+// digits and _-. (a host name's characters). The name goes into etcd keys
+// and into the peer credential's user name, where a colon would end the
+// user of a Basic credential.
+func ValidName(name string) bool {
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Name is this instance's name.
@@ -326,8 +347,12 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 	switch kind {
 	case "instances":
 		var in Instance
-		if !deleted && (json.Unmarshal(value, &in) != nil || in.Name != name) {
-			return
+		if !deleted && !validInstance(name, value, &in) {
+			// A malformed record (another writer, another version) names
+			// no instance: only this key is dropped, and what it said
+			// before is forgotten rather than trusted.
+			c.malformed(key)
+			deleted = true
 		}
 		c.mu.Lock()
 		if deleted {
@@ -339,7 +364,19 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 		c.version.Add(1)
 	case "paths":
 		owner := string(value)
+		if authz.CheckPathName(name) != nil {
+			c.malformed(key) // no path of any listener: nothing reads it
+			return
+		}
+		if !deleted && !ValidName(owner) {
+			c.malformed(key)
+			deleted = true
+		}
 		c.mu.Lock()
+		known := true
+		if !deleted {
+			_, known = c.instances[owner]
+		}
 		if deleted {
 			delete(c.paths, name)
 		} else {
@@ -355,17 +392,56 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 		if r != nil {
 			go c.stopRelay(name, r)
 		}
-		if !deleted && owner != c.o.Name {
+		if owner != c.o.Name {
 			c.opMu.Lock()
 			lost := c.owned[name] > 0
 			c.opMu.Unlock()
-			if lost {
+			switch {
+			case !lost:
+			case deleted || !known:
+				// Not a takeover by a registered instance (a malformed
+				// record, or a key removed by hand): the path is
+				// registered again as this instance's.
+				go c.reassert(name)
+			default:
 				c.metrics.takenOver.Inc()
 				c.logger.Info("path taken over by another instance; ending the local publisher", "path", name, "owner", owner)
 				go c.endLocal(name)
 			}
 		}
 	}
+}
+
+// validInstance decodes an instance record of key name into in: JSON whose
+// name is the key's, with a host:port address.
+func validInstance(name string, value []byte, in *Instance) bool {
+	if json.Unmarshal(value, in) != nil || in.Name != name || !ValidName(name) {
+		return false
+	}
+	host, port, err := net.SplitHostPort(in.Address)
+	return err == nil && host != "" && port != ""
+}
+
+// malformed notes a registry record that is not one of the cluster's.
+func (c *Cluster) malformed(key string) {
+	c.metrics.etcdErrs.Inc()
+	c.logger.Warn("malformed cluster registry record ignored", "key", key)
+}
+
+// reassert registers name again as this instance's when it still
+// publishes it and the registry says otherwise.
+func (c *Cluster) reassert(name string) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if c.owned[name] == 0 || !c.up.Load() || c.Owner(name) == c.o.Name {
+		return
+	}
+	if _, err := c.putPath(name, true); err != nil {
+		c.metrics.etcdErrs.Inc()
+		c.logger.Warn("path not registered again", "path", name, "error", redact.Error(err))
+		return
+	}
+	c.logger.Warn("path record removed or malformed while published here; registered again", "path", name)
 }
 
 // endLocal ends the local publisher of name (not a relay).

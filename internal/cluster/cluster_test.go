@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -210,4 +211,68 @@ func TestRegistryPulledSource(t *testing.T) {
 	if b.c.Owner("relayed") != "" {
 		t.Fatal("a relay was registered")
 	}
+}
+
+// TestRegistryMalformed: a malformed registry record affects only its own
+// key — an instance record that is not JSON, names another instance or
+// has no host:port is dropped (and what the key said before forgotten);
+// a path record naming no registered instance, or removed by hand, does
+// not end the local publisher, which registers the path again. Path names
+// with every allowed odd character work as keys.
+func TestRegistryMalformed(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	eventually(t, 10*time.Second, "both registered", func() bool { return slices.Equal(members(b), []string{"a", "b"}) })
+
+	e.Put(t, "/test/cluster/instances/x", `{"name":"x","address":"127.0.0.1:7554"}`)
+	eventually(t, 5*time.Second, "x listed", func() bool { return slices.Equal(members(b), []string{"a", "b", "x"}) })
+	e.Put(t, "/test/cluster/instances/x", `{"name":`)
+	e.Put(t, "/test/cluster/instances/y", `{"name":"z","address":"127.0.0.1:7554"}`)
+	e.Put(t, "/test/cluster/instances/w", `{"name":"w","address":"no-port"}`)
+	e.Put(t, "/test/cluster/instances/v:1", `{"name":"v:1","address":"127.0.0.1:7554"}`)
+	e.Put(t, "/test/cluster/instances/u", `{"name":"u","address":"127.0.0.1:7554"}`) // a valid one after them
+	eventually(t, 5*time.Second, "u listed, x dropped, y, w and v:1 ignored", func() bool {
+		return slices.Equal(members(b), []string{"a", "b", "u"})
+	})
+	if b.c.IsPeer("x", netip.MustParseAddr("127.0.0.1")) {
+		t.Fatal("a malformed record left x a peer")
+	}
+
+	const odd = "cams/x:1~a.b_c-d"
+	pa, err := a.hub.Publish(odd, desc(), stream.SourceInfo{Protocol: "rtsp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b sees the odd path on a", func() bool { return b.c.Owner(odd) == "a" })
+	cli := e.Client(t)
+	t.Cleanup(func() { _ = cli.Close() })
+	stored := func() string {
+		r, err := cli.Get(t.Context(), "/test/cluster/paths/"+odd)
+		if err != nil || len(r.Kvs) == 0 {
+			return "(none)"
+		}
+		return string(r.Kvs[0].Value)
+	}
+	for _, bad := range []string{"not a name", "ghost", ""} {
+		e.Put(t, "/test/cluster/paths/"+odd, bad)
+		eventually(t, 5*time.Second, "a registers the path again after "+strconv.Quote(bad), func() bool { return stored() == "a" })
+	}
+	e.Delete(t, "/test/cluster/paths/"+odd)
+	eventually(t, 5*time.Second, "a registers the path again after its removal", func() bool { return stored() == "a" })
+	eventually(t, 5*time.Second, "b sees the odd path on a again", func() bool { return b.c.Owner(odd) == "a" })
+	select {
+	case <-pa.Done():
+		t.Fatal("a malformed path record ended the local publisher")
+	default:
+	}
+	// A key that is no path name is not one.
+	e.Put(t, "/test/cluster/paths/../x", "a")
+	e.Put(t, "/test/cluster/paths/y", "a")
+	eventually(t, 5*time.Second, "y seen", func() bool { return b.c.Owner("y") == "a" })
+	if b.c.Owner("../x") != "" {
+		t.Fatal("a path key that is no path name was taken")
+	}
+	pa.Close()
+	eventually(t, 5*time.Second, "the odd path gone", func() bool { return b.c.Owner(odd) == "" })
 }
