@@ -354,6 +354,12 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 			c.malformed(key)
 			deleted = true
 		}
+		if !deleted && name == c.o.Name && (in.Address != c.o.AdvertiseAddress || !in.Since.Equal(c.since)) {
+			// Not this process's record: another instance runs with this
+			// name (peers now reach it, not this one).
+			c.metrics.etcdErrs.Inc()
+			c.logger.Error("another instance registered this instance's name; cluster.name must be unique", "address", in.Address)
+		}
 		c.mu.Lock()
 		if deleted {
 			delete(c.instances, name)
@@ -589,10 +595,44 @@ func (c *Cluster) reclaim() {
 			c.logger.Warn("path registered by another instance while etcd was unreachable; ending the local publisher", "path", name, "owner", owner)
 		}
 	}
+	c.dropStale()
 	c.opMu.Unlock()
 	for _, name := range lost {
 		c.metrics.takenOver.Inc()
 		go c.endLocal(name)
+	}
+}
+
+// dropStale removes the registry's paths that name this instance but are
+// published here no more, under another lease than the current one: those
+// of a previous run that died (they would otherwise send peers' readers
+// here until that lease expires), or released while etcd was unreachable.
+// Called with opMu held.
+func (c *Cluster) dropStale() {
+	lease := c.Lease()
+	if lease == 0 {
+		return
+	}
+	var stale []string
+	c.mu.Lock()
+	for path, owner := range c.paths {
+		if owner == c.o.Name && c.owned[path] == 0 {
+			stale = append(stale, path)
+		}
+	}
+	c.mu.Unlock()
+	for _, path := range stale {
+		ctx, cancel := context.WithTimeout(c.ctx, c.opTimeout())
+		k := c.key("paths", path)
+		_, err := c.client.Txn(ctx).If(clientv3.Compare(clientv3.Value(k), "=", c.o.Name),
+			clientv3.Compare(clientv3.LeaseValue(k), "!=", lease)).Then(clientv3.OpDelete(k)).Commit()
+		cancel()
+		if err != nil {
+			c.metrics.etcdErrs.Inc()
+			c.logger.Warn("stale path not removed from the registry; it goes with its lease", "path", path, "error", redact.Error(err))
+			return
+		}
+		c.logger.Info("stale path of this instance removed from the registry", "path", path)
 	}
 }
 

@@ -276,3 +276,23 @@ func TestRegistryMalformed(t *testing.T) {
 	pa.Close()
 	eventually(t, 5*time.Second, "the odd path gone", func() bool { return b.c.Owner(odd) == "" })
 }
+
+// TestRegistryStalePaths: paths the registry says this instance publishes
+// but it does not (a previous run that died, its lease still alive) leave
+// the registry when it joins; another instance's paths stay.
+func TestRegistryStalePaths(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	e.Put(t, "/test/cluster/paths/stale", "a")
+	e.Put(t, "/test/cluster/paths/others", "b")
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	eventually(t, 10*time.Second, "a registered", func() bool { return slices.Equal(members(a), []string{"a"}) })
+	cli := e.Client(t)
+	t.Cleanup(func() { _ = cli.Close() })
+	eventually(t, 5*time.Second, "the stale path removed", func() bool {
+		r, err := cli.Get(t.Context(), "/test/cluster/paths/stale")
+		return err == nil && len(r.Kvs) == 0 && a.c.Owner("stale") == ""
+	})
+	if a.c.Owner("others") != "b" {
+		t.Fatal("another instance's path was removed")
+	}
+}
