@@ -193,13 +193,16 @@ func (c *Cluster) close() {
 		<-c.done
 	}
 	c.mu.Lock()
-	relays := c.relays
-	c.relays = map[string]*relay{}
-	c.mu.Unlock()
-	for name, r := range relays {
-		c.hub.RemoveDemand(name)
-		r.runner.Stop()
+	relays := map[string]*relay{}
+	for name := range c.relays {
+		relays[name] = c.retireLocked(name)
 	}
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for name, r := range relays {
+		wg.Go(func() { c.stopRelay(name, r) }) // a slow peer does not hold up the others
+	}
+	wg.Wait()
 	if id := c.Lease(); id != 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, _ = c.client.Revoke(ctx, id)
@@ -388,11 +391,9 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 		} else {
 			c.paths[name] = owner
 		}
-		r := c.relays[name]
-		if r != nil && (deleted || r.peer != owner) {
-			delete(c.relays, name)
-		} else {
-			r = nil
+		var r *relay
+		if cur := c.relays[name]; cur != nil && (deleted || cur.peer != owner) {
+			r = c.retireLocked(name)
 		}
 		c.mu.Unlock()
 		if r != nil {
@@ -488,8 +489,7 @@ func (c *Cluster) Claim(name string, src stream.SourceInfo, override bool) (func
 	}
 	c.owned[name] = 1
 	c.mu.Lock()
-	r := c.relays[name]
-	delete(c.relays, name)
+	r := c.retireLocked(name)
 	c.mu.Unlock()
 	if r != nil {
 		c.stopRelay(name, r) // the path is published here now
@@ -715,17 +715,41 @@ func (c *Cluster) Members() ([]Member, error) {
 	return out, nil
 }
 
-// relay is a peer's path read for this instance's readers.
+// relay is a peer's path read for this instance's readers. The hub starts
+// it at the first reader and stops it CloseAfter after the last, and may
+// start it again; the cluster retires it for good when the registry no
+// longer backs it (retired, then stopRelay).
 type relay struct {
 	c      *Cluster
 	name   string
 	peer   string
 	runner *source.Runner
+
+	op      sync.Mutex // serializes the runner's starts and stops
+	retired bool       // guarded by c.mu: taken out of c.relays for good
 }
 
-func (r *relay) Start() { r.runner.Start() }
+// Start starts the relay unless it was retired: a reader's Start that
+// comes after the registry retired the relay (the hub calls it outside its
+// lock) must not leave a runner nobody stops.
+func (r *relay) Start() {
+	r.op.Lock()
+	defer r.op.Unlock()
+	r.c.mu.Lock()
+	retired := r.retired
+	if !retired && r.c.relays[r.name] == nil {
+		r.c.relays[r.name] = r // started again by the hub after a Stop
+	}
+	r.c.mu.Unlock()
+	if !retired {
+		r.runner.Start()
+	}
+}
 
+// Stop is the hub's: no reader for CloseAfter.
 func (r *relay) Stop() {
+	r.op.Lock()
+	defer r.op.Unlock()
 	r.runner.Stop()
 	r.c.mu.Lock()
 	if r.c.relays[r.name] == r {
@@ -734,10 +758,23 @@ func (r *relay) Stop() {
 	r.c.mu.Unlock()
 }
 
-// stopRelay ends a relay the registry no longer backs: waiting readers give
-// up, the publication ends (its readers are dropped).
+// retireLocked takes name's relay out of c.relays for good and returns it
+// (nil: none). Called with c.mu held; the caller then calls stopRelay.
+func (c *Cluster) retireLocked(name string) *relay {
+	r := c.relays[name]
+	if r != nil {
+		r.retired = true
+		delete(c.relays, name)
+	}
+	return r
+}
+
+// stopRelay ends a retired relay: readers waiting for it give up, the
+// publication ends (its readers are dropped).
 func (c *Cluster) stopRelay(name string, r *relay) {
-	c.hub.RemoveDemand(name)
+	c.hub.RemoveDemandOf(name, r)
+	r.op.Lock()
+	defer r.op.Unlock()
 	r.runner.Stop()
 }
 
@@ -786,6 +823,9 @@ func (c *Cluster) Demand(name string, t RelayTimings) (stream.Demand, stream.Dem
 		ReadTimeout: c.o.ReadTimeout, WriteTimeout: c.o.WriteTimeout}, c.hub, c.sources, c.logger)
 	if err != nil {
 		return nil, stream.DemandOptions{}, false
+	}
+	if old := c.retireLocked(name); old != nil {
+		go c.stopRelay(name, old) // one the hub forgot without stopping it
 	}
 	r := &relay{c: c, name: name, peer: owner, runner: runner}
 	c.relays[name] = r

@@ -296,3 +296,29 @@ func TestRegistryStalePaths(t *testing.T) {
 		t.Fatal("another instance's path was removed")
 	}
 }
+
+// TestRelayRetired: a relay the registry retired (its owner unpublished)
+// before the hub got to start it stays stopped when the late Start comes
+// (the hub calls it outside its lock): no runner nobody would stop.
+func TestRelayRetired(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	eventually(t, 10*time.Second, "both registered", func() bool { return len(members(a)) == 2 && len(members(b)) == 2 })
+	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b sees cam on a", func() bool { return b.c.Owner("cam") == "a" })
+	d, o, ok := b.c.Demand("cam", cluster.RelayTimings{})
+	if !ok || d == nil {
+		t.Fatal("no relay")
+	}
+	pa.Close()
+	eventually(t, 5*time.Second, "cam gone on b", func() bool { return b.c.Owner("cam") == "" })
+	d.Start()
+	if st := o.State(); st != "idle" {
+		d.Stop()
+		t.Fatalf("a retired relay started (state %s)", st)
+	}
+}
