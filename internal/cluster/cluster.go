@@ -314,24 +314,33 @@ func (c *Cluster) session() error {
 	}
 }
 
-// load replaces the cache with a snapshot of the registry.
+// load brings the cache to a snapshot of the registry in place: every
+// record of the snapshot is applied, then every cached one it lacks is
+// deleted. The cache is never empty meanwhile, so peers' credentials
+// (IsPeer) keep working across a watch restart.
 func (c *Cluster) load(snap *clientv3.GetResponse) {
-	c.mu.Lock()
-	old := c.paths
-	c.instances, c.paths = map[string]Instance{}, map[string]string{}
-	c.mu.Unlock()
-	c.version.Add(1)
+	seen := map[string]bool{}
 	for _, kv := range snap.Kvs {
+		seen[string(kv.Key)] = true
 		c.apply(false, string(kv.Key), kv.Value)
 	}
-	for path := range old {
-		c.mu.Lock()
-		_, still := c.paths[path]
-		c.mu.Unlock()
-		if !still {
-			c.apply(true, c.key("paths", path), nil)
+	var gone []string
+	c.mu.Lock()
+	for name := range c.instances {
+		if k := c.key("instances", name); !seen[k] {
+			gone = append(gone, k)
 		}
 	}
+	for path := range c.paths {
+		if k := c.key("paths", path); !seen[k] {
+			gone = append(gone, k)
+		}
+	}
+	c.mu.Unlock()
+	for _, k := range gone {
+		c.apply(true, k, nil)
+	}
+	c.version.Add(1)
 }
 
 // apply updates the cache with one registry change and acts on it: a relay
