@@ -17,7 +17,7 @@ import (
 // credential. An ordinary client presenting a certificate of another CA
 // reads with ordinary credentials; the peer credential over that
 // certificate is refused like any wrong login, and accepted over one of
-// the cluster CA.
+// the cluster CA. Then a path name with odd characters is relayed.
 func TestClusterForeignClientCert(t *testing.T) {
 	e := testharness.StartEtcd(t)
 	dir := t.TempDir()
@@ -25,8 +25,9 @@ func TestClusterForeignClientCert(t *testing.T) {
 	if err := os.WriteFile(secretFile, []byte(clusterSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	a := startClusterInstance(t, e, secretFile, "a")
-	startClusterInstance(t, e, secretFile, "b") // the registered peer whose credential is used
+	oddPaths := "  ~^cams/.+$: {}\n"
+	a := startClusterInstance(t, e, secretFile, "a", oddPaths)
+	b := startClusterInstance(t, e, secretFile, "b", oddPaths) // the registered peer whose credential is used
 	waitFor(t, 10*time.Second, "two instances listed on a", func() bool {
 		status, items, _ := clusterList(t, a)
 		return status == http.StatusOK && len(items) == 2
@@ -62,4 +63,16 @@ func TestClusterForeignClientCert(t *testing.T) {
 	if got := clusterRequest(t, "127.0.0.1", a.Addr("rtsps"), clusterPeerTLS(t, e, true), "DESCRIBE", "cam", user, pass); got != "200" {
 		t.Errorf("peer credential over the cluster CA's certificate: %s, want 200", got)
 	}
+
+	// A path name with every odd character a name may have goes through
+	// the registry (etcd key) and the relay's URL: read on b.
+	const odd = "cams/x:1~a.b_c-d"
+	rtspGoPublish(t, rtspURL(a, rtspPubUser, rtspPubPass, odd))
+	waitFor(t, 10*time.Second, "b lists the odd path on a", func() bool { return clusterOwner(t, b, odd) == "a" })
+	rb, err := rtspGoRead(rtspURL(b, rtspReadUser, rtspReadPass, odd))
+	if err != nil {
+		t.Fatalf("reading %s on b through the relay: %v", odd, err)
+	}
+	defer rb.Close()
+	waitFor(t, 10*time.Second, "b's reader of the odd path gets packets", func() bool { return rb.packets.Load() > 3 })
 }
