@@ -2,7 +2,9 @@ package cluster_test
 
 import (
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -321,4 +323,47 @@ func TestRelayRetired(t *testing.T) {
 		d.Stop()
 		t.Fatalf("a retired relay started (state %s)", st)
 	}
+}
+
+// TestRelaySlowPeer: a peer that accepts and never answers costs a reader
+// the path's start timeout; the relay stops CloseAfter later and lets go
+// of the peer's connection (no runner left behind).
+func TestRelaySlowPeer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	closed := make(chan struct{}, 16)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				_, _ = io.Copy(io.Discard, conn) // never answers; returns when the relay hangs up
+				conn.Close()
+				closed <- struct{}{}
+			}()
+		}
+	}()
+	e := testharness.StartEtcd(t)
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	e.Put(t, "/test/cluster/instances/slow", `{"name":"slow","address":"`+ln.Addr().String()+`"}`)
+	e.Put(t, "/test/cluster/paths/cam", "slow")
+	eventually(t, 10*time.Second, "b sees cam on slow", func() bool { return b.c.Owner("cam") == "slow" })
+	b.hub.SetDemandFunc(func(name, _ string) (stream.Demand, stream.DemandOptions, bool) {
+		return b.c.Demand(name, cluster.RelayTimings{StartTimeout: 500 * time.Millisecond, CloseAfter: 200 * time.Millisecond})
+	})
+	// The reader gives up after the path's start timeout.
+	if _, err := b.hub.Read("cam", ""); !errors.Is(err, stream.ErrNotPublished) {
+		t.Fatalf("read of a silent peer's path: %v, want ErrNotPublished", err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay still holds the silent peer's connection 10 s after its reader gave up")
+	}
+	eventually(t, 5*time.Second, "the relay forgotten", func() bool { _, ok := b.hub.SourceStates()["cam"]; return !ok })
 }
