@@ -92,10 +92,12 @@ func (b *Peer) Authenticate(_ context.Context, req *Request) (*Identity, error) 
 	if !ok {
 		return nil, ErrNotApplicable
 	}
-	if name == "" || len(b.cfg.Secret) == 0 || b.cfg.IsPeer == nil || !b.cfg.IsPeer(name, req.IP) ||
-		(b.cfg.RequireClientCert && !req.ClientCertVerified) {
-		return nil, denied(ReasonUnknownUser) // not a peer, or not from its address
+	if name == "" || len(b.cfg.Secret) == 0 || b.cfg.IsPeer == nil {
+		return nil, denied(ReasonUnknownUser)
 	}
+	// The password first: it costs an HMAC, while IsPeer may resolve the
+	// peer's advertised host name; a guess without the secret must not
+	// make this instance query DNS.
 	want := PeerPassword(b.cfg.Secret, name)
 	switch {
 	case req.Credentials.Digest != nil:
@@ -105,6 +107,9 @@ func (b *Peer) Authenticate(_ context.Context, req *Request) (*Identity, error) 
 	}
 	if !ok {
 		return nil, denied(ReasonWrongPassword)
+	}
+	if (b.cfg.RequireClientCert && !req.ClientCertVerified) || !b.cfg.IsPeer(name, req.IP) {
+		return nil, denied(ReasonUnknownUser) // not a peer, or not from its address
 	}
 	return &Identity{User: user, Backend: b.Name(), Permissions: peerRead}, nil
 }

@@ -59,6 +59,13 @@ func TestPeerBackend(t *testing.T) {
 			t.Errorf("mutual TLS required, client certificate verified %v: %v %v", verified, id, err)
 		}
 	}
+	// A wrong password never reaches IsPeer (which may query DNS).
+	asked := 0
+	counting := authn.NewPeer(authn.PeerConfig{Secret: secret, IsPeer: func(n string, ip netip.Addr) bool { asked++; return isPeer(n, ip) }})
+	if _, err := counting.Authenticate(context.Background(), &authn.Request{Action: authz.ActionRead, IP: peerIP,
+		Credentials: authn.Credentials{User: user, Pass: "guess"}}); authn.KindOf(err) != authn.KindDenied || asked != 0 {
+		t.Errorf("a wrong peer password: %v, IsPeer asked %d times, want denied without asking", err, asked)
+	}
 	if id, err := authn.NewPeer(authn.PeerConfig{Secret: secret, IsPeer: isPeer}).Authenticate(context.Background(),
 		&authn.Request{Action: authz.ActionRead, Credentials: authn.Credentials{User: "viewer", Pass: "x"}}); id != nil || err != authn.ErrNotApplicable {
 		t.Errorf("an ordinary user: %v %v, want ErrNotApplicable", id, err)

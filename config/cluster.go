@@ -13,7 +13,7 @@ type Cluster struct {
 	// Enabled joins this instance to the cluster.
 	Enabled bool `yaml:"enabled"`
 	// Name identifies this instance among its peers; unique in the cluster.
-	// Empty: the host name.
+	// Letters, digits and _-. only; empty: the host name.
 	Name string `yaml:"name"`
 	// Etcd is the cluster's etcd connection, as authEtcd's. No endpoints:
 	// authEtcd's connection is reused.
@@ -54,8 +54,8 @@ func validateCluster(d *decoder, c *Conf) {
 	if !strings.HasPrefix(cl.Prefix, "/") {
 		d.errAt("cluster.prefix", "must begin with /, got %q", cl.Prefix)
 	}
-	if strings.ContainsAny(cl.Name, "/ \t\n") {
-		d.errAt("cluster.name", "must not contain '/' or spaces, got %q", cl.Name)
+	if cl.Name != "" && !clusterName(cl.Name) {
+		d.errAt("cluster.name", "only letters, digits and _-. are allowed (a host name), got %q", cl.Name)
 	}
 	if cl.AdvertiseAddress == "" {
 		d.errAt("cluster.advertiseAddress", "must be set: the host:port where peers reach this instance's RTSP listener")
@@ -86,4 +86,20 @@ func validateCluster(d *decoder, c *Conf) {
 	} else if cl.TLS.Cert == "" && c.RTSPEncryption == "strict" {
 		d.errAt("cluster.tls", "must be set with rtspEncryption: strict (no plain RTSP listener for peers to relay over)")
 	}
+}
+
+// clusterName reports whether name can name a cluster instance: up to 253
+// letters, digits and _-. (it goes into etcd keys and into the peer
+// credential's user name, where a colon would end a Basic user).
+func clusterName(name string) bool {
+	if len(name) > 253 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -24,6 +24,8 @@ func TestClusterValidation(t *testing.T) {
 		{"tls without rtsps", "cluster:\n  enabled: yes\n  etcd:\n    endpoints: [http://127.0.0.1:2379]\n  advertiseAddress: 10.0.0.1:8554\n  secretFile: " + secret +
 			"\n  tls: {ca: " + secret + ", cert: " + secret + ", key: " + secret + "}\n", []string{"cluster.tls: needs the RTSPS listener"}},
 		{"strict without tls", "rtspEncryption: strict\nrtspServerCert: " + secret + "\nrtspServerKey: " + secret + "\ncluster:\n  enabled: yes\n  etcd:\n    endpoints: [http://127.0.0.1:2379]\n  advertiseAddress: 10.0.0.1:8554\n  secretFile: " + secret + "\n", []string{"cluster.tls: must be set with rtspEncryption: strict"}},
+		{"name with a colon", "cluster:\n  enabled: yes\n  name: a:b\n  etcd:\n    endpoints: [http://127.0.0.1:2379]\n  advertiseAddress: 10.0.0.1:8554\n  secretFile: " + secret + "\n",
+			[]string{"t.yml:3: cluster.name: only letters, digits and _-."}},
 		{"nothing set", "cluster:\n  enabled: yes\n", []string{
 			"t.yml:1: cluster.etcd.endpoints", "cluster.advertiseAddress: must be set", "cluster.secretFile: must be set"}},
 		{"bad values", "cluster:\n  enabled: yes\n  name: a/b\n  prefix: x\n  etcd:\n    endpoints: [ftp://x]\n  advertiseAddress: :8554\n  leaseTTL: 1s\n  secretFile: /nonexistent/s\n  tls:\n    cert: /nonexistent/c\n", []string{

@@ -169,6 +169,43 @@ func srcBenchRead(rtspURL string, onPacket func(), onAU func(au [][]byte, at tim
 	return c, nil
 }
 
+// srcBenchArrivals are when a reader had each tagged access unit whole
+// (unix ns, by the unit's index; 0: not had).
+type srcBenchArrivals struct {
+	at       []atomic.Int64
+	had      atomic.Int64 // units had, tagged or not
+	untagged atomic.Int64 // units without a tag
+}
+
+// srcBenchReadArrivals plays rtspURL (srcBenchRead) and records the
+// arrival of the first n units of a srcBenchPublish publisher.
+func srcBenchReadArrivals(rtspURL string, n int) (*gortsplib.Client, *srcBenchArrivals, error) {
+	a := &srcBenchArrivals{at: make([]atomic.Int64, n)}
+	c, err := srcBenchRead(rtspURL, nil, func(au [][]byte, at time.Time) {
+		a.had.Add(1)
+		i, ok := srcBenchIndex(au)
+		switch {
+		case !ok:
+			a.untagged.Add(1)
+		case i < len(a.at):
+			a.at[i].Store(at.UnixNano())
+		}
+	})
+	return c, a, err
+}
+
+// latencies are, for the units had within [from, to] (unix ns), the time
+// from p beginning to write each to this reader having it.
+func (a *srcBenchArrivals) latencies(p *srcBenchPub, from, to int64) []time.Duration {
+	var out []time.Duration
+	for i := range min(len(a.at), len(p.sent)) {
+		if at, sent := a.at[i].Load(), p.sent[i].Load(); at != 0 && sent != 0 && at >= from && at <= to {
+			out = append(out, time.Duration(at-sent))
+		}
+	}
+	return out
+}
+
 // srcBenchCPU samples the CPU ticks and RSS of daemons over a window, and
 // the machine's busy ticks and the benchmark process's own.
 type srcBenchCPU struct {
@@ -340,7 +377,7 @@ func benchPulled(b *testing.B, paths, perPath int) {
 	var mu sync.Mutex
 	var edgeSamples []sample
 	var untagged atomic.Int64
-	direct := make([][]atomic.Int64, paths)
+	direct := make([]*srcBenchArrivals, paths)
 	var readers []*gortsplib.Client
 	auCount := make([]atomic.Int64, paths*perPath)
 	b.Cleanup(func() {
@@ -349,7 +386,6 @@ func benchPulled(b *testing.B, paths, perPath int) {
 		}
 	})
 	for k, name := range names {
-		direct[k] = make([]atomic.Int64, len(pubs[k].sent))
 		for j := range perPath {
 			n := &auCount[k*perPath+j]
 			c, err := srcBenchRead(rtspURL(edge, rtspReadUser, rtspReadPass, name), nil, func(au [][]byte, at time.Time) {
@@ -371,11 +407,8 @@ func benchPulled(b *testing.B, paths, perPath int) {
 			readers = append(readers, c)
 		}
 		if pulled {
-			c, err := srcBenchRead(rtspURL(origin, srcCamUser, srcCamPass, name), nil, func(au [][]byte, at time.Time) {
-				if i, ok := srcBenchIndex(au); ok && i < len(direct[k]) {
-					direct[k][i].Store(at.UnixNano())
-				}
-			})
+			c, arrivals, err := srcBenchReadArrivals(rtspURL(origin, srcCamUser, srcCamPass, name), len(pubs[k].sent))
+			direct[k] = arrivals
 			if err != nil {
 				b.Fatalf("origin reader of %s: %v", name, err)
 			}
@@ -426,7 +459,7 @@ func benchPulled(b *testing.B, paths, perPath int) {
 		}
 		lat = append(lat, time.Duration(s.at-sent))
 		if pulled {
-			if d := direct[s.path][s.index].Load(); d != 0 {
+			if d := direct[s.path].at[s.index].Load(); d != 0 {
 				added = append(added, time.Duration(s.at-d))
 			}
 		}
@@ -446,11 +479,7 @@ func benchPulled(b *testing.B, paths, perPath int) {
 		// The direct readers' own latency, publisher → origin → reader.
 		var dl []time.Duration
 		for k := range names {
-			for i := range direct[k] {
-				if at, sent := direct[k][i].Load(), pubs[k].sent[i].Load(); at != 0 && sent != 0 && at >= wStart && at <= wEnd {
-					dl = append(dl, time.Duration(at-sent))
-				}
-			}
+			dl = append(dl, direct[k].latencies(pubs[k], wStart, wEnd)...)
 		}
 		slices.Sort(dl)
 		slices.Sort(added)

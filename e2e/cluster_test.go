@@ -36,10 +36,10 @@ const clusterSecret = "cluster-shared-S3cret"
 
 // startClusterInstance runs one instance named name of the cluster on e:
 // RTSP and RTSPS, RTMP, SRT, HLS and WebRTC, the RTSP users, the paths cam and
-// cam2. Peers relay over RTSPS with mutual TLS: etcd's server certificate
+// cam2 (and morePaths, path entries indented by two spaces). Peers relay over RTSPS with mutual TLS: etcd's server certificate
 // (IP 127.0.0.1, server and client use, the test's CA) serves as every
 // instance's RTSPS and peer client certificate.
-func startClusterInstance(t *testing.T, e *testharness.Etcd, secretFile, name string) *testharness.Daemon {
+func startClusterInstance(t testing.TB, e *testharness.Etcd, secretFile, name string, morePaths ...string) *testharness.Daemon {
 	t.Helper()
 	top := fmt.Sprintf(`hls: yes
 webrtc: yes
@@ -59,7 +59,7 @@ cluster:
   secretFile: %[9]s
   tls: {ca: %[5]s, cert: %[3]s, key: %[4]s}
 `, name, e.Endpoint(), e.ServerCertFile, e.ServerKeyFile, e.CAFile, e.CertFile, e.KeyFile, clusterLeaseTTL, secretFile)
-	return startRTSPDaemon(t, rtspSetup{top: top, paths: "  cam: {}\n  cam2: {}\n"})
+	return startRTSPDaemon(t, rtspSetup{top: top, paths: "  cam: {}\n  cam2: {}\n" + strings.Join(morePaths, "")})
 }
 
 // clusterMember is one item of /v3/cluster/list.

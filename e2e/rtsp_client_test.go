@@ -5,6 +5,7 @@ package e2e_test
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -142,12 +143,16 @@ type rtspGoReader struct {
 }
 
 // rtspGoRead describes, sets up and plays rtspURL over TCP.
-func rtspGoRead(rtspURL string) (*rtspGoReader, error) {
+func rtspGoRead(rtspURL string) (*rtspGoReader, error) { return rtspGoReadTLS(rtspURL, nil) }
+
+// rtspGoReadTLS is rtspGoRead with the TLS client configuration of an
+// rtsps:// URL.
+func rtspGoReadTLS(rtspURL string, tlsCfg *tls.Config) (*rtspGoReader, error) {
 	u, err := base.ParseURL(rtspURL)
 	if err != nil {
 		return nil, err
 	}
-	r := &rtspGoReader{c: &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: rtspTCP()}}
+	r := &rtspGoReader{c: &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: rtspTCP(), TLSConfig: tlsCfg}}
 	if err := r.c.Start(); err != nil {
 		return nil, err
 	}

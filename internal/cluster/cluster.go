@@ -33,6 +33,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/streamgate/streamgate/authn"
+	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/internal/redact"
 	"github.com/streamgate/streamgate/protocols/source"
 	"github.com/streamgate/streamgate/protocols/stream"
@@ -63,7 +64,8 @@ type Options struct {
 	// ReadTimeout and WriteTimeout bound a relay's reads and writes.
 	ReadTimeout, WriteTimeout time.Duration
 	// RelayStartTimeout bounds a reader's wait for a relay to start;
-	// RelayCloseAfter is how long a relay runs after its last reader.
+	// RelayCloseAfter is how long a relay runs after its last reader
+	// (defaults of the paths' RelayTimings; 10 s when not set).
 	RelayStartTimeout, RelayCloseAfter time.Duration
 }
 
@@ -112,6 +114,9 @@ func New(o Options, hub *stream.Hub, m *source.Metrics, reg prometheus.Registere
 	if o.Name == "" || o.AdvertiseAddress == "" || o.LeaseTTL < 2*time.Second || len(o.Secret) == 0 {
 		return nil, errors.New("cluster: name, advertiseAddress, a lease TTL of 2s or more and a secret are needed")
 	}
+	if !ValidName(o.Name) {
+		return nil, fmt.Errorf("cluster: instance name %q: only letters, digits and _-. are allowed (a host name)", o.Name)
+	}
 	o.Prefix = strings.TrimRight(o.Prefix, "/")
 	if o.RelayStartTimeout <= 0 {
 		o.RelayStartTimeout = 10 * time.Second
@@ -128,6 +133,23 @@ func New(o Options, hub *stream.Hub, m *source.Metrics, reg prometheus.Registere
 	}
 	return &Cluster{o: o, client: client, hub: hub, sources: m, metrics: newMetrics(reg), logger: logger, since: time.Now(),
 		owned: map[string]int{}, instances: map[string]Instance{}, paths: map[string]string{}, relays: map[string]*relay{}}, nil
+}
+
+// ValidName reports whether name can name an instance: 1 to 253 letters,
+// digits and _-. (a host name's characters). The name goes into etcd keys
+// and into the peer credential's user name, where a colon would end the
+// user of a Basic credential.
+func ValidName(name string) bool {
+	if name == "" || len(name) > 253 {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // Name is this instance's name.
@@ -171,13 +193,16 @@ func (c *Cluster) close() {
 		<-c.done
 	}
 	c.mu.Lock()
-	relays := c.relays
-	c.relays = map[string]*relay{}
-	c.mu.Unlock()
-	for name, r := range relays {
-		c.hub.RemoveDemand(name)
-		r.runner.Stop()
+	relays := map[string]*relay{}
+	for name := range c.relays {
+		relays[name] = c.retireLocked(name)
 	}
+	c.mu.Unlock()
+	var wg sync.WaitGroup
+	for name, r := range relays {
+		wg.Go(func() { c.stopRelay(name, r) }) // a slow peer does not hold up the others
+	}
+	wg.Wait()
 	if id := c.Lease(); id != 0 {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_, _ = c.client.Revoke(ctx, id)
@@ -289,24 +314,33 @@ func (c *Cluster) session() error {
 	}
 }
 
-// load replaces the cache with a snapshot of the registry.
+// load brings the cache to a snapshot of the registry in place: every
+// record of the snapshot is applied, then every cached one it lacks is
+// deleted. The cache is never empty meanwhile, so peers' credentials
+// (IsPeer) keep working across a watch restart.
 func (c *Cluster) load(snap *clientv3.GetResponse) {
-	c.mu.Lock()
-	old := c.paths
-	c.instances, c.paths = map[string]Instance{}, map[string]string{}
-	c.mu.Unlock()
-	c.version.Add(1)
+	seen := map[string]bool{}
 	for _, kv := range snap.Kvs {
+		seen[string(kv.Key)] = true
 		c.apply(false, string(kv.Key), kv.Value)
 	}
-	for path := range old {
-		c.mu.Lock()
-		_, still := c.paths[path]
-		c.mu.Unlock()
-		if !still {
-			c.apply(true, c.key("paths", path), nil)
+	var gone []string
+	c.mu.Lock()
+	for name := range c.instances {
+		if k := c.key("instances", name); !seen[k] {
+			gone = append(gone, k)
 		}
 	}
+	for path := range c.paths {
+		if k := c.key("paths", path); !seen[k] {
+			gone = append(gone, k)
+		}
+	}
+	c.mu.Unlock()
+	for _, k := range gone {
+		c.apply(true, k, nil)
+	}
+	c.version.Add(1)
 }
 
 // apply updates the cache with one registry change and acts on it: a relay
@@ -325,8 +359,18 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 	switch kind {
 	case "instances":
 		var in Instance
-		if !deleted && (json.Unmarshal(value, &in) != nil || in.Name != name) {
-			return
+		if !deleted && !validInstance(name, value, &in) {
+			// A malformed record (another writer, another version) names
+			// no instance: only this key is dropped, and what it said
+			// before is forgotten rather than trusted.
+			c.malformed(key)
+			deleted = true
+		}
+		if !deleted && name == c.o.Name && (in.Address != c.o.AdvertiseAddress || !in.Since.Equal(c.since)) {
+			// Not this process's record: another instance runs with this
+			// name (peers now reach it, not this one).
+			c.metrics.etcdErrs.Inc()
+			c.logger.Error("another instance registered this instance's name; cluster.name must be unique", "address", in.Address)
 		}
 		c.mu.Lock()
 		if deleted {
@@ -338,33 +382,82 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 		c.version.Add(1)
 	case "paths":
 		owner := string(value)
+		if authz.CheckPathName(name) != nil {
+			c.malformed(key) // no path of any listener: nothing reads it
+			return
+		}
+		if !deleted && !ValidName(owner) {
+			c.malformed(key)
+			deleted = true
+		}
 		c.mu.Lock()
+		known := true
+		if !deleted {
+			_, known = c.instances[owner]
+		}
 		if deleted {
 			delete(c.paths, name)
 		} else {
 			c.paths[name] = owner
 		}
-		r := c.relays[name]
-		if r != nil && (deleted || r.peer != owner) {
-			delete(c.relays, name)
-		} else {
-			r = nil
+		var r *relay
+		if cur := c.relays[name]; cur != nil && (deleted || cur.peer != owner) {
+			r = c.retireLocked(name)
 		}
 		c.mu.Unlock()
 		if r != nil {
 			go c.stopRelay(name, r)
 		}
-		if !deleted && owner != c.o.Name {
+		if owner != c.o.Name {
 			c.opMu.Lock()
 			lost := c.owned[name] > 0
 			c.opMu.Unlock()
-			if lost {
+			switch {
+			case !lost:
+			case deleted || !known:
+				// Not a takeover by a registered instance (a malformed
+				// record, or a key removed by hand): the path is
+				// registered again as this instance's.
+				go c.reassert(name)
+			default:
 				c.metrics.takenOver.Inc()
 				c.logger.Info("path taken over by another instance; ending the local publisher", "path", name, "owner", owner)
 				go c.endLocal(name)
 			}
 		}
 	}
+}
+
+// validInstance decodes an instance record of key name into in: JSON whose
+// name is the key's, with a host:port address.
+func validInstance(name string, value []byte, in *Instance) bool {
+	if json.Unmarshal(value, in) != nil || in.Name != name || !ValidName(name) {
+		return false
+	}
+	host, port, err := net.SplitHostPort(in.Address)
+	return err == nil && host != "" && port != ""
+}
+
+// malformed notes a registry record that is not one of the cluster's.
+func (c *Cluster) malformed(key string) {
+	c.metrics.etcdErrs.Inc()
+	c.logger.Warn("malformed cluster registry record ignored", "key", key)
+}
+
+// reassert registers name again as this instance's when it still
+// publishes it and the registry says otherwise.
+func (c *Cluster) reassert(name string) {
+	c.opMu.Lock()
+	defer c.opMu.Unlock()
+	if c.owned[name] == 0 || !c.up.Load() || c.Owner(name) == c.o.Name {
+		return
+	}
+	if _, err := c.putPath(name, true); err != nil {
+		c.metrics.etcdErrs.Inc()
+		c.logger.Warn("path not registered again", "path", name, "error", redact.Error(err))
+		return
+	}
+	c.logger.Warn("path record removed or malformed while published here; registered again", "path", name)
 }
 
 // endLocal ends the local publisher of name (not a relay).
@@ -405,8 +498,7 @@ func (c *Cluster) Claim(name string, src stream.SourceInfo, override bool) (func
 	}
 	c.owned[name] = 1
 	c.mu.Lock()
-	r := c.relays[name]
-	delete(c.relays, name)
+	r := c.retireLocked(name)
 	c.mu.Unlock()
 	if r != nil {
 		c.stopRelay(name, r) // the path is published here now
@@ -512,10 +604,44 @@ func (c *Cluster) reclaim() {
 			c.logger.Warn("path registered by another instance while etcd was unreachable; ending the local publisher", "path", name, "owner", owner)
 		}
 	}
+	c.dropStale()
 	c.opMu.Unlock()
 	for _, name := range lost {
 		c.metrics.takenOver.Inc()
 		go c.endLocal(name)
+	}
+}
+
+// dropStale removes the registry's paths that name this instance but are
+// published here no more, under another lease than the current one: those
+// of a previous run that died (they would otherwise send peers' readers
+// here until that lease expires), or released while etcd was unreachable.
+// Called with opMu held.
+func (c *Cluster) dropStale() {
+	lease := c.Lease()
+	if lease == 0 {
+		return
+	}
+	var stale []string
+	c.mu.Lock()
+	for path, owner := range c.paths {
+		if owner == c.o.Name && c.owned[path] == 0 {
+			stale = append(stale, path)
+		}
+	}
+	c.mu.Unlock()
+	for _, path := range stale {
+		ctx, cancel := context.WithTimeout(c.ctx, c.opTimeout())
+		k := c.key("paths", path)
+		_, err := c.client.Txn(ctx).If(clientv3.Compare(clientv3.Value(k), "=", c.o.Name),
+			clientv3.Compare(clientv3.LeaseValue(k), "!=", lease)).Then(clientv3.OpDelete(k)).Commit()
+		cancel()
+		if err != nil {
+			c.metrics.etcdErrs.Inc()
+			c.logger.Warn("stale path not removed from the registry; it goes with its lease", "path", path, "error", redact.Error(err))
+			return
+		}
+		c.logger.Info("stale path of this instance removed from the registry", "path", path)
 	}
 }
 
@@ -598,17 +724,41 @@ func (c *Cluster) Members() ([]Member, error) {
 	return out, nil
 }
 
-// relay is a peer's path read for this instance's readers.
+// relay is a peer's path read for this instance's readers. The hub starts
+// it at the first reader and stops it CloseAfter after the last, and may
+// start it again; the cluster retires it for good when the registry no
+// longer backs it (retired, then stopRelay).
 type relay struct {
 	c      *Cluster
 	name   string
 	peer   string
 	runner *source.Runner
+
+	op      sync.Mutex // serializes the runner's starts and stops
+	retired bool       // guarded by c.mu: taken out of c.relays for good
 }
 
-func (r *relay) Start() { r.runner.Start() }
+// Start starts the relay unless it was retired: a reader's Start that
+// comes after the registry retired the relay (the hub calls it outside its
+// lock) must not leave a runner nobody stops.
+func (r *relay) Start() {
+	r.op.Lock()
+	defer r.op.Unlock()
+	r.c.mu.Lock()
+	retired := r.retired
+	if !retired && r.c.relays[r.name] == nil {
+		r.c.relays[r.name] = r // started again by the hub after a Stop
+	}
+	r.c.mu.Unlock()
+	if !retired {
+		r.runner.Start()
+	}
+}
 
+// Stop is the hub's: no reader for CloseAfter.
 func (r *relay) Stop() {
+	r.op.Lock()
+	defer r.op.Unlock()
 	r.runner.Stop()
 	r.c.mu.Lock()
 	if r.c.relays[r.name] == r {
@@ -617,20 +767,43 @@ func (r *relay) Stop() {
 	r.c.mu.Unlock()
 }
 
-// stopRelay ends a relay the registry no longer backs: waiting readers give
-// up, the publication ends (its readers are dropped).
+// retireLocked takes name's relay out of c.relays for good and returns it
+// (nil: none). Called with c.mu held; the caller then calls stopRelay.
+func (c *Cluster) retireLocked(name string) *relay {
+	r := c.relays[name]
+	if r != nil {
+		r.retired = true
+		delete(c.relays, name)
+	}
+	return r
+}
+
+// stopRelay ends a retired relay: readers waiting for it give up, the
+// publication ends (its readers are dropped).
 func (c *Cluster) stopRelay(name string, r *relay) {
-	c.hub.RemoveDemand(name)
+	c.hub.RemoveDemandOf(name, r)
+	r.op.Lock()
+	defer r.op.Unlock()
 	r.runner.Stop()
+}
+
+// RelayTimings are a relay's timings for one path (the daemon maps the
+// path's sourceOnDemandStartTimeout and sourceOnDemandCloseAfter onto
+// them); zero or negative: Options' RelayStartTimeout and RelayCloseAfter.
+type RelayTimings struct {
+	// StartTimeout bounds a reader's wait for the relay to start.
+	StartTimeout time.Duration
+	// CloseAfter is how long the relay runs after its last reader.
+	CloseAfter time.Duration
 }
 
 // Demand is the hub's DemandFunc for a path nobody publishes here: when the
 // registry names another instance, one on-demand relay over RTSP(S) with
-// the peer credential, shared by every reader here and stopped
-// RelayCloseAfter after the last. While the registry is unreachable the
-// reader is refused with stream.ErrUnavailable. It runs under the hub's
-// lock and does not call the hub.
-func (c *Cluster) Demand(name string) (stream.Demand, stream.DemandOptions, bool) {
+// the peer credential, shared by every reader here and stopped t.CloseAfter
+// after the last. While the registry is unreachable the reader is refused
+// with stream.ErrUnavailable. It runs under the hub's lock and does not
+// call the hub.
+func (c *Cluster) Demand(name string, t RelayTimings) (stream.Demand, stream.DemandOptions, bool) {
 	if !c.up.Load() {
 		c.metrics.refused.Inc()
 		return nil, stream.DemandOptions{Refusal: fmt.Errorf("%w: %w", stream.ErrUnavailable, ErrUnreachable)}, true
@@ -660,8 +833,17 @@ func (c *Cluster) Demand(name string) (stream.Demand, stream.DemandOptions, bool
 	if err != nil {
 		return nil, stream.DemandOptions{}, false
 	}
+	if old := c.retireLocked(name); old != nil {
+		go c.stopRelay(name, old) // one the hub forgot without stopping it
+	}
 	r := &relay{c: c, name: name, peer: owner, runner: runner}
 	c.relays[name] = r
 	c.metrics.relays.Inc()
-	return r, stream.DemandOptions{OnDemand: true, StartTimeout: c.o.RelayStartTimeout, CloseAfter: c.o.RelayCloseAfter, State: runner.State}, true
+	if t.StartTimeout <= 0 {
+		t.StartTimeout = c.o.RelayStartTimeout
+	}
+	if t.CloseAfter <= 0 {
+		t.CloseAfter = c.o.RelayCloseAfter
+	}
+	return r, stream.DemandOptions{OnDemand: true, StartTimeout: t.StartTimeout, CloseAfter: t.CloseAfter, State: runner.State}, true
 }

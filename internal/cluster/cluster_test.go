@@ -2,9 +2,12 @@ package cluster_test
 
 import (
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -91,13 +94,21 @@ func TestRegistry(t *testing.T) {
 	if _, err := b.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"}); !errors.Is(err, stream.ErrBusy) {
 		t.Fatalf("second publisher on b: %v, want ErrBusy", err)
 	}
-	if d, o, ok := b.c.Demand("cam"); !ok || d == nil || !o.OnDemand || o.Refusal != nil {
+	if d, o, ok := b.c.Demand("cam", cluster.RelayTimings{}); !ok || d == nil || !o.OnDemand || o.Refusal != nil {
 		t.Fatalf("b has no relay demand for cam: %v %+v %v", d, o, ok)
 	}
-	if _, _, ok := a.c.Demand("cam"); ok {
+	// A path's own timings, else the defaults (10 s).
+	if _, o, ok := b.c.Demand("cam", cluster.RelayTimings{StartTimeout: 3 * time.Second, CloseAfter: 7 * time.Second}); !ok ||
+		o.StartTimeout != 3*time.Second || o.CloseAfter != 7*time.Second {
+		t.Fatalf("relay timings %v/%v, want the path's 3s/7s", o.StartTimeout, o.CloseAfter)
+	}
+	if _, o, _ := b.c.Demand("cam", cluster.RelayTimings{}); o.StartTimeout != 10*time.Second || o.CloseAfter != 10*time.Second {
+		t.Fatalf("default relay timings %v/%v, want 10s/10s", o.StartTimeout, o.CloseAfter)
+	}
+	if _, _, ok := a.c.Demand("cam", cluster.RelayTimings{}); ok {
 		t.Fatal("a relays its own path")
 	}
-	if _, _, ok := b.c.Demand("nobody"); ok {
+	if _, _, ok := b.c.Demand("nobody", cluster.RelayTimings{}); ok {
 		t.Fatal("a relay for a path nobody publishes")
 	}
 
@@ -156,7 +167,7 @@ func TestRegistryOutage(t *testing.T) {
 
 	e.Stop()
 	eventually(t, 5*time.Second, "b down", func() bool { return !b.c.Up() })
-	if _, o, ok := b.c.Demand("cam"); !ok || !errors.Is(o.Refusal, stream.ErrUnavailable) {
+	if _, o, ok := b.c.Demand("cam", cluster.RelayTimings{}); !ok || !errors.Is(o.Refusal, stream.ErrUnavailable) {
 		t.Fatalf("remote read during the outage: %+v %v, want ErrUnavailable", o, ok)
 	}
 	if _, err := b.c.Members(); !errors.Is(err, cluster.ErrUnreachable) {
@@ -170,7 +181,7 @@ func TestRegistryOutage(t *testing.T) {
 	e.Restart()
 	eventually(t, 15*time.Second, "both up again", func() bool { return a.c.Up() && b.c.Up() })
 	eventually(t, 10*time.Second, "b sees cam and cam3 on a", func() bool { return b.c.Owner("cam") == "a" && b.c.Owner("cam3") == "a" })
-	if _, o, ok := b.c.Demand("cam"); !ok || o.Refusal != nil {
+	if _, o, ok := b.c.Demand("cam", cluster.RelayTimings{}); !ok || o.Refusal != nil {
 		t.Fatalf("remote read after the outage: %+v %v", o, ok)
 	}
 }
@@ -202,4 +213,157 @@ func TestRegistryPulledSource(t *testing.T) {
 	if b.c.Owner("relayed") != "" {
 		t.Fatal("a relay was registered")
 	}
+}
+
+// TestRegistryMalformed: a malformed registry record affects only its own
+// key — an instance record that is not JSON, names another instance or
+// has no host:port is dropped (and what the key said before forgotten);
+// a path record naming no registered instance, or removed by hand, does
+// not end the local publisher, which registers the path again. Path names
+// with every allowed odd character work as keys.
+func TestRegistryMalformed(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	eventually(t, 10*time.Second, "both registered", func() bool { return slices.Equal(members(b), []string{"a", "b"}) })
+
+	e.Put(t, "/test/cluster/instances/x", `{"name":"x","address":"127.0.0.1:7554"}`)
+	eventually(t, 5*time.Second, "x listed", func() bool { return slices.Equal(members(b), []string{"a", "b", "x"}) })
+	e.Put(t, "/test/cluster/instances/x", `{"name":`)
+	e.Put(t, "/test/cluster/instances/y", `{"name":"z","address":"127.0.0.1:7554"}`)
+	e.Put(t, "/test/cluster/instances/w", `{"name":"w","address":"no-port"}`)
+	e.Put(t, "/test/cluster/instances/v:1", `{"name":"v:1","address":"127.0.0.1:7554"}`)
+	e.Put(t, "/test/cluster/instances/u", `{"name":"u","address":"127.0.0.1:7554"}`) // a valid one after them
+	eventually(t, 5*time.Second, "u listed, x dropped, y, w and v:1 ignored", func() bool {
+		return slices.Equal(members(b), []string{"a", "b", "u"})
+	})
+	if b.c.IsPeer("x", netip.MustParseAddr("127.0.0.1")) {
+		t.Fatal("a malformed record left x a peer")
+	}
+
+	const odd = "cams/x:1~a.b_c-d"
+	pa, err := a.hub.Publish(odd, desc(), stream.SourceInfo{Protocol: "rtsp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b sees the odd path on a", func() bool { return b.c.Owner(odd) == "a" })
+	cli := e.Client(t)
+	t.Cleanup(func() { _ = cli.Close() })
+	stored := func() string {
+		r, err := cli.Get(t.Context(), "/test/cluster/paths/"+odd)
+		if err != nil || len(r.Kvs) == 0 {
+			return "(none)"
+		}
+		return string(r.Kvs[0].Value)
+	}
+	for _, bad := range []string{"not a name", "ghost", ""} {
+		e.Put(t, "/test/cluster/paths/"+odd, bad)
+		eventually(t, 5*time.Second, "a registers the path again after "+strconv.Quote(bad), func() bool { return stored() == "a" })
+	}
+	e.Delete(t, "/test/cluster/paths/"+odd)
+	eventually(t, 5*time.Second, "a registers the path again after its removal", func() bool { return stored() == "a" })
+	eventually(t, 5*time.Second, "b sees the odd path on a again", func() bool { return b.c.Owner(odd) == "a" })
+	select {
+	case <-pa.Done():
+		t.Fatal("a malformed path record ended the local publisher")
+	default:
+	}
+	// A key that is no path name is not one.
+	e.Put(t, "/test/cluster/paths/../x", "a")
+	e.Put(t, "/test/cluster/paths/y", "a")
+	eventually(t, 5*time.Second, "y seen", func() bool { return b.c.Owner("y") == "a" })
+	if b.c.Owner("../x") != "" {
+		t.Fatal("a path key that is no path name was taken")
+	}
+	pa.Close()
+	eventually(t, 5*time.Second, "the odd path gone", func() bool { return b.c.Owner(odd) == "" })
+}
+
+// TestRegistryStalePaths: paths the registry says this instance publishes
+// but it does not (a previous run that died, its lease still alive) leave
+// the registry when it joins; another instance's paths stay.
+func TestRegistryStalePaths(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	e.Put(t, "/test/cluster/paths/stale", "a")
+	e.Put(t, "/test/cluster/paths/others", "b")
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	eventually(t, 10*time.Second, "a registered", func() bool { return slices.Equal(members(a), []string{"a"}) })
+	cli := e.Client(t)
+	t.Cleanup(func() { _ = cli.Close() })
+	eventually(t, 5*time.Second, "the stale path removed", func() bool {
+		r, err := cli.Get(t.Context(), "/test/cluster/paths/stale")
+		return err == nil && len(r.Kvs) == 0 && a.c.Owner("stale") == ""
+	})
+	if a.c.Owner("others") != "b" {
+		t.Fatal("another instance's path was removed")
+	}
+}
+
+// TestRelayRetired: a relay the registry retired (its owner unpublished)
+// before the hub got to start it stays stopped when the late Start comes
+// (the hub calls it outside its lock): no runner nobody would stop.
+func TestRelayRetired(t *testing.T) {
+	e := testharness.StartEtcd(t)
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	eventually(t, 10*time.Second, "both registered", func() bool { return len(members(a)) == 2 && len(members(b)) == 2 })
+	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b sees cam on a", func() bool { return b.c.Owner("cam") == "a" })
+	d, o, ok := b.c.Demand("cam", cluster.RelayTimings{})
+	if !ok || d == nil {
+		t.Fatal("no relay")
+	}
+	pa.Close()
+	eventually(t, 5*time.Second, "cam gone on b", func() bool { return b.c.Owner("cam") == "" })
+	d.Start()
+	if st := o.State(); st != "idle" {
+		d.Stop()
+		t.Fatalf("a retired relay started (state %s)", st)
+	}
+}
+
+// TestRelaySlowPeer: a peer that accepts and never answers costs a reader
+// the path's start timeout; the relay stops CloseAfter later and lets go
+// of the peer's connection (no runner left behind).
+func TestRelaySlowPeer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	closed := make(chan struct{}, 16)
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				_, _ = io.Copy(io.Discard, conn) // never answers; returns when the relay hangs up
+				conn.Close()
+				closed <- struct{}{}
+			}()
+		}
+	}()
+	e := testharness.StartEtcd(t)
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	e.Put(t, "/test/cluster/instances/slow", `{"name":"slow","address":"`+ln.Addr().String()+`"}`)
+	e.Put(t, "/test/cluster/paths/cam", "slow")
+	eventually(t, 10*time.Second, "b sees cam on slow", func() bool { return b.c.Owner("cam") == "slow" })
+	b.hub.SetDemandFunc(func(name, _ string) (stream.Demand, stream.DemandOptions, bool) {
+		return b.c.Demand(name, cluster.RelayTimings{StartTimeout: 500 * time.Millisecond, CloseAfter: 200 * time.Millisecond})
+	})
+	// The reader gives up after the path's start timeout.
+	if _, err := b.hub.Read("cam", ""); !errors.Is(err, stream.ErrNotPublished) {
+		t.Fatalf("read of a silent peer's path: %v, want ErrNotPublished", err)
+	}
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the relay still holds the silent peer's connection 10 s after its reader gave up")
+	}
+	eventually(t, 5*time.Second, "the relay forgotten", func() bool { _, ok := b.hub.SourceStates()["cam"]; return !ok })
 }

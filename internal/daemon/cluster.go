@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"time"
 
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/internal/cluster"
@@ -51,7 +50,6 @@ func ClusterOptions(c *config.Conf) (cluster.Options, error) {
 		Secret:           secret,
 		ReadTimeout:      c.ReadTimeout,
 		WriteTimeout:     c.WriteTimeout,
-		RelayCloseAfter:  10 * time.Second,
 	}
 	if cl.TLS.Cert != "" {
 		pair, err := tls.LoadX509KeyPair(cl.TLS.Cert, cl.TLS.Key)
@@ -71,23 +69,26 @@ func ClusterOptions(c *config.Conf) (cluster.Options, error) {
 	return o, nil
 }
 
-// peerClientCAs makes the RTSPS listener ask for (not require) a client
-// certificate chaining to the cluster CA when cluster.tls is set: peers
-// present theirs, and the peer credential is accepted over it only.
-func peerClientCAs(c *config.Conf, t *tls.Config) error {
+// peerClientCAs makes the RTSPS listener request (not require, nor check
+// at the TLS layer) a client certificate when cluster.tls is set, and
+// returns the cluster CA the listener checks it against itself: peers
+// present theirs and the peer credential is accepted over it only, while
+// an ordinary client presenting a certificate of another CA is served as
+// one without (nil: no cluster TLS).
+func peerClientCAs(c *config.Conf, t *tls.Config) (*x509.CertPool, error) {
 	if !c.Cluster.Enabled || c.Cluster.TLS.CA == "" {
-		return nil
+		return nil, nil
 	}
 	pem, err := os.ReadFile(c.Cluster.TLS.CA)
 	if err != nil {
-		return fmt.Errorf("cluster.tls.ca: %w", err)
+		return nil, fmt.Errorf("cluster.tls.ca: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return fmt.Errorf("cluster.tls.ca: no certificate in %s", c.Cluster.TLS.CA)
+		return nil, fmt.Errorf("cluster.tls.ca: no certificate in %s", c.Cluster.TLS.CA)
 	}
-	t.ClientAuth, t.ClientCAs = tls.VerifyClientCertIfGiven, pool
-	return nil
+	t.ClientAuth = tls.RequestClientCert
+	return pool, nil
 }
 
 // startCluster makes this instance a cluster member (New): the hub asks
@@ -140,10 +141,17 @@ func (d *Daemon) demandFunc(name, query string) (stream.Demand, stream.DemandOpt
 	}
 	if cl := d.res.Cluster; cl != nil {
 		if np, ok := d.conf.Load().Paths.Find(name); ok && (np.Source == "" || np.Source == "publisher") {
-			return cl.Demand(name)
+			return cl.Demand(name, relayTimings(np))
 		}
 	}
 	return nil, stream.DemandOptions{}, false
+}
+
+// relayTimings maps a path's sourceOnDemandStartTimeout and
+// sourceOnDemandCloseAfter (its own, else pathDefaults') onto its relay
+// from a peer, as for an on-demand pulled source.
+func relayTimings(np *config.NamedPath) cluster.RelayTimings {
+	return cluster.RelayTimings{StartTimeout: np.SourceOnDemandStartTimeout, CloseAfter: np.SourceOnDemandCloseAfter}
 }
 
 // clusterList is the API's cluster list, nil when the cluster is off.

@@ -327,7 +327,7 @@ func (d *Daemon) startRTSP(c *config.Conf) error {
 		cfg.Name, cfg.Address, cfg.TLS = e.name, e.addr, e.tls
 		if e.tls != nil {
 			cfg.RTPAddress, cfg.RTCPAddress = "", "" // UDP stays with the plain listener
-			if err := peerClientCAs(c, e.tls); err != nil {
+			if cfg.ClientCAs, err = peerClientCAs(c, e.tls); err != nil {
 				return err
 			}
 		}

@@ -20,6 +20,10 @@ type connData struct {
 	created time.Time
 	remove  func()
 
+	// certOnce checks the client certificate once (clientCertVerified).
+	certOnce sync.Once
+	certOK   bool
+
 	mu        sync.Mutex
 	who       conns.Who
 	userAgent string

@@ -2,6 +2,7 @@ package rtsp
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
 	"github.com/bluenviron/gortsplib/v5/pkg/headers"
 	"github.com/bluenviron/gortsplib/v5/pkg/liberrors"
@@ -70,11 +72,37 @@ func checkPath(path string) (*base.Response, error) {
 	return nil, nil
 }
 
-// clientCertVerified reports whether c is a TLS connection whose client
-// certificate chained to the listener's client CA.
-func clientCertVerified(c net.Conn) bool {
-	tc, ok := c.(*tls.Conn)
-	return ok && len(tc.ConnectionState().VerifiedChains) > 0
+// clientCertVerified reports whether conn is a TLS connection whose client
+// certificate chains to Config.ClientCAs (checked once per connection).
+// The TLS layer takes any certificate: one of another CA only makes this
+// false, it does not fail the handshake.
+func (s *Server) clientCertVerified(conn *gortsplib.ServerConn) bool {
+	tc, ok := conn.NetConn().(*tls.Conn)
+	if !ok || s.cfg.ClientCAs == nil {
+		return false
+	}
+	cd, _ := conn.UserData().(*connData)
+	if cd == nil {
+		return verifyClientCert(tc.ConnectionState().PeerCertificates, s.cfg.ClientCAs)
+	}
+	cd.certOnce.Do(func() { cd.certOK = verifyClientCert(tc.ConnectionState().PeerCertificates, s.cfg.ClientCAs) })
+	return cd.certOK
+}
+
+// verifyClientCert reports whether the chain a client presented (leaf
+// first; the handshake proved it holds the leaf's key) chains to roots for
+// client authentication.
+func verifyClientCert(chain []*x509.Certificate, roots *x509.CertPool) bool {
+	if len(chain) == 0 {
+		return false
+	}
+	inter := x509.NewCertPool()
+	for _, c := range chain[1:] {
+		inter.AddCert(c)
+	}
+	_, err := chain[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	return err == nil
 }
 
 func remoteIP(c net.Conn) netip.Addr {

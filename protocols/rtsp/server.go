@@ -5,6 +5,7 @@ package rtsp
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -27,11 +28,18 @@ import (
 
 // Config configures one RTSP listener.
 type Config struct {
-	Name         string // rtsp or rtsps
-	Address      string
-	RTPAddress   string // empty: no UDP
-	RTCPAddress  string
-	TLS          *tls.Config
+	Name        string // rtsp or rtsps
+	Address     string
+	RTPAddress  string // empty: no UDP
+	RTCPAddress string
+	TLS         *tls.Config
+	// ClientCAs, when set, is the pool a TLS client's certificate must
+	// chain to for authn.Request.ClientCertVerified (the cluster CA: the
+	// peer credential needs it). The listener checks it itself after the
+	// handshake; TLS should only request certificates
+	// (tls.RequestClientCert), so that an ordinary client presenting one
+	// of another CA is served as one without.
+	ClientCAs    *x509.CertPool
 	ReadTimeout  time.Duration // a read, and the silence of an idle connection or reading session
 	WriteTimeout time.Duration
 	AuthMethods  []string // basic, digest

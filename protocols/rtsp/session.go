@@ -106,7 +106,7 @@ func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, act
 		Query:       query,
 		ID:          connID(conn),
 		// A verified client certificate (cluster peers' mutual TLS).
-		ClientCertVerified: clientCertVerified(conn.NetConn()),
+		ClientCertVerified: s.clientCertVerified(conn),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

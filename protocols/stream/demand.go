@@ -103,6 +103,19 @@ func (h *Hub) RemoveDemand(name string) {
 	}
 }
 
+// RemoveDemandOf is RemoveDemand when name's Demand is still d: a caller
+// retiring a Demand the hub may have replaced meanwhile leaves the new
+// one alone.
+func (h *Hub) RemoveDemandOf(name string, d Demand) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if e := h.demands[name]; e != nil && e.d == d {
+		e.cancelTimer()
+		close(e.ready)
+		delete(h.demands, name)
+	}
+}
+
 // Read returns the publication of name for an authorized reader (query is
 // its raw query, for a DemandFunc): listeners call it after authorization
 // and in place of Get, so that an unauthenticated request never wakes a

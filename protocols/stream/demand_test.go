@@ -201,3 +201,24 @@ func TestDemandFunc(t *testing.T) {
 		t.Fatal("the stopped Demand was reused: it should have been forgotten")
 	}
 }
+
+// RemoveDemandOf removes name's Demand only while it is the one given: a
+// retired Demand's late removal leaves its replacement alone.
+func TestRemoveDemandOf(t *testing.T) {
+	h := newHub(t, "paths:\n  cam: {}\n")
+	old, repl := &fakeDemand{h: h, name: "cam"}, &fakeDemand{h: h, name: "cam", publishOnStart: true}
+	h.SetDemand("cam", old, stream.DemandOptions{OnDemand: true, StartTimeout: time.Second, CloseAfter: time.Second})
+	h.SetDemand("cam", repl, stream.DemandOptions{OnDemand: true, StartTimeout: time.Second, CloseAfter: time.Second})
+	h.RemoveDemandOf("cam", old)
+	if _, err := h.Read("cam", ""); err != nil {
+		t.Fatalf("the replacement was removed: %v", err)
+	}
+	h.RemoveDemandOf("cam", repl)
+	if st := h.SourceStates(); len(st) != 0 {
+		t.Fatalf("states after removal: %v", st)
+	}
+	repl.Stop()
+	if _, err := h.Read("cam", ""); !errors.Is(err, stream.ErrNotPublished) {
+		t.Fatalf("Read after the removal: %v, want ErrNotPublished", err)
+	}
+}
