@@ -49,8 +49,9 @@ type PeerConfig struct {
 // from the address of that registered instance (and, with
 // RequireClientCert, over mutual TLS), and only to read. It is
 // checked before every other backend; it decides every name with its
-// prefix, and its refusals are those of any other backend (unknown user,
-// wrong password, no permission).
+// prefix, and its refusals look like any other backend's. The quarantine
+// counts them as unknown names (the address counts, the name does not),
+// so no one can lock the peers out by guessing.
 type Peer struct {
 	cfg PeerConfig
 }
@@ -106,7 +107,10 @@ func (b *Peer) Authenticate(_ context.Context, req *Request) (*Identity, error) 
 		ok = subtle.ConstantTimeCompare([]byte(req.Credentials.Pass), []byte(want)) == 1
 	}
 	if !ok {
-		return nil, denied(ReasonWrongPassword)
+		// Counted as an unknown name: only the guesser's address counts,
+		// never the peer's name, so guessing cannot quarantine the peer
+		// credential (and stop the relays) from the peer's own address.
+		return nil, denied(ReasonUnknownUser)
 	}
 	if (b.cfg.RequireClientCert && !req.ClientCertVerified) || !b.cfg.IsPeer(name, req.IP) {
 		return nil, denied(ReasonUnknownUser) // not a peer, or not from its address

@@ -2,8 +2,10 @@ package authn_test
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
@@ -69,5 +71,34 @@ func TestPeerBackend(t *testing.T) {
 	if id, err := authn.NewPeer(authn.PeerConfig{Secret: secret, IsPeer: isPeer}).Authenticate(context.Background(),
 		&authn.Request{Action: authz.ActionRead, Credentials: authn.Credentials{User: "viewer", Pass: "x"}}); id != nil || err != authn.ErrNotApplicable {
 		t.Errorf("an ordinary user: %v %v, want ErrNotApplicable", id, err)
+	}
+}
+
+// TestPeerNameCannotBeLockedOut: wrong passwords for a peer's name from
+// an attacker's addresses count against those addresses only — never
+// against the name — so guessing cannot quarantine the peer credential and
+// stop the cluster's relays (the name-wide limit would otherwise lock it
+// out from the peer's own address too).
+func TestPeerNameCannotBeLockedOut(t *testing.T) {
+	secret := []byte("shared")
+	peerIP := netip.MustParseAddr("10.0.0.2")
+	m := authn.NewMetrics(nil)
+	q := authn.NewQuarantine(authn.QuarantineLimits{PairLimit: 3, UserLimit: 5, IPLimit: 1000, Period: time.Hour, MaxTracked: 1000})
+	deps := authn.Deps{Verifier: authn.NewVerifier(1, q, m), Quarantine: q, Metrics: m}
+	authn.WithoutRefusalPadding(deps.Verifier)
+	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{
+		authn.NewPeer(authn.PeerConfig{Secret: secret, IsPeer: func(name string, ip netip.Addr) bool { return name == "b" && ip == peerIP }}),
+	}}, deps)
+	read := func(ip netip.Addr, pass string) error {
+		_, err := p.Authenticate(context.Background(), &authn.Request{Action: authz.ActionRead, Path: "cam", Protocol: authn.ProtocolRTSP,
+			IP: ip, Credentials: authn.Credentials{User: authn.PeerUser("b"), Pass: pass}})
+		return err
+	}
+	for i := range 50 {
+		attacker := netip.AddrFrom4([4]byte{192, 0, 2, byte(1 + i%5)})
+		_ = read(attacker, fmt.Sprintf("guess-%d", i))
+	}
+	if err := read(peerIP, authn.PeerPassword(secret, "b")); err != nil {
+		t.Fatalf("the peer after 50 guesses of its name from other addresses: %v, want granted", err)
 	}
 }
