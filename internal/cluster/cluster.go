@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/streamgate/streamgate/authn"
@@ -268,14 +269,26 @@ func (c *Cluster) session() error {
 	if err != nil {
 		return fmt.Errorf("keepalive: %w", err)
 	}
+	// The registry is two key ranges, read at one revision and watched
+	// from the next; the rest of the prefix (the shared quarantine's
+	// records, kicks) is not this loop's business, and a guessing flood
+	// writes plenty of it.
+	instances, paths := c.o.Prefix+"/instances/", c.o.Prefix+"/paths/"
 	op, opCancel = context.WithTimeout(ctx, c.opTimeout())
-	snap, err := c.client.Get(op, c.o.Prefix+"/", clientv3.WithPrefix())
+	txn, err := c.client.Txn(op).Then(clientv3.OpGet(instances, clientv3.WithPrefix()), clientv3.OpGet(paths, clientv3.WithPrefix())).Commit()
 	opCancel()
 	if err != nil {
 		return fmt.Errorf("registry: %w", err)
 	}
-	c.load(snap)
-	watch := c.client.Watch(clientv3.WithRequireLeader(ctx), c.o.Prefix+"/", clientv3.WithPrefix(), clientv3.WithRev(snap.Header.Revision+1))
+	var kvs []*mvccpb.KeyValue
+	for _, r := range txn.Responses {
+		kvs = append(kvs, r.GetResponseRange().Kvs...)
+	}
+	c.load(kvs)
+	wctx := clientv3.WithRequireLeader(ctx)
+	from := clientv3.WithRev(txn.Header.Revision + 1)
+	watchInstances := c.client.Watch(wctx, instances, clientv3.WithPrefix(), from)
+	watchPaths := c.client.Watch(wctx, paths, clientv3.WithPrefix(), from)
 	c.reclaim()
 	c.setUp(true)
 	lastKA := time.Now()
@@ -294,15 +307,13 @@ func (c *Cluster) session() error {
 				c.reclaim()
 				c.setUp(true)
 			}
-		case wr, ok := <-watch:
-			if !ok {
-				return errors.New("watch ended")
+		case wr, ok := <-watchInstances:
+			if err := c.applyWatch(wr, ok); err != nil {
+				return err
 			}
-			if err := wr.Err(); err != nil {
-				return fmt.Errorf("watch: %w", err)
-			}
-			for _, ev := range wr.Events {
-				c.apply(ev.Type == clientv3.EventTypeDelete, string(ev.Kv.Key), ev.Kv.Value)
+		case wr, ok := <-watchPaths:
+			if err := c.applyWatch(wr, ok); err != nil {
+				return err
 			}
 		case <-tick.C:
 			// Keep-alives go every TTL/3; none answered for 2/3 of the
@@ -314,13 +325,28 @@ func (c *Cluster) session() error {
 	}
 }
 
+// applyWatch applies one watch response; an error ends the session (the
+// watch ended or failed).
+func (c *Cluster) applyWatch(wr clientv3.WatchResponse, ok bool) error {
+	if !ok {
+		return errors.New("watch ended")
+	}
+	if err := wr.Err(); err != nil {
+		return fmt.Errorf("watch: %w", err)
+	}
+	for _, ev := range wr.Events {
+		c.apply(ev.Type == clientv3.EventTypeDelete, string(ev.Kv.Key), ev.Kv.Value)
+	}
+	return nil
+}
+
 // load brings the cache to a snapshot of the registry in place: every
 // record of the snapshot is applied, then every cached one it lacks is
 // deleted. The cache is never empty meanwhile, so peers' credentials
 // (IsPeer) keep working across a watch restart.
-func (c *Cluster) load(snap *clientv3.GetResponse) {
+func (c *Cluster) load(kvs []*mvccpb.KeyValue) {
 	seen := map[string]bool{}
-	for _, kv := range snap.Kvs {
+	for _, kv := range kvs {
 		seen[string(kv.Key)] = true
 		c.apply(false, string(kv.Key), kv.Value)
 	}

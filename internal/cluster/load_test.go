@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -28,10 +27,10 @@ func TestLoadInPlace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	snap := &clientv3.GetResponse{Kvs: []*mvccpb.KeyValue{
+	snap := []*mvccpb.KeyValue{
 		{Key: []byte("/p/instances/a"), Value: []byte(`{"name":"a","address":"127.0.0.1:8554"}`)},
 		{Key: []byte("/p/paths/cam"), Value: []byte("a")},
-	}}
+	}
 	c.load(snap)
 	c.apply(false, "/p/instances/x", []byte(`{"name":"x","address":"127.0.0.1:7554"}`))
 	var stop, lost atomic.Bool
