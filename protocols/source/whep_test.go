@@ -15,6 +15,7 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
+	"github.com/streamgate/streamgate/internal/testharness"
 	sgwebrtc "github.com/streamgate/streamgate/protocols/webrtc"
 )
 
@@ -167,7 +168,7 @@ func TestWHEPSourceVP8AndKeyframeOnJoin(t *testing.T) {
 	r, _, _ := testRunner(t, url, runWHEP)
 	r.Start()
 	defer r.Stop()
-	waitFor(t, "the WHEP source to publish", func() bool { return r.State() == StateReady })
+	testharness.WaitFor(t, "the WHEP source to publish", 15*time.Second, func() bool { return r.State() == StateReady })
 	p, err := r.hub.Get("cam")
 	if err != nil {
 		t.Fatal(err)

@@ -441,18 +441,6 @@ func (c *client) wantClosed(t *testing.T) {
 	}
 }
 
-// eventually waits up to 5 s for cond.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 var errTimeout = errors.New("timeout")
 
 // nextFrame returns the next video access unit.

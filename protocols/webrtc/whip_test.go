@@ -18,6 +18,7 @@ import (
 	pion "github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/stream"
 	"github.com/streamgate/streamgate/protocols/webrtc"
 )
@@ -351,7 +352,7 @@ func TestWHIPOverride(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the first publication did not end")
 	}
-	eventually(t, "the second publication", func() bool { p, err := e.hub.Get("cam"); return err == nil && p != first })
+	testharness.WaitFor(t, "the second publication", 5*time.Second, func() bool { p, err := e.hub.Get("cam"); return err == nil && p != first })
 
 	newWHIPClient(t, pion.MimeTypeH264, false).publish(t, e, "locked", "viewer")
 	e.publication(t, "locked")
