@@ -60,6 +60,12 @@ func newPublisher(srv *Server, path, user, query string, logger *slog.Logger) *p
 		stopping: make(chan struct{}), done: make(chan struct{}), unreg: func() {}}
 }
 
+// route is the session's id and path (a table's key).
+func (p *publisher) route() (id, path string) { return p.id, p.path }
+
+// ended is closed once the session has released everything.
+func (p *publisher) ended() <-chan struct{} { return p.done }
+
 // stop asks the session to end; the first reason is kept.
 func (p *publisher) stop(reason string) {
 	p.stopOnce.Do(func() {
@@ -102,7 +108,7 @@ func (p *publisher) run(cancelExpiry func()) {
 		_ = p.pc.Close()
 		disconnect()
 		p.unreg()
-		p.srv.removePublisher(p)
+		p.srv.publishers.remove(p)
 		p.logger.Info("publisher session closed", "reason", p.reason)
 		close(p.done)
 	}()

@@ -51,6 +51,12 @@ func newSession(srv *Server, pub *stream.Publication, out *output, logger *slog.
 		done: make(chan struct{})}
 }
 
+// route is the session's id and path (a table's key).
+func (s *session) route() (id, path string) { return s.id, s.path }
+
+// ended is closed once the session has released everything.
+func (s *session) ended() <-chan struct{} { return s.done }
+
 // stop asks the session to end; the first reason is kept.
 func (s *session) stop(reason string) {
 	s.stopOnce.Do(func() {
@@ -131,7 +137,7 @@ func (s *session) release(cancelExpiry func()) {
 	_ = s.pc.Close()
 	s.pub.RemoveReader(s)
 	s.unhook()
-	s.srv.remove(s)
+	s.srv.sessions.remove(s)
 	s.api.leave()
 	s.logger.Info("session closed", "reason", s.reason)
 	close(s.done)

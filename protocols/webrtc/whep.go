@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
@@ -79,7 +78,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 		return
 	}
 	answer, err := sess.negotiate(r.Context(), offer)
-	if err == nil && !s.add(sess) {
+	if err == nil && !s.sessions.add(sess) {
 		err = refuse(http.StatusServiceUnavailable, "the server is closing")
 	}
 	if err != nil {
@@ -146,8 +145,8 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 	}
 	s.pc, s.offer = pc, offer
 	pc.OnConnectionStateChange(s.onState)
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", refuse(http.StatusBadRequest, "invalid offer: %v", err)
+	if err := setOffer(pc, offer); err != nil {
+		return "", err
 	}
 	var senders []*webrtc.RTPSender
 	for _, t := range s.out.tracks() {
@@ -157,13 +156,9 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 		}
 		senders = append(senders, sender)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	answer, err := pc.CreateAnswer(nil)
+	gathered, err := setAnswer(pc)
 	if err != nil {
-		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
-	}
-	if err := pc.SetLocalDescription(answer); err != nil {
-		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
+		return "", err
 	}
 	for _, sender := range senders {
 		go func() {
@@ -171,15 +166,7 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 			s.readRTCP(sender)
 		}()
 	}
-	timer := time.NewTimer(s.srv.cfg.HandshakeTimeout)
-	defer timer.Stop()
-	select {
-	case <-gathered:
-	case <-timer.C: // answer with the candidates there are
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	return completeAnswer(pc.LocalDescription().SDP, offer), nil
+	return gatheredAnswer(ctx, pc, offer, gathered, s.srv.cfg.HandshakeTimeout)
 }
 
 // sessionFor authenticates a request on an existing session (read on its
@@ -188,8 +175,8 @@ func (s *Server) sessionFor(w http.ResponseWriter, r *http.Request, rt route) *s
 	if s.gate.Check(w, r, authz.ActionRead, rt.path) == nil {
 		return nil
 	}
-	sess := s.lookup(rt)
-	if sess == nil {
+	sess, ok := s.sessions.lookup(rt)
+	if !ok {
 		http.Error(w, "no such session", http.StatusNotFound)
 	}
 	return sess
