@@ -5,7 +5,6 @@ import (
 	"crypto/sha1" //nolint:gosec // the TURN REST scheme
 	"encoding/base64"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	pion "github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
@@ -34,24 +32,13 @@ type whipClient struct {
 
 func newWHIPClient(t *testing.T, videoMime string, withAudio bool) *whipClient {
 	t.Helper()
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	me := &pion.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc := testharness.LoopbackPeerConnection(t, pion.Configuration{})
 	c := &whipClient{pc: pc, stop: make(chan struct{}), plis: make(chan struct{}, 16)}
 	t.Cleanup(func() {
 		close(c.stop)
 		_ = pc.Close()
 	})
+	var err error
 	c.video, err = pion.NewTrackLocalStaticSample(pion.RTPCodecCapability{MimeType: videoMime, ClockRate: 90000,
 		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}, "video", "pub")
 	if err != nil {
@@ -61,22 +48,7 @@ func newWHIPClient(t *testing.T, videoMime string, withAudio bool) *whipClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			pkts, _, err := vt.Sender().ReadRTCP()
-			if err != nil {
-				return
-			}
-			for _, p := range pkts {
-				if _, ok := p.(*rtcp.PictureLossIndication); ok {
-					select {
-					case c.plis <- struct{}{}:
-					default:
-					}
-				}
-			}
-		}
-	}()
+	go testharness.ForwardPLIs(vt.Sender(), c.plis)
 	if withAudio {
 		c.audio, err = pion.NewTrackLocalStaticSample(pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "pub")
 		if err != nil {
@@ -86,15 +58,7 @@ func newWHIPClient(t *testing.T, videoMime string, withAudio bool) *whipClient {
 			t.Fatal(err)
 		}
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := pion.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
+	testharness.GatheredOffer(t, pc)
 	return c
 }
 
