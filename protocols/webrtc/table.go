@@ -1,6 +1,7 @@
 package webrtc
 
 import (
+	"net/http"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -41,6 +42,19 @@ func (t *table[P]) add(p P) bool {
 	t.items[id] = p
 	t.gauge.Inc()
 	return true
+}
+
+// admit adds p once its offer is answered (negotiation error nil) and
+// returns the error that refuses it: the negotiation's, or 503 when the
+// table is closed.
+func (t *table[P]) admit(p P, negotiation error) error {
+	if negotiation != nil {
+		return negotiation
+	}
+	if !t.add(p) {
+		return refuse(http.StatusServiceUnavailable, "the server is closing")
+	}
+	return nil
 }
 
 // remove forgets p (not a later session of the same id).

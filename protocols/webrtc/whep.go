@@ -78,9 +78,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 		return
 	}
 	answer, err := sess.negotiate(r.Context(), offer)
-	if err == nil && !s.sessions.add(sess) {
-		err = refuse(http.StatusServiceUnavailable, "the server is closing")
-	}
+	err = s.sessions.admit(sess, err)
 	if err != nil {
 		if sess.pc != nil {
 			_ = sess.pc.Close()
@@ -95,10 +93,16 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 	sess.unhook = sess.hooks(r.URL.RawQuery)
 	go sess.run(cancelEnd)
 
+	s.writeAnswer(w, sessionLocation(rt.path, sess.id), sess.etag, answer)
+}
+
+// writeAnswer answers a WHEP or WHIP offer: 201 with the answer, the
+// session's URL (location) and ETag, and the client's ICE servers.
+func (s *Server) writeAnswer(w http.ResponseWriter, location, etag, answer string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/sdp")
-	h.Set("Location", sessionLocation(rt.path, sess.id))
-	h.Set("ETag", sess.etag)
+	h.Set("Location", location)
+	h.Set("ETag", etag)
 	h.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
 	h.Set("Cache-Control", "no-store")
 	h.Add("Access-Control-Expose-Headers", "Location, ETag, Accept-Patch, Link")

@@ -3,7 +3,6 @@ package webrtc
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 
 	"github.com/pion/webrtc/v4"
@@ -34,9 +33,7 @@ func (s *Server) createPublisher(w http.ResponseWriter, r *http.Request, rt rout
 	p := newPublisher(s, rt.path, id.User, r.URL.RawQuery,
 		s.logger.With("path", rt.path, "user", id.User, "remote", r.RemoteAddr, "side", "whip"))
 	answer, err := p.negotiate(r.Context(), offer)
-	if err == nil && !s.publishers.add(p) {
-		err = refuse(http.StatusServiceUnavailable, "the server is closing")
-	}
+	err = s.publishers.admit(p, err)
 	if err != nil {
 		if p.pc != nil {
 			_ = p.pc.Close()
@@ -49,16 +46,7 @@ func (s *Server) createPublisher(w http.ResponseWriter, r *http.Request, rt rout
 	s.registerPublisher(p, id, r)
 	go p.run(cancelEnd)
 
-	h := w.Header()
-	h.Set("Content-Type", "application/sdp")
-	h.Set("Location", "/"+rt.path+"/whip/"+p.id)
-	h.Set("ETag", p.etag)
-	h.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
-	h.Set("Cache-Control", "no-store")
-	h.Add("Access-Control-Expose-Headers", "Location, ETag, Accept-Patch, Link")
-	s.setLinks(h)
-	w.WriteHeader(http.StatusCreated)
-	_, _ = io.WriteString(w, answer)
+	s.writeAnswer(w, "/"+rt.path+"/whip/"+p.id, p.etag, answer)
 }
 
 // readPublishOffer checks everything but the authentication before the
