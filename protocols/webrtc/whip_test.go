@@ -212,13 +212,7 @@ func TestWHIPPublishFrameCodecs(t *testing.T) {
 		if got := p.Desc.Medias[0].Formats[0].Codec(); got != c.codec {
 			t.Fatalf("track %s, want %s", got, c.codec)
 		}
-		got := make(chan *stream.Unit, 64)
-		p.AddSink("test", 64, func(u *stream.Unit) {
-			select {
-			case got <- u:
-			default:
-			}
-		}, nil)
+		got := units(p)
 		select {
 		case u := <-got:
 			if len(u.AU) == 0 {
@@ -428,13 +422,7 @@ func TestWHIPPublishH265(t *testing.T) {
 	if c := p.Desc.Medias[0].Formats[0].Codec(); c != "H265" {
 		t.Fatalf("track %s, want H265", c)
 	}
-	got := make(chan *stream.Unit, 64)
-	p.AddSink("test", 64, func(u *stream.Unit) {
-		select {
-		case got <- u:
-		default:
-		}
-	}, nil)
+	got := units(p)
 	for deadline := time.After(5 * time.Second); ; {
 		select {
 		case u := <-got:
@@ -445,4 +433,17 @@ func TestWHIPPublishH265(t *testing.T) {
 			t.Fatal("no H.265 keyframe access unit within 5 s")
 		}
 	}
+}
+
+// units is a channel of p's units from now on (a unit arriving while 64
+// wait unread is dropped).
+func units(p *stream.Publication) <-chan *stream.Unit {
+	got := make(chan *stream.Unit, 64)
+	p.AddSink("test", 64, func(u *stream.Unit) {
+		select {
+		case got <- u:
+		default:
+		}
+	}, nil)
+	return got
 }
