@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/google/uuid"
+	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -98,5 +100,51 @@ func (t *table[P]) close(reason string) {
 	}
 	for _, p := range items {
 		<-p.ended()
+	}
+}
+
+// lifecycle is what a WHEP session and a WHIP publisher share: the id and
+// path that name it in a table, and the signals of its life.
+type lifecycle struct {
+	id        string        // the secret in the session URL
+	path      string        // the path read or published
+	connected chan struct{} // closed when ICE and DTLS are up
+	connOnce  sync.Once
+	stopping  chan struct{} // closed by stop
+	stopOnce  sync.Once
+	reason    string        // why it stopped, set before stopping is closed
+	done      chan struct{} // closed when everything is released
+}
+
+func newLifecycle(path string) *lifecycle {
+	return &lifecycle{id: uuid.NewString(), path: path, connected: make(chan struct{}),
+		stopping: make(chan struct{}), done: make(chan struct{})}
+}
+
+// route is the session's id and path (a table's key).
+func (l *lifecycle) route() (id, path string) { return l.id, l.path }
+
+// ended is closed once the session has released everything.
+func (l *lifecycle) ended() <-chan struct{} { return l.done }
+
+// stop asks the session to end; the first reason is kept.
+func (l *lifecycle) stop(reason string) {
+	l.stopOnce.Do(func() {
+		l.reason = reason
+		close(l.stopping)
+	})
+}
+
+// follow follows the peer connection's state: connected closes connected,
+// failed or closed stops the session. Disconnected may recover; pion turns
+// it into failed when it does not.
+func (l *lifecycle) follow(st webrtc.PeerConnectionState) {
+	switch st {
+	case webrtc.PeerConnectionStateConnected:
+		l.connOnce.Do(func() { close(l.connected) })
+	case webrtc.PeerConnectionStateFailed:
+		l.stop("connection failed")
+	case webrtc.PeerConnectionStateClosed:
+		l.stop("connection closed")
 	}
 }
