@@ -52,13 +52,7 @@ func TestRunnerPanicRetried(t *testing.T) {
 	})
 	before := panics.Count("source")
 	r.Start()
-	deadline := time.Now().Add(5 * time.Second)
-	for calls.Load() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d attempts in 5 s, want a retry", calls.Load())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testharness.WaitFor(t, "a retry after the panic", 5*time.Second, func() bool { return calls.Load() >= 2 })
 	r.Stop()
 	if got := panics.Count("source") - before; got < 1 {
 		t.Fatalf("panics counted: %v", got)
@@ -95,13 +89,7 @@ func TestRunnerErrorState(t *testing.T) {
 		t.Fatalf("state after Start: %s", r.State())
 	}
 	close(fail)
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), "retrying") {
-		if time.Now().After(deadline) {
-			t.Fatal("no failure logged")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testharness.WaitFor(t, "the failure logged", 5*time.Second, func() bool { return strings.Contains(logs.String(), "retrying") })
 	r.Stop()
 	if strings.Contains(logs.String(), "Secret-Pw") {
 		t.Fatalf("the log shows the password:\n%s", logs.String())

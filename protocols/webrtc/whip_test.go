@@ -128,17 +128,12 @@ func (c *whipClient) videoFrame(n int64) []byte {
 func (e *env) publication(t *testing.T, path string) *stream.Publication {
 	t.Helper()
 	var p *stream.Publication
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testharness.WaitFor(t, path+" published", 10*time.Second, func() bool {
 		var err error
-		if p, err = e.hub.Get(path); err == nil {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s was not published within 10 s", path)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		p, err = e.hub.Get(path)
+		return err == nil
+	})
+	return p
 }
 
 // A pion WHIP client publishes H.264 and Opus: the hub has the path with
