@@ -85,6 +85,18 @@ func (o *liveOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(seg)
 }
 
+// startHLSSource serves o and starts an HLS source pulling its playlist;
+// both stop when the test ends.
+func startHLSSource(t *testing.T, o *liveOrigin) (*Runner, *Metrics, *testharness.LockedBuffer) {
+	t.Helper()
+	srv := httptest.NewServer(o)
+	t.Cleanup(srv.Close)
+	r, m, logs := testRunner(t, srv.URL+"/index.m3u8", runHLS)
+	r.Start()
+	t.Cleanup(r.Stop)
+	return r, m, logs
+}
+
 // An HLS origin whose playlist stops advancing is noticed: a source error
 // (logged at warn, counted), and the source is retried. gohlslib's client
 // itself gives up after a few reloads that bring no next segment ("next
@@ -92,11 +104,7 @@ func (o *liveOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // readTimeout) is there when it does not.
 func TestHLSStalledPlaylist(t *testing.T) {
 	o := &liveOrigin{t: t, start: time.Now(), last: 3}
-	srv := httptest.NewServer(o)
-	defer srv.Close()
-	r, m, logs := testRunner(t, srv.URL+"/index.m3u8", runHLS)
-	r.Start()
-	defer r.Stop()
+	r, m, logs := startHLSSource(t, o)
 	testharness.WaitFor(t, "the source to publish", 15*time.Second, func() bool { return r.State() == StateReady })
 	testharness.WaitFor(t, "two stalls noticed (a retry)", 15*time.Second, func() bool {
 		return testutil.ToFloat64(m.errors.WithLabelValues("hls")) >= 2
@@ -111,11 +119,7 @@ func TestHLSStalledPlaylist(t *testing.T) {
 func TestHLSHangingSegment(t *testing.T) {
 	o := &liveOrigin{t: t, start: time.Now(), last: 1 << 30}
 	o.hang.Store(true)
-	srv := httptest.NewServer(o)
-	defer srv.Close()
-	r, m, logs := testRunner(t, srv.URL+"/index.m3u8", runHLS)
-	r.Start()
-	defer r.Stop()
+	r, m, logs := startHLSSource(t, o)
 	testharness.WaitFor(t, "the stall noticed", 15*time.Second, func() bool { return testutil.ToFloat64(m.errors.WithLabelValues("hls")) >= 1 })
 	if l := logs.String(); !strings.Contains(l, errHLSStalled.Error()) {
 		t.Errorf("the error does not name the stall:\n%s", l)
