@@ -171,29 +171,12 @@ func tailLines(s string, n int) string {
 }
 
 // relayClient is a pion WHEP reader restricted to TURN relay candidates.
-func relayClient(t *testing.T, servers []pion.ICEServer) (*pion.PeerConnection, chan struct{}) {
+func relayClient(t *testing.T, servers []pion.ICEServer) (*pion.PeerConnection, <-chan struct{}) {
 	t.Helper()
 	pc := testharness.LoopbackPeerConnection(t, pion.Configuration{
 		ICEServers: servers, ICETransportPolicy: pion.ICETransportPolicyRelay})
-	for _, kind := range []pion.RTPCodecType{pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := make(chan struct{}, 1)
-	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-			if tr.Kind() == pion.RTPCodecTypeVideo {
-				select {
-				case got <- struct{}{}:
-				default:
-				}
-			}
-		}
-	})
+	testharness.Receive(t, pc, pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio)
+	got := testharness.VideoArrives(pc)
 	testharness.GatheredOfferWithin(t, pc, 20*time.Second)
 	return pc, got
 }

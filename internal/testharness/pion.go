@@ -151,3 +151,35 @@ func SendSamples(track *webrtc.TrackLocalStaticSample, interval time.Duration, s
 		_ = track.WriteSample(media.Sample{Data: frame(n), Duration: interval})
 	}
 }
+
+// Receive adds a receive-only transceiver of each kind to pc (what a WHEP
+// reader offers).
+func Receive(t testing.TB, pc *webrtc.PeerConnection, kinds ...webrtc.RTPCodecType) {
+	t.Helper()
+	for _, kind := range kinds {
+		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{Direction: webrtc.RTPTransceiverDirectionRecvonly}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// VideoArrives reads every track pc receives until it ends and signals the
+// returned channel (without blocking) on each video RTP packet. It takes
+// over pc's OnTrack.
+func VideoArrives(pc *webrtc.PeerConnection) <-chan struct{} {
+	got := make(chan struct{}, 1)
+	pc.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		for {
+			if _, _, err := tr.ReadRTP(); err != nil {
+				return
+			}
+			if tr.Kind() == webrtc.RTPCodecTypeVideo {
+				select {
+				case got <- struct{}{}:
+				default:
+				}
+			}
+		}
+	})
+	return got
+}

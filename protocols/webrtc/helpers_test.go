@@ -308,11 +308,7 @@ func newClient(t *testing.T) *client {
 	pc := testharness.LoopbackPeerConnection(t, pion.Configuration{})
 	c := &client{pc: pc, frames: make(chan [][]byte, 1000), audio: make(chan *rtp.Packet, 1000),
 		states: make(chan pion.PeerConnectionState, 16)}
-	for _, kind := range []pion.RTPCodecType{pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testharness.Receive(t, pc, pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio)
 	pc.OnConnectionStateChange(func(s pion.PeerConnectionState) {
 		select {
 		case c.states <- s:
