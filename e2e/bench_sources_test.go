@@ -25,7 +25,6 @@ import (
 
 	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/pion/rtp"
@@ -64,7 +63,7 @@ func srcBenchIndex(au [][]byte) (int, bool) {
 type srcBenchPub struct {
 	// sent[i]: when the publisher began writing access unit i (unix ns).
 	sent []atomic.Int64
-	err  atomic.Value
+	feed *rtspGoFeed
 }
 
 const srcBenchFPS = 25
@@ -74,51 +73,18 @@ const srcBenchFPS = 25
 // until the benchmark ends.
 func srcBenchPublish(b *testing.B, rtspURL string, aus [][][]byte, sps, pps []byte, offset int) *srcBenchPub {
 	b.Helper()
-	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: sps, PPS: pps}
-	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-	c := &gortsplib.Client{Protocol: rtspTCP()}
-	if err := c.StartRecording(rtspURL, desc); err != nil {
+	p := &srcBenchPub{sent: make([]atomic.Int64, 300*srcBenchFPS)}
+	tagged := func(i int) [][]byte { return append([][]byte{srcBenchSEI(i)}, aus[(i+offset)%len(aus)]...) }
+	sent := func(i int, _ []*rtp.Packet) {
+		if i < len(p.sent) {
+			p.sent[i].Store(time.Now().UnixNano())
+		}
+	}
+	f, err := startRTSPGoFeed(b, rtspURL, sps, pps, srcBenchFPS, tagged, sent)
+	if err != nil {
 		b.Fatalf("publisher %s: %v", rtspURL, err)
 	}
-	enc, err := forma.CreateEncoder()
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := &srcBenchPub{sent: make([]atomic.Int64, 300*srcBenchFPS)}
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(time.Second / srcBenchFPS)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			au := append([][]byte{srcBenchSEI(i)}, aus[(i+offset)%len(aus)]...)
-			pkts, err := enc.Encode(au)
-			if err != nil {
-				p.err.Store(err.Error())
-				return
-			}
-			if i < len(p.sent) {
-				p.sent[i].Store(time.Now().UnixNano())
-			}
-			for _, pkt := range pkts {
-				pkt.Timestamp = uint32(i * 90000 / srcBenchFPS)
-				if err := c.WritePacketRTP(desc.Medias[0], pkt); err != nil {
-					p.err.Store(err.Error())
-					return
-				}
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	b.Cleanup(func() {
-		close(stop)
-		<-done
-		c.Close()
-	})
+	p.feed = f
 	return p
 }
 
@@ -437,7 +403,7 @@ func benchPulled(b *testing.B, paths, perPath int) {
 		a1 += n
 	}
 	for _, p := range pubs {
-		if e := p.err.Load(); e != nil {
+		if e := p.feed.Err(); e != "" {
 			b.Fatalf("publisher: %v", e)
 		}
 	}
@@ -590,7 +556,7 @@ func BenchmarkOnDemandStart(b *testing.B) {
 		time.Sleep(time.Duration(try*7%tries) * time.Second / tries)
 	}
 	b.StopTimer()
-	if e := pub.err.Load(); e != nil {
+	if e := pub.feed.Err(); e != "" {
 		b.Fatalf("publisher: %v", e)
 	}
 	if n := len(edge.LogEntriesWhere("on-demand start")); n != tries {

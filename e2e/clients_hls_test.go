@@ -215,11 +215,9 @@ func TestClientsHLSBlockingReload(t *testing.T) {
 		}()
 		<-sent
 		// Counted served, the request is handed to the muxer, where it waits.
-		for deadline := time.Now().Add(10 * time.Second); d.Metric(t, "streamgate_hls_requests_total", served) <= before; time.Sleep(5 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("the blocking request was not served within 10 s")
-			}
-		}
+		testharness.WaitFor(t, "the blocking request served", 10*time.Second, func() bool {
+			return d.Metric(t, "streamgate_hls_requests_total", served) > before
+		})
 		pub.kill()
 		select {
 		case code := <-got:

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,9 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	pion "github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/webrtc"
@@ -174,55 +171,13 @@ func tailLines(s string, n int) string {
 }
 
 // relayClient is a pion WHEP reader restricted to TURN relay candidates.
-func relayClient(t *testing.T, servers []pion.ICEServer) (*pion.PeerConnection, chan struct{}) {
+func relayClient(t *testing.T, servers []pion.ICEServer) (*pion.PeerConnection, <-chan struct{}) {
 	t.Helper()
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	me := &pion.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{
+	pc := testharness.LoopbackPeerConnection(t, pion.Configuration{
 		ICEServers: servers, ICETransportPolicy: pion.ICETransportPolicyRelay})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pc.Close() })
-	for _, kind := range []pion.RTPCodecType{pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got := make(chan struct{}, 1)
-	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-			if tr.Kind() == pion.RTPCodecTypeVideo {
-				select {
-				case got <- struct{}{}:
-				default:
-				}
-			}
-		}
-	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := pion.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-gathered:
-	case <-time.After(20 * time.Second):
-		t.Fatal("ICE gathering did not complete within 20 s")
-	}
+	testharness.Receive(t, pc, pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio)
+	got := testharness.VideoArrives(pc)
+	testharness.GatheredOfferWithin(t, pc, 20*time.Second)
 	return pc, got
 }
 
@@ -355,19 +310,7 @@ func pionPublish(t *testing.T, d *testharness.Daemon, path, mime string, frames 
 // function ends the publication (the peer connection closes).
 func pionPublishAs(t *testing.T, d *testharness.Daemon, path, query, user, pass, mime string, frames [][]byte) func() {
 	t.Helper()
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	me := &pion.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc := testharness.LoopbackPeerConnection(t, pion.Configuration{})
 	stop := make(chan struct{})
 	var once sync.Once
 	end := func() {
@@ -388,15 +331,7 @@ func pionPublishAs(t *testing.T, d *testharness.Daemon, path, query, user, pass,
 	if _, err := pc.AddTransceiverFromTrack(track, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionSendonly}); err != nil {
 		t.Fatal(err)
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := pion.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
+	testharness.GatheredOffer(t, pc)
 	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, path+"/whip"+query), "application/sdp", pc.LocalDescription().SDP, user, pass)
 	if status != http.StatusCreated {
 		t.Fatalf("WHIP POST: %d %s", status, answer)
@@ -404,18 +339,7 @@ func pionPublishAs(t *testing.T, d *testharness.Daemon, path, query, user, pass,
 	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		tick := time.NewTicker(40 * time.Millisecond)
-		defer tick.Stop()
-		for n := 0; ; n++ {
-			select {
-			case <-tick.C:
-			case <-stop:
-				return
-			}
-			_ = track.WriteSample(media.Sample{Data: frames[n%len(frames)], Duration: 40 * time.Millisecond})
-		}
-	}()
+	go testharness.SendSamples(track, 40*time.Millisecond, stop, func(n int) []byte { return frames[n%len(frames)] })
 	return end
 }
 

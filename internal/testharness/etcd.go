@@ -253,24 +253,31 @@ func (e *Etcd) ClientTLS() (*tls.Config, error) {
 // Put writes key = value (a fresh client, so it works right after Restart).
 func (e *Etcd) Put(t testing.TB, key, value string) {
 	t.Helper()
-	c := e.Client(t)
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := c.Put(ctx, key, value); err != nil {
-		t.Fatalf("testharness: etcd put %s: %v", key, err)
-	}
+	e.do(t, "put "+key, func(ctx context.Context, c *clientv3.Client) error {
+		_, err := c.Put(ctx, key, value)
+		return err
+	})
 }
 
 // Delete removes key.
 func (e *Etcd) Delete(t testing.TB, key string) {
 	t.Helper()
+	e.do(t, "delete "+key, func(ctx context.Context, c *clientv3.Client) error {
+		_, err := c.Delete(ctx, key)
+		return err
+	})
+}
+
+// do runs op with a fresh client within 5 s and fails the test with what
+// when it fails.
+func (e *Etcd) do(t testing.TB, what string, op func(context.Context, *clientv3.Client) error) {
+	t.Helper()
 	c := e.Client(t)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if _, err := c.Delete(ctx, key); err != nil {
-		t.Fatalf("testharness: etcd delete %s: %v", key, err)
+	if err := op(ctx, c); err != nil {
+		t.Fatalf("testharness: etcd %s: %v", what, err)
 	}
 }
 

@@ -14,14 +14,12 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		muxers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_hls_muxers", Help: "Running HLS muxers."}),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_hls_requests_total",
-			Help: "HLS requests by outcome: served, refused (authentication), not_found, error."}, []string{"outcome"}),
+		muxers: promreg.Gauge(reg, "streamgate_hls_muxers", "Running HLS muxers."),
+		requests: promreg.CounterVec(reg, "streamgate_hls_requests_total",
+			"HLS requests by outcome: served, refused (authentication), not_found, error.", "outcome"),
 	}
 	for _, o := range []string{"served", "refused", "not_found", "error"} {
 		m.requests.WithLabelValues(o)
 	}
-	m.muxers = promreg.MustRegister(reg, m.muxers)
-	m.requests = promreg.MustRegister(reg, m.requests)
 	return m
 }

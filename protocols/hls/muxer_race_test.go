@@ -7,6 +7,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -45,7 +46,7 @@ func TestMuxerCloseWhileWriting(t *testing.T) {
 			s.Close() // the listener stops
 			p.Close()
 		}
-		waitFor(t, "the muxer closes", mx.isClosed)
+		testharness.WaitFor(t, "the muxer closes", 3*time.Second, mx.isClosed)
 		mx.sink.Wait()
 		s.Close()
 	}

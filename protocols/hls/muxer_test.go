@@ -11,6 +11,7 @@ import (
 
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/internal/confmap"
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/httpauth"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -39,17 +40,6 @@ func muxerCount(s *Server) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.muxers)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 3 s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // A muxer nobody asks anything of closes after MuxerCloseAfter and stops
@@ -81,15 +71,15 @@ func TestMuxerLifetime(t *testing.T) {
 	if readers("demand") != 1 {
 		t.Errorf("the muxer counts as %d readers, want 1", readers("demand"))
 	}
-	waitFor(t, "the on-demand muxer closes when idle", func() bool { return muxerCount(s) == 1 })
-	waitFor(t, "the idle muxer stops counting as a reader", func() bool { return readers("demand") == 0 })
+	testharness.WaitFor(t, "the on-demand muxer closes when idle", 3*time.Second, func() bool { return muxerCount(s) == 1 })
+	testharness.WaitFor(t, "the idle muxer stops counting as a reader", 3*time.Second, func() bool { return readers("demand") == 0 })
 	// A later on-demand muxer closes for idleness too: the kept one, idle
 	// for longer, would have closed before it.
 	probe := publish(t, h, "probe")
 	if _, err := s.muxerFor(probe, false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a later on-demand muxer closes when idle", func() bool { return muxerCount(s) == 1 })
+	testharness.WaitFor(t, "a later on-demand muxer closes when idle", 3*time.Second, func() bool { return muxerCount(s) == 1 })
 	s.mu.Lock()
 	_, kept := s.muxers["idle"]
 	s.mu.Unlock()
@@ -97,7 +87,7 @@ func TestMuxerLifetime(t *testing.T) {
 		t.Fatal("the hlsAlwaysRemux muxer closed for idleness")
 	}
 	idle.Close()
-	waitFor(t, "the muxer of a publisher that left closes", func() bool { return muxerCount(s) == 0 })
+	testharness.WaitFor(t, "the muxer of a publisher that left closes", 3*time.Second, func() bool { return muxerCount(s) == 0 })
 	demand.Close()
 	probe.Close()
 }

@@ -16,18 +16,20 @@ var (
 
 // servePage answers the player page.
 func servePage(w http.ResponseWriter, _ *http.Request) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(pageHTML)
+	serveAsset(w, "text/html; charset=utf-8", "no-store", pageHTML)
 }
 
 // serveHLSJS answers the embedded hls.js.
 func serveHLSJS(w http.ResponseWriter, _ *http.Request) {
+	serveAsset(w, "text/javascript; charset=utf-8", "public, max-age=86400", hlsJS)
+}
+
+// serveAsset answers an embedded file of contentType, cached as
+// cacheControl says.
+func serveAsset(w http.ResponseWriter, contentType, cacheControl string, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "text/javascript; charset=utf-8")
-	h.Set("Cache-Control", "public, max-age=86400")
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", cacheControl)
 	h.Set("X-Content-Type-Options", "nosniff")
-	_, _ = w.Write(hlsJS)
+	_, _ = w.Write(body)
 }

@@ -94,34 +94,7 @@ func runHLS(ctx context.Context, s *session) error {
 // hlsPublish publishes the tracks gohlslib found and routes their data;
 // media is called for each piece of it (the stall watchdog).
 func hlsPublish(s *session, c *gohlslib.Client, tracks []*gohlslib.Track, end, media func()) error {
-	desc := &description.Session{}
-	type route struct {
-		t *gohlslib.Track
-		m *description.Media
-	}
-	var routes []route
-	for _, t := range tracks {
-		var f format.Format
-		typ := description.MediaTypeVideo
-		switch cd := t.Codec.(type) {
-		case *codecs.H264:
-			f = &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: cd.SPS, PPS: cd.PPS}
-		case *codecs.H265:
-			f = &format.H265{PayloadTyp: 96, VPS: cd.VPS, SPS: cd.SPS, PPS: cd.PPS}
-		case *codecs.MPEG4Audio:
-			cfg := cd.Config
-			f = &format.MPEG4Audio{PayloadTyp: 96, SizeLength: 13, IndexLength: 3, IndexDeltaLength: 3, Config: &cfg}
-			typ = description.MediaTypeAudio
-		case *codecs.Opus:
-			f = &format.Opus{PayloadTyp: 96, ChannelCount: max(cd.ChannelCount, 1)}
-			typ = description.MediaTypeAudio
-		default:
-			continue
-		}
-		m := &description.Media{Type: typ, Formats: []format.Format{f}}
-		desc.Medias = append(desc.Medias, m)
-		routes = append(routes, route{t, m})
-	}
+	desc, routes := trackMedias(tracks, hlsFormat)
 	p, err := s.publish(desc)
 	if err != nil {
 		return err
@@ -156,4 +129,22 @@ func hlsPublish(s *session, c *gohlslib.Client, tracks []*gohlslib.Track, end, m
 		}
 	}
 	return nil
+}
+
+// hlsFormat is the format and media type of a track gohlslib found; nil
+// for a codec the source does not publish.
+func hlsFormat(t *gohlslib.Track) (format.Format, description.MediaType) {
+	switch cd := t.Codec.(type) {
+	case *codecs.H264:
+		return &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: cd.SPS, PPS: cd.PPS}, description.MediaTypeVideo
+	case *codecs.H265:
+		return &format.H265{PayloadTyp: 96, VPS: cd.VPS, SPS: cd.SPS, PPS: cd.PPS}, description.MediaTypeVideo
+	case *codecs.MPEG4Audio:
+		cfg := cd.Config
+		return &format.MPEG4Audio{PayloadTyp: 96, SizeLength: 13, IndexLength: 3, IndexDeltaLength: 3, Config: &cfg},
+			description.MediaTypeAudio
+	case *codecs.Opus:
+		return &format.Opus{PayloadTyp: 96, ChannelCount: max(cd.ChannelCount, 1)}, description.MediaTypeAudio
+	}
+	return nil, ""
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // tsSegment is segment k of a live H.264 stream: one second, 25 frames,
@@ -84,6 +85,18 @@ func (o *liveOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(seg)
 }
 
+// startHLSSource serves o and starts an HLS source pulling its playlist;
+// both stop when the test ends.
+func startHLSSource(t *testing.T, o *liveOrigin) (*Runner, *Metrics, *testharness.LockedBuffer) {
+	t.Helper()
+	srv := httptest.NewServer(o)
+	t.Cleanup(srv.Close)
+	r, m, logs := testRunner(t, srv.URL+"/index.m3u8", runHLS)
+	r.Start()
+	t.Cleanup(r.Stop)
+	return r, m, logs
+}
+
 // An HLS origin whose playlist stops advancing is noticed: a source error
 // (logged at warn, counted), and the source is retried. gohlslib's client
 // itself gives up after a few reloads that bring no next segment ("next
@@ -91,15 +104,12 @@ func (o *liveOrigin) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // readTimeout) is there when it does not.
 func TestHLSStalledPlaylist(t *testing.T) {
 	o := &liveOrigin{t: t, start: time.Now(), last: 3}
-	srv := httptest.NewServer(o)
-	defer srv.Close()
-	r, m, logs := testRunner(t, srv.URL+"/index.m3u8", runHLS)
-	r.Start()
-	defer r.Stop()
-	waitFor(t, "the source to publish", func() bool { return r.State() == StateReady })
-	waitFor(t, "two stalls noticed (a retry)", func() bool {
+	r, m, logs := startHLSSource(t, o)
+	testharness.WaitFor(t, "the source to publish", 15*time.Second, func() bool { return r.State() == StateReady })
+	testharness.WaitFor(t, "two stalls noticed (a retry)", 15*time.Second, func() bool {
 		return testutil.ToFloat64(m.errors.WithLabelValues("hls")) >= 2
 	})
+
 	if l := logs.String(); !strings.Contains(l, `level=WARN msg="source failed; retrying"`) {
 		t.Errorf("no warning:\n%s", l)
 	}
@@ -109,28 +119,12 @@ func TestHLSStalledPlaylist(t *testing.T) {
 func TestHLSHangingSegment(t *testing.T) {
 	o := &liveOrigin{t: t, start: time.Now(), last: 1 << 30}
 	o.hang.Store(true)
-	srv := httptest.NewServer(o)
-	defer srv.Close()
-	r, m, logs := testRunner(t, srv.URL+"/index.m3u8", runHLS)
-	r.Start()
-	defer r.Stop()
-	waitFor(t, "the stall noticed", func() bool { return testutil.ToFloat64(m.errors.WithLabelValues("hls")) >= 1 })
+	r, m, logs := startHLSSource(t, o)
+	testharness.WaitFor(t, "the stall noticed", 15*time.Second, func() bool { return testutil.ToFloat64(m.errors.WithLabelValues("hls")) >= 1 })
 	if l := logs.String(); !strings.Contains(l, errHLSStalled.Error()) {
 		t.Errorf("the error does not name the stall:\n%s", l)
 	}
 	// The origin recovers: so does the source.
 	o.hang.Store(false)
-	waitFor(t, "the source to publish after the origin recovered", func() bool { return r.State() == StateReady })
-}
-
-// waitFor polls cond for up to 15 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testharness.WaitFor(t, "the source to publish after the origin recovered", 15*time.Second, func() bool { return r.State() == StateReady })
 }

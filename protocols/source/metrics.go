@@ -16,16 +16,13 @@ type Metrics struct {
 // registry: the same collectors).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_source_errors_total",
-			Help: "Pulled sources that failed to connect or were lost (then retried), by kind (rtsp, rtmp, srt, hls, udp, whep)."}, []string{"kind"}),
-		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "streamgate_source_ready",
-			Help: "Pulled sources publishing now, by kind."}, []string{"kind"}),
+		errors: promreg.CounterVec(reg, "streamgate_source_errors_total",
+			"Pulled sources that failed to connect or were lost (then retried), by kind (rtsp, rtmp, srt, hls, udp, whep).", "kind"),
+		connected: promreg.GaugeVec(reg, "streamgate_source_ready", "Pulled sources publishing now, by kind.", "kind"),
 	}
 	for _, k := range kinds {
 		m.errors.WithLabelValues(k)
 		m.connected.WithLabelValues(k)
 	}
-	m.errors = promreg.MustRegister(reg, m.errors)
-	m.connected = promreg.MustRegister(reg, m.connected)
 	return m
 }

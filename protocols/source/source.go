@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
+	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/internal/redact"
@@ -250,6 +251,30 @@ type session struct {
 	ctx        context.Context
 	pub        *stream.Publication
 	readySince time.Time
+}
+
+// trackRoute is a pulled track and the media it is published as.
+type trackRoute[T any] struct {
+	t T
+	m *description.Media
+}
+
+// trackMedias maps each track onto a media of one format, as formatOf
+// says (a nil format: the track is left out), and returns the session
+// description to publish with the routes, in the order of tracks.
+func trackMedias[T any](tracks []T, formatOf func(T) (format.Format, description.MediaType)) (*description.Session, []trackRoute[T]) {
+	desc := &description.Session{}
+	var routes []trackRoute[T]
+	for _, t := range tracks {
+		f, typ := formatOf(t)
+		if f == nil {
+			continue
+		}
+		m := &description.Media{Type: typ, Formats: []format.Format{f}}
+		desc.Medias = append(desc.Medias, m)
+		routes = append(routes, trackRoute[T]{t, m})
+	}
+	return desc, routes
 }
 
 // publish makes the source the path's publisher with desc's tracks.

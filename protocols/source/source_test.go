@@ -1,12 +1,10 @@
 package source
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,28 +15,11 @@ import (
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/internal/confmap"
 	"github.com/streamgate/streamgate/internal/panics"
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
-// syncBuffer is a log sink safe for the runner's goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testRunner(t *testing.T, url string, run func(context.Context, *session) error) (*Runner, *Metrics, *syncBuffer) {
+func testRunner(t *testing.T, url string, run func(context.Context, *session) error) (*Runner, *Metrics, *testharness.LockedBuffer) {
 	t.Helper()
 	c, err := config.Parse("s.yml", []byte("paths:\n  cam: {}\n"), nil)
 	if err != nil {
@@ -46,7 +27,7 @@ func testRunner(t *testing.T, url string, run func(context.Context, *session) er
 	}
 	reg := prometheus.NewRegistry()
 	panics.Register(reg, "source")
-	logs := &syncBuffer{}
+	logs := &testharness.LockedBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	hub := stream.NewHub(confmap.Paths(func() *config.Conf { return c }), reg, logger)
 	m := NewMetrics(reg)
@@ -71,13 +52,7 @@ func TestRunnerPanicRetried(t *testing.T) {
 	})
 	before := panics.Count("source")
 	r.Start()
-	deadline := time.Now().Add(5 * time.Second)
-	for calls.Load() < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d attempts in 5 s, want a retry", calls.Load())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testharness.WaitFor(t, "a retry after the panic", 5*time.Second, func() bool { return calls.Load() >= 2 })
 	r.Stop()
 	if got := panics.Count("source") - before; got < 1 {
 		t.Fatalf("panics counted: %v", got)
@@ -114,13 +89,7 @@ func TestRunnerErrorState(t *testing.T) {
 		t.Fatalf("state after Start: %s", r.State())
 	}
 	close(fail)
-	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(logs.String(), "retrying") {
-		if time.Now().After(deadline) {
-			t.Fatal("no failure logged")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testharness.WaitFor(t, "the failure logged", 5*time.Second, func() bool { return strings.Contains(logs.String(), "retrying") })
 	r.Stop()
 	if strings.Contains(logs.String(), "Secret-Pw") {
 		t.Fatalf("the log shows the password:\n%s", logs.String())

@@ -116,34 +116,7 @@ gather:
 			return ctx.Err()
 		}
 	}
-	desc := &description.Session{}
-	type route struct {
-		t *webrtc.TrackRemote
-		m *description.Media
-	}
-	var routes []route
-	for _, t := range got {
-		var f format.Format
-		typ := description.MediaTypeVideo
-		switch strings.ToLower(t.Codec().MimeType) {
-		case strings.ToLower(webrtc.MimeTypeH264):
-			f = &format.H264{PayloadTyp: 96, PacketizationMode: 1}
-		case strings.ToLower(webrtc.MimeTypeVP8):
-			f = &format.VP8{PayloadTyp: 96}
-		case strings.ToLower(webrtc.MimeTypeVP9):
-			f = &format.VP9{PayloadTyp: 96}
-		case strings.ToLower(webrtc.MimeTypeAV1):
-			f = &format.AV1{PayloadTyp: 96}
-		case strings.ToLower(webrtc.MimeTypeOpus):
-			f = &format.Opus{PayloadTyp: 96, ChannelCount: 2}
-			typ = description.MediaTypeAudio
-		default:
-			continue
-		}
-		m := &description.Media{Type: typ, Formats: []format.Format{f}}
-		desc.Medias = append(desc.Medias, m)
-		routes = append(routes, route{t, m})
-	}
+	desc, routes := trackMedias(got, whepFormat)
 	if len(routes) == 0 {
 		return errWHEPNoTrack
 	}
@@ -174,6 +147,24 @@ gather:
 	case <-ctx.Done():
 		return nil
 	}
+}
+
+// whepFormat is the format and media type of a track a WHEP server sends;
+// nil for a codec the source does not publish.
+func whepFormat(t *webrtc.TrackRemote) (format.Format, description.MediaType) {
+	switch strings.ToLower(t.Codec().MimeType) {
+	case strings.ToLower(webrtc.MimeTypeH264):
+		return &format.H264{PayloadTyp: 96, PacketizationMode: 1}, description.MediaTypeVideo
+	case strings.ToLower(webrtc.MimeTypeVP8):
+		return &format.VP8{PayloadTyp: 96}, description.MediaTypeVideo
+	case strings.ToLower(webrtc.MimeTypeVP9):
+		return &format.VP9{PayloadTyp: 96}, description.MediaTypeVideo
+	case strings.ToLower(webrtc.MimeTypeAV1):
+		return &format.AV1{PayloadTyp: 96}, description.MediaTypeVideo
+	case strings.ToLower(webrtc.MimeTypeOpus):
+		return &format.Opus{PayloadTyp: 96, ChannelCount: 2}, description.MediaTypeAudio
+	}
+	return nil, ""
 }
 
 // withDefaults fills the timeouts left zero (the listener's defaults).

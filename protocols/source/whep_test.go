@@ -10,11 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
-	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 
+	"github.com/streamgate/streamgate/internal/testharness"
 	sgwebrtc "github.com/streamgate/streamgate/protocols/webrtc"
 )
 
@@ -62,18 +60,10 @@ func TestWHEPSourceHandshakeTimeout(t *testing.T) {
 			return
 		}
 		t.Cleanup(func() { _ = pc.Close() })
-		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(offer)}); err != nil {
+		if err := testharness.GatheredAnswer(pc, string(offer)); err != nil {
 			http.Error(w, err.Error(), 400)
 			return
 		}
-		answer, err := pc.CreateAnswer(nil)
-		if err != nil {
-			http.Error(w, err.Error(), 400)
-			return
-		}
-		gathered := webrtc.GatheringCompletePromise(pc)
-		_ = pc.SetLocalDescription(answer)
-		<-gathered
 		w.Header().Set("Content-Type", "application/sdp")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, pc.LocalDescription().SDP)
@@ -96,14 +86,7 @@ func whepServer(t *testing.T) (url string, plis chan struct{}) {
 	plis = make(chan struct{}, 64)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		offer, _ := io.ReadAll(r.Body)
-		var se webrtc.SettingEngine
-		se.SetNetworkTypes([]webrtc.NetworkType{webrtc.NetworkTypeUDP4})
-		se.SetIncludeLoopbackCandidate(true)
-		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-		se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-		me := &webrtc.MediaEngine{}
-		_ = me.RegisterDefaultCodecs()
-		pc, err := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithSettingEngine(se)).NewPeerConnection(webrtc.Configuration{})
+		pc, err := testharness.NewLoopbackPeerConnection(webrtc.Configuration{})
 		if err != nil {
 			http.Error(w, err.Error(), 500)
 			return
@@ -116,42 +99,14 @@ func whepServer(t *testing.T) (url string, plis chan struct{}) {
 			http.Error(w, err.Error(), 500)
 			return
 		}
-		go func() {
-			for {
-				pkts, _, err := sender.ReadRTCP()
-				if err != nil {
-					return
-				}
-				for _, p := range pkts {
-					if _, ok := p.(*rtcp.PictureLossIndication); ok {
-						select {
-						case plis <- struct{}{}:
-						default:
-						}
-					}
-				}
-			}
-		}()
-		if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: string(offer)}); err != nil {
+		go testharness.ForwardPLIs(sender, plis)
+		if err := testharness.GatheredAnswer(pc, string(offer)); err != nil {
 			http.Error(w, err.Error(), 400)
 			return
 		}
-		answer, _ := pc.CreateAnswer(nil)
-		gathered := webrtc.GatheringCompletePromise(pc)
-		_ = pc.SetLocalDescription(answer)
-		<-gathered
-		go func() {
-			tick := time.NewTicker(40 * time.Millisecond)
-			defer tick.Stop()
-			for n := 0; ; n++ {
-				select {
-				case <-tick.C:
-				case <-stop:
-					return
-				}
-				_ = track.WriteSample(media.Sample{Data: []byte{0x10, 0x02, 0x00, byte(n), 0x9d, 0x01, 0x2a}, Duration: 40 * time.Millisecond})
-			}
-		}()
+		go testharness.SendSamples(track, 40*time.Millisecond, stop, func(n int) []byte {
+			return []byte{0x10, 0x02, 0x00, byte(n), 0x9d, 0x01, 0x2a}
+		})
 		w.Header().Set("Content-Type", "application/sdp")
 		w.WriteHeader(http.StatusCreated)
 		_, _ = io.WriteString(w, pc.LocalDescription().SDP)
@@ -167,7 +122,7 @@ func TestWHEPSourceVP8AndKeyframeOnJoin(t *testing.T) {
 	r, _, _ := testRunner(t, url, runWHEP)
 	r.Start()
 	defer r.Stop()
-	waitFor(t, "the WHEP source to publish", func() bool { return r.State() == StateReady })
+	testharness.WaitFor(t, "the WHEP source to publish", 15*time.Second, func() bool { return r.State() == StateReady })
 	p, err := r.hub.Get("cam")
 	if err != nil {
 		t.Fatal(err)

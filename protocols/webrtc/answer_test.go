@@ -9,6 +9,7 @@ import (
 
 	pion "github.com/pion/webrtc/v4"
 
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/webrtc"
 )
 
@@ -62,9 +63,7 @@ func TestOfferWithoutUsableTrack(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	if _, err := pc.AddTransceiverFromKind(pion.RTPCodecTypeAudio, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
+	testharness.Receive(t, pc, pion.RTPCodecTypeAudio)
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -143,9 +142,7 @@ func TestOfferWithoutH264(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	if _, err := pc.AddTransceiverFromKind(pion.RTPCodecTypeVideo, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
+	testharness.Receive(t, pc, pion.RTPCodecTypeVideo)
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)

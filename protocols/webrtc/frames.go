@@ -21,17 +21,15 @@ type frameOut struct {
 	format     format.Format
 	capability webrtc.RTPCodecCapability
 	track      *webrtc.TrackLocalStaticRTP
-	sink       rtpWriter // the track; a recorder in tests
 	encode     func([][]byte) ([]*rtp.Packet, error)
 	key        func([][]byte) bool
-	synced     bool // has started at a keyframe and lost nothing since
-	base       uint32
+	keyframeSender
 }
 
 // newFrameOut is the sender of f, nil (no error) for a format it does not
 // carry.
 func newFrameOut(f format.Format) (*frameOut, error) {
-	o := &frameOut{format: f, base: randomTimestamp()}
+	o := &frameOut{format: f, keyframeSender: keyframeSender{base: randomTimestamp()}}
 	switch f.(type) {
 	case *format.VP8:
 		e := &rtpvp8.Encoder{PayloadType: 96, PayloadMaxSize: payloadMaxSize}
@@ -71,24 +69,41 @@ func newFrameOut(f format.Format) (*frameOut, error) {
 }
 
 func (o *frameOut) write(u *stream.Unit) error {
-	if len(u.AU) == 0 {
+	return o.send(u.AU, o.key, u.PTS, o.format.ClockRate(), o.encode)
+}
+
+// keyframeSender is how a video track is sent (H.264, VP8, VP9, AV1): from
+// a keyframe on, each access unit packetized and stamped at 90 kHz from a
+// random base.
+type keyframeSender struct {
+	sink   rtpWriter // the track; a recorder in tests
+	synced bool      // has started at a keyframe and lost nothing since
+	base   uint32
+}
+
+// send writes au, its presentation time pts at clockRate, packetized by
+// encode. Nothing is sent before the first access unit that key says can
+// start the track (a keyframe), nor after one that cannot be packetized
+// until the next.
+func (k *keyframeSender) send(au [][]byte, key func([][]byte) bool, pts int64, clockRate int, encode func([][]byte) ([]*rtp.Packet, error)) error {
+	if len(au) == 0 {
 		return nil
 	}
-	if !o.synced {
-		if !o.key(u.AU) {
+	if !k.synced {
+		if !key(au) {
 			return nil
 		}
-		o.synced = true
+		k.synced = true
 	}
-	pkts, err := o.encode(u.AU)
+	pkts, err := encode(au)
 	if err != nil {
-		o.synced = false // cannot be sent: start again at the next keyframe
+		k.synced = false // cannot be sent: start again at the next keyframe
 		return nil
 	}
-	ts := o.base + uint32(rescale(u.PTS, o.format.ClockRate(), 90000))
+	ts := k.base + uint32(rescale(pts, clockRate, 90000))
 	for _, p := range pkts {
 		p.Timestamp = ts
-		if err := o.sink.WriteRTP(p); err != nil {
+		if err := k.sink.WriteRTP(p); err != nil {
 			return err
 		}
 	}

@@ -18,19 +18,12 @@ type metrics struct {
 // registered). A server created again on the same registry (a reload)
 // takes over the counters already there.
 func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		sessions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_webrtc_sessions",
-			Help: "WHEP sessions reading a path."}),
-		publishers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_webrtc_publishers",
-			Help: "WHIP sessions publishing a path."}),
-		dropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_webrtc_units_dropped_total",
-			Help: "Units dropped because a WebRTC session's queue was full."}),
-		plis: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_webrtc_keyframe_requests_total",
-			Help: "Keyframe requests (RTCP PLI) sent to WHIP publishers."}),
+	return &metrics{
+		sessions:   promreg.Gauge(reg, "streamgate_webrtc_sessions", "WHEP sessions reading a path."),
+		publishers: promreg.Gauge(reg, "streamgate_webrtc_publishers", "WHIP sessions publishing a path."),
+		dropped: promreg.Counter(reg, "streamgate_webrtc_units_dropped_total",
+			"Units dropped because a WebRTC session's queue was full."),
+		plis: promreg.Counter(reg, "streamgate_webrtc_keyframe_requests_total",
+			"Keyframe requests (RTCP PLI) sent to WHIP publishers."),
 	}
-	m.sessions = promreg.MustRegister(reg, m.sessions)
-	m.publishers = promreg.MustRegister(reg, m.publishers)
-	m.dropped = promreg.MustRegister(reg, m.dropped)
-	m.plis = promreg.MustRegister(reg, m.plis)
-	return m
 }

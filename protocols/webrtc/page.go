@@ -1,6 +1,7 @@
 package webrtc
 
 import (
+	"bytes"
 	_ "embed"
 	"net/http"
 
@@ -8,9 +9,27 @@ import (
 )
 
 // playerPage is the page served at /PATH/: a video element fed over WHEP.
-//
+var playerPage = withSessionScript(playerHTML)
+
 //go:embed page.html
-var playerPage []byte
+var playerHTML []byte
+
+// sessionScript is the WHEP/WHIP client both pages share.
+//
+//go:embed session.js
+var sessionScript []byte
+
+// sessionScriptMark is where a page's script takes sessionScript.
+var sessionScriptMark = []byte("/*SESSION_JS*/")
+
+// withSessionScript returns page with sessionScript in place of
+// sessionScriptMark.
+func withSessionScript(page []byte) []byte {
+	if !bytes.Contains(page, sessionScriptMark) {
+		panic("webrtc: a page without " + string(sessionScriptMark))
+	}
+	return bytes.Replace(page, sessionScriptMark, sessionScript, 1)
+}
 
 // servePage answers the player page. It is authenticated like the WHEP
 // endpoint: the 401 makes a browser ask for credentials, which it then

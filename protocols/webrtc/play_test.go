@@ -12,6 +12,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/webrtc"
 )
 
@@ -115,7 +116,7 @@ func TestPublisherLeavesOverUDPMux(t *testing.T) {
 	p.Close()
 	e.wantClosed(t, "publisher left")
 	c.wantClosed(t)
-	eventually(t, "the session to end", func() bool { return e.sessions(t) == 0 })
+	testharness.WaitFor(t, "the session to end", 5*time.Second, func() bool { return e.sessions(t) == 0 })
 }
 
 // A session ends when its credentials expire (reason "credentials
@@ -129,7 +130,7 @@ func TestCredentialsExpire(t *testing.T) {
 	c.waitState(t, pion.PeerConnectionStateConnected)
 	e.wantClosed(t, "credentials expired")
 	c.wantClosed(t)
-	eventually(t, "the reader to leave", func() bool { return e.readers("cam") == 0 })
+	testharness.WaitFor(t, "the reader to leave", 5*time.Second, func() bool { return e.readers("cam") == 0 })
 }
 
 // Close ends every session (reason "server closed"); later offers are

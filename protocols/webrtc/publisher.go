@@ -26,11 +26,10 @@ const maxInboundTracks = 8
 // become a publication of the hub once ICE and DTLS are up and the tracks
 // have arrived (or TrackGatherTimeout has passed).
 type publisher struct {
-	srv   *Server
-	id    string // the secret in the session URL
+	srv *Server
+	*lifecycle
 	uuid  string // the session in hooks and logs
 	etag  string
-	path  string
 	user  string
 	query string
 	pc    *webrtc.PeerConnection
@@ -43,41 +42,17 @@ type publisher struct {
 	mu     sync.Mutex
 	tracks []*webrtc.TrackRemote
 	arrive chan struct{} // a track arrived (buffered 1)
-
-	connected chan struct{}
-	connOnce  sync.Once
-	stopping  chan struct{}
-	stopOnce  sync.Once
-	reason    string
-	done      chan struct{}
 }
 
 func newPublisher(srv *Server, path, user, query string, logger *slog.Logger) *publisher {
-	id := uuid.NewString()
 	u := uuid.NewString()
-	return &publisher{srv: srv, id: id, uuid: u, etag: `"` + uuid.NewString() + `"`, path: path, user: user, query: query,
-		logger: logger.With("session", u), arrive: make(chan struct{}, 1), connected: make(chan struct{}),
-		stopping: make(chan struct{}), done: make(chan struct{}), unreg: func() {}}
-}
-
-// stop asks the session to end; the first reason is kept.
-func (p *publisher) stop(reason string) {
-	p.stopOnce.Do(func() {
-		p.reason = reason
-		close(p.stopping)
-	})
+	return &publisher{srv: srv, lifecycle: newLifecycle(path), uuid: u, etag: `"` + uuid.NewString() + `"`, user: user, query: query,
+		logger: logger.With("session", u), arrive: make(chan struct{}, 1), unreg: func() {}}
 }
 
 func (p *publisher) onState(st webrtc.PeerConnectionState) {
 	defer p.recoverTo()
-	switch st {
-	case webrtc.PeerConnectionStateConnected:
-		p.connOnce.Do(func() { close(p.connected) })
-	case webrtc.PeerConnectionStateFailed:
-		p.stop("connection failed")
-	case webrtc.PeerConnectionStateClosed:
-		p.stop("connection closed")
-	}
+	p.follow(st)
 }
 
 func (p *publisher) onTrack(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
@@ -102,7 +77,7 @@ func (p *publisher) run(cancelExpiry func()) {
 		_ = p.pc.Close()
 		disconnect()
 		p.unreg()
-		p.srv.removePublisher(p)
+		p.srv.publishers.remove(p)
 		p.logger.Info("publisher session closed", "reason", p.reason)
 		close(p.done)
 	}()

@@ -11,9 +11,10 @@ import (
 
 // publishPage is the page served at /PATH/publish: the camera and the
 // microphone published over WHIP.
-//
+var publishPage = withSessionScript(publishHTML)
+
 //go:embed publish.html
-var publishPage []byte
+var publishHTML []byte
 
 // iceServersMark is where a page takes its ICE servers: the JSON of the
 // client's ICE servers replaces it when the page is served.

@@ -22,7 +22,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -89,10 +88,8 @@ type Server struct {
 	settings webrtc.SettingEngine
 	udpMux   ice.UDPMux // nil: ephemeral ports
 
-	mu         sync.Mutex
-	sessions   map[string]*session
-	publishers map[string]*publisher // WHIP sessions
-	closed     bool
+	sessions   *table[*session]   // WHEP sessions
+	publishers *table[*publisher] // WHIP sessions
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -118,8 +115,9 @@ func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) (*Server, error) {
 		return nil, errors.New("webrtc: a gate and a hub are required")
 	}
 	s := &Server{cfg: cfg, gate: gate, hub: hub, logger: cfg.Logger, logs: pionLogs{cfg.Logger},
-		sessions: map[string]*session{}, publishers: map[string]*publisher{}}
-	s.metrics = newMetrics(cfg.Registerer)
+		metrics: newMetrics(cfg.Registerer)}
+	s.sessions = newTable[*session](s.metrics.sessions)
+	s.publishers = newTable[*publisher](s.metrics.publishers)
 	var err error
 	if s.settings, s.udpMux, err = newSettingEngine(cfg, s.logs); err != nil {
 		return nil, err
@@ -129,20 +127,8 @@ func New(cfg Config, gate *httpauth.Gate, hub *stream.Hub) (*Server, error) {
 
 // Close closes every peer connection and the UDP mux.
 func (s *Server) Close() {
-	s.mu.Lock()
-	s.closed = true
-	sessions := make([]*session, 0, len(s.sessions))
-	for _, sess := range s.sessions {
-		sessions = append(sessions, sess)
-	}
-	s.mu.Unlock()
-	for _, sess := range sessions {
-		sess.stop("server closed")
-	}
-	for _, sess := range sessions {
-		<-sess.done
-	}
-	s.closePublishers()
+	s.sessions.close("server closed")
+	s.publishers.close("server closed")
 	if s.udpMux != nil {
 		_ = s.udpMux.Close()
 	}
@@ -226,36 +212,4 @@ func allow(w http.ResponseWriter, r *http.Request, methods ...string) bool {
 	w.Header().Set("Allow", allowed)
 	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 	return false
-}
-
-// add registers a negotiated session; false when the server is closing.
-func (s *Server) add(sess *session) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.sessions[sess.id] = sess
-	s.metrics.sessions.Inc()
-	return true
-}
-
-func (s *Server) remove(sess *session) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.sessions[sess.id] == sess {
-		delete(s.sessions, sess.id)
-		s.metrics.sessions.Dec()
-	}
-}
-
-// lookup returns the session a route names, nil when there is none.
-func (s *Server) lookup(rt route) *session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	sess := s.sessions[rt.session]
-	if sess == nil || sess.path != rt.path {
-		return nil
-	}
-	return sess
 }

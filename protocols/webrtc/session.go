@@ -2,7 +2,6 @@ package webrtc
 
 import (
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -20,7 +19,7 @@ const readerQueue = 512
 // fan-out from the moment ICE and DTLS are up.
 type session struct {
 	srv *Server
-	id  string // the secret in the session URL
+	*lifecycle
 	// uuid identifies the session in hooks (MTX_READER_ID, MTX_CONN_ID):
 	// never the secret of its URL.
 	uuid string
@@ -28,35 +27,19 @@ type session struct {
 	// runOnDisconnect); set once the session is up.
 	unhook func()
 	etag   string
-	path   string
 	pub    *stream.Publication
 	out    *output
 	pc     *webrtc.PeerConnection
 	offer  string
 	logger *slog.Logger
 
-	connected chan struct{} // closed when ICE and DTLS are up
-	connOnce  sync.Once
-	stopping  chan struct{} // closed by stop
-	stopOnce  sync.Once
-	reason    string        // why it stopped, set before stopping is closed
-	done      chan struct{} // closed when everything is released
-	api       sessionAPI    // the control API's view (api.go)
+	api sessionAPI // the control API's view (api.go)
 }
 
 func newSession(srv *Server, pub *stream.Publication, out *output, logger *slog.Logger) *session {
-	id := uuid.NewString()
-	return &session{srv: srv, id: id, uuid: uuid.NewString(), unhook: func() {}, etag: `"` + uuid.NewString() + `"`, path: pub.Name, pub: pub, out: out,
-		logger: logger.With("session", id), connected: make(chan struct{}), stopping: make(chan struct{}),
-		done: make(chan struct{})}
-}
-
-// stop asks the session to end; the first reason is kept.
-func (s *session) stop(reason string) {
-	s.stopOnce.Do(func() {
-		s.reason = reason
-		close(s.stopping)
-	})
+	l := newLifecycle(pub.Name)
+	return &session{srv: srv, lifecycle: l, uuid: uuid.NewString(), unhook: func() {}, etag: `"` + uuid.NewString() + `"`, pub: pub, out: out,
+		logger: logger.With("session", l.id)}
 }
 
 // onState follows the peer connection: connected starts the media, failed
@@ -64,14 +47,7 @@ func (s *session) stop(reason string) {
 // failed when it does not.
 func (s *session) onState(st webrtc.PeerConnectionState) {
 	defer panics.Recover(s.logger, "webrtc", func() { s.stop("internal error") })
-	switch st {
-	case webrtc.PeerConnectionStateConnected:
-		s.connOnce.Do(func() { close(s.connected) })
-	case webrtc.PeerConnectionStateFailed:
-		s.stop("connection failed")
-	case webrtc.PeerConnectionStateClosed:
-		s.stop("connection closed")
-	}
+	s.follow(st)
 }
 
 // run waits for the connection, then sends the publication's units until
@@ -131,7 +107,7 @@ func (s *session) release(cancelExpiry func()) {
 	_ = s.pc.Close()
 	s.pub.RemoveReader(s)
 	s.unhook()
-	s.srv.remove(s)
+	s.srv.sessions.remove(s)
 	s.api.leave()
 	s.logger.Info("session closed", "reason", s.reason)
 	close(s.done)

@@ -14,16 +14,15 @@ type videoOut struct {
 	format  *format.H264
 	profile string // profile-level-id
 	track   *webrtc.TrackLocalStaticRTP
-	sink    rtpWriter // the track; a recorder in tests
 	enc     *rtph264.Encoder
 	params  *stream.ParamSets // the latest SPS and PPS, from the format or in-band
-	synced  bool              // has started at an IDR and lost nothing since
-	base    uint32
+	keyframeSender
 }
 
 func newVideoOut(f *format.H264) (*videoOut, error) {
 	sps, _ := f.SafeParams()
-	v := &videoOut{format: f, profile: profileLevelID(sps), params: stream.NewParamSets(f), base: randomTimestamp()}
+	v := &videoOut{format: f, profile: profileLevelID(sps), params: stream.NewParamSets(f),
+		keyframeSender: keyframeSender{base: randomTimestamp()}}
 	var err error
 	v.track, err = webrtc.NewTrackLocalStaticRTP(h264Capability(v.profile), "video", streamID)
 	if err != nil {
@@ -42,26 +41,6 @@ func newVideoOut(f *format.H264) (*videoOut, error) {
 
 func (v *videoOut) write(u *stream.Unit) error {
 	au, key, _ := v.params.Complete(u.AU)
-	if !v.synced {
-		if !key || v.params.SPS() == nil || v.params.PPS() == nil {
-			return nil
-		}
-		v.synced = true
-	}
-	if len(au) == 0 {
-		return nil
-	}
-	pkts, err := v.enc.Encode(au)
-	if err != nil {
-		v.synced = false // cannot be sent: start again at the next IDR
-		return nil
-	}
-	ts := v.base + uint32(rescale(u.PTS, v.format.ClockRate(), 90000))
-	for _, p := range pkts {
-		p.Timestamp = ts
-		if err := v.sink.WriteRTP(p); err != nil {
-			return err
-		}
-	}
-	return nil
+	startable := func([][]byte) bool { return key && v.params.SPS() != nil && v.params.PPS() != nil }
+	return v.send(au, startable, u.PTS, v.format.ClockRate(), v.enc.Encode)
 }

@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
@@ -79,9 +78,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 		return
 	}
 	answer, err := sess.negotiate(r.Context(), offer)
-	if err == nil && !s.add(sess) {
-		err = refuse(http.StatusServiceUnavailable, "the server is closing")
-	}
+	err = s.sessions.admit(sess, err)
 	if err != nil {
 		if sess.pc != nil {
 			_ = sess.pc.Close()
@@ -96,10 +93,16 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route)
 	sess.unhook = sess.hooks(r.URL.RawQuery)
 	go sess.run(cancelEnd)
 
+	s.writeAnswer(w, sessionLocation(rt.path, sess.id), sess.etag, answer)
+}
+
+// writeAnswer answers a WHEP or WHIP offer: 201 with the answer, the
+// session's URL (location) and ETag, and the client's ICE servers.
+func (s *Server) writeAnswer(w http.ResponseWriter, location, etag, answer string) {
 	h := w.Header()
 	h.Set("Content-Type", "application/sdp")
-	h.Set("Location", sessionLocation(rt.path, sess.id))
-	h.Set("ETag", sess.etag)
+	h.Set("Location", location)
+	h.Set("ETag", etag)
 	h.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
 	h.Set("Cache-Control", "no-store")
 	h.Add("Access-Control-Expose-Headers", "Location, ETag, Accept-Patch, Link")
@@ -146,8 +149,8 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 	}
 	s.pc, s.offer = pc, offer
 	pc.OnConnectionStateChange(s.onState)
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", refuse(http.StatusBadRequest, "invalid offer: %v", err)
+	if err := setOffer(pc, offer); err != nil {
+		return "", err
 	}
 	var senders []*webrtc.RTPSender
 	for _, t := range s.out.tracks() {
@@ -157,13 +160,9 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 		}
 		senders = append(senders, sender)
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	answer, err := pc.CreateAnswer(nil)
+	gathered, err := setAnswer(pc)
 	if err != nil {
-		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
-	}
-	if err := pc.SetLocalDescription(answer); err != nil {
-		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
+		return "", err
 	}
 	for _, sender := range senders {
 		go func() {
@@ -171,15 +170,7 @@ func (s *session) negotiate(ctx context.Context, offer string) (string, error) {
 			s.readRTCP(sender)
 		}()
 	}
-	timer := time.NewTimer(s.srv.cfg.HandshakeTimeout)
-	defer timer.Stop()
-	select {
-	case <-gathered:
-	case <-timer.C: // answer with the candidates there are
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	return completeAnswer(pc.LocalDescription().SDP, offer), nil
+	return gatheredAnswer(ctx, pc, offer, gathered, s.srv.cfg.HandshakeTimeout)
 }
 
 // sessionFor authenticates a request on an existing session (read on its
@@ -188,8 +179,8 @@ func (s *Server) sessionFor(w http.ResponseWriter, r *http.Request, rt route) *s
 	if s.gate.Check(w, r, authz.ActionRead, rt.path) == nil {
 		return nil
 	}
-	sess := s.lookup(rt)
-	if sess == nil {
+	sess, ok := s.sessions.lookup(rt)
+	if !ok {
 		http.Error(w, "no such session", http.StatusNotFound)
 	}
 	return sess

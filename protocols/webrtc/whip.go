@@ -3,9 +3,7 @@ package webrtc
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
-	"time"
 
 	"github.com/pion/webrtc/v4"
 
@@ -35,9 +33,7 @@ func (s *Server) createPublisher(w http.ResponseWriter, r *http.Request, rt rout
 	p := newPublisher(s, rt.path, id.User, r.URL.RawQuery,
 		s.logger.With("path", rt.path, "user", id.User, "remote", r.RemoteAddr, "side", "whip"))
 	answer, err := p.negotiate(r.Context(), offer)
-	if err == nil && !s.addPublisher(p) {
-		err = refuse(http.StatusServiceUnavailable, "the server is closing")
-	}
+	err = s.publishers.admit(p, err)
 	if err != nil {
 		if p.pc != nil {
 			_ = p.pc.Close()
@@ -50,16 +46,7 @@ func (s *Server) createPublisher(w http.ResponseWriter, r *http.Request, rt rout
 	s.registerPublisher(p, id, r)
 	go p.run(cancelEnd)
 
-	h := w.Header()
-	h.Set("Content-Type", "application/sdp")
-	h.Set("Location", "/"+rt.path+"/whip/"+p.id)
-	h.Set("ETag", p.etag)
-	h.Set("Accept-Patch", "application/trickle-ice-sdpfrag")
-	h.Set("Cache-Control", "no-store")
-	h.Add("Access-Control-Expose-Headers", "Location, ETag, Accept-Patch, Link")
-	s.setLinks(h)
-	w.WriteHeader(http.StatusCreated)
-	_, _ = io.WriteString(w, answer)
+	s.writeAnswer(w, "/"+rt.path+"/whip/"+p.id, p.etag, answer)
 }
 
 // readPublishOffer checks everything but the authentication before the
@@ -98,16 +85,12 @@ func (p *publisher) negotiate(ctx context.Context, offer string) (string, error)
 	p.pc, p.offer = pc, offer
 	pc.OnConnectionStateChange(p.onState)
 	pc.OnTrack(p.onTrack)
-	if err := pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
-		return "", refuse(http.StatusBadRequest, "invalid offer: %v", err)
+	if err := setOffer(pc, offer); err != nil {
+		return "", err
 	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	answer, err := pc.CreateAnswer(nil)
+	gathered, err := setAnswer(pc)
 	if err != nil {
-		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
-	}
-	if err := pc.SetLocalDescription(answer); err != nil {
-		return "", refuse(http.StatusBadRequest, "cannot answer the offer: %v", err)
+		return "", err
 	}
 	for _, t := range pc.GetTransceivers() {
 		if t.Direction() == webrtc.RTPTransceiverDirectionRecvonly || t.Direction() == webrtc.RTPTransceiverDirectionSendrecv {
@@ -117,15 +100,7 @@ func (p *publisher) negotiate(ctx context.Context, offer string) (string, error)
 	if p.expected == 0 {
 		return "", refuse(http.StatusNotAcceptable, "the offer sends none of the codecs this server receives (%s)", inboundCodecNames)
 	}
-	timer := time.NewTimer(p.srv.cfg.HandshakeTimeout)
-	defer timer.Stop()
-	select {
-	case <-gathered:
-	case <-timer.C: // answer with the candidates there are
-	case <-ctx.Done():
-		return "", ctx.Err()
-	}
-	return completeAnswer(pc.LocalDescription().SDP, offer), nil
+	return gatheredAnswer(ctx, pc, offer, gathered, p.srv.cfg.HandshakeTimeout)
 }
 
 // servePublisherSession answers DELETE and PATCH on a WHIP session URL,
@@ -137,8 +112,8 @@ func (s *Server) servePublisherSession(w http.ResponseWriter, r *http.Request, r
 	if s.gate.Check(w, r, authz.ActionPublish, rt.path) == nil {
 		return
 	}
-	p := s.lookupPublisher(rt)
-	if p == nil {
+	p, ok := s.publishers.lookup(rt)
+	if !ok {
 		http.Error(w, "no such session", http.StatusNotFound)
 		return
 	}
@@ -179,53 +154,6 @@ func (s *Server) serveICEOptions(w http.ResponseWriter, r *http.Request, rt rout
 	s.setLinks(h)
 	w.WriteHeader(http.StatusNoContent)
 	return true
-}
-
-// addPublisher registers a negotiated WHIP session; false when closing.
-func (s *Server) addPublisher(p *publisher) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.publishers[p.id] = p
-	s.metrics.publishers.Inc()
-	return true
-}
-
-func (s *Server) removePublisher(p *publisher) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.publishers[p.id] == p {
-		delete(s.publishers, p.id)
-		s.metrics.publishers.Dec()
-	}
-}
-
-func (s *Server) lookupPublisher(rt route) *publisher {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	p := s.publishers[rt.session]
-	if p == nil || p.path != rt.path {
-		return nil
-	}
-	return p
-}
-
-// closePublishers ends every WHIP session (Close; s.closed is set).
-func (s *Server) closePublishers() {
-	s.mu.Lock()
-	pubs := make([]*publisher, 0, len(s.publishers))
-	for _, p := range s.publishers {
-		pubs = append(pubs, p)
-	}
-	s.mu.Unlock()
-	for _, p := range pubs {
-		p.stop("server closed")
-	}
-	for _, p := range pubs {
-		<-p.done
-	}
 }
 
 // errNoInboundTrack: the publisher connected but sent no track in time.

@@ -5,7 +5,6 @@ import (
 	"crypto/sha1" //nolint:gosec // the TURN REST scheme
 	"encoding/base64"
 	"io"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,11 +12,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	"github.com/pion/rtcp"
 	pion "github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/stream"
 	"github.com/streamgate/streamgate/protocols/webrtc"
 )
@@ -33,24 +32,13 @@ type whipClient struct {
 
 func newWHIPClient(t *testing.T, videoMime string, withAudio bool) *whipClient {
 	t.Helper()
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	me := &pion.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pc := testharness.LoopbackPeerConnection(t, pion.Configuration{})
 	c := &whipClient{pc: pc, stop: make(chan struct{}), plis: make(chan struct{}, 16)}
 	t.Cleanup(func() {
 		close(c.stop)
 		_ = pc.Close()
 	})
+	var err error
 	c.video, err = pion.NewTrackLocalStaticSample(pion.RTPCodecCapability{MimeType: videoMime, ClockRate: 90000,
 		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"}, "video", "pub")
 	if err != nil {
@@ -60,22 +48,7 @@ func newWHIPClient(t *testing.T, videoMime string, withAudio bool) *whipClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go func() {
-		for {
-			pkts, _, err := vt.Sender().ReadRTCP()
-			if err != nil {
-				return
-			}
-			for _, p := range pkts {
-				if _, ok := p.(*rtcp.PictureLossIndication); ok {
-					select {
-					case c.plis <- struct{}{}:
-					default:
-					}
-				}
-			}
-		}
-	}()
+	go testharness.ForwardPLIs(vt.Sender(), c.plis)
 	if withAudio {
 		c.audio, err = pion.NewTrackLocalStaticSample(pion.RTPCodecCapability{MimeType: pion.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "audio", "pub")
 		if err != nil {
@@ -85,15 +58,7 @@ func newWHIPClient(t *testing.T, videoMime string, withAudio bool) *whipClient {
 			t.Fatal(err)
 		}
 	}
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := pion.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
+	testharness.GatheredOffer(t, pc)
 	return c
 }
 
@@ -163,17 +128,12 @@ func (c *whipClient) videoFrame(n int64) []byte {
 func (e *env) publication(t *testing.T, path string) *stream.Publication {
 	t.Helper()
 	var p *stream.Publication
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testharness.WaitFor(t, path+" published", 10*time.Second, func() bool {
 		var err error
-		if p, err = e.hub.Get(path); err == nil {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s was not published within 10 s", path)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		p, err = e.hub.Get(path)
+		return err == nil
+	})
+	return p
 }
 
 // A pion WHIP client publishes H.264 and Opus: the hub has the path with
@@ -247,13 +207,7 @@ func TestWHIPPublishFrameCodecs(t *testing.T) {
 		if got := p.Desc.Medias[0].Formats[0].Codec(); got != c.codec {
 			t.Fatalf("track %s, want %s", got, c.codec)
 		}
-		got := make(chan *stream.Unit, 64)
-		p.AddSink("test", 64, func(u *stream.Unit) {
-			select {
-			case got <- u:
-			default:
-			}
-		}, nil)
+		got := units(p)
 		select {
 		case u := <-got:
 			if len(u.AU) == 0 {
@@ -351,7 +305,7 @@ func TestWHIPOverride(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the first publication did not end")
 	}
-	eventually(t, "the second publication", func() bool { p, err := e.hub.Get("cam"); return err == nil && p != first })
+	testharness.WaitFor(t, "the second publication", 5*time.Second, func() bool { p, err := e.hub.Get("cam"); return err == nil && p != first })
 
 	newWHIPClient(t, pion.MimeTypeH264, false).publish(t, e, "locked", "viewer")
 	e.publication(t, "locked")
@@ -463,13 +417,7 @@ func TestWHIPPublishH265(t *testing.T) {
 	if c := p.Desc.Medias[0].Formats[0].Codec(); c != "H265" {
 		t.Fatalf("track %s, want H265", c)
 	}
-	got := make(chan *stream.Unit, 64)
-	p.AddSink("test", 64, func(u *stream.Unit) {
-		select {
-		case got <- u:
-		default:
-		}
-	}, nil)
+	got := units(p)
 	for deadline := time.After(5 * time.Second); ; {
 		select {
 		case u := <-got:
@@ -480,4 +428,17 @@ func TestWHIPPublishH265(t *testing.T) {
 			t.Fatal("no H.265 keyframe access unit within 5 s")
 		}
 	}
+}
+
+// units is a channel of p's units from now on (a unit arriving while 64
+// wait unread is dropped).
+func units(p *stream.Publication) <-chan *stream.Unit {
+	got := make(chan *stream.Unit, 64)
+	p.AddSink("test", 64, func(u *stream.Unit) {
+		select {
+		case got <- u:
+		default:
+		}
+	}, nil)
+	return got
 }
