@@ -86,7 +86,7 @@ func BenchmarkClusterRelayHop(b *testing.B) {
 	b.StopTimer()
 	had1 := ra.had.Load()
 
-	if e := pub.err.Load(); e != nil {
+	if e := pub.feed.Err(); e != "" {
 		b.Fatalf("publisher: %v", e)
 	}
 	if n := la.untagged.Load() + ra.untagged.Load(); n > 0 {
