@@ -235,9 +235,14 @@ func TestCluster(t *testing.T) {
 		readNothing(t, "RTSP from c, wrong password", rtspURL(c, rtspReadUser, "wrong", "cam"))
 		readNothing(t, "HLS from b, wrong password", "http://"+b.Addr("hls")+"/cam/index.m3u8",
 			"-headers", "Authorization: "+basicHeader(rtspReadUser, "wrong")+"\r\n")
+		// A relay's own read (its query marks it) is served from a local
+		// publisher only: c, with no publisher of cam, relays it nowhere.
+		if code := clusterDescribeFrom(t, "127.0.0.1", c.Addr("rtsp"), "cam?streamgate_relay=1", rtspReadUser, rtspReadPass); code != "404" {
+			t.Fatalf("a relay's read of cam on c (no publisher there): %s, want 404 and no relay onward", code)
+		}
 		for _, d := range []*testharness.Daemon{b, c} {
 			if n := d.Metric(t, "streamgate_cluster_relays_total", nil); n != 0 {
-				t.Fatalf("a relay started for a refused reader: streamgate_cluster_relays_total %v", n)
+				t.Fatalf("a relay started for a refused reader or a relay's read: streamgate_cluster_relays_total %v", n)
 			}
 		}
 		readFrames(t, "RTSP from c", rtspURL(c, rtspReadUser, rtspReadPass, "cam"), 25)

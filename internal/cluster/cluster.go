@@ -829,6 +829,18 @@ type RelayTimings struct {
 // after the last. While the registry is unreachable the reader is refused
 // with stream.ErrUnavailable. It runs under the hub's lock and does not
 // call the hub.
+// RelayQuery marks a relay's read of its owner (the query of its URL): the
+// owner serves it from a local publisher only and never relays it onward, so
+// two registries that disagree for a moment cannot chain relays. A client
+// that adds it to its own URL only forgoes a relay.
+const RelayQuery = "streamgate_relay=1"
+
+// IsRelay reports whether a read's query is a peer's relay (RelayQuery).
+func IsRelay(query string) bool {
+	q, err := url.ParseQuery(query)
+	return err == nil && q.Get("streamgate_relay") == "1"
+}
+
 func (c *Cluster) Demand(name string, t RelayTimings) (stream.Demand, stream.DemandOptions, bool) {
 	if !c.up.Load() {
 		c.metrics.refused.Inc()
@@ -846,7 +858,7 @@ func (c *Cluster) Demand(name string, t RelayTimings) (stream.Demand, stream.Dem
 		scheme = "rtsps"
 	}
 	u := url.URL{Scheme: scheme, User: url.UserPassword(authn.PeerUser(c.o.Name), authn.PeerPassword(c.o.Secret, c.o.Name)),
-		Host: in.Address, Path: "/" + name}
+		Host: in.Address, Path: "/" + name, RawQuery: RelayQuery}
 	tlsCfg := c.o.TLS
 	if tlsCfg != nil {
 		tlsCfg = tlsCfg.Clone()

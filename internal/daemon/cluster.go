@@ -134,12 +134,13 @@ func (d *Daemon) joinCluster(c *config.Conf) {
 }
 
 // demandFunc is the hub's DemandFunc: a path's runOnDemand, else, in a
-// cluster, a relay of the peer that publishes it.
+// cluster, a relay of the peer that publishes it — never for a peer's own
+// relay read (cluster.RelayQuery), which only a local publisher serves.
 func (d *Daemon) demandFunc(name, query string) (stream.Demand, stream.DemandOptions, bool) {
 	if dm, o, ok := d.runOnDemandFunc(name, query); ok {
 		return dm, o, ok
 	}
-	if cl := d.res.Cluster; cl != nil {
+	if cl := d.res.Cluster; cl != nil && !cluster.IsRelay(query) {
 		if np, ok := d.conf.Load().Paths.Find(name); ok && (np.Source == "" || np.Source == "publisher") {
 			return cl.Demand(name, relayTimings(np))
 		}
