@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/authn"
@@ -385,59 +384,15 @@ func TestCluster(t *testing.T) {
 // arrives within 20 s.
 func clusterWHEPRead(t *testing.T, d *testharness.Daemon, path string) {
 	t.Helper()
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	me := &pion.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
+	pc, err := testharness.NewLoopbackPeerConnection(pion.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	for _, kind := range []pion.RTPCodecType{pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	video := make(chan struct{}, 1)
-	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-			if tr.Kind() == pion.RTPCodecTypeVideo {
-				select {
-				case video <- struct{}{}:
-				default:
-				}
-			}
-		}
-	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := pion.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-gathered:
-	case <-time.After(20 * time.Second):
-		t.Fatal("ICE gathering did not complete within 20 s")
-	}
-	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, path+"/whep"), "application/sdp", pc.LocalDescription().SDP, rtspReadUser, rtspReadPass)
-	if status != http.StatusCreated {
-		t.Fatalf("WHEP POST: %d %s", status, answer)
-	}
-	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
-	}
+	testharness.Receive(t, pc, pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio)
+	video := testharness.VideoArrives(pc)
+	testharness.GatheredOfferWithin(t, pc, 20*time.Second)
+	webrtcOffer(t, pc, "WHEP", webrtcURL(d, path+"/whep"), rtspReadUser, rtspReadPass)
 	select {
 	case <-video:
 	case <-time.After(20 * time.Second):
