@@ -30,6 +30,31 @@ savant:
 `+savant)
 }
 
+// startRetryingGateway is startForwardingGateway with an output to url
+// (type+bind:endpoint) with these send and receive timeouts and retries;
+// it returns the gateway's URL.
+func startRetryingGateway(t *testing.T, url, sendTimeout string, sendRetries int, receiveTimeout string, receiveRetries int) string {
+	t.Helper()
+	d := startForwardingGateway(t, fmt.Sprintf("  url: %s\n  sendTimeout: %s\n  sendRetries: %d\n  receiveTimeout: %s\n  receiveRetries: %d\n",
+		url, sendTimeout, sendRetries, receiveTimeout, receiveRetries))
+	return d.URL("gateway", "/")
+}
+
+// silentReader connects a ZeroMQ socket of type typ (REP, ROUTER) to ep
+// that takes messages and never answers; the caller closes it.
+func silentReader(t *testing.T, typ zmq.Type, ep string) *zmq.Socket {
+	t.Helper()
+	s, err := zmq.NewSocket(typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.SetLinger(0)
+	if err := s.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // primePub posts mb until the SUB reader has one message (a PUB drops
 // everything until the subscription has reached it) and returns it.
 func primePub(t *testing.T, gw string, r *testharness.SavantReader, mb mediaBody, auth reqOpt) testharness.SavantMessage {
@@ -89,13 +114,7 @@ func TestGatewayForwardsToSavantPub(t *testing.T) {
 func TestGatewayForwardsToSavantReq(t *testing.T) {
 	t.Parallel()
 	ep := testharness.IPCEndpoint(t, "req")
-	d := startForwardingGateway(t, "  url: req+bind:"+ep+`
-  sendTimeout: 300ms
-  sendRetries: 1
-  receiveTimeout: 300ms
-  receiveRetries: 1
-`)
-	gw := d.URL("gateway", "/")
+	gw := startRetryingGateway(t, "req+bind:"+ep, "300ms", 1, "300ms", 1)
 	mb := composeMedia(t, videoFrame("cam1", 1, "cam"), "cam1", annexB())
 
 	start := time.Now()
@@ -105,14 +124,7 @@ func TestGatewayForwardsToSavantReq(t *testing.T) {
 	}
 
 	// A peer that takes the request and never answers.
-	silent, err := zmq.NewSocket(zmq.REP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = silent.SetLinger(0)
-	if err := silent.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	silent := silentReader(t, zmq.REP, ep)
 	waitStatus(t, "REQ to a reader that never answers", 5*time.Second, http.StatusBadGateway,
 		func() answer { return postMedia(t, gw, mb.body, producer) })
 	silent.Close()
@@ -142,26 +154,13 @@ func TestGatewayForwardsToSavantReq(t *testing.T) {
 func TestGatewayForwardsToSavantDealer(t *testing.T) {
 	t.Parallel()
 	ep := testharness.IPCEndpoint(t, "dealer")
-	d := startForwardingGateway(t, "  url: dealer+bind:"+ep+`
-  sendTimeout: 300ms
-  sendRetries: 1
-  receiveTimeout: 500ms
-  receiveRetries: 1
-`)
-	gw := d.URL("gateway", "/")
+	gw := startRetryingGateway(t, "dealer+bind:"+ep, "300ms", 1, "500ms", 1)
 	frame := composeMedia(t, videoFrame("cam2", 1), "cam2", annexB())
 	eos := composeMedia(t, endOfStream("cam2", 2), "cam2")
 
 	// A ROUTER that never answers: frames go through, an EndOfStream waits
 	// for its acknowledgement in vain (502).
-	silent, err := zmq.NewSocket(zmq.ROUTER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = silent.SetLinger(0)
-	if err := silent.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	silent := silentReader(t, zmq.ROUTER, ep)
 	waitStatus(t, "VideoFrame to a silent ROUTER", 5*time.Second, http.StatusOK,
 		func() answer { return postMedia(t, gw, frame.body, producer) })
 	start := time.Now()
@@ -194,13 +193,7 @@ func TestGatewayForwardsToSavantDealer(t *testing.T) {
 func TestGatewayAbandonedRequestIsNotCorrupted(t *testing.T) {
 	t.Parallel()
 	ep := testharness.IPCEndpoint(t, "abandon")
-	d := startForwardingGateway(t, "  url: req+bind:"+ep+`
-  sendTimeout: 5s
-  sendRetries: 0
-  receiveTimeout: 2s
-  receiveRetries: 0
-`)
-	gw := d.URL("gateway", "/")
+	gw := startRetryingGateway(t, "req+bind:"+ep, "5s", 0, "2s", 0)
 	body := func(seq uint64, fill byte) mediaBody {
 		return composeMedia(t, videoFrame("cam1", seq), "cam1", bytes.Repeat([]byte{fill}, 700))
 	}
