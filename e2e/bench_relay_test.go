@@ -52,14 +52,14 @@ func BenchmarkClusterRelayHop(b *testing.B) {
 	da := startClusterInstance(b, e, secretFile, "a")
 	db := startClusterInstance(b, e, secretFile, "b")
 	for _, d := range []*testharness.Daemon{da, db} {
-		waitFor(b, 10*time.Second, "two instances listed", func() bool {
+		testharness.WaitEvery(b, "two instances listed", 10*time.Second, clusterPoll, func() bool {
 			status, items, _ := clusterList(b, d)
 			return status == http.StatusOK && len(items) == 2
 		})
 	}
 	pub := srcBenchPublish(b, rtspURL(da, rtspPubUser, rtspPubPass, "cam"), aus, sps, pps, 0)
 	rtspWaitPath(b, da, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
-	waitFor(b, 5*time.Second, "b lists cam on a", func() bool { return clusterOwner(b, db, "cam") == "a" })
+	testharness.WaitEvery(b, "b lists cam on a", 5*time.Second, clusterPoll, func() bool { return clusterOwner(b, db, "cam") == "a" })
 
 	local, la, err := srcBenchReadArrivals(rtspURL(da, rtspReadUser, rtspReadPass, "cam"), len(pub.sent))
 	if err != nil {
@@ -74,7 +74,7 @@ func BenchmarkClusterRelayHop(b *testing.B) {
 	if p := rtspWaitPath(b, db, "cam", 5*time.Second, nil); p.Source == nil || p.Source.Type != "clusterPeer" {
 		b.Fatalf("b does not serve cam through a relay: %+v", p.Source)
 	}
-	waitFor(b, 10*time.Second, "both readers have access units", func() bool { return la.had.Load() > 0 && ra.had.Load() > 0 })
+	testharness.WaitEvery(b, "both readers have access units", 10*time.Second, clusterPoll, func() bool { return la.had.Load() > 0 && ra.had.Load() > 0 })
 	time.Sleep(2 * time.Second) // warm-up: past the first keyframe, the relay settled
 
 	b.ResetTimer()

@@ -28,7 +28,7 @@ func TestClusterForeignClientCert(t *testing.T) {
 	oddPaths := "  ~^cams/.+$: {}\n"
 	a := startClusterInstance(t, e, secretFile, "a", oddPaths)
 	b := startClusterInstance(t, e, secretFile, "b", oddPaths) // the registered peer whose credential is used
-	waitFor(t, 10*time.Second, "two instances listed on a", func() bool {
+	testharness.WaitEvery(t, "two instances listed on a", 10*time.Second, clusterPoll, func() bool {
 		status, items, _ := clusterList(t, a)
 		return status == http.StatusOK && len(items) == 2
 	})
@@ -52,7 +52,7 @@ func TestClusterForeignClientCert(t *testing.T) {
 		t.Fatalf("ordinary reader with another CA's client certificate: %v", err)
 	}
 	defer r.Close()
-	waitFor(t, 10*time.Second, "the reader gets packets", func() bool { return r.packets.Load() > 3 })
+	testharness.WaitEvery(t, "the reader gets packets", 10*time.Second, clusterPoll, func() bool { return r.packets.Load() > 3 })
 
 	// The peer credential: refused over the foreign certificate, accepted
 	// over the cluster's.
@@ -68,11 +68,11 @@ func TestClusterForeignClientCert(t *testing.T) {
 	// the registry (etcd key) and the relay's URL: read on b.
 	const odd = "cams/x:1~a.b_c-d"
 	rtspGoPublish(t, rtspURL(a, rtspPubUser, rtspPubPass, odd))
-	waitFor(t, 10*time.Second, "b lists the odd path on a", func() bool { return clusterOwner(t, b, odd) == "a" })
+	testharness.WaitEvery(t, "b lists the odd path on a", 10*time.Second, clusterPoll, func() bool { return clusterOwner(t, b, odd) == "a" })
 	rb, err := rtspGoRead(rtspURL(b, rtspReadUser, rtspReadPass, odd))
 	if err != nil {
 		t.Fatalf("reading %s on b through the relay: %v", odd, err)
 	}
 	defer rb.Close()
-	waitFor(t, 10*time.Second, "b's reader of the odd path gets packets", func() bool { return rb.packets.Load() > 3 })
+	testharness.WaitEvery(t, "b's reader of the odd path gets packets", 10*time.Second, clusterPoll, func() bool { return rb.packets.Load() > 3 })
 }
