@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -104,15 +103,9 @@ func BenchmarkClusterRelayHop(b *testing.B) {
 			hop = append(hop, time.Duration(r-l))
 		}
 	}
-	for _, s := range [][]time.Duration{localLat, remoteLat, hop} {
-		slices.Sort(s)
-	}
-	b.ReportMetric(srcBenchPct(localLat, 0.5), "local_p50_ms")
-	b.ReportMetric(srcBenchPct(localLat, 0.99), "local_p99_ms")
-	b.ReportMetric(srcBenchPct(remoteLat, 0.5), "remote_p50_ms")
-	b.ReportMetric(srcBenchPct(remoteLat, 0.99), "remote_p99_ms")
-	b.ReportMetric(srcBenchPct(hop, 0.5), "hop_p50_ms")
-	b.ReportMetric(srcBenchPct(hop, 0.99), "hop_p99_ms")
+	srcBenchReportPcts(b, "local_", localLat, 50, 99)
+	srcBenchReportPcts(b, "remote_", remoteLat, 50, 99)
+	srcBenchReportPcts(b, "hop_", hop, 50, 99)
 	b.ReportMetric(float64(len(hop))/float64(len(remoteLat)), "matched")
 	b.ReportMetric(float64(had1-had0)/window.Seconds(), "remote_aus/s")
 	b.ReportMetric(cpu[0], "a_cpu%")
