@@ -25,9 +25,7 @@ func TestClientsAiortcWHEP(t *testing.T) {
 		testharness.Missing(t, "python3 cannot import aiortc (%v: %s): install Debian package python3-aiortc (make deps)", err, out)
 	}
 	d := startHLSDaemon(t, "webrtc: yes\n")
-	if d.Addr("webrtc") == "" {
-		t.Fatalf("no WebRTC listener started:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "webrtc")
 	pub := hlsPublish(t, d, 900) // H.264 + AAC, stopped when the test ends
 	t.Cleanup(func() { pub.stop(t) })
 
@@ -63,9 +61,7 @@ func TestClientsAiortcWHIP(t *testing.T) {
 	}
 	rtspRequireFFmpeg(t)
 	d := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\n"})
-	if d.Addr("webrtc") == "" {
-		t.Fatalf("no WebRTC listener started:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "webrtc")
 	script := filepath.Join("testdata", "whip_aiortc.py")
 	whip := "http://" + d.Addr("webrtc") + "/cam/whip"
 
