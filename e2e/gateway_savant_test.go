@@ -30,6 +30,17 @@ savant:
 `+savant)
 }
 
+// startPubGateway runs a gateway forwarding over PUB to an IPC endpoint
+// named name, with a Python SUB reader on it; it returns the gateway's URL
+// and the reader.
+func startPubGateway(t *testing.T, name string) (string, *testharness.SavantReader) {
+	t.Helper()
+	ep := testharness.IPCEndpoint(t, name)
+	d := startForwardingGateway(t, "  url: pub+bind:"+ep+"\n")
+	r := testharness.StartSavantReader(t, testharness.SavantReaderConfig{Type: "sub", Endpoint: ep})
+	return d.URL("gateway", "/"), r
+}
+
 // startRetryingGateway is startForwardingGateway with an output to url
 // (type+bind:endpoint) with these send and receive timeouts and retries;
 // it returns the gateway's URL.
@@ -73,10 +84,7 @@ func primePub(t *testing.T, gw string, r *testharness.SavantReader, mb mediaBody
 
 func TestGatewayForwardsToSavantPub(t *testing.T) {
 	t.Parallel()
-	ep := testharness.IPCEndpoint(t, "pub")
-	d := startForwardingGateway(t, "  url: pub+bind:"+ep+"\n")
-	gw := d.URL("gateway", "/")
-	r := testharness.StartSavantReader(t, testharness.SavantReaderConfig{Type: "sub", Endpoint: ep})
+	gw, r := startPubGateway(t, "pub")
 
 	frame := composeMedia(t, videoFrame("cam1", 1, "cam", "hd"), "cam1", annexB(), []byte{0, 1, 2})
 	got := primePub(t, gw, r, frame, producer)
