@@ -8,9 +8,7 @@ package e2e_test
 // STREAMGATE_BENCH_RELAY_WINDOW (a Go duration, default 30s).
 
 import (
-	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -44,18 +42,10 @@ func BenchmarkClusterRelayHop(b *testing.B) {
 	}
 	aus, sps, pps := benchH264(b, 8, 50)
 	e := testharness.StartEtcd(b)
-	secretFile := filepath.Join(b.TempDir(), "cluster.secret")
-	if err := os.WriteFile(secretFile, []byte(clusterSecret+"\n"), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	secretFile := clusterSecretFile(b, b.TempDir(), clusterSecret)
 	da := startClusterInstance(b, e, secretFile, "a")
 	db := startClusterInstance(b, e, secretFile, "b")
-	for _, d := range []*testharness.Daemon{da, db} {
-		testharness.WaitEvery(b, "two instances listed", 10*time.Second, clusterPoll, func() bool {
-			status, items, _ := clusterList(b, d)
-			return status == http.StatusOK && len(items) == 2
-		})
-	}
+	waitClusterListed(b, 2, da, db)
 	pub := srcBenchPublish(b, rtspURL(da, rtspPubUser, rtspPubPass, "cam"), aus, sps, pps, 0)
 	rtspWaitPath(b, da, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 	testharness.WaitEvery(b, "b lists cam on a", 5*time.Second, clusterPoll, func() bool { return clusterOwner(b, db, "cam") == "a" })

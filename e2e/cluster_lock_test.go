@@ -3,8 +3,6 @@ package e2e_test
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,10 +17,7 @@ const lockVictim, lockVictimPass = "victim", "victim-secret-9"
 // counts flushed every 200 ms.
 func startClusterLockDaemons(t *testing.T, e *testharness.Etcd, names ...string) []*testharness.Daemon {
 	t.Helper()
-	secret := filepath.Join(t.TempDir(), "cluster.secret")
-	if err := os.WriteFile(secret, []byte("e2e cluster secret 0123456789\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := clusterSecretFile(t, t.TempDir(), "e2e cluster secret 0123456789")
 	var ds []*testharness.Daemon
 	if len(names) == 0 {
 		names = []string{"a", "b", "c"}
@@ -53,12 +48,7 @@ paths:
 			rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, lockVictim, lockVictimPass)
 		ds = append(ds, testharness.Start(t, cfg, testharness.WithMetricsAuth(rtspAdminUser, rtspAdminPass)))
 	}
-	for _, d := range ds {
-		testharness.WaitEvery(t, "every instance listed", 10*time.Second, clusterPoll, func() bool {
-			status, items, _ := clusterList(t, d)
-			return status == http.StatusOK && len(items) == len(ds)
-		})
-	}
+	waitClusterListed(t, len(ds), ds...)
 	return ds
 }
 

@@ -103,6 +103,29 @@ func clusterOwner(t testing.TB, d *testharness.Daemon, path string) string {
 	return ""
 }
 
+// clusterSecretFile writes secret (and a newline) to a file in dir, readable
+// by its owner only, and returns its path: a cluster's secretFile.
+func clusterSecretFile(t testing.TB, dir, secret string) string {
+	t.Helper()
+	f := filepath.Join(dir, "cluster.secret")
+	if err := os.WriteFile(f, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// waitClusterListed waits until each of ds lists n instances in its
+// /v3/cluster/list.
+func waitClusterListed(t testing.TB, n int, ds ...*testharness.Daemon) {
+	t.Helper()
+	for _, d := range ds {
+		testharness.WaitEvery(t, fmt.Sprintf("%d instances listed", n), 10*time.Second, clusterPoll, func() bool {
+			status, items, _ := clusterList(t, d)
+			return status == http.StatusOK && len(items) == n
+		})
+	}
+}
+
 // clusterPoll is how often the cluster tests poll a condition (most ask an
 // instance's API).
 const clusterPoll = 50 * time.Millisecond
@@ -184,19 +207,11 @@ func clusterPeerTLS(t testing.TB, e *testharness.Etcd, withCert bool) *tls.Confi
 func TestCluster(t *testing.T) {
 	rtspRequireFFmpeg(t)
 	e := testharness.StartEtcd(t)
-	secretFile := filepath.Join(t.TempDir(), "cluster.secret")
-	if err := os.WriteFile(secretFile, []byte(clusterSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secretFile := clusterSecretFile(t, t.TempDir(), clusterSecret)
 	a := startClusterInstance(t, e, secretFile, "a")
 	b := startClusterInstance(t, e, secretFile, "b")
 	c := startClusterInstance(t, e, secretFile, "c")
-	for _, d := range []*testharness.Daemon{a, b, c} {
-		testharness.WaitEvery(t, "three instances listed", 10*time.Second, clusterPoll, func() bool {
-			status, items, _ := clusterList(t, d)
-			return status == http.StatusOK && len(items) == 3
-		})
-	}
+	waitClusterListed(t, 3, a, b, c)
 	_, items, _ := clusterList(t, b)
 	for _, m := range items {
 		if m.State != "online" || m.Since.IsZero() || !strings.HasPrefix(m.Address, "127.0.0.1:") {

@@ -2,9 +2,6 @@ package e2e_test
 
 import (
 	"crypto/tls"
-	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,17 +18,11 @@ import (
 func TestClusterForeignClientCert(t *testing.T) {
 	e := testharness.StartEtcd(t)
 	dir := t.TempDir()
-	secretFile := filepath.Join(dir, "cluster.secret")
-	if err := os.WriteFile(secretFile, []byte(clusterSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secretFile := clusterSecretFile(t, dir, clusterSecret)
 	oddPaths := "  ~^cams/.+$: {}\n"
 	a := startClusterInstance(t, e, secretFile, "a", oddPaths)
 	b := startClusterInstance(t, e, secretFile, "b", oddPaths) // the registered peer whose credential is used
-	testharness.WaitEvery(t, "two instances listed on a", 10*time.Second, clusterPoll, func() bool {
-		status, items, _ := clusterList(t, a)
-		return status == http.StatusOK && len(items) == 2
-	})
+	waitClusterListed(t, 2, a)
 	rtspGoPublish(t, rtspURL(a, rtspPubUser, rtspPubPass, "cam"))
 	rtspWaitPath(t, a, "cam", 10*time.Second, nil)
 
