@@ -41,14 +41,24 @@ func startPubGateway(t *testing.T, name string) (string, *testharness.SavantRead
 	return d.URL("gateway", "/"), r
 }
 
-// startRetryingGateway is startForwardingGateway with an output to url
-// (type+bind:endpoint) with these send and receive timeouts and retries;
-// it returns the gateway's URL.
-func startRetryingGateway(t *testing.T, url, sendTimeout string, sendRetries int, receiveTimeout string, receiveRetries int) string {
+// startRetryingGateway is startForwardingGateway with a socket output (req,
+// dealer) bound to an IPC endpoint named name, with these send and receive
+// timeouts and retries; it returns the endpoint and the gateway's URL.
+func startRetryingGateway(t *testing.T, socket, name, sendTimeout string, sendRetries int, receiveTimeout string, receiveRetries int) (ep, gw string) {
 	t.Helper()
-	d := startForwardingGateway(t, fmt.Sprintf("  url: %s\n  sendTimeout: %s\n  sendRetries: %d\n  receiveTimeout: %s\n  receiveRetries: %d\n",
-		url, sendTimeout, sendRetries, receiveTimeout, receiveRetries))
-	return d.URL("gateway", "/")
+	ep = testharness.IPCEndpoint(t, name)
+	d := startForwardingGateway(t, fmt.Sprintf("  url: %s+bind:%s\n  sendTimeout: %s\n  sendRetries: %d\n  receiveTimeout: %s\n  receiveRetries: %d\n",
+		socket, ep, sendTimeout, sendRetries, receiveTimeout, receiveRetries))
+	return ep, d.URL("gateway", "/")
+}
+
+// wantLastEndOfStream fails the test unless the last of msgs is an
+// EndOfStream.
+func wantLastEndOfStream(t *testing.T, msgs []testharness.SavantMessage) {
+	t.Helper()
+	if last := msgs[len(msgs)-1]; last.Content != "end_of_stream" {
+		t.Errorf("last message is %s, want end_of_stream", last.Content)
+	}
 }
 
 // silentReader connects a ZeroMQ socket of type typ (REP, ROUTER) to ep
@@ -111,9 +121,7 @@ func TestGatewayForwardsToSavantPub(t *testing.T) {
 	for i, mb := range sent {
 		wantForwarded(t, fmt.Sprintf("message %d", i), msgs[n+i], mb)
 	}
-	if msgs[len(msgs)-1].Content != "end_of_stream" {
-		t.Errorf("last message is %s, want end_of_stream", msgs[len(msgs)-1].Content)
-	}
+	wantLastEndOfStream(t, msgs)
 }
 
 // A REQ output waits for the reader's OK: no reader is a send timeout (504),
@@ -121,8 +129,7 @@ func TestGatewayForwardsToSavantPub(t *testing.T) {
 // either the writer still works once a real reader is there.
 func TestGatewayForwardsToSavantReq(t *testing.T) {
 	t.Parallel()
-	ep := testharness.IPCEndpoint(t, "req")
-	gw := startRetryingGateway(t, "req+bind:"+ep, "300ms", 1, "300ms", 1)
+	ep, gw := startRetryingGateway(t, "req", "req", "300ms", 1, "300ms", 1)
 	mb := composeMedia(t, videoFrame("cam1", 1, "cam"), "cam1", annexB())
 
 	start := time.Now()
@@ -161,8 +168,7 @@ func TestGatewayForwardsToSavantReq(t *testing.T) {
 // acknowledged, and the gateway answers 200 once it is.
 func TestGatewayForwardsToSavantDealer(t *testing.T) {
 	t.Parallel()
-	ep := testharness.IPCEndpoint(t, "dealer")
-	gw := startRetryingGateway(t, "dealer+bind:"+ep, "300ms", 1, "500ms", 1)
+	ep, gw := startRetryingGateway(t, "dealer", "dealer", "300ms", 1, "500ms", 1)
 	frame := composeMedia(t, videoFrame("cam2", 1), "cam2", annexB())
 	eos := composeMedia(t, endOfStream("cam2", 2), "cam2")
 
@@ -190,9 +196,7 @@ func TestGatewayForwardsToSavantDealer(t *testing.T) {
 	}
 	wantForwarded(t, "VideoFrame over DEALER", got[len(got)-2], frame)
 	wantForwarded(t, "EndOfStream over DEALER", got[len(got)-1], eos)
-	if got[len(got)-1].Content != "end_of_stream" {
-		t.Errorf("last message is %s", got[len(got)-1].Content)
-	}
+	wantLastEndOfStream(t, got)
 }
 
 // A request whose client gives up while its message waits for the socket is
@@ -200,8 +204,7 @@ func TestGatewayForwardsToSavantDealer(t *testing.T) {
 // while the writer may still send it, whatever later requests bring.
 func TestGatewayAbandonedRequestIsNotCorrupted(t *testing.T) {
 	t.Parallel()
-	ep := testharness.IPCEndpoint(t, "abandon")
-	gw := startRetryingGateway(t, "req+bind:"+ep, "5s", 0, "2s", 0)
+	ep, gw := startRetryingGateway(t, "req", "abandon", "5s", 0, "2s", 0)
 	body := func(seq uint64, fill byte) mediaBody {
 		return composeMedia(t, videoFrame("cam1", seq), "cam1", bytes.Repeat([]byte{fill}, 700))
 	}
