@@ -117,9 +117,7 @@ func whepPlay(t *testing.T, d *testharness.Daemon, path, user, pass string) *pio
 			}
 		}
 	})
-	if _, err := pc.AddTransceiverFromKind(pion.RTPCodecTypeVideo, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
+	testharness.Receive(t, pc, pion.RTPCodecTypeVideo)
 	testharness.GatheredOffer(t, pc)
 	req, _ := http.NewRequest(http.MethodPost, "http://"+d.Addr("webrtc")+"/"+path+"/whep", strings.NewReader(pc.LocalDescription().SDP))
 	req.Header.Set("Content-Type", "application/sdp")

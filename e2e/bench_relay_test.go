@@ -8,10 +8,7 @@ package e2e_test
 // STREAMGATE_BENCH_RELAY_WINDOW (a Go duration, default 30s).
 
 import (
-	"net/http"
 	"os"
-	"path/filepath"
-	"slices"
 	"testing"
 	"time"
 
@@ -45,21 +42,13 @@ func BenchmarkClusterRelayHop(b *testing.B) {
 	}
 	aus, sps, pps := benchH264(b, 8, 50)
 	e := testharness.StartEtcd(b)
-	secretFile := filepath.Join(b.TempDir(), "cluster.secret")
-	if err := os.WriteFile(secretFile, []byte(clusterSecret+"\n"), 0o600); err != nil {
-		b.Fatal(err)
-	}
+	secretFile := clusterSecretFile(b, b.TempDir(), clusterSecret)
 	da := startClusterInstance(b, e, secretFile, "a")
 	db := startClusterInstance(b, e, secretFile, "b")
-	for _, d := range []*testharness.Daemon{da, db} {
-		waitFor(b, 10*time.Second, "two instances listed", func() bool {
-			status, items, _ := clusterList(b, d)
-			return status == http.StatusOK && len(items) == 2
-		})
-	}
+	waitClusterListed(b, 2, da, db)
 	pub := srcBenchPublish(b, rtspURL(da, rtspPubUser, rtspPubPass, "cam"), aus, sps, pps, 0)
 	rtspWaitPath(b, da, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
-	waitFor(b, 5*time.Second, "b lists cam on a", func() bool { return clusterOwner(b, db, "cam") == "a" })
+	testharness.WaitEvery(b, "b lists cam on a", 5*time.Second, clusterPoll, func() bool { return clusterOwner(b, db, "cam") == "a" })
 
 	local, la, err := srcBenchReadArrivals(rtspURL(da, rtspReadUser, rtspReadPass, "cam"), len(pub.sent))
 	if err != nil {
@@ -74,7 +63,7 @@ func BenchmarkClusterRelayHop(b *testing.B) {
 	if p := rtspWaitPath(b, db, "cam", 5*time.Second, nil); p.Source == nil || p.Source.Type != "clusterPeer" {
 		b.Fatalf("b does not serve cam through a relay: %+v", p.Source)
 	}
-	waitFor(b, 10*time.Second, "both readers have access units", func() bool { return la.had.Load() > 0 && ra.had.Load() > 0 })
+	testharness.WaitEvery(b, "both readers have access units", 10*time.Second, clusterPoll, func() bool { return la.had.Load() > 0 && ra.had.Load() > 0 })
 	time.Sleep(2 * time.Second) // warm-up: past the first keyframe, the relay settled
 
 	b.ResetTimer()
@@ -104,15 +93,9 @@ func BenchmarkClusterRelayHop(b *testing.B) {
 			hop = append(hop, time.Duration(r-l))
 		}
 	}
-	for _, s := range [][]time.Duration{localLat, remoteLat, hop} {
-		slices.Sort(s)
-	}
-	b.ReportMetric(srcBenchPct(localLat, 0.5), "local_p50_ms")
-	b.ReportMetric(srcBenchPct(localLat, 0.99), "local_p99_ms")
-	b.ReportMetric(srcBenchPct(remoteLat, 0.5), "remote_p50_ms")
-	b.ReportMetric(srcBenchPct(remoteLat, 0.99), "remote_p99_ms")
-	b.ReportMetric(srcBenchPct(hop, 0.5), "hop_p50_ms")
-	b.ReportMetric(srcBenchPct(hop, 0.99), "hop_p99_ms")
+	srcBenchReportPcts(b, "local_", localLat, 50, 99)
+	srcBenchReportPcts(b, "remote_", remoteLat, 50, 99)
+	srcBenchReportPcts(b, "hop_", hop, 50, 99)
 	b.ReportMetric(float64(len(hop))/float64(len(remoteLat)), "matched")
 	b.ReportMetric(float64(had1-had0)/window.Seconds(), "remote_aus/s")
 	b.ReportMetric(cpu[0], "a_cpu%")

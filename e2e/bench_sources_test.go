@@ -246,6 +246,15 @@ func srcBenchPct(ds []time.Duration, q float64) float64 {
 	return float64(ds[min(len(ds)-1, int(q*float64(len(ds))))]) / 1e6
 }
 
+// srcBenchReportPcts sorts ds and reports its pcts percentiles as
+// metrics PREFIXpNN_ms.
+func srcBenchReportPcts(b *testing.B, prefix string, ds []time.Duration, pcts ...int) {
+	slices.Sort(ds)
+	for _, p := range pcts {
+		b.ReportMetric(srcBenchPct(ds, float64(p)/100), fmt.Sprintf("%sp%d_ms", prefix, p))
+	}
+}
+
 // srcBenchRefused fails the benchmark when d refused connections for a
 // limit (maxConnections, maxConnectionsPerIP): the readers must all be
 // served.
@@ -430,7 +439,6 @@ func benchPulled(b *testing.B, paths, perPath int) {
 			}
 		}
 	}
-	slices.Sort(lat)
 	readersN := float64(paths * perPath)
 	b.ReportMetric(cpu0[0], "edge_cpu%_0_readers")
 	b.ReportMetric(cpu[0], "edge_cpu%")
@@ -439,20 +447,15 @@ func benchPulled(b *testing.B, paths, perPath int) {
 	b.ReportMetric(float64(rss[0])/1024, "edge_rss_MiB")
 	b.ReportMetric(float64(rss[0]-rss0[0])/readersN, "per_reader_KiB")
 	b.ReportMetric(float64(a1-a0)/window.Seconds()/readersN, "aus/s/reader")
-	b.ReportMetric(srcBenchPct(lat, 0.5), "p50_ms")
-	b.ReportMetric(srcBenchPct(lat, 0.99), "p99_ms")
+	srcBenchReportPcts(b, "", lat, 50, 99)
 	if pulled {
 		// The direct readers' own latency, publisher → origin → reader.
 		var dl []time.Duration
 		for k := range names {
 			dl = append(dl, direct[k].latencies(pubs[k], wStart, wEnd)...)
 		}
-		slices.Sort(dl)
-		slices.Sort(added)
-		b.ReportMetric(srcBenchPct(dl, 0.5), "direct_p50_ms")
-		b.ReportMetric(srcBenchPct(dl, 0.99), "direct_p99_ms")
-		b.ReportMetric(srcBenchPct(added, 0.5), "added_p50_ms")
-		b.ReportMetric(srcBenchPct(added, 0.99), "added_p99_ms")
+		srcBenchReportPcts(b, "direct_", dl, 50, 99)
+		srcBenchReportPcts(b, "added_", added, 50, 99)
 		b.ReportMetric(cpu[1], "origin_cpu%")
 		b.ReportMetric(float64(len(added))/float64(len(samples)), "matched")
 	}
@@ -562,17 +565,10 @@ func BenchmarkOnDemandStart(b *testing.B) {
 	if n := len(edge.LogEntriesWhere("on-demand start")); n != tries {
 		b.Fatalf("%d on-demand starts logged, want %d", n, tries)
 	}
-	for _, s := range [][]time.Duration{play, firstPkt, firstFrame, idrWait, afterIDR} {
-		slices.Sort(s)
-	}
-	b.ReportMetric(srcBenchPct(firstFrame, 0.5), "first_frame_p50_ms")
-	b.ReportMetric(srcBenchPct(firstFrame, 0.9), "first_frame_p90_ms")
-	b.ReportMetric(srcBenchPct(firstPkt, 0.5), "first_pkt_p50_ms")
-	b.ReportMetric(srcBenchPct(firstPkt, 0.9), "first_pkt_p90_ms")
-	b.ReportMetric(srcBenchPct(play, 0.5), "play_p50_ms")
-	b.ReportMetric(srcBenchPct(play, 0.9), "play_p90_ms")
-	b.ReportMetric(srcBenchPct(idrWait, 0.5), "idr_wait_p50_ms")
-	b.ReportMetric(srcBenchPct(afterIDR, 0.5), "after_idr_p50_ms")
-	b.ReportMetric(srcBenchPct(afterIDR, 0.9), "after_idr_p90_ms")
+	srcBenchReportPcts(b, "first_frame_", firstFrame, 50, 90)
+	srcBenchReportPcts(b, "first_pkt_", firstPkt, 50, 90)
+	srcBenchReportPcts(b, "play_", play, 50, 90)
+	srcBenchReportPcts(b, "idr_wait_", idrWait, 50)
+	srcBenchReportPcts(b, "after_idr_", afterIDR, 50, 90)
 	b.ReportMetric(float64(missed), "missed_idrs")
 }

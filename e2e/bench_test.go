@@ -128,6 +128,17 @@ func dialDescriber(addr, path string) (*rtspDescriber, error) {
 	return &rtspDescriber{conn: conn, r: textproto.NewReader(bufio.NewReader(conn)), target: "rtsp://" + addr + path}, nil
 }
 
+// mustDialDescriber is dialDescriber that fails the test when the dial
+// fails; the caller closes c.conn.
+func mustDialDescriber(t testing.TB, addr, path string) *rtspDescriber {
+	t.Helper()
+	c, err := dialDescriber(addr, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // describe sends DESCRIBE with an Authorization header value ("" for
 // none) and reads the answer (status line, headers, body).
 func (c *rtspDescriber) describe(authorization string) (status string, h textproto.MIMEHeader, err error) {

@@ -20,9 +20,7 @@ func browserDaemon(t testing.TB) *testharness.Daemon {
 	testharness.RequireChromium(t)
 	testharness.PlaywrightModule(t)
 	d := startHLSDaemon(t, "webrtc: yes\n")
-	if d.Addr("webrtc") == "" {
-		t.Fatalf("no WebRTC listener started:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "webrtc")
 	pub := hlsPublish(t, d, 900) // stopped when the test ends
 	t.Cleanup(func() { pub.stop(t) })
 	return d

@@ -43,9 +43,7 @@ authInternalUsers:
 paths:
   all_others:
 `, cliPubUser, cliPubPass, cliReadUser, cliReadPass, rtspAdminUser, rtspAdminPass))
-	if d.Addr("srt") == "" || d.Addr("rtmp") == "" || d.Addr("rtsp") == "" {
-		t.Fatalf("a listener did not start:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "srt", "rtmp", "rtsp")
 	return d
 }
 

@@ -77,9 +77,7 @@ func vlcRead(t *testing.T, url string, seconds int) (int, string) {
 func TestClientsVLC(t *testing.T) {
 	t.Parallel()
 	d := startHLSDaemon(t, "srt: yes\nrtmp: yes\n")
-	if d.Addr("srt") == "" || d.Addr("rtmp") == "" {
-		t.Fatalf("a listener did not start:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "srt", "rtmp")
 	pub := hlsPublish(t, d, 900)
 	t.Cleanup(func() { pub.stop(t) })
 	hls := func(pass string) string {

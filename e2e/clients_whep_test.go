@@ -19,15 +19,9 @@ import (
 // 401 before any SDP work.
 func TestClientsAiortcWHEP(t *testing.T) {
 	t.Parallel()
-	py := testharness.Python
-	testharness.RequirePeer(t, py, "python3")
-	if out, err := exec.Command(py, "-c", "import aiortc").CombinedOutput(); err != nil {
-		testharness.Missing(t, "python3 cannot import aiortc (%v: %s): install Debian package python3-aiortc (make deps)", err, out)
-	}
+	py := testharness.RequirePython(t, []string{"aiortc"}, "python3-aiortc")
 	d := startHLSDaemon(t, "webrtc: yes\n")
-	if d.Addr("webrtc") == "" {
-		t.Fatalf("no WebRTC listener started:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "webrtc")
 	pub := hlsPublish(t, d, 900) // H.264 + AAC, stopped when the test ends
 	t.Cleanup(func() { pub.stop(t) })
 
@@ -56,16 +50,10 @@ func TestClientsAiortcWHEP(t *testing.T) {
 // get 401 before any SDP work.
 func TestClientsAiortcWHIP(t *testing.T) {
 	t.Parallel()
-	py := testharness.Python
-	testharness.RequirePeer(t, py, "python3")
-	if out, err := exec.Command(py, "-c", "import aiortc, numpy").CombinedOutput(); err != nil {
-		testharness.Missing(t, "python3 cannot import aiortc and numpy (%v: %s): install Debian package python3-aiortc (make deps)", err, out)
-	}
+	py := testharness.RequirePython(t, []string{"aiortc", "numpy"}, "python3-aiortc")
 	rtspRequireFFmpeg(t)
 	d := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\n"})
-	if d.Addr("webrtc") == "" {
-		t.Fatalf("no WebRTC listener started:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "webrtc")
 	script := filepath.Join("testdata", "whip_aiortc.py")
 	whip := "http://" + d.Addr("webrtc") + "/cam/whip"
 

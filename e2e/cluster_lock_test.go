@@ -3,8 +3,6 @@ package e2e_test
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,10 +17,7 @@ const lockVictim, lockVictimPass = "victim", "victim-secret-9"
 // counts flushed every 200 ms.
 func startClusterLockDaemons(t *testing.T, e *testharness.Etcd, names ...string) []*testharness.Daemon {
 	t.Helper()
-	secret := filepath.Join(t.TempDir(), "cluster.secret")
-	if err := os.WriteFile(secret, []byte("e2e cluster secret 0123456789\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secret := clusterSecretFile(t, t.TempDir(), "e2e cluster secret 0123456789")
 	var ds []*testharness.Daemon
 	if len(names) == 0 {
 		names = []string{"a", "b", "c"}
@@ -53,12 +48,7 @@ paths:
 			rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, lockVictim, lockVictimPass)
 		ds = append(ds, testharness.Start(t, cfg, testharness.WithMetricsAuth(rtspAdminUser, rtspAdminPass)))
 	}
-	for _, d := range ds {
-		waitFor(t, 10*time.Second, "every instance listed", func() bool {
-			status, items, _ := clusterList(t, d)
-			return status == http.StatusOK && len(items) == len(ds)
-		})
-	}
+	waitClusterListed(t, len(ds), ds...)
 	return ds
 }
 
@@ -88,7 +78,7 @@ func TestClusterQuarantineSpreadOverInstances(t *testing.T) {
 			return d.Metric(t, "streamgate_auth_quarantines_started_total", map[string]string{"scope": "user_ip"}) +
 				d.Metric(t, "streamgate_cluster_quarantine_peer_started_total", map[string]string{"scope": "user_ip"})
 		}
-		lockWaitUntil(t, 20*time.Second, fmt.Sprintf("the quarantine on instance %d", i), func() bool { return started() >= 1 })
+		testharness.WaitEvery(t, fmt.Sprintf("the quarantine on instance %d", i), 20*time.Second, clusterPoll, func() bool { return started() >= 1 })
 		err := rtspDescribe(rtspURL(d, lockVictim, lockVictimPass, "cam"))
 		if err == nil || !strings.Contains(err.Error(), "401") {
 			t.Fatalf("instance %d: right password while quarantined: %v, want 401", i, err)
@@ -193,28 +183,16 @@ func TestClusterQuarantineEtcdDown(t *testing.T) {
 	if err := rtspDescribe(rtspURL(a, rtspReadUser, rtspReadPass, "cam")); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("another user with etcd stopped: %v, want 404 (logged in, no stream)", err)
 	}
-	lockWaitUntil(t, 20*time.Second, "a saying it counts locally", func() bool { return shared(a) == 0 })
+	testharness.WaitEvery(t, "a saying it counts locally", 20*time.Second, clusterPoll, func() bool { return shared(a) == 0 })
 	if !strings.Contains(a.Logs(), "etcd unreachable: quarantine counts locally") {
 		t.Error("no log line says the quarantine counts locally")
 	}
 	e.Restart()
-	lockWaitUntil(t, 30*time.Second, "a sharing again", func() bool { return shared(a) == 1 })
-	lockWaitUntil(t, 30*time.Second, "b beginning the quarantine from a's counts", func() bool {
+	testharness.WaitEvery(t, "a sharing again", 30*time.Second, clusterPoll, func() bool { return shared(a) == 1 })
+	testharness.WaitEvery(t, "b beginning the quarantine from a's counts", 30*time.Second, clusterPoll, func() bool {
 		return b.Metric(t, "streamgate_cluster_quarantine_peer_started_total", map[string]string{"scope": "user_ip"}) >= 1
 	})
 	if err := rtspDescribe(rtspURL(b, lockVictim, lockVictimPass, "cam")); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Fatalf("b: right password after a's quarantine: %v, want 401", err)
-	}
-}
-
-// lockWaitUntil polls cond until it holds, failing the test after timeout.
-func lockWaitUntil(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/authn"
@@ -104,18 +103,32 @@ func clusterOwner(t testing.TB, d *testharness.Daemon, path string) string {
 	return ""
 }
 
-// waitFor polls cond every 50 ms until it holds; it fails the test after
-// within.
-func waitFor(t testing.TB, within time.Duration, what string, cond func() bool) {
+// clusterSecretFile writes secret (and a newline) to a file in dir, readable
+// by its owner only, and returns its path: a cluster's secretFile.
+func clusterSecretFile(t testing.TB, dir, secret string) string {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(50 * time.Millisecond)
+	f := filepath.Join(dir, "cluster.secret")
+	if err := os.WriteFile(f, []byte(secret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// waitClusterListed waits until each of ds lists n instances in its
+// /v3/cluster/list.
+func waitClusterListed(t testing.TB, n int, ds ...*testharness.Daemon) {
+	t.Helper()
+	for _, d := range ds {
+		testharness.WaitEvery(t, fmt.Sprintf("%d instances listed", n), 10*time.Second, clusterPoll, func() bool {
+			status, items, _ := clusterList(t, d)
+			return status == http.StatusOK && len(items) == n
+		})
 	}
 }
+
+// clusterPoll is how often the cluster tests poll a condition (most ask an
+// instance's API).
+const clusterPoll = 50 * time.Millisecond
 
 // clusterDescribeFrom sends one DESCRIBE with Basic credentials from the
 // local address local to addr (plain RTSP) and returns the status code.
@@ -194,19 +207,11 @@ func clusterPeerTLS(t testing.TB, e *testharness.Etcd, withCert bool) *tls.Confi
 func TestCluster(t *testing.T) {
 	rtspRequireFFmpeg(t)
 	e := testharness.StartEtcd(t)
-	secretFile := filepath.Join(t.TempDir(), "cluster.secret")
-	if err := os.WriteFile(secretFile, []byte(clusterSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secretFile := clusterSecretFile(t, t.TempDir(), clusterSecret)
 	a := startClusterInstance(t, e, secretFile, "a")
 	b := startClusterInstance(t, e, secretFile, "b")
 	c := startClusterInstance(t, e, secretFile, "c")
-	for _, d := range []*testharness.Daemon{a, b, c} {
-		waitFor(t, 10*time.Second, "three instances listed", func() bool {
-			status, items, _ := clusterList(t, d)
-			return status == http.StatusOK && len(items) == 3
-		})
-	}
+	waitClusterListed(t, 3, a, b, c)
 	_, items, _ := clusterList(t, b)
 	for _, m := range items {
 		if m.State != "online" || m.Since.IsZero() || !strings.HasPrefix(m.Address, "127.0.0.1:") {
@@ -216,7 +221,7 @@ func TestCluster(t *testing.T) {
 
 	pubA := rtspFFmpegPublish(t, rtspURL(a, rtspPubUser, rtspPubPass, "cam"), 120, "tcp")
 	rtspWaitPath(t, a, "cam", 20*time.Second, nil)
-	waitFor(t, 5*time.Second, "c lists cam on a", func() bool { return clusterOwner(t, c, "cam") == "a" })
+	testharness.WaitEvery(t, "c lists cam on a", 5*time.Second, clusterPoll, func() bool { return clusterOwner(t, c, "cam") == "a" })
 
 	t.Run("second publisher on another instance refused", func(t *testing.T) {
 		err := rtspTryPublish(b, rtspPubUser, rtspPubPass, "cam")
@@ -305,11 +310,11 @@ func TestCluster(t *testing.T) {
 		defer r.Close()
 		ended := make(chan error, 1)
 		go func() { ended <- r.c.Wait() }()
-		waitFor(t, 10*time.Second, "c's relay reader gets packets", func() bool { return r.packets.Load() > 10 })
+		testharness.WaitEvery(t, "c's relay reader gets packets", 10*time.Second, clusterPoll, func() bool { return r.packets.Load() > 10 })
 
 		killed := time.Now()
 		a.Kill()
-		waitFor(t, clusterLeaseTTL+time.Second, "cam leaves b's /v3/cluster/list", func() bool {
+		testharness.WaitEvery(t, "cam leaves b's /v3/cluster/list", clusterLeaseTTL+time.Second, clusterPoll, func() bool {
 			return clusterOwner(t, b, "cam") == ""
 		})
 		t.Logf("cam left the registry %s after SIGKILL", time.Since(killed).Round(10*time.Millisecond))
@@ -320,14 +325,14 @@ func TestCluster(t *testing.T) {
 			t.Fatal("c's reader of a's stream still open 10 s after a died")
 		}
 		pubA.wait(t, 20*time.Second)
-		waitFor(t, 5*time.Second, "a leaves the instances", func() bool {
+		testharness.WaitEvery(t, "a leaves the instances", 5*time.Second, clusterPoll, func() bool {
 			_, items, _ := clusterList(t, c)
 			return len(items) == 2
 		})
 
 		rtspFFmpegPublish(outer, rtspURL(b, rtspPubUser, rtspPubPass, "cam"), 120, "tcp") // for the next subtest too
 		rtspWaitPath(t, b, "cam", 20*time.Second, func(p rtspAPIPath) bool { return p.Source != nil && p.Source.Type != "clusterPeer" })
-		waitFor(t, 5*time.Second, "c lists cam on b", func() bool { return clusterOwner(t, c, "cam") == "b" })
+		testharness.WaitEvery(t, "c lists cam on b", 5*time.Second, clusterPoll, func() bool { return clusterOwner(t, c, "cam") == "b" })
 		readFrames(t, "RTSP from c after the republish", rtspURL(c, rtspReadUser, rtspReadPass, "cam"), 25)
 	})
 
@@ -336,16 +341,16 @@ func TestCluster(t *testing.T) {
 		pubC := rtspFFmpegPublish(t, rtspURL(c, rtspPubUser, rtspPubPass, "cam2"), 120, "tcp")
 		defer pubC.stop(t)
 		rtspWaitPath(t, c, "cam2", 20*time.Second, nil)
-		waitFor(t, 5*time.Second, "b lists cam2 on c", func() bool { return clusterOwner(t, b, "cam2") == "c" })
+		testharness.WaitEvery(t, "b lists cam2 on c", 5*time.Second, clusterPoll, func() bool { return clusterOwner(t, b, "cam2") == "c" })
 		r, err := rtspGoRead(rtspURL(c, rtspReadUser, rtspReadPass, "cam"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer r.Close()
-		waitFor(t, 10*time.Second, "c's relay reader gets packets", func() bool { return r.packets.Load() > 10 })
+		testharness.WaitEvery(t, "c's relay reader gets packets", 10*time.Second, clusterPoll, func() bool { return r.packets.Load() > 10 })
 
 		e.Stop()
-		waitFor(t, 2*clusterLeaseTTL, "b's /v3/cluster/list answers 503", func() bool {
+		testharness.WaitEvery(t, "b's /v3/cluster/list answers 503", 2*clusterLeaseTTL, clusterPoll, func() bool {
 			status, _, _ := clusterList(t, b)
 			return status == http.StatusServiceUnavailable
 		})
@@ -362,13 +367,13 @@ func TestCluster(t *testing.T) {
 		readFrames(t, "local RTSP read on b during the outage", rtspURL(b, rtspReadUser, rtspReadPass, "cam"), 25)
 		for time.Since(outage) < 8*time.Second {
 			before := r.packets.Load()
-			waitFor(t, 5*time.Second, "the running relay c ← b still delivers", func() bool { return r.packets.Load() > before+10 })
+			testharness.WaitEvery(t, "the running relay c ← b still delivers", 5*time.Second, clusterPoll, func() bool { return r.packets.Load() > before+10 })
 			time.Sleep(500 * time.Millisecond)
 		}
 
 		e.Restart()
 		for _, d := range []*testharness.Daemon{b, c} {
-			waitFor(t, 20*time.Second, "the registry is back with cam on b and cam2 on c", func() bool {
+			testharness.WaitEvery(t, "the registry is back with cam on b and cam2 on c", 20*time.Second, clusterPoll, func() bool {
 				return clusterOwner(t, d, "cam") == "b" && clusterOwner(t, d, "cam2") == "c"
 			})
 		}
@@ -390,59 +395,15 @@ func TestCluster(t *testing.T) {
 // arrives within 20 s.
 func clusterWHEPRead(t *testing.T, d *testharness.Daemon, path string) {
 	t.Helper()
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	me := &pion.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
+	pc, err := testharness.NewLoopbackPeerConnection(pion.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	for _, kind := range []pion.RTPCodecType{pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio} {
-		if _, err := pc.AddTransceiverFromKind(kind, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	video := make(chan struct{}, 1)
-	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
-		for {
-			if _, _, err := tr.ReadRTP(); err != nil {
-				return
-			}
-			if tr.Kind() == pion.RTPCodecTypeVideo {
-				select {
-				case video <- struct{}{}:
-				default:
-				}
-			}
-		}
-	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := pion.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-gathered:
-	case <-time.After(20 * time.Second):
-		t.Fatal("ICE gathering did not complete within 20 s")
-	}
-	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, path+"/whep"), "application/sdp", pc.LocalDescription().SDP, rtspReadUser, rtspReadPass)
-	if status != http.StatusCreated {
-		t.Fatalf("WHEP POST: %d %s", status, answer)
-	}
-	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
-	}
+	testharness.Receive(t, pc, pion.RTPCodecTypeVideo, pion.RTPCodecTypeAudio)
+	video := testharness.VideoArrives(pc)
+	testharness.GatheredOfferWithin(t, pc, 20*time.Second)
+	webrtcOffer(t, pc, "WHEP", webrtcURL(d, path+"/whep"), rtspReadUser, rtspReadPass)
 	select {
 	case <-video:
 	case <-time.After(20 * time.Second):

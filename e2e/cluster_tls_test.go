@@ -2,9 +2,6 @@ package e2e_test
 
 import (
 	"crypto/tls"
-	"net/http"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,17 +18,11 @@ import (
 func TestClusterForeignClientCert(t *testing.T) {
 	e := testharness.StartEtcd(t)
 	dir := t.TempDir()
-	secretFile := filepath.Join(dir, "cluster.secret")
-	if err := os.WriteFile(secretFile, []byte(clusterSecret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	secretFile := clusterSecretFile(t, dir, clusterSecret)
 	oddPaths := "  ~^cams/.+$: {}\n"
 	a := startClusterInstance(t, e, secretFile, "a", oddPaths)
 	b := startClusterInstance(t, e, secretFile, "b", oddPaths) // the registered peer whose credential is used
-	waitFor(t, 10*time.Second, "two instances listed on a", func() bool {
-		status, items, _ := clusterList(t, a)
-		return status == http.StatusOK && len(items) == 2
-	})
+	waitClusterListed(t, 2, a)
 	rtspGoPublish(t, rtspURL(a, rtspPubUser, rtspPubPass, "cam"))
 	rtspWaitPath(t, a, "cam", 10*time.Second, nil)
 
@@ -52,7 +43,7 @@ func TestClusterForeignClientCert(t *testing.T) {
 		t.Fatalf("ordinary reader with another CA's client certificate: %v", err)
 	}
 	defer r.Close()
-	waitFor(t, 10*time.Second, "the reader gets packets", func() bool { return r.packets.Load() > 3 })
+	testharness.WaitEvery(t, "the reader gets packets", 10*time.Second, clusterPoll, func() bool { return r.packets.Load() > 3 })
 
 	// The peer credential: refused over the foreign certificate, accepted
 	// over the cluster's.
@@ -68,11 +59,11 @@ func TestClusterForeignClientCert(t *testing.T) {
 	// the registry (etcd key) and the relay's URL: read on b.
 	const odd = "cams/x:1~a.b_c-d"
 	rtspGoPublish(t, rtspURL(a, rtspPubUser, rtspPubPass, odd))
-	waitFor(t, 10*time.Second, "b lists the odd path on a", func() bool { return clusterOwner(t, b, odd) == "a" })
+	testharness.WaitEvery(t, "b lists the odd path on a", 10*time.Second, clusterPoll, func() bool { return clusterOwner(t, b, odd) == "a" })
 	rb, err := rtspGoRead(rtspURL(b, rtspReadUser, rtspReadPass, odd))
 	if err != nil {
 		t.Fatalf("reading %s on b through the relay: %v", odd, err)
 	}
 	defer rb.Close()
-	waitFor(t, 10*time.Second, "b's reader of the odd path gets packets", func() bool { return rb.packets.Load() > 3 })
+	testharness.WaitEvery(t, "b's reader of the odd path gets packets", 10*time.Second, clusterPoll, func() bool { return rb.packets.Load() > 3 })
 }

@@ -123,6 +123,21 @@ func TestCORSDeprecatedSingularAllowOrigin(t *testing.T) {
 	}
 }
 
+// preflight sends OPTIONS url (a CORS preflight: opts set its Origin and
+// Access-Control-Request-* headers) with c.
+func preflight(t *testing.T, c *http.Client, url string, opts ...reqOpt) answer {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodOptions, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := send(c, req, opts...)
+	if err != nil {
+		t.Fatalf("OPTIONS %s: %v", url, err)
+	}
+	return a
+}
+
 // A preflight from a listed origin is answered without credentials on
 // every listener, the API included (a browser app calling the API).
 func TestCORSPreflightOnEveryListener(t *testing.T) {
@@ -133,25 +148,15 @@ func TestCORSPreflightOnEveryListener(t *testing.T) {
 	}
 	d := testharness.Start(t, cfg)
 	for _, l := range corsListeners {
-		req, err := http.NewRequest(http.MethodOptions, d.URL(l.listener, l.path), nil)
-		if err != nil {
-			t.Fatal(err)
+		a := preflight(t, defaultClient, d.URL(l.listener, l.path), header("Origin", "https://app.example"),
+			header("Access-Control-Request-Method", "GET"), header("Access-Control-Request-Headers", "authorization"))
+		if a.status != http.StatusNoContent && a.status != http.StatusOK {
+			t.Errorf("%s: preflight → %d, want 204", l.listener, a.status)
 		}
-		req.Header.Set("Origin", "https://app.example")
-		req.Header.Set("Access-Control-Request-Method", "GET")
-		req.Header.Set("Access-Control-Request-Headers", "authorization")
-		resp, err := defaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusNoContent && resp.StatusCode != http.StatusOK {
-			t.Errorf("%s: preflight → %d, want 204", l.listener, resp.StatusCode)
-		}
-		if got := resp.Header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
+		if got := a.header.Get("Access-Control-Allow-Origin"); got != "https://app.example" {
 			t.Errorf("%s: preflight Access-Control-Allow-Origin %q, want https://app.example", l.listener, got)
 		}
-		if got := resp.Header.Get("Access-Control-Allow-Headers"); !strings.Contains(strings.ToLower(got), "authorization") {
+		if got := a.header.Get("Access-Control-Allow-Headers"); !strings.Contains(strings.ToLower(got), "authorization") {
 			t.Errorf("%s: preflight Access-Control-Allow-Headers %q, want Authorization", l.listener, got)
 		}
 	}

@@ -13,9 +13,7 @@ import (
 func TestCrossProtocolRTMPToSRT(t *testing.T) {
 	t.Parallel()
 	d := startRTMPDaemon(t, "srt: yes\n")
-	if d.Addr("srt") == "" {
-		t.Fatalf("no SRT listener started:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "srt")
 	pub := rtmpFFmpegPublish(t, rtmpURL(d, "cam?"+rtmpCreds(rtmpPubUser, rtmpPubPass)), 20)
 	p := rtspWaitPath(t, d, "cam", 10*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 	if p.Source == nil || p.Source.Type != "rtmpConn" {
@@ -33,9 +31,7 @@ func TestCrossProtocolRTMPToSRT(t *testing.T) {
 func TestCrossProtocolSRTToRTMP(t *testing.T) {
 	t.Parallel()
 	d := startRTMPDaemon(t, "srt: yes\n")
-	if d.Addr("srt") == "" {
-		t.Fatalf("no SRT listener started:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "srt")
 	pub := srtFFmpegPublish(t, srtURL(d, srtID("publish", "cam", rtmpPubUser, rtmpPubPass)), 20)
 	p := rtspWaitPath(t, d, "cam", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 	if p.Source == nil || p.Source.Type != "srtConn" {

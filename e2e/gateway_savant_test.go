@@ -30,6 +30,52 @@ savant:
 `+savant)
 }
 
+// startPubGateway runs a gateway forwarding over PUB to an IPC endpoint
+// named name, with a Python SUB reader on it; it returns the gateway's URL
+// and the reader.
+func startPubGateway(t *testing.T, name string) (string, *testharness.SavantReader) {
+	t.Helper()
+	ep := testharness.IPCEndpoint(t, name)
+	d := startForwardingGateway(t, "  url: pub+bind:"+ep+"\n")
+	r := testharness.StartSavantReader(t, testharness.SavantReaderConfig{Type: "sub", Endpoint: ep})
+	return d.URL("gateway", "/"), r
+}
+
+// startRetryingGateway is startForwardingGateway with a socket output (req,
+// dealer) bound to an IPC endpoint named name, with these send and receive
+// timeouts and retries; it returns the endpoint and the gateway's URL.
+func startRetryingGateway(t *testing.T, socket, name, sendTimeout string, sendRetries int, receiveTimeout string, receiveRetries int) (ep, gw string) {
+	t.Helper()
+	ep = testharness.IPCEndpoint(t, name)
+	d := startForwardingGateway(t, fmt.Sprintf("  url: %s+bind:%s\n  sendTimeout: %s\n  sendRetries: %d\n  receiveTimeout: %s\n  receiveRetries: %d\n",
+		socket, ep, sendTimeout, sendRetries, receiveTimeout, receiveRetries))
+	return ep, d.URL("gateway", "/")
+}
+
+// wantLastEndOfStream fails the test unless the last of msgs is an
+// EndOfStream.
+func wantLastEndOfStream(t *testing.T, msgs []testharness.SavantMessage) {
+	t.Helper()
+	if last := msgs[len(msgs)-1]; last.Content != "end_of_stream" {
+		t.Errorf("last message is %s, want end_of_stream", last.Content)
+	}
+}
+
+// silentReader connects a ZeroMQ socket of type typ (REP, ROUTER) to ep
+// that takes messages and never answers; the caller closes it.
+func silentReader(t *testing.T, typ zmq.Type, ep string) *zmq.Socket {
+	t.Helper()
+	s, err := zmq.NewSocket(typ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = s.SetLinger(0)
+	if err := s.Connect(ep); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // primePub posts mb until the SUB reader has one message (a PUB drops
 // everything until the subscription has reached it) and returns it.
 func primePub(t *testing.T, gw string, r *testharness.SavantReader, mb mediaBody, auth reqOpt) testharness.SavantMessage {
@@ -48,10 +94,7 @@ func primePub(t *testing.T, gw string, r *testharness.SavantReader, mb mediaBody
 
 func TestGatewayForwardsToSavantPub(t *testing.T) {
 	t.Parallel()
-	ep := testharness.IPCEndpoint(t, "pub")
-	d := startForwardingGateway(t, "  url: pub+bind:"+ep+"\n")
-	gw := d.URL("gateway", "/")
-	r := testharness.StartSavantReader(t, testharness.SavantReaderConfig{Type: "sub", Endpoint: ep})
+	gw, r := startPubGateway(t, "pub")
 
 	frame := composeMedia(t, videoFrame("cam1", 1, "cam", "hd"), "cam1", annexB(), []byte{0, 1, 2})
 	got := primePub(t, gw, r, frame, producer)
@@ -78,9 +121,7 @@ func TestGatewayForwardsToSavantPub(t *testing.T) {
 	for i, mb := range sent {
 		wantForwarded(t, fmt.Sprintf("message %d", i), msgs[n+i], mb)
 	}
-	if msgs[len(msgs)-1].Content != "end_of_stream" {
-		t.Errorf("last message is %s, want end_of_stream", msgs[len(msgs)-1].Content)
-	}
+	wantLastEndOfStream(t, msgs)
 }
 
 // A REQ output waits for the reader's OK: no reader is a send timeout (504),
@@ -88,14 +129,7 @@ func TestGatewayForwardsToSavantPub(t *testing.T) {
 // either the writer still works once a real reader is there.
 func TestGatewayForwardsToSavantReq(t *testing.T) {
 	t.Parallel()
-	ep := testharness.IPCEndpoint(t, "req")
-	d := startForwardingGateway(t, "  url: req+bind:"+ep+`
-  sendTimeout: 300ms
-  sendRetries: 1
-  receiveTimeout: 300ms
-  receiveRetries: 1
-`)
-	gw := d.URL("gateway", "/")
+	ep, gw := startRetryingGateway(t, "req", "req", "300ms", 1, "300ms", 1)
 	mb := composeMedia(t, videoFrame("cam1", 1, "cam"), "cam1", annexB())
 
 	start := time.Now()
@@ -105,14 +139,7 @@ func TestGatewayForwardsToSavantReq(t *testing.T) {
 	}
 
 	// A peer that takes the request and never answers.
-	silent, err := zmq.NewSocket(zmq.REP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = silent.SetLinger(0)
-	if err := silent.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	silent := silentReader(t, zmq.REP, ep)
 	waitStatus(t, "REQ to a reader that never answers", 5*time.Second, http.StatusBadGateway,
 		func() answer { return postMedia(t, gw, mb.body, producer) })
 	silent.Close()
@@ -141,27 +168,13 @@ func TestGatewayForwardsToSavantReq(t *testing.T) {
 // acknowledged, and the gateway answers 200 once it is.
 func TestGatewayForwardsToSavantDealer(t *testing.T) {
 	t.Parallel()
-	ep := testharness.IPCEndpoint(t, "dealer")
-	d := startForwardingGateway(t, "  url: dealer+bind:"+ep+`
-  sendTimeout: 300ms
-  sendRetries: 1
-  receiveTimeout: 500ms
-  receiveRetries: 1
-`)
-	gw := d.URL("gateway", "/")
+	ep, gw := startRetryingGateway(t, "dealer", "dealer", "300ms", 1, "500ms", 1)
 	frame := composeMedia(t, videoFrame("cam2", 1), "cam2", annexB())
 	eos := composeMedia(t, endOfStream("cam2", 2), "cam2")
 
 	// A ROUTER that never answers: frames go through, an EndOfStream waits
 	// for its acknowledgement in vain (502).
-	silent, err := zmq.NewSocket(zmq.ROUTER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_ = silent.SetLinger(0)
-	if err := silent.Connect(ep); err != nil {
-		t.Fatal(err)
-	}
+	silent := silentReader(t, zmq.ROUTER, ep)
 	waitStatus(t, "VideoFrame to a silent ROUTER", 5*time.Second, http.StatusOK,
 		func() answer { return postMedia(t, gw, frame.body, producer) })
 	start := time.Now()
@@ -183,9 +196,7 @@ func TestGatewayForwardsToSavantDealer(t *testing.T) {
 	}
 	wantForwarded(t, "VideoFrame over DEALER", got[len(got)-2], frame)
 	wantForwarded(t, "EndOfStream over DEALER", got[len(got)-1], eos)
-	if got[len(got)-1].Content != "end_of_stream" {
-		t.Errorf("last message is %s", got[len(got)-1].Content)
-	}
+	wantLastEndOfStream(t, got)
 }
 
 // A request whose client gives up while its message waits for the socket is
@@ -193,14 +204,7 @@ func TestGatewayForwardsToSavantDealer(t *testing.T) {
 // while the writer may still send it, whatever later requests bring.
 func TestGatewayAbandonedRequestIsNotCorrupted(t *testing.T) {
 	t.Parallel()
-	ep := testharness.IPCEndpoint(t, "abandon")
-	d := startForwardingGateway(t, "  url: req+bind:"+ep+`
-  sendTimeout: 5s
-  sendRetries: 0
-  receiveTimeout: 2s
-  receiveRetries: 0
-`)
-	gw := d.URL("gateway", "/")
+	ep, gw := startRetryingGateway(t, "req", "abandon", "5s", 0, "2s", 0)
 	body := func(seq uint64, fill byte) mediaBody {
 		return composeMedia(t, videoFrame("cam1", seq), "cam1", bytes.Repeat([]byte{fill}, 700))
 	}

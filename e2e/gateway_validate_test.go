@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/savant/pb"
 )
 
@@ -60,10 +59,7 @@ func withFrameField(t *testing.T, num protowire.Number, raw []byte) []byte {
 // byte.
 func TestGatewayValidatesAsSavantCore(t *testing.T) {
 	t.Parallel()
-	ep := testharness.IPCEndpoint(t, "validate")
-	d := startForwardingGateway(t, "  url: pub+bind:"+ep+"\n")
-	gw := d.URL("gateway", "/")
-	r := testharness.StartSavantReader(t, testharness.SavantReaderConfig{Type: "sub", Endpoint: ep})
+	gw, r := startPubGateway(t, "validate")
 	first := composeMedia(t, richVideoFrame("cam1", 1), "cam1", annexB())
 	got := primePub(t, gw, r, first, producer)
 	wantForwarded(t, "rich VideoFrame", got, first)

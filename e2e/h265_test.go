@@ -12,9 +12,7 @@ import (
 func TestH265AcrossProtocols(t *testing.T) {
 	t.Parallel()
 	d := startHLSDaemon(t, "srt: yes\n")
-	if d.Addr("srt") == "" {
-		t.Fatalf("no SRT listener:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "srt")
 	pub := startPeer(t, "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
 		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25", "-t", "40",
 		"-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "keyint=25:min-keyint=25:log-level=error",

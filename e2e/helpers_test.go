@@ -17,6 +17,17 @@ import (
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
+// wantListeners fails the test unless d started a listener for each of
+// names ("srt", "webrtc", …).
+func wantListeners(t testing.TB, d *testharness.Daemon, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		if d.Addr(name) == "" {
+			t.Fatalf("no %s listener started:\n%s", name, d.Logs())
+		}
+	}
+}
+
 // answer is what a client saw.
 type answer struct {
 	status int

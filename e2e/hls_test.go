@@ -15,9 +15,7 @@ import (
 func startHLSDaemon(t testing.TB, top string) *testharness.Daemon {
 	t.Helper()
 	d := startRTSPDaemon(t, rtspSetup{top: "hls: yes\nhlsSegmentDuration: 1s\nhlsPartDuration: 200ms\n" + top})
-	if d.Addr("hls") == "" {
-		t.Fatalf("no HLS listener started:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "hls")
 	return d
 }
 

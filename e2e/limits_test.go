@@ -52,11 +52,7 @@ func rtspOptions(addr string, keep bool) (status string, hdr textproto.MIMEHeade
 // header; status is "" when nothing was refused.
 func rtspHoldUntilRefused(t *testing.T, local net.Addr, addr string, limit int) (held []net.Conn, status string, hdr textproto.MIMEHeader) {
 	t.Helper()
-	t.Cleanup(func() {
-		for _, c := range held {
-			c.Close()
-		}
-	})
+	t.Cleanup(func() { closeConns(&held) })
 	for i := 0; i <= limit; i++ {
 		st, h, c, err := rtspOptionsFrom(local, addr, true)
 		if err != nil {
@@ -73,6 +69,14 @@ func rtspHoldUntilRefused(t *testing.T, local net.Addr, addr string, limit int) 
 		}
 	}
 	return held, "", nil
+}
+
+// closeConns closes every connection in *conns and empties it.
+func closeConns(conns *[]net.Conn) {
+	for _, c := range *conns {
+		c.Close()
+	}
+	*conns = nil
 }
 
 // rtspOptionsFrom is rtspOptions from the local address local (nil: any).
@@ -215,11 +219,7 @@ func TestMaxConnectionsBusyAnswers(t *testing.T) {
 	addr := d.Addr("rtsp")
 
 	var held []net.Conn
-	defer func() {
-		for _, c := range held {
-			c.Close()
-		}
-	}()
+	defer closeConns(&held)
 	// The harness's own connections may still count for a moment: fill
 	// until the first refusal, at most limit+1 tries.
 	held, refusedStatus, refused := rtspHoldUntilRefused(t, nil, addr, limit)
@@ -256,10 +256,7 @@ func TestMaxConnectionsBusyAnswers(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 
-	for _, c := range held {
-		c.Close()
-	}
-	held = nil
+	closeConns(&held)
 	fams := scrapeWhenFree(t, d)
 	reason := map[string]string{"listener": "rtsp", "reason": "max_connections"}
 	rtspRefused := testharness.MetricValue(fams, "streamgate_connections_refused_total", reason)
@@ -283,11 +280,7 @@ func TestMaxConnectionsPerIPBusyAnswers(t *testing.T) {
 	local2 := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}
 
 	var held []net.Conn
-	defer func() {
-		for _, c := range held {
-			c.Close()
-		}
-	}()
+	defer closeConns(&held)
 	held, refusedStatus, _ := rtspHoldUntilRefused(t, local1, addr, limit)
 	if refusedStatus == "" {
 		t.Fatalf("%d RTSP connections from 127.0.0.1 held with maxConnectionsPerIP: %d, none refused", len(held), limit)
@@ -311,10 +304,7 @@ func TestMaxConnectionsPerIPBusyAnswers(t *testing.T) {
 	}
 	rc.Close()
 
-	for _, c := range held {
-		c.Close()
-	}
-	held = nil
+	closeConns(&held)
 	fams := scrapeWhenFree(t, d)
 	for _, l := range []string{"rtsp", "rtmp"} {
 		got := testharness.MetricValue(fams, "streamgate_connections_refused_total", map[string]string{"listener": l, "reason": "max_connections_per_ip"})

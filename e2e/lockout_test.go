@@ -114,15 +114,8 @@ func hasDecisionFrom(entries []map[string]any, user, ip, reason string) bool {
 // times it is repeated (cached and shared answers are no new attempts).
 func TestQuarantineRepeatedWrongPasswordDoesNotLockOutSharedAddress(t *testing.T) {
 	t.Parallel()
-	d := testharness.Start(t, `
-authRealm: e2e-nat
-authQuarantine: {failedAttemptLimit: 0, period: 5m, ipFailedAttemptLimit: 20}
-authInternalUsers:
-- {user: office, pass: office-secret-12, permissions: [{action: api}]}
-- {user: newcomer, pass: newcomer-secret-12, permissions: [{action: api}]}
-- {user: victim, pass: victim-secret-12, permissions: [{action: api}]}
-`)
-	api := d.URL("api", "/v3/paths/list")
+	_, api := startQuarantineAPI(t, "e2e-nat", "failedAttemptLimit: 0, period: 5m, ipFailedAttemptLimit: 20",
+		"office:office-secret-12", "newcomer:newcomer-secret-12", "victim:victim-secret-12")
 	wantStatus(t, "office user before the flood", get(t, api, basicAuth("office", "office-secret-12")), http.StatusOK)
 
 	const workers, each = 40, 15
@@ -201,13 +194,8 @@ paths:
 // far larger than maxTracked, still quarantine her.
 func TestQuarantineCounterSurvivesNameFlood(t *testing.T) {
 	t.Parallel()
-	d := testharness.Start(t, `
-authRealm: e2e-flush
-authQuarantine: {failedAttemptLimit: 3, period: 5m, ipFailedAttemptLimit: 0, maxTracked: 100}
-authInternalUsers:
-- {user: victim, pass: victim-secret-13, permissions: [{action: api}]}
-`)
-	api := d.URL("api", "/v3/paths/list")
+	d, api := startQuarantineAPI(t, "e2e-flush", "failedAttemptLimit: 3, period: 5m, ipFailedAttemptLimit: 0, maxTracked: 100",
+		"victim:victim-secret-13")
 	const workers, names = 16, 1500
 	client := newClient(workers)
 	defer client.CloseIdleConnections()
@@ -288,13 +276,7 @@ authInternalUsers:
 // address nor from a new one.
 func TestQuarantineDeviceRetryingOldPassword(t *testing.T) {
 	t.Parallel()
-	d := testharness.Start(t, `
-authRealm: e2e-device
-authQuarantine: {failedAttemptLimit: 3, period: 5m, ipFailedAttemptLimit: 50}
-authInternalUsers:
-- {user: owner, pass: new-secret-12, permissions: [{action: api}]}
-`)
-	api := d.URL("api", "/v3/paths/list")
+	_, api := startQuarantineAPI(t, "e2e-device", "failedAttemptLimit: 3, period: 5m, ipFailedAttemptLimit: 50", "owner:new-secret-12")
 	device := clientFrom("127.0.0.7", 1)
 	defer device.CloseIdleConnections()
 	for i := range 40 {

@@ -171,19 +171,9 @@ func TestHLSHTTPSCORSAndProxies(t *testing.T) {
 	if a.header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("an origin not in hlsAllowOrigins got Access-Control-Allow-Origin %q", a.header.Get("Access-Control-Allow-Origin"))
 	}
-	pre, err := http.NewRequest(http.MethodOptions, playlist, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pre.Header.Set("Origin", "https://portal.example")
-	pre.Header.Set("Access-Control-Request-Headers", "authorization")
-	resp, err := client.Do(pre)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent || !strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "authorization") {
-		t.Errorf("preflight: %d %v, want 204 allowing Authorization", resp.StatusCode, resp.Header)
+	a = preflight(t, client, playlist, header("Origin", "https://portal.example"), header("Access-Control-Request-Headers", "authorization"))
+	if a.status != http.StatusNoContent || !strings.Contains(strings.ToLower(a.header.Get("Access-Control-Allow-Headers")), "authorization") {
+		t.Errorf("preflight: %d %v, want 204 allowing Authorization", a.status, a.header)
 	}
 
 	office := basicAuth("office", "office-secret-7")

@@ -1,11 +1,8 @@
 package e2e_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/base64"
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -79,24 +76,8 @@ const pathsSDP = "v=0\r\no=- 0 0 IN IP4 127.0.0.1\r\ns=Stream\r\nc=IN IP4 0.0.0.
 // the URL) with an SDP body and returns the status code of the answer.
 func pathsRTSPAnnounce(t testing.TB, addr, path string, header ...string) string {
 	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	req := fmt.Sprintf("ANNOUNCE rtsp://%s/%s RTSP/1.0\r\nCSeq: 1\r\nContent-Type: application/sdp\r\nContent-Length: %d\r\n", addr, path, len(pathsSDP))
-	for _, h := range header {
-		req += h + "\r\n"
-	}
-	if _, err := conn.Write([]byte(req + "\r\n" + pathsSDP)); err != nil {
-		t.Fatal(err)
-	}
-	status, err := bufio.NewReader(conn).ReadString('\n')
-	if err != nil {
-		t.Fatalf("ANNOUNCE %s: read status: %v", path, err)
-	}
-	return rtspStatusCode(status)
+	a := rtspRawBody(t, addr, "ANNOUNCE", path, pathsSDP, append([]string{"Content-Type: application/sdp"}, header...)...)
+	return rtspStatusCode(a.status)
 }
 
 // TestPathNamesRefusedForPublishing: names with ".." or "." elements, NUL

@@ -12,18 +12,28 @@ import (
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
+// startQuarantineAPI runs a daemon with realm, the authQuarantine settings
+// quarantine (the inside of its flow mapping) and internal users
+// ("name:password") allowed the API; it returns the daemon and the URL of
+// its path list.
+func startQuarantineAPI(t *testing.T, realm, quarantine string, users ...string) (*testharness.Daemon, string) {
+	t.Helper()
+	var conf strings.Builder
+	fmt.Fprintf(&conf, "authRealm: %s\nauthQuarantine: {%s}\nauthInternalUsers:\n", realm, quarantine)
+	for _, u := range users {
+		name, pass, _ := strings.Cut(u, ":")
+		fmt.Fprintf(&conf, "- {user: %s, pass: %s, permissions: [{action: api}]}\n", name, pass)
+	}
+	d := testharness.Start(t, conf.String())
+	return d, d.URL("api", "/v3/paths/list")
+}
+
 // Seed 001: three wrong passwords, then the right one is refused until the
 // period has passed, then accepted.
 func TestQuarantineEndsAfterPeriod(t *testing.T) {
 	t.Parallel()
 	const period = 2 * time.Second
-	d := testharness.Start(t, `
-authRealm: e2e-q
-authQuarantine: {failedAttemptLimit: 3, period: 2s, ipFailedAttemptLimit: 0}
-authInternalUsers:
-- {user: victim, pass: victim-secret-1, permissions: [{action: api}]}
-`)
-	api := d.URL("api", "/v3/paths/list")
+	d, api := startQuarantineAPI(t, "e2e-q", "failedAttemptLimit: 3, period: 2s, ipFailedAttemptLimit: 0", "victim:victim-secret-1")
 	right := basicAuth("victim", "victim-secret-1")
 
 	var wrong answer
@@ -182,14 +192,8 @@ authInternalUsers:
 // getting in.
 func TestQuarantinePerAddress(t *testing.T) {
 	t.Parallel()
-	d := testharness.Start(t, `
-authRealm: e2e-ip
-authQuarantine: {failedAttemptLimit: 3, period: 20s, ipFailedAttemptLimit: 5}
-authInternalUsers:
-- {user: valid, pass: valid-secret-3, permissions: [{action: api}]}
-- {user: newcomer, pass: newcomer-secret-3, permissions: [{action: api}]}
-`)
-	api := d.URL("api", "/v3/paths/list")
+	d, api := startQuarantineAPI(t, "e2e-ip", "failedAttemptLimit: 3, period: 20s, ipFailedAttemptLimit: 5",
+		"valid:valid-secret-3", "newcomer:newcomer-secret-3")
 	right := basicAuth("valid", "valid-secret-3")
 	wantStatus(t, "valid user before", get(t, api, right), http.StatusOK)
 	var wrong answer

@@ -210,6 +210,12 @@ func (a rtspRawAnswer) String() string {
 // reads the response and whether the server then closed the connection.
 func rtspRaw(t testing.TB, addr, method, path string, header ...string) rtspRawAnswer {
 	t.Helper()
+	return rtspRawBody(t, addr, method, path, "", header...)
+}
+
+// rtspRawBody is rtspRaw with a request body (with its Content-Length).
+func rtspRawBody(t testing.TB, addr, method, path, body string, header ...string) rtspRawAnswer {
+	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -217,10 +223,13 @@ func rtspRaw(t testing.TB, addr, method, path string, header ...string) rtspRawA
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
 	req := fmt.Sprintf("%s rtsp://%s/%s RTSP/1.0\r\nCSeq: 1\r\nUser-Agent: streamgate-e2e\r\n", method, addr, path)
+	if body != "" {
+		req += fmt.Sprintf("Content-Length: %d\r\n", len(body))
+	}
 	for _, h := range header {
 		req += h + "\r\n"
 	}
-	if _, err := conn.Write([]byte(req + "\r\n")); err != nil {
+	if _, err := conn.Write([]byte(req + "\r\n" + body)); err != nil {
 		t.Fatal(err)
 	}
 	tp := textproto.NewReader(bufio.NewReader(conn))

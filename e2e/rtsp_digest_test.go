@@ -68,10 +68,7 @@ func rtspDigestDescribe(t *testing.T, addr, path, user, pass string) string {
 // Authorization header it sent.
 func rtspDigestAnswer(t *testing.T, addr, path, user, pass string) (status, answer string) {
 	t.Helper()
-	c, err := dialDescriber(addr, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustDialDescriber(t, addr, path)
 	defer c.conn.Close()
 	_, h, err := c.describe("")
 	if err != nil {
@@ -126,20 +123,14 @@ func TestRTSPDigestReplayAndDigestOnly(t *testing.T) {
 	if !strings.HasPrefix(status, "RTSP/1.0 404") {
 		t.Fatalf("DESCRIBE with a Digest answer: %s, want 404 (logged in, nothing published)", status)
 	}
-	c, err := dialDescriber(addr, "/cam")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustDialDescriber(t, addr, "/cam")
 	defer c.conn.Close()
 	if status, _, err := c.describe(sniffed); err != nil || !strings.HasPrefix(status, "RTSP/1.0 401") {
 		t.Errorf("the sniffed Digest answer replayed on a new connection: %s (%v), want 401", status, err)
 	}
 
 	// Basic on a Digest-only listener: 401 offering Digest, connection open.
-	b, err := dialDescriber(addr, "/cam")
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := mustDialDescriber(t, addr, "/cam")
 	defer b.conn.Close()
 	status, h, err := b.describe("Basic " + base64.StdEncoding.EncodeToString([]byte(rtspReadUser+":"+rtspReadPass)))
 	if err != nil {

@@ -85,9 +85,7 @@ paths:
 	if err != nil {
 		return nil, err
 	}
-	if d.Addr("rtsp") == "" {
-		t.Fatalf("no RTSP listener started:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "rtsp")
 	return d, nil
 }
 

@@ -116,7 +116,7 @@ func TestRTSPConcurrentArgon2LoginsShareOneVerification(t *testing.T) {
 			t.Errorf("%d identical concurrent logins cost %v argon2 verifications, want exactly 1", crowd, got)
 		}
 		p := rtspWaitPath(t, d, "cam", 5*time.Second, func(p rtspAPIPath) bool { return p.Readers == crowd })
-		rtspWaitUntil(t, "every reader receives RTP packets", 5*time.Second, func() bool {
+		testharness.WaitEvery(t, "every reader receives RTP packets", 5*time.Second, 20*time.Millisecond, func() bool {
 			for _, rd := range readers {
 				if rd.packets.Load() == 0 {
 					return false

@@ -60,7 +60,7 @@ func TestRTSPFFmpegPublishAndRead(t *testing.T) {
 		t.Fatalf("Go reader: %v", err)
 	}
 	rtspWaitPath(t, d, "cam", 5*time.Second, func(p rtspAPIPath) bool { return p.Readers == 1 })
-	rtspWaitUntil(t, "the Go reader receives RTP packets", 5*time.Second, func() bool { return r.packets.Load() > 0 })
+	testharness.WaitEvery(t, "the Go reader receives RTP packets", 5*time.Second, 20*time.Millisecond, func() bool { return r.packets.Load() > 0 })
 	if got := len(r.desc.Medias); got != 2 {
 		t.Errorf("the reader's DESCRIBE shows %d medias, want 2", got)
 	}
@@ -222,18 +222,6 @@ func TestRTSPNoPathOracle(t *testing.T) {
 	missing := rtspRaw(t, addr, "DESCRIBE", "not-configured", "Accept: application/sdp", basic(rtspReadUser, rtspReadPass))
 	if rtspStatusCode(missing.status) != "404" {
 		t.Errorf("DESCRIBE not-configured as the reader: %s, want 404", missing)
-	}
-}
-
-// rtspWaitUntil polls cond every 20 ms until it holds, failing after timeout.
-func rtspWaitUntil(t testing.TB, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %s", what, timeout)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -118,7 +118,7 @@ func portTaken(network string, port int) bool {
 }
 
 // startListeningFFmpeg starts ffmpeg as a server on a free port (args
-// builds its arguments from the port) and returns once it has bound the
+// builds all its arguments from the port) and returns once it has bound the
 // port; a port taken meanwhile by someone else (ffmpeg exits) is retried
 // with another.
 func startListeningFFmpeg(t *testing.T, network string, args func(port int) []string) (*peerProc, int) {
@@ -126,7 +126,7 @@ func startListeningFFmpeg(t *testing.T, network string, args func(port int) []st
 	testharness.RequirePeer(t, "ffmpeg", "ffmpeg")
 	for try := 0; try < 5; try++ {
 		port := freePort(t, network)
-		p := startPeer(t, "ffmpeg", append([]string{"-hide_banner", "-nostdin", "-loglevel", "warning"}, args(port)...)...)
+		p := startPeer(t, "ffmpeg", args(port)...)
 		deadline := time.Now().Add(20 * time.Second)
 		for !portTaken(network, port) {
 			select {
@@ -149,15 +149,13 @@ func startListeningFFmpeg(t *testing.T, network string, args func(port int) []st
 	return nil, 0
 }
 
-// ffmpegSourceArgs are the input and encoder arguments of the origins: the
-// lavfi test source, H.264 (a keyframe a second) and AAC, in real time.
+// ffmpegSourceArgs are ffmpeg's arguments for the origins but the output:
+// the lavfi test source (ffmpegTestSource) encoded as H.264 (a keyframe a
+// second) and AAC.
 func ffmpegSourceArgs(seconds int) []string {
-	return []string{"-re",
-		"-f", "lavfi", "-i", "testsrc=size=320x240:rate=25",
-		"-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100",
-		"-t", strconv.Itoa(seconds),
+	return append(ffmpegTestSource("320x240", float64(seconds)),
 		"-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25", "-pix_fmt", "yuv420p",
-		"-c:a", "aac", "-b:a", "64k"}
+		"-c:a", "aac", "-b:a", "64k")
 }
 
 // readFrames has ffmpeg read n frames from src and fails the test when it

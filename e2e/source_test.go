@@ -119,7 +119,7 @@ func TestSourceHLSOrigin(t *testing.T) {
 	t.Parallel()
 	rtspRequireFFmpeg(t)
 	dir := t.TempDir()
-	startPeer(t, "ffmpeg", append(append([]string{"-hide_banner", "-nostdin", "-loglevel", "warning"}, ffmpegSourceArgs(120)...),
+	startPeer(t, "ffmpeg", append(ffmpegSourceArgs(120),
 		"-f", "hls", "-hls_time", "1", "-hls_list_size", "6", "-hls_flags", "delete_segments", filepath.Join(dir, "index.m3u8"))...)
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	t.Cleanup(srv.Close)
@@ -150,7 +150,7 @@ func TestSourceUDPMPEGTS(t *testing.T) {
 	rtspRequireFFmpeg(t)
 	port := freePort(t, "udp")
 	d := startEdge(t, "", fmt.Sprintf("  cam:\n    source: udp+mpegts://127.0.0.1:%d\n", port))
-	startPeer(t, "ffmpeg", append(append([]string{"-hide_banner", "-nostdin", "-loglevel", "warning"}, ffmpegSourceArgs(120)...),
+	startPeer(t, "ffmpeg", append(ffmpegSourceArgs(120),
 		"-f", "mpegts", fmt.Sprintf("udp://127.0.0.1:%d?pkt_size=1316", port))...)
 	waitSourceReady(t, d, "cam", "udpSource", 20*time.Second)
 	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
@@ -166,7 +166,7 @@ func TestSourceSavant(t *testing.T) {
 	port := freePort(t, "udp")
 	d := startEdge(t, "savant:\n  url: pub+bind:"+ep+"\n", fmt.Sprintf("  cam:\n    source: udp+mpegts://127.0.0.1:%d\n", port))
 	r := rtspSavantSubscriber(t, d, ep)
-	startPeer(t, "ffmpeg", append(append([]string{"-hide_banner", "-nostdin", "-loglevel", "warning"}, ffmpegSourceArgs(3)...),
+	startPeer(t, "ffmpeg", append(ffmpegSourceArgs(3),
 		"-f", "mpegts", fmt.Sprintf("udp://127.0.0.1:%d?pkt_size=1316", port))...)
 	// ffmpeg stops after 3 s: the source goes silent, is dropped after
 	// readTimeout (3 s) and its publication ends.

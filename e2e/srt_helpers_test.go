@@ -34,9 +34,7 @@ rtspTransports: [tcp]
 %spaths:
 %s`, listenerUsers(srtPubUser, srtPubPass, srtReadUser, srtReadPass, srtAdminUser, srtAdminPass, "api"), paths)
 	d := testharness.Start(t, cfg)
-	if d.Addr("srt") == "" {
-		t.Fatalf("no SRT listener started:\n%s", d.Logs())
-	}
+	wantListeners(t, d, "srt")
 	return d
 }
 

@@ -117,10 +117,7 @@ func tokenRTSPPublish(t *testing.T, rtspURL string) error {
 // status line.
 func tokenRTSPDescribe(t *testing.T, addr, pathAndQuery string) string {
 	t.Helper()
-	c, err := dialDescriber(addr, pathAndQuery)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := mustDialDescriber(t, addr, pathAndQuery)
 	defer c.conn.Close()
 	status, _, err := c.describe("")
 	if err != nil {

@@ -3,8 +3,6 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/ice/v4"
 	pion "github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media/ivfwriter"
 
@@ -76,23 +73,12 @@ func ivfEncoded(t *testing.T, encoder string, seconds int, opts ...string) [][]b
 // (VP8, VP9, AV1) until frames frames have arrived; it returns the file.
 func whepToIVF(t *testing.T, d *testharness.Daemon, path string, frames int) string {
 	t.Helper()
-	var se pion.SettingEngine
-	se.SetNetworkTypes([]pion.NetworkType{pion.NetworkTypeUDP4})
-	se.SetIncludeLoopbackCandidate(true)
-	se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
-	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
-	me := &pion.MediaEngine{}
-	if err := me.RegisterDefaultCodecs(); err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(me), pion.WithSettingEngine(se)).NewPeerConnection(pion.Configuration{})
+	pc, err := testharness.NewLoopbackPeerConnection(pion.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pc.Close()
-	if _, err := pc.AddTransceiverFromKind(pion.RTPCodecTypeVideo, pion.RTPTransceiverInit{Direction: pion.RTPTransceiverDirectionRecvonly}); err != nil {
-		t.Fatal(err)
-	}
+	testharness.Receive(t, pc, pion.RTPCodecTypeVideo)
 	file := filepath.Join(t.TempDir(), "whep.ivf")
 	done := make(chan error, 1)
 	var once sync.Once
@@ -119,22 +105,8 @@ func whepToIVF(t *testing.T, d *testharness.Daemon, path string, frames int) str
 		_ = w.Close()
 		once.Do(func() { done <- nil })
 	})
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := pion.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, path+"/whep"), "application/sdp", pc.LocalDescription().SDP, rtspReadUser, rtspReadPass)
-	if status != http.StatusCreated {
-		t.Fatalf("WHEP POST: %d %s", status, answer)
-	}
-	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
-	}
+	testharness.GatheredOffer(t, pc)
+	webrtcOffer(t, pc, "WHEP", webrtcURL(d, path+"/whep"), rtspReadUser, rtspReadPass)
 	select {
 	case err := <-done:
 		if err != nil {

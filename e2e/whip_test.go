@@ -50,6 +50,20 @@ func webrtcRequest(t testing.TB, method, url, contentType, body, user, pass stri
 	return res.StatusCode, res.Header, string(b)
 }
 
+// webrtcOffer posts pc's gathered offer to url (a proto endpoint: WHIP or
+// WHEP) with Basic credentials, fails the test unless it is answered 201
+// Created, and sets the answer as pc's remote description.
+func webrtcOffer(t testing.TB, pc *pion.PeerConnection, proto, url, user, pass string) {
+	t.Helper()
+	status, _, answer := webrtcRequest(t, http.MethodPost, url, "application/sdp", pc.LocalDescription().SDP, user, pass)
+	if status != http.StatusCreated {
+		t.Fatalf("%s POST: %d %s", proto, status, answer)
+	}
+	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // WHIP is authenticated for publishing before the offer is looked at: a
 // garbage offer with wrong credentials is a 401 with the challenge (not a
 // 400), a read-only user gets 403, and only the publisher gets as far as
@@ -245,13 +259,7 @@ func TestWHEPThroughTURN(t *testing.T) {
 	if !strings.Contains(pc.LocalDescription().SDP, "typ relay") {
 		t.Fatalf("no relay candidate with the daemon's credentials:\n%s\ncoturn:\n%s", pc.LocalDescription().SDP, turn.Logs())
 	}
-	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, "cam/whep"), "application/sdp", pc.LocalDescription().SDP, rtspReadUser, rtspReadPass)
-	if status != http.StatusCreated {
-		t.Fatalf("WHEP POST: %d %s", status, answer)
-	}
-	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
-	}
+	webrtcOffer(t, pc, "WHEP", webrtcURL(d, "cam/whep"), rtspReadUser, rtspReadPass)
 	select {
 	case <-video:
 	case <-time.After(20 * time.Second):
@@ -332,13 +340,7 @@ func pionPublishAs(t *testing.T, d *testharness.Daemon, path, query, user, pass,
 		t.Fatal(err)
 	}
 	testharness.GatheredOffer(t, pc)
-	status, _, answer := webrtcRequest(t, http.MethodPost, webrtcURL(d, path+"/whip"+query), "application/sdp", pc.LocalDescription().SDP, user, pass)
-	if status != http.StatusCreated {
-		t.Fatalf("WHIP POST: %d %s", status, answer)
-	}
-	if err := pc.SetRemoteDescription(pion.SessionDescription{Type: pion.SDPTypeAnswer, SDP: answer}); err != nil {
-		t.Fatal(err)
-	}
+	webrtcOffer(t, pc, "WHIP", webrtcURL(d, path+"/whip"+query), user, pass)
 	go testharness.SendSamples(track, 40*time.Millisecond, stop, func(n int) []byte { return frames[n%len(frames)] })
 	return end
 }

@@ -11,21 +11,14 @@ Only loopback candidates are gathered and no STUN server is asked: nothing
 leaves the machine.
 """
 import asyncio
-import base64
 import sys
-import urllib.error
-import urllib.request
 
-import aioice.ice
-
-# aioice leaves 127.0.0.1 out of its host candidates; the daemon under test
-# listens on loopback only.
-aioice.ice.get_host_addresses = lambda use_ipv4=True, use_ipv6=False: ["127.0.0.1"]
+sys.dont_write_bytecode = True  # no __pycache__ in testdata
+import aiortc_loopback  # noqa: E402 (before aiortc: loopback candidates only)
 
 import numpy  # noqa: E402
 from av import VideoFrame  # noqa: E402
-from aiortc import (RTCConfiguration, RTCPeerConnection, RTCRtpSender,  # noqa: E402
-                    RTCSessionDescription, VideoStreamTrack)
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, VideoStreamTrack  # noqa: E402
 
 
 class TestPicture(VideoStreamTrack):
@@ -60,18 +53,8 @@ async def main(url, user, password, seconds):
         if pc.connectionState == "connected" and not connected.done():
             connected.set_result(None)
 
-    await pc.setLocalDescription(await pc.createOffer())
-    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
-    req = urllib.request.Request(url, data=pc.localDescription.sdp.encode(), method="POST",
-                                 headers={"Content-Type": "application/sdp", "Authorization": "Basic " + auth})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as res:
-            answer = res.read().decode()
-    except urllib.error.HTTPError as e:
-        print(f"status {e.code}", flush=True)
-        await pc.close()
+    if not await aiortc_loopback.negotiate(pc, url, user, password):
         return
-    await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
     try:
         await asyncio.wait_for(connected, 20)
     except asyncio.TimeoutError:

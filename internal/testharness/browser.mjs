@@ -97,17 +97,26 @@ function publishState() {
 	return { found: true, state: document.body ? document.body.dataset.state || '' : '', message: (document.getElementById('message') || {}).textContent || '' };
 }
 
+// pageState evaluates fn in page before deadline; it returns null, after a
+// short pause, when a navigation in progress destroyed the context (try
+// again).
+async function pageState(page, fn, deadline) {
+	try {
+		return await withDeadline(page.evaluate(fn), Math.max(1000, deadline - Date.now()), 'page.evaluate');
+	} catch (e) {
+		if (!/context was destroyed|navigat/i.test(e.message)) throw e;
+		await sleep(100);
+		return null;
+	}
+}
+
 // publishLoop waits for the page to publish, then holds it open.
 async function publishLoop(page, deadline) {
 	let last = null;
 	while (!result.error && Date.now() < deadline) {
-		try {
-			last = await withDeadline(page.evaluate(publishState), Math.max(1000, deadline - Date.now()), 'page.evaluate');
-		} catch (e) {
-			if (!/context was destroyed|navigat/i.test(e.message)) throw e;
-			await sleep(100);
-			continue;
-		}
+		const state = await pageState(page, publishState, deadline);
+		if (!state) continue;
+		last = state;
 		if (last.state === 'publishing') {
 			result.played = true;
 			result.firstFrameMs = Date.now() - started;
@@ -232,14 +241,9 @@ async function main() {
 	let last = null;
 	let errorSince = 0;
 	while (!opts.publish && !result.error && Date.now() < deadline) {
-		try {
-			last = await withDeadline(page.evaluate(videoState), Math.max(1000, deadline - Date.now()), 'page.evaluate');
-		} catch (e) {
-			// A navigation in progress destroys the context: try again.
-			if (!/context was destroyed|navigat/i.test(e.message)) throw e;
-			await sleep(100);
-			continue;
-		}
+		const state = await pageState(page, videoState, deadline);
+		if (!state) continue;
+		last = state;
 		if (last.found) {
 			result.currentTime = last.currentTime;
 			if (last.firstFrame >= 0) result.firstFrameMs = last.firstFrame;

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -59,11 +58,7 @@ func NewJWTIssuer(t testing.TB) *JWTIssuer {
 
 func requireJWTModules(t testing.TB) {
 	t.Helper()
-	requireFile(t, Python, "python3")
-	if out, err := exec.Command(Python, "-c", "import jwt, cryptography").CombinedOutput(); err != nil {
-		Missing(t, "python3 cannot import jwt and cryptography (%v: %s): install Debian packages python3-jwt python3-cryptography (make deps)",
-			err, strings.TrimSpace(string(out)))
-	}
+	RequirePython(t, []string{"jwt", "cryptography"}, "python3-jwt", "python3-cryptography")
 }
 
 func newJWTIssuer(dir string) (*JWTIssuer, error) {

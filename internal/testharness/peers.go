@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -18,6 +19,22 @@ func Missing(t testing.TB, format string, args ...any) {
 		t.Fatalf(format, args...)
 	}
 	t.Skipf(format, args...)
+}
+
+// RequirePython makes sure Python (/usr/bin/python3) can import every one
+// of modules, which the Debian debPackages provide, and returns its path.
+func RequirePython(t testing.TB, modules []string, debPackages ...string) string {
+	t.Helper()
+	requireFile(t, Python, "python3")
+	if out, err := exec.Command(Python, "-c", "import "+strings.Join(modules, ", ")).CombinedOutput(); err != nil {
+		pkg := "package"
+		if len(debPackages) > 1 {
+			pkg = "packages"
+		}
+		Missing(t, "python3 cannot import %s (%v: %s): install Debian %s %s (make deps)",
+			strings.Join(modules, " and "), err, strings.TrimSpace(string(out)), pkg, strings.Join(debPackages, " "))
+	}
+	return Python
 }
 
 // GstElement is a GStreamer element a test uses and the Debian package

@@ -42,26 +42,27 @@ func (p *Proxy) Addr() string { return p.l.Addr().String() }
 // Cut partitions the network: every forwarded connection is closed, and new
 // connections are accepted but get no answer (as if packets were dropped)
 // until Restore.
-func (p *Proxy) Cut() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.cut = true
-	for c := range p.conns {
-		c.Close()
-	}
-	clear(p.conns)
-}
+func (p *Proxy) Cut() { p.partition(true, p.conns) }
 
 // Restore ends the partition: the connections held while cut are closed
 // (their clients reconnect) and new ones are forwarded again.
-func (p *Proxy) Restore() {
+func (p *Proxy) Restore() { p.partition(false, p.held) }
+
+// partition sets whether the network is cut, and closes and forgets the
+// connections in drop.
+func (p *Proxy) partition(cut bool, drop map[net.Conn]struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.cut = false
-	for c := range p.held {
+	p.cut = cut
+	closeAll(drop)
+	clear(drop)
+}
+
+// closeAll closes every connection in conns.
+func closeAll(conns map[net.Conn]struct{}) {
+	for c := range conns {
 		c.Close()
 	}
-	clear(p.held)
 }
 
 func (p *Proxy) accept() {
@@ -119,12 +120,8 @@ func (p *Proxy) forward(c net.Conn) {
 func (p *Proxy) close() {
 	p.l.Close()
 	p.mu.Lock()
-	for c := range p.conns {
-		c.Close()
-	}
-	for c := range p.held {
-		c.Close()
-	}
+	closeAll(p.conns)
+	closeAll(p.held)
 	p.mu.Unlock()
 	p.wg.Wait()
 }

@@ -229,11 +229,7 @@ func (r *SavantReader) Output() string {
 func savantPB(t testing.TB) string {
 	t.Helper()
 	requireFile(t, "/usr/bin/protoc", "protobuf-compiler")
-	requireFile(t, Python, "python3")
-	if out, err := exec.Command(Python, "-c", "import zmq, google.protobuf").CombinedOutput(); err != nil {
-		Missing(t, "python3 cannot import zmq and google.protobuf (%v: %s): install Debian packages python3-zmq python3-protobuf (make deps)",
-			err, strings.TrimSpace(string(out)))
-	}
+	RequirePython(t, []string{"zmq", "google.protobuf"}, "python3-zmq", "python3-protobuf")
 	return savantPBDir(t)
 }
 
