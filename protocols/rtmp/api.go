@@ -47,8 +47,9 @@ func (c *conn) noteAuth(sess *session, id *authn.Identity) {
 func (c *conn) describe() any {
 	c.api.mu.Lock()
 	defer c.api.mu.Unlock()
-	item := conns.RTMPConn{ID: c.id, Created: c.api.created, RemoteAddr: c.nc.RemoteAddr().String(),
-		State: c.api.state, Path: c.api.path, Query: c.api.query, Who: c.api.who}
+	item := conns.RTMPConn{
+		Entry:    conns.Entry{ID: c.id, Created: c.api.created, RemoteAddr: c.nc.RemoteAddr().String()},
+		Activity: conns.Activity{State: c.api.state, Path: c.api.path, Query: c.api.query}, Who: c.api.who}
 	if s := c.api.session; s != nil {
 		item.Bytes = conns.MakeBytes(s.BytesReceived(), s.BytesSent())
 	}

@@ -67,8 +67,8 @@ func (a *sessionAPI) kick() {
 
 func (a *sessionAPI) describe(id, remote string) any {
 	a.mu.Lock()
-	item := conns.SRTConn{ID: id, Created: a.created, RemoteAddr: remote, State: a.state, Path: a.path,
-		Query: a.query, Who: a.who}
+	item := conns.SRTConn{Entry: conns.Entry{ID: id, Created: a.created, RemoteAddr: remote},
+		Activity: conns.Activity{State: a.state, Path: a.path, Query: a.query}, Who: a.who}
 	c := a.conn
 	a.mu.Unlock()
 	if c != nil {
