@@ -50,6 +50,16 @@ type Activity struct {
 	Query string `json:"query"`
 }
 
+// Authenticated records, once the client is authenticated, what it does
+// (read, or publish) and on which path, with the query masked (Query).
+func (a *Activity) Authenticated(publish bool, path, query string) {
+	a.State = "read"
+	if publish {
+		a.State = "publish"
+	}
+	a.Path, a.Query = path, Query(query)
+}
+
 // RTSPConn is an item of /v3/rtspconns and /v3/rtspsconns.
 type RTSPConn struct {
 	Entry
