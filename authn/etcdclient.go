@@ -32,26 +32,41 @@ type EtcdConfig struct {
 // newEtcdClient makes a client of cfg's endpoints, TLS and credentials
 // that does not block while connecting.
 func newEtcdClient(cfg EtcdConfig) (*clientv3.Client, error) {
-	tlsCfg, err := EtcdClientTLS(cfg)
+	cc, err := EtcdClientConfig(cfg, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	client, err := clientv3.New(clientv3.Config{
-		Endpoints:            cfg.Endpoints,
-		TLS:                  tlsCfg,
-		Username:             cfg.Username,
-		Password:             cfg.Password,
-		DialKeepAliveTime:    5 * time.Second,
-		DialKeepAliveTimeout: 2 * time.Second,
-		DialOptions:          []grpc.DialOption{grpc.WithConnectParams(etcdConnectParams(cfg.DialTimeout))},
-		Logger:               zap.NewNop(),
-	})
+	client, err := clientv3.New(cc)
 	if err != nil {
 		return nil, redact.Error(fmt.Errorf("authn/etcd: client: %w", err))
 	}
 	return client, nil
 }
 
+// EtcdClientConfig is the client configuration of cfg's endpoints, TLS and
+// credentials: the client does not block while connecting, pings the
+// server every keepAlive (a ping unanswered for 2 s ends the connection)
+// and reconnects as etcdConnectParams says. newEtcdClient and the
+// cluster's client (cluster.NewEtcdClient) use it.
+func EtcdClientConfig(cfg EtcdConfig, keepAlive time.Duration) (clientv3.Config, error) {
+	tlsCfg, err := EtcdClientTLS(cfg)
+	if err != nil {
+		return clientv3.Config{}, err
+	}
+	return clientv3.Config{
+		Endpoints:            cfg.Endpoints,
+		TLS:                  tlsCfg,
+		Username:             cfg.Username,
+		Password:             cfg.Password,
+		DialKeepAliveTime:    keepAlive,
+		DialKeepAliveTimeout: 2 * time.Second,
+		DialOptions:          []grpc.DialOption{grpc.WithConnectParams(etcdConnectParams(cfg.DialTimeout))},
+		Logger:               zap.NewNop(),
+	}, nil
+}
+
+// etcdConnectParams: after a failed connection attempt the client waits
+// 100 ms, then 1.6 times longer each time (jittered by 20%), up to one
 // second at most, and so does the connection. One connection attempt (TCP and
 // TLS) gets dialTimeout, at most 5 s, so that an attempt hanging in a network
 // partition does not delay the reconnection long after the partition ends.

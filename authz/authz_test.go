@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -52,16 +53,7 @@ func TestLabelRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, labels := range tt.allow {
-				if !r.Allows(labels) {
-					t.Errorf("%s refuses %q", tt.rule, labels)
-				}
-			}
-			for _, labels := range tt.refuse {
-				if r.Allows(labels) {
-					t.Errorf("%s allows %q", tt.rule, labels)
-				}
-			}
+			wantEach(t, tt.rule, r.Allows, tt.allow, tt.refuse)
 			if r == nil {
 				return
 			}
@@ -209,16 +201,7 @@ func TestPathMatcher(t *testing.T) {
 			if m.String() != tt.pattern {
 				t.Errorf("String = %q", m.String())
 			}
-			for _, p := range tt.match {
-				if !m.Match(p) {
-					t.Errorf("%q does not match %q", tt.pattern, p)
-				}
-			}
-			for _, p := range tt.nomatch {
-				if m.Match(p) {
-					t.Errorf("%q matches %q", tt.pattern, p)
-				}
-			}
+			wantEach(t, strconv.Quote(tt.pattern), m.Match, tt.match, tt.nomatch)
 		})
 	}
 	for _, bad := range []string{"~cam(", "~[z-a]", "~a**", "~(?P<x"} {
@@ -337,6 +320,22 @@ func TestNetworks(t *testing.T) {
 	for _, bad := range []string{"", "localhost", "10.0.0.0/33", "10.0.0.1/", "::1/129", "1.2.3", "10.0.0.0/8/8", "1.2.3.4%eth0/32"} {
 		if _, err := authz.ParseNetwork(bad); err == nil {
 			t.Errorf("ParseNetwork(%q) accepted", bad)
+		}
+	}
+}
+
+// wantEach fails t for each of yes that f refuses and each of no that f
+// accepts (what names f in the message).
+func wantEach[T any](t *testing.T, what string, f func(T) bool, yes, no []T) {
+	t.Helper()
+	for _, x := range yes {
+		if !f(x) {
+			t.Errorf("%s refuses %q", what, any(x))
+		}
+	}
+	for _, x := range no {
+		if f(x) {
+			t.Errorf("%s accepts %q", what, any(x))
 		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"github.com/streamgate/streamgate/internal/instancename"
 )
 
 // Cluster configures a fleet of instances on one etcd (README "Cluster"):
@@ -54,7 +56,7 @@ func validateCluster(d *decoder, c *Conf) {
 	if !strings.HasPrefix(cl.Prefix, "/") {
 		d.errAt("cluster.prefix", "must begin with /, got %q", cl.Prefix)
 	}
-	if cl.Name != "" && !clusterName(cl.Name) {
+	if cl.Name != "" && !instancename.Valid(cl.Name) {
 		d.errAt("cluster.name", "only letters, digits and _-. are allowed (a host name), got %q", cl.Name)
 	}
 	if cl.AdvertiseAddress == "" {
@@ -86,20 +88,4 @@ func validateCluster(d *decoder, c *Conf) {
 	} else if cl.TLS.Cert == "" && c.RTSPEncryption == "strict" {
 		d.errAt("cluster.tls", "must be set with rtspEncryption: strict (no plain RTSP listener for peers to relay over)")
 	}
-}
-
-// clusterName reports whether name can name a cluster instance: up to 253
-// letters, digits and _-. (it goes into etcd keys and into the peer
-// credential's user name, where a colon would end a Basic user).
-func clusterName(name string) bool {
-	if len(name) > 253 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }

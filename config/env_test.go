@@ -394,11 +394,16 @@ func TestEnvWarnings(t *testing.T) {
 	if len(c.Warnings) != 1 {
 		t.Errorf("gateway dialect warnings = %q, want one", c.Warnings)
 	}
-	if _, err := config.Parse("k.yml", nil, []string{"MTX_CONFKEY=abc"}); err == nil || !strings.Contains(err.Error(), "env MTX_CONFKEY: encrypted configuration files are not supported") {
-		t.Errorf("MTX_CONFKEY: got %v", err)
-	}
-	if _, err := config.Parse("k.yml", nil, []string{"STREAMGATE_NOSUCHKEY=1"}); err == nil || !strings.Contains(err.Error(), "env STREAMGATE_NOSUCHKEY: names no configuration key") {
-		t.Errorf("STREAMGATE_NOSUCHKEY: got %v", err)
+	envRefused(t, "k.yml", "MTX_CONFKEY=abc", "env MTX_CONFKEY: encrypted configuration files are not supported")
+	envRefused(t, "k.yml", "STREAMGATE_NOSUCHKEY=1", "env STREAMGATE_NOSUCHKEY: names no configuration key")
+}
+
+// envRefused fails t unless parsing file (empty) with env alone fails with
+// an error that contains want.
+func envRefused(t *testing.T, file, env, want string) {
+	t.Helper()
+	if _, err := config.Parse(file, nil, []string{env}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("%s: got %v, want an error containing %q", env, err, want)
 	}
 }
 
@@ -455,12 +460,8 @@ func TestEnvValueTypes(t *testing.T) {
 			}
 		})
 	}
-	if _, err := config.Parse("v.yml", nil, []string{"MTX_RTMP=maybe"}); err == nil || !strings.Contains(err.Error(), "env MTX_RTMP: rtmp: want yes or no") {
-		t.Errorf("bad bool: got %v", err)
-	}
-	if _, err := config.Parse("v.yml", nil, []string{"MTX_READTIMEOUT=10"}); err == nil || !strings.Contains(err.Error(), "env MTX_READTIMEOUT") {
-		t.Errorf("bad duration: got %v", err)
-	}
+	envRefused(t, "v.yml", "MTX_RTMP=maybe", "env MTX_RTMP: rtmp: want yes or no") // a bad bool
+	envRefused(t, "v.yml", "MTX_READTIMEOUT=10", "env MTX_READTIMEOUT")            // a bad duration
 }
 
 // TestEnvDeprecatedKeys: a deprecated key set from the environment reads

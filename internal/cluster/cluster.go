@@ -35,6 +35,7 @@ import (
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
+	"github.com/streamgate/streamgate/internal/instancename"
 	"github.com/streamgate/streamgate/internal/redact"
 	"github.com/streamgate/streamgate/protocols/source"
 	"github.com/streamgate/streamgate/protocols/stream"
@@ -115,7 +116,7 @@ func New(o Options, hub *stream.Hub, m *source.Metrics, reg prometheus.Registere
 	if o.Name == "" || o.AdvertiseAddress == "" || o.LeaseTTL < 2*time.Second || len(o.Secret) == 0 {
 		return nil, errors.New("cluster: name, advertiseAddress, a lease TTL of 2s or more and a secret are needed")
 	}
-	if !ValidName(o.Name) {
+	if !instancename.Valid(o.Name) {
 		return nil, fmt.Errorf("cluster: instance name %q: only letters, digits and _-. are allowed (a host name)", o.Name)
 	}
 	o.Prefix = strings.TrimRight(o.Prefix, "/")
@@ -134,23 +135,6 @@ func New(o Options, hub *stream.Hub, m *source.Metrics, reg prometheus.Registere
 	}
 	return &Cluster{o: o, client: client, hub: hub, sources: m, metrics: newMetrics(reg), logger: logger, since: time.Now(),
 		owned: map[string]int{}, instances: map[string]Instance{}, paths: map[string]string{}, relays: map[string]*relay{}}, nil
-}
-
-// ValidName reports whether name can name an instance: 1 to 253 letters,
-// digits and _-. (a host name's characters). The name goes into etcd keys
-// and into the peer credential's user name, where a colon would end the
-// user of a Basic credential.
-func ValidName(name string) bool {
-	if name == "" || len(name) > 253 {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // Name is this instance's name.
@@ -412,7 +396,7 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 			c.malformed(key) // no path of any listener: nothing reads it
 			return
 		}
-		if !deleted && !ValidName(owner) {
+		if !deleted && !instancename.Valid(owner) {
 			c.malformed(key)
 			deleted = true
 		}
@@ -457,7 +441,7 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 // validInstance decodes an instance record of key name into in: JSON whose
 // name is the key's, with a host:port address.
 func validInstance(name string, value []byte, in *Instance) bool {
-	if json.Unmarshal(value, in) != nil || in.Name != name || !ValidName(name) {
+	if json.Unmarshal(value, in) != nil || in.Name != name || !instancename.Valid(name) {
 		return false
 	}
 	host, port, err := net.SplitHostPort(in.Address)

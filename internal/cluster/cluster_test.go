@@ -62,6 +62,18 @@ func desc() *description.Session {
 		Formats: []format.Format{&format.H264{PayloadTyp: 96, PacketizationMode: 1}}}}}
 }
 
+// twoMembers starts etcd and the instances a (127.0.0.1:8554) and b
+// (127.0.0.1:9554), and waits until each lists both.
+func twoMembers(t *testing.T) (*testharness.Etcd, *member, *member) {
+	e := testharness.StartEtcd(t)
+	a := newMember(t, e, "a", "127.0.0.1:8554")
+	b := newMember(t, e, "b", "127.0.0.1:9554")
+	eventually(t, 10*time.Second, "both registered", func() bool {
+		return slices.Equal(members(a), []string{"a", "b"}) && slices.Equal(members(b), []string{"a", "b"})
+	})
+	return e, a, b
+}
+
 func members(m *member) []string {
 	ms, err := m.c.Members()
 	if err != nil {
@@ -79,12 +91,7 @@ func members(m *member) []string {
 // overridePublisher (the first publisher ends), and leaves the registry on
 // unpublish and with its instance.
 func TestRegistry(t *testing.T) {
-	e := testharness.StartEtcd(t)
-	a := newMember(t, e, "a", "127.0.0.1:8554")
-	b := newMember(t, e, "b", "127.0.0.1:9554")
-	eventually(t, 10*time.Second, "both registered", func() bool {
-		return slices.Equal(members(a), []string{"a", "b"}) && slices.Equal(members(b), []string{"a", "b"})
-	})
+	_, a, b := twoMembers(t)
 
 	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
 	if err != nil {
@@ -156,10 +163,7 @@ func TestRegistry(t *testing.T) {
 // refused with ErrUnavailable, the API list refused), local publishers
 // are accepted; once etcd is back it registers again, its paths included.
 func TestRegistryOutage(t *testing.T) {
-	e := testharness.StartEtcd(t)
-	a := newMember(t, e, "a", "127.0.0.1:8554")
-	b := newMember(t, e, "b", "127.0.0.1:9554")
-	eventually(t, 10*time.Second, "both registered", func() bool { return len(members(a)) == 2 && len(members(b)) == 2 })
+	e, a, b := twoMembers(t)
 	if _, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"}); err != nil {
 		t.Fatal(err)
 	}
@@ -190,10 +194,7 @@ func TestRegistryOutage(t *testing.T) {
 // on another instance for a path already registered is not refused (it
 // serves its own readers) and registers nothing.
 func TestRegistryPulledSource(t *testing.T) {
-	e := testharness.StartEtcd(t)
-	a := newMember(t, e, "a", "127.0.0.1:8554")
-	b := newMember(t, e, "b", "127.0.0.1:9554")
-	eventually(t, 10*time.Second, "both registered", func() bool { return len(members(a)) == 2 && len(members(b)) == 2 })
+	_, a, b := twoMembers(t)
 	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtspSource", Pulled: true})
 	if err != nil {
 		t.Fatal(err)
@@ -222,10 +223,7 @@ func TestRegistryPulledSource(t *testing.T) {
 // not end the local publisher, which registers the path again. Path names
 // with every allowed odd character work as keys.
 func TestRegistryMalformed(t *testing.T) {
-	e := testharness.StartEtcd(t)
-	a := newMember(t, e, "a", "127.0.0.1:8554")
-	b := newMember(t, e, "b", "127.0.0.1:9554")
-	eventually(t, 10*time.Second, "both registered", func() bool { return slices.Equal(members(b), []string{"a", "b"}) })
+	e, a, b := twoMembers(t)
 
 	e.Put(t, "/test/cluster/instances/x", `{"name":"x","address":"127.0.0.1:7554"}`)
 	eventually(t, 5*time.Second, "x listed", func() bool { return slices.Equal(members(b), []string{"a", "b", "x"}) })
@@ -303,10 +301,7 @@ func TestRegistryStalePaths(t *testing.T) {
 // before the hub got to start it stays stopped when the late Start comes
 // (the hub calls it outside its lock): no runner nobody would stop.
 func TestRelayRetired(t *testing.T) {
-	e := testharness.StartEtcd(t)
-	a := newMember(t, e, "a", "127.0.0.1:8554")
-	b := newMember(t, e, "b", "127.0.0.1:9554")
-	eventually(t, 10*time.Second, "both registered", func() bool { return len(members(a)) == 2 && len(members(b)) == 2 })
+	_, a, b := twoMembers(t)
 	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
 	if err != nil {
 		t.Fatal(err)

@@ -70,33 +70,11 @@ func (l *Lock) kickRevision(ctx context.Context) int64 {
 // (0: from when etcd first answers).
 func (l *Lock) watchKicks(ctx context.Context, rev int64) {
 	defer l.done.Done()
-	for ctx.Err() == nil {
-		if rev == 0 {
-			gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			rev = l.kickRevision(gctx)
-			cancel()
-			if rev == 0 {
-				sleep(ctx, time.Second)
-				continue
-			}
+	l.watchPrefix(ctx, l.kPrefix, rev, true, l.kickRevision, func(ev *clientv3.Event) {
+		if ev.Type == clientv3.EventTypePut {
+			l.applyKick(ev.Kv.Value)
 		}
-		wch := l.client.Watch(clientv3.WithRequireLeader(ctx), l.kPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
-		for wr := range wch {
-			if wr.Err() != nil {
-				if wr.CompactRevision != 0 {
-					rev = 0 // what was missed is gone: from now on
-				}
-				break
-			}
-			rev = wr.Header.Revision
-			for _, ev := range wr.Events {
-				if ev.Type == clientv3.EventTypePut {
-					l.applyKick(ev.Kv.Value)
-				}
-			}
-		}
-		sleep(ctx, 200*time.Millisecond)
-	}
+	})
 }
 
 func (l *Lock) applyKick(value []byte) {

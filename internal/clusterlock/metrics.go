@@ -22,9 +22,7 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
-	c := func(name, help string) prometheus.Counter {
-		return promreg.MustRegister(reg, prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help}))
-	}
+	c := func(name, help string) prometheus.Counter { return promreg.Counter(reg, name, help) }
 	m := &metrics{
 		flushes: c("streamgate_cluster_quarantine_flushes_total",
 			"Transactions that wrote this instance's failed-login counts to etcd (one per quarantineInterval with new counts; more when a batch exceeds 128 keys)."),
@@ -40,18 +38,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			"Malformed quarantine or kick records read from etcd and ignored."),
 		peerUntracked: c("streamgate_cluster_quarantine_peer_untracked_total",
 			"Peers' records ignored because the keys held were at their bound."),
-		peerStarted: promreg.MustRegister(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "streamgate_cluster_quarantine_peer_started_total",
-			Help: "Quarantines begun here from the sum of this instance's and peers' counts, by scope (user_ip, user, ip).",
-		}, []string{"scope"})),
-		shared: promreg.MustRegister(reg, prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "streamgate_cluster_quarantine_shared",
-			Help: "1 while the last flush of failed-login counts (with nothing to flush: the connection) reached etcd; 0 while the quarantine counts locally (etcd unreachable).",
-		})),
-		kicks: promreg.MustRegister(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "streamgate_cluster_kicks_total",
-			Help: "Cluster-wide kicks sent from here (POST /v3/cluster/kick) and received from peers.",
-		}, []string{"direction"})),
+		peerStarted: promreg.CounterVec(reg, "streamgate_cluster_quarantine_peer_started_total",
+			"Quarantines begun here from the sum of this instance's and peers' counts, by scope (user_ip, user, ip).",
+			"scope"),
+		shared: promreg.Gauge(reg, "streamgate_cluster_quarantine_shared",
+			"1 while the last flush of failed-login counts (with nothing to flush: the connection) reached etcd; 0 while the quarantine counts locally (etcd unreachable)."),
+		kicks: promreg.CounterVec(reg, "streamgate_cluster_kicks_total",
+			"Cluster-wide kicks sent from here (POST /v3/cluster/kick) and received from peers.",
+			"direction"),
 		kicked: c("streamgate_cluster_kick_sessions_ended_total",
 			"Sessions ended here by kicks received from peers."),
 	}

@@ -247,26 +247,43 @@ func (l *Lock) loadQuarantine(ctx context.Context) int64 {
 // restarted).
 func (l *Lock) watchQuarantine(ctx context.Context, rev int64) {
 	defer l.done.Done()
+	l.watchPrefix(ctx, l.qPrefix, rev, false, l.loadQuarantine, func(ev *clientv3.Event) {
+		l.apply(string(ev.Kv.Key), ev.Kv.Value, ev.Type == clientv3.EventTypeDelete)
+	})
+}
+
+// watchPrefix follows the keys under prefix after revision rev, handing
+// each event to apply, until ctx ends. With rev 0 it first asks start
+// (every second until start answers a revision). A watch that ends is
+// started again 200 ms later: after the last revision seen when resume is
+// set and etcd has not compacted it away, else from start.
+func (l *Lock) watchPrefix(ctx context.Context, prefix string, rev int64, resume bool, start func(context.Context) int64, apply func(*clientv3.Event)) {
 	for ctx.Err() == nil {
 		if rev == 0 {
 			gctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			rev = l.loadQuarantine(gctx)
+			rev = start(gctx)
 			cancel()
 			if rev == 0 {
 				sleep(ctx, time.Second)
 				continue
 			}
 		}
-		wch := l.client.Watch(clientv3.WithRequireLeader(ctx), l.qPrefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
+		wch := l.client.Watch(clientv3.WithRequireLeader(ctx), prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1))
 		for wr := range wch {
 			if wr.Err() != nil {
+				if wr.CompactRevision != 0 {
+					rev = 0 // what was missed is gone
+				}
 				break
 			}
+			rev = wr.Header.Revision
 			for _, ev := range wr.Events {
-				l.apply(string(ev.Kv.Key), ev.Kv.Value, ev.Type == clientv3.EventTypeDelete)
+				apply(ev)
 			}
 		}
-		rev = 0 // load again: events may have been compacted away
+		if !resume {
+			rev = 0
+		}
 		sleep(ctx, 200*time.Millisecond)
 	}
 }

@@ -13,13 +13,9 @@ type reloadMetrics struct {
 }
 
 func newReloadMetrics(reg prometheus.Registerer) *reloadMetrics {
-	m := &reloadMetrics{
-		errors: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_config_reload_errors_total",
-			Help: "Configuration reloads refused (the file did not load or did not compile; the running configuration was kept) or only partly applied (a listener did not restart)."}),
-		ok: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_config_reloads_total",
-			Help: "Configuration reloads applied."}),
+	return &reloadMetrics{
+		errors: promreg.Counter(reg, "streamgate_config_reload_errors_total",
+			"Configuration reloads refused (the file did not load or did not compile; the running configuration was kept) or only partly applied (a listener did not restart)."),
+		ok: promreg.Counter(reg, "streamgate_config_reloads_total", "Configuration reloads applied."),
 	}
-	m.errors = promreg.MustRegister(reg, m.errors)
-	m.ok = promreg.MustRegister(reg, m.ok)
-	return m
 }

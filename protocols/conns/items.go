@@ -30,14 +30,39 @@ func MakeBytes(in, out uint64) Bytes {
 	return Bytes{InboundBytes: in, OutboundBytes: out, BytesReceived: in, BytesSent: out}
 }
 
-// RTSPConn is an item of /v3/rtspconns and /v3/rtspsconns.
-type RTSPConn struct {
+// Entry are the fields every connection and session item starts with.
+type Entry struct {
 	// ID identifies the item (a UUID).
 	ID string `json:"id"`
 	// Created is when the connection or session started.
 	Created time.Time `json:"created"`
 	// RemoteAddr is the client's address and port.
 	RemoteAddr string `json:"remoteAddr"`
+}
+
+// Activity is what a connection or session does, after its Entry.
+type Activity struct {
+	// State is idle, read or publish.
+	State string `json:"state"`
+	// Path is the path read or published.
+	Path string `json:"path"`
+	// Query is the request's query, every value masked (Query).
+	Query string `json:"query"`
+}
+
+// Authenticated records, once the client is authenticated, what it does
+// (read, or publish) and on which path, with the query masked (Query).
+func (a *Activity) Authenticated(publish bool, path, query string) {
+	a.State = "read"
+	if publish {
+		a.State = "publish"
+	}
+	a.Path, a.Query = path, Query(query)
+}
+
+// RTSPConn is an item of /v3/rtspconns and /v3/rtspsconns.
+type RTSPConn struct {
+	Entry
 	// Session is the ID of the session the connection serves, if any.
 	Session *string `json:"session"`
 	// Tunnel is none, http or websocket.
@@ -48,18 +73,8 @@ type RTSPConn struct {
 
 // RTSPSession is an item of /v3/rtspsessions and /v3/rtspssessions.
 type RTSPSession struct {
-	// ID identifies the item (a UUID).
-	ID string `json:"id"`
-	// Created is when the connection or session started.
-	Created time.Time `json:"created"`
-	// RemoteAddr is the client's address and port.
-	RemoteAddr string `json:"remoteAddr"`
-	// State is idle, read or publish.
-	State string `json:"state"`
-	// Path is the path read or published.
-	Path string `json:"path"`
-	// Query is the request's query, every value masked (Query).
-	Query string `json:"query"`
+	Entry
+	Activity
 	// Transport is UDP, UDP-multicast or TCP once set up.
 	Transport *string `json:"transport"`
 	// Profile is AVP or SAVP once set up.
@@ -101,18 +116,8 @@ type RTPStats struct {
 
 // RTMPConn is an item of /v3/rtmpconns and /v3/rtmpsconns.
 type RTMPConn struct {
-	// ID identifies the item (a UUID).
-	ID string `json:"id"`
-	// Created is when the connection or session started.
-	Created time.Time `json:"created"`
-	// RemoteAddr is the client's address and port.
-	RemoteAddr string `json:"remoteAddr"`
-	// State is idle, read or publish.
-	State string `json:"state"`
-	// Path is the path read or published.
-	Path string `json:"path"`
-	// Query is the request's query, every value masked (Query).
-	Query string `json:"query"`
+	Entry
+	Activity
 	// UserAgent is the client's User-Agent, if it sent one.
 	UserAgent string `json:"userAgent"`
 	Bytes
@@ -123,18 +128,8 @@ type RTMPConn struct {
 
 // SRTConn is an item of /v3/srtconns.
 type SRTConn struct {
-	// ID identifies the item (a UUID).
-	ID string `json:"id"`
-	// Created is when the connection or session started.
-	Created time.Time `json:"created"`
-	// RemoteAddr is the client's address and port.
-	RemoteAddr string `json:"remoteAddr"`
-	// State is idle, read or publish.
-	State string `json:"state"`
-	// Path is the path read or published.
-	Path string `json:"path"`
-	// Query is the request's query, every value masked (Query).
-	Query string `json:"query"`
+	Entry
+	Activity
 	SRTStats
 	// OutboundFramesDiscarded counts frames dropped for a slow client (not reported: 0).
 	OutboundFramesDiscarded uint64 `json:"outboundFramesDiscarded"`
@@ -204,12 +199,7 @@ type SRTStats struct {
 // WebRTCSession is an item of /v3/webrtcsessions. Its ID is not the
 // secret of the session's WHEP URL.
 type WebRTCSession struct {
-	// ID identifies the item (a UUID).
-	ID string `json:"id"`
-	// Created is when the connection or session started.
-	Created time.Time `json:"created"`
-	// RemoteAddr is the client's address and port.
-	RemoteAddr string `json:"remoteAddr"`
+	Entry
 	// PeerConnectionEstablished: ICE and DTLS are up.
 	PeerConnectionEstablished bool `json:"peerConnectionEstablished"`
 	// LocalCandidate is the selected local ICE candidate (type/protocol/ip/port).
@@ -234,12 +224,9 @@ type WebRTCSession struct {
 // HLSSession is an item of /v3/hlssessions: one viewer (user × client
 // address × stream) of an HLS stream.
 type HLSSession struct {
-	// ID identifies the item (a UUID).
-	ID string `json:"id"`
-	// Created is when the viewer's first request was served.
-	Created time.Time `json:"created"`
+	// Entry: Created is when the viewer's first request was served;
 	// RemoteAddr is the client's address (HLS has no connection to name).
-	RemoteAddr string `json:"remoteAddr"`
+	Entry
 	// Path is the path read.
 	Path string `json:"path"`
 	// Query is the first request's query, every value masked (Query).

@@ -3,7 +3,6 @@ package gateway_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +20,7 @@ import (
 	"github.com/streamgate/streamgate/protocols/gateway"
 	"github.com/streamgate/streamgate/protocols/savant"
 	"github.com/streamgate/streamgate/protocols/savant/pb"
+	"github.com/streamgate/streamgate/protocols/savant/savanttest"
 	"github.com/streamgate/streamgate/protocols/savant/savanturl"
 )
 
@@ -40,7 +40,7 @@ const payloadSize = 100 << 10
 // each gateway case has a baseline carrying as many bytes a message.
 func BenchmarkRawPubSub(b *testing.B) {
 	_ = savant.TuneMalloc()
-	meta, _ := proto.Marshal(benchFrame(20, 10))
+	meta, _ := proto.Marshal(savanttest.Frame(20, 10))
 	for _, size := range []struct {
 		name string
 		n    int
@@ -71,30 +71,9 @@ func BenchmarkGatewayPub(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		msg  *pb.Message
-	}{{"plain", benchFrame(0, 0)}, {"rich", benchFrame(20, 10)}} {
+	}{{"plain", savanttest.Frame(0, 0)}, {"rich", savanttest.Frame(20, 10)}} {
 		b.Run(c.name, func(b *testing.B) { benchGatewayPub(b, c.msg) })
 	}
-}
-
-// benchFrame is a VideoFrame with objects objects of attrs attributes each
-// (and attrs frame attributes).
-func benchFrame(objects, attrs int) *pb.Message {
-	attributes := func() []*pb.Attribute {
-		var as []*pb.Attribute
-		for i := range attrs {
-			conf := float32(0.9)
-			as = append(as, &pb.Attribute{Namespace: "detector", Name: fmt.Sprintf("attr%d", i), IsPersistent: true,
-				Values: []*pb.AttributeValue{{Confidence: &conf, Value: &pb.AttributeValue_FloatVector{FloatVector: &pb.FloatVectorValue{Data: []float64{1, 2, 3, 4}}}}}})
-		}
-		return as
-	}
-	vf := &pb.VideoFrame{SourceId: "cam", Width: 1920, Height: 1080, Uuid: "0192e4b5-3b7c-7c3d-8a6e-3b1f4c5d6e7f", Framerate: "30/1",
-		Content: &pb.VideoFrame_External{External: &pb.ExternalFrame{Method: "zeromq"}}, Attributes: attributes()}
-	for i := range objects {
-		vf.Objects = append(vf.Objects, &pb.VideoObject{Id: int64(i), Namespace: "detector", Label: "car",
-			DetectionBox: &pb.BoundingBox{Xc: 100, Yc: 100, Width: 50, Height: 30}, Attributes: attributes()})
-	}
-	return &pb.Message{ProtocolVersion: "1.15.1", Content: &pb.Message_VideoFrame{VideoFrame: vf}}
 }
 
 func benchGatewayPub(b *testing.B, msg *pb.Message) {

@@ -27,20 +27,17 @@ var answerCodes = []int{http.StatusOK, http.StatusBadRequest, http.StatusUnautho
 // a reload) it takes over the counters already there.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_gateway_body_bytes_in_flight",
-			Help: "Bytes of buffer the gateway's request bodies hold now (gatewayMaxBodiesInFlight bounds it)."}),
-		busy: prometheus.NewCounter(prometheus.CounterOpts{Name: "streamgate_gateway_body_budget_refusals_total",
-			Help: "Gateway requests answered 503 because the bodies in flight held gatewayMaxBodiesInFlight."}),
-		answers: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_gateway_answers_total",
-			Help: "Gateway requests answered, by HTTP status code (200: the message was handed to the Savant writer)."},
-			[]string{"code"}),
+		inFlight: promreg.Gauge(reg, "streamgate_gateway_body_bytes_in_flight",
+			"Bytes of buffer the gateway's request bodies hold now (gatewayMaxBodiesInFlight bounds it)."),
+		busy: promreg.Counter(reg, "streamgate_gateway_body_budget_refusals_total",
+			"Gateway requests answered 503 because the bodies in flight held gatewayMaxBodiesInFlight."),
+		answers: promreg.CounterVec(reg, "streamgate_gateway_answers_total",
+			"Gateway requests answered, by HTTP status code (200: the message was handed to the Savant writer).",
+			"code"),
 	}
 	for _, c := range answerCodes {
 		m.answers.WithLabelValues(strconv.Itoa(c))
 	}
-	m.inFlight = promreg.MustRegister(reg, m.inFlight)
-	m.busy = promreg.MustRegister(reg, m.busy)
-	m.answers = promreg.MustRegister(reg, m.answers)
 	return m
 }
 
@@ -73,17 +70,12 @@ type peerMetrics struct {
 
 func newPeerMetrics(reg prometheus.Registerer) *peerMetrics {
 	return &peerMetrics{
-		refused: promreg.MustRegister(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "streamgate_gateway_client_cert_refusals_total",
-			Help: "Gateway TLS handshakes refused for the client certificate, by reason (untrusted, revoked, no_crl, crl_expired).",
-		}, []string{"reason"})),
-		reloads: promreg.MustRegister(reg, prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "streamgate_gateway_client_ca_reloads_total",
-			Help: "Re-readings of gatewayClientCA (CAs and CRLs) after its files changed.",
-		})),
-		reloadErrors: promreg.MustRegister(reg, prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "streamgate_gateway_client_ca_reload_errors_total",
-			Help: "Re-readings of gatewayClientCA that failed (the previous CAs and CRLs stay).",
-		})),
+		refused: promreg.CounterVec(reg, "streamgate_gateway_client_cert_refusals_total",
+			"Gateway TLS handshakes refused for the client certificate, by reason (untrusted, revoked, no_crl, crl_expired).",
+			"reason"),
+		reloads: promreg.Counter(reg, "streamgate_gateway_client_ca_reloads_total",
+			"Re-readings of gatewayClientCA (CAs and CRLs) after its files changed."),
+		reloadErrors: promreg.Counter(reg, "streamgate_gateway_client_ca_reload_errors_total",
+			"Re-readings of gatewayClientCA that failed (the previous CAs and CRLs stay)."),
 	}
 }

@@ -50,7 +50,7 @@ func (w countingWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // as one user. A kick ends the session record (and its hooks); HLS keeps no
 // connection, so the viewer's next authorized request opens a new one.
 func describeSession(id, path string, who *authn.Identity, ip netip.Addr, r *http.Request) func() any {
-	item := conns.HLSSession{ID: id, Created: time.Now(), RemoteAddr: ip.String(), Path: path,
+	item := conns.HLSSession{Entry: conns.Entry{ID: id, Created: time.Now(), RemoteAddr: ip.String()}, Path: path,
 		Query: conns.Query(r.URL.RawQuery), UserAgent: r.UserAgent(),
 		Who: conns.Who{User: who.User, AuthBackend: who.Backend}}
 	return func() any { return item }

@@ -12,12 +12,10 @@ import (
 type connAPI struct {
 	created time.Time
 
-	mu      sync.Mutex
-	state   string
-	path    string
-	query   string
-	who     conns.Who
-	session *session
+	mu       sync.Mutex
+	activity conns.Activity
+	who      conns.Who
+	session  *session
 }
 
 // register lists the connection in the control API (/v3/rtmpconns or
@@ -27,7 +25,7 @@ func (c *conn) register() (remove func()) {
 	if c.srv.cfg.Name == "rtmps" {
 		kind = conns.RTMPSConns
 	}
-	c.api.created, c.api.state = time.Now(), "idle"
+	c.api.created, c.api.activity.State = time.Now(), "idle"
 	return c.srv.cfg.Conns.Add(kind, c.id, c.describe, func() { _ = c.nc.Close() })
 }
 
@@ -36,19 +34,17 @@ func (c *conn) register() (remove func()) {
 func (c *conn) noteAuth(sess *session, id *authn.Identity) {
 	c.api.mu.Lock()
 	defer c.api.mu.Unlock()
-	c.api.state = "read"
-	if sess.publish {
-		c.api.state = "publish"
-	}
-	c.api.path, c.api.query, c.api.session = c.target.Path, conns.Query(c.target.Query), sess
+	c.api.activity.Authenticated(sess.publish, c.target.Path, c.target.Query)
+	c.api.session = sess
 	c.api.who = conns.Who{User: id.User, AuthBackend: id.Backend}
 }
 
 func (c *conn) describe() any {
 	c.api.mu.Lock()
 	defer c.api.mu.Unlock()
-	item := conns.RTMPConn{ID: c.id, Created: c.api.created, RemoteAddr: c.nc.RemoteAddr().String(),
-		State: c.api.state, Path: c.api.path, Query: c.api.query, Who: c.api.who}
+	item := conns.RTMPConn{
+		Entry:    conns.Entry{ID: c.id, Created: c.api.created, RemoteAddr: c.nc.RemoteAddr().String()},
+		Activity: c.api.activity, Who: c.api.who}
 	if s := c.api.session; s != nil {
 		item.Bytes = conns.MakeBytes(s.BytesReceived(), s.BytesSent())
 	}

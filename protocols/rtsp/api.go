@@ -69,7 +69,7 @@ func noteConn(conn *gortsplib.ServerConn, req *base.Request, id *authn.Identity)
 
 func (cd *connData) describe(s *Server, conn *gortsplib.ServerConn) any {
 	st := conn.Stats()
-	item := conns.RTSPConn{ID: cd.id, Created: cd.created, RemoteAddr: conn.NetConn().RemoteAddr().String(),
+	item := conns.RTSPConn{Entry: conns.Entry{ID: cd.id, Created: cd.created, RemoteAddr: conn.NetConn().RemoteAddr().String()},
 		Tunnel: "none", Bytes: conns.MakeBytes(st.BytesReceived, st.BytesSent)}
 	if t := conn.Transport(); t != nil {
 		switch t.Tunnel {
@@ -131,8 +131,8 @@ func (s *Server) OnSessionOpen(ctx *gortsplib.ServerHandlerOnSessionOpenCtx) {
 
 func describeSession(ss *gortsplib.ServerSession, d *sessionData) any {
 	st := ss.Stats()
-	item := conns.RTSPSession{ID: d.uuid, Created: d.api.created, RemoteAddr: d.api.remote,
-		Path: PathOf(ss.Path()), Query: conns.Query(ss.Query()), Conns: append([]string{}, d.api.conns...),
+	item := conns.RTSPSession{Entry: conns.Entry{ID: d.uuid, Created: d.api.created, RemoteAddr: d.api.remote},
+		Activity: conns.Activity{Path: PathOf(ss.Path()), Query: conns.Query(ss.Query())}, Conns: append([]string{}, d.api.conns...),
 		Bytes: conns.MakeBytes(st.BytesReceived, st.BytesSent)}
 	switch ss.State() {
 	case gortsplib.ServerSessionStatePrePlay, gortsplib.ServerSessionStatePlay:

@@ -14,20 +14,14 @@ type writerMetrics struct {
 
 func newWriterMetrics(reg prometheus.Registerer) *writerMetrics {
 	m := &writerMetrics{
-		result: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "streamgate_savant_messages_total",
-			Help: "Savant messages by outcome: sent, queue_full (dropped), send_timeout, ack_timeout, not_acknowledged, closed, error.",
-		}, []string{"result"}),
-		queued: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "streamgate_savant_queue_length",
-			Help: "Savant messages waiting for the socket.",
-		}),
+		result: promreg.CounterVec(reg, "streamgate_savant_messages_total",
+			"Savant messages by outcome: sent, queue_full (dropped), send_timeout, ack_timeout, not_acknowledged, closed, error.",
+			"result"),
+		queued: promreg.Gauge(reg, "streamgate_savant_queue_length", "Savant messages waiting for the socket."),
 	}
 	for _, r := range writerResults {
 		m.result.WithLabelValues(r)
 	}
-	m.result = promreg.MustRegister(reg, m.result)
-	m.queued = promreg.MustRegister(reg, m.queued)
 	return m
 }
 

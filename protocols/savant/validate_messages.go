@@ -163,11 +163,7 @@ func checkFrame(b []byte) error {
 		case 24:
 			i := attributes
 			attributes++
-			if f.typ != protowire.BytesType {
-				err = at(wrong(fmt.Sprintf("wire type %d, want a message", f.typ)), "attributes", i)
-			} else {
-				err = at(checkAttribute(f.val, false), "attributes", i)
-			}
+			err = at(message(f, "", func(b []byte) error { return checkAttribute(b, false) }), "attributes", i)
 		case 25:
 			i := objects
 			objects++
@@ -278,11 +274,7 @@ func checkObject(b []byte) (id, parent int64, hasParent bool, err error) {
 		case 7:
 			i := attributes
 			attributes++
-			if f.typ != protowire.BytesType {
-				err = at(wrong(fmt.Sprintf("wire type %d, want a message", f.typ)), "attributes", i)
-			} else {
-				err = at(checkAttribute(f.val, true), "attributes", i)
-			}
+			err = at(message(f, "", func(b []byte) error { return checkAttribute(b, true) }), "attributes", i)
 		case 8:
 			if err = once(&seen, f.num, "confidence"); err == nil {
 				err = scalar(f, kFixed32, false, "confidence")

@@ -14,19 +14,17 @@ import (
 type sessionAPI struct {
 	created time.Time
 
-	mu     sync.Mutex
-	state  string
-	path   string
-	query  string
-	who    conns.Who
-	conn   gosrt.Conn
-	kicked bool
+	mu       sync.Mutex
+	activity conns.Activity
+	who      conns.Who
+	conn     gosrt.Conn
+	kicked   bool
 }
 
 // register lists the caller in the control API until the returned
 // function runs; a kick closes its connection.
 func (s *Server) register(ss *session) (remove func()) {
-	ss.api.created, ss.api.state = time.Now(), "idle"
+	ss.api.created, ss.api.activity.State = time.Now(), "idle"
 	remote := ss.req.RemoteAddr().String()
 	return s.cfg.Conns.Add(conns.SRTConns, ss.id, func() any { return ss.api.describe(ss.id, remote) }, ss.api.kick)
 }
@@ -35,11 +33,7 @@ func (s *Server) register(ss *session) (remove func()) {
 func (a *sessionAPI) noteAuth(ss *session, id *authn.Identity) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.state = "read"
-	if ss.sid.Mode == ModePublish {
-		a.state = "publish"
-	}
-	a.path, a.query = ss.sid.Path, conns.Query(ss.sid.Query)
+	a.activity.Authenticated(ss.sid.Mode == ModePublish, ss.sid.Path, ss.sid.Query)
 	a.who = conns.Who{User: id.User, AuthBackend: id.Backend}
 }
 
@@ -67,8 +61,8 @@ func (a *sessionAPI) kick() {
 
 func (a *sessionAPI) describe(id, remote string) any {
 	a.mu.Lock()
-	item := conns.SRTConn{ID: id, Created: a.created, RemoteAddr: remote, State: a.state, Path: a.path,
-		Query: a.query, Who: a.who}
+	item := conns.SRTConn{Entry: conns.Entry{ID: id, Created: a.created, RemoteAddr: remote},
+		Activity: a.activity, Who: a.who}
 	c := a.conn
 	a.mu.Unlock()
 	if c != nil {

@@ -13,12 +13,9 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
-	m := &metrics{
-		publishers: prometheus.NewGauge(prometheus.GaugeOpts{Name: "streamgate_stream_publishers", Help: "Paths with a publisher."}),
-		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "streamgate_stream_units_dropped_total",
-			Help: "Units dropped because a consumer's queue was full, by consumer kind."}, []string{"sink"}),
+	return &metrics{
+		publishers: promreg.Gauge(reg, "streamgate_stream_publishers", "Paths with a publisher."),
+		dropped: promreg.CounterVec(reg, "streamgate_stream_units_dropped_total",
+			"Units dropped because a consumer's queue was full, by consumer kind.", "sink"),
 	}
-	m.publishers = promreg.MustRegister(reg, m.publishers)
-	m.dropped = promreg.MustRegister(reg, m.dropped)
-	return m
 }

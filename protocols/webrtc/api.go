@@ -57,7 +57,7 @@ func (a *sessionAPI) leave() {
 
 func (s *session) describe() any {
 	a := &s.api
-	item := conns.WebRTCSession{ID: a.id, Created: a.created, RemoteAddr: a.remote, State: "read", Path: s.path,
+	item := conns.WebRTCSession{Entry: conns.Entry{ID: a.id, Created: a.created, RemoteAddr: a.remote}, State: "read", Path: s.path,
 		Query: a.query, UserAgent: a.userAgent, Who: a.who}
 	select {
 	case <-s.connected:

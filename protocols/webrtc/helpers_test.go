@@ -188,6 +188,18 @@ func (e *env) readers(path string) int {
 	return -1
 }
 
+// wantReading fails t unless path has n hub readers and the sessions
+// gauge reads n (when: at which step, for the message).
+func (e *env) wantReading(t *testing.T, path string, n int, when string) {
+	t.Helper()
+	if got := e.readers(path); got != n {
+		t.Errorf("hub readers%s %d, want %d", when, got, n)
+	}
+	if got := e.sessions(t); got != float64(n) {
+		t.Errorf("sessions gauge%s %v, want %d", when, got, n)
+	}
+}
+
 // sessions is the streamgate_webrtc_sessions gauge.
 func (e *env) sessions(t *testing.T) float64 {
 	t.Helper()

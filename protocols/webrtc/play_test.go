@@ -76,12 +76,7 @@ func TestPlayH264AndOpus(t *testing.T) {
 			t.Fatal("no Opus packet")
 		}
 	}
-	if n := e.readers("live/cam"); n != 1 {
-		t.Errorf("hub readers %d, want 1", n)
-	}
-	if n := e.sessions(t); n != 1 {
-		t.Errorf("sessions gauge %v, want 1", n)
-	}
+	e.wantReading(t, "live/cam", 1, "")
 
 	if res := e.request(t, http.MethodDelete, c.location, "", "", ""); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("DELETE without credentials: %d", res.StatusCode)
@@ -89,12 +84,7 @@ func TestPlayH264AndOpus(t *testing.T) {
 	if res := e.request(t, http.MethodDelete, c.location, "", "", "viewer"); res.StatusCode != http.StatusOK {
 		t.Fatalf("DELETE: %d", res.StatusCode)
 	}
-	if n := e.readers("live/cam"); n != 0 {
-		t.Errorf("hub readers after DELETE %d, want 0", n)
-	}
-	if n := e.sessions(t); n != 0 {
-		t.Errorf("sessions gauge after DELETE %v, want 0", n)
-	}
+	e.wantReading(t, "live/cam", 0, " after DELETE")
 	if res := e.request(t, http.MethodDelete, c.location, "", "", "viewer"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("second DELETE: %d, want 404", res.StatusCode)
 	}

@@ -13,7 +13,7 @@ import (
 // is the one hooks see (MTX_SOURCE_ID, MTX_CONN_ID), not the session URL's
 // secret. Byte and packet counters are not reported (0).
 func (s *Server) registerPublisher(p *publisher, id *authn.Identity, r *http.Request) {
-	item := conns.WebRTCSession{ID: p.uuid, Created: time.Now(), RemoteAddr: r.RemoteAddr, State: "publish", Path: p.path,
+	item := conns.WebRTCSession{Entry: conns.Entry{ID: p.uuid, Created: time.Now(), RemoteAddr: r.RemoteAddr}, State: "publish", Path: p.path,
 		Query: conns.Query(r.URL.RawQuery), UserAgent: r.UserAgent(), Who: conns.Who{User: id.User, AuthBackend: id.Backend}}
 	p.unreg = s.cfg.Conns.Add(conns.WebRTCSessions, p.uuid, func() any {
 		it := item
