@@ -103,3 +103,24 @@ func TestOfferWithoutH265(t *testing.T) {
 		t.Errorf("%d readers left", n)
 	}
 }
+
+// A stream with an H.264 and an H.265 track sends H.264 (the one every
+// browser decodes), even to an offer that lists both.
+func TestPlayPrefersH264OverH265(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{})
+	publish(t, e, "both", h265Media(), h264Media())
+	c := newClient(t)
+	c.play(t, e, "both", "viewer")
+	answer := c.pc.RemoteDescription().SDP
+	if !strings.Contains(answer, " H264/90000") || strings.Contains(answer, "H265/") {
+		t.Fatalf("answer without H264 alone:\n%s", answer)
+	}
+	c.waitState(t, pion.PeerConnectionStateConnected)
+	au, err := c.nextFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if types := naluTypes(au); !slices.Equal(types, []int{7, 8, 5}) {
+		t.Errorf("first frame NAL unit types %v, want SPS, PPS, IDR (7 8 5)", types)
+	}
+}
