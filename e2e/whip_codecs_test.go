@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pion/rtp"
 	pion "github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media/h265writer"
 	"github.com/pion/webrtc/v4/pkg/media/ivfwriter"
 
 	"github.com/streamgate/streamgate/internal/testharness"
@@ -70,7 +72,9 @@ func ivfEncoded(t *testing.T, encoder string, seconds int, opts ...string) [][]b
 
 // whepToIVF reads path over WHEP with a pion client (the reader's
 // credentials) and writes the video track's packets into an IVF file
-// (VP8, VP9, AV1) until frames frames have arrived; it returns the file.
+// (VP8, VP9, AV1) or, for H.265, an Annex-B file (pion's h265writer: read
+// it with ffmpeg's -f hevc) until frames frames have arrived; it returns
+// the file.
 func whepToIVF(t *testing.T, d *testharness.Daemon, path string, frames int) string {
 	t.Helper()
 	pc, err := testharness.NewLoopbackPeerConnection(pion.Configuration{})
@@ -83,7 +87,16 @@ func whepToIVF(t *testing.T, d *testharness.Daemon, path string, frames int) str
 	done := make(chan error, 1)
 	var once sync.Once
 	pc.OnTrack(func(tr *pion.TrackRemote, _ *pion.RTPReceiver) {
-		w, err := ivfwriter.New(file, ivfwriter.WithCodec(tr.Codec().MimeType))
+		var w interface {
+			WriteRTP(*rtp.Packet) error
+			Close() error
+		}
+		var err error
+		if mime := tr.Codec().MimeType; mime == pion.MimeTypeH265 {
+			w, err = h265writer.New(file)
+		} else {
+			w, err = ivfwriter.New(file, ivfwriter.WithCodec(mime))
+		}
 		if err != nil {
 			once.Do(func() { done <- err })
 			return
@@ -140,8 +153,9 @@ func gstDecodeVP9RTSP(t *testing.T, d *testharness.Daemon, path string, n int) (
 // back: over RTSP (ffmpeg 5.1 depacketizes H.265 and VP8, not AV1, and
 // its VP9 depacketizer follows draft 00 of the payload format, whose
 // descriptor bits differ from RFC 9628's: GStreamer decodes VP9 there),
-// over HLS in fMP4 (H.265, VP9, AV1; HLS has no VP8), and over WHEP (VP8,
-// VP9, AV1: a pion reader writes the track into IVF, which ffmpeg decodes).
+// over HLS in fMP4 (H.265, VP9, AV1; HLS has no VP8), and over WHEP (a
+// pion reader writes the track into IVF, VP8, VP9, AV1, or Annex-B, H.265,
+// which ffmpeg decodes).
 func TestWHIPCodecsIndependentDecoder(t *testing.T) {
 	t.Parallel()
 	rtspRequireFFmpeg(t)
@@ -153,7 +167,7 @@ func TestWHIPCodecsIndependentDecoder(t *testing.T) {
 		frames          func(t *testing.T) [][]byte
 		rtsp, hls, whep bool // the protocols ffmpeg 5.1 / streamgate carry the codec over
 	}{
-		{"h265", pion.MimeTypeH265, func(t *testing.T) [][]byte { return h265AUs(t, 2) }, true, true, false},
+		{"h265", pion.MimeTypeH265, func(t *testing.T) [][]byte { return h265AUs(t, 2) }, true, true, true},
 		{"vp8", pion.MimeTypeVP8, func(t *testing.T) [][]byte { return ivfEncoded(t, "libvpx", 2, vpx...) }, true, false, true},
 		{"vp9", pion.MimeTypeVP9, func(t *testing.T) [][]byte { return ivfEncoded(t, "libvpx-vp9", 2, vpx...) }, false, true, true},
 		{"av1", pion.MimeTypeAV1, func(t *testing.T) [][]byte {
@@ -177,7 +191,11 @@ func TestWHIPCodecsIndependentDecoder(t *testing.T) {
 					[]string{"-headers", "Authorization: " + basicHeader(rtspReadUser, rtspReadPass) + "\r\n"}})
 			}
 			if c.whep {
-				reads = append(reads, read{"WHEP", whepToIVF(t, d, c.path, 30), nil})
+				var opts []string
+				if c.path == "h265" {
+					opts = []string{"-f", "hevc"} // Annex-B
+				}
+				reads = append(reads, read{"WHEP", whepToIVF(t, d, c.path, 30), opts})
 			}
 			if c.path == "vp9" {
 				if n, out := gstDecodeVP9RTSP(t, d, c.path, 10); n < 10 {

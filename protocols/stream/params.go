@@ -39,6 +39,10 @@ func clone(b []byte) []byte {
 	return append([]byte(nil), b...)
 }
 
+// VPS is the latest video parameter set of an H.265 track (nil before
+// one is known, and for H.264).
+func (p *ParamSets) VPS() []byte { return p.sets[0] }
+
 // SPS is the latest sequence parameter set (nil before one is known).
 func (p *ParamSets) SPS() []byte { return p.sets[1] }
 
@@ -73,9 +77,6 @@ func (p *ParamSets) Complete(au [][]byte) (out [][]byte, key, spsChanged bool) {
 			}
 		}
 	}
-	if p.h265 {
-		key = h265.IsRandomAccess(au)
-	}
 	complete := true
 	for i, s := range p.sets {
 		complete = complete && (s == nil || inBand[i])
@@ -102,7 +103,8 @@ func (p *ParamSets) Complete(au [][]byte) (out [][]byte, key, spsChanged bool) {
 	return out, key, spsChanged
 }
 
-// Slots of ParamSets.slot besides 0 (VPS), 1 (SPS) and 2 (PPS).
+// Slots of ParamSets.slot besides 0 (VPS), 1 (SPS) and 2 (PPS); slotIDR
+// is a keyframe's slice (H.265: IDR or CRA).
 const (
 	slotOther = -1
 	slotAUD   = -2
@@ -110,7 +112,8 @@ const (
 )
 
 // slot classifies a NAL unit: a parameter set's slot, an access unit
-// delimiter, an H.264 IDR slice, or anything else.
+// delimiter, a keyframe's slice (H.264 IDR; H.265 IDR or CRA), or anything
+// else.
 func (p *ParamSets) slot(nalu []byte) int {
 	if p.h265 {
 		switch h265.NALUType((nalu[0] >> 1) & 0x3f) {
@@ -122,6 +125,10 @@ func (p *ParamSets) slot(nalu []byte) int {
 			return 2
 		case h265.NALUType_AUD_NUT:
 			return slotAUD
+		case h265.NALUType_IDR_W_RADL, h265.NALUType_IDR_N_LP, h265.NALUType_CRA_NUT:
+			// The random access pictures of h265.IsRandomAccess, which
+			// cannot be called on an access unit with an empty NAL unit.
+			return slotIDR
 		}
 		return slotOther
 	}

@@ -35,3 +35,29 @@ func TestParamSetsH264(t *testing.T) {
 		t.Error("ParamSets for Opus")
 	}
 }
+
+// H.265: the VPS goes in front too; IDR and CRA are keyframes; an empty NAL
+// unit in a keyframe is dropped (it once made h265.IsRandomAccess panic).
+func TestParamSetsH265(t *testing.T) {
+	vps, sps, pps := []byte{0x40, 1}, []byte{0x42, 1}, []byte{0x44, 1}
+	aud, idr, cra, trail := []byte{0x46, 1}, []byte{0x26, 1}, []byte{0x2a, 1}, []byte{0x02, 1}
+	p := NewParamSets(&format.H265{PayloadTyp: 96, VPS: vps, SPS: sps, PPS: pps})
+	for i, c := range []struct {
+		in, want [][]byte
+		key      bool
+	}{
+		{[][]byte{trail}, [][]byte{trail}, false},
+		{[][]byte{aud, idr}, [][]byte{aud, vps, sps, pps, idr}, true},
+		{[][]byte{cra}, [][]byte{vps, sps, pps, cra}, true},
+		{[][]byte{{}, idr}, [][]byte{vps, sps, pps, idr}, true},
+		{[][]byte{trail, {}}, [][]byte{trail}, false},
+	} {
+		got, key, _ := p.Complete(c.in)
+		if !slices.EqualFunc(got, c.want, slices.Equal) || key != c.key {
+			t.Errorf("step %d: Complete(%x) = %x, %v; want %x, %v", i, c.in, got, key, c.want, c.key)
+		}
+	}
+	if !slices.Equal(p.VPS(), vps) {
+		t.Errorf("VPS %x", p.VPS())
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph265"
 	"github.com/pion/rtp"
 	pion "github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +36,17 @@ var (
 	testSPS = []byte{0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40,
 		0x00, 0x00, 0x0c, 0x83, 0xc5, 0x0a, 0xa8}
 	testPPS = []byte{0x68, 0xce, 0x0f, 0xc8}
+)
+
+// A VPS, SPS and PPS of a 320x240 H.265 stream (from x265: Main profile,
+// Main tier, level 2, general_level_idc 60).
+var (
+	testVPS265 = []byte{0x40, 0x01, 0x0c, 0x01, 0xff, 0xff, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00, 0x00,
+		0x03, 0x00, 0x00, 0x03, 0x00, 0x3c, 0x95, 0x94, 0x09}
+	testSPS265 = []byte{0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00, 0x00, 0x03, 0x00, 0x00,
+		0x03, 0x00, 0x3c, 0xa0, 0x0a, 0x08, 0x0f, 0x16, 0x59, 0x59, 0x52, 0x93, 0x0b, 0xc0, 0x5a,
+		0x02, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x03, 0x00, 0x32, 0x10}
+	testPPS265 = []byte{0x44, 0x01, 0xc0, 0x73, 0xc1, 0x89}
 )
 
 const realm = "streamgate"
@@ -243,14 +255,19 @@ func h264Media() *description.Media {
 		Formats: []format.Format{&format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: testSPS, PPS: testPPS}}}
 }
 
+func h265Media() *description.Media {
+	return &description.Media{Type: description.MediaTypeVideo,
+		Formats: []format.Format{&format.H265{PayloadTyp: 96, VPS: testVPS265, SPS: testSPS265, PPS: testPPS265}}}
+}
+
 func opusMedia() *description.Media {
 	return &description.Media{Type: description.MediaTypeAudio,
 		Formats: []format.Format{&format.Opus{PayloadTyp: 111, ChannelCount: 2}}}
 }
 
 // publish publishes medias at path and feeds them until the test ends:
-// every 20 ms an access unit (an IDR every 10th, without SPS/PPS in-band;
-// every IDR is larger than a packet) and an Opus packet.
+// every 20 ms an access unit (an IDR every 10th, without parameter sets
+// in-band; every IDR is larger than a packet) and an Opus packet.
 func publish(t *testing.T, e *env, path string, medias ...*description.Media) *stream.Publication {
 	t.Helper()
 	p, err := e.hub.Publish(path, &description.Session{Medias: medias}, stream.SourceInfo{Protocol: "test"})
@@ -270,6 +287,8 @@ func publish(t *testing.T, e *env, path string, medias ...*description.Media) *s
 				switch m.Formats[0].(type) {
 				case *format.H264:
 					u.PTS, u.AU = n*1800, [][]byte{frame(n)}
+				case *format.H265:
+					u.PTS, u.AU = n*1800, [][]byte{frame265(n)}
 				case *format.Opus:
 					u.PTS, u.AU = n*960, [][]byte{{0xfc, 0x01, 0x02, 0x03}}
 				}
@@ -304,6 +323,20 @@ func frame(n int64) []byte {
 		return idr
 	}
 	return []byte{0x41, 0x9a, byte(n), 0x01}
+}
+
+// frame265 is the n-th H.265 slice: an IDR (IDR_W_RADL) of 3000 bytes
+// every 10th, else a small TRAIL_R slice.
+func frame265(n int64) []byte {
+	if n%10 == 0 {
+		idr := make([]byte, 3000)
+		idr[0], idr[1] = 19<<1, 0x01
+		for i := 2; i < len(idr); i++ {
+			idr[i] = byte(i)
+		}
+		return idr
+	}
+	return []byte{1 << 1, 0x01, byte(n), 0x01}
 }
 
 // client is a pion WHEP player that reads only loopback candidates.
@@ -351,27 +384,39 @@ func readAudio(track *pion.TrackRemote, out chan<- *rtp.Packet) {
 	}
 }
 
-// readVideo sends the track's H.264 access units to out; for another
-// codec (VP8, VP9, AV1), each packet's payload after the codec's mime type.
+// readVideo sends the track's H.264 or H.265 access units to out; for
+// another codec (VP8, VP9, AV1), each packet's payload after the codec's
+// mime type.
 func readVideo(track *pion.TrackRemote, out chan<- [][]byte) {
-	dec := &rtph264.Decoder{PacketizationMode: 1}
-	if dec.Init() != nil {
-		return
-	}
 	mime := track.Codec().MimeType
+	var decode func(*rtp.Packet) ([][]byte, error)
+	switch mime {
+	case pion.MimeTypeH264:
+		dec := &rtph264.Decoder{PacketizationMode: 1}
+		if dec.Init() != nil {
+			return
+		}
+		decode = dec.Decode
+	case pion.MimeTypeH265:
+		dec := &rtph265.Decoder{}
+		if dec.Init() != nil {
+			return
+		}
+		decode = dec.Decode
+	}
 	for {
 		pkt, _, err := track.ReadRTP()
 		if err != nil {
 			return
 		}
-		if mime != pion.MimeTypeH264 {
+		if decode == nil {
 			select {
 			case out <- [][]byte{[]byte(mime), pkt.Payload}:
 			default:
 			}
 			continue
 		}
-		au, err := dec.Decode(pkt)
+		au, err := decode(pkt)
 		if err != nil {
 			continue // more packets needed
 		}

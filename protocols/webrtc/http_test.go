@@ -17,8 +17,8 @@ func TestHTTPStatuses(t *testing.T) {
 	e := newEnv(t, "paths:\n  all_others:\n  one: {maxReaders: 1}\n", webrtc.Config{})
 	publish(t, e, "cam", h264Media())
 	publish(t, e, "one", h264Media())
-	publish(t, e, "hevc", &description.Media{Type: description.MediaTypeVideo,
-		Formats: []format.Format{&format.H265{PayloadTyp: 96}}})
+	publish(t, e, "mjpeg", &description.Media{Type: description.MediaTypeVideo,
+		Formats: []format.Format{&format.MJPEG{}}})
 	offer := newClient(t).offer()
 
 	if res := e.request(t, http.MethodPost, "/one/whep", "application/sdp", offer, "viewer"); res.StatusCode != http.StatusCreated {
@@ -48,8 +48,8 @@ func TestHTTPStatuses(t *testing.T) {
 		{name: "huge offer", method: "POST", path: "/cam/whep", contentType: sdp, body: strings.Repeat("a=x\r\n", 20000), user: "viewer", want: 413},
 		{name: "unauthenticated huge offer: 401, unread", method: "POST", path: "/cam/whep", contentType: sdp,
 			body: strings.Repeat("a=x\r\n", 20000), want: 401},
-		{name: "no WebRTC track", method: "POST", path: "/hevc/whep", contentType: sdp, body: offer, user: "viewer",
-			want: 406, wantBody: "H265"},
+		{name: "no WebRTC track", method: "POST", path: "/mjpeg/whep", contentType: sdp, body: offer, user: "viewer",
+			want: 406, wantBody: "M-JPEG"},
 		{name: "maxReaders", method: "POST", path: "/one/whep", contentType: sdp, body: offer, user: "viewer", want: 503},
 		{name: "GET whep", method: "GET", path: "/cam/whep", user: "viewer", want: 405},
 		{name: "WHIP garbage without credentials: 401 before the SDP", method: "POST", path: "/free/whip", contentType: sdp,

@@ -3,7 +3,6 @@ package webrtc
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -17,7 +16,7 @@ import (
 )
 
 // errNoTrack: the publication has nothing WebRTC can carry.
-var errNoTrack = errors.New("webrtc: the stream has no H264, VP8, VP9, AV1 or Opus track")
+var errNoTrack = errors.New("webrtc: the stream has no H264, H265, VP8, VP9, AV1 or Opus track")
 
 // payloadMaxSize keeps RTP packets, with SRTP's overhead, within the 1200
 // bytes WebRTC peers expect (pion and browsers receive at most ~1460).
@@ -32,11 +31,12 @@ type rtpWriter interface {
 }
 
 // output is one session's sending side: one video track (the first H.264
-// one, else the first VP8, VP9 or AV1 one) and the first Opus track of the
-// publication, each re-packetized from the units' access units.
+// one, else the first H.265 one, else the first VP8, VP9 or AV1 one) and
+// the first Opus track of the publication, each re-packetized from the
+// units' access units.
 type output struct {
-	video  *videoOut // H.264; nil: none
-	frames *frameOut // VP8, VP9 or AV1 when there is no H.264; nil: none
+	video  *videoOut // H.264 or H.265; nil: none
+	frames *frameOut // VP8, VP9 or AV1 when there is no H.264 or H.265; nil: none
 	audio  *audioOut // nil: none
 }
 
@@ -50,6 +50,10 @@ func newOutput(desc *description.Session) (*output, error) {
 			var err error
 			switch f := f.(type) {
 			case *format.H264:
+				if o.video == nil || o.video.h265 { // H.264 is the one every browser decodes
+					o.video, err = newVideoOut(f)
+				}
+			case *format.H265:
 				if o.video == nil {
 					o.video, err = newVideoOut(f)
 				}
@@ -70,7 +74,7 @@ func newOutput(desc *description.Session) (*output, error) {
 		}
 	}
 	if o.video != nil {
-		o.frames = nil // one video track: H.264 is the one every browser decodes
+		o.frames = nil // one video track
 	}
 	if o.video == nil && o.frames == nil && o.audio == nil {
 		return nil, fmt.Errorf("%w (it has: %s)", errNoTrack, strings.Join(others, ", "))
@@ -108,19 +112,14 @@ func (o *output) codecs() []string {
 	return out
 }
 
-// register puts the codecs of the tracks in m: the H.264 profile of the
-// stream first, then common baseline profiles (browsers decode any profile
-// they support, whatever was negotiated), always packetization-mode=1.
+// register puts the codecs of the tracks in m: for H.264 and H.265 the
+// profile of the stream first, then common ones (browsers decode any
+// profile they support, whatever was negotiated; H.264 always with
+// packetization-mode=1).
 func (o *output) register(m *webrtc.MediaEngine) error {
 	if o.video != nil {
-		profiles := []string{o.video.profile}
-		for _, p := range []string{"42e01f", "42001f"} {
-			if p != o.video.profile {
-				profiles = append(profiles, p)
-			}
-		}
-		for i, p := range profiles {
-			c := webrtc.RTPCodecParameters{RTPCodecCapability: h264Capability(p), PayloadType: webrtc.PayloadType(102 + 2*i)}
+		for i, c := range o.video.capabilities {
+			c := webrtc.RTPCodecParameters{RTPCodecCapability: c, PayloadType: webrtc.PayloadType(102 + 2*i)}
 			if err := m.RegisterCodec(c, webrtc.RTPCodecTypeVideo); err != nil {
 				return err
 			}
@@ -141,12 +140,12 @@ func (o *output) register(m *webrtc.MediaEngine) error {
 	return nil
 }
 
-// videoCodec is the encoding name of the video track ("H264", "VP8",
-// "VP9", "AV1"), "" when there is none.
+// videoCodec is the encoding name of the video track ("H264", "H265",
+// "VP8", "VP9", "AV1"), "" when there is none.
 func (o *output) videoCodec() string {
 	switch {
 	case o.video != nil:
-		return "H264"
+		return o.video.codec()
 	case o.frames != nil:
 		return strings.TrimPrefix(o.frames.capability.MimeType, "video/")
 	}
@@ -181,7 +180,7 @@ func (o *output) write(u *stream.Unit) error {
 		return nil
 	}
 	switch {
-	case o.video != nil && u.Format == format.Format(o.video.format):
+	case o.video != nil && u.Format == o.video.format:
 		return o.video.write(u)
 	case o.frames != nil && u.Format == o.frames.format:
 		return o.frames.write(u)
@@ -196,22 +195,8 @@ func (o *output) write(u *stream.Unit) error {
 // FIR), passed on to a WHIP publisher (session.readRTCP).
 var outFeedback = []webrtc.RTCPFeedback{{Type: "nack"}, {Type: "nack", Parameter: "pli"}, {Type: "ccm", Parameter: "fir"}}
 
-func h264Capability(profile string) webrtc.RTPCodecCapability {
-	return webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264, ClockRate: 90000, RTCPFeedback: outFeedback,
-		SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=" + profile}
-}
-
 var opusCapability = webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2,
 	SDPFmtpLine: "minptime=10;useinbandfec=1"}
-
-// profileLevelID is the profile-level-id of an SPS (its three bytes after
-// the NAL header), 42e01f when there is no usable SPS.
-func profileLevelID(sps []byte) string {
-	if len(sps) < 4 || sps[0]&0x1f != 7 {
-		return "42e01f"
-	}
-	return hex.EncodeToString(sps[1:4])
-}
 
 // rescale converts a timestamp from one clock rate to another.
 func rescale(ts int64, from, to int) int64 {

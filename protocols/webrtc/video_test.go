@@ -2,11 +2,14 @@ package webrtc
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph264"
+	"github.com/bluenviron/gortsplib/v5/pkg/format/rtph265"
 	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -21,12 +24,12 @@ var (
 
 // recorder depacketizes what a videoOut sends.
 type recorder struct {
-	dec *rtph264.Decoder
-	aus [][][]byte
+	decode func(*rtp.Packet) ([][]byte, error)
+	aus    [][][]byte
 }
 
 func (r *recorder) WriteRTP(p *rtp.Packet) error {
-	au, err := r.dec.Decode(p)
+	au, err := r.decode(p)
 	if err == nil {
 		r.aus = append(r.aus, au)
 	}
@@ -39,10 +42,11 @@ func newRecorded(t *testing.T, f *format.H264) (*videoOut, *recorder) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &recorder{dec: &rtph264.Decoder{PacketizationMode: 1}}
-	if err := r.dec.Init(); err != nil {
+	dec := &rtph264.Decoder{PacketizationMode: 1}
+	if err := dec.Init(); err != nil {
 		t.Fatal(err)
 	}
+	r := &recorder{decode: dec.Decode}
 	v.sink = r
 	return v, r
 }
@@ -61,8 +65,8 @@ func types(au [][]byte) []int {
 func TestVideoOut(t *testing.T) {
 	f := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: sps, PPS: pps}
 	v, r := newRecorded(t, f)
-	if v.profile != "640028" {
-		t.Errorf("profile-level-id %s, want 640028", v.profile)
+	if fmtp := v.capabilities[0].SDPFmtpLine; !strings.HasSuffix(fmtp, "profile-level-id=640028") {
+		t.Errorf("fmtp %s, want profile-level-id=640028", fmtp)
 	}
 	newSPS := []byte{0x67, 0x64, 0x00, 0x29, 0x01}
 	steps := []struct {
@@ -110,6 +114,94 @@ func TestProfileLevelID(t *testing.T) {
 	} {
 		if got := profileLevelID(tc.sps); got != tc.want {
 			t.Errorf("profileLevelID(%x) = %s, want %s", tc.sps, got, tc.want)
+		}
+	}
+}
+
+// H.265 starts at an IRAP picture (IDR or CRA) once the VPS, SPS and PPS
+// are known, with them in front (after an AUD); after a drop it skips to
+// the next IRAP; in-band parameter sets replace the format's.
+func TestVideoOutH265(t *testing.T) {
+	var (
+		vps   = []byte{0x40, 0x01, 0x0c}
+		sps   = []byte{0x42, 0x01, 0x01}
+		pps   = []byte{0x44, 0x01, 0xc0}
+		aud   = []byte{0x46, 0x01, 0x50}
+		idr   = []byte{0x26, 0x01, 0xaf, 0x01} // IDR_W_RADL
+		cra   = []byte{0x2a, 0x01, 0xaf, 0x02} // CRA
+		trail = []byte{0x02, 0x01, 0xd0}       // TRAIL_R
+	)
+	f := &format.H265{PayloadTyp: 96} // parameter sets only in-band
+	v, err := newVideoOut(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.codec() != "H265" || v.capabilities[0].MimeType != webrtc.MimeTypeH265 {
+		t.Fatalf("codec %s, capability %+v", v.codec(), v.capabilities[0])
+	}
+	dec := &rtph265.Decoder{}
+	if err := dec.Init(); err != nil {
+		t.Fatal(err)
+	}
+	r := &recorder{decode: dec.Decode}
+	v.sink = r
+	types := func(au [][]byte) []int {
+		out := make([]int, len(au))
+		for i, n := range au {
+			out[i] = int(n[0]>>1) & 0x3f
+		}
+		return out
+	}
+	newVPS := []byte{0x40, 0x01, 0x0c, 0x02}
+	steps := []struct {
+		au     [][]byte
+		resync bool
+		want   []int // NAL unit types sent; nil: nothing
+	}{
+		{au: [][]byte{trail}}, // before the first keyframe: skipped
+		{au: [][]byte{idr}},   // no parameter sets known yet: skipped
+		{au: [][]byte{aud, vps, sps, pps, idr}, want: []int{35, 32, 33, 34, 19}},
+		{au: [][]byte{trail}, want: []int{1}},
+		{au: [][]byte{trail}, resync: true},                          // units were dropped: wait for a keyframe
+		{au: [][]byte{aud, cra}, want: []int{35, 32, 33, 34, 21}},    // parameter sets after the AUD
+		{au: [][]byte{{}, newVPS, idr}, want: []int{32, 33, 34, 19}}, // in-band VPS kept, empty NALU dropped
+	}
+	for i, s := range steps {
+		if s.resync {
+			v.synced = false
+		}
+		before := len(r.aus)
+		if err := v.write(&stream.Unit{Format: f, PTS: int64(i) * 3000, AU: s.au}); err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		if len(r.aus) > before {
+			got = types(r.aus[len(r.aus)-1])
+		}
+		if !slices.Equal(got, s.want) {
+			t.Fatalf("step %d: sent %v, want %v", i, got, s.want)
+		}
+	}
+	if last := r.aus[len(r.aus)-1]; !slices.Equal(last[0], newVPS) {
+		t.Errorf("the in-band VPS did not replace the earlier one: %x", last[0])
+	}
+}
+
+// The fmtp of an H.265 track comes from the SPS's profile_tier_level;
+// Main at level 3.1 without a usable SPS.
+func TestH265Params(t *testing.T) {
+	for _, tc := range []struct {
+		sps                  []byte
+		level, profile, tier int
+	}{
+		{nil, 93, 1, 0},
+		{[]byte{0x42, 0x01}, 93, 1, 0},
+		{[]byte{0x42, 0x01, 0x01, 0x01, 0x60, 0x00, 0x00, 0x03, 0x00, 0x90, 0x00, 0x00, 0x03, 0x00, 0x00,
+			0x03, 0x00, 0x3c, 0xa0, 0x0a, 0x08, 0x0f, 0x16, 0x59, 0x59, 0x52, 0x93, 0x0b, 0xc0, 0x5a,
+			0x02, 0x00, 0x00, 0x03, 0x00, 0x02, 0x00, 0x00, 0x03, 0x00, 0x32, 0x10}, 60, 1, 0}, // x265, 320x240
+	} {
+		if l, p, tr := h265Params(tc.sps); l != tc.level || p != tc.profile || tr != tc.tier {
+			t.Errorf("h265Params(%x) = %d %d %d, want %d %d %d", tc.sps, l, p, tr, tc.level, tc.profile, tc.tier)
 		}
 	}
 }

@@ -1,0 +1,126 @@
+package webrtc_test
+
+import (
+	"bytes"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	pion "github.com/pion/webrtc/v4"
+
+	"github.com/streamgate/streamgate/internal/testharness"
+	"github.com/streamgate/streamgate/protocols/webrtc"
+)
+
+func h265Types(au [][]byte) []int {
+	out := make([]int, len(au))
+	for i, n := range au {
+		out[i] = int(n[0]>>1) & 0x3f
+	}
+	return out
+}
+
+// An H.265 stream read by a pion player whose offer lists H.265 (among
+// H.264, VP8, VP9, AV1: pion's defaults): the answer sends H265 and no
+// other video codec; the first access unit depacketized is an IDR
+// with the stream's VPS, SPS and PPS in front, as is every later IDR, and
+// IDRs larger than a packet arrive whole.
+func TestPlayH265(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{})
+	publish(t, e, "hevc", h265Media(), opusMedia())
+	c := newClient(t)
+	c.play(t, e, "hevc", "viewer")
+	answer := c.pc.RemoteDescription().SDP
+	if !strings.Contains(answer, " H265/90000") {
+		t.Fatalf("answer without H265:\n%s", answer)
+	}
+	for _, other := range []string{"H264/", "VP8/", "VP9/", "AV1/"} {
+		if strings.Contains(answer, other) {
+			t.Errorf("answer lists %s besides H265", other)
+		}
+	}
+	c.waitState(t, pion.PeerConnectionStateConnected)
+	var idrs, trails int
+	for i := 0; i < 25; i++ {
+		au, err := c.nextFrame()
+		if err != nil {
+			t.Fatalf("frame %d: %v", i, err)
+		}
+		types := h265Types(au)
+		if i == 0 && !slices.Equal(types, []int{32, 33, 34, 19}) {
+			t.Fatalf("first access unit NAL unit types %v, want VPS, SPS, PPS, IDR (32 33 34 19)", types)
+		}
+		switch {
+		case slices.Contains(types, 19):
+			idrs++
+			if !slices.Equal(types, []int{32, 33, 34, 19}) || !bytes.Equal(au[0], testVPS265) ||
+				!bytes.Equal(au[1], testSPS265) || !bytes.Equal(au[2], testPPS265) {
+				t.Fatalf("IDR %v without the stream's VPS, SPS and PPS in front", types)
+			}
+			if !bytes.Equal(au[3], frame265(0)) {
+				t.Fatalf("IDR of %d bytes, want the %d sent", len(au[3]), len(frame265(0)))
+			}
+		case slices.Equal(types, []int{1}):
+			trails++
+		default:
+			t.Fatalf("unexpected access unit %v", types)
+		}
+	}
+	if idrs < 2 || trails < 10 {
+		t.Errorf("got %d IDR and %d other access units", idrs, trails)
+	}
+}
+
+// An offer whose video lacks H.265 (a player with H.264 and VP8 only) is
+// refused with 406 for an H.265 stream, and leaves no reader behind.
+func TestOfferWithoutH265(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{})
+	publish(t, e, "hevc", h265Media())
+	me := &pion.MediaEngine{}
+	for i, c := range []pion.RTPCodecCapability{
+		{MimeType: pion.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"},
+		{MimeType: pion.MimeTypeVP8, ClockRate: 90000},
+	} {
+		if err := me.RegisterCodec(pion.RTPCodecParameters{RTPCodecCapability: c, PayloadType: pion.PayloadType(96 + i)}, pion.RTPCodecTypeVideo); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pc, err := pion.NewAPI(pion.WithMediaEngine(me)).NewPeerConnection(pion.Configuration{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pc.Close()
+	testharness.Receive(t, pc, pion.RTPCodecTypeVideo)
+	offer, err := pc.CreateOffer(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, body := post(t, e, "hevc", offer.SDP); res.StatusCode != http.StatusNotAcceptable || !strings.Contains(body, "H265") {
+		t.Fatalf("offer without H265: %d %q, want 406 naming H265", res.StatusCode, body)
+	}
+	if n := e.readers("hevc"); n != 0 {
+		t.Errorf("%d readers left", n)
+	}
+}
+
+// A stream with an H.264 and an H.265 track sends H.264 (the one every
+// browser decodes), even to an offer that lists both.
+func TestPlayPrefersH264OverH265(t *testing.T) {
+	e := newEnv(t, allPaths, webrtc.Config{})
+	publish(t, e, "both", h265Media(), h264Media())
+	c := newClient(t)
+	c.play(t, e, "both", "viewer")
+	answer := c.pc.RemoteDescription().SDP
+	if !strings.Contains(answer, " H264/90000") || strings.Contains(answer, "H265/") {
+		t.Fatalf("answer without H264 alone:\n%s", answer)
+	}
+	c.waitState(t, pion.PeerConnectionStateConnected)
+	au, err := c.nextFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if types := naluTypes(au); !slices.Equal(types, []int{7, 8, 5}) {
+		t.Errorf("first frame NAL unit types %v, want SPS, PPS, IDR (7 8 5)", types)
+	}
+}
