@@ -46,7 +46,16 @@ func h265AUs(t *testing.T, seconds int) [][]byte {
 	t.Helper()
 	b := encodeFrames(t, "libx265", "hevc", seconds, "-preset", "ultrafast",
 		"-x265-params", "keyint=25:min-keyint=25:bframes=0:repeat-headers=1:aud=1:log-level=error")
-	aud := []byte{0, 0, 0, 1, 0x46, 0x01} // NAL type 35
+	aus := splitAtAUD(b, []byte{0, 0, 0, 1, 0x46, 0x01}) // NAL type 35
+	if len(aus) < 10 {
+		t.Fatalf("libx265 gave %d access units", len(aus))
+	}
+	return aus
+}
+
+// splitAtAUD splits an Annex-B stream into access units, each beginning
+// with its access unit delimiter aud.
+func splitAtAUD(b, aud []byte) [][]byte {
 	var aus [][]byte
 	for len(b) > 0 {
 		next := bytes.Index(b[len(aud):], aud)
@@ -56,9 +65,6 @@ func h265AUs(t *testing.T, seconds int) [][]byte {
 		}
 		aus = append(aus, b[:len(aud)+next])
 		b = b[len(aud)+next:]
-	}
-	if len(aus) < 10 {
-		t.Fatalf("libx265 gave %d access units", len(aus))
 	}
 	return aus
 }

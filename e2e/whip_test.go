@@ -1,15 +1,11 @@
 package e2e_test
 
 import (
-	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -350,29 +346,8 @@ func pionPublishAs(t *testing.T, d *testharness.Daemon, path, query, user, pass,
 // Annex-B access units.
 func h264AUs(t *testing.T, seconds int) [][]byte {
 	t.Helper()
-	file := filepath.Join(t.TempDir(), "v.h264")
-	cmd := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi",
-		"-i", "testsrc=size=320x240:rate=25", "-t", strconv.Itoa(seconds), "-c:v", "libx264", "-profile:v", "baseline",
-		"-pix_fmt", "yuv420p", "-g", "25", "-preset", "ultrafast", "-x264-params", "aud=1", "-f", "h264", file)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("ffmpeg libx264: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	aud := []byte{0, 0, 0, 1, 0x09}
-	var aus [][]byte
-	for len(b) > 0 {
-		next := bytes.Index(b[len(aud):], aud)
-		if next < 0 {
-			aus = append(aus, b)
-			break
-		}
-		aus = append(aus, b[:len(aud)+next])
-		b = b[len(aud)+next:]
-	}
-	return aus
+	b := encodeFrames(t, "libx264", "h264", seconds, "-profile:v", "baseline", "-preset", "ultrafast", "-x264-params", "aud=1")
+	return splitAtAUD(b, []byte{0, 0, 0, 1, 0x09})
 }
 
 // A pion WHIP client publishes H.264 (libx264 access units): ffmpeg reads

@@ -1,17 +1,16 @@
 package daemon
 
 import (
-	"bytes"
 	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 func logConf(t *testing.T, yaml string) *config.Conf {
@@ -23,24 +22,6 @@ func logConf(t *testing.T, yaml string) *config.Conf {
 	return c
 }
 
-// syncBuffer is a bytes.Buffer safe for the logger and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLogDestinationsStdoutAndFile: logDestinations [stdout, file] writes
 // every line to both; logStructured makes both JSON lines; the file is
 // appended to, not truncated.
@@ -50,7 +31,7 @@ func TestLogDestinationsStdoutAndFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := logConf(t, "logDestinations: [stdout, file]\nlogStructured: yes\nlogFile: "+path+"\n")
-	var stdout syncBuffer
+	var stdout testharness.LockedBuffer
 	logger, closer, err := OpenLogger(c, LogOutputs{Stdout: &stdout})
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +66,7 @@ func TestLogDestinationsStdoutAndFile(t *testing.T) {
 func TestLogDestinationFileOnly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "only.log")
 	c := logConf(t, "logDestinations: [file]\nlogFile: "+path+"\nlogLevel: debug\n")
-	var stdout syncBuffer
+	var stdout testharness.LockedBuffer
 	logger, closer, err := OpenLogger(c, LogOutputs{Stdout: &stdout})
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +98,7 @@ func TestLogDestinationSyslog(t *testing.T) {
 	}
 	defer conn.Close()
 	c := logConf(t, "logDestinations: [syslog]\nsysLogPrefix: sgtest\n")
-	var stdout syncBuffer
+	var stdout testharness.LockedBuffer
 	logger, closer, err := OpenLogger(c, LogOutputs{Stdout: &stdout, SyslogNetwork: "unixgram", SyslogAddr: sock})
 	if err != nil {
 		t.Fatal(err)

@@ -51,6 +51,35 @@ func newRecorded(t *testing.T, f *format.H264) (*videoOut, *recorder) {
 	return v, r
 }
 
+// videoStep is one access unit written to a videoOut: what it should send.
+type videoStep struct {
+	au     [][]byte
+	resync bool  // units were dropped before this one
+	want   []int // NAL unit types sent; nil: nothing
+}
+
+// runVideoSteps writes steps to v (format f) in order and checks the NAL
+// unit types (read by types) of what each sent.
+func runVideoSteps(t *testing.T, v *videoOut, r *recorder, f format.Format, types func([][]byte) []int, steps []videoStep) {
+	t.Helper()
+	for i, s := range steps {
+		if s.resync {
+			v.synced = false
+		}
+		before := len(r.aus)
+		if err := v.write(&stream.Unit{Format: f, PTS: int64(i) * 3000, AU: s.au}); err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		if len(r.aus) > before {
+			got = types(r.aus[len(r.aus)-1])
+		}
+		if !slices.Equal(got, s.want) {
+			t.Fatalf("step %d: sent %v, want %v", i, got, s.want)
+		}
+	}
+}
+
 func types(au [][]byte) []int {
 	out := make([]int, len(au))
 	for i, n := range au {
@@ -69,11 +98,7 @@ func TestVideoOut(t *testing.T) {
 		t.Errorf("fmtp %s, want profile-level-id=640028", fmtp)
 	}
 	newSPS := []byte{0x67, 0x64, 0x00, 0x29, 0x01}
-	steps := []struct {
-		au     [][]byte
-		resync bool
-		want   []int // NAL unit types sent; nil: nothing
-	}{
+	steps := []videoStep{
 		{au: [][]byte{non}}, // before the first IDR: skipped
 		{au: [][]byte{aud, idr}, want: []int{9, 7, 8, 5}}, // parameter sets after the AUD
 		{au: [][]byte{non}, want: []int{1}},
@@ -81,22 +106,7 @@ func TestVideoOut(t *testing.T) {
 		{au: [][]byte{{}, newSPS, idr}, want: []int{7, 8, 5}}, // in-band SPS kept, PPS added, empty NALU dropped
 		{au: [][]byte{idr}, want: []int{7, 8, 5}},
 	}
-	for i, s := range steps {
-		if s.resync {
-			v.synced = false
-		}
-		before := len(r.aus)
-		if err := v.write(&stream.Unit{Format: f, PTS: int64(i) * 3000, AU: s.au}); err != nil {
-			t.Fatal(err)
-		}
-		var got []int
-		if len(r.aus) > before {
-			got = types(r.aus[len(r.aus)-1])
-		}
-		if !slices.Equal(got, s.want) {
-			t.Fatalf("step %d: sent %v, want %v", i, got, s.want)
-		}
-	}
+	runVideoSteps(t, v, r, f, types, steps)
 	if last := r.aus[len(r.aus)-1]; !slices.Equal(last[0], newSPS) {
 		t.Errorf("the in-band SPS did not replace the format's: %x", last[0])
 	}
@@ -153,11 +163,7 @@ func TestVideoOutH265(t *testing.T) {
 		return out
 	}
 	newVPS := []byte{0x40, 0x01, 0x0c, 0x02}
-	steps := []struct {
-		au     [][]byte
-		resync bool
-		want   []int // NAL unit types sent; nil: nothing
-	}{
+	steps := []videoStep{
 		{au: [][]byte{trail}}, // before the first keyframe: skipped
 		{au: [][]byte{idr}},   // no parameter sets known yet: skipped
 		{au: [][]byte{aud, vps, sps, pps, idr}, want: []int{35, 32, 33, 34, 19}},
@@ -166,22 +172,7 @@ func TestVideoOutH265(t *testing.T) {
 		{au: [][]byte{aud, cra}, want: []int{35, 32, 33, 34, 21}},    // parameter sets after the AUD
 		{au: [][]byte{{}, newVPS, idr}, want: []int{32, 33, 34, 19}}, // in-band VPS kept, empty NALU dropped
 	}
-	for i, s := range steps {
-		if s.resync {
-			v.synced = false
-		}
-		before := len(r.aus)
-		if err := v.write(&stream.Unit{Format: f, PTS: int64(i) * 3000, AU: s.au}); err != nil {
-			t.Fatal(err)
-		}
-		var got []int
-		if len(r.aus) > before {
-			got = types(r.aus[len(r.aus)-1])
-		}
-		if !slices.Equal(got, s.want) {
-			t.Fatalf("step %d: sent %v, want %v", i, got, s.want)
-		}
-	}
+	runVideoSteps(t, v, r, f, types, steps)
 	if last := r.aus[len(r.aus)-1]; !slices.Equal(last[0], newVPS) {
 		t.Errorf("the in-band VPS did not replace the earlier one: %x", last[0])
 	}
