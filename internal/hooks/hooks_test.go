@@ -143,7 +143,12 @@ func TestRunEnvironmentAndOutput(t *testing.T) {
 	if strings.Contains(env, "secret1") {
 		t.Errorf("env holds a secret:\n%s", env)
 	}
-	testharness.WaitFor(t, "output lines", 5*time.Second, func() bool { return strings.Contains(logs.String(), `"line":"bye"`) })
+	// stdout and stderr are read by two goroutines: wait for the last line
+	// of each (the cut stderr line may be logged after stdout's "bye").
+	testharness.WaitFor(t, "output lines", 5*time.Second, func() bool {
+		l := logs.String()
+		return strings.Contains(l, `"line":"bye"`) && strings.Contains(l, `"truncated":true`)
+	})
 	type rec struct {
 		Component, Hook, Stream, Line string
 		Truncated                     bool
