@@ -74,6 +74,9 @@ func (ln *listener) Accept() (net.Conn, error) {
 			case <-t.C:
 			case <-ln.closed:
 				t.Stop()
+				// Close may not have reached its Forget yet: the
+				// failure recorded above must not outlive this return.
+				ln.limits.Forget(ln.name)
 				return nil, net.ErrClosed
 			}
 			continue
