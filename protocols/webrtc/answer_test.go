@@ -132,24 +132,33 @@ func TestTrickle(t *testing.T) {
 func TestOfferWithoutH264(t *testing.T) {
 	e := newEnv(t, allPaths, webrtc.Config{})
 	publish(t, e, "cam", h264Media())
+	offer := videoOffer(t, pion.RTPCodecCapability{MimeType: pion.MimeTypeVP8, ClockRate: 90000})
+	if res, body := post(t, e, "cam", offer.SDP); res.StatusCode != http.StatusNotAcceptable {
+		t.Fatalf("VP8-only offer: %d %q, want 406", res.StatusCode, body)
+	}
+}
+
+// videoOffer is the offer of a receive-only video peer that supports only
+// codecs (payload types from 96).
+func videoOffer(t *testing.T, codecs ...pion.RTPCodecCapability) pion.SessionDescription {
+	t.Helper()
 	me := &pion.MediaEngine{}
-	vp8 := pion.RTPCodecParameters{RTPCodecCapability: pion.RTPCodecCapability{MimeType: pion.MimeTypeVP8, ClockRate: 90000}, PayloadType: 96}
-	if err := me.RegisterCodec(vp8, pion.RTPCodecTypeVideo); err != nil {
-		t.Fatal(err)
+	for i, c := range codecs {
+		if err := me.RegisterCodec(pion.RTPCodecParameters{RTPCodecCapability: c, PayloadType: pion.PayloadType(96 + i)}, pion.RTPCodecTypeVideo); err != nil {
+			t.Fatal(err)
+		}
 	}
 	pc, err := pion.NewAPI(pion.WithMediaEngine(me)).NewPeerConnection(pion.Configuration{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pc.Close()
+	t.Cleanup(func() { _ = pc.Close() })
 	testharness.Receive(t, pc, pion.RTPCodecTypeVideo)
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, body := post(t, e, "cam", offer.SDP); res.StatusCode != http.StatusNotAcceptable {
-		t.Fatalf("VP8-only offer: %d %q, want 406", res.StatusCode, body)
-	}
+	return offer
 }
 
 // A stream without audio answered to an offer with audio: the rejected

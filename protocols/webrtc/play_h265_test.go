@@ -9,7 +9,6 @@ import (
 
 	pion "github.com/pion/webrtc/v4"
 
-	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/webrtc"
 )
 
@@ -77,25 +76,9 @@ func TestPlayH265(t *testing.T) {
 func TestOfferWithoutH265(t *testing.T) {
 	e := newEnv(t, allPaths, webrtc.Config{})
 	publish(t, e, "hevc", h265Media())
-	me := &pion.MediaEngine{}
-	for i, c := range []pion.RTPCodecCapability{
-		{MimeType: pion.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"},
-		{MimeType: pion.MimeTypeVP8, ClockRate: 90000},
-	} {
-		if err := me.RegisterCodec(pion.RTPCodecParameters{RTPCodecCapability: c, PayloadType: pion.PayloadType(96 + i)}, pion.RTPCodecTypeVideo); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pc, err := pion.NewAPI(pion.WithMediaEngine(me)).NewPeerConnection(pion.Configuration{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	testharness.Receive(t, pc, pion.RTPCodecTypeVideo)
-	offer, err := pc.CreateOffer(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	offer := videoOffer(t,
+		pion.RTPCodecCapability{MimeType: pion.MimeTypeH264, ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"},
+		pion.RTPCodecCapability{MimeType: pion.MimeTypeVP8, ClockRate: 90000})
 	if res, body := post(t, e, "hevc", offer.SDP); res.StatusCode != http.StatusNotAcceptable || !strings.Contains(body, "H265") {
 		t.Fatalf("offer without H265: %d %q, want 406 naming H265", res.StatusCode, body)
 	}
