@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -97,8 +98,10 @@ func TestDashboardShape(t *testing.T) {
 
 // TestDashboardMetricsExist starts the daemon with every listener that
 // needs no certificate (rtsp, rtmp, srt, hls, webrtc, api, metrics,
-// gateway) and the Savant output, scrapes /metrics, and checks that every
-// metric a dashboard expression names is exported.
+// gateway), the Savant output and the cluster (on a test's etcd: the
+// registry and the shared quarantine export their metrics only then),
+// scrapes /metrics, and checks that every metric a dashboard expression
+// names is exported.
 //
 // The client library prints a vector only once it has a series, so the
 // packages create their fixed label values at construction (at 0: this
@@ -118,6 +121,11 @@ func TestDashboardMetricsExist(t *testing.T) {
 		t.Fatal("no streamgate metric in the dashboard's expressions")
 	}
 
+	e := testharness.StartEtcd(t)
+	secret := filepath.Join(t.TempDir(), "cluster.secret")
+	if err := os.WriteFile(secret, []byte("dashboard test cluster secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	d := testharness.Start(t, fmt.Sprintf(`
 rtsp: yes
 rtspTransports: [tcp]
@@ -133,9 +141,16 @@ authInternalUsers:
 - {user: any, permissions: [{action: publish}, {action: read}]}
 savant:
   url: pub+bind:%s
+cluster:
+  enabled: yes
+  name: dash
+  etcd: {endpoints: [%s], tls: {ca: %s, cert: %s, key: %s}, dialTimeout: 5s}
+  advertiseAddress: 127.0.0.1:0
+  secretFile: %s
 paths:
   all_others: {}
-`, testharness.IPCEndpoint(t, "dash")), testharness.WithMetricsAuth("admin", "admin-secret"))
+`, testharness.IPCEndpoint(t, "dash"), e.Endpoint(), e.CAFile, e.CertFile, e.KeyFile, secret),
+		testharness.WithMetricsAuth("admin", "admin-secret"))
 	for _, l := range []string{"rtsp", "rtmp", "srt", "hls", "webrtc", "api", "metrics", "gateway"} {
 		if d.Addr(l) == "" {
 			t.Fatalf("listener %s did not start:\n%s", l, d.Logs())
