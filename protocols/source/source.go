@@ -143,22 +143,19 @@ func New(o Options, hub *stream.Hub, m *Metrics, logger *slog.Logger) (*Runner, 
 		return nil, err
 	}
 	r := &Runner{opts: o, kind: kind, hub: hub, metrics: m, state: StateIdle,
-		logger: logger.With("path", o.Path, "source", redact.URL(o.URL))}
-	switch kind {
-	case "rtsp":
-		r.run = runRTSP
-	case "rtmp":
-		r.run = runRTMP
-	case "srt":
-		r.run = runSRT
-	case "hls":
-		r.run = runHLS
-	case "udp":
-		r.run = runUDP
-	case "whep":
-		r.run = runWHEP
-	}
+		logger: logger.With("path", o.Path, "source", redact.URL(o.URL)), run: runners[kind]}
 	return r, nil
+}
+
+// runners read a source for one session (Runner.once), by the Kind of its
+// URL.
+var runners = map[string]func(ctx context.Context, s *session) error{
+	"rtsp": runRTSP,
+	"rtmp": runRTMP,
+	"srt":  runSRT,
+	"hls":  runHLS,
+	"udp":  runUDP,
+	"whep": runWHEP,
 }
 
 // Start connects (in the background) and keeps the source published,
