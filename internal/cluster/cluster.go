@@ -388,6 +388,7 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 		} else {
 			c.instances[name] = in
 		}
+		c.countLocked()
 		c.mu.Unlock()
 		c.version.Add(1)
 	case "paths":
@@ -414,6 +415,7 @@ func (c *Cluster) apply(deleted bool, key string, value []byte) {
 		if cur := c.relays[name]; cur != nil && (deleted || cur.peer != owner) {
 			r = c.retireLocked(name)
 		}
+		c.countLocked()
 		c.mu.Unlock()
 		if r != nil {
 			go c.stopRelay(name, r)
@@ -758,6 +760,7 @@ func (r *relay) Start() {
 	retired := r.retired
 	if !retired && r.c.relays[r.name] == nil {
 		r.c.relays[r.name] = r // started again by the hub after a Stop
+		r.c.countLocked()
 	}
 	r.c.mu.Unlock()
 	if !retired {
@@ -773,6 +776,7 @@ func (r *relay) Stop() {
 	r.c.mu.Lock()
 	if r.c.relays[r.name] == r {
 		delete(r.c.relays, r.name)
+		r.c.countLocked()
 	}
 	r.c.mu.Unlock()
 }
@@ -784,8 +788,16 @@ func (c *Cluster) retireLocked(name string) *relay {
 	if r != nil {
 		r.retired = true
 		delete(c.relays, name)
+		c.countLocked()
 	}
 	return r
+}
+
+// countLocked sets the registry gauges from the cache (c.mu held).
+func (c *Cluster) countLocked() {
+	c.metrics.instances.Set(float64(len(c.instances)))
+	c.metrics.paths.Set(float64(len(c.paths)))
+	c.metrics.running.Set(float64(len(c.relays)))
 }
 
 // stopRelay ends a retired relay: readers waiting for it give up, the
@@ -860,6 +872,7 @@ func (c *Cluster) Demand(name string, t RelayTimings) (stream.Demand, stream.Dem
 	}
 	r := &relay{c: c, name: name, peer: owner, runner: runner}
 	c.relays[name] = r
+	c.countLocked()
 	c.metrics.relays.Inc()
 	if t.StartTimeout <= 0 {
 		t.StartTimeout = c.o.RelayStartTimeout

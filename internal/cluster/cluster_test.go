@@ -24,6 +24,7 @@ import (
 type member struct {
 	hub *stream.Hub
 	c   *cluster.Cluster
+	reg *prometheus.Registry // the cluster's metrics
 }
 
 func newMember(t *testing.T, e *testharness.Etcd, name, addr string) *member {
@@ -33,16 +34,35 @@ func newMember(t *testing.T, e *testharness.Etcd, name, addr string) *member {
 		return &stream.PathOptions{ConfName: "all_others", Publisher: true}, true
 	}
 	hub := stream.NewHub(find, prometheus.NewRegistry(), logger)
+	reg := prometheus.NewRegistry()
 	c, err := cluster.New(cluster.Options{Name: name, Prefix: "/test/cluster",
 		Etcd:             cluster.EtcdOptions{Endpoints: []string{e.Endpoint()}, CA: e.CAFile, Cert: e.CertFile, Key: e.KeyFile, DialTimeout: 2 * time.Second},
-		AdvertiseAddress: addr, LeaseTTL: 2 * time.Second, Secret: []byte("s3cret")}, hub, nil, prometheus.NewRegistry(), logger)
+		AdvertiseAddress: addr, LeaseTTL: 2 * time.Second, Secret: []byte("s3cret")}, hub, nil, reg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
 	hub.SetClaim(c.Claim)
 	c.Start()
 	t.Cleanup(c.Close)
-	return &member{hub: hub, c: c}
+	return &member{hub: hub, c: c, reg: reg}
+}
+
+// gauges are the member's registry gauges: instances, paths, relays running.
+func (m *member) gauges(t *testing.T) [3]float64 {
+	t.Helper()
+	var g [3]float64
+	fams, err := m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"streamgate_cluster_instances", "streamgate_cluster_paths", "streamgate_cluster_relays_running"} {
+		for _, f := range fams {
+			if f.GetName() == name {
+				g[i] = f.GetMetric()[0].GetGauge().GetValue()
+			}
+		}
+	}
+	return g
 }
 
 // eventually polls cond until it holds or the deadline passes.
@@ -104,6 +124,9 @@ func TestRegistry(t *testing.T) {
 	if d, o, ok := b.c.Demand("cam", cluster.RelayTimings{}); !ok || d == nil || !o.OnDemand || o.Refusal != nil {
 		t.Fatalf("b has no relay demand for cam: %v %+v %v", d, o, ok)
 	}
+	if g := b.gauges(t); g != [3]float64{2, 1, 1} {
+		t.Fatalf("b's instances, paths, relays running: %v, want [2 1 1]", g)
+	}
 	// A path's own timings, else the defaults (10 s).
 	if _, o, ok := b.c.Demand("cam", cluster.RelayTimings{StartTimeout: 3 * time.Second, CloseAfter: 7 * time.Second}); !ok ||
 		o.StartTimeout != 3*time.Second || o.CloseAfter != 7*time.Second {
@@ -157,6 +180,9 @@ func TestRegistry(t *testing.T) {
 	eventually(t, 5*time.Second, "b and cam2 gone", func() bool {
 		return a.c.Owner("cam2") == "" && slices.Equal(members(a), []string{"a"})
 	})
+	if g := a.gauges(t); g != [3]float64{1, 0, 0} {
+		t.Fatalf("a's instances, paths, relays running once b left: %v, want [1 0 0]", g)
+	}
 }
 
 // TestRegistryOutage: with etcd down the instance says so (remote reads

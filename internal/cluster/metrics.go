@@ -13,6 +13,9 @@ type metrics struct {
 	relays    prometheus.Counter
 	refused   prometheus.Counter
 	takenOver prometheus.Counter
+	instances prometheus.Gauge
+	paths     prometheus.Gauge
+	running   prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -27,5 +30,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			"Publishers refused because another instance publishes the path, and remote reads refused while the registry is unreachable."),
 		takenOver: promreg.Counter(reg, "streamgate_cluster_taken_over_total",
 			"Local publishers ended because another instance took their path over (overridePublisher)."),
+		instances: promreg.Gauge(reg, "streamgate_cluster_instances",
+			"Instances in this instance's view of the cluster registry, itself included."),
+		paths: promreg.Gauge(reg, "streamgate_cluster_paths",
+			"Paths published anywhere in the cluster, in this instance's view of the registry."),
+		running: promreg.Gauge(reg, "streamgate_cluster_relays_running",
+			"On-demand relays of a peer's stream running now on this instance."),
 	}
 }
