@@ -1,7 +1,6 @@
 package webrtc_test
 
 import (
-	"bytes"
 	"net/http"
 	"slices"
 	"strings"
@@ -40,35 +39,8 @@ func TestPlayH265(t *testing.T) {
 		}
 	}
 	c.waitState(t, pion.PeerConnectionStateConnected)
-	var idrs, trails int
-	for i := 0; i < 25; i++ {
-		au, err := c.nextFrame()
-		if err != nil {
-			t.Fatalf("frame %d: %v", i, err)
-		}
-		types := h265Types(au)
-		if i == 0 && !slices.Equal(types, []int{32, 33, 34, 19}) {
-			t.Fatalf("first access unit NAL unit types %v, want VPS, SPS, PPS, IDR (32 33 34 19)", types)
-		}
-		switch {
-		case slices.Contains(types, 19):
-			idrs++
-			if !slices.Equal(types, []int{32, 33, 34, 19}) || !bytes.Equal(au[0], testVPS265) ||
-				!bytes.Equal(au[1], testSPS265) || !bytes.Equal(au[2], testPPS265) {
-				t.Fatalf("IDR %v without the stream's VPS, SPS and PPS in front", types)
-			}
-			if !bytes.Equal(au[3], frame265(0)) {
-				t.Fatalf("IDR of %d bytes, want the %d sent", len(au[3]), len(frame265(0)))
-			}
-		case slices.Equal(types, []int{1}):
-			trails++
-		default:
-			t.Fatalf("unexpected access unit %v", types)
-		}
-	}
-	if idrs < 2 || trails < 10 {
-		t.Errorf("got %d IDR and %d other access units", idrs, trails)
-	}
+	wantPlayedFrames(t, c, playedCodec{types: h265Types, keyframe: []int{32, 33, 34, 19},
+		params: [][]byte{testVPS265, testSPS265, testPPS265}, paramNames: "VPS, SPS, PPS", frame: frame265(0), unit: "access unit"})
 }
 
 // An offer whose video lacks H.265 (a player with H.264 and VP8 only) is
