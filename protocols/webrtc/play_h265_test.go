@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/protocols/webrtc"
@@ -19,17 +20,24 @@ func h265Types(au [][]byte) []int {
 	return out
 }
 
+// playedBy publishes medias on path and has a pion player play it as
+// viewer; it returns the player and the SDP answer it got.
+func playedBy(t *testing.T, path string, medias ...*description.Media) (*client, string) {
+	t.Helper()
+	e := newEnv(t, allPaths, webrtc.Config{})
+	publish(t, e, path, medias...)
+	c := newClient(t)
+	c.play(t, e, path, "viewer")
+	return c, c.pc.RemoteDescription().SDP
+}
+
 // An H.265 stream read by a pion player whose offer lists H.265 (among
 // H.264, VP8, VP9, AV1: pion's defaults): the answer sends H265 and no
 // other video codec; the first access unit depacketized is an IDR
 // with the stream's VPS, SPS and PPS in front, as is every later IDR, and
 // IDRs larger than a packet arrive whole.
 func TestPlayH265(t *testing.T) {
-	e := newEnv(t, allPaths, webrtc.Config{})
-	publish(t, e, "hevc", h265Media(), opusMedia())
-	c := newClient(t)
-	c.play(t, e, "hevc", "viewer")
-	answer := c.pc.RemoteDescription().SDP
+	c, answer := playedBy(t, "hevc", h265Media(), opusMedia())
 	if !strings.Contains(answer, " H265/90000") {
 		t.Fatalf("answer without H265:\n%s", answer)
 	}
@@ -62,11 +70,7 @@ func TestOfferWithoutH265(t *testing.T) {
 // A stream with an H.264 and an H.265 track sends H.264 (the one every
 // browser decodes), even to an offer that lists both.
 func TestPlayPrefersH264OverH265(t *testing.T) {
-	e := newEnv(t, allPaths, webrtc.Config{})
-	publish(t, e, "both", h265Media(), h264Media())
-	c := newClient(t)
-	c.play(t, e, "both", "viewer")
-	answer := c.pc.RemoteDescription().SDP
+	c, answer := playedBy(t, "both", h265Media(), h264Media())
 	if !strings.Contains(answer, " H264/90000") || strings.Contains(answer, "H265/") {
 		t.Fatalf("answer without H264 alone:\n%s", answer)
 	}
