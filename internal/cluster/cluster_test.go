@@ -48,13 +48,7 @@ func newMember(t *testing.T, e *testharness.Etcd, name, addr string) *member {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testharness.WaitEvery(t, what, within, 20*time.Millisecond, cond)
 }
 
 func desc() *description.Session {
