@@ -37,11 +37,7 @@ func StartTURN(t testing.TB, secret string) *TURNServer {
 	RequirePeer(t, "turnserver", "coturn")
 	var lastErr error
 	for range 5 {
-		port, err := freeUDPPort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := startTURN(t, port, secret)
+		s, err := startTURN(t, FreeUDPPort(t), secret)
 		if err == nil {
 			return s
 		}
@@ -114,12 +110,13 @@ func stunAnswers(addr string) bool {
 	return stun.IsMessage(buf[:n])
 }
 
-// freeUDPPort is a UDP port of 127.0.0.1 free a moment ago.
-func freeUDPPort() (int, error) {
+// FreeUDPPort is a UDP port of 127.0.0.1 free a moment ago.
+func FreeUDPPort(t testing.TB) int {
+	t.Helper()
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
-		return 0, err
+		t.Fatalf("testharness: free UDP port: %v", err)
 	}
 	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
+	return c.LocalAddr().(*net.UDPAddr).Port
 }
