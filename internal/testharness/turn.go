@@ -109,14 +109,3 @@ func stunAnswers(addr string) bool {
 	}
 	return stun.IsMessage(buf[:n])
 }
-
-// FreeUDPPort is a UDP port of 127.0.0.1 free a moment ago.
-func FreeUDPPort(t testing.TB) int {
-	t.Helper()
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("testharness: free UDP port: %v", err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}

@@ -19,9 +19,7 @@ import (
 // access units and ends the publication, and stops an idle muxer, while
 // units are still queued.
 func TestMuxerCloseWhileWriting(t *testing.T) {
-	sps := testharness.H264SPS()
-	pps := testharness.H264PPS()
-	idr := testharness.H264IDR()
+	sps, pps, idr := testharness.H264SPS(), testharness.H264PPS(), testharness.H264IDR()
 	h := testHub(t)
 	for round := range 20 {
 		s := New(Config{MuxerCloseAfter: time.Hour, Variant: "fmp4", SegmentCount: 3, SegmentDuration: time.Second,

@@ -22,9 +22,7 @@ func (w *countingWriter) Enqueue(savant.Outgoing) error { w.n.Add(1); return nil
 // does not reach this instance's Savant output (the owner's does), unless
 // RelayPeers (cluster.relaySavant); a local publisher's always does.
 func TestSavantOutputRelayedStreams(t *testing.T) {
-	sps := testharness.H264SPS()
-	pps := testharness.H264PPS()
-	idr := testharness.H264IDR()
+	sps, pps, idr := testharness.H264SPS(), testharness.H264PPS(), testharness.H264IDR()
 	for _, c := range []struct {
 		name       string
 		src        stream.SourceInfo
