@@ -67,17 +67,19 @@ func (k *benchKeys) token(b *testing.B, alg string) string {
 	return s
 }
 
-func benchJWT(b *testing.B, k *benchKeys) *authn.JWT {
-	b.Helper()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(k.jwks) }))
-	b.Cleanup(srv.Close)
+// servedJWT is a started jwt backend (claim key mediamtx_permissions, no
+// issuer or audience) whose JWKS, jwks, an HTTP server serves.
+func servedJWT(tb testing.TB, jwks []byte) *authn.JWT {
+	tb.Helper()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(jwks) }))
+	tb.Cleanup(srv.Close)
 	j, err := authn.NewJWT(authn.JWTConfig{JWKS: srv.URL, ClaimKey: "mediamtx_permissions"})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	b.Cleanup(func() { _ = j.Close() })
+	tb.Cleanup(func() { _ = j.Close() })
 	if err := j.Start(context.Background()); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return j
 }
@@ -85,7 +87,7 @@ func benchJWT(b *testing.B, k *benchKeys) *authn.JWT {
 // One verification (signature, claims, permissions), no cache.
 func BenchmarkJWTVerify(b *testing.B) {
 	k := newBenchKeys(b)
-	j := benchJWT(b, k)
+	j := servedJWT(b, k.jwks)
 	for _, alg := range []string{"RS256", "ES256"} {
 		b.Run(alg, func(b *testing.B) {
 			req := &authn.Request{Action: authz.ActionRead, Path: "cam", Credentials: authn.Credentials{Token: k.token(b, alg)}}
@@ -103,7 +105,7 @@ func BenchmarkJWTVerify(b *testing.B) {
 func BenchmarkJWTPipelineCacheHit(b *testing.B) {
 	k := newBenchKeys(b)
 	m := authn.NewMetrics(nil)
-	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{benchJWT(b, k)}, CacheSize: 1000, CacheTTL: time.Hour},
+	p := authn.NewPipeline(authn.PipelineConfig{Backends: []authn.Backend{servedJWT(b, k.jwks)}, CacheSize: 1000, CacheTTL: time.Hour},
 		authn.NewTestDeps(m))
 	req := authRequest(authz.ActionRead, "cam", "user", k.token(b, "RS256"))
 	if _, err := p.Authenticate(context.Background(), req); err != nil {

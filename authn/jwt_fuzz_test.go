@@ -8,8 +8,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
@@ -30,16 +28,7 @@ func FuzzJWTShape(f *testing.F) {
 	x, y := key.X.FillBytes(make([]byte, 32)), key.Y.FillBytes(make([]byte, 32))
 	jwks, _ := json.Marshal(map[string]any{"keys": []map[string]string{{"kty": "EC", "crv": "P-256", "kid": "k1", "use": "sig",
 		"x": base64.RawURLEncoding.EncodeToString(x), "y": base64.RawURLEncoding.EncodeToString(y)}}})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(jwks) }))
-	f.Cleanup(srv.Close)
-	b, err := authn.NewJWT(authn.JWTConfig{JWKS: srv.URL, ClaimKey: "mediamtx_permissions"})
-	if err != nil {
-		f.Fatal(err)
-	}
-	f.Cleanup(func() { _ = b.Close() })
-	if err := b.Start(context.Background()); err != nil {
-		f.Fatal(err)
-	}
+	b := servedJWT(f, jwks)
 	f.Add("eyJhbGciOiJub25lIn0.e30.", "")
 	f.Add("user", "a.b.c")
 	f.Fuzz(func(t *testing.T, token, pass string) {

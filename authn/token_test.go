@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
@@ -150,7 +149,7 @@ func TestTokenBackend(t *testing.T) {
 			}
 		})
 	}
-	if n := testutil.ToFloat64(tokenMetric(env.reg, "sec-b", "ok")); n < 1 {
+	if n := tokenMetric(t, env.reg, "sec-b", "ok"); n < 1 {
 		t.Errorf("streamgate_token_verifications_total{secret_id=sec-b,result=ok} = %v", n)
 	}
 }
@@ -158,30 +157,12 @@ func TestTokenBackend(t *testing.T) {
 // errForbidden marks a refusal in the table.
 var errForbidden = errors.New("forbidden")
 
-func tokenMetric(reg *prometheus.Registry, secret, result string) prometheus.Collector {
-	return collectorFunc(func(ch chan<- prometheus.Metric) {
-		mfs, _ := reg.Gather()
-		for _, mf := range mfs {
-			if mf.GetName() != "streamgate_token_verifications_total" {
-				continue
-			}
-			for _, m := range mf.GetMetric() {
-				labels := map[string]string{}
-				for _, l := range m.GetLabel() {
-					labels[l.GetName()] = l.GetValue()
-				}
-				if labels["secret_id"] == secret && labels["result"] == result {
-					ch <- prometheus.MustNewConstMetric(prometheus.NewDesc("x", "x", nil, nil), prometheus.CounterValue, m.GetCounter().GetValue())
-				}
-			}
-		}
-	})
+// tokenMetric reads streamgate_token_verifications_total{secret_id,result}.
+func tokenMetric(t *testing.T, reg *prometheus.Registry, secret, result string) float64 {
+	t.Helper()
+	return testharness.GatheredMetric(t, reg, "streamgate_token_verifications_total",
+		map[string]string{"secret_id": secret, "result": result})
 }
-
-type collectorFunc func(chan<- prometheus.Metric)
-
-func (f collectorFunc) Describe(chan<- *prometheus.Desc)    {}
-func (f collectorFunc) Collect(ch chan<- prometheus.Metric) { f(ch) }
 
 func TestTokenSecretRotation(t *testing.T) {
 	dir := t.TempDir()

@@ -1,7 +1,6 @@
 package config_test
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -18,19 +17,12 @@ authJWTJWKS: https://jwks:s3cretJWKS@127.0.0.1:1/jwks.json?access_token=s3cretJW
 authEtcd:
   endpoints: [http://root:s3cretEtcd@127.0.0.1:2379, http://s3cretEtcdUserOnly@127.0.0.1:2380]
 `
-	c, err := config.Parse("urls.yml", []byte(text), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := json.Marshal(c.Redacted())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(out), "s3cret") {
+	out := redactedJSON(t, mustParse(t, text))
+	if strings.Contains(out, "s3cret") {
 		t.Errorf("a secret appears in Redacted(): %s", out)
 	}
 	for _, want := range []string{"127.0.0.1:1/auth", "127.0.0.1:2379", "access_token="} {
-		if !strings.Contains(string(out), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("Redacted() lost %q (only credentials go): %s", want, out)
 		}
 	}

@@ -164,6 +164,16 @@ func (c *rtspDescriber) describe(authorization string) (status string, h textpro
 	return status, h, nil
 }
 
+// mustDescribe is describe that fails the test on a network error.
+func (c *rtspDescriber) mustDescribe(t testing.TB, authorization string) (string, textproto.MIMEHeader) {
+	t.Helper()
+	status, h, err := c.describe(authorization)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return status, h
+}
+
 // rtspDescribeRaw connects and sends DESCRIBE with the URL's credentials as
 // Basic: at once when preemptive, else first without them, expecting 401,
 // then again on the same connection; the last answer must be 200.

@@ -117,6 +117,21 @@ func wantAlive(t *testing.T, d *testharness.Daemon) {
 	}
 }
 
+// trafficIntoOutage starts the user known's traffic through d's gateway,
+// waits until it flows, calls cut and waits (within) for /ready to say
+// 503 (what: the state, for messages). It returns the traffic and when cut
+// returned.
+func trafficIntoOutage(t *testing.T, d *testharness.Daemon, what string, within time.Duration, cut func()) (*traffic, time.Time) {
+	t.Helper()
+	ready := d.URL("gateway", "/ready")
+	tr := startTraffic(t, d.URL("gateway", "/"), basicAuth("known", "password1"))
+	tr.waitSent(t, 4) // flowing before the outage
+	cut()
+	at := time.Now()
+	waitStatus(t, "/ready "+what, within, http.StatusServiceUnavailable, func() answer { return get(t, ready) })
+	return tr, at
+}
+
 // A network partition from etcd (10 s): known users keep passing, /ready
 // says 503, a user added meanwhile is accepted within 2 s of the partition
 // ending, and /ready says 200 again.
@@ -131,12 +146,7 @@ func TestGatewaySurvivesEtcdPartition(t *testing.T) {
 	newbie := func() answer { return post(t, gw, "", nil, basicAuth("newbie", "password")) }
 	wantChallenge(t, "a user not in etcd yet", newbie(), "e2e-gw")
 
-	tr := startTraffic(t, gw, basicAuth("known", "password1"))
-	tr.waitSent(t, 4) // flowing before the outage
-	p.Cut()
-	cut := time.Now()
-	waitStatus(t, "/ready while etcd is unreachable", 5*time.Second, http.StatusServiceUnavailable,
-		func() answer { return get(t, ready) })
+	tr, cut := trafficIntoOutage(t, d, "while etcd is unreachable", 5*time.Second, p.Cut)
 	// Written straight to etcd, which the daemon cannot see.
 	e.Put(t, "/users/newbie", userRecord(seedHash0, ""))
 	for time.Since(cut) < outage {
@@ -163,12 +173,7 @@ func TestGatewaySurvivesEtcdRestart(t *testing.T) {
 	d := testharness.Start(t, etcdGatewayConfig(e, e.Endpoint(), testharness.IPCEndpoint(t, "restart"), ""))
 	gw, ready := d.URL("gateway", "/"), d.URL("gateway", "/ready")
 
-	tr := startTraffic(t, gw, basicAuth("known", "password1"))
-	tr.waitSent(t, 4) // flowing before the outage
-	e.Stop()
-	stopped := time.Now()
-	waitStatus(t, "/ready while etcd is down", 4*time.Second, http.StatusServiceUnavailable,
-		func() answer { return get(t, ready) })
+	tr, stopped := trafficIntoOutage(t, d, "while etcd is down", 4*time.Second, e.Stop)
 	for time.Since(stopped) < outage {
 		wantAlive(t, d)
 		time.Sleep(250 * time.Millisecond)

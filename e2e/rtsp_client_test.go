@@ -21,14 +21,15 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	"github.com/pion/rtp"
+
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // An SPS and PPS of a 320x240 H.264 stream (from x264), and a tiny IDR slice.
 var (
-	rtspTestSPS = []byte{0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40,
-		0x00, 0x00, 0x0c, 0x83, 0xc5, 0x0a, 0xa8}
-	rtspTestPPS = []byte{0x68, 0xce, 0x0f, 0xc8}
-	rtspTestIDR = []byte{0x65, 0x88, 0x84, 0x00, 0x33, 0xff}
+	rtspTestSPS = testharness.H264SPS()
+	rtspTestPPS = testharness.H264PPS()
+	rtspTestIDR = testharness.H264IDR()
 )
 
 func rtspTCP() *gortsplib.Protocol {

@@ -70,18 +70,12 @@ func rtspDigestAnswer(t *testing.T, addr, path, user, pass string) (status, answ
 	t.Helper()
 	c := mustDialDescriber(t, addr, path)
 	defer c.conn.Close()
-	_, h, err := c.describe("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, h := c.mustDescribe(t, "")
 	answer = rtspDigestAuthorization(t, c.target, h.Values("Www-Authenticate"), user, pass)
 	if !strings.HasPrefix(answer, "Digest ") {
 		t.Fatalf("not a Digest answer: %s", answer)
 	}
-	status, _, err = c.describe(answer)
-	if err != nil {
-		t.Fatal(err)
-	}
+	status, _ = c.mustDescribe(t, answer)
 	return status, answer
 }
 

@@ -119,10 +119,7 @@ func tokenRTSPDescribe(t *testing.T, addr, pathAndQuery string) string {
 	t.Helper()
 	c := mustDialDescriber(t, addr, pathAndQuery)
 	defer c.conn.Close()
-	status, _, err := c.describe("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	status, _ := c.mustDescribe(t, "")
 	return status
 }
 

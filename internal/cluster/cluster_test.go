@@ -68,13 +68,7 @@ func (m *member) gauges(t *testing.T) [3]float64 {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t *testing.T, within time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %s: %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testharness.WaitEvery(t, what, within, 20*time.Millisecond, cond)
 }
 
 func desc() *description.Session {
@@ -92,6 +86,18 @@ func twoMembers(t *testing.T) (*testharness.Etcd, *member, *member) {
 		return slices.Equal(members(a), []string{"a", "b"}) && slices.Equal(members(b), []string{"a", "b"})
 	})
 	return e, a, b
+}
+
+// publishCamOnA publishes cam on a with src and waits until b sees a as
+// its owner.
+func publishCamOnA(t *testing.T, a, b *member, src stream.SourceInfo) *stream.Publication {
+	t.Helper()
+	pa, err := a.hub.Publish("cam", desc(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "b sees cam on a", func() bool { return b.c.Owner("cam") == "a" })
+	return pa
 }
 
 func members(m *member) []string {
@@ -113,11 +119,7 @@ func members(m *member) []string {
 func TestRegistry(t *testing.T) {
 	_, a, b := twoMembers(t)
 
-	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 5*time.Second, "b sees cam on a", func() bool { return b.c.Owner("cam") == "a" })
+	pa := publishCamOnA(t, a, b, stream.SourceInfo{Protocol: "rtsp"})
 	if _, err := b.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"}); !errors.Is(err, stream.ErrBusy) {
 		t.Fatalf("second publisher on b: %v, want ErrBusy", err)
 	}
@@ -153,11 +155,7 @@ func TestRegistry(t *testing.T) {
 	eventually(t, 5*time.Second, "cam gone", func() bool { return b.c.Owner("cam") == "" })
 
 	// Takeover: b publishes with override, a's publisher ends.
-	pa, err = a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 5*time.Second, "b sees cam on a again", func() bool { return b.c.Owner("cam") == "a" })
+	pa = publishCamOnA(t, a, b, stream.SourceInfo{Protocol: "rtsp"})
 	release, err := b.c.Claim("cam", stream.SourceInfo{Protocol: "rtsp"}, true)
 	if err != nil {
 		t.Fatal(err)
@@ -190,10 +188,7 @@ func TestRegistry(t *testing.T) {
 // are accepted; once etcd is back it registers again, its paths included.
 func TestRegistryOutage(t *testing.T) {
 	e, a, b := twoMembers(t)
-	if _, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"}); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 5*time.Second, "b sees cam", func() bool { return b.c.Owner("cam") == "a" })
+	publishCamOnA(t, a, b, stream.SourceInfo{Protocol: "rtsp"})
 
 	e.Stop()
 	eventually(t, 5*time.Second, "b down", func() bool { return !b.c.Up() })
@@ -221,11 +216,7 @@ func TestRegistryOutage(t *testing.T) {
 // serves its own readers) and registers nothing.
 func TestRegistryPulledSource(t *testing.T) {
 	_, a, b := twoMembers(t)
-	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtspSource", Pulled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 5*time.Second, "b sees cam on a", func() bool { return b.c.Owner("cam") == "a" })
+	pa := publishCamOnA(t, a, b, stream.SourceInfo{Protocol: "rtspSource", Pulled: true})
 	pb, err := b.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtspSource", Pulled: true})
 	if err != nil {
 		t.Fatalf("b's pulled source refused: %v", err)
@@ -328,11 +319,7 @@ func TestRegistryStalePaths(t *testing.T) {
 // (the hub calls it outside its lock): no runner nobody would stop.
 func TestRelayRetired(t *testing.T) {
 	_, a, b := twoMembers(t)
-	pa, err := a.hub.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, 5*time.Second, "b sees cam on a", func() bool { return b.c.Owner("cam") == "a" })
+	pa := publishCamOnA(t, a, b, stream.SourceInfo{Protocol: "rtsp"})
 	d, o, ok := b.c.Demand("cam", cluster.RelayTimings{})
 	if !ok || d == nil {
 		t.Fatal("no relay")

@@ -56,13 +56,7 @@ func startNode(t testing.TB, e *testharness.Etcd, name string, interval time.Dur
 // waitFor polls cond until it holds, failing the test after 20 s.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testharness.WaitEvery(t, what, 20*time.Second, 10*time.Millisecond, cond)
 }
 
 func blocked(n *node, user string, ip netip.Addr) bool {

@@ -3,11 +3,11 @@ package daemon
 import (
 	"fmt"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	"github.com/streamgate/streamgate/config"
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/source"
 )
 
@@ -22,12 +22,7 @@ func sourcesYAML(t *testing.T, paths string) *config.Conf {
 
 func udpPort(t *testing.T) int {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
-	return pc.LocalAddr().(*net.UDPAddr).Port
+	return testharness.FreeUDPPort(t)
 }
 
 // A reload keeps an unchanged source running (the same runner), restarts

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/internal/netlimit"
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 func TestAcquireLimits(t *testing.T) {
@@ -81,25 +82,8 @@ func TestReleaseFreesASlotOnce(t *testing.T) {
 // refused reads streamgate_connections_refused_total{listener,reason}.
 func refused(t *testing.T, reg *prometheus.Registry, listener, reason string) float64 {
 	t.Helper()
-	fams, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range fams {
-		if f.GetName() != "streamgate_connections_refused_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
-			for _, lp := range m.GetLabel() {
-				labels[lp.GetName()] = lp.GetValue()
-			}
-			if labels["listener"] == listener && labels["reason"] == reason {
-				return m.GetCounter().GetValue()
-			}
-		}
-	}
-	return 0
+	return testharness.GatheredMetric(t, reg, "streamgate_connections_refused_total",
+		map[string]string{"listener": listener, "reason": reason})
 }
 
 func TestNilLimitsCountNothing(t *testing.T) {

@@ -91,7 +91,7 @@ func StartEtcd(t testing.TB, opts ...EtcdOption) *Etcd {
 	// at once ("address already in use"), and it is started again on other
 	// ports, with a fresh data directory.
 	for attempt := 1; ; attempt++ {
-		e.clientPort, e.peerPort = freePort(t), freePort(t)
+		e.clientPort, e.peerPort = FreePort(t), FreePort(t)
 		err := e.startOnce()
 		if err == nil {
 			return e
@@ -356,17 +356,6 @@ func (e *Etcd) writeCerts() error {
 
 func writePEM(path, kind string, der []byte) error {
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600)
-}
-
-// freePort is a TCP port on 127.0.0.1 nobody listened on a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("testharness: free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // tail is the last n lines of s.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -92,6 +93,21 @@ func MetricValue(fams map[string]*dto.MetricFamily, name string, labels map[stri
 		}
 	}
 	return sum
+}
+
+// GatheredMetric is MetricValue over what g gathers: for tests of a
+// package that registers its metrics on its own registry.
+func GatheredMetric(t testing.TB, g prometheus.Gatherer, name string, labels map[string]string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams := make(map[string]*dto.MetricFamily, len(mfs))
+	for _, f := range mfs {
+		fams[f.GetName()] = f
+	}
+	return MetricValue(fams, name, labels)
 }
 
 func hasLabels(m *dto.Metric, want map[string]string) bool {

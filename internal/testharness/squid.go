@@ -52,7 +52,7 @@ func StartSquid(t testing.TB, origin string) *Squid {
 		}
 		t.Cleanup(func() { _ = os.RemoveAll(dir) })
 		s := &Squid{Dir: dir, log: newLogBuffer()}
-		s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+		s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
 		if s.start(t, port) {
 			return s
 		}

@@ -37,11 +37,7 @@ func StartTURN(t testing.TB, secret string) *TURNServer {
 	RequirePeer(t, "turnserver", "coturn")
 	var lastErr error
 	for range 5 {
-		port, err := freeUDPPort()
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := startTURN(t, port, secret)
+		s, err := startTURN(t, FreeUDPPort(t), secret)
 		if err == nil {
 			return s
 		}
@@ -112,14 +108,4 @@ func stunAnswers(addr string) bool {
 		return false
 	}
 	return stun.IsMessage(buf[:n])
-}
-
-// freeUDPPort is a UDP port of 127.0.0.1 free a moment ago.
-func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }

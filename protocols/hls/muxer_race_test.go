@@ -19,10 +19,7 @@ import (
 // access units and ends the publication, and stops an idle muxer, while
 // units are still queued.
 func TestMuxerCloseWhileWriting(t *testing.T) {
-	sps := []byte{0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40,
-		0x00, 0x00, 0x0c, 0x83, 0xc5, 0x0a, 0xa8}
-	pps := []byte{0x68, 0xce, 0x0f, 0xc8}
-	idr := []byte{0x65, 0x88, 0x84, 0x00, 0x33, 0xff}
+	sps, pps, idr := testharness.H264SPS(), testharness.H264PPS(), testharness.H264IDR()
 	h := testHub(t)
 	for round := range 20 {
 		s := New(Config{MuxerCloseAfter: time.Hour, Variant: "fmp4", SegmentCount: 3, SegmentDuration: time.Second,

@@ -13,31 +13,9 @@ import (
 func fastSeeds(t testing.TB) (common, other [][]byte) {
 	conf := float32(0.5)
 	hint := "h"
-	v := func(val any) *pb.AttributeValue {
-		a := &pb.AttributeValue{Confidence: &conf}
-		switch val := val.(type) {
-		case *pb.FloatValue:
-			a.Value = &pb.AttributeValue_Float{Float: val}
-		case *pb.FloatVectorValue:
-			a.Value = &pb.AttributeValue_FloatVector{FloatVector: val}
-		case *pb.IntegerValue:
-			a.Value = &pb.AttributeValue_Integer{Integer: val}
-		case *pb.IntegerVectorValue:
-			a.Value = &pb.AttributeValue_IntegerVector{IntegerVector: val}
-		case *pb.BooleanValue:
-			a.Value = &pb.AttributeValue_Boolean{Boolean: val}
-		case *pb.BooleanVectorValue:
-			a.Value = &pb.AttributeValue_BooleanVector{BooleanVector: val}
-		case *pb.StringValue:
-			a.Value = &pb.AttributeValue_String_{String_: val}
-		case *pb.BoundingBoxValue:
-			a.Value = &pb.AttributeValue_BoundingBox{BoundingBox: val}
-		case *pb.PointValue:
-			a.Value = &pb.AttributeValue_Point{Point: val}
-		case *pb.NoneValue:
-			a.Value = &pb.AttributeValue_None{None: val}
-		case nil:
-		}
+	// v gives a value the confidence every seed carries.
+	v := func(a *pb.AttributeValue) *pb.AttributeValue {
+		a.Confidence = &conf
 		return a
 	}
 	enc := func(a *pb.Attribute) []byte {
@@ -48,28 +26,28 @@ func fastSeeds(t testing.TB) (common, other [][]byte) {
 		return b
 	}
 	for _, vals := range [][]*pb.AttributeValue{
-		{v(&pb.FloatValue{Data: 1.5})},
-		{v(&pb.FloatValue{})},
-		{v(&pb.FloatVectorValue{Data: []float64{1, 2, 3, 4}})},
-		{v(&pb.IntegerValue{Data: -7})},
-		{v(&pb.IntegerValue{Data: 300})},
-		{v(&pb.IntegerVectorValue{Data: []int64{1, -1, 1 << 40}})},
-		{v(&pb.BooleanValue{Data: true})},
-		{v(&pb.BooleanVectorValue{Data: []bool{true, false}})},
-		{v(&pb.StringValue{Data: "plate"})},
-		{v(&pb.BoundingBoxValue{Data: &pb.BoundingBox{Xc: 1, Yc: 2, Width: 3, Height: 4, Angle: proto.Float32(5)}})},
-		{v(&pb.IntegerValue{Data: 1}), v(&pb.StringValue{Data: "x"})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_Float{Float: &pb.FloatValue{Data: 1.5}}})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_Float{Float: &pb.FloatValue{}}})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_FloatVector{FloatVector: &pb.FloatVectorValue{Data: []float64{1, 2, 3, 4}}}})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_Integer{Integer: &pb.IntegerValue{Data: -7}}})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_Integer{Integer: &pb.IntegerValue{Data: 300}}})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_IntegerVector{IntegerVector: &pb.IntegerVectorValue{Data: []int64{1, -1, 1 << 40}}}})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_Boolean{Boolean: &pb.BooleanValue{Data: true}}})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_BooleanVector{BooleanVector: &pb.BooleanVectorValue{Data: []bool{true, false}}}})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_String_{String_: &pb.StringValue{Data: "plate"}}})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_BoundingBox{BoundingBox: &pb.BoundingBoxValue{Data: &pb.BoundingBox{Xc: 1, Yc: 2, Width: 3, Height: 4, Angle: proto.Float32(5)}}}})},
+		{v(&pb.AttributeValue{Value: &pb.AttributeValue_Integer{Integer: &pb.IntegerValue{Data: 1}}}), v(&pb.AttributeValue{Value: &pb.AttributeValue_String_{String_: &pb.StringValue{Data: "x"}}})},
 	} {
 		common = append(common, enc(&pb.Attribute{Namespace: "det", Name: "a", Hint: &hint, Values: vals, IsPersistent: true, IsHidden: true}))
 	}
 	for _, a := range []*pb.Attribute{
-		{Namespace: "det", Name: "a", Values: []*pb.AttributeValue{v(&pb.PointValue{Data: &pb.Point{X: 1}})}, IsPersistent: true},
-		{Namespace: "det", Name: "a", Values: []*pb.AttributeValue{v(&pb.NoneValue{})}, IsPersistent: true},
-		{Namespace: "det", Name: "a", Values: []*pb.AttributeValue{v(nil)}, IsPersistent: true},  // value not set
-		{Namespace: "det", Name: "a", Values: []*pb.AttributeValue{v(nil)}, IsPersistent: false}, // … not persistent
-		{Namespace: "dét", Name: "a", IsPersistent: true},                                        // not ASCII
-		{Namespace: "det", Name: string(make([]byte, 200))},                                      // a 2-byte length
-		{Namespace: "det", Name: "a", Values: []*pb.AttributeValue{v(&pb.BoundingBoxValue{})}, IsPersistent: true},
+		{Namespace: "det", Name: "a", Values: []*pb.AttributeValue{v(&pb.AttributeValue{Value: &pb.AttributeValue_Point{Point: &pb.PointValue{Data: &pb.Point{X: 1}}}})}, IsPersistent: true},
+		{Namespace: "det", Name: "a", Values: []*pb.AttributeValue{v(&pb.AttributeValue{Value: &pb.AttributeValue_None{None: &pb.NoneValue{}}})}, IsPersistent: true},
+		{Namespace: "det", Name: "a", Values: []*pb.AttributeValue{v(&pb.AttributeValue{})}, IsPersistent: true},  // value not set
+		{Namespace: "det", Name: "a", Values: []*pb.AttributeValue{v(&pb.AttributeValue{})}, IsPersistent: false}, // … not persistent
+		{Namespace: "dét", Name: "a", IsPersistent: true},   // not ASCII
+		{Namespace: "det", Name: string(make([]byte, 200))}, // a 2-byte length
+		{Namespace: "det", Name: "a", Values: []*pb.AttributeValue{v(&pb.AttributeValue{Value: &pb.AttributeValue_BoundingBox{BoundingBox: &pb.BoundingBoxValue{}}})}, IsPersistent: true},
 	} {
 		other = append(other, enc(a))
 	}

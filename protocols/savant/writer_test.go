@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,18 +13,15 @@ import (
 
 	zmq "github.com/pebbe/zmq4"
 
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/savant"
 	"github.com/streamgate/streamgate/protocols/savant/savanturl"
 )
 
+// freeTCP is a tcp:// endpoint on a port of 127.0.0.1 free a moment ago.
 func freeTCP(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return "tcp://127.0.0.1:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	return "tcp://127.0.0.1:" + strconv.Itoa(testharness.FreePort(t))
 }
 
 func newWriter(t *testing.T, url string, tune func(*savant.Config)) *savant.Writer {

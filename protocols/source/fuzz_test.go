@@ -9,14 +9,14 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts"
 	tscodecs "github.com/bluenviron/mediacommon/v2/pkg/formats/mpegts/codecs"
 
+	"github.com/streamgate/streamgate/internal/testharness"
 	psrt "github.com/streamgate/streamgate/protocols/srt"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
 var (
-	fuzzSPS = []byte{0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40,
-		0x00, 0x00, 0x0c, 0x83, 0xc5, 0x0a, 0xa8}
-	fuzzPPS = []byte{0x68, 0xce, 0x0f, 0xc8}
+	fuzzSPS = testharness.H264SPS()
+	fuzzPPS = testharness.H264PPS()
 )
 
 // tsSample is a small valid MPEG-TS: an H.264 and an AAC track, a few units.

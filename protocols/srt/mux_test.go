@@ -44,6 +44,18 @@ func demuxAll(t testing.TB, ts []byte) (*description.Session, []*stream.Unit) {
 	}
 }
 
+// sampleMuxer demuxes the sample stream and gives its units and a muxer
+// for all its medias.
+func sampleMuxer(t *testing.T) ([]*stream.Unit, *muxer) {
+	t.Helper()
+	desc, units := demuxAll(t, sampleTS(t))
+	m, err := newMuxer(desc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return units, m
+}
+
 func byFormat[F format.Format](units []*stream.Unit) []*stream.Unit {
 	var out []*stream.Unit
 	for _, u := range units {
@@ -102,11 +114,7 @@ func TestSRTDemuxSample(t *testing.T) {
 // TestMuxRoundTrip: units muxed for SRT readers demux to the same access
 // units and timestamps (shifted by tsOffset).
 func TestSRTMuxRoundTrip(t *testing.T) {
-	desc, units := demuxAll(t, sampleTS(t))
-	m, err := newMuxer(desc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	units, m := sampleMuxer(t)
 	var out bytes.Buffer
 	joins := 0
 	for _, u := range units {
@@ -194,11 +202,7 @@ func TestSRTMuxAddsParameterSets(t *testing.T) {
 
 // TestMuxWaitsForKeyframe: nothing is written before the first keyframe.
 func TestSRTMuxWaitsForKeyframe(t *testing.T) {
-	desc, units := demuxAll(t, sampleTS(t))
-	m, err := newMuxer(desc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	units, m := sampleMuxer(t)
 	for i, u := range units {
 		if _, ok := u.Format.(*format.H264); ok && h264.IsRandomAccess(u.AU) {
 			units = units[i+1:]

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -57,15 +58,10 @@ func (f *fakeDemand) counts() (int, int) {
 	return f.starts, f.stops
 }
 
+// waitFor polls cond until it holds, failing the test after 5 s.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 5 s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testharness.WaitFor(t, what, 5*time.Second, cond)
 }
 
 // An on-demand Demand starts at the first Read (which waits for the

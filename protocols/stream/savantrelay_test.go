@@ -8,6 +8,7 @@ import (
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
+	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/savant"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -21,10 +22,7 @@ func (w *countingWriter) Enqueue(savant.Outgoing) error { w.n.Add(1); return nil
 // does not reach this instance's Savant output (the owner's does), unless
 // RelayPeers (cluster.relaySavant); a local publisher's always does.
 func TestSavantOutputRelayedStreams(t *testing.T) {
-	sps := []byte{0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40,
-		0x00, 0x00, 0x0c, 0x83, 0xc5, 0x0a, 0xa8}
-	pps := []byte{0x68, 0xce, 0x0f, 0xc8}
-	idr := []byte{0x65, 0x88, 0x84, 0x00, 0x33, 0xff}
+	sps, pps, idr := testharness.H264SPS(), testharness.H264PPS(), testharness.H264IDR()
 	for _, c := range []struct {
 		name       string
 		src        stream.SourceInfo

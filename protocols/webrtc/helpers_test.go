@@ -1,6 +1,7 @@
 package webrtc_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,9 +35,8 @@ import (
 // An SPS and PPS of a 320x240 H.264 stream (from x264, profile-level-id
 // 42c00d: no browser offers that profile exactly).
 var (
-	testSPS = []byte{0x67, 0x42, 0xc0, 0x0d, 0xda, 0x05, 0x07, 0xec, 0x04, 0x40, 0x00, 0x00, 0x03, 0x00, 0x40,
-		0x00, 0x00, 0x0c, 0x83, 0xc5, 0x0a, 0xa8}
-	testPPS = []byte{0x68, 0xce, 0x0f, 0xc8}
+	testSPS = testharness.H264SPS()
+	testPPS = testharness.H264PPS()
 )
 
 // A VPS, SPS and PPS of a 320x240 H.265 stream (from x265: Main profile,
@@ -490,4 +491,56 @@ func naluTypes(au [][]byte) []int {
 		out[i] = int(n[0] & 0x1f)
 	}
 	return out
+}
+
+// playedCodec says how wantPlayedFrames reads one codec's access units.
+type playedCodec struct {
+	types      func(au [][]byte) []int // the NAL unit types of an access unit
+	keyframe   []int                   // the NAL unit types of an IDR access unit: parameter sets, IDR
+	params     [][]byte                // the stream's parameter sets, in the order they precede an IDR
+	paramNames string                  // their names, for messages: "SPS, PPS"
+	frame      []byte                  // the IDR the publisher sends
+	unit       string                  // what a message calls an access unit: "frame"
+}
+
+// wantPlayedFrames reads 25 access units from c: the first is an IDR with
+// the stream's parameter sets in front, as is every later IDR, which
+// arrives whole however many packets it took; the others are single
+// non-IDR slices (type 1). At least 2 IDRs and 10 others must come.
+func wantPlayedFrames(t *testing.T, c *client, v playedCodec) {
+	t.Helper()
+	keyframe, idr := v.keyframe, v.keyframe[len(v.keyframe)-1]
+	var idrs, others int
+	for i := 0; i < 25; i++ {
+		au, err := c.nextFrame()
+		if err != nil {
+			t.Fatalf("%s %d: %v", v.unit, i, err)
+		}
+		types := v.types(au)
+		if i == 0 && !slices.Equal(types, keyframe) {
+			t.Fatalf("first %s NAL unit types %v, want %s, IDR %v", v.unit, types, v.paramNames, keyframe)
+		}
+		switch {
+		case slices.Contains(types, idr):
+			idrs++
+			if !slices.Equal(types, keyframe) {
+				t.Fatalf("IDR %v without the stream's %s in front", types, v.paramNames)
+			}
+			for j, p := range v.params {
+				if !bytes.Equal(au[j], p) {
+					t.Fatalf("IDR %v: NAL unit %d is not the stream's (%x, want %x)", types, j, au[j], p)
+				}
+			}
+			if got := au[len(v.params)]; !bytes.Equal(got, v.frame) {
+				t.Fatalf("IDR of %d bytes, want the %d sent", len(got), len(v.frame))
+			}
+		case slices.Equal(types, []int{1}):
+			others++
+		default:
+			t.Fatalf("unexpected %s %v", v.unit, types)
+		}
+	}
+	if idrs < 2 || others < 10 {
+		t.Errorf("got %d IDR and %d other %ss", idrs, others, v.unit)
+	}
 }

@@ -1,12 +1,12 @@
 package webrtc_test
 
 import (
-	"bytes"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	pion "github.com/pion/webrtc/v4"
 
 	"github.com/streamgate/streamgate/protocols/webrtc"
@@ -20,17 +20,24 @@ func h265Types(au [][]byte) []int {
 	return out
 }
 
+// playedBy publishes medias on path and has a pion player play it as
+// viewer; it returns the player and the SDP answer it got.
+func playedBy(t *testing.T, path string, medias ...*description.Media) (*client, string) {
+	t.Helper()
+	e := newEnv(t, allPaths, webrtc.Config{})
+	publish(t, e, path, medias...)
+	c := newClient(t)
+	c.play(t, e, path, "viewer")
+	return c, c.pc.RemoteDescription().SDP
+}
+
 // An H.265 stream read by a pion player whose offer lists H.265 (among
 // H.264, VP8, VP9, AV1: pion's defaults): the answer sends H265 and no
 // other video codec; the first access unit depacketized is an IDR
 // with the stream's VPS, SPS and PPS in front, as is every later IDR, and
 // IDRs larger than a packet arrive whole.
 func TestPlayH265(t *testing.T) {
-	e := newEnv(t, allPaths, webrtc.Config{})
-	publish(t, e, "hevc", h265Media(), opusMedia())
-	c := newClient(t)
-	c.play(t, e, "hevc", "viewer")
-	answer := c.pc.RemoteDescription().SDP
+	c, answer := playedBy(t, "hevc", h265Media(), opusMedia())
 	if !strings.Contains(answer, " H265/90000") {
 		t.Fatalf("answer without H265:\n%s", answer)
 	}
@@ -40,35 +47,8 @@ func TestPlayH265(t *testing.T) {
 		}
 	}
 	c.waitState(t, pion.PeerConnectionStateConnected)
-	var idrs, trails int
-	for i := 0; i < 25; i++ {
-		au, err := c.nextFrame()
-		if err != nil {
-			t.Fatalf("frame %d: %v", i, err)
-		}
-		types := h265Types(au)
-		if i == 0 && !slices.Equal(types, []int{32, 33, 34, 19}) {
-			t.Fatalf("first access unit NAL unit types %v, want VPS, SPS, PPS, IDR (32 33 34 19)", types)
-		}
-		switch {
-		case slices.Contains(types, 19):
-			idrs++
-			if !slices.Equal(types, []int{32, 33, 34, 19}) || !bytes.Equal(au[0], testVPS265) ||
-				!bytes.Equal(au[1], testSPS265) || !bytes.Equal(au[2], testPPS265) {
-				t.Fatalf("IDR %v without the stream's VPS, SPS and PPS in front", types)
-			}
-			if !bytes.Equal(au[3], frame265(0)) {
-				t.Fatalf("IDR of %d bytes, want the %d sent", len(au[3]), len(frame265(0)))
-			}
-		case slices.Equal(types, []int{1}):
-			trails++
-		default:
-			t.Fatalf("unexpected access unit %v", types)
-		}
-	}
-	if idrs < 2 || trails < 10 {
-		t.Errorf("got %d IDR and %d other access units", idrs, trails)
-	}
+	wantPlayedFrames(t, c, playedCodec{types: h265Types, keyframe: []int{32, 33, 34, 19},
+		params: [][]byte{testVPS265, testSPS265, testPPS265}, paramNames: "VPS, SPS, PPS", frame: frame265(0), unit: "access unit"})
 }
 
 // An offer whose video lacks H.265 (a player with H.264 and VP8 only) is
@@ -90,11 +70,7 @@ func TestOfferWithoutH265(t *testing.T) {
 // A stream with an H.264 and an H.265 track sends H.264 (the one every
 // browser decodes), even to an offer that lists both.
 func TestPlayPrefersH264OverH265(t *testing.T) {
-	e := newEnv(t, allPaths, webrtc.Config{})
-	publish(t, e, "both", h265Media(), h264Media())
-	c := newClient(t)
-	c.play(t, e, "both", "viewer")
-	answer := c.pc.RemoteDescription().SDP
+	c, answer := playedBy(t, "both", h265Media(), h264Media())
 	if !strings.Contains(answer, " H264/90000") || strings.Contains(answer, "H265/") {
 		t.Fatalf("answer without H264 alone:\n%s", answer)
 	}

@@ -1,9 +1,7 @@
 package webrtc_test
 
 import (
-	"bytes"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,34 +34,8 @@ func TestPlayH264AndOpus(t *testing.T) {
 	}
 	c.waitState(t, pion.PeerConnectionStateConnected)
 
-	var idrs, slices1 int
-	for i := 0; i < 25; i++ {
-		au, err := c.nextFrame()
-		if err != nil {
-			t.Fatalf("frame %d: %v", i, err)
-		}
-		types := naluTypes(au)
-		if i == 0 && !slices.Equal(types, []int{7, 8, 5}) {
-			t.Fatalf("first frame NAL unit types %v, want SPS, PPS, IDR (7 8 5)", types)
-		}
-		switch {
-		case slices.Contains(types, 5):
-			idrs++
-			if !slices.Equal(types, []int{7, 8, 5}) || !bytes.Equal(au[0], testSPS) || !bytes.Equal(au[1], testPPS) {
-				t.Fatalf("IDR frame %v without the stream's SPS and PPS in front", types)
-			}
-			if !bytes.Equal(au[2], frame(0)) {
-				t.Fatalf("IDR of %d bytes, want the %d sent", len(au[2]), len(frame(0)))
-			}
-		case slices.Equal(types, []int{1}):
-			slices1++
-		default:
-			t.Fatalf("unexpected frame %v", types)
-		}
-	}
-	if idrs < 2 || slices1 < 10 {
-		t.Errorf("got %d IDR and %d other frames", idrs, slices1)
-	}
+	wantPlayedFrames(t, c, playedCodec{types: naluTypes, keyframe: []int{7, 8, 5},
+		params: [][]byte{testSPS, testPPS}, paramNames: "SPS, PPS", frame: frame(0), unit: "frame"})
 	var last uint32
 	for i := 0; i < 5; i++ {
 		select {
