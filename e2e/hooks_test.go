@@ -142,6 +142,12 @@ func waitHook(t *testing.T, dir, name string, want map[string]string, not ...hoo
 				}
 			}
 			if r.matches(want) {
+				if startsChild(name) {
+					// Seen once the script wrote its environment; its
+					// child comes next. A test that then stops the hook
+					// checks that child (childGone): it must have started.
+					r.childStarted(t, name, deadline)
+				}
 				return r
 			}
 		}
@@ -185,22 +191,37 @@ func countHooks(dir, name string, want map[string]string) int {
 	return n
 }
 
-// childGone waits until the child r started (its .pid file) has exited.
-func (r hookRun) childGone(t *testing.T, what string) {
+// startsChild reports whether hookScript starts a long-running child for
+// the hook name (the hooks that run until an event stops them).
+func startsChild(name string) bool {
+	switch name {
+	case "runOnReady", "runOnRead", "runOnConnect", "runOnInit":
+		return true
+	}
+	return false
+}
+
+// childStarted waits until the child r starts has written its .pid file,
+// and returns that pid.
+func (r hookRun) childStarted(t *testing.T, what string, deadline time.Time) int {
 	t.Helper()
-	var pid int
-	deadline := time.Now().Add(20 * time.Second)
 	for {
 		b, _ := os.ReadFile(r.stem + ".pid")
 		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && n > 0 {
-			pid = n
-			break
+			return n
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: its child never started", what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// childGone waits until the child r started (its .pid file) has exited.
+func (r hookRun) childGone(t *testing.T, what string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	pid := r.childStarted(t, what, deadline)
 	for processAlive(pid) {
 		if time.Now().After(deadline) {
 			t.Fatalf("%s: its child %d still runs", what, pid)
