@@ -1,7 +1,6 @@
 package testharness
 
 import (
-	"io"
 	"net"
 	"testing"
 )
@@ -10,30 +9,20 @@ import (
 func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
-	return closedPort(t, l, err)
+	if err != nil {
+		t.Fatalf("testharness: free TCP port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }
 
 // FreeUDPPort is a UDP port of 127.0.0.1 free a moment ago.
 func FreeUDPPort(t testing.TB) int {
 	t.Helper()
 	c, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	return closedPort(t, c, err)
-}
-
-// closedPort closes c, a listener or packet connection FreePort or
-// FreeUDPPort opened (err: why it could not), and returns its port.
-func closedPort(t testing.TB, c io.Closer, err error) int {
-	t.Helper()
 	if err != nil {
-		t.Fatalf("testharness: free port: %v", err)
+		t.Fatalf("testharness: free UDP port: %v", err)
 	}
 	defer c.Close()
-	switch c := c.(type) {
-	case net.Listener:
-		return c.Addr().(*net.TCPAddr).Port
-	case net.PacketConn:
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	t.Fatalf("testharness: free port: %T has no port", c)
-	return 0
+	return c.LocalAddr().(*net.UDPAddr).Port
 }
