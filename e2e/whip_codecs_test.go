@@ -222,27 +222,37 @@ func TestWHIPCodecsIndependentDecoder(t *testing.T) {
 	}
 }
 
-// A WHEP server (a second streamgate, its paths published over WHIP in VP8
-// and AV1) is pulled over whep:// with credentials; the edge's readers
-// decode the pulled tracks: VP8 over RTSP, AV1 over HLS (ffmpeg).
+// A WHEP server (a second streamgate, its paths published over WHIP in
+// H.265, VP8 and AV1) is pulled over whep:// with credentials; the edge's
+// readers decode the pulled tracks: H.265 and VP8 over RTSP, AV1 over HLS
+// (ffmpeg).
 func TestSourceWHEPFrameCodecs(t *testing.T) {
 	t.Parallel()
 	rtspRequireFFmpeg(t)
 	cam := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\n",
 		users: "- {user: " + srcCamUser + ", pass: " + srcCamPass + ", permissions: [{action: read}]}\n",
-		paths: "  vp8: {}\n  av1: {}\n"})
+		paths: "  h265: {}\n  vp8: {}\n  av1: {}\n"})
+	pionPublish(t, cam, "h265", pion.MimeTypeH265, h265AUs(t, 2))
 	pionPublish(t, cam, "vp8", pion.MimeTypeVP8, ivfEncoded(t, "libvpx", 2, "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"))
 	pionPublish(t, cam, "av1", pion.MimeTypeAV1, ivfEncoded(t, "libaom-av1", 2, "-usage", "realtime", "-cpu-used", "8", "-b:v", "300k"))
-	for _, p := range []string{"vp8", "av1"} {
+	paths := []string{"h265", "vp8", "av1"}
+	for _, p := range paths {
 		rtspWaitPath(t, cam, p, 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 	}
-	src := func(path string) string {
-		return "whep://" + srcCamUser + ":" + srcCamPass + "@" + cam.Addr("webrtc") + "/" + path + "/whep"
+	var sources strings.Builder
+	for _, p := range paths {
+		sources.WriteString("  " + p + ":\n    source: whep://" + srcCamUser + ":" + srcCamPass + "@" + cam.Addr("webrtc") + "/" + p + "/whep\n")
 	}
-	d := startEdge(t, "hls: yes\nhlsVariant: fmp4\nhlsSegmentDuration: 1s\n",
-		"  vp8:\n    source: "+src("vp8")+"\n  av1:\n    source: "+src("av1")+"\n")
-	waitSourceReady(t, d, "vp8", "whepSource", 20*time.Second)
-	waitSourceReady(t, d, "av1", "whepSource", 20*time.Second)
+	d := startEdge(t, "hls: yes\nhlsVariant: fmp4\nhlsSegmentDuration: 1s\n", sources.String())
+	for _, p := range paths {
+		waitSourceReady(t, d, p, "whepSource", 20*time.Second)
+	}
+	if p := rtspWaitPath(t, d, "h265", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 }); len(p.Tracks) != 1 || p.Tracks[0] != "H265" {
+		t.Errorf("pulled h265 path: tracks %v, want [H265]", p.Tracks)
+	}
+	if n, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, "h265"), 10); n < 10 || !strings.Contains(out, "hevc") {
+		t.Errorf("RTSP reader of the pulled H.265: ffmpeg decoded %d frames (exit %d), want 10 of hevc:\n%s", n, code, tailLines(out, 25))
+	}
 	readFrames(t, "RTSP reader of the pulled VP8", rtspURL(d, rtspReadUser, rtspReadPass, "vp8"), 10)
 	readFrames(t, "HLS reader of the pulled AV1", hlsURL(d, "av1/index.m3u8"), 10,
 		"-headers", "Authorization: "+basicHeader(rtspReadUser, rtspReadPass)+"\r\n")

@@ -26,11 +26,11 @@ import (
 // maxAnswerSize bounds the WHEP server's SDP answer.
 const maxAnswerSize = 64 << 10
 
-var errWHEPNoTrack = errors.New("source: the WHEP server sent no H264, VP8, VP9, AV1 or Opus track")
+var errWHEPNoTrack = errors.New("source: the WHEP server sent no H264, H265, VP8, VP9, AV1 or Opus track")
 
 // runWHEP reads a WHEP server (whep:// is http, wheps:// https; URL
 // credentials go as Basic): a receive-only offer for one video and one
-// audio track, then H.264, VP8, VP9, AV1 and Opus are published.
+// audio track, then H.264, H.265, VP8, VP9, AV1 and Opus are published.
 func runWHEP(ctx context.Context, s *session) error {
 	o := s.r.opts
 	u, err := url.Parse(o.URL)
@@ -155,6 +155,8 @@ func whepFormat(t *webrtc.TrackRemote) (format.Format, description.MediaType) {
 	switch strings.ToLower(t.Codec().MimeType) {
 	case strings.ToLower(webrtc.MimeTypeH264):
 		return &format.H264{PayloadTyp: 96, PacketizationMode: 1}, description.MediaTypeVideo
+	case strings.ToLower(webrtc.MimeTypeH265):
+		return &format.H265{PayloadTyp: 96}, description.MediaTypeVideo
 	case strings.ToLower(webrtc.MimeTypeVP8):
 		return &format.VP8{PayloadTyp: 96}, description.MediaTypeVideo
 	case strings.ToLower(webrtc.MimeTypeVP9):
