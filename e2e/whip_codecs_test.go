@@ -167,21 +167,18 @@ func TestWHIPCodecsIndependentDecoder(t *testing.T) {
 	rtspRequireFFmpeg(t)
 	d := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\nhls: yes\nhlsVariant: fmp4\n" +
 		"hlsSegmentDuration: 1s\n", paths: "  h265: {}\n  vp8: {}\n  vp9: {}\n  av1: {}\n"})
-	vpx := []string{"-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"}
 	for _, c := range []struct {
-		path, mime      string
-		frames          func(t *testing.T) [][]byte
+		path            string
 		rtsp, hls, whep bool // the protocols ffmpeg 5.1 / streamgate carry the codec over
 	}{
-		{"h265", pion.MimeTypeH265, func(t *testing.T) [][]byte { return h265AUs(t, 2) }, true, true, true},
-		{"vp8", pion.MimeTypeVP8, func(t *testing.T) [][]byte { return ivfEncoded(t, "libvpx", 2, vpx...) }, true, false, true},
-		{"vp9", pion.MimeTypeVP9, func(t *testing.T) [][]byte { return ivfEncoded(t, "libvpx-vp9", 2, vpx...) }, false, true, true},
-		{"av1", pion.MimeTypeAV1, func(t *testing.T) [][]byte {
-			return ivfEncoded(t, "libaom-av1", 2, "-usage", "realtime", "-cpu-used", "8", "-b:v", "300k")
-		}, false, true, true},
+		{"h265", true, true, true},
+		{"vp8", true, false, true},
+		{"vp9", false, true, true},
+		{"av1", false, true, true},
 	} {
 		t.Run(c.path, func(t *testing.T) {
-			pionPublish(t, d, c.path, c.mime, c.frames(t))
+			m := whipMedia[c.path]
+			pionPublish(t, d, c.path, m.mime, m.frames(t))
 			p := rtspWaitPath(t, d, c.path, 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
 			t.Logf("published over WHIP: tracks %v", p.Tracks)
 			type read struct {
@@ -222,38 +219,86 @@ func TestWHIPCodecsIndependentDecoder(t *testing.T) {
 	}
 }
 
+// whipMedia is what a pion WHIP publisher sends in the tests, by path name:
+// 2 s of the test source encoded by ffmpeg (looped), and the track name the
+// API lists for it.
+var whipMedia = map[string]struct {
+	mime, track string
+	frames      func(t *testing.T) [][]byte
+}{
+	"h265": {pion.MimeTypeH265, "H265", func(t *testing.T) [][]byte { return h265AUs(t, 2) }},
+	"vp8":  {pion.MimeTypeVP8, "VP8", func(t *testing.T) [][]byte { return ivfEncoded(t, "libvpx", 2, vpxRealtime...) }},
+	"vp9":  {pion.MimeTypeVP9, "VP9", func(t *testing.T) [][]byte { return ivfEncoded(t, "libvpx-vp9", 2, vpxRealtime...) }},
+	"av1": {pion.MimeTypeAV1, "AV1", func(t *testing.T) [][]byte {
+		return ivfEncoded(t, "libaom-av1", 2, "-usage", "realtime", "-cpu-used", "8", "-b:v", "300k")
+	}},
+}
+
+var vpxRealtime = []string{"-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"}
+
+// pullFromWHIPCamera runs a second streamgate as the camera (top added to
+// its configuration), its paths published over WHIP by pion (whipMedia) and
+// readable by srcCamUser, and an edge (HLS in fMP4) that pulls each path
+// from source(camera, path); it returns the edge once each pulled path is a
+// ready sourceType with the one track published.
+func pullFromWHIPCamera(t *testing.T, top, sourceType string, source func(cam *testharness.Daemon, path string) string, paths ...string) *testharness.Daemon {
+	t.Helper()
+	rtspRequireFFmpeg(t)
+	var conf, sources strings.Builder
+	for _, p := range paths {
+		conf.WriteString("  " + p + ": {}\n")
+	}
+	cam := startRTSPDaemon(t, rtspSetup{top: top + "webrtc: yes\nwebrtcIPsFromInterfaces: no\n",
+		users: "- {user: " + srcCamUser + ", pass: " + srcCamPass + ", permissions: [{action: read}]}\n",
+		paths: conf.String()})
+	for _, p := range paths {
+		pionPublish(t, cam, p, whipMedia[p].mime, whipMedia[p].frames(t))
+	}
+	for _, p := range paths {
+		rtspWaitPath(t, cam, p, 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+		sources.WriteString("  " + p + ":\n    source: " + source(cam, p) + "\n")
+	}
+	d := startEdge(t, "hls: yes\nhlsVariant: fmp4\nhlsSegmentDuration: 1s\n", sources.String())
+	for _, p := range paths {
+		waitSourceReady(t, d, p, sourceType, 20*time.Second)
+		got := rtspWaitPath(t, d, p, 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
+		if len(got.Tracks) != 1 || got.Tracks[0] != whipMedia[p].track {
+			t.Errorf("%s pulled as %s: tracks %v, want [%s]", p, sourceType, got.Tracks, whipMedia[p].track)
+		}
+	}
+	return d
+}
+
 // A WHEP server (a second streamgate, its paths published over WHIP in
 // H.265, VP8 and AV1) is pulled over whep:// with credentials; the edge's
 // readers decode the pulled tracks: H.265 and VP8 over RTSP, AV1 over HLS
 // (ffmpeg).
 func TestSourceWHEPFrameCodecs(t *testing.T) {
 	t.Parallel()
-	rtspRequireFFmpeg(t)
-	cam := startRTSPDaemon(t, rtspSetup{top: "webrtc: yes\nwebrtcIPsFromInterfaces: no\n",
-		users: "- {user: " + srcCamUser + ", pass: " + srcCamPass + ", permissions: [{action: read}]}\n",
-		paths: "  h265: {}\n  vp8: {}\n  av1: {}\n"})
-	pionPublish(t, cam, "h265", pion.MimeTypeH265, h265AUs(t, 2))
-	pionPublish(t, cam, "vp8", pion.MimeTypeVP8, ivfEncoded(t, "libvpx", 2, "-deadline", "realtime", "-cpu-used", "8", "-b:v", "300k"))
-	pionPublish(t, cam, "av1", pion.MimeTypeAV1, ivfEncoded(t, "libaom-av1", 2, "-usage", "realtime", "-cpu-used", "8", "-b:v", "300k"))
-	paths := []string{"h265", "vp8", "av1"}
-	for _, p := range paths {
-		rtspWaitPath(t, cam, p, 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 })
-	}
-	var sources strings.Builder
-	for _, p := range paths {
-		sources.WriteString("  " + p + ":\n    source: whep://" + srcCamUser + ":" + srcCamPass + "@" + cam.Addr("webrtc") + "/" + p + "/whep\n")
-	}
-	d := startEdge(t, "hls: yes\nhlsVariant: fmp4\nhlsSegmentDuration: 1s\n", sources.String())
-	for _, p := range paths {
-		waitSourceReady(t, d, p, "whepSource", 20*time.Second)
-	}
-	if p := rtspWaitPath(t, d, "h265", 15*time.Second, func(p rtspAPIPath) bool { return p.BytesReceived > 0 }); len(p.Tracks) != 1 || p.Tracks[0] != "H265" {
-		t.Errorf("pulled h265 path: tracks %v, want [H265]", p.Tracks)
-	}
+	d := pullFromWHIPCamera(t, "", "whepSource", func(cam *testharness.Daemon, p string) string {
+		return "whep://" + srcCamUser + ":" + srcCamPass + "@" + cam.Addr("webrtc") + "/" + p + "/whep"
+	}, "h265", "vp8", "av1")
 	if n, code, out := ffmpegDecode(t, rtspURL(d, rtspReadUser, rtspReadPass, "h265"), 10); n < 10 || !strings.Contains(out, "hevc") {
 		t.Errorf("RTSP reader of the pulled H.265: ffmpeg decoded %d frames (exit %d), want 10 of hevc:\n%s", n, code, tailLines(out, 25))
 	}
 	readFrames(t, "RTSP reader of the pulled VP8", rtspURL(d, rtspReadUser, rtspReadPass, "vp8"), 10)
 	readFrames(t, "HLS reader of the pulled AV1", hlsURL(d, "av1/index.m3u8"), 10,
 		"-headers", "Authorization: "+basicHeader(rtspReadUser, rtspReadPass)+"\r\n")
+}
+
+// VP9 and AV1 over enhanced RTMP, both ways through streamgate: a second
+// streamgate (its paths published over WHIP) plays them to the edge's
+// rtmp:// sources, the edge ingests them as an RTMP publisher's tracks, and
+// its readers decode them with ffmpeg over HLS (fMP4).
+// (Debian's ffmpeg 5.1 and GStreamer 1.22 read no enhanced RTMP, so
+// gortmplib, in the edge's source, is the RTMP reader.)
+func TestRTMPFrameCodecs(t *testing.T) {
+	t.Parallel()
+	d := pullFromWHIPCamera(t, "rtmp: yes\n", "rtmpSource", func(cam *testharness.Daemon, p string) string {
+		return rtmpURL(cam, p+"?"+rtmpCreds(srcCamUser, srcCamPass))
+	}, "vp9", "av1")
+	for _, p := range []string{"vp9", "av1"} {
+		readFrames(t, "HLS reader of the "+p+" pulled over RTMP", hlsURL(d, p+"/index.m3u8"), 10,
+			"-headers", "Authorization: "+basicHeader(rtspReadUser, rtspReadPass)+"\r\n")
+	}
 }

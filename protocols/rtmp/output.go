@@ -7,9 +7,11 @@ import (
 	"github.com/bluenviron/gortmplib/pkg/codecs"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/vp9"
 
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -21,7 +23,7 @@ import (
 type output struct {
 	conn  gortmplib.Conn
 	w     *gortmplib.Writer
-	video format.Format // *format.H264 or *format.H265; nil: none
+	video format.Format // *format.H264, *format.H265, *format.AV1 or *format.VP9; nil: none
 	audio format.Format // *format.MPEG4Audio or *format.Opus; nil: none
 
 	vtrack, atrack *gortmplib.Track
@@ -51,6 +53,10 @@ func newOutput(desc *description.Session, conn gortmplib.Conn) *output {
 					o.video = f
 					vps, sps, pps := f.SafeParams()
 					o.params = [3][]byte{vps, sps, pps}
+				}
+			case *format.AV1, *format.VP9:
+				if o.video == nil {
+					o.video = f
 				}
 			case *format.MPEG4Audio:
 				if o.audio == nil && f.Config != nil {
@@ -100,6 +106,10 @@ func (o *output) write(u *stream.Unit) error {
 }
 
 func (o *output) writeVideo(u *stream.Unit) error {
+	switch o.video.(type) {
+	case *format.AV1, *format.VP9:
+		return o.writeFrames(u)
+	}
 	h264Track := isH264(o.video)
 	au, key := o.withParams(u.AU, h264Track)
 	if !o.started || o.waitKey {
@@ -142,6 +152,40 @@ func (o *output) writeVideo(u *stream.Unit) error {
 		return o.w.WriteH264(o.vtrack, pts, dtsD, au)
 	}
 	return o.w.WriteH265(o.vtrack, pts, dtsD, au)
+}
+
+// writeFrames sends an AV1 or VP9 track (enhanced RTMP): from a keyframe
+// on, each unit at its PTS (neither codec reorders frames; the sequence
+// header an AV1 keyframe carries in band is what decoders use).
+func (o *output) writeFrames(u *stream.Unit) error {
+	_, isAV1 := o.video.(*format.AV1)
+	if !o.started || o.waitKey {
+		key := av1.IsRandomAccess2(u.AU)
+		if !isAV1 {
+			key = len(u.AU) == 1 && vp9.IsRandomAccess(u.AU[0])
+		}
+		if !key {
+			return nil
+		}
+		o.waitKey = false
+	}
+	rate := o.video.ClockRate()
+	if !o.started {
+		o.base = fromClock(u.PTS, rate)
+		if err := o.start(); err != nil {
+			return err
+		}
+	}
+	pts := fromClock(u.PTS, rate) - o.base
+	switch {
+	case pts < 0:
+		return nil
+	case isAV1:
+		return o.w.WriteAV1(o.vtrack, pts, u.AU)
+	case len(u.AU) == 1:
+		return o.w.WriteVP9(o.vtrack, pts, u.AU[0])
+	}
+	return nil
 }
 
 func isH264(f format.Format) bool {
@@ -242,6 +286,10 @@ func (o *output) start() error {
 		o.vtrack = &gortmplib.Track{Codec: &codecs.H264{SPS: o.params[1], PPS: o.params[2]}}
 	case *format.H265:
 		o.vtrack = &gortmplib.Track{Codec: &codecs.H265{VPS: o.params[0], SPS: o.params[1], PPS: o.params[2]}}
+	case *format.AV1:
+		o.vtrack = &gortmplib.Track{Codec: &codecs.AV1{}}
+	case *format.VP9:
+		o.vtrack = &gortmplib.Track{Codec: &codecs.VP9{}}
 	}
 	if o.vtrack != nil {
 		tracks = append(tracks, o.vtrack)

@@ -9,6 +9,7 @@ import (
 	"github.com/bluenviron/gortmplib/pkg/codecs"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
 	"github.com/bluenviron/gortsplib/v5/pkg/format"
+	"github.com/bluenviron/mediacommon/v2/pkg/codecs/av1"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h264"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 
@@ -21,7 +22,7 @@ import (
 // reads about two seconds of media to find them.
 const analyzeTimeout = 5 * time.Second
 
-var errNoTracks = errors.New("rtmp: the stream has no supported track (H264, H265, AAC, Opus)")
+var errNoTracks = errors.New("rtmp: the stream has no supported track (H264, H265, AV1, VP9, AAC, Opus)")
 
 // publish receives the client's media: the tracks are found from the FLV
 // sequence headers, then every access unit goes to the hub.
@@ -99,6 +100,10 @@ func formatOf(c codecs.Codec) format.Format {
 		return &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: c.SPS, PPS: c.PPS}
 	case *codecs.H265:
 		return &format.H265{PayloadTyp: 96, VPS: c.VPS, SPS: c.SPS, PPS: c.PPS}
+	case *codecs.AV1:
+		return &format.AV1{PayloadTyp: 96}
+	case *codecs.VP9:
+		return &format.VP9{PayloadTyp: 96}
 	case *codecs.MPEG4Audio:
 		return &format.MPEG4Audio{PayloadTyp: 96, ProfileLevelID: 1, Config: c.Config,
 			SizeLength: 13, IndexLength: 3, IndexDeltaLength: 3}
@@ -134,6 +139,14 @@ func (in *ingest) attach(r *gortmplib.Reader, p *stream.Publication) {
 					writeVideo(pts, dts, au)
 				}
 			})
+		case *format.AV1:
+			r.OnDataAV1(t, func(pts time.Duration, tu [][]byte) {
+				if tu = withoutTemporalDelimiters(tu); len(tu) > 0 {
+					write(pts, tu)
+				}
+			})
+		case *format.VP9:
+			r.OnDataVP9(t, func(pts time.Duration, frame []byte) { write(pts, [][]byte{frame}) })
 		case *format.MPEG4Audio:
 			r.OnDataMPEG4Audio(t, func(pts time.Duration, au []byte) { write(pts, [][]byte{au}) })
 		case *format.Opus:
@@ -189,6 +202,21 @@ func h265Params(f *format.H265, au [][]byte) bool {
 		f.SafeSetParams(vps, sps, pps)
 	}
 	return picture
+}
+
+// withoutTemporalDelimiters drops the temporal delimiter OBUs an enhanced
+// RTMP AV1 frame starts with (gortmplib's writer, ffmpeg and OBS put one in
+// front): the hub's AV1 units are temporal units without them, as RTP
+// carries them (RTP AV1 payload format, section 5) and readers add their
+// own.
+func withoutTemporalDelimiters(tu [][]byte) [][]byte {
+	out := tu[:0]
+	for _, obu := range tu {
+		if len(obu) > 0 && av1.OBUType((obu[0]>>3)&0x0f) != av1.OBUTypeTemporalDelimiter {
+			out = append(out, obu)
+		}
+	}
+	return out
 }
 
 // toClock converts a duration to units of a clock rate without overflowing
