@@ -294,8 +294,12 @@ func failedAttempt(reason string) bool {
 	return true
 }
 
-// record updates metrics and the decision log.
+// record updates metrics and the decision log: once a request (a
+// preliminary grant or forbidden is left to the final check).
 func (p *Pipeline) record(ctx context.Context, req *Request, d decision, cached bool) {
+	if req.Preliminary && (d.err == nil || KindOf(d.err) == KindForbidden) {
+		return
+	}
 	result := "granted"
 	reason := ""
 	var ae *Error

@@ -67,6 +67,12 @@ type Request struct {
 	// certificate that chains to the listener's client CA (the cluster CA
 	// on RTSPS when cluster.tls is set: peers' mutual TLS).
 	ClientCertVerified bool
+	// Preliminary marks a check the caller completes with a second one for
+	// the same request (the gateway's, before the body names its topic and
+	// labels): a grant or a forbidden is not recorded (metrics, decision
+	// log), the request's final check records its outcome; a refusal of the
+	// credentials is recorded, as it ends the request.
+	Preliminary bool
 
 	recheck bool // a live session asked again (Sessions.Recheck)
 }

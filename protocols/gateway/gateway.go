@@ -61,7 +61,8 @@ const retryAfter = "1"
 // and nothing more. The body is then read into a buffer that grows with
 // the bytes that arrive, charged to the budget. Once the body names its
 // topic and labels the request is authenticated again for them (a cached
-// decision; the path-less check cannot know them).
+// decision; the path-less check cannot know them); that check records the
+// request's one decision (the first is Preliminary).
 func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	w := &answerWriter{ResponseWriter: rw}
 	defer func() { h.Metrics.answered(w.code) }()
@@ -76,6 +77,7 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		IP:          httpauth.ClientIP(r, h.TrustedProxies()),
 		Credentials: httpauth.Credentials(r, httpauth.Options{}),
 		Query:       r.URL.RawQuery,
+		Preliminary: true, // the check with the topic records the decision
 	}
 	// The path-less check: a "forbidden" here still proves the
 	// credentials (the topic may be allowed), so the body is read.
@@ -121,6 +123,7 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.Path = string(media.Topic)
+	req.Preliminary = false
 	req.Labels = media.Info.Labels
 	if req.Labels == nil {
 		req.Labels = []string{}

@@ -67,7 +67,13 @@ func (c *conn) serve() error {
 	}
 	// Authenticate before the path is looked at: without valid credentials
 	// an unconfigured path and a configured one get the same answer.
-	id, err := c.authenticate(action, nil)
+	// A publisher's label rule is held against the path's savantLabels in
+	// the same pass.
+	var labels []string
+	if sess.publish {
+		labels = c.srv.hub.PublishLabels(c.target.Path)
+	}
+	id, err := c.authenticate(action, labels)
 	if err != nil {
 		return c.refuse(authRejection(err), err)
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/h265"
 
 	"github.com/streamgate/streamgate/authn"
-	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
@@ -31,10 +30,6 @@ func (c *conn) publish(id *authn.Identity) error {
 	np, err := hub.PathConf(c.target.Path)
 	if err != nil {
 		return c.refuse(hubRejection(err), err)
-	}
-	// The publisher's label rule against the path's savantLabels (cached).
-	if _, err := c.authenticate(authz.ActionPublish, append([]string{}, np.SavantLabels...)); err != nil {
-		return c.refuse(authRejection(err), err)
 	}
 	if _, err := hub.Get(c.target.Path); err == nil && !np.OverridePublisher {
 		return c.refuse(hubRejection(stream.ErrBusy), stream.ErrBusy)

@@ -1,13 +1,11 @@
 package rtsp
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/bluenviron/gortsplib/v5"
 	"github.com/bluenviron/gortsplib/v5/pkg/base"
 
-	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/internal/panics"
 	"github.com/streamgate/streamgate/protocols/stream"
@@ -22,7 +20,7 @@ func (s *Server) OnDescribe(ctx *gortsplib.ServerHandlerOnDescribeCtx) (res *bas
 	if res, err := checkPath(path); res != nil {
 		return res, nil, err
 	}
-	if _, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query); err != nil {
+	if _, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query, nil); err != nil {
 		res, err := authResponse(err)
 		return res, nil, err
 	}
@@ -66,11 +64,10 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (res *bas
 	if res, err := checkPath(path); res != nil {
 		return res, err
 	}
-	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionPublish, path, ctx.Query)
+	// One pass: the credentials, then the label rule against the path's
+	// savantLabels.
+	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionPublish, path, ctx.Query, s.hub.PublishLabels(path))
 	if err != nil {
-		return authResponse(err)
-	}
-	if err := s.checkLabels(ctx.Conn, ctx.Request, path, ctx.Query); err != nil {
 		return authResponse(err)
 	}
 	d := data(ctx.Session)
@@ -90,19 +87,6 @@ func (s *Server) OnAnnounce(ctx *gortsplib.ServerHandlerOnAnnounceCtx) (res *bas
 	return &base.Response{StatusCode: base.StatusOK}, nil
 }
 
-// checkLabels holds a publisher to its label rule against the path's
-// savantLabels (a second, cached pass through the pipeline).
-func (s *Server) checkLabels(conn *gortsplib.ServerConn, req *base.Request, path, query string) error {
-	np, err := s.hub.PathConf(path)
-	if err != nil {
-		return nil // unconfigured: the hub answers 404
-	}
-	ar := authn.Request{Action: authz.ActionPublish, Path: path, Protocol: authn.ProtocolRTSP, IP: remoteIP(conn.NetConn()),
-		Credentials: s.credentials(conn, req, query), Labels: append([]string{}, np.SavantLabels...)}
-	_, err = s.auth.Authenticate(context.Background(), &ar)
-	return err
-}
-
 // OnSetup implements gortsplib.ServerHandlerOnSetup.
 func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (res *base.Response, st *gortsplib.ServerStream, err error) {
 	defer panics.Recover(s.logger, "rtsp", func() { res, err = panicked(); st = nil })
@@ -116,7 +100,7 @@ func (s *Server) OnSetup(ctx *gortsplib.ServerHandlerOnSetupCtx) (res *base.Resp
 	if res, err := checkPath(path); res != nil {
 		return res, nil, err
 	}
-	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query)
+	id, err := s.authenticate(ctx.Conn, ctx.Request, authz.ActionRead, path, ctx.Query, nil)
 	if err != nil {
 		res, err := authResponse(err)
 		return res, nil, err

@@ -96,8 +96,9 @@ func (s *Server) credentials(conn *gortsplib.ServerConn, req *base.Request, quer
 	return c
 }
 
-func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, action authz.Action, path, query string) (*authn.Identity, error) {
+func (s *Server) authenticate(conn *gortsplib.ServerConn, req *base.Request, action authz.Action, path, query string, labels []string) (*authn.Identity, error) {
 	ar := authn.Request{
+		Labels:      labels,
 		Action:      action,
 		Path:        path,
 		Protocol:    authn.ProtocolRTSP,

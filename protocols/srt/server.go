@@ -189,6 +189,10 @@ func (s *Server) handle(req gosrt.ConnRequest) {
 	}
 	ss.areq = authn.Request{Action: action, Path: sid.Path, Protocol: authn.ProtocolSRT, IP: remoteIP(req.RemoteAddr()),
 		Credentials: sid.Credentials(), Query: sid.Query, ID: ss.id}
+	if action == authz.ActionPublish {
+		// The label rule against the path's savantLabels, in the same pass.
+		ss.areq.Labels = s.hub.PublishLabels(sid.Path)
+	}
 	// Credentials first: an unauthenticated caller learns nothing of the path.
 	id, err := s.authenticate(ss.areq)
 	if err != nil {

@@ -12,18 +12,13 @@ import (
 	"github.com/streamgate/streamgate/protocols/stream"
 )
 
-// publish runs an authenticated publisher: label rule, busy path and
-// passphrase are checked before the handshake is answered; then the
-// MPEG-TS it sends feeds the hub until it leaves (or is replaced).
+// publish runs an authenticated publisher (its label rule checked with its
+// credentials): busy path and passphrase are checked before the handshake
+// is answered; then the MPEG-TS it sends feeds the hub until it leaves (or
+// is replaced).
 func (s *Server) publish(ss *session, id *authn.Identity) {
 	np, err := s.hub.PathConf(ss.sid.Path)
 	if err != nil {
-		s.reject(ss, err)
-		return
-	}
-	lr := ss.areq
-	lr.Labels = append([]string{}, np.SavantLabels...)
-	if _, err := s.authenticate(lr); err != nil {
 		s.reject(ss, err)
 		return
 	}

@@ -114,6 +114,18 @@ func (h *Hub) PathConf(name string) (*PathOptions, error) {
 	return np, nil
 }
 
+// PublishLabels are the routing labels a publisher of name is held to, for
+// the listener's one authentication of it: a copy of the path's
+// savantLabels (empty, not nil, when it has none); nil when no path matches,
+// which the hub refuses once the credentials are judged.
+func (h *Hub) PublishLabels(name string) []string {
+	np, ok := h.find(name)
+	if !ok {
+		return nil
+	}
+	return append([]string{}, np.SavantLabels...)
+}
+
 // Publish makes the caller the publisher of name with the tracks of desc. A
 // name that breaks the naming rules is refused (an error wrapping
 // authz.ErrPathName) whatever the listener checked: it never becomes a

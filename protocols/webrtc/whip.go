@@ -17,11 +17,7 @@ import (
 // source's path or a publisher already there (409 unless
 // overridePublisher), the body (413), the offer (400) and the codecs (406).
 func (s *Server) createPublisher(w http.ResponseWriter, r *http.Request, rt route) {
-	var labels []string
-	if np, err := s.hub.PathConf(rt.path); err == nil {
-		labels = append([]string{}, np.SavantLabels...)
-	}
-	id := s.gate.CheckLabels(w, r, authz.ActionPublish, rt.path, labels)
+	id := s.gate.CheckLabels(w, r, authz.ActionPublish, rt.path, s.hub.PublishLabels(rt.path))
 	if id == nil {
 		return
 	}
