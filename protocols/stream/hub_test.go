@@ -25,13 +25,15 @@ func newHub(t *testing.T, yaml string) *stream.Hub {
 	return stream.NewHub(confmap.Paths(func() *config.Conf { return c }), nil, slog.New(slog.DiscardHandler))
 }
 
-// mustPublish publishes name with desc() as src, or fails the test.
+// mustPublish publishes name with desc() as src, or fails the test; the
+// publication is closed when the test ends (if the test did not close it).
 func mustPublish(t *testing.T, h *stream.Hub, name string, src stream.SourceInfo) *stream.Publication {
 	t.Helper()
 	p, err := h.Publish(name, desc(), src)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(p.Close)
 	return p
 }
 

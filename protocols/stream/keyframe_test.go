@@ -14,7 +14,6 @@ import (
 func TestKeyframeRequestOnJoin(t *testing.T) {
 	h := newHub(t, "paths:\n  all_others:\n")
 	p := mustPublish(t, h, "cam", stream.SourceInfo{Protocol: "webrtc"})
-	defer p.Close()
 	var mu sync.Mutex
 	var sent []time.Time
 	p.SetKeyframeRequester(func() {

@@ -15,7 +15,6 @@ import (
 func TestSinkPanicEndsThatSinkOnly(t *testing.T) {
 	h := newHub(t, "paths:\n  cam: {}\n")
 	p := mustPublish(t, h, "cam", stream.SourceInfo{Protocol: "rtsp"})
-	defer p.Close()
 	before := panics.Count("stream")
 	closed := make(chan struct{})
 	p.AddSink("bad", 8, func(*stream.Unit) { panic("consumer bug") }, func() { close(closed) })
