@@ -182,9 +182,7 @@ func (r *Recorder) serveUDP() {
 			}
 			p = &peer{up: up, rec: r.newRecording()}
 			peers[from.String()] = p
-			r.wg.Add(1)
-			go func() {
-				defer r.wg.Done()
+			r.wg.Go(func() {
 				b := make([]byte, 64<<10)
 				for {
 					n, err := up.Read(b)
@@ -193,7 +191,7 @@ func (r *Recorder) serveUDP() {
 					}
 					_, _ = r.udp.WriteToUDP(b[:n], from)
 				}
-			}()
+			})
 		}
 		p.rec.add(buf[:n])
 		_, _ = p.up.Write(buf[:n])

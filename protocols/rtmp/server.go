@@ -111,15 +111,13 @@ func (s *Server) serve() {
 			_ = nc.Close()
 			return
 		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
+		s.wg.Go(func() {
 			defer s.untrack(nc)
 			// A panic ends this connection only (untrack closes it).
 			defer panics.Recover(s.logger.With("remote", nc.RemoteAddr().String()), "rtmp", nil)
 			c := &conn{srv: s, nc: nc}
 			c.run()
-		}()
+		})
 	}
 }
 

@@ -132,11 +132,9 @@ func (s *Server) accept() {
 			}
 			return
 		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
+		s.wg.Go(func() {
 			s.handle(req)
-		}()
+		})
 	}
 }
 

@@ -117,13 +117,11 @@ func TestConcurrentWriteAndClose(t *testing.T) {
 		p.AddSink("s", 1, func(*stream.Unit) {}, func() { close(closed) })
 		var wg sync.WaitGroup
 		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for i := 0; i < 200; i++ {
 					p.WriteUnit(&stream.Unit{})
 				}
-			}()
+			})
 		}
 		p.Close()
 		wg.Wait()

@@ -101,12 +101,10 @@ func (p *publisher) run(cancelExpiry func()) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, t := range tracks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer p.recoverTo()
 			p.feed(t, pub, start)
-		}()
+		})
 	}
 	if pli := p.pli(tracks); pli != nil {
 		pub.SetKeyframeRequester(pli)
