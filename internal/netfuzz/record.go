@@ -46,8 +46,7 @@ func RecordTCP(target string) (*Recorder, error) {
 		return nil, err
 	}
 	r := &Recorder{target: target, tcp: l, closed: make(chan struct{})}
-	r.wg.Add(1)
-	go r.acceptTCP()
+	r.wg.Go(r.acceptTCP)
 	return r, nil
 }
 
@@ -59,8 +58,7 @@ func RecordUDP(target string) (*Recorder, error) {
 		return nil, err
 	}
 	r := &Recorder{target: target, udp: c, closed: make(chan struct{})}
-	r.wg.Add(1)
-	go r.serveUDP()
+	r.wg.Go(r.serveUDP)
 	return r, nil
 }
 
@@ -106,7 +104,6 @@ func (r *Recorder) newRecording() *recording {
 }
 
 func (r *Recorder) acceptTCP() {
-	defer r.wg.Done()
 	for {
 		c, err := r.tcp.Accept()
 		if err != nil {
@@ -153,7 +150,6 @@ func (r *Recorder) acceptTCP() {
 }
 
 func (r *Recorder) serveUDP() {
-	defer r.wg.Done()
 	type peer struct {
 		up  *net.UDPConn
 		rec *recording
