@@ -75,9 +75,7 @@ func BenchmarkQuarantineFlood(b *testing.B) {
 		var wg sync.WaitGroup
 		// One sender per instance: rate/instances logins a second each.
 		for i, n := range nodes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				var local []time.Duration
 				every := time.Second * benchInstances / rate
 				r := rand.New(rand.NewPCG(uint64(i), 1))
@@ -107,7 +105,7 @@ func BenchmarkQuarantineFlood(b *testing.B) {
 				mu.Lock()
 				lookups = append(lookups, local...)
 				mu.Unlock()
-			}()
+			})
 		}
 		// Until every instance refuses the victim from an address it has
 		// never seen.
@@ -224,9 +222,7 @@ func BenchmarkRegistryChurn(b *testing.B) {
 		start := time.Now()
 		var wg sync.WaitGroup
 		for i, c := range clients {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				r := rand.New(rand.NewPCG(uint64(i), 2))
 				var prop []time.Duration
 				tick := time.NewTicker(100 * time.Millisecond)
@@ -255,12 +251,10 @@ func BenchmarkRegistryChurn(b *testing.B) {
 				mu.Lock()
 				propagation = append(propagation, prop...)
 				mu.Unlock()
-			}()
+			})
 		}
 		// Lookups: one reader, as an instance resolving a path it does not serve.
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			c := clients[benchInstances-1]
 			r := rand.New(rand.NewPCG(9, 9))
 			for time.Since(start) < benchDuration {
@@ -271,7 +265,7 @@ func BenchmarkRegistryChurn(b *testing.B) {
 				}
 				time.Sleep(5 * time.Millisecond)
 			}
-		}()
+		})
 		wg.Wait()
 		elapsed := time.Since(start)
 		stopWatch()

@@ -46,8 +46,7 @@ func RecordTCP(target string) (*Recorder, error) {
 		return nil, err
 	}
 	r := &Recorder{target: target, tcp: l, closed: make(chan struct{})}
-	r.wg.Add(1)
-	go r.acceptTCP()
+	r.wg.Go(r.acceptTCP)
 	return r, nil
 }
 
@@ -59,8 +58,7 @@ func RecordUDP(target string) (*Recorder, error) {
 		return nil, err
 	}
 	r := &Recorder{target: target, udp: c, closed: make(chan struct{})}
-	r.wg.Add(1)
-	go r.serveUDP()
+	r.wg.Go(r.serveUDP)
 	return r, nil
 }
 
@@ -106,7 +104,6 @@ func (r *Recorder) newRecording() *recording {
 }
 
 func (r *Recorder) acceptTCP() {
-	defer r.wg.Done()
 	for {
 		c, err := r.tcp.Accept()
 		if err != nil {
@@ -153,7 +150,6 @@ func (r *Recorder) acceptTCP() {
 }
 
 func (r *Recorder) serveUDP() {
-	defer r.wg.Done()
 	type peer struct {
 		up  *net.UDPConn
 		rec *recording
@@ -182,9 +178,7 @@ func (r *Recorder) serveUDP() {
 			}
 			p = &peer{up: up, rec: r.newRecording()}
 			peers[from.String()] = p
-			r.wg.Add(1)
-			go func() {
-				defer r.wg.Done()
+			r.wg.Go(func() {
 				b := make([]byte, 64<<10)
 				for {
 					n, err := up.Read(b)
@@ -193,7 +187,7 @@ func (r *Recorder) serveUDP() {
 					}
 					_, _ = r.udp.WriteToUDP(b[:n], from)
 				}
-			}()
+			})
 		}
 		p.rec.add(buf[:n])
 		_, _ = p.up.Write(buf[:n])

@@ -30,16 +30,14 @@ func TestRecoverEndsOnlyThatConnection(t *testing.T) {
 	ended := make([]bool, 3)
 	served := make([]bool, 3)
 	for i := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer panics.Recover(logger, "unit", func() { ended[i] = true })
 			if i == 1 {
 				var s []int
 				_ = s[i] // index out of range: a runtime panic
 			}
 			served[i] = true
-		}()
+		})
 	}
 	wg.Wait()
 	if want := []bool{true, false, true}; !slices.Equal(served, want) {

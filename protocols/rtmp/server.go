@@ -76,8 +76,7 @@ func Listen(cfg Config, a authn.Authenticator, hub *stream.Hub, logger *slog.Log
 		ln = tls.NewListener(ln, cfg.TLS)
 	}
 	s := &Server{cfg: cfg, auth: a, hub: hub, logger: logger, ln: ln, conns: map[net.Conn]struct{}{}}
-	s.wg.Add(1)
-	go s.serve()
+	s.wg.Go(s.serve)
 	logger.Info("listener started", "listener", cfg.Name, "address", ln.Addr().String(), "tls", cfg.TLS != nil)
 	return s, nil
 }
@@ -99,7 +98,6 @@ func (s *Server) Close() {
 }
 
 func (s *Server) serve() {
-	defer s.wg.Done()
 	for {
 		// The limited listener retries failed accepts (out of descriptors
 		// and the like) with back-off; it fails only once closed.
@@ -111,15 +109,13 @@ func (s *Server) serve() {
 			_ = nc.Close()
 			return
 		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
+		s.wg.Go(func() {
 			defer s.untrack(nc)
 			// A panic ends this connection only (untrack closes it).
 			defer panics.Recover(s.logger.With("remote", nc.RemoteAddr().String()), "rtmp", nil)
 			c := &conn{srv: s, nc: nc}
 			c.run()
-		}()
+		})
 	}
 }
 

@@ -173,6 +173,15 @@ func once(seen *uint64, num protowire.Number, name string) error {
 	return nil
 }
 
+// singleScalar checks a singular scalar field: given once (see once), of
+// kind k.
+func singleScalar(seen *uint64, f field, k kind, name string) error {
+	if err := once(seen, f.num, name); err != nil {
+		return err
+	}
+	return scalar(f, k, false, name)
+}
+
 func givenTwice(name string) error {
 	return under(wrong("given twice"), name) // name "" adds no segment
 }

@@ -31,9 +31,7 @@ func checkAttributeFull(b []byte, onlyPersistent bool) error {
 		switch f.num {
 		case 1, 2, 4:
 			name := attributeFieldNames[f.num]
-			if err = once(&seen, f.num, name); err == nil {
-				err = scalar(f, kString, false, name)
-			}
+			err = singleScalar(&seen, f, kString, name)
 		case 3:
 			i := values
 			values++

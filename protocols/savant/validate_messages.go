@@ -48,10 +48,7 @@ func CheckMessage(b []byte) (MessageInfo, error) {
 			if f.num == 1 {
 				name = "protocol_version"
 			}
-			if err := once(&seen, f.num, name); err != nil {
-				return err
-			}
-			return scalar(f, kString, false, name)
+			return singleScalar(&seen, f, kString, name)
 		case 2:
 			if err := scalar(f, kString, false, "routing_labels"); err != nil {
 				return err
@@ -60,10 +57,7 @@ func CheckMessage(b []byte) (MessageInfo, error) {
 		case 3:
 			return message(f, "propagated_context", func(b []byte) error { return simple(b, twoStrings, false) })
 		case 4:
-			if err := once(&seen, f.num, "seq_id"); err != nil {
-				return err
-			}
-			return scalar(f, kVarint, false, "seq_id")
+			return singleScalar(&seen, f, kVarint, "seq_id")
 		case ContentVideoFrame, ContentVideoFrameBatch, ContentVideoFrameUpdate, ContentUserData,
 			ContentEndOfStream, ContentUnknown, ContentShutdown:
 			name := contentNames[f.num]

@@ -104,10 +104,7 @@ func checkUserData(b []byte) error {
 	return fields(b, func(f field) error {
 		switch f.num {
 		case 1:
-			if err := once(&seen, f.num, "source_id"); err != nil {
-				return err
-			}
-			return scalar(f, kString, false, "source_id")
+			return singleScalar(&seen, f, kString, "source_id")
 		case 2:
 			i := attributes
 			attributes++

@@ -103,8 +103,7 @@ func Listen(cfg Config, a authn.Authenticator, hub *stream.Hub, reg prometheus.R
 		}
 	})
 	logger.Info("listener started", "listener", cfg.Name, "address", ln.Addr().String(), "tls", false)
-	s.wg.Add(1)
-	go s.accept()
+	s.wg.Go(s.accept)
 	return s, nil
 }
 
@@ -120,7 +119,6 @@ func (s *Server) Close() {
 }
 
 func (s *Server) accept() {
-	defer s.wg.Done()
 	for {
 		req, err := s.accept1()
 		if errors.Is(err, errHandshakePanic) {
@@ -132,11 +130,9 @@ func (s *Server) accept() {
 			}
 			return
 		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
+		s.wg.Go(func() {
 			s.handle(req)
-		}()
+		})
 	}
 }
 

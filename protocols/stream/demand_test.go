@@ -152,10 +152,7 @@ func TestDemandAlwaysOnWait(t *testing.T) {
 		got <- err
 	}()
 	time.Sleep(20 * time.Millisecond) // let the reader wait (it would also pass without)
-	p, err := h.Publish("cam", desc(), stream.SourceInfo{Protocol: "fakeSource", Pulled: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPublish(t, h, "cam", stream.SourceInfo{Protocol: "fakeSource", Pulled: true})
 	if err := <-got; err != nil {
 		t.Fatalf("the waiting reader: %v", err)
 	}

@@ -45,10 +45,7 @@ func TestEvents(t *testing.T) {
 	h := newHub(t, "paths:\n  cam: {maxReaders: 2}\n")
 	rec := &recorder{}
 	h.SetEvents(rec)
-	p, err := h.Publish("cam", desc(), stream.SourceInfo{Type: "rtmpConn"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPublish(t, h, "cam", stream.SourceInfo{Type: "rtmpConn"})
 	if err := p.AddReaderAs("a", stream.ReaderInfo{Type: "rtspSession", ID: "a"}); err != nil {
 		t.Fatal(err)
 	}

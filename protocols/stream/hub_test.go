@@ -25,6 +25,18 @@ func newHub(t *testing.T, yaml string) *stream.Hub {
 	return stream.NewHub(confmap.Paths(func() *config.Conf { return c }), nil, slog.New(slog.DiscardHandler))
 }
 
+// mustPublish publishes name with desc() as src, or fails the test; the
+// publication is closed when the test ends (if the test did not close it).
+func mustPublish(t *testing.T, h *stream.Hub, name string, src stream.SourceInfo) *stream.Publication {
+	t.Helper()
+	p, err := h.Publish(name, desc(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
 func desc() *description.Session {
 	return &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo,
 		Formats: []format.Format{&format.H264{PayloadTyp: 96, PacketizationMode: 1}}}}}
@@ -39,10 +51,7 @@ paths:
 	if _, err := h.Publish("nothere", desc(), stream.SourceInfo{}); !errors.Is(err, stream.ErrNoPath) {
 		t.Fatalf("unconfigured path: %v", err)
 	}
-	p, err := h.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := mustPublish(t, h, "cam", stream.SourceInfo{Protocol: "rtsp"})
 	if _, err := h.Publish("cam", desc(), stream.SourceInfo{}); !errors.Is(err, stream.ErrBusy) {
 		t.Fatalf("second publisher: %v", err)
 	}
@@ -103,21 +112,16 @@ func TestSlowSinkNeverBlocks(t *testing.T) {
 func TestConcurrentWriteAndClose(t *testing.T) {
 	h := newHub(t, "paths:\n  all_others:\n")
 	for round := 0; round < 50; round++ {
-		p, err := h.Publish("cam", desc(), stream.SourceInfo{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := mustPublish(t, h, "cam", stream.SourceInfo{})
 		closed := make(chan struct{})
 		p.AddSink("s", 1, func(*stream.Unit) {}, func() { close(closed) })
 		var wg sync.WaitGroup
 		for w := 0; w < 4; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for i := 0; i < 200; i++ {
 					p.WriteUnit(&stream.Unit{})
 				}
-			}()
+			})
 		}
 		p.Close()
 		wg.Wait()

@@ -13,11 +13,7 @@ import (
 // burst of joins costs the publisher two keyframes, not one each.
 func TestKeyframeRequestOnJoin(t *testing.T) {
 	h := newHub(t, "paths:\n  all_others:\n")
-	p, err := h.Publish("cam", desc(), stream.SourceInfo{Protocol: "webrtc"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := mustPublish(t, h, "cam", stream.SourceInfo{Protocol: "webrtc"})
 	var mu sync.Mutex
 	var sent []time.Time
 	p.SetKeyframeRequester(func() {

@@ -58,9 +58,7 @@ func TestOverridePublishRace(t *testing.T) {
 		start := make(chan struct{})
 		var wg sync.WaitGroup
 		for i := range racers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				<-start
 				p, err := h.Publish(name, desc(), stream.SourceInfo{ID: fmt.Sprint(i)})
 				if err != nil {
@@ -68,7 +66,7 @@ func TestOverridePublishRace(t *testing.T) {
 					return
 				}
 				pubs[i] = p
-			}()
+			})
 		}
 		close(start)
 		wg.Wait()

@@ -14,11 +14,7 @@ import (
 // component stream — while the publication and its other sinks go on.
 func TestSinkPanicEndsThatSinkOnly(t *testing.T) {
 	h := newHub(t, "paths:\n  cam: {}\n")
-	p, err := h.Publish("cam", desc(), stream.SourceInfo{Protocol: "rtsp"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
+	p := mustPublish(t, h, "cam", stream.SourceInfo{Protocol: "rtsp"})
 	before := panics.Count("stream")
 	closed := make(chan struct{})
 	p.AddSink("bad", 8, func(*stream.Unit) { panic("consumer bug") }, func() { close(closed) })

@@ -277,9 +277,7 @@ func publish(t *testing.T, e *env, path string, medias ...*description.Media) *s
 	}
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		tick := time.NewTicker(20 * time.Millisecond)
 		defer tick.Stop()
 		for n := int64(0); ; n++ {
@@ -303,7 +301,7 @@ func publish(t *testing.T, e *env, path string, medias ...*description.Media) *s
 			case <-tick.C:
 			}
 		}
-	}()
+	})
 	t.Cleanup(func() {
 		close(stop)
 		wg.Wait()

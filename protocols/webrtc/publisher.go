@@ -101,12 +101,10 @@ func (p *publisher) run(cancelExpiry func()) {
 	start := time.Now()
 	var wg sync.WaitGroup
 	for _, t := range tracks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			defer p.recoverTo()
 			p.feed(t, pub, start)
-		}()
+		})
 	}
 	if pli := p.pli(tracks); pli != nil {
 		pub.SetKeyframeRequester(pli)
@@ -131,14 +129,7 @@ type gatheredTrack struct {
 // tracks (TrackGatherTimeout); nil when the session ended or nothing usable
 // arrived.
 func (p *publisher) gather() []gatheredTrack {
-	hs := time.NewTimer(p.srv.cfg.HandshakeTimeout)
-	defer hs.Stop()
-	select {
-	case <-p.connected:
-	case <-hs.C:
-		p.stop("ICE/DTLS handshake timed out")
-		return nil
-	case <-p.stopping:
+	if !p.handshake(p.srv.cfg.HandshakeTimeout, nil) {
 		return nil
 	}
 	tg := time.NewTimer(p.srv.cfg.TrackGatherTimeout)

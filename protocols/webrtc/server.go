@@ -152,9 +152,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case routePage:
 		s.servePage(w, r, rt)
 	case routeWHEP:
-		if !allow(w, r, http.MethodPost) {
-			return
-		}
 		s.createSession(w, r, rt)
 	case routeSession:
 		switch r.Method {
@@ -168,9 +165,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case routePublishPage:
 		s.servePublishPage(w, r, rt)
 	case routeWHIP:
-		if !allow(w, r, http.MethodPost) {
-			return
-		}
 		s.createPublisher(w, r, rt)
 	case routeWHIPSession:
 		s.servePublisherSession(w, r, rt)

@@ -2,7 +2,6 @@ package webrtc
 
 import (
 	"log/slog"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/pion/rtcp"
@@ -55,17 +54,7 @@ func (s *session) onState(st webrtc.PeerConnectionState) {
 func (s *session) run(cancelExpiry func()) {
 	defer s.release(cancelExpiry)
 	defer panics.Recover(s.logger, "webrtc", func() { s.stop("internal error") })
-	timer := time.NewTimer(s.srv.cfg.HandshakeTimeout)
-	defer timer.Stop()
-	select {
-	case <-s.connected:
-	case <-timer.C:
-		s.stop("ICE/DTLS handshake timed out")
-		return
-	case <-s.pub.Done():
-		s.stop("publisher left")
-		return
-	case <-s.stopping:
+	if !s.handshake(s.srv.cfg.HandshakeTimeout, s.pub.Done()) {
 		return
 	}
 	rd := stream.NewReader(readerQueue, s.srv.metrics.dropped.Inc)

@@ -3,6 +3,7 @@ package webrtc
 import (
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/pion/webrtc/v4"
@@ -133,6 +134,25 @@ func (l *lifecycle) stop(reason string) {
 		l.reason = reason
 		close(l.stopping)
 	})
+}
+
+// handshake waits up to timeout for ICE and DTLS to come up. It answers
+// false when the session stopped first, or stops it and answers false when
+// the handshake timed out or gone (the publication a WHEP session reads;
+// nil for a WHIP publisher) closed.
+func (l *lifecycle) handshake(timeout time.Duration, gone <-chan struct{}) bool {
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	select {
+	case <-l.connected:
+		return true
+	case <-timer.C:
+		l.stop("ICE/DTLS handshake timed out")
+	case <-gone:
+		l.stop("publisher left")
+	case <-l.stopping:
+	}
+	return false
 }
 
 // follow follows the peer connection's state: connected closes connected,

@@ -60,9 +60,13 @@ func hubRefusal(err error) error {
 	return err
 }
 
-// createSession answers a WHEP offer: authentication first, then the
-// content type, the publication, the offer, the reader count.
+// createSession answers a WHEP offer: the method (POST only) first, then
+// authentication, the content type, the publication, the offer, the reader
+// count.
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request, rt route) {
+	if !allow(w, r, http.MethodPost) {
+		return
+	}
 	id := s.gate.Check(w, r, authz.ActionRead, rt.path)
 	if id == nil {
 		return

@@ -11,12 +11,16 @@ import (
 	"github.com/streamgate/streamgate/internal/panics"
 )
 
-// createPublisher answers a WHIP offer. The order is the refusal order of
-// every listener: authentication for publishing first (401/403, before the
-// body is read), then the content type (415), the path (404), a pulled
-// source's path or a publisher already there (409 unless
-// overridePublisher), the body (413), the offer (400) and the codecs (406).
+// createPublisher answers a WHIP offer (POST only: 405 otherwise). The
+// order is the refusal order of every listener: authentication for
+// publishing first (401/403, before the body is read), then the content
+// type (415), the path (404), a pulled source's path or a publisher already
+// there (409 unless overridePublisher), the body (413), the offer (400) and
+// the codecs (406).
 func (s *Server) createPublisher(w http.ResponseWriter, r *http.Request, rt route) {
+	if !allow(w, r, http.MethodPost) {
+		return
+	}
 	id := s.gate.CheckLabels(w, r, authz.ActionPublish, rt.path, s.hub.PublishLabels(rt.path))
 	if id == nil {
 		return
