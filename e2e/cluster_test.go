@@ -6,7 +6,6 @@ package e2e_test
 import (
 	"bufio"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -184,20 +183,15 @@ func clusterRequest(t testing.TB, local, addr string, tlsCfg *tls.Config, method
 // the peers' client certificate when withCert.
 func clusterPeerTLS(t testing.TB, e *testharness.Etcd, withCert bool) *tls.Config {
 	t.Helper()
-	pem, err := os.ReadFile(e.CAFile)
+	var certFile, keyFile string
+	if withCert {
+		certFile, keyFile = e.ServerCertFile, e.ServerKeyFile
+	}
+	cfg, err := testharness.ClientTLSConfig(e.CAFile, certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: "127.0.0.1"}
-	if withCert {
-		pair, err := tls.LoadX509KeyPair(e.ServerCertFile, e.ServerKeyFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
+	cfg.ServerName = "127.0.0.1"
 	return cfg
 }
 

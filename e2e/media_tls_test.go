@@ -1,12 +1,9 @@
 package e2e_test
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -24,11 +21,11 @@ import (
 // startRTSPSDaemon runs RTSP with rtspEncryption encryption, a server
 // certificate from a test CA, the users pub, viewer and admin of
 // startRTSPDaemon, and paths (entries indented by two spaces).
-func startRTSPSDaemon(t *testing.T, encryption, paths string) (*testharness.Daemon, *testCA) {
+func startRTSPSDaemon(t *testing.T, encryption, paths string) (*testharness.Daemon, *testharness.CA) {
 	t.Helper()
 	dir := t.TempDir()
-	ca := newTestCA(t, dir, "rtsps-ca")
-	cert, key := ca.issue(t, dir, "rtsps-server", net.ParseIP("127.0.0.1"))
+	ca := testharness.NewCA(t, dir, "rtsps-ca")
+	cert, key := ca.Issue(t, dir, "rtsps-server", net.ParseIP("127.0.0.1"))
 	return testharness.Start(t, fmt.Sprintf(`
 rtsp: yes
 rtspEncryption: %s
@@ -68,13 +65,9 @@ func TestRTSPS(t *testing.T) {
 	if n, code, out := ffmpegDecode(t, rtsps(rtspReadUser, rtspReadPass), 30, "-rtsp_transport", "tcp"); n < 30 {
 		t.Errorf("ffmpeg decoded %d frames over RTSPS (exit %d), want 30:\n%s", n, code, out)
 	}
-	pem, err := os.ReadFile(ca.file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pem)
-	c := &gortsplib.Client{Scheme: "rtsps", Host: d.Addr("rtsps"), Protocol: rtspTCP(), TLSConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
+	tlsCfg := ca.ClientTLS(t, "", "")
+	tlsCfg.ServerName = "127.0.0.1"
+	c := &gortsplib.Client{Scheme: "rtsps", Host: d.Addr("rtsps"), Protocol: rtspTCP(), TLSConfig: tlsCfg}
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -142,8 +135,8 @@ func TestRTSPAndRTSPSShareStreams(t *testing.T) {
 func TestHLSHTTPSCORSAndProxies(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ca := newTestCA(t, dir, "hls-ca")
-	cert, key := ca.issue(t, dir, "hls-server", net.ParseIP("127.0.0.1"))
+	ca := testharness.NewCA(t, dir, "hls-ca")
+	cert, key := ca.Issue(t, dir, "hls-server", net.ParseIP("127.0.0.1"))
 	d := startRTSPDaemon(t, rtspSetup{
 		top: fmt.Sprintf("hls: yes\nhlsEncryption: yes\nhlsServerCert: %s\nhlsServerKey: %s\n"+
 			"hlsAllowOrigins: ['https://portal.example']\nhlsTrustedProxies: [127.0.0.1]\n", cert, key),
@@ -151,14 +144,8 @@ func TestHLSHTTPSCORSAndProxies(t *testing.T) {
 	})
 	pub := hlsPublish(t, d, 30)
 	defer pub.stop(t)
-	pem, err := os.ReadFile(ca.file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pem)
 	client := newClient(2)
-	client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+	client.Transport = &http.Transport{TLSClientConfig: ca.ClientTLS(t, "", "")}
 	playlist := "https://" + d.Addr("hls") + "/cam/index.m3u8"
 	waitStatus(t, "HLS over HTTPS", 15*time.Second, http.StatusOK,
 		func() answer { return do(t, client, playlist, basicAuth(rtspReadUser, rtspReadPass)) })

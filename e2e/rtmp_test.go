@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // ffmpeg publishes H.264 + AAC over RTMP with ?user=&pass= in the app name;
@@ -151,8 +153,8 @@ func TestRTMPNoPathOracleAndToken(t *testing.T) {
 func TestRTMPS(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	ca := newTestCA(t, dir, "rtmps-ca")
-	cert, key := ca.issue(t, dir, "rtmps-server", net.ParseIP("127.0.0.1"))
+	ca := testharness.NewCA(t, dir, "rtmps-ca")
+	cert, key := ca.Issue(t, dir, "rtmps-server", net.ParseIP("127.0.0.1"))
 	d := startRTMPDaemon(t, fmt.Sprintf("rtmpEncryption: strict\nrtmpServerCert: %s\nrtmpServerKey: %s\n", cert, key))
 	if d.Addr("rtmp") != "" || d.Addr("rtmps") == "" {
 		t.Fatalf("rtmp at %q, rtmps at %q: want only rtmps", d.Addr("rtmp"), d.Addr("rtmps"))
