@@ -27,7 +27,7 @@ func TestClusterForeignClientCert(t *testing.T) {
 	rtspWaitPath(t, a, "cam", 10*time.Second, nil)
 
 	other := testharness.NewCA(t, dir, "other-ca")
-	certFile, keyFile := other.Issue(t, dir, "someone", nil)
+	certFile, keyFile := other.IssueClient(t, dir, "someone")
 	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)

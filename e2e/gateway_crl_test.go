@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -36,9 +35,9 @@ func TestGatewayClientCRL(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(lookup, "5d2a9c1e.0"), caPEM, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			srvCert, srvKey := ca.Issue(t, dir, "server", net.ParseIP("127.0.0.1"))
-			goodCert, goodKey := ca.Issue(t, dir, "client", nil)
-			revokedCert, revokedKey := ca.Issue(t, dir, "revoked", nil)
+			srvCert, srvKey := ca.IssueServer(t, dir, "server")
+			goodCert, goodKey := ca.IssueClient(t, dir, "client")
+			revokedCert, revokedKey := ca.IssueClient(t, dir, "revoked")
 			ca.WriteCRL(t, filepath.Join(lookup, "5d2a9c1e.r0"), 1, revokedCert)
 			ipc := testharness.IPCEndpoint(t, "crl-"+dialect)
 			var d *testharness.Daemon

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"testing"
 	"time"
@@ -18,9 +17,9 @@ func TestGatewayHTTPSWithClientCertificates(t *testing.T) {
 	dir := t.TempDir()
 	ca := testharness.NewCA(t, dir, "ca")
 	other := testharness.NewCA(t, dir, "other-ca")
-	srvCert, srvKey := ca.Issue(t, dir, "server", net.ParseIP("127.0.0.1"))
-	goodCert, goodKey := ca.Issue(t, dir, "client", nil)
-	badCert, badKey := other.Issue(t, dir, "intruder", nil)
+	srvCert, srvKey := ca.IssueServer(t, dir, "server")
+	goodCert, goodKey := ca.IssueClient(t, dir, "client")
+	badCert, badKey := other.IssueClient(t, dir, "intruder")
 	d := testharness.Start(t, fmt.Sprintf(`
 gateway: yes
 gatewayEncryption: yes

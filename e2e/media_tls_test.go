@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
@@ -23,17 +22,13 @@ import (
 // startRTSPDaemon, and paths (entries indented by two spaces).
 func startRTSPSDaemon(t *testing.T, encryption, paths string) (*testharness.Daemon, *testharness.CA) {
 	t.Helper()
-	dir := t.TempDir()
-	ca := testharness.NewCA(t, dir, "rtsps-ca")
-	cert, key := ca.Issue(t, dir, "rtsps-server", net.ParseIP("127.0.0.1"))
+	ca, certKeys := listenerCert(t, "rtsp")
 	return testharness.Start(t, fmt.Sprintf(`
 rtsp: yes
 rtspEncryption: %s
-rtspServerCert: %s
-rtspServerKey: %s
 rtspTransports: [tcp]
-%spaths:
-%s`, encryption, cert, key, listenerUsers(rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, "api"), paths)), ca
+%s%spaths:
+%s`, encryption, certKeys, listenerUsers(rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, "api"), paths)), ca
 }
 
 // With rtspEncryption strict only RTSPS listens: ffmpeg publishes over TLS,
@@ -134,12 +129,10 @@ func TestRTSPAndRTSPSShareStreams(t *testing.T) {
 // an untrusted client claims one.
 func TestHLSHTTPSCORSAndProxies(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	ca := testharness.NewCA(t, dir, "hls-ca")
-	cert, key := ca.Issue(t, dir, "hls-server", net.ParseIP("127.0.0.1"))
+	ca, certKeys := listenerCert(t, "hls")
 	d := startRTSPDaemon(t, rtspSetup{
-		top: fmt.Sprintf("hls: yes\nhlsEncryption: yes\nhlsServerCert: %s\nhlsServerKey: %s\n"+
-			"hlsAllowOrigins: ['https://portal.example']\nhlsTrustedProxies: [127.0.0.1]\n", cert, key),
+		top: "hls: yes\nhlsEncryption: yes\n" + certKeys +
+			"hlsAllowOrigins: ['https://portal.example']\nhlsTrustedProxies: [127.0.0.1]\n",
 		users: "- {user: office, pass: office-secret-7, ips: [203.0.113.0/24], permissions: [{action: read}]}\n",
 	})
 	pub := hlsPublish(t, d, 30)

@@ -1,14 +1,10 @@
 package e2e_test
 
 import (
-	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/streamgate/streamgate/internal/testharness"
 )
 
 // ffmpeg publishes H.264 + AAC over RTMP with ?user=&pass= in the app name;
@@ -152,10 +148,8 @@ func TestRTMPNoPathOracleAndToken(t *testing.T) {
 // over TLS, and a plain RTMP client gets no session.
 func TestRTMPS(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	ca := testharness.NewCA(t, dir, "rtmps-ca")
-	cert, key := ca.Issue(t, dir, "rtmps-server", net.ParseIP("127.0.0.1"))
-	d := startRTMPDaemon(t, fmt.Sprintf("rtmpEncryption: strict\nrtmpServerCert: %s\nrtmpServerKey: %s\n", cert, key))
+	_, certKeys := listenerCert(t, "rtmp")
+	d := startRTMPDaemon(t, "rtmpEncryption: strict\n"+certKeys)
 	if d.Addr("rtmp") != "" || d.Addr("rtmps") == "" {
 		t.Fatalf("rtmp at %q, rtmps at %q: want only rtmps", d.Addr("rtmp"), d.Addr("rtmps"))
 	}

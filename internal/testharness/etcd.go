@@ -282,9 +282,9 @@ func (e *Etcd) writeCerts(t testing.TB) {
 	ca := NewCA(t, dir, "ca")
 	e.CAFile = ca.File
 	// etcd's own gRPC gateway dials etcd with the server certificate, so it
-	// is a client certificate too (Issue makes server certificates so).
-	e.ServerCertFile, e.ServerKeyFile = ca.Issue(t, dir, "server", net.IPv4(127, 0, 0, 1))
-	e.CertFile, e.KeyFile = ca.Issue(t, dir, "client", nil)
+	// is a client certificate too (IssueServer makes server certificates so).
+	e.ServerCertFile, e.ServerKeyFile = ca.IssueServer(t, dir, "server")
+	e.CertFile, e.KeyFile = ca.IssueClient(t, dir, "client")
 }
 
 // tail is the last n lines of s.

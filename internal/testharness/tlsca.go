@@ -48,12 +48,23 @@ func NewCA(t testing.TB, dir, name string) *CA {
 	return ca
 }
 
-// Issue makes a certificate with common name name and a random serial,
-// signed by ca, writes it and its key to dir/name.crt and dir/name.key, and
-// returns their paths. With ip it is a server certificate for that address
-// (usable as a client certificate too, as etcd's own gateway needs);
-// without, a client certificate.
-func (ca *CA) Issue(t testing.TB, dir, name string, ip net.IP) (certFile, keyFile string) {
+// IssueServer makes a server certificate for 127.0.0.1 with common name
+// name and a random serial, signed by ca and usable as a client certificate
+// too (etcd's own gateway needs that); it writes the certificate and its key
+// to dir/name.crt and dir/name.key and returns their paths.
+func (ca *CA) IssueServer(t testing.TB, dir, name string) (certFile, keyFile string) {
+	t.Helper()
+	return ca.issue(t, dir, name, true)
+}
+
+// IssueClient makes a client certificate signed by ca and writes it as
+// IssueServer does.
+func (ca *CA) IssueClient(t testing.TB, dir, name string) (certFile, keyFile string) {
+	t.Helper()
+	return ca.issue(t, dir, name, false)
+}
+
+func (ca *CA) issue(t testing.TB, dir, name string, server bool) (certFile, keyFile string) {
 	t.Helper()
 	key := newKey(t)
 	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
@@ -63,8 +74,8 @@ func (ca *CA) Issue(t testing.TB, dir, name string, ip net.IP) (certFile, keyFil
 	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: name},
 		NotBefore: ca.Cert.NotBefore, NotAfter: ca.Cert.NotAfter, KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	if ip != nil {
-		tmpl.IPAddresses = []net.IP{ip}
+	if server {
+		tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
 		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.Key)
