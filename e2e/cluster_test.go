@@ -13,8 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -106,11 +104,7 @@ func clusterOwner(t testing.TB, d *testharness.Daemon, path string) string {
 // by its owner only, and returns its path: a cluster's secretFile.
 func clusterSecretFile(t testing.TB, dir, secret string) string {
 	t.Helper()
-	f := filepath.Join(dir, "cluster.secret")
-	if err := os.WriteFile(f, []byte(secret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return testharness.WriteFile(t, dir, "cluster.secret", secret+"\n")
 }
 
 // waitClusterListed waits until each of ds lists n instances in its

@@ -32,9 +32,7 @@ func TestGatewayClientCRL(t *testing.T) {
 				t.Fatal(err)
 			}
 			// OpenSSL's hash-directory layout: HASH.N certificates, HASH.rN CRLs.
-			if err := os.WriteFile(filepath.Join(lookup, "5d2a9c1e.0"), caPEM, 0o600); err != nil {
-				t.Fatal(err)
-			}
+			testharness.WriteFile(t, lookup, "5d2a9c1e.0", string(caPEM))
 			srvCert, srvKey := ca.IssueServer(t, dir, "server")
 			goodCert, goodKey := ca.IssueClient(t, dir, "client")
 			revokedCert, revokedKey := ca.IssueClient(t, dir, "revoked")

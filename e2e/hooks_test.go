@@ -54,9 +54,7 @@ esac
 // ~^cams/(\w+)$ (SRT read passphrase set) and init (a runOnInit).
 func startHooksDaemon(t *testing.T, dir string, webrtc bool) *testharness.Daemon {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, "hook.sh"), []byte(hookScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testharness.WriteFile(t, dir, "hook.sh", hookScript)
 	hook := func(name string) string { return fmt.Sprintf("sh %s/hook.sh %s %s", dir, dir, name) }
 	top := ""
 	if webrtc {
@@ -473,9 +471,7 @@ func TestHooksWebRTC(t *testing.T) {
 func TestHooksRunOnInitReload(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "hook.sh"), []byte(hookScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testharness.WriteFile(t, dir, "hook.sh", hookScript)
 	conf := func(paths string) string {
 		return "rtsp: yes\nrtspTransports: [tcp]\npaths:\n" + paths
 	}

@@ -81,10 +81,7 @@ paths:
 // ConfigMaps do: a new file renamed over the old one.
 func writeConfig(t *testing.T, d *testharness.Daemon, content string) time.Time {
 	t.Helper()
-	tmp := filepath.Join(filepath.Dir(d.ConfigPath), ".new.yml")
-	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	tmp := testharness.WriteFile(t, filepath.Dir(d.ConfigPath), ".new.yml", content)
 	if err := os.Rename(tmp, d.ConfigPath); err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"image/jpeg"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -217,10 +215,7 @@ func ffmpegDecodeIVF(t *testing.T, fourcc string, frames []savantFrame) (int, st
 		b.Write(fh[:])
 		b.Write(f.data)
 	}
-	file := filepath.Join(t.TempDir(), "savant.ivf")
-	if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	file := testharness.TempFile(t, "savant.ivf", b.String())
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-stats", "-xerror",
 		"-f", "ivf", "-i", file, "-f", "null", "-").CombinedOutput()
 	if err != nil {

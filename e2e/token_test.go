@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,10 +24,7 @@ const tokenHexKey = "0123456789abcdef0123456789abcdef"
 // with `streamgate token sign`.
 func startTokenDaemon(t *testing.T, verification, top string) (d *testharness.Daemon, sign func(acl string) string) {
 	t.Helper()
-	key := filepath.Join(t.TempDir(), "sec-1.txt")
-	if err := os.WriteFile(key, []byte(tokenHexKey+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	key := testharness.TempFile(t, "sec-1.txt", tokenHexKey+"\n")
 	d = testharness.Start(t, fmt.Sprintf(`
 authMethod: [internal, token]
 authTokens:

@@ -37,7 +37,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -159,10 +158,7 @@ func start(t testing.TB, yamlConfig string, opts ...Option) (*Daemon, error) {
 		metricsUser: o.metricsUser, metricsPass: o.metricsPass}
 	var args []string
 	if yamlConfig != "" || !o.noConfigArg {
-		d.ConfigPath = filepath.Join(d.Dir, o.configName)
-		if err := os.WriteFile(d.ConfigPath, []byte(yamlConfig), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		d.ConfigPath = WriteFile(t, d.Dir, o.configName, yamlConfig)
 		if !o.noConfigArg {
 			args = append(args, d.ConfigPath)
 		}
