@@ -5,9 +5,7 @@ package e2e_test
 // so that other listeners' tests in this package can have their own.
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -96,18 +94,8 @@ type srtAPIPath struct {
 // srtPaths returns /v3/paths/list's items by name, asked as srtadmin.
 func srtPaths(t testing.TB, d *testharness.Daemon) map[string]srtAPIPath {
 	t.Helper()
-	a := get(t, d.URL("api", "/v3/paths/list"), basicAuth(srtAdminUser, srtAdminPass))
-	if a.status != http.StatusOK {
-		t.Fatalf("/v3/paths/list: %d %s", a.status, a.body)
-	}
-	var list struct {
-		Items []srtAPIPath `json:"items"`
-	}
-	if err := json.Unmarshal([]byte(a.body), &list); err != nil {
-		t.Fatalf("/v3/paths/list: %v: %s", err, a.body)
-	}
 	out := map[string]srtAPIPath{}
-	for _, p := range list.Items {
+	for _, p := range apiItems[srtAPIPath](t, d, "/v3/paths/list", srtAdminUser, srtAdminPass) {
 		out[p.Name] = p
 	}
 	return out
