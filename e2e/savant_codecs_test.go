@@ -5,10 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"image/jpeg"
-	"os/exec"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -216,15 +212,10 @@ func ffmpegDecodeIVF(t *testing.T, fourcc string, frames []savantFrame) (int, st
 		b.Write(f.data)
 	}
 	file := testharness.TempFile(t, "savant.ivf", b.String())
-	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-stats", "-xerror",
-		"-f", "ivf", "-i", file, "-f", "null", "-").CombinedOutput()
-	if err != nil {
-		return 0, fmt.Sprintf("%v\n%s", err, out)
+	// -xerror: a frame that does not decode ends ffmpeg with an error.
+	decoded, code, out := ffmpegDecode(t, file, len(frames), "-xerror", "-f", "ivf")
+	if code != 0 {
+		return 0, fmt.Sprintf("exit %d\n%s", code, out)
 	}
-	m := regexp.MustCompile(`frame=\s*(\d+)`).FindAllStringSubmatch(string(out), -1)
-	if len(m) == 0 {
-		return 0, string(out)
-	}
-	n, _ := strconv.Atoi(m[len(m)-1][1])
-	return n, strings.TrimSpace(string(out))
+	return decoded, out
 }
