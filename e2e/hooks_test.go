@@ -483,16 +483,12 @@ func TestHooksRunOnInitReload(t *testing.T) {
 	b1 := waitHook(t, dir, "runOnInit", map[string]string{"MTX_PATH": "b"})
 
 	writeConfig(t, d, conf(initPath("a", "v2")+initPath("b", "v1")))
-	if err := syscall.Kill(d.PID(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	d.Reload(t)
 	a1.childGone(t, "runOnInit of a before its command changed")
 	waitHook(t, dir, "runOnInit", map[string]string{"MTX_PATH": "a"}, a1)
 
 	writeConfig(t, d, conf(initPath("a", "v2")))
-	if err := syscall.Kill(d.PID(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	d.Reload(t)
 	b1.childGone(t, "runOnInit of the removed path b")
 	if n := countHooks(dir, "runOnInit", map[string]string{"MTX_PATH": "b"}); n != 1 {
 		t.Errorf("b's runOnInit ran %d times, want 1 (unchanged by the first reload)", n)

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -215,9 +214,7 @@ func TestReloadKeepsAuthorizedSessions(t *testing.T) {
 
 	// 6. SIGHUP reloads the file as it is.
 	n := reloads()
-	if err := syscall.Kill(d.PID(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	d.Reload(t)
 	waitReloads(n + 1)
 	assertNotLogged(t, d, "view-secret-2", "hls-secret-4", "other-secret-new", "newbie-secret-5", "admin-secret-3")
 }

@@ -244,6 +244,14 @@ func (d *Daemon) Kill() {
 	<-d.exited
 }
 
+// Reload sends the daemon SIGHUP, on which it reloads its configuration file.
+func (d *Daemon) Reload(t testing.TB) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatalf("testharness: SIGHUP: %v", err)
+	}
+}
+
 // Exited is closed when the process has exited.
 func (d *Daemon) Exited() <-chan struct{} { return d.exited }
 
