@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -76,14 +74,11 @@ paths:
 `, rtspAddr, users)
 }
 
-// writeConfig replaces the daemon's config file the way editors and
-// ConfigMaps do: a new file renamed over the old one.
+// writeConfig replaces the daemon's config file (testharness.ReplaceFile)
+// and returns when.
 func writeConfig(t *testing.T, d *testharness.Daemon, content string) time.Time {
 	t.Helper()
-	tmp := testharness.WriteFile(t, filepath.Dir(d.ConfigPath), ".new.yml", content)
-	if err := os.Rename(tmp, d.ConfigPath); err != nil {
-		t.Fatal(err)
-	}
+	testharness.ReplaceFile(t, d.ConfigPath, content)
 	return time.Now()
 }
 

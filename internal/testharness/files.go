@@ -17,6 +17,17 @@ func WriteFile(t testing.TB, dir, name, content string) string {
 	return path
 }
 
+// ReplaceFile replaces the file at path with content the way editors and
+// ConfigMaps do: a new file written beside it (path.tmp) and renamed over it,
+// so that a reader never sees half a file.
+func ReplaceFile(t testing.TB, path, content string) {
+	t.Helper()
+	tmp := WriteFile(t, filepath.Dir(path), filepath.Base(path)+".tmp", content)
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatalf("testharness: %v", err)
+	}
+}
+
 // TempFile writes content to the file name in a new temporary directory of
 // the test and returns the file's path.
 func TempFile(t testing.TB, name, content string) string {

@@ -12,7 +12,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 )
@@ -43,9 +42,7 @@ func NewCA(t testing.TB, dir, name string) *CA {
 	if err != nil {
 		t.Fatalf("testharness: CA %s: %v", name, err)
 	}
-	ca := &CA{Cert: cert, Key: key, File: filepath.Join(dir, name+".crt")}
-	writePEMFile(t, ca.File, "CERTIFICATE", der)
-	return ca
+	return &CA{Cert: cert, Key: key, File: WriteFile(t, dir, name+".crt", pemText("CERTIFICATE", der))}
 }
 
 // IssueServer makes a server certificate for 127.0.0.1 with common name
@@ -86,15 +83,12 @@ func (ca *CA) issue(t testing.TB, dir, name string, server bool) (certFile, keyF
 	if err != nil {
 		t.Fatalf("testharness: key of %s: %v", name, err)
 	}
-	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	writePEMFile(t, certFile, "CERTIFICATE", der)
-	writePEMFile(t, keyFile, "EC PRIVATE KEY", keyDER)
-	return certFile, keyFile
+	return WriteFile(t, dir, name+".crt", pemText("CERTIFICATE", der)), WriteFile(t, dir, name+".key", pemText("EC PRIVATE KEY", keyDER))
 }
 
 // WriteCRL writes a CRL of ca numbered n, revoking the certificates of
-// certFiles, to path (PEM, as openssl ca -gencrl writes it). It writes the
-// file aside and renames it, so that a daemon never reads half a CRL.
+// certFiles, to path (PEM, as openssl ca -gencrl writes it) with ReplaceFile,
+// so that a daemon never reads half a CRL.
 func (ca *CA) WriteCRL(t testing.TB, path string, n int64, certFiles ...string) {
 	t.Helper()
 	var revoked []x509.RevocationListEntry
@@ -107,11 +101,7 @@ func (ca *CA) WriteCRL(t testing.TB, path string, n int64, certFiles ...string) 
 	if err != nil {
 		t.Fatalf("testharness: CRL: %v", err)
 	}
-	tmp := path + ".tmp"
-	writePEMFile(t, tmp, "X509 CRL", der)
-	if err := os.Rename(tmp, path); err != nil {
-		t.Fatalf("testharness: CRL: %v", err)
-	}
+	ReplaceFile(t, path, pemText("X509 CRL", der))
 }
 
 // ClientTLS is the TLS configuration of a client that trusts ca and, when
@@ -174,9 +164,6 @@ func readCert(t testing.TB, file string) *x509.Certificate {
 	return cert
 }
 
-func writePEMFile(t testing.TB, path, kind string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
-		t.Fatalf("testharness: %v", err)
-	}
+func pemText(kind string, der []byte) string {
+	return string(pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}))
 }
