@@ -4,15 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/base"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
-	"github.com/pion/rtp"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 )
@@ -62,36 +55,17 @@ func TestRTSPS(t *testing.T) {
 	}
 	tlsCfg := ca.ClientTLS(t, "", "")
 	tlsCfg.ServerName = "127.0.0.1"
-	c := &gortsplib.Client{Scheme: "rtsps", Host: d.Addr("rtsps"), Protocol: rtspTCP(), TLSConfig: tlsCfg}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	u, _ := base.ParseURL(rtsps(rtspReadUser, rtspReadPass))
-	desc, _, err := c.Describe(u)
+	r, err := rtspGoReadTLS(rtsps(rtspReadUser, rtspReadPass), tlsCfg)
 	if err != nil {
-		t.Fatalf("Go client DESCRIBE over RTSPS: %v", err)
+		t.Fatalf("Go client reading over RTSPS: %v", err)
 	}
-	var packets atomic.Int64
-	if err := c.SetupAll(desc.BaseURL, desc.Medias); err != nil {
-		t.Fatal(err)
-	}
-	c.OnPacketRTPAny(func(*description.Media, format.Format, *rtp.Packet) { packets.Add(1) })
-	if _, err := c.Play(nil); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); packets.Load() < 50; time.Sleep(20 * time.Millisecond) {
+	defer r.Close()
+	for deadline := time.Now().Add(10 * time.Second); r.packets.Load() < 50; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the Go client read %d RTP packets over RTSPS in 10 s, want 50", packets.Load())
+			t.Fatalf("the Go client read %d RTP packets over RTSPS in 10 s, want 50", r.packets.Load())
 		}
 	}
-	bad := &gortsplib.Client{Scheme: "rtsps", Host: d.Addr("rtsps"), Protocol: rtspTCP(), TLSConfig: c.TLSConfig}
-	if err := bad.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer bad.Close()
-	wrong, _ := base.ParseURL(rtsps(rtspReadUser, "wrong"))
-	if _, _, err := bad.Describe(wrong); err == nil || !strings.Contains(err.Error(), "401") {
+	if err := rtspDescribeTLS(rtsps(rtspReadUser, "wrong"), tlsCfg); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("DESCRIBE over RTSPS with a wrong password: %v, want 401", err)
 	}
 }

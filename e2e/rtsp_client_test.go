@@ -180,12 +180,15 @@ func (r *rtspGoReader) Close() { r.c.Close() }
 
 // rtspDescribe is one RTSP login: connect, DESCRIBE (answered 401, then
 // sent again with the URL's credentials), disconnect.
-func rtspDescribe(rtspURL string) error {
+func rtspDescribe(rtspURL string) error { return rtspDescribeTLS(rtspURL, nil) }
+
+// rtspDescribeTLS is rtspDescribe over TLS with tlsCfg (an rtsps:// URL).
+func rtspDescribeTLS(rtspURL string, tlsCfg *tls.Config) error {
 	u, err := base.ParseURL(rtspURL)
 	if err != nil {
 		return err
 	}
-	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: rtspTCP()}
+	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: rtspTCP(), TLSConfig: tlsCfg}
 	if err := c.Start(); err != nil {
 		return err
 	}
