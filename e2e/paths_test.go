@@ -13,25 +13,8 @@ import (
 	"github.com/bluenviron/gortmplib"
 	gosrt "github.com/datarhei/gosrt"
 
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
-
 	"github.com/streamgate/streamgate/internal/testharness"
 )
-
-// rtspTryPublish starts an RTSP publication of one H.264 track as user to
-// path and stops it at once; the error is the server's refusal, if any.
-func rtspTryPublish(d *testharness.Daemon, user, pass, path string) error {
-	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
-	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-	c := &gortsplib.Client{Protocol: rtspTCP()}
-	err := c.StartRecording(rtspURL(d, user, pass, path), desc)
-	if err == nil {
-		c.Close()
-	}
-	return err
-}
 
 // TestPathOrderRegexAfterAllOthers: a ~regex path written after all_others
 // still gets its own settings (here its per-path credentials): all_others is

@@ -47,6 +47,34 @@ func rtspGoPublish(t testing.TB, rtspURL string) {
 	}
 }
 
+// rtspAnnounce starts an RTSP publication of one H.264 track (the test SPS
+// and PPS) to rtspURL over TCP with a Go client that sends nothing; the
+// error is the server's refusal, if any.
+func rtspAnnounce(rtspURL string) (*gortsplib.Client, error) {
+	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
+	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
+	c := &gortsplib.Client{Protocol: rtspTCP()}
+	if err := c.StartRecording(rtspURL, desc); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// rtspTryPublishURL announces to rtspURL (rtspAnnounce) and stops at once;
+// the error is the server's refusal, if any.
+func rtspTryPublishURL(rtspURL string) error {
+	c, err := rtspAnnounce(rtspURL)
+	if err == nil {
+		c.Close()
+	}
+	return err
+}
+
+// rtspTryPublish is rtspTryPublishURL as user to path of d.
+func rtspTryPublish(d *testharness.Daemon, user, pass, path string) error {
+	return rtspTryPublishURL(rtspURL(d, user, pass, path))
+}
+
 // rtspGoFeed is a Go client publishing one H.264 track over TCP.
 type rtspGoFeed struct {
 	c          *gortsplib.Client

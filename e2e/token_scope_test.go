@@ -9,9 +9,6 @@ import (
 	"time"
 
 	"github.com/bluenviron/gortmplib"
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
 	gosrt "github.com/datarhei/gosrt"
 
 	"github.com/streamgate/streamgate/internal/testharness"
@@ -103,10 +100,8 @@ func TestTokenScope(t *testing.T) {
 // tokenRTSPPublish announces an H.264 stream to rtspURL with gortsplib and
 // keeps it published until the test ends; nil when it was accepted.
 func tokenRTSPPublish(t *testing.T, rtspURL string) error {
-	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
-	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-	c := &gortsplib.Client{Protocol: rtspTCP()}
-	if err := c.StartRecording(rtspURL, desc); err != nil {
+	c, err := rtspAnnounce(rtspURL)
+	if err != nil {
 		return err
 	}
 	t.Cleanup(c.Close)

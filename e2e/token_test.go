@@ -8,10 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
-
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
@@ -78,14 +74,7 @@ func TestTokensOverAPIAndRTSP(t *testing.T) {
 	wantStatus(t, "API tampered hmac", get(t, api+"?token="+url.QueryEscape(tampered)), http.StatusForbidden)
 
 	publish := func(tok string) error {
-		forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
-		desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-		c := &gortsplib.Client{Protocol: rtspTCP()}
-		err := c.StartRecording("rtsp://"+d.Addr("rtsp")+"/cam?token="+url.QueryEscape(tok), desc)
-		if err == nil {
-			c.Close()
-		}
-		return err
+		return rtspTryPublishURL("rtsp://" + d.Addr("rtsp") + "/cam?token=" + url.QueryEscape(tok))
 	}
 	if err := publish(good); err != nil {
 		t.Errorf("RTSP publish with ?token=: %v", err)
