@@ -1,17 +1,12 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/bluenviron/gortmplib"
-	gosrt "github.com/datarhei/gosrt"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 )
@@ -98,16 +93,8 @@ func TestPathNamesRefusedForPublishing(t *testing.T) {
 	t.Run("rtmp", func(t *testing.T) {
 		for _, name := range []string{"cams/../secret", "cams/..", "cams/x%00", "cams/x%0A", "cams/./x"} {
 			for _, query := range []string{"", "?" + rtmpCreds(rtspPubUser, rtspPubPass)} {
-				u, err := url.Parse("rtmp://" + d.Addr("rtmp") + "/" + name + query)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c := &gortmplib.Client{URL: u, Publish: true}
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				err = c.Initialize(ctx)
-				cancel()
+				err := rtmpTryPublish(d.Addr("rtmp"), "/"+name+query)
 				if err == nil {
-					c.Close()
 					t.Errorf("RTMP publish to %q (query %q) was accepted", name, query)
 				} else if !strings.Contains(err.Error(), "invalid path name") {
 					t.Errorf("RTMP publish to %q (query %q): %v, want a refusal for the path name", name, query, err)
@@ -116,20 +103,10 @@ func TestPathNamesRefusedForPublishing(t *testing.T) {
 		}
 	})
 	t.Run("srt", func(t *testing.T) {
-		dial := func(streamID string) error {
-			c := gosrt.DefaultConfig()
-			c.StreamId = streamID
-			c.ConnectionTimeout = 5 * time.Second
-			conn, err := gosrt.Dial("srt", d.Addr("srt"), c)
-			if err == nil {
-				conn.Close()
-			}
-			return err
-		}
 		n := 0
 		for _, name := range []string{"cams/../secret", "cams/..", "cams/x\x00y", "cams/x%00", "cams//x", "cams/x/", "/cams/x", "cams/./x"} { // a trailing NUL would be taken as the streamid's padding
 			for _, sid := range []string{srtID("publish", name, rtspPubUser, rtspPubPass), "publish:" + name, "#!::m=publish,r=" + name} {
-				if err := dial(sid); err == nil {
+				if err := srtTryDial(d.Addr("srt"), sid); err == nil {
 					t.Errorf("SRT publish with streamid %q was accepted", sid)
 					continue
 				}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	gosrt "github.com/datarhei/gosrt"
+
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
@@ -45,6 +47,20 @@ func srtURL(d *testharness.Daemon, streamID string, more ...string) string {
 		q += "&" + m
 	}
 	return "srt://" + d.Addr("srt") + "?" + q
+}
+
+// srtTryDial opens an SRT connection to addr with streamID and closes it;
+// nil when the server accepted the handshake.
+func srtTryDial(addr, streamID string) error {
+	cfg := gosrt.DefaultConfig()
+	cfg.StreamId = streamID
+	cfg.ConnectionTimeout = 5 * time.Second
+	conn, err := gosrt.Dial("srt", addr, cfg)
+	if err != nil {
+		return err
+	}
+	conn.Close()
+	return nil
 }
 
 // srtID is the MediaMTX form of a streamid: ACTION:PATH:USER:PASS.
