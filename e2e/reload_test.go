@@ -22,12 +22,7 @@ func reloadOnFreePorts(t *testing.T, d *testharness.Daemon, n int, cfg func(port
 	for attempt := 1; ; attempt++ {
 		ports = make([]string, n)
 		for i := range ports {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ports[i] = ln.Addr().String()
-			ln.Close()
+			ports[i] = fmt.Sprintf("127.0.0.1:%d", testharness.FreePort(t))
 		}
 		ok, failed := metric("streamgate_config_reloads_total"), metric("streamgate_config_reload_errors_total")
 		restarts, notRestarted := len(d.LogEntriesWhere("restarting listener: its settings changed")), len(d.LogEntriesWhere("listener not restarted"))
