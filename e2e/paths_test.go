@@ -28,18 +28,10 @@ paths:
     publishUser: camera
     publishPass: camera-secret-1
 `)
-	if err := rtspTryPublish(d, "camera", "camera-secret-1", "cams/1"); err != nil {
-		t.Errorf("publish to cams/1 with the regex path's credentials: %v", err)
-	}
-	if err := rtspTryPublish(d, "other", "other-secret-1", "cams/1"); err == nil {
-		t.Error("publish to cams/1 with all_others' credentials succeeded; the regex path's apply")
-	}
-	if err := rtspTryPublish(d, "other", "other-secret-1", "misc"); err != nil {
-		t.Errorf("publish to misc with all_others' credentials: %v", err)
-	}
-	if err := rtspTryPublish(d, "camera", "camera-secret-1", "misc"); err == nil {
-		t.Error("publish to misc with the regex path's credentials succeeded; all_others' apply")
-	}
+	wantRTSPPublish(t, d, "camera", "camera-secret-1", "cams/1", true, "the regex path's credentials")
+	wantRTSPPublish(t, d, "other", "other-secret-1", "cams/1", false, "the regex path's credentials apply, not all_others'")
+	wantRTSPPublish(t, d, "other", "other-secret-1", "misc", true, "all_others' credentials")
+	wantRTSPPublish(t, d, "camera", "camera-secret-1", "misc", false, "all_others' credentials apply, not the regex path's")
 }
 
 // pathsBadNames are names no listener may take, as they would be written in

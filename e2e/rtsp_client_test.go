@@ -75,6 +75,18 @@ func rtspTryPublish(d *testharness.Daemon, user, pass, path string) error {
 	return rtspTryPublishURL(rtspURL(d, user, pass, path))
 }
 
+// wantRTSPPublish checks that rtspTryPublish as user to path of d is
+// accepted (accept) or refused; why says what the answer follows from.
+func wantRTSPPublish(t testing.TB, d *testharness.Daemon, user, pass, path string, accept bool, why string) {
+	t.Helper()
+	switch err := rtspTryPublish(d, user, pass, path); {
+	case accept && err != nil:
+		t.Errorf("RTSP publish as %s to %s refused (%v), want accepted: %s", user, path, err, why)
+	case !accept && err == nil:
+		t.Errorf("RTSP publish as %s to %s accepted, want refused: %s", user, path, why)
+	}
+}
+
 // rtspGoFeed is a Go client publishing one H.264 track over TCP.
 type rtspGoFeed struct {
 	c          *gortsplib.Client
