@@ -28,6 +28,10 @@
 // SharedJWTIssuer makes keys and tokens with PyJWT (e2e/testdata/jwtgen.py)
 // and StartJWKSServer serves a JWKS that can change and go down. Each fails
 // the test under CI=true, or skips it, when its Debian packages are missing.
+//
+// For the TLS listeners, NewCA makes a throw-away CA that issues server and
+// client certificates and CRLs (etcd's certificates come from one too);
+// WriteFile, TempFile and ReplaceFile write the files a test hands the daemon.
 package testharness
 
 import (
