@@ -2,8 +2,6 @@ package e2e_test
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,7 +14,6 @@ import (
 func TestCheckListsEveryError(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	bad := filepath.Join(dir, "mediamtx.yml")
 	text := `rtspAdress: :8554
 protocols: [tcp]
 rtspTransports: [udp]
@@ -28,9 +25,7 @@ paths:
   cam:
     sourceOnDemnd: yes
 `
-	if err := os.WriteFile(bad, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bad := testharness.WriteFile(t, dir, "mediamtx.yml", text)
 	out, errOut, code := testharness.RunCLI(t, "", "check", bad)
 	want := []string{
 		bad + ":1: rtspAdress: unknown key (did you mean rtspAddress?)",
@@ -54,9 +49,7 @@ paths:
 	for i := range 70 {
 		fmt.Fprintf(&many, "unknownKey%d: x\n", i)
 	}
-	if err := os.WriteFile(bad, []byte(many.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testharness.WriteFile(t, dir, "mediamtx.yml", many.String())
 	_, errOut, code = testharness.RunCLI(t, "", "check", bad)
 	lines = strings.Split(strings.TrimSpace(errOut), "\n")
 	if code != 1 || len(lines) != 51 || lines[50] != bad+": … and 20 more problems" {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -38,10 +37,7 @@ func TestCheckCommand(t *testing.T) {
 		t.Errorf("streamgate check printed %q", out)
 	}
 
-	bad := filepath.Join(t.TempDir(), "bad.yml")
-	if err := os.WriteFile(bad, []byte("authRealm: r\nauthQuarantine:\n  period: 0s\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bad := testharness.TempFile(t, "bad.yml", "authRealm: r\nauthQuarantine:\n  period: 0s\n")
 	_, errOut, code = testharness.RunCLI(t, "", "check", bad)
 	if code != 1 {
 		t.Errorf("streamgate check on a bad file: exit %d, want 1", code)
@@ -122,11 +118,8 @@ func TestBindFailureExitsOne(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	cfg := filepath.Join(t.TempDir(), "busy.yml")
-	yaml := fmt.Sprintf("logFormat: json\napiAddress: %s\nrtsp: no\nrtmp: no\nhls: no\nwebrtc: no\nsrt: no\n", busy.Addr())
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	cfg := testharness.TempFile(t, "busy.yml",
+		fmt.Sprintf("logFormat: json\napiAddress: %s\nrtsp: no\nrtmp: no\nhls: no\nwebrtc: no\nsrt: no\n", busy.Addr()))
 	out, errOut, code := testharness.RunCLI(t, "", cfg)
 	out += errOut // the log goes to standard output (logDestinations: [stdout])
 	if code != 1 {

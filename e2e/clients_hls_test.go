@@ -11,7 +11,6 @@ import (
 	"net/http/httptrace"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -68,10 +67,7 @@ type hlsParsed struct {
 func hlsParse(t *testing.T, playlist string) hlsParsed {
 	t.Helper()
 	modules := testharness.HLSParserModule(t)
-	script := filepath.Join(t.TempDir(), "parse.mjs")
-	if err := os.WriteFile(script, []byte(hlsParseScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	script := testharness.TempFile(t, "parse.mjs", hlsParseScript)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "node", script)

@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"context"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,9 +26,7 @@ func TestClientsAiortcWHEP(t *testing.T) {
 	script := filepath.Join("testdata", "whep_aiortc.py")
 	whep := "http://" + d.Addr("webrtc") + "/cam/whep"
 	run := func(user, pass string) string {
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, py, script, whep, user, pass, "10", "30").CombinedOutput()
+		out, err := runFor(time.Minute, py, script, whep, user, pass, "10", "30")
 		if err != nil {
 			t.Fatalf("aiortc: %v\n%s", err, out)
 		}
@@ -65,9 +61,7 @@ func TestClientsAiortcWHIP(t *testing.T) {
 	}
 	pub.kill()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, _ := exec.CommandContext(ctx, py, script, whip, rtspPubUser, "wrong", "1").CombinedOutput()
+	b, _ := runFor(30*time.Second, py, script, whip, rtspPubUser, "wrong", "1")
 	if got := strings.TrimSpace(string(b)); got != "status 401" {
 		t.Errorf("aiortc publishing with a wrong password: %q, want status 401", got)
 	}

@@ -6,7 +6,6 @@ package e2e_test
 import (
 	"bufio"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -14,8 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/textproto"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -107,11 +104,7 @@ func clusterOwner(t testing.TB, d *testharness.Daemon, path string) string {
 // by its owner only, and returns its path: a cluster's secretFile.
 func clusterSecretFile(t testing.TB, dir, secret string) string {
 	t.Helper()
-	f := filepath.Join(dir, "cluster.secret")
-	if err := os.WriteFile(f, []byte(secret+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return f
+	return testharness.WriteFile(t, dir, "cluster.secret", secret+"\n")
 }
 
 // waitClusterListed waits until each of ds lists n instances in its
@@ -184,20 +177,15 @@ func clusterRequest(t testing.TB, local, addr string, tlsCfg *tls.Config, method
 // the peers' client certificate when withCert.
 func clusterPeerTLS(t testing.TB, e *testharness.Etcd, withCert bool) *tls.Config {
 	t.Helper()
-	pem, err := os.ReadFile(e.CAFile)
+	var certFile, keyFile string
+	if withCert {
+		certFile, keyFile = e.ServerCertFile, e.ServerKeyFile
+	}
+	cfg, err := testharness.ClientTLSConfig(e.CAFile, certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, ServerName: "127.0.0.1"}
-	if withCert {
-		pair, err := tls.LoadX509KeyPair(e.ServerCertFile, e.ServerKeyFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
+	cfg.ServerName = "127.0.0.1"
 	return cfg
 }
 

@@ -26,8 +26,8 @@ func TestClusterForeignClientCert(t *testing.T) {
 	rtspGoPublish(t, rtspURL(a, rtspPubUser, rtspPubPass, "cam"))
 	rtspWaitPath(t, a, "cam", 10*time.Second, nil)
 
-	other := newTestCA(t, dir, "other-ca")
-	certFile, keyFile := other.issue(t, dir, "someone", nil)
+	other := testharness.NewCA(t, dir, "other-ca")
+	certFile, keyFile := other.IssueClient(t, dir, "someone")
 	pair, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"google.golang.org/protobuf/encoding/protowire"
-
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
@@ -119,7 +117,7 @@ authInternalUsers:
 	wantStatus(t, "wrong content type", post(t, gw, "application/json", good, free), http.StatusBadRequest)
 	wantStatus(t, "no content type", post(t, gw, "", good, free), http.StatusBadRequest)
 	wantStatus(t, "a body that is not protobuf", postMedia(t, gw, []byte("not a Media body\xff\xff"), free), http.StatusBadRequest)
-	topicOnly := protowire.AppendBytes(protowire.AppendTag(nil, 2, protowire.BytesType), []byte("cam1"))
+	topicOnly := appendField(nil, 2, []byte("cam1"))
 	wantStatus(t, "a Media without a message", postMedia(t, gw, topicOnly, free), http.StatusBadRequest)
 	badTopic := composeMedia(t, videoFrame("cam1", 11), "cam1\xff").body
 	wantStatus(t, "a topic that is not UTF-8", postMedia(t, gw, badTopic, free), http.StatusBadRequest)

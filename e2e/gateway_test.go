@@ -169,6 +169,11 @@ type mediaBody struct {
 	data    [][]byte
 }
 
+// appendField appends to b the length-delimited protobuf field num holding v.
+func appendField(b []byte, num protowire.Number, v []byte) []byte {
+	return protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), v)
+}
+
 // composeMedia marshals msg on its own and composes the Media body around
 // those bytes (field 1 message, 2 topic, 3 data). The message bytes start
 // with system_id (field 20) out of field order, which a gateway that
@@ -184,18 +189,13 @@ func composeMedia(t testing.TB, msg *pb.Message, topic string, data ...[]byte) m
 	}
 	var m []byte
 	if sys != "" {
-		m = protowire.AppendTag(m, 20, protowire.BytesType)
-		m = protowire.AppendString(m, sys)
+		m = appendField(m, 20, []byte(sys))
 	}
 	m = append(m, rest...)
 	mb := mediaBody{topic: []byte(topic), message: m, data: data}
-	mb.body = protowire.AppendTag(mb.body, 1, protowire.BytesType)
-	mb.body = protowire.AppendBytes(mb.body, m)
-	mb.body = protowire.AppendTag(mb.body, 2, protowire.BytesType)
-	mb.body = protowire.AppendBytes(mb.body, mb.topic)
+	mb.body = appendField(appendField(nil, 1, m), 2, mb.topic)
 	for _, d := range data {
-		mb.body = protowire.AppendTag(mb.body, 3, protowire.BytesType)
-		mb.body = protowire.AppendBytes(mb.body, d)
+		mb.body = appendField(mb.body, 3, d)
 	}
 	// The composition is a valid Media carrying msg.
 	var back pb.Media

@@ -37,8 +37,8 @@ func richVideoFrame(source string, seq uint64) *pb.Message {
 // rawMedia is a Media body around message bytes as given (they need not
 // decode).
 func rawMedia(message []byte, topic string) []byte {
-	b := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), message)
-	return protowire.AppendBytes(protowire.AppendTag(b, 2, protowire.BytesType), []byte(topic))
+	b := appendField(nil, 1, message)
+	return appendField(b, 2, []byte(topic))
 }
 
 // withFrameField is a VideoFrame message with raw bytes appended to the
@@ -49,8 +49,8 @@ func withFrameField(t *testing.T, num protowire.Number, raw []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f = protowire.AppendBytes(protowire.AppendTag(f, num, protowire.BytesType), raw)
-	return protowire.AppendBytes(protowire.AppendTag(nil, 5, protowire.BytesType), f)
+	f = appendField(f, num, raw)
+	return appendField(nil, 5, f)
 }
 
 // The gateway forwards only what a savant-rs reader accepts: each message
@@ -81,7 +81,7 @@ func TestGatewayValidatesAsSavantCore(t *testing.T) {
 		}
 		return rawMedia(b, "cam1")
 	}
-	notUTF8 := protowire.AppendBytes(protowire.AppendTag(nil, 2, protowire.BytesType), []byte{0xff, 0xfe})
+	notUTF8 := appendField(nil, 2, []byte{0xff, 0xfe})
 	bad := "not-a-uuid"
 	for name, body := range map[string][]byte{
 		"uuid not a UUID":              frame(func(vf *pb.VideoFrame) { vf.Uuid = "frame-1" }),
@@ -100,8 +100,7 @@ func TestGatewayValidatesAsSavantCore(t *testing.T) {
 			Batch: map[int64]*pb.VideoFrame{1: {Uuid: "x", Content: &pb.VideoFrame_None{None: &pb.NoneFrame{}}}}}}}),
 		"update object without box": msg(&pb.Message{Content: &pb.Message_VideoFrameUpdate{VideoFrameUpdate: &pb.VideoFrameUpdate{
 			Objects: []*pb.VideoObjectWithForeignParent{{Object: &pb.VideoObject{Id: 3}}}}}}),
-		"user data undecodable": rawMedia(protowire.AppendBytes(protowire.AppendTag(nil, 8, protowire.BytesType),
-			protowire.AppendBytes(protowire.AppendTag(nil, 2, protowire.BytesType), []byte{0x2a, 0x7f})), "cam1"),
+		"user data undecodable": rawMedia(appendField(nil, 8, appendField(nil, 2, []byte{0x2a, 0x7f})), "cam1"),
 	} {
 		a := postMedia(t, gw, body, producer)
 		wantStatus(t, name, a, http.StatusBadRequest)

@@ -5,6 +5,7 @@ package e2e_test
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -60,6 +61,28 @@ func newClient(conns int) *http.Client {
 }
 
 var defaultClient = newClient(4)
+
+// apiItems returns the items of the API list at path (/v3/paths/list…),
+// asked as user; it fails the test unless the answer is 200 and JSON whose
+// itemCount counts its items.
+func apiItems[T any](t testing.TB, d *testharness.Daemon, path, user, pass string) []T {
+	t.Helper()
+	a := get(t, d.URL("api", path), basicAuth(user, pass))
+	if a.status != http.StatusOK {
+		t.Fatalf("%s: %d %s", path, a.status, a.body)
+	}
+	var list struct {
+		ItemCount int `json:"itemCount"`
+		Items     []T `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(a.body), &list); err != nil {
+		t.Fatalf("%s: %v: %s", path, err, a.body)
+	}
+	if list.ItemCount != len(list.Items) {
+		t.Errorf("%s: itemCount %d, %d items", path, list.ItemCount, len(list.Items))
+	}
+	return list.Items
+}
 
 // get sends GET url with opts.
 func get(t testing.TB, url string, opts ...reqOpt) answer {

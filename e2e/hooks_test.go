@@ -54,9 +54,7 @@ esac
 // ~^cams/(\w+)$ (SRT read passphrase set) and init (a runOnInit).
 func startHooksDaemon(t *testing.T, dir string, webrtc bool) *testharness.Daemon {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(dir, "hook.sh"), []byte(hookScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testharness.WriteFile(t, dir, "hook.sh", hookScript)
 	hook := func(name string) string { return fmt.Sprintf("sh %s/hook.sh %s %s", dir, dir, name) }
 	top := ""
 	if webrtc {
@@ -473,9 +471,7 @@ func TestHooksWebRTC(t *testing.T) {
 func TestHooksRunOnInitReload(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "hook.sh"), []byte(hookScript), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	testharness.WriteFile(t, dir, "hook.sh", hookScript)
 	conf := func(paths string) string {
 		return "rtsp: yes\nrtspTransports: [tcp]\npaths:\n" + paths
 	}
@@ -487,16 +483,12 @@ func TestHooksRunOnInitReload(t *testing.T) {
 	b1 := waitHook(t, dir, "runOnInit", map[string]string{"MTX_PATH": "b"})
 
 	writeConfig(t, d, conf(initPath("a", "v2")+initPath("b", "v1")))
-	if err := syscall.Kill(d.PID(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	d.Reload(t)
 	a1.childGone(t, "runOnInit of a before its command changed")
 	waitHook(t, dir, "runOnInit", map[string]string{"MTX_PATH": "a"}, a1)
 
 	writeConfig(t, d, conf(initPath("a", "v2")))
-	if err := syscall.Kill(d.PID(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	d.Reload(t)
 	b1.childGone(t, "runOnInit of the removed path b")
 	if n := countHooks(dir, "runOnInit", map[string]string{"MTX_PATH": "b"}); n != 1 {
 		t.Errorf("b's runOnInit ran %d times, want 1 (unchanged by the first reload)", n)

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -71,15 +70,7 @@ func TestSRTAndRTMPReadersKickedWhenJWTExpires(t *testing.T) {
 	pubTok := iss.Sign(t, permsSpec("publish:cam"))[0]
 	rtspGoPublish(t, fmt.Sprintf("rtsp://user:%s@%s/cam", pubTok, d.Addr("rtsp")))
 	readerCount := func() int {
-		var list struct {
-			Items []struct {
-				Name    string `json:"name"`
-				Readers int    `json:"readerCount"`
-			} `json:"items"`
-		}
-		a := get(t, d.URL("api", "/v3/paths/list"), basicAuth("admin", "admin-secret-0"))
-		_ = json.Unmarshal([]byte(a.body), &list)
-		for _, p := range list.Items {
+		for _, p := range apiItems[rtspAPIPath](t, d, "/v3/paths/list", "admin", "admin-secret-0") {
 			if p.Name == "cam" {
 				return p.Readers
 			}

@@ -1,13 +1,11 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -246,7 +244,5 @@ func requireGStreamer(t *testing.T) string {
 }
 
 func runGStreamer(bin string, pipeline ...string) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	return exec.CommandContext(ctx, bin, append([]string{"-q"}, pipeline...)...).CombinedOutput()
+	return runFor(15*time.Second, bin, append([]string{"-q"}, pipeline...)...)
 }

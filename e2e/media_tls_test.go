@@ -1,22 +1,11 @@
 package e2e_test
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"fmt"
-	"net"
 	"net/http"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/base"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
-	"github.com/pion/rtp"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 )
@@ -24,19 +13,15 @@ import (
 // startRTSPSDaemon runs RTSP with rtspEncryption encryption, a server
 // certificate from a test CA, the users pub, viewer and admin of
 // startRTSPDaemon, and paths (entries indented by two spaces).
-func startRTSPSDaemon(t *testing.T, encryption, paths string) (*testharness.Daemon, *testCA) {
+func startRTSPSDaemon(t *testing.T, encryption, paths string) (*testharness.Daemon, *testharness.CA) {
 	t.Helper()
-	dir := t.TempDir()
-	ca := newTestCA(t, dir, "rtsps-ca")
-	cert, key := ca.issue(t, dir, "rtsps-server", net.ParseIP("127.0.0.1"))
+	ca, certKeys := listenerCert(t, "rtsp")
 	return testharness.Start(t, fmt.Sprintf(`
 rtsp: yes
 rtspEncryption: %s
-rtspServerCert: %s
-rtspServerKey: %s
 rtspTransports: [tcp]
-%spaths:
-%s`, encryption, cert, key, listenerUsers(rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, "api"), paths)), ca
+%s%spaths:
+%s`, encryption, certKeys, listenerUsers(rtspPubUser, rtspPubPass, rtspReadUser, rtspReadPass, rtspAdminUser, rtspAdminPass, "api"), paths)), ca
 }
 
 // With rtspEncryption strict only RTSPS listens: ffmpeg publishes over TLS,
@@ -68,42 +53,19 @@ func TestRTSPS(t *testing.T) {
 	if n, code, out := ffmpegDecode(t, rtsps(rtspReadUser, rtspReadPass), 30, "-rtsp_transport", "tcp"); n < 30 {
 		t.Errorf("ffmpeg decoded %d frames over RTSPS (exit %d), want 30:\n%s", n, code, out)
 	}
-	pem, err := os.ReadFile(ca.file)
+	tlsCfg := ca.ClientTLS(t, "", "")
+	tlsCfg.ServerName = "127.0.0.1"
+	r, err := rtspGoReadTLS(rtsps(rtspReadUser, rtspReadPass), tlsCfg)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("Go client reading over RTSPS: %v", err)
 	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pem)
-	c := &gortsplib.Client{Scheme: "rtsps", Host: d.Addr("rtsps"), Protocol: rtspTCP(), TLSConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	u, _ := base.ParseURL(rtsps(rtspReadUser, rtspReadPass))
-	desc, _, err := c.Describe(u)
-	if err != nil {
-		t.Fatalf("Go client DESCRIBE over RTSPS: %v", err)
-	}
-	var packets atomic.Int64
-	if err := c.SetupAll(desc.BaseURL, desc.Medias); err != nil {
-		t.Fatal(err)
-	}
-	c.OnPacketRTPAny(func(*description.Media, format.Format, *rtp.Packet) { packets.Add(1) })
-	if _, err := c.Play(nil); err != nil {
-		t.Fatal(err)
-	}
-	for deadline := time.Now().Add(10 * time.Second); packets.Load() < 50; time.Sleep(20 * time.Millisecond) {
+	defer r.Close()
+	for deadline := time.Now().Add(10 * time.Second); r.packets.Load() < 50; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("the Go client read %d RTP packets over RTSPS in 10 s, want 50", packets.Load())
+			t.Fatalf("the Go client read %d RTP packets over RTSPS in 10 s, want 50", r.packets.Load())
 		}
 	}
-	bad := &gortsplib.Client{Scheme: "rtsps", Host: d.Addr("rtsps"), Protocol: rtspTCP(), TLSConfig: c.TLSConfig}
-	if err := bad.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer bad.Close()
-	wrong, _ := base.ParseURL(rtsps(rtspReadUser, "wrong"))
-	if _, _, err := bad.Describe(wrong); err == nil || !strings.Contains(err.Error(), "401") {
+	if err := rtspDescribeTLS(rtsps(rtspReadUser, "wrong"), tlsCfg); err == nil || !strings.Contains(err.Error(), "401") {
 		t.Errorf("DESCRIBE over RTSPS with a wrong password: %v, want 401", err)
 	}
 }
@@ -141,24 +103,16 @@ func TestRTSPAndRTSPSShareStreams(t *testing.T) {
 // an untrusted client claims one.
 func TestHLSHTTPSCORSAndProxies(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	ca := newTestCA(t, dir, "hls-ca")
-	cert, key := ca.issue(t, dir, "hls-server", net.ParseIP("127.0.0.1"))
+	ca, certKeys := listenerCert(t, "hls")
 	d := startRTSPDaemon(t, rtspSetup{
-		top: fmt.Sprintf("hls: yes\nhlsEncryption: yes\nhlsServerCert: %s\nhlsServerKey: %s\n"+
-			"hlsAllowOrigins: ['https://portal.example']\nhlsTrustedProxies: [127.0.0.1]\n", cert, key),
+		top: "hls: yes\nhlsEncryption: yes\n" + certKeys +
+			"hlsAllowOrigins: ['https://portal.example']\nhlsTrustedProxies: [127.0.0.1]\n",
 		users: "- {user: office, pass: office-secret-7, ips: [203.0.113.0/24], permissions: [{action: read}]}\n",
 	})
 	pub := hlsPublish(t, d, 30)
 	defer pub.stop(t)
-	pem, err := os.ReadFile(ca.file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(pem)
 	client := newClient(2)
-	client.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}
+	client.Transport = &http.Transport{TLSClientConfig: ca.ClientTLS(t, "", "")}
 	playlist := "https://" + d.Addr("hls") + "/cam/index.m3u8"
 	waitStatus(t, "HLS over HTTPS", 15*time.Second, http.StatusOK,
 		func() answer { return do(t, client, playlist, basicAuth(rtspReadUser, rtspReadPass)) })

@@ -1,37 +1,15 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/base64"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/bluenviron/gortmplib"
-	gosrt "github.com/datarhei/gosrt"
-
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
-
 	"github.com/streamgate/streamgate/internal/testharness"
 )
-
-// rtspTryPublish starts an RTSP publication of one H.264 track as user to
-// path and stops it at once; the error is the server's refusal, if any.
-func rtspTryPublish(d *testharness.Daemon, user, pass, path string) error {
-	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
-	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-	c := &gortsplib.Client{Protocol: rtspTCP()}
-	err := c.StartRecording(rtspURL(d, user, pass, path), desc)
-	if err == nil {
-		c.Close()
-	}
-	return err
-}
 
 // TestPathOrderRegexAfterAllOthers: a ~regex path written after all_others
 // still gets its own settings (here its per-path credentials): all_others is
@@ -50,18 +28,10 @@ paths:
     publishUser: camera
     publishPass: camera-secret-1
 `)
-	if err := rtspTryPublish(d, "camera", "camera-secret-1", "cams/1"); err != nil {
-		t.Errorf("publish to cams/1 with the regex path's credentials: %v", err)
-	}
-	if err := rtspTryPublish(d, "other", "other-secret-1", "cams/1"); err == nil {
-		t.Error("publish to cams/1 with all_others' credentials succeeded; the regex path's apply")
-	}
-	if err := rtspTryPublish(d, "other", "other-secret-1", "misc"); err != nil {
-		t.Errorf("publish to misc with all_others' credentials: %v", err)
-	}
-	if err := rtspTryPublish(d, "camera", "camera-secret-1", "misc"); err == nil {
-		t.Error("publish to misc with the regex path's credentials succeeded; all_others' apply")
-	}
+	wantRTSPPublish(t, d, "camera", "camera-secret-1", "cams/1", true, "the regex path's credentials")
+	wantRTSPPublish(t, d, "other", "other-secret-1", "cams/1", false, "the regex path's credentials apply, not all_others'")
+	wantRTSPPublish(t, d, "other", "other-secret-1", "misc", true, "all_others' credentials")
+	wantRTSPPublish(t, d, "camera", "camera-secret-1", "misc", false, "all_others' credentials apply, not the regex path's")
 }
 
 // pathsBadNames are names no listener may take, as they would be written in
@@ -115,16 +85,8 @@ func TestPathNamesRefusedForPublishing(t *testing.T) {
 	t.Run("rtmp", func(t *testing.T) {
 		for _, name := range []string{"cams/../secret", "cams/..", "cams/x%00", "cams/x%0A", "cams/./x"} {
 			for _, query := range []string{"", "?" + rtmpCreds(rtspPubUser, rtspPubPass)} {
-				u, err := url.Parse("rtmp://" + d.Addr("rtmp") + "/" + name + query)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c := &gortmplib.Client{URL: u, Publish: true}
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				err = c.Initialize(ctx)
-				cancel()
+				err := rtmpTryPublish(d.Addr("rtmp"), "/"+name+query)
 				if err == nil {
-					c.Close()
 					t.Errorf("RTMP publish to %q (query %q) was accepted", name, query)
 				} else if !strings.Contains(err.Error(), "invalid path name") {
 					t.Errorf("RTMP publish to %q (query %q): %v, want a refusal for the path name", name, query, err)
@@ -133,20 +95,10 @@ func TestPathNamesRefusedForPublishing(t *testing.T) {
 		}
 	})
 	t.Run("srt", func(t *testing.T) {
-		dial := func(streamID string) error {
-			c := gosrt.DefaultConfig()
-			c.StreamId = streamID
-			c.ConnectionTimeout = 5 * time.Second
-			conn, err := gosrt.Dial("srt", d.Addr("srt"), c)
-			if err == nil {
-				conn.Close()
-			}
-			return err
-		}
 		n := 0
 		for _, name := range []string{"cams/../secret", "cams/..", "cams/x\x00y", "cams/x%00", "cams//x", "cams/x/", "/cams/x", "cams/./x"} { // a trailing NUL would be taken as the streamid's padding
 			for _, sid := range []string{srtID("publish", name, rtspPubUser, rtspPubPass), "publish:" + name, "#!::m=publish,r=" + name} {
-				if err := dial(sid); err == nil {
+				if err := srtTryDial(d.Addr("srt"), sid); err == nil {
 					t.Errorf("SRT publish with streamid %q was accepted", sid)
 					continue
 				}

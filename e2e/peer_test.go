@@ -15,6 +15,14 @@ import (
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
+// runFor runs name with args to completion (killed after timeout) and
+// returns its output (standard output and error).
+func runFor(timeout time.Duration, name string, args ...string) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	return exec.CommandContext(ctx, name, args...).CombinedOutput()
+}
+
 // peerProc is a running peer program (ffmpeg, gst-launch-1.0, …).
 type peerProc struct {
 	name string

@@ -4,10 +4,6 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
-
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
@@ -42,31 +38,11 @@ paths:
 	wantStatus(t, "metrics user with the inherited global password", get(t, metrics, basicAuth("watcher", "global-secret-1")), http.StatusOK)
 	wantChallenge(t, "metrics as the global user (overridden)", get(t, metrics, basicAuth("global", "global-secret-1")), "Genesys Application Configuration Needed")
 
-	publish := func(user, pass, path string) error {
-		forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
-		desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-		c := &gortsplib.Client{Protocol: rtspTCP()}
-		err := c.StartRecording("rtsp://"+user+":"+pass+"@"+d.Addr("rtsp")+"/"+path, desc)
-		if err == nil {
-			c.Close()
-		}
-		return err
-	}
-	if err := publish("camera", "global-secret-1", "cam"); err != nil {
-		t.Errorf("RTSP publish as the path's user with the global password: %v", err)
-	}
-	if err := publish("global", "global-secret-1", "cam"); err == nil {
-		t.Error("RTSP publish to cam as the global user succeeded; the path's user overrides it")
-	}
-	if err := publish("b", "both-secret-1", "both"); err != nil {
-		t.Errorf("RTSP publish to a path with its own pair: %v", err)
-	}
-	if err := publish("b", "global-secret-1", "both"); err == nil {
-		t.Error("RTSP publish to a path with its own pair succeeded with the global password")
-	}
-	if err := publish("global", "global-secret-1", "other"); err == nil {
-		t.Error("RTSP publish to an unconfigured path succeeded")
-	}
+	wantRTSPPublish(t, d, "camera", "global-secret-1", "cam", true, "the path's user with the global password")
+	wantRTSPPublish(t, d, "global", "global-secret-1", "cam", false, "the path's user overrides the global user")
+	wantRTSPPublish(t, d, "b", "both-secret-1", "both", true, "the path's own pair")
+	wantRTSPPublish(t, d, "b", "global-secret-1", "both", false, "a path with its own pair refuses the global password")
+	wantRTSPPublish(t, d, "global", "global-secret-1", "other", false, "an unconfigured path")
 	// "open" has a read user and no password anywhere but the global one,
 	// so it inherits that: readers need global-secret-1.
 	if err := rtspDescribe("rtsp://anyone:wrong@" + d.Addr("rtsp") + "/open"); err == nil {

@@ -4,10 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -25,12 +22,7 @@ func reloadOnFreePorts(t *testing.T, d *testharness.Daemon, n int, cfg func(port
 	for attempt := 1; ; attempt++ {
 		ports = make([]string, n)
 		for i := range ports {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ports[i] = ln.Addr().String()
-			ln.Close()
+			ports[i] = fmt.Sprintf("127.0.0.1:%d", testharness.FreePort(t))
 		}
 		ok, failed := metric("streamgate_config_reloads_total"), metric("streamgate_config_reload_errors_total")
 		restarts, notRestarted := len(d.LogEntriesWhere("restarting listener: its settings changed")), len(d.LogEntriesWhere("listener not restarted"))
@@ -77,17 +69,11 @@ paths:
 `, rtspAddr, users)
 }
 
-// writeConfig replaces the daemon's config file the way editors and
-// ConfigMaps do: a new file renamed over the old one.
+// writeConfig replaces the daemon's config file (testharness.ReplaceFile)
+// and returns when.
 func writeConfig(t *testing.T, d *testharness.Daemon, content string) time.Time {
 	t.Helper()
-	tmp := filepath.Join(filepath.Dir(d.ConfigPath), ".new.yml")
-	if err := os.WriteFile(tmp, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, d.ConfigPath); err != nil {
-		t.Fatal(err)
-	}
+	testharness.ReplaceFile(t, d.ConfigPath, content)
 	return time.Now()
 }
 
@@ -218,9 +204,7 @@ func TestReloadKeepsAuthorizedSessions(t *testing.T) {
 
 	// 6. SIGHUP reloads the file as it is.
 	n := reloads()
-	if err := syscall.Kill(d.PID(), syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	d.Reload(t)
 	waitReloads(n + 1)
 	assertNotLogged(t, d, "view-secret-2", "hls-secret-4", "other-secret-new", "newbie-secret-5", "admin-secret-3")
 }

@@ -5,9 +5,14 @@ package e2e_test
 // helpers come from rtsp_helpers_test.go.
 
 import (
+	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 	"testing"
+	"time"
+
+	"github.com/bluenviron/gortmplib"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 )
@@ -49,6 +54,23 @@ func rtmpURL(d *testharness.Daemon, pathAndQuery string) string {
 
 // rtmpCreds is the user=…&pass=… query.
 func rtmpCreds(user, pass string) string { return "user=" + user + "&pass=" + pass }
+
+// rtmpTryPublish connects to addr to publish rawPath (with its query) with
+// gortmplib and disconnects; nil when the server accepted.
+func rtmpTryPublish(addr, rawPath string) error {
+	u, err := url.Parse("rtmp://" + addr + rawPath)
+	if err != nil {
+		return err
+	}
+	c := &gortmplib.Client{URL: u, Publish: true}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Initialize(ctx); err != nil {
+		return err
+	}
+	c.Close()
+	return nil
+}
 
 // rtmpFFmpegPublish starts ffmpeg publishing the lavfi test source (H.264,
 // 320x240, 25 fps, a keyframe every 25 frames) and a sine tone (AAC) as FLV

@@ -1,8 +1,6 @@
 package e2e_test
 
 import (
-	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"testing"
@@ -150,10 +148,8 @@ func TestRTMPNoPathOracleAndToken(t *testing.T) {
 // over TLS, and a plain RTMP client gets no session.
 func TestRTMPS(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	ca := newTestCA(t, dir, "rtmps-ca")
-	cert, key := ca.issue(t, dir, "rtmps-server", net.ParseIP("127.0.0.1"))
-	d := startRTMPDaemon(t, fmt.Sprintf("rtmpEncryption: strict\nrtmpServerCert: %s\nrtmpServerKey: %s\n", cert, key))
+	_, certKeys := listenerCert(t, "rtmp")
+	d := startRTMPDaemon(t, "rtmpEncryption: strict\n"+certKeys)
 	if d.Addr("rtmp") != "" || d.Addr("rtmps") == "" {
 		t.Fatalf("rtmp at %q, rtmps at %q: want only rtmps", d.Addr("rtmp"), d.Addr("rtmps"))
 	}

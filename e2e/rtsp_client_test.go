@@ -47,6 +47,46 @@ func rtspGoPublish(t testing.TB, rtspURL string) {
 	}
 }
 
+// rtspAnnounce starts an RTSP publication of one H.264 track (the test SPS
+// and PPS) to rtspURL over TCP with a Go client that sends nothing; the
+// error is the server's refusal, if any.
+func rtspAnnounce(rtspURL string) (*gortsplib.Client, error) {
+	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
+	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
+	c := &gortsplib.Client{Protocol: rtspTCP()}
+	if err := c.StartRecording(rtspURL, desc); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// rtspTryPublishURL announces to rtspURL (rtspAnnounce) and stops at once;
+// the error is the server's refusal, if any.
+func rtspTryPublishURL(rtspURL string) error {
+	c, err := rtspAnnounce(rtspURL)
+	if err == nil {
+		c.Close()
+	}
+	return err
+}
+
+// rtspTryPublish is rtspTryPublishURL as user to path of d.
+func rtspTryPublish(d *testharness.Daemon, user, pass, path string) error {
+	return rtspTryPublishURL(rtspURL(d, user, pass, path))
+}
+
+// wantRTSPPublish checks that rtspTryPublish as user to path of d is
+// accepted (accept) or refused; why says what the answer follows from.
+func wantRTSPPublish(t testing.TB, d *testharness.Daemon, user, pass, path string, accept bool, why string) {
+	t.Helper()
+	switch err := rtspTryPublish(d, user, pass, path); {
+	case accept && err != nil:
+		t.Errorf("RTSP publish as %s to %s refused (%v), want accepted: %s", user, path, err, why)
+	case !accept && err == nil:
+		t.Errorf("RTSP publish as %s to %s accepted, want refused: %s", user, path, why)
+	}
+}
+
 // rtspGoFeed is a Go client publishing one H.264 track over TCP.
 type rtspGoFeed struct {
 	c          *gortsplib.Client
@@ -180,12 +220,15 @@ func (r *rtspGoReader) Close() { r.c.Close() }
 
 // rtspDescribe is one RTSP login: connect, DESCRIBE (answered 401, then
 // sent again with the URL's credentials), disconnect.
-func rtspDescribe(rtspURL string) error {
+func rtspDescribe(rtspURL string) error { return rtspDescribeTLS(rtspURL, nil) }
+
+// rtspDescribeTLS is rtspDescribe over TLS with tlsCfg (an rtsps:// URL).
+func rtspDescribeTLS(rtspURL string, tlsCfg *tls.Config) error {
 	u, err := base.ParseURL(rtspURL)
 	if err != nil {
 		return err
 	}
-	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: rtspTCP()}
+	c := &gortsplib.Client{Scheme: u.Scheme, Host: u.Host, Protocol: rtspTCP(), TLSConfig: tlsCfg}
 	if err := c.Start(); err != nil {
 		return err
 	}

@@ -5,9 +5,7 @@ package e2e_test
 // rtsp so that other listeners' tests in this package can have their own.
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -169,21 +167,7 @@ type rtspAPIPath struct {
 // rtspPaths returns /v3/paths/list's items, asked as admin.
 func rtspPaths(t testing.TB, d *testharness.Daemon) []rtspAPIPath {
 	t.Helper()
-	a := get(t, d.URL("api", "/v3/paths/list"), basicAuth(rtspAdminUser, rtspAdminPass))
-	if a.status != http.StatusOK {
-		t.Fatalf("/v3/paths/list: %d %s", a.status, a.body)
-	}
-	var list struct {
-		ItemCount int           `json:"itemCount"`
-		Items     []rtspAPIPath `json:"items"`
-	}
-	if err := json.Unmarshal([]byte(a.body), &list); err != nil {
-		t.Fatalf("/v3/paths/list: %v: %s", err, a.body)
-	}
-	if list.ItemCount != len(list.Items) {
-		t.Errorf("/v3/paths/list: itemCount %d, %d items", list.ItemCount, len(list.Items))
-	}
-	return list.Items
+	return apiItems[rtspAPIPath](t, d, "/v3/paths/list", rtspAdminUser, rtspAdminPass)
 }
 
 // rtspPathNames are the names /v3/paths/list shows.

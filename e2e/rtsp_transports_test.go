@@ -5,10 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
-
 	"github.com/streamgate/streamgate/internal/testharness"
 )
 
@@ -36,13 +32,7 @@ paths:
 `, c.transports, port, port+1))
 				return err
 			})
-			forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
-			desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-			cl := &gortsplib.Client{Protocol: rtspTCP()}
-			err := cl.StartRecording("rtsp://pub:pub-secret-1@"+d.Addr("rtsp")+"/cam", desc)
-			if err == nil {
-				cl.Close()
-			}
+			err := rtspTryPublish(d, "pub", "pub-secret-1", "cam")
 			switch {
 			case c.ok && err != nil:
 				t.Fatalf("TCP publisher refused with rtspTransports %s: %v", c.transports, err)

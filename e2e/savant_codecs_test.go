@@ -5,12 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"image/jpeg"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -217,19 +211,11 @@ func ffmpegDecodeIVF(t *testing.T, fourcc string, frames []savantFrame) (int, st
 		b.Write(fh[:])
 		b.Write(f.data)
 	}
-	file := filepath.Join(t.TempDir(), "savant.ivf")
-	if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
+	file := testharness.TempFile(t, "savant.ivf", b.String())
+	// -xerror: a frame that does not decode ends ffmpeg with an error.
+	decoded, code, out := ffmpegDecode(t, file, len(frames), "-xerror", "-f", "ivf")
+	if code != 0 {
+		return 0, fmt.Sprintf("exit %d\n%s", code, out)
 	}
-	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-stats", "-xerror",
-		"-f", "ivf", "-i", file, "-f", "null", "-").CombinedOutput()
-	if err != nil {
-		return 0, fmt.Sprintf("%v\n%s", err, out)
-	}
-	m := regexp.MustCompile(`frame=\s*(\d+)`).FindAllStringSubmatch(string(out), -1)
-	if len(m) == 0 {
-		return 0, string(out)
-	}
-	n, _ := strconv.Atoi(m[len(m)-1][1])
-	return n, strings.TrimSpace(string(out))
+	return decoded, out
 }

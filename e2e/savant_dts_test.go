@@ -3,9 +3,7 @@ package e2e_test
 import (
 	"bytes"
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -100,10 +98,7 @@ func checkDTSOrder(t *testing.T, frames []testharness.SavantMessage) {
 	if reordered == 0 {
 		t.Errorf("no frame with pts ≠ dts: the publisher sent no B-frames")
 	}
-	file := filepath.Join(t.TempDir(), "au.h264")
-	if err := os.WriteFile(file, stream.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := testharness.TempFile(t, "au.h264", stream.String())
 	out, err := exec.Command("ffmpeg", "-hide_banner", "-nostdin", "-v", "error", "-f", "h264", "-i", file,
 		"-f", "framecrc", "-").CombinedOutput()
 	decoded := 0

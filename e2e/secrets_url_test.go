@@ -2,8 +2,6 @@ package e2e_test
 
 import (
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -75,10 +73,7 @@ func TestCheckHidesURLCredentials(t *testing.T) {
 		"authMethod: etcd\nauthEtcd: {endpoints: http://root:s3cret@127.0.0.1:2379}\n",
 		"authEtcd: http://root:s3cret@127.0.0.1:2379\n",
 	} {
-		p := filepath.Join(dir, "bad"+string(rune('a'+i))+".yml")
-		if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		p := testharness.WriteFile(t, dir, "bad"+string(rune('a'+i))+".yml", text)
 		out, errOut, code := testharness.RunCLI(t, "", "check", p)
 		if code != 1 || !strings.Contains(errOut, p+":") {
 			t.Errorf("check %q: exit %d, stderr %q; want 1 and the file:line", text, code, errOut)

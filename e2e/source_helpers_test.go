@@ -79,24 +79,14 @@ func cameraReaders(t testing.TB, cam *testharness.Daemon) int {
 	return 0
 }
 
-// freePort returns a port that was free on 127.0.0.1 a moment ago (bound
-// to :0, read back and closed), for a peer that must be told its port.
+// freePort returns a network ("tcp" or "udp") port that was free on
+// 127.0.0.1 a moment ago, for a peer that must be told its port.
 func freePort(t testing.TB, network string) int {
 	t.Helper()
 	if network == "udp" {
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer pc.Close()
-		return pc.LocalAddr().(*net.UDPAddr).Port
+		return testharness.FreeUDPPort(t)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return testharness.FreePort(t)
 }
 
 // portTaken reports whether someone has bound port on 127.0.0.1.

@@ -66,11 +66,8 @@ func assertSourceSecretHidden(t *testing.T, d *testharness.Daemon, secret string
 	if code != 0 || strings.Contains(out+errOut, secret) {
 		t.Errorf("check of the edge's config: exit %d, output shows the password or fails:\n%s%s", code, out, errOut)
 	}
-	bad := filepath.Join(t.TempDir(), "bad.yml")
 	conf := "paths:\n  cam:\n    source: udp://" + srcCamUser + ":" + secret + "@127.0.0.1\n  other:\n    source: rtsp://u:" + secret + "@127.0.0.1/x\n    rtspRangeType: npt\n    rtspRangeStart: soon\n"
-	if err := os.WriteFile(bad, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	bad := testharness.TempFile(t, "bad.yml", conf)
 	out, errOut, code = testharness.RunCLI(t, "", "check", bad)
 	if code == 0 || strings.Contains(out+errOut, secret) || !strings.Contains(errOut+out, "paths.cam.source") {
 		t.Errorf("check of a broken source: exit %d, want an error naming paths.cam.source without the password:\n%s%s", code, out, errOut)

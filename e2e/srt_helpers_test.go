@@ -5,12 +5,12 @@ package e2e_test
 // so that other listeners' tests in this package can have their own.
 
 import (
-	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
+
+	gosrt "github.com/datarhei/gosrt"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 )
@@ -47,6 +47,20 @@ func srtURL(d *testharness.Daemon, streamID string, more ...string) string {
 		q += "&" + m
 	}
 	return "srt://" + d.Addr("srt") + "?" + q
+}
+
+// srtTryDial opens an SRT connection to addr with streamID and closes it;
+// nil when the server accepted the handshake.
+func srtTryDial(addr, streamID string) error {
+	cfg := gosrt.DefaultConfig()
+	cfg.StreamId = streamID
+	cfg.ConnectionTimeout = 5 * time.Second
+	conn, err := gosrt.Dial("srt", addr, cfg)
+	if err != nil {
+		return err
+	}
+	conn.Close()
+	return nil
 }
 
 // srtID is the MediaMTX form of a streamid: ACTION:PATH:USER:PASS.
@@ -96,18 +110,8 @@ type srtAPIPath struct {
 // srtPaths returns /v3/paths/list's items by name, asked as srtadmin.
 func srtPaths(t testing.TB, d *testharness.Daemon) map[string]srtAPIPath {
 	t.Helper()
-	a := get(t, d.URL("api", "/v3/paths/list"), basicAuth(srtAdminUser, srtAdminPass))
-	if a.status != http.StatusOK {
-		t.Fatalf("/v3/paths/list: %d %s", a.status, a.body)
-	}
-	var list struct {
-		Items []srtAPIPath `json:"items"`
-	}
-	if err := json.Unmarshal([]byte(a.body), &list); err != nil {
-		t.Fatalf("/v3/paths/list: %v: %s", err, a.body)
-	}
 	out := map[string]srtAPIPath{}
-	for _, p := range list.Items {
+	for _, p := range apiItems[srtAPIPath](t, d, "/v3/paths/list", srtAdminUser, srtAdminPass) {
 		out[p.Name] = p
 	}
 	return out

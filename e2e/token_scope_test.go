@@ -1,18 +1,10 @@
 package e2e_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/bluenviron/gortmplib"
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
-	gosrt "github.com/datarhei/gosrt"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 )
@@ -74,10 +66,10 @@ func TestTokenScope(t *testing.T) {
 		if err := tokenRTSPPublish(t, "rtsp://"+d.Addr("rtsp")+"/cam2"+q); err == nil || !strings.Contains(err.Error(), "403") {
 			t.Errorf("RTSP publish with a viewer's token: %v, want 403", err)
 		}
-		if err := tokenRTMPPublish(d.Addr("rtmp"), "/cam3"+q); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		if err := rtmpTryPublish(d.Addr("rtmp"), "/cam3"+q); err == nil || !strings.Contains(err.Error(), "forbidden") {
 			t.Errorf("RTMP publish with a viewer's token: %v, want refused (forbidden)", err)
 		}
-		if err := tokenSRTPublish(d.Addr("srt"), "publish:cam4:token="+url.QueryEscape(tok)); err == nil {
+		if err := srtTryDial(d.Addr("srt"), "publish:cam4:token="+url.QueryEscape(tok)); err == nil {
 			t.Error("SRT publish with a viewer's token was accepted")
 		}
 		assertNotLogged(t, d, tok, tokenHexKey)
@@ -90,10 +82,10 @@ func TestTokenScope(t *testing.T) {
 		if err := tokenRTSPPublish(t, "rtsp://"+d.Addr("rtsp")+"/cam2"+q); err != nil {
 			t.Errorf("RTSP publish with a token listing publish: %v", err)
 		}
-		if err := tokenRTMPPublish(d.Addr("rtmp"), "/cam3"+q); err != nil {
+		if err := rtmpTryPublish(d.Addr("rtmp"), "/cam3"+q); err != nil {
 			t.Errorf("RTMP publish with a token listing publish: %v", err)
 		}
-		if err := tokenSRTPublish(d.Addr("srt"), "publish:cam4:token="+url.QueryEscape(tok)); err != nil {
+		if err := srtTryDial(d.Addr("srt"), "publish:cam4:token="+url.QueryEscape(tok)); err != nil {
 			t.Errorf("SRT publish with a token listing publish: %v", err)
 		}
 		wantStatus(t, "API with a token listing publish", get(t, d.URL("api", "/v3/config/get")+q), http.StatusForbidden)
@@ -103,10 +95,8 @@ func TestTokenScope(t *testing.T) {
 // tokenRTSPPublish announces an H.264 stream to rtspURL with gortsplib and
 // keeps it published until the test ends; nil when it was accepted.
 func tokenRTSPPublish(t *testing.T, rtspURL string) error {
-	forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
-	desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-	c := &gortsplib.Client{Protocol: rtspTCP()}
-	if err := c.StartRecording(rtspURL, desc); err != nil {
+	c, err := rtspAnnounce(rtspURL)
+	if err != nil {
 		return err
 	}
 	t.Cleanup(c.Close)
@@ -121,33 +111,4 @@ func tokenRTSPDescribe(t *testing.T, addr, pathAndQuery string) string {
 	defer c.conn.Close()
 	status, _ := c.mustDescribe(t, "")
 	return status
-}
-
-// tokenRTMPPublish connects to publish rawPath (with its query) with
-// gortmplib; nil when the server accepted.
-func tokenRTMPPublish(addr, rawPath string) error {
-	u, err := url.Parse("rtmp://" + addr + rawPath)
-	if err != nil {
-		return err
-	}
-	c := &gortmplib.Client{URL: u, Publish: true}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := c.Initialize(ctx); err != nil {
-		return err
-	}
-	c.Close()
-	return nil
-}
-
-// tokenSRTPublish opens an SRT connection with streamID; nil when the
-// server accepted the handshake.
-func tokenSRTPublish(addr, streamID string) error {
-	cfg := gosrt.DefaultConfig()
-	cfg.StreamId = streamID
-	conn, err := gosrt.Dial("srt", addr, cfg)
-	if err != nil {
-		return err
-	}
-	return conn.Close()
 }

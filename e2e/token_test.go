@@ -4,15 +4,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/bluenviron/gortsplib/v5"
-	"github.com/bluenviron/gortsplib/v5/pkg/description"
-	"github.com/bluenviron/gortsplib/v5/pkg/format"
 
 	"github.com/streamgate/streamgate/internal/testharness"
 )
@@ -26,10 +20,7 @@ const tokenHexKey = "0123456789abcdef0123456789abcdef"
 // with `streamgate token sign`.
 func startTokenDaemon(t *testing.T, verification, top string) (d *testharness.Daemon, sign func(acl string) string) {
 	t.Helper()
-	key := filepath.Join(t.TempDir(), "sec-1.txt")
-	if err := os.WriteFile(key, []byte(tokenHexKey+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	key := testharness.TempFile(t, "sec-1.txt", tokenHexKey+"\n")
 	d = testharness.Start(t, fmt.Sprintf(`
 authMethod: [internal, token]
 authTokens:
@@ -83,14 +74,7 @@ func TestTokensOverAPIAndRTSP(t *testing.T) {
 	wantStatus(t, "API tampered hmac", get(t, api+"?token="+url.QueryEscape(tampered)), http.StatusForbidden)
 
 	publish := func(tok string) error {
-		forma := &format.H264{PayloadTyp: 96, PacketizationMode: 1, SPS: rtspTestSPS, PPS: rtspTestPPS}
-		desc := &description.Session{Medias: []*description.Media{{Type: description.MediaTypeVideo, Formats: []format.Format{forma}}}}
-		c := &gortsplib.Client{Protocol: rtspTCP()}
-		err := c.StartRecording("rtsp://"+d.Addr("rtsp")+"/cam?token="+url.QueryEscape(tok), desc)
-		if err == nil {
-			c.Close()
-		}
-		return err
+		return rtspTryPublishURL("rtsp://" + d.Addr("rtsp") + "/cam?token=" + url.QueryEscape(tok))
 	}
 	if err := publish(good); err != nil {
 		t.Errorf("RTSP publish with ?token=: %v", err)

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,11 +144,9 @@ func gstDecodeVP9RTSP(t *testing.T, d *testharness.Daemon, path string, n int) (
 	bin := testharness.RequireGStreamer(t, testharness.GstElement{Name: "rtspsrc", Package: "gstreamer1.0-plugins-good"},
 		testharness.GstElement{Name: "rtpvp9depay", Package: "gstreamer1.0-plugins-good"},
 		testharness.GstElement{Name: "vp9dec", Package: "gstreamer1.0-plugins-good"})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	out, _ := exec.CommandContext(ctx, bin, "-v", "rtspsrc", "location=rtsp://"+d.Addr("rtsp")+"/"+path, "protocols=tcp",
+	out, _ := runFor(20*time.Second, bin, "-v", "rtspsrc", "location=rtsp://"+d.Addr("rtsp")+"/"+path, "protocols=tcp",
 		"user-id="+rtspReadUser, "user-pw="+rtspReadPass, "!", "rtpvp9depay", "!", "vp9dec", "!",
-		"fakesink", "silent=false", "num-buffers="+strconv.Itoa(n)).CombinedOutput()
+		"fakesink", "silent=false", "num-buffers="+strconv.Itoa(n))
 	return strings.Count(string(out), "chain   ******* (fakesink"), string(out)
 }
 

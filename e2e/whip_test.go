@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -363,15 +362,9 @@ func TestWHIPH264ReadEverywhere(t *testing.T) {
 	if p.Source == nil || p.Source.Type != "webRTCSession" {
 		t.Errorf("/v3/paths/list source %+v, want webRTCSession", p.Source)
 	}
-	a := get(t, d.URL("api", "/v3/webrtcsessions/list"), basicAuth(rtspAdminUser, rtspAdminPass))
-	var sessions struct {
-		Items []struct {
-			ID, State, Path, User string
-		} `json:"items"`
-	}
-	if err := json.Unmarshal([]byte(a.body), &sessions); err != nil || len(sessions.Items) != 1 ||
-		sessions.Items[0].State != "publish" || sessions.Items[0].Path != "cam" || sessions.Items[0].ID != p.Source.ID {
-		t.Errorf("/v3/webrtcsessions/list: %d %s, want the publisher (state publish, id %s)", a.status, a.body, p.Source.ID)
+	sessions := apiItems[struct{ ID, State, Path, User string }](t, d, "/v3/webrtcsessions/list", rtspAdminUser, rtspAdminPass)
+	if len(sessions) != 1 || sessions[0].State != "publish" || sessions[0].Path != "cam" || sessions[0].ID != p.Source.ID {
+		t.Errorf("/v3/webrtcsessions/list: %+v, want the publisher (state publish, id %s)", sessions, p.Source.ID)
 	}
 	for _, c := range []struct {
 		name, src string

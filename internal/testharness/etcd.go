@@ -2,16 +2,9 @@ package testharness
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -77,9 +70,7 @@ func StartEtcd(t testing.TB, opts ...EtcdOption) *Etcd {
 	for _, opt := range opts {
 		opt(&e.o)
 	}
-	if err := e.writeCerts(); err != nil {
-		t.Fatalf("testharness: etcd certificates: %v", err)
-	}
+	e.writeCerts(t)
 	t.Cleanup(func() {
 		e.Stop()
 		if t.Failed() {
@@ -237,17 +228,7 @@ func (e *Etcd) client(dial time.Duration) (*clientv3.Client, error) {
 
 // ClientTLS is the TLS configuration of a client with the client certificate.
 func (e *Etcd) ClientTLS() (*tls.Config, error) {
-	pair, err := tls.LoadX509KeyPair(e.CertFile, e.KeyFile)
-	if err != nil {
-		return nil, err
-	}
-	caPEM, err := os.ReadFile(e.CAFile)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(caPEM)
-	return &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool, Certificates: []tls.Certificate{pair}}, nil
+	return ClientTLSConfig(e.CAFile, e.CertFile, e.KeyFile)
 }
 
 // Put writes key = value (a fresh client, so it works right after Restart).
@@ -290,72 +271,20 @@ func (e *Etcd) logs() string {
 	return string(out)
 }
 
-// writeCerts creates an ECDSA CA, a server certificate for 127.0.0.1 and a
-// client certificate in e.Dir.
-func (e *Etcd) writeCerts() error {
+// writeCerts creates a CA, a server certificate for 127.0.0.1 and a client
+// certificate in e.Dir/certs.
+func (e *Etcd) writeCerts(t testing.TB) {
+	t.Helper()
 	dir := filepath.Join(e.Dir, "certs")
 	if err := os.Mkdir(dir, 0o700); err != nil {
-		return err
+		t.Fatalf("testharness: etcd certificates: %v", err)
 	}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return err
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "streamgate-e2e-etcd-ca"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return err
-	}
-	ca, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return err
-	}
-	e.CAFile = filepath.Join(dir, "ca.crt")
-	if err := writePEM(e.CAFile, "CERTIFICATE", caDER); err != nil {
-		return err
-	}
-	leaf := func(name string, serial int64, ips []net.IP, usage []x509.ExtKeyUsage) (certFile, keyFile string, err error) {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return "", "", err
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name},
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: usage, IPAddresses: ips,
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			return "", "", err
-		}
-		keyDER, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			return "", "", err
-		}
-		certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-		if err := writePEM(certFile, "CERTIFICATE", der); err != nil {
-			return "", "", err
-		}
-		return certFile, keyFile, writePEM(keyFile, "EC PRIVATE KEY", keyDER)
-	}
+	ca := NewCA(t, dir, "ca")
+	e.CAFile = ca.File
 	// etcd's own gRPC gateway dials etcd with the server certificate, so it
-	// is a client certificate too.
-	e.ServerCertFile, e.ServerKeyFile, err = leaf("server", 2, []net.IP{net.IPv4(127, 0, 0, 1)},
-		[]x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth})
-	if err != nil {
-		return err
-	}
-	e.CertFile, e.KeyFile, err = leaf("client", 3, nil, []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth})
-	return err
-}
-
-func writePEM(path, kind string, der []byte) error {
-	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600)
+	// is a client certificate too (IssueServer makes server certificates so).
+	e.ServerCertFile, e.ServerKeyFile = ca.IssueServer(t, dir, "server")
+	e.CertFile, e.KeyFile = ca.IssueClient(t, dir, "client")
 }
 
 // tail is the last n lines of s.

@@ -28,6 +28,10 @@
 // SharedJWTIssuer makes keys and tokens with PyJWT (e2e/testdata/jwtgen.py)
 // and StartJWKSServer serves a JWKS that can change and go down. Each fails
 // the test under CI=true, or skips it, when its Debian packages are missing.
+//
+// For the TLS listeners, NewCA makes a throw-away CA that issues server and
+// client certificates and CRLs (etcd's certificates come from one too);
+// WriteFile, TempFile and ReplaceFile write the files a test hands the daemon.
 package testharness
 
 import (
@@ -37,7 +41,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -159,10 +162,7 @@ func start(t testing.TB, yamlConfig string, opts ...Option) (*Daemon, error) {
 		metricsUser: o.metricsUser, metricsPass: o.metricsPass}
 	var args []string
 	if yamlConfig != "" || !o.noConfigArg {
-		d.ConfigPath = filepath.Join(d.Dir, o.configName)
-		if err := os.WriteFile(d.ConfigPath, []byte(yamlConfig), 0o600); err != nil {
-			t.Fatal(err)
-		}
+		d.ConfigPath = WriteFile(t, d.Dir, o.configName, yamlConfig)
 		if !o.noConfigArg {
 			args = append(args, d.ConfigPath)
 		}
@@ -246,6 +246,14 @@ func (d *Daemon) Kill() {
 		_ = d.cmd.Process.Kill()
 	})
 	<-d.exited
+}
+
+// Reload sends the daemon SIGHUP, on which it reloads its configuration file.
+func (d *Daemon) Reload(t testing.TB) {
+	t.Helper()
+	if err := d.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatalf("testharness: SIGHUP: %v", err)
+	}
 }
 
 // Exited is closed when the process has exited.
