@@ -54,11 +54,8 @@ savant:
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			before := vmRSS(t, d.PID())
-			granted := func() float64 {
-				return d.Metric(t, "streamgate_auth_decisions_total",
-					map[string]string{"protocol": "gateway", "result": "granted"})
-			}
-			grantedBefore := granted()
+			reading := func() float64 { return d.Metric(t, "streamgate_gateway_bodies_reading", nil) }
+			readingBefore := reading()
 			var answers atomic.Int32
 			for range conns {
 				nc, err := net.Dial("tcp", addr)
@@ -82,7 +79,7 @@ savant:
 			}
 			// The positive this waits for: every connection answered 401,
 			// or (valid credentials) every request authenticated and now
-			// waiting for its body. RSS is checked on the way and after.
+			// waiting for its body (streamgate_gateway_bodies_reading). RSS is checked on the way and after.
 			deadline := time.Now().Add(30 * time.Second)
 			for {
 				grown := vmRSS(t, d.PID()) - before
@@ -97,14 +94,14 @@ savant:
 				}
 				done := answers.Load() == conns
 				if !c.answered {
-					done = granted()-grantedBefore >= conns
+					done = reading()-readingBefore >= conns
 				}
 				if done {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("within 30 s: %d of %d connections answered 401, %v requests authenticated; RSS grew by %d MiB",
-						answers.Load(), conns, granted()-grantedBefore, grown>>20)
+					t.Fatalf("within 30 s: %d of %d connections answered 401, %v requests authenticated and reading their body; RSS grew by %d MiB",
+						answers.Load(), conns, reading()-readingBefore, grown>>20)
 				}
 				time.Sleep(50 * time.Millisecond)
 			}

@@ -97,7 +97,9 @@ func (h *Handler) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 	var b body
 	reuse := true // false once the writer may still hold the bytes
 	defer func() { b.release(h, reuse) }()
+	h.Metrics.readingBody(1)
 	err := b.read(http.MaxBytesReader(rw, r.Body, limit), bound, h)
+	h.Metrics.readingBody(-1)
 	var tooLarge *http.MaxBytesError
 	switch {
 	case errors.Is(err, errBusy):

@@ -13,6 +13,7 @@ import (
 // *Metrics counts nothing.
 type Metrics struct {
 	inFlight prometheus.Gauge
+	reading  prometheus.Gauge
 	busy     prometheus.Counter
 	answers  *prometheus.CounterVec
 }
@@ -29,6 +30,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		inFlight: promreg.Gauge(reg, "streamgate_gateway_body_bytes_in_flight",
 			"Bytes of buffer the gateway's request bodies hold now (gatewayMaxBodiesInFlight bounds it)."),
+		reading: promreg.Gauge(reg, "streamgate_gateway_bodies_reading",
+			"Gateway requests whose credentials were accepted and whose body is being read now (a producer stalled mid-body stays here until readTimeout)."),
 		busy: promreg.Counter(reg, "streamgate_gateway_body_budget_refusals_total",
 			"Gateway requests answered 503 because the bodies in flight held gatewayMaxBodiesInFlight."),
 		answers: promreg.CounterVec(reg, "streamgate_gateway_answers_total",
@@ -52,6 +55,13 @@ func (m *Metrics) answered(code int) {
 func (m *Metrics) held(delta int64) {
 	if m != nil {
 		m.inFlight.Add(float64(delta))
+	}
+}
+
+// readingBody counts a body being read (delta 1) or done with (-1).
+func (m *Metrics) readingBody(delta float64) {
+	if m != nil {
+		m.reading.Add(delta)
 	}
 }
 
