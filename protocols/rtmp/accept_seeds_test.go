@@ -2,6 +2,8 @@ package rtmp
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,17 +20,17 @@ import (
 )
 
 // writeSeeds rewrites the generated seeds of FuzzRTMPAccept:
-// go test -run TestAcceptEnhancedSeeds -rtmp.writeseeds ./protocols/rtmp/
+// go test ./protocols/rtmp/ -run TestAcceptEnhancedSeeds -rtmp.writeseeds
 var writeSeeds = flag.Bool("rtmp.writeseeds", false, "rewrite testdata/fuzz/FuzzRTMPAccept/enhanced_*")
 
 // A seed of FuzzRTMPAccept: a plain handshake, then messages as a client
 // writes them (enhanced-RTMP media before connect, say), then connect,
 // createStream and publish or play.
 type acceptSeed struct {
-	name   string
-	before []*rawmessage.Message // between the handshake and connect
-	play   bool
-	ok     bool // accept takes it (otherwise it ends the connection)
+	name    string
+	before  []*rawmessage.Message // between the handshake and connect
+	play    bool
+	decodes bool // gortmplib decodes before (otherwise it ends the connection)
 }
 
 // rawOf is m as gortmplib's writer puts it on the wire.
@@ -97,30 +99,30 @@ func enhancedSeeds(t testing.TB) []acceptSeed {
 			ChannelMappingTable: []byte{}}}
 	aacSeq := &message.AudioExSequenceStart{ChunkStreamID: 4, MessageStreamID: ms, FourCC: message.FourCCMP4A,
 		AACConfig: &mpeg4audio.AudioSpecificConfig{Type: mpeg4audio.ObjectTypeAACLC, SampleRate: 48000,
-			ChannelConfig: 2, ChannelCount: 2}}
+			ChannelConfig: 2}}
 	r := func(m message.Message) *rawmessage.Message { return rawOf(t, m) }
 	chunk4K := r(&message.SetChunkSize{Value: 4096})
 	return []acceptSeed{
-		{name: "av1_sequence_start", ok: true, before: []*rawmessage.Message{r(av1Seq)}},
-		{name: "vp09_sequence_start", ok: true, before: []*rawmessage.Message{r(vp9Seq)}},
-		{name: "hvc1_sequence_start", ok: true, before: []*rawmessage.Message{r(hevcSeq)}},
-		{name: "av1_sequence_start_play", ok: true, play: true, before: []*rawmessage.Message{r(av1Seq), r(av1Frames)}},
+		{name: "av1_sequence_start", decodes: true, before: []*rawmessage.Message{r(av1Seq)}},
+		{name: "vp09_sequence_start", decodes: true, before: []*rawmessage.Message{r(vp9Seq)}},
+		{name: "hvc1_sequence_start", decodes: true, before: []*rawmessage.Message{r(hevcSeq)}},
+		{name: "av1_sequence_start_play", decodes: true, play: true, before: []*rawmessage.Message{r(av1Seq), r(av1Frames)}},
 		// Boxes cut short or with a count past their end: gortmplib's decode
 		// fails and the connection ends.
 		{name: "av1_sequence_start_truncated", before: []*rawmessage.Message{corrupt(r(av1Seq), 7, nil)}},
-		{name: "av1_sequence_start_marker_zero", ok: true, before: []*rawmessage.Message{corrupt(r(av1Seq), 0, map[int]byte{5: 0x01})}},
+		{name: "av1_sequence_start_marker_zero", decodes: true, before: []*rawmessage.Message{corrupt(r(av1Seq), 0, map[int]byte{5: 0x01})}},
 		{name: "vp09_sequence_start_truncated", before: []*rawmessage.Message{corrupt(r(vp9Seq), -3, nil)}},
 		{name: "vp09_sequence_start_init_size", before: []*rawmessage.Message{corrupt(r(vp9Seq), 0, map[int]byte{15: 0xff, 16: 0xff})}},
 		{name: "hvc1_sequence_start_nalu_count", before: []*rawmessage.Message{corrupt(r(hevcSeq), 0, map[int]byte{28: 0xff, 29: 0xff})}},
 		{name: "hvc1_sequence_start_array_count", before: []*rawmessage.Message{corrupt(r(hevcSeq), 0, map[int]byte{27: 0xff})}},
 		// About 40 KiB of hvcC in 4 KiB chunks: what one message before
 		// authentication can make gortmplib decode.
-		{name: "hvc1_sequence_start_large", ok: true, before: []*rawmessage.Message{chunk4K,
+		{name: "hvc1_sequence_start_large", decodes: true, before: []*rawmessage.Message{chunk4K,
 			r(seq(message.FourCCHEVC, nil, nil, seedHVCC(20000, 0)))}},
-		{name: "coded_frames", ok: true, before: []*rawmessage.Message{r(av1Seq), r(av1Frames), r(hevcFrames),
+		{name: "coded_frames", decodes: true, before: []*rawmessage.Message{r(av1Seq), r(av1Frames), r(hevcFrames),
 			r(&message.VideoExFramesX{ChunkStreamID: cs, MessageStreamID: ms, FourCC: message.FourCCHEVC, Payload: []byte{0, 0, 0, 2, 0x02, 0x01}}),
 			r(&message.VideoExSequenceEnd{ChunkStreamID: cs, MessageStreamID: ms, FourCC: message.FourCCAV1})}},
-		{name: "multitrack", ok: true, before: []*rawmessage.Message{
+		{name: "multitrack", decodes: true, before: []*rawmessage.Message{
 			r(&message.VideoExMultitrack{MultitrackType: message.VideoExMultitrackTypeOneTrack, TrackID: 1, Wrapped: av1Seq}),
 			r(&message.VideoExMultitrack{MultitrackType: message.VideoExMultitrackTypeOneTrack, TrackID: 1, Wrapped: vp9Seq}),
 			r(&message.VideoExMultitrack{MultitrackType: message.VideoExMultitrackTypeOneTrack, TrackID: 2, Wrapped: hevcSeq}),
@@ -132,7 +134,7 @@ func enhancedSeeds(t testing.TB) []acceptSeed {
 		{name: "multitrack_corrupt_box", before: []*rawmessage.Message{corrupt(
 			r(&message.VideoExMultitrack{MultitrackType: message.VideoExMultitrackTypeOneTrack, TrackID: 2, Wrapped: hevcSeq}),
 			-5, nil)}},
-		{name: "audio_ex", ok: true, before: []*rawmessage.Message{r(opusSeq), r(aacSeq),
+		{name: "audio_ex", decodes: true, before: []*rawmessage.Message{r(opusSeq), r(aacSeq),
 			r(&message.AudioExSequenceStart{ChunkStreamID: 4, MessageStreamID: ms, FourCC: message.FourCCAC3}),
 			r(&message.AudioExCodedFrames{ChunkStreamID: 4, MessageStreamID: ms, FourCC: message.FourCCOpus, Payload: []byte{0xfc, 0xff, 0xfe}}),
 			r(&message.AudioExMultichannelConfig{ChunkStreamID: 4, MessageStreamID: ms, FourCC: message.FourCCOpus,
@@ -140,7 +142,7 @@ func enhancedSeeds(t testing.TB) []acceptSeed {
 			r(&message.AudioExSequenceEnd{ChunkStreamID: 4, MessageStreamID: ms, FourCC: message.FourCCOpus})}},
 		{name: "audio_ex_bad_config", before: []*rawmessage.Message{corrupt(r(aacSeq), 6, nil)}},
 		{name: "audio_ex_opus_truncated", before: []*rawmessage.Message{corrupt(r(opusSeq), 12, nil)}},
-		{name: "video_ex_metadata", ok: true, before: []*rawmessage.Message{r(&message.VideoExMetadata{ChunkStreamID: cs,
+		{name: "video_ex_metadata", decodes: true, before: []*rawmessage.Message{r(&message.VideoExMetadata{ChunkStreamID: cs,
 			MessageStreamID: ms, FourCC: message.FourCCHEVC, Payload: []any{"colorInfo", amf0.Object{
 				{Key: "colorConfig", Value: amf0.Object{{Key: "bitDepth", Value: float64(10)}}},
 				{Key: "hdrCll", Value: amf0.ECMAArray{{Key: "maxFall", Value: float64(400)}}}}}})}},
@@ -152,31 +154,33 @@ func enhancedSeeds(t testing.TB) []acceptSeed {
 // bytes is the seed's input to accept.
 func (s acceptSeed) bytes(t testing.TB) []byte {
 	t.Helper()
+	in := append([]byte{3}, make([]byte, 2*handshakeC1Size)...) // C0 (plain), C1, C2 (not checked)
+	cmd := func(name string, id int, args ...any) *rawmessage.Message {
+		return rawOf(t, &message.CommandAMF0{ChunkStreamID: 3, Name: name, CommandID: id, Arguments: args})
+	}
+	last := cmd("publish", 3, nil, "cam", "live")
+	if s.play {
+		last = cmd("play", 3, nil, "cam")
+	}
+	msgs := append(append([]*rawmessage.Message{}, s.before...),
+		cmd("connect", 1, amf0.Object{{Key: "app", Value: "live"}, {Key: "tcUrl", Value: "rtmp://h/live"}}),
+		cmd("createStream", 2, nil), last)
+	return append(in, clientBytes(t, msgs...)...)
+}
+
+// clientBytes is raws as a client's writer puts them on the wire: in chunks
+// of 128 bytes until one of them sets another size.
+func clientBytes(t testing.TB, raws ...*rawmessage.Message) []byte {
+	t.Helper()
 	var out bytes.Buffer
-	out.WriteByte(3)                           // C0: plain RTMP
-	out.Write(make([]byte, 2*handshakeC1Size)) // C1 (time, zero, random), C2 (echo, not checked)
 	w := rawmessage.NewWriter(&out, bytecounter.NewWriter(&out), false)
-	write := func(raw *rawmessage.Message) {
-		t.Helper()
+	for _, raw := range raws {
 		if err := w.Write(raw); err != nil {
 			t.Fatal(err)
 		}
 		if raw.Type == uint8(message.TypeSetChunkSize) {
-			w.SetChunkSize(uint32(raw.Body[0])<<24 | uint32(raw.Body[1])<<16 | uint32(raw.Body[2])<<8 | uint32(raw.Body[3]))
+			w.SetChunkSize(binary.BigEndian.Uint32(raw.Body))
 		}
-	}
-	for _, raw := range s.before {
-		write(raw)
-	}
-	cmd := func(name string, id int, args ...any) {
-		write(rawOf(t, &message.CommandAMF0{ChunkStreamID: 3, Name: name, CommandID: id, Arguments: args}))
-	}
-	cmd("connect", 1, amf0.Object{{Key: "app", Value: "live"}, {Key: "tcUrl", Value: "rtmp://h/live"}})
-	cmd("createStream", 2, nil)
-	if s.play {
-		cmd("play", 3, nil, "cam")
-	} else {
-		cmd("publish", 3, nil, "cam", "live")
 	}
 	return out.Bytes()
 }
@@ -184,9 +188,11 @@ func (s acceptSeed) bytes(t testing.TB) []byte {
 // handshakeC1Size is the size of C1 and C2 (RTMP specification, 5.2.3).
 const handshakeC1Size = 1536
 
-// The seeds with enhanced-RTMP messages before connect: accept skips the
-// valid ones and ends the connection on the others, and the committed
-// seed files are what the generator writes.
+// The seeds with enhanced-RTMP messages before connect: accept refuses
+// them before gortmplib decodes any (no client sends media before publish).
+// After authentication the same messages are decoded: the valid ones pass,
+// the corrupt ones end the connection. The committed seed files are what
+// the generator writes.
 func TestAcceptEnhancedSeeds(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzRTMPAccept")
 	for _, s := range enhancedSeeds(t) {
@@ -195,15 +201,21 @@ func TestAcceptEnhancedSeeds(t *testing.T) {
 			if len(in) > maxPreAuthBytes {
 				t.Fatalf("the seed is %d bytes, past the %d bytes read before authentication", len(in), maxPreAuthBytes)
 			}
-			sess, err := accept(struct {
+			if _, err := accept(struct {
 				io.Reader
 				io.Writer
-			}{bytes.NewReader(in), io.Discard})
-			t.Logf("accept: %v", err)
-			if got := err == nil; got != s.ok {
-				t.Errorf("accept: %v, want accepted %v", err, s.ok)
-			} else if s.ok && (sess.app != "live" || sess.key != "cam" || sess.publish == s.play) {
-				t.Errorf("accept: app %q, key %q, publish %v", sess.app, sess.key, sess.publish)
+			}{bytes.NewReader(in), io.Discard}); !errors.Is(err, errPreAuthMedia) {
+				t.Errorf("accept: %v, want %v", err, errPreAuthMedia)
+			}
+			sess := acceptAuthenticated(t, publishThen(t, s.before...))
+			var err error
+			for range s.before {
+				if _, err = sess.Read(); err != nil {
+					break
+				}
+			}
+			if got := err == nil; got != s.decodes {
+				t.Errorf("after authentication: %v, want decoded %v", err, s.decodes)
 			}
 			file := filepath.Join(dir, "enhanced_"+s.name)
 			want := fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", in)
@@ -214,7 +226,7 @@ func TestAcceptEnhancedSeeds(t *testing.T) {
 				return
 			}
 			if got, err := os.ReadFile(file); err != nil || !bytes.Equal(got, want) {
-				t.Errorf("%s is missing or stale (err %v): run go test -run TestAcceptEnhancedSeeds -rtmp.writeseeds", file, err)
+				t.Errorf("%s is missing or stale (err %v): run go test ./protocols/rtmp/ -run TestAcceptEnhancedSeeds -rtmp.writeseeds", file, err)
 			}
 		})
 	}
