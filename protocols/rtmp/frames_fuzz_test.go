@@ -2,7 +2,6 @@ package rtmp
 
 import (
 	"encoding/binary"
-	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -15,21 +14,6 @@ import (
 
 	"github.com/streamgate/streamgate/protocols/stream"
 )
-
-// msgConn is a gortmplib.Conn that hands out msgs, then io.EOF.
-type msgConn struct {
-	recordConn
-	msgs []message.Message
-}
-
-func (c *msgConn) Read() (message.Message, error) {
-	if len(c.msgs) == 0 {
-		return nil, io.EOF
-	}
-	m := c.msgs[0]
-	c.msgs = c.msgs[1:]
-	return m, nil
-}
 
 // frameCodecInput is a FuzzFrameCodecs input taken apart: the track's codec,
 // how frames are sent, the AV1 configuration OBUs and the frames.
@@ -125,7 +109,7 @@ func FuzzFrameCodecs(f *testing.F) {
 // ingestFrames publishes the input as an RTMP publisher would and reads it
 // back as an RTMP reader.
 func ingestFrames(t *testing.T, fin frameCodecInput) {
-	r, err := newReader(&msgConn{msgs: fin.messages()})
+	r, err := newReader(&scriptConn{msgs: fin.messages()})
 	if err != nil {
 		return // the AV1 configuration did not parse, or the probe did not end
 	}
