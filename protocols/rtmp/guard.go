@@ -2,6 +2,7 @@ package rtmp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -31,6 +32,7 @@ var (
 // would be decoded into a structure is refused past maxDecodedBody.
 type msgReader struct {
 	wire    *rawmessage.Reader
+	dec     *decoder
 	w       *message.Writer
 	preAuth func() bool
 }
@@ -39,7 +41,7 @@ func newMsgReader(bc *bytecounter.ReadWriter, w *message.Writer, preAuth func() 
 	wire := rawmessage.NewReader(bc, bc.Reader, func(count uint32) error {
 		return w.Write(&message.Acknowledge{Value: count})
 	})
-	return &msgReader{wire: wire, w: w, preAuth: preAuth}
+	return &msgReader{wire: wire, dec: newDecoder(), w: w, preAuth: preAuth}
 }
 
 // Read returns the next message.
@@ -51,7 +53,7 @@ func (r *msgReader) Read() (message.Message, error) {
 	if err := r.check(raw); err != nil {
 		return nil, err
 	}
-	msg, err := decode(raw)
+	msg, err := r.dec.decode(raw)
 	if err != nil {
 		return nil, err
 	}
@@ -100,26 +102,62 @@ func isFrame(raw *rawmessage.Message) bool {
 	return typ == message.VideoExTypeCodedFrames || typ == message.VideoExTypeFramesX || typ == message.VideoExTypeSequenceEnd
 }
 
-// decode is gortmplib's decoding of one raw message: the message written
-// out as one chunk and read back by a message reader of its own, so that
-// the connection's reader sees every raw message first.
-func decode(raw *rawmessage.Message) (message.Message, error) {
-	var buf bytes.Buffer
-	bc := bytecounter.NewReadWriter(&buf)
-	size := max(uint32(len(raw.Body)), 128)
-	w := rawmessage.NewWriter(bc, bc.Writer, false)
-	// The reader takes the chunk size from the message, the writer from the call.
-	if err := w.Write(&rawmessage.Message{ChunkStreamID: 2, Type: uint8(message.TypeSetChunkSize),
-		Body: []byte{byte(size >> 24), byte(size >> 16), byte(size >> 8), byte(size)}}); err != nil {
+// decoder is gortmplib's decoding of raw messages: each is written, as one
+// chunk, into a buffer that a gortmplib message reader of its own reads
+// back, so that the connection's reader sees every raw message first. The
+// writer and the reader keep their chunk stream state between messages, as
+// a client and a server do. A decoding error ends the connection: the pair
+// is not used after one.
+type decoder struct {
+	buf bytes.Buffer
+	w   *rawmessage.Writer
+	r   *message.Reader
+}
+
+// decoderChunkSize is the decoder's chunk size: gortmplib's bound on chunk
+// sizes and message bodies, so that every message is one chunk.
+const decoderChunkSize = 10 << 20
+
+func newDecoder() *decoder {
+	d := &decoder{}
+	bc := bytecounter.NewReadWriter(&d.buf)
+	d.w = rawmessage.NewWriter(bc, bc.Writer, false)
+	d.r = message.NewReader(bc, bc.Reader, func(uint32) error { return nil })
+	if err := d.resize(); err != nil {
+		panic(err) // writing to and reading from memory
+	}
+	return d
+}
+
+// resize sets both sides' chunk size to decoderChunkSize: the reader takes
+// it from a SetChunkSize message, the writer from the call.
+func (d *decoder) resize() error {
+	if err := d.w.Write(&rawmessage.Message{ChunkStreamID: 2, Type: uint8(message.TypeSetChunkSize),
+		Body: binary.BigEndian.AppendUint32(nil, decoderChunkSize)}); err != nil {
+		return err
+	}
+	d.w.SetChunkSize(decoderChunkSize)
+	_, err := d.r.Read()
+	return err
+}
+
+// decode returns raw as gortmplib's reader makes it.
+func (d *decoder) decode(raw *rawmessage.Message) (message.Message, error) {
+	if err := d.w.Write(raw); err != nil {
 		return nil, err
 	}
-	w.SetChunkSize(size)
-	if err := w.Write(raw); err != nil {
+	msg, err := d.r.Read()
+	if err != nil {
 		return nil, err
 	}
-	r := message.NewReader(bc, bc.Reader, nil)
-	if _, err := r.Read(); err != nil {
-		return nil, err
+	if d.buf.Cap() > 1<<20 {
+		d.buf = bytes.Buffer{} // empty; the writer and the reader hold &d.buf
 	}
-	return r.Read()
+	if _, ok := msg.(*message.SetChunkSize); ok {
+		// The reader took the client's chunk size: put it back.
+		if err := d.resize(); err != nil {
+			return nil, err
+		}
+	}
+	return msg, nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bluenviron/gortmplib/pkg/amf0"
 	"github.com/bluenviron/gortmplib/pkg/message"
 	"github.com/bluenviron/gortmplib/pkg/rawmessage"
 )
@@ -116,17 +117,22 @@ func TestMessageGuard(t *testing.T) {
 	}
 }
 
-// A message comes out of decode as gortmplib's reader makes it from the
-// wire, a frame over gortmplib's default chunk size included.
+// A message comes out of the decoder as gortmplib's reader makes it from
+// the wire: a frame over gortmplib's default chunk size, timestamps past 24
+// bits, and messages after a client's SetChunkSize included.
 func TestDecodeIsGortmplibs(t *testing.T) {
+	d := newDecoder()
 	for _, m := range []message.Message{
 		&message.CommandAMF0{ChunkStreamID: 3, MessageStreamID: streamID, Name: "publish", CommandID: 5,
 			Arguments: []any{nil, "cam", "live"}},
 		&message.VideoExCodedFrames{ChunkStreamID: 6, MessageStreamID: streamID, DTS: 0x1000000 * time.Millisecond, FourCC: message.FourCCAV1,
 			Payload: bytes.Repeat([]byte{0x32, 0x80}, 200_000)},
 		&message.SetChunkSize{Value: 4096},
+		&message.VideoExCodedFrames{ChunkStreamID: 6, MessageStreamID: streamID, DTS: 0x1000040 * time.Millisecond,
+			FourCC: message.FourCCAV1, Payload: bytes.Repeat([]byte{0x32, 0x80}, 5000)},
+		&message.DataAMF0{ChunkStreamID: 4, MessageStreamID: streamID, Payload: []any{"onMetaData", amf0.Object{}}},
 	} {
-		got, err := decode(rawOf(t, m))
+		got, err := d.decode(rawOf(t, m))
 		if err != nil {
 			t.Fatalf("%T: %v", m, err)
 		}
