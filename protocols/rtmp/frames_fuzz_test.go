@@ -1,12 +1,15 @@
 package rtmp
 
 import (
+	"bytes"
 	"encoding/binary"
+	"io"
 	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/abema/go-mp4"
+	"github.com/bluenviron/gortmplib"
 	"github.com/bluenviron/gortmplib/pkg/amf0"
 	"github.com/bluenviron/gortmplib/pkg/message"
 	"github.com/bluenviron/gortsplib/v5/pkg/description"
@@ -113,18 +116,28 @@ func ingestFrames(t *testing.T, fin frameCodecInput) {
 	if err != nil {
 		return // the AV1 configuration did not parse, or the probe did not end
 	}
+	publishTo(t, r)
+}
+
+// publishTo publishes what r reads, with an RTMP reader's output as a sink,
+// until r fails.
+func publishTo(t *testing.T, r *gortmplib.Reader) {
 	hub := stream.NewHub(func(string) (*stream.PathOptions, bool) { return &stream.PathOptions{Publisher: true}, true },
 		nil, slog.New(slog.DiscardHandler))
 	desc, attach := Ingest(r)
-	if len(desc.Medias) != 1 {
-		t.Fatalf("an enhanced-RTMP video track gave %d medias", len(desc.Medias))
+	if len(desc.Medias) == 0 {
+		return
 	}
 	p, err := hub.Publish("fuzz", desc, stream.SourceInfo{Protocol: "rtmp"})
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err) // not on the test's goroutine: no Fatal
+		return
 	}
 	defer p.Close()
 	o := newOutput(desc, &recordConn{})
+	if o == nil {
+		return
+	}
 	p.AddInlineSink("fuzz", func(u *stream.Unit) {
 		if err := o.write(u); err != nil {
 			t.Errorf("output: %v", err)
@@ -171,4 +184,39 @@ func splitBytes(b []byte) [][]byte {
 		out, b = append(out, b[:n]), b[n:]
 	}
 	return out
+}
+
+// FuzzRTMPPublished feeds any bytes an authenticated publisher may send
+// after its publish command (testdata/fuzz/FuzzRTMPPublished: the media
+// ffmpeg and GStreamer sent, and enhanced-RTMP AV1 and VP9) through the
+// session's message guard and decoder, gortmplib's Reader, ingest and the
+// hub to an RTMP reader's output: it never panics and ends (the input is
+// finite).
+func FuzzRTMPPublished(f *testing.F) {
+	prefix := acceptSeed{}.bytes(f)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		s, err := accept(struct {
+			io.Reader
+			io.Writer
+		}{bytes.NewReader(append(append([]byte{}, prefix...), in...)), io.Discard})
+		if err != nil {
+			t.Fatalf("the publish prefix: %v", err)
+		}
+		s.authenticated()
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			r, err := newReader(s)
+			if err != nil {
+				return
+			}
+			publishTo(t, r)
+		}()
+		select {
+		case <-done:
+		case <-time.After(hangTimeout):
+			t.Fatalf("reading %d bytes of media did not end within %s", len(in), hangTimeout)
+		}
+	})
 }
