@@ -35,6 +35,10 @@ func (c *conn) run() {
 	c.logger = c.srv.logger.With("conn", c.id, "remote", c.nc.RemoteAddr().String())
 	defer c.register()()
 	err := c.serve()
+	if errors.Is(err, errPreAuthMedia) || errors.Is(err, errMessageTooLarge) {
+		c.srv.cfg.Metrics.messagesRefused.Inc()
+		c.logger.Info("refused", "reason", err.Error())
+	}
 	switch {
 	case err == nil, errors.Is(err, net.ErrClosed):
 		c.logger.Debug("closed")

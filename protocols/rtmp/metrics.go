@@ -11,6 +11,7 @@ type Metrics struct {
 	dropped          prometheus.Counter
 	sessions         *prometheus.GaugeVec
 	chunkSizeRefused prometheus.Counter
+	messagesRefused  prometheus.Counter
 }
 
 // NewMetrics creates the counters and registers them with reg (nil: not
@@ -24,6 +25,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			"RTMP connections publishing or reading, by action.", "action"),
 		chunkSizeRefused: promreg.Counter(reg, "streamgate_rtmp_chunk_size_refused_total",
 			"RTMP connections closed for setting a chunk size over 64 KiB before authentication."),
+		messagesRefused: promreg.Counter(reg, "streamgate_rtmp_messages_refused_total",
+			"RTMP connections closed for a message not decoded: audio or video before authentication, "+
+				"an AMF0 command or data, video configuration or metadata over 64 KiB."),
 	}
 	m.sessions.WithLabelValues("publish")
 	m.sessions.WithLabelValues("read")

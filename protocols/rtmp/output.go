@@ -159,6 +159,10 @@ func (o *output) writeVideo(u *stream.Unit) error {
 // header an AV1 keyframe carries in band is what decoders use).
 func (o *output) writeFrames(u *stream.Unit) error {
 	_, isAV1 := o.video.(*format.AV1)
+	if isAV1 && !carriableAV1(u.AU) {
+		o.waitKey = true // what follows refers to it
+		return nil
+	}
 	if !o.started || o.waitKey {
 		key := av1.IsRandomAccess2(u.AU)
 		if !isAV1 {
@@ -186,6 +190,20 @@ func (o *output) writeFrames(u *stream.Unit) error {
 		return o.w.WriteVP9(o.vtrack, pts, u.AU[0])
 	}
 	return nil
+}
+
+// carriableAV1: gortmplib's writer takes every OBU of tu. It refuses an
+// empty one, the forbidden bit and extension headers (scalable streams from
+// WHIP or RTSP publishers): such a temporal unit is skipped rather than the
+// reader's connection ended.
+func carriableAV1(tu [][]byte) bool {
+	for _, obu := range tu {
+		var h av1.OBUHeader
+		if h.Unmarshal(obu) != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func isH264(f format.Format) bool {

@@ -83,3 +83,32 @@ func TestWithoutTemporalDelimiters(t *testing.T) {
 		t.Errorf("got %x, want the sequence header and the frame only", got)
 	}
 }
+
+// An AV1 unit gortmplib's writer cannot carry (an OBU with an extension
+// header, as scalable streams from WHIP or RTSP publishers have, or with
+// the forbidden bit, or empty) is skipped up to the next keyframe; it used
+// to end the reader's connection ("extension flag is not supported yet").
+func TestOutputAV1SkipsUnitsItCannotCarry(t *testing.T) {
+	seqHeader := []byte{0x0a, 0x0b, 0x00, 0x00, 0x00, 0x42, 0xab, 0xbf, 0xc3, 0x70, 0x0b, 0xe0, 0x01}
+	frame := []byte{0x32, 0x01, 0x00}
+	f := &format.AV1{PayloadTyp: 96}
+	m := &description.Media{Type: description.MediaTypeVideo, Formats: []format.Format{f}}
+	conn := &recordConn{}
+	o := newOutput(&description.Session{Medias: []*description.Media{m}}, conn)
+	for i, au := range [][][]byte{
+		{seqHeader, frame},
+		{{0x36, 0x28, 0x02, 0x00}}, // OBU_FRAME with an extension header (temporal layer 1)
+		{frame},                    // not a keyframe: skipped too
+		{{0xb2, 0x00}},             // forbidden bit
+		{{}},
+		{seqHeader, frame},
+		{frame},
+	} {
+		if err := o.write(&stream.Unit{Media: m, Format: f, PTS: int64(i) * 3000, AU: au}); err != nil {
+			t.Fatalf("unit %d: %v", i, err)
+		}
+	}
+	if n := conn.frames(); n != 3 {
+		t.Errorf("%d frames written, want 3 (two keyframes and the frame after the second)", n)
+	}
+}

@@ -86,3 +86,15 @@ func TestPreAuthBytes(t *testing.T) {
 	}()
 	waitClosed(t, nc, "256 KiB of acknowledgements before authentication")
 }
+
+// TestPreAuthMedia: audio or video before authentication (no client sends
+// any before publish) ends the connection before gortmplib decodes it.
+func TestPreAuthMedia(t *testing.T) {
+	t.Parallel()
+	nc, mrw := handshaken(t)
+	if err := mrw.Write(&message.VideoExCodedFrames{ChunkStreamID: 6, MessageStreamID: 1,
+		FourCC: message.FourCCAV1, Payload: []byte{0x12, 0x00}}); err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, nc, "a video message before authentication")
+}

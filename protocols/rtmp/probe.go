@@ -1,6 +1,7 @@
 package rtmp
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/bluenviron/gortmplib"
@@ -36,7 +37,18 @@ type probeConn struct {
 
 	marker *message.Video // once ready; sent once, then passthrough
 	sent   bool
+
+	base uint64 // BytesReceived when the probe started
+	done bool   // Reader.Initialize returned
 }
+
+// maxProbeBytes bounds what a publisher may send while gortmplib looks for
+// its tracks: the Reader keeps every message of the probe to replay it (up
+// to 5000 messages of up to 10 MiB each, however little the DTS advances).
+// Two seconds of a 100 Mbit/s stream are 25 MB.
+const maxProbeBytes = 64 << 20
+
+var errProbeBytes = fmt.Errorf("rtmp: more than %d bytes before the tracks were found", maxProbeBytes)
 
 // Read passes the publisher's messages on and, once the announced tracks are
 // configured, the marker.
@@ -46,8 +58,11 @@ func (p *probeConn) Read() (message.Message, error) {
 		return p.marker, nil
 	}
 	msg, err := p.Conn.Read()
-	if err != nil || p.marker != nil {
+	if err != nil || p.marker != nil || p.done {
 		return msg, err
+	}
+	if p.Conn.BytesReceived()-p.base > maxProbeBytes {
+		return nil, errProbeBytes
 	}
 	p.observe(msg)
 	if p.ready() {
@@ -159,9 +174,11 @@ func (s *skipMarker) Read() (message.Message, error) {
 // newReader initializes a gortmplib Reader over conn with the shortened
 // probe.
 func newReader(conn gortmplib.Conn) (*gortmplib.Reader, error) {
-	p := &probeConn{Conn: conn}
+	p := &probeConn{Conn: conn, base: conn.BytesReceived()}
 	r := &gortmplib.Reader{Conn: p}
-	if err := r.Initialize(); err != nil {
+	err := r.Initialize()
+	p.done = true
+	if err != nil {
 		return nil, err
 	}
 	r.Conn = &skipMarker{Conn: r.Conn, probe: p}

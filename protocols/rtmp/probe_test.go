@@ -1,6 +1,7 @@
 package rtmp
 
 import (
+	"errors"
 	"io"
 	"testing"
 	"time"
@@ -103,3 +104,29 @@ func TestRTMPProbeWithoutMetadataWaitsTheFullPeriod(t *testing.T) {
 }
 
 var probeAAC = &mpeg4audio.AudioSpecificConfig{Type: mpeg4audio.ObjectTypeAACLC, SampleRate: 44100, ChannelConfig: 2}
+
+// floodConn sends 1 MiB H.264 frames whose DTS never advances.
+type floodConn struct {
+	scriptConn
+	received uint64
+}
+
+func (f *floodConn) BytesReceived() uint64 { return f.received }
+func (f *floodConn) Read() (message.Message, error) {
+	f.received += 1 << 20
+	return &message.Video{Codec: message.CodecH264, Type: message.VideoTypeAU, AU: []byte{5}}, nil
+}
+
+// While gortmplib looks for the tracks it keeps every message; a publisher
+// whose DTS does not advance made it keep 5000 of them (5000 × 1 MiB here,
+// up to 10 MiB each) before it gave up. The probe now stops at
+// maxProbeBytes.
+func TestProbeBytesBounded(t *testing.T) {
+	c := &floodConn{}
+	if _, err := newReader(c); !errors.Is(err, errProbeBytes) {
+		t.Fatalf("newReader: %v after %d MiB, want %v", err, c.received>>20, errProbeBytes)
+	}
+	if c.received > maxProbeBytes+1<<20 {
+		t.Errorf("%d MiB read, want at most %d", c.received>>20, maxProbeBytes>>20)
+	}
+}

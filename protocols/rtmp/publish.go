@@ -3,6 +3,7 @@ package rtmp
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/bluenviron/gortmplib"
@@ -109,8 +110,13 @@ func formatOf(c codecs.Codec) format.Format {
 }
 
 // attach routes each track's data to the publication as units, PTS in the
-// format's clock rate.
+// format's clock rate; the data of tracks left out is dropped.
 func (in *ingest) attach(r *gortmplib.Reader, p *stream.Publication) {
+	for _, t := range r.Tracks() {
+		if !slices.Contains(in.tracks, t) {
+			discard(r, t)
+		}
+	}
 	for i, t := range in.tracks {
 		m := in.medias[i]
 		f := m.Formats[0]
@@ -147,6 +153,22 @@ func (in *ingest) attach(r *gortmplib.Reader, p *stream.Publication) {
 		case *format.Opus:
 			r.OnDataOpus(t, func(pts time.Duration, pkt []byte) { write(pts, [][]byte{pkt}) })
 		}
+	}
+}
+
+// discard drops the data of a track of a codec the hub does not carry.
+// gortmplib's Reader calls the callback of every track it found; one never
+// registered is a nil function call (a panic ending the connection).
+func discard(r *gortmplib.Reader, t *gortmplib.Track) {
+	switch t.Codec.(type) {
+	case *codecs.MPEG1Audio:
+		r.OnDataMPEG1Audio(t, func(time.Duration, []byte) {})
+	case *codecs.AC3:
+		r.OnDataAC3(t, func(time.Duration, []byte) {})
+	case *codecs.G711:
+		r.OnDataG711(t, func(time.Duration, []byte) {})
+	case *codecs.LPCM:
+		r.OnDataLPCM(t, func(time.Duration, []byte) {})
 	}
 }
 

@@ -18,9 +18,10 @@ import (
 // is authenticated, and so that the app name and the stream key stay
 // apart: credentials may be in either.
 type session struct {
-	in  *preAuthReader
-	bc  *bytecounter.ReadWriter
-	mrw *message.ReadWriter
+	in *preAuthReader
+	bc *bytecounter.ReadWriter
+	mr *msgReader
+	mw *message.Writer
 
 	app   string // the connect command's app, query included
 	key   string // the publish/play stream key, query included
@@ -88,7 +89,8 @@ func accept(rw io.ReadWriter) (*session, error) {
 	if keyIn != nil {
 		return nil, errEncrypted
 	}
-	s.mrw = message.NewReadWriter(s.bc, s.bc, false)
+	s.mw = message.NewWriter(s.bc, s.bc.Writer, false)
+	s.mr = newMsgReader(s.bc, s.mw, func() bool { return !s.in.lifted })
 	if err := s.connect(); err != nil {
 		return nil, err
 	}
@@ -99,7 +101,7 @@ func accept(rw io.ReadWriter) (*session, error) {
 		}
 		switch cmd.Name {
 		case "createStream":
-			err = s.mrw.Write(&message.CommandAMF0{ChunkStreamID: cmd.ChunkStreamID, Name: "_result",
+			err = s.mw.Write(&message.CommandAMF0{ChunkStreamID: cmd.ChunkStreamID, Name: "_result",
 				CommandID: cmd.CommandID, Arguments: []any{nil, float64(streamID)}})
 		case "publish", "play":
 			if len(cmd.Arguments) < 2 {
@@ -154,7 +156,7 @@ func (s *session) connect() error {
 					{Key: "description", Value: "Connection succeeded."}, {Key: "objectEncoding", Value: float64(0)}},
 			}},
 	} {
-		if err := s.mrw.Write(m); err != nil {
+		if err := s.mw.Write(m); err != nil {
 			return err
 		}
 	}
@@ -163,7 +165,7 @@ func (s *session) connect() error {
 
 func (s *session) readCommand() (*message.CommandAMF0, error) {
 	for {
-		msg, err := s.mrw.Read()
+		msg, err := s.mr.Read()
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +183,7 @@ func (s *session) readCommand() (*message.CommandAMF0, error) {
 
 // onStatus sends a NetStream status to the publish/play command.
 func (s *session) onStatus(level, code, description string) error {
-	return s.mrw.Write(&message.CommandAMF0{
+	return s.mw.Write(&message.CommandAMF0{
 		ChunkStreamID:   5,
 		MessageStreamID: 0x1000000,
 		Name:            "onStatus",
@@ -212,10 +214,10 @@ func (s *session) startPublish() error {
 
 // startPlay tells the client media follows.
 func (s *session) startPlay() error {
-	if err := s.mrw.Write(&message.UserControlStreamIsRecorded{StreamID: streamID}); err != nil {
+	if err := s.mw.Write(&message.UserControlStreamIsRecorded{StreamID: streamID}); err != nil {
 		return err
 	}
-	if err := s.mrw.Write(&message.UserControlStreamBegin{StreamID: streamID}); err != nil {
+	if err := s.mw.Write(&message.UserControlStreamBegin{StreamID: streamID}); err != nil {
 		return err
 	}
 	for _, st := range [][2]string{
@@ -242,7 +244,7 @@ func (s *session) BytesReceived() uint64 { return s.bc.Reader.Count() }
 func (s *session) BytesSent() uint64 { return s.bc.Writer.Count() }
 
 // Read implements gortmplib.Conn.
-func (s *session) Read() (message.Message, error) { return s.mrw.Read() }
+func (s *session) Read() (message.Message, error) { return s.mr.Read() }
 
 // Write implements gortmplib.Conn.
-func (s *session) Write(m message.Message) error { return s.mrw.Write(m) }
+func (s *session) Write(m message.Message) error { return s.mw.Write(m) }
