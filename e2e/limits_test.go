@@ -333,18 +333,34 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// scrapeWhenFree scrapes d's metrics once the limits let a connection from
-// 127.0.0.1 in again (the server notices closed connections a little later).
+// scrapeWhenFree scrapes d's metrics (as the limits tests' admin) once the
+// limits let a connection from 127.0.0.1 in again: the server notices closed
+// connections a little later, so the scrape itself is retried while it gets
+// the busy answer (a /health probe first proved nothing: its own connection
+// could hold the slot the scrape then needed).
 func scrapeWhenFree(t *testing.T, d *testharness.Daemon) map[string]*dto.MetricFamily {
 	t.Helper()
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		code, _, _, err := getStatus(c, d.URL("metrics", "/health"))
-		if err == nil && code == http.StatusOK {
-			return d.MetricFamilies(t)
+		req, err := http.NewRequest(http.MethodGet, d.URL("metrics", "/metrics"), nil)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if time.Now().After(deadline) {
+		req.SetBasicAuth("admin", "admin-secret")
+		code, body := 0, ""
+		resp, err := c.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			code, body = resp.StatusCode, string(b)
+		}
+		switch {
+		case code == http.StatusOK:
+			return testharness.ParseMetrics(t, body)
+		case err == nil && code != http.StatusServiceUnavailable:
+			t.Fatalf("scrape /metrics: %d %s", code, body)
+		case time.Now().After(deadline):
 			t.Fatalf("no free connection slot for the metrics scrape: %d %v", code, err)
 		}
 		time.Sleep(20 * time.Millisecond)
