@@ -34,16 +34,17 @@ func TestSourceRTSPCamera(t *testing.T) {
 			readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
 			readNothing(t, "RTSP reader, wrong password", rtspURL(d, rtspReadUser, "wrong", "cam"))
 			if method == "digest" {
-				assertSourceSecretHidden(t, d, srcCamPass)
+				assertSourceSecretHidden(t, d, "rtspSource", srcCamPass)
 			}
 		})
 	}
 }
 
 // assertSourceSecretHidden greps every output of the edge for the upstream
-// password: its log (debug level), the API's config and paths, the
-// metrics, and `streamgate check` on its config and on a broken one.
-func assertSourceSecretHidden(t *testing.T, d *testharness.Daemon, secret string) {
+// password: its log (debug level), the API's config and paths (which list
+// the source as sourceType), the metrics, and `streamgate check` on its
+// config and on a broken one.
+func assertSourceSecretHidden(t *testing.T, d *testharness.Daemon, sourceType, secret string) {
 	t.Helper()
 	logBarrier(t, d)
 	assertNotLogged(t, d, secret)
@@ -53,7 +54,7 @@ func assertSourceSecretHidden(t *testing.T, d *testharness.Daemon, secret string
 		if strings.Contains(a.body, secret) {
 			t.Errorf("%s shows the upstream password: %s", p, a.body)
 		}
-		if p == "/v3/paths/list" && !strings.Contains(a.body, "rtspSource") {
+		if p == "/v3/paths/list" && !strings.Contains(a.body, sourceType) {
 			t.Errorf("%s does not show the pulled source: %s", p, a.body)
 		}
 	}
@@ -86,6 +87,25 @@ func TestSourceRTMPOrigin(t *testing.T) {
 	readFrames(t, "RTMP reader", rtmpURL(d, "cam?"+rtmpCreds(rtspReadUser, rtspReadPass)), 10)
 	readNothing(t, "RTMP reader, wrong password", rtmpURL(d, "cam?"+rtmpCreds(rtspReadUser, "wrong")))
 	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
+}
+
+// A second streamgate serving RTMPS only is pulled over rtmps:// with
+// sourceFingerprint pinning its certificate (signed by no known CA) and
+// credentials in the query; with a wrong pin nothing is read. The TLS is
+// the edge's dialer's, under the message guard of rtmp.GuardUpstream.
+func TestSourceRTMPSOrigin(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cert, key := testharness.NewCA(t, dir, "origin-ca").IssueServer(t, dir, "origin")
+	cam, _ := startCameraWith(t, "basic", fmt.Sprintf("rtmp: yes\nrtmpEncryption: strict\nrtmpServerCert: %s\nrtmpServerKey: %s\n", cert, key))
+	src := fmt.Sprintf("rtmps://%s/live?%s", cam.Addr("rtmps"), rtmpCreds(srcCamUser, srcCamPass))
+	pin := testharness.CertFingerprint(t, cert)
+	wrong := strings.Repeat("0", len(pin))
+	d := startEdge(t, "", fmt.Sprintf("  cam:\n    source: %s\n    sourceFingerprint: %s\n  pinned-wrong:\n    source: %s\n    sourceFingerprint: %s\n", src, pin, src, wrong))
+	waitSourceReady(t, d, "cam", "rtmpSource", 20*time.Second)
+	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
+	readNothing(t, "RTSP reader of the wrongly pinned source", rtspURL(d, rtspReadUser, rtspReadPass, "pinned-wrong"))
+	assertSourceSecretHidden(t, d, "rtmpSource", srcCamPass)
 }
 
 // ffmpeg as an SRT listener with a passphrase is called by the edge

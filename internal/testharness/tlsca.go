@@ -4,9 +4,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"math/big"
@@ -166,4 +168,12 @@ func readCert(t testing.TB, file string) *x509.Certificate {
 
 func pemText(kind string, der []byte) string {
 	return string(pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}))
+}
+
+// CertFingerprint is the hex SHA-256 of the certificate in file (PEM), as
+// sourceFingerprint takes it.
+func CertFingerprint(t testing.TB, file string) string {
+	t.Helper()
+	sum := sha256.Sum256(readCert(t, file).Raw)
+	return hex.EncodeToString(sum[:])
 }

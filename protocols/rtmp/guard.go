@@ -50,7 +50,7 @@ func (r *msgReader) Read() (message.Message, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.check(raw); err != nil {
+	if err := checkMessage(raw, r.preAuth()); err != nil {
 		return nil, err
 	}
 	msg, err := r.dec.decode(raw)
@@ -73,9 +73,12 @@ func (r *msgReader) Read() (message.Message, error) {
 	return msg, nil
 }
 
-func (r *msgReader) check(raw *rawmessage.Message) error {
+// checkMessage is the guard on a message gortmplib is about to decode:
+// errPreAuthMedia for audio or video before authentication (preAuth),
+// errMessageTooLarge for a structure over maxDecodedBody.
+func checkMessage(raw *rawmessage.Message, preAuth bool) error {
 	media := raw.Type == uint8(message.TypeAudio) || raw.Type == uint8(message.TypeVideo)
-	if media && r.preAuth() {
+	if media && preAuth {
 		return errPreAuthMedia
 	}
 	if len(raw.Body) > maxDecodedBody && !isFrame(raw) {

@@ -51,20 +51,31 @@ func deepAMF0(depth int) []byte {
 // it is decoded; the test runs it in a child process so that the failure
 // is reported instead of killing the test binary.
 func TestDeepAMF0IsRefused(t *testing.T) {
-	if os.Getenv("STREAMGATE_RTMP_DEEP_AMF0") == "1" {
+	refusedInChild(t, "STREAMGATE_RTMP_DEEP_AMF0", func() error {
 		s := acceptAuthenticated(t, publishThen(t, &rawmessage.Message{ChunkStreamID: 4, Type: uint8(message.TypeDataAMF0),
 			MessageStreamID: streamID, Body: deepAMF0(9_500_000 / 4)}))
 		_, err := s.Read()
-		os.Stdout.WriteString("read: " + errString(err) + "\n")
+		return err
+	})
+}
+
+// refusedInChild runs the test again in a child process with env set to 1,
+// where run runs and its error is printed; the test fails unless the child
+// lived to print errMessageTooLarge. A stack overflow kills a process
+// whatever recovers: run in the test's own process, it would end the test
+// binary instead of failing the test.
+func refusedInChild(t *testing.T, env string, run func() error) {
+	if os.Getenv(env) == "1" {
+		os.Stdout.WriteString("child: " + errString(run()) + "\n")
 		return
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestDeepAMF0IsRefused$", "-test.v")
-	cmd.Env = append(os.Environ(), "STREAMGATE_RTMP_DEEP_AMF0=1")
+	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v")
+	cmd.Env = append(os.Environ(), env+"=1")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Fatalf("the reading process died: %v\n%s", err, head(out, 600))
+		t.Fatalf("the child process died: %v\n%s", err, head(out, 600))
 	}
-	if !strings.Contains(string(out), "read: "+errMessageTooLarge.Error()) {
+	if !strings.Contains(string(out), "child: "+errMessageTooLarge.Error()) {
 		t.Fatalf("want the message refused, got\n%s", head(out, 600))
 	}
 }
@@ -109,8 +120,7 @@ func TestMessageGuard(t *testing.T) {
 			Body: append([]byte{0x02, 0xff, 0xff}, make([]byte, 0xffff)...)}, false, errMessageTooLarge},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			r := &msgReader{preAuth: func() bool { return c.preAuth }}
-			if err := r.check(c.raw); !errors.Is(err, c.want) {
+			if err := checkMessage(c.raw, c.preAuth); !errors.Is(err, c.want) {
 				t.Errorf("check: %v, want %v", err, c.want)
 			}
 		})

@@ -2,6 +2,8 @@ package source
 
 import (
 	"context"
+	"crypto/tls"
+	"net"
 	"net/url"
 	"time"
 
@@ -11,17 +13,35 @@ import (
 )
 
 // runRTMP plays an RTMP(S) stream; its tracks are mapped as an RTMP
-// publisher's.
+// publisher's. gortmplib's client decodes the server's messages: each one
+// first passes the publisher's message guard (rtmp.GuardUpstream).
 func runRTMP(ctx context.Context, s *session) error {
 	o := s.r.opts
 	u, err := url.Parse(o.URL)
 	if err != nil {
 		return err
 	}
-	c := &gortmplib.Client{URL: u}
+	c := &gortmplib.Client{URL: u, DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		nc, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil || u.Scheme != "rtmps" {
+			return guard(nc, err)
+		}
+		cfg := tlsConfig(o.Fingerprint)
+		cfg.ServerName = u.Hostname()
+		tc := tls.Client(nc, cfg)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		return guard(tc, nil)
+	}}
 	if u.Scheme == "rtmps" {
-		c.TLSConfig = tlsConfig(o.Fingerprint)
-		c.TLSConfig.ServerName = u.Hostname()
+		// The TLS is the dialer's, under the message guard; the client
+		// speaks plain RTMP over it. Its connect command's tcUrl says
+		// rtmp:// (servers read the host and the app from it).
+		plain := *u
+		plain.Scheme = "rtmp"
+		c.URL = &plain
 	}
 	dctx, cancel := context.WithTimeout(ctx, o.ReadTimeout)
 	err = c.Initialize(dctx)
@@ -51,4 +71,12 @@ func runRTMP(ctx context.Context, s *session) error {
 			return err
 		}
 	}
+}
+
+// guard wraps a dialed connection in the message guard.
+func guard(nc net.Conn, err error) (net.Conn, error) {
+	if err != nil {
+		return nil, err
+	}
+	return rtmp.GuardUpstream(nc), nil
 }
