@@ -130,34 +130,45 @@ func srtEdgeURL(d *testharness.Daemon, streamID string) string {
 	return "srt://" + d.Addr("srt") + "?streamid=" + streamID + "&pkt_size=1316"
 }
 
-// An HLS origin (ffmpeg's HLS muxer into a directory served by a plain
-// HTTP server) is pulled with gohlslib and read over RTSP.
+// An HLS origin (ffmpeg's HLS muxer, MPEG-TS or fMP4 segments, into a
+// directory served by a plain HTTP server) is pulled with gohlslib and read
+// over RTSP.
 func TestSourceHLSOrigin(t *testing.T) {
 	t.Parallel()
 	rtspRequireFFmpeg(t)
-	dir := t.TempDir()
-	startPeer(t, "ffmpeg", append(ffmpegSourceArgs(120),
-		"-f", "hls", "-hls_time", "1", "-hls_list_size", "6", "-hls_flags", "delete_segments", filepath.Join(dir, "index.m3u8"))...)
-	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
-	t.Cleanup(srv.Close)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if b, err := os.ReadFile(filepath.Join(dir, "index.m3u8")); err == nil && strings.Count(string(b), "#EXTINF") >= 3 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("ffmpeg wrote no HLS playlist with 3 segments within 20 s")
-		}
-		time.Sleep(100 * time.Millisecond)
+	for _, segments := range []string{"mpegts", "fmp4"} {
+		t.Run(segments, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			startPeer(t, "ffmpeg", append(ffmpegSourceArgs(120), "-f", "hls", "-hls_segment_type", segments,
+				"-hls_time", "1", "-hls_list_size", "6", "-hls_flags", "delete_segments", filepath.Join(dir, "index.m3u8"))...)
+			srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
+			t.Cleanup(srv.Close)
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				if b, err := os.ReadFile(filepath.Join(dir, "index.m3u8")); err == nil && strings.Count(string(b), "#EXTINF") >= 3 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatal("ffmpeg wrote no HLS playlist with 3 segments within 20 s")
+				}
+				time.Sleep(100 * time.Millisecond)
+			}
+			d := startEdge(t, "hls: yes\n", "  cam:\n    source: "+srv.URL+"/index.m3u8\n")
+			waitSourceReady(t, d, "cam", "hlsSource", 20*time.Second)
+			readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
+			if segments == "fmp4" {
+				// ffmpeg's init segment and fragments passed the fMP4
+				// depth guard (mp4guard.go).
+				return
+			}
+			readNothing(t, "RTSP reader, wrong password", rtspURL(d, rtspReadUser, "wrong", "cam"))
+			readFrames(t, "HLS reader", hlsURL(d, "cam/index.m3u8"), 10,
+				"-headers", "Authorization: "+basicHeader(rtspReadUser, rtspReadPass)+"\r\n")
+			readNothing(t, "HLS reader, wrong password", hlsURL(d, "cam/index.m3u8"),
+				"-headers", "Authorization: "+basicHeader(rtspReadUser, "wrong")+"\r\n")
+		})
 	}
-	d := startEdge(t, "hls: yes\n", "  cam:\n    source: "+srv.URL+"/index.m3u8\n")
-	waitSourceReady(t, d, "cam", "hlsSource", 20*time.Second)
-	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
-	readNothing(t, "RTSP reader, wrong password", rtspURL(d, rtspReadUser, "wrong", "cam"))
-	readFrames(t, "HLS reader", hlsURL(d, "cam/index.m3u8"), 10,
-		"-headers", "Authorization: "+basicHeader(rtspReadUser, rtspReadPass)+"\r\n")
-	readNothing(t, "HLS reader, wrong password", hlsURL(d, "cam/index.m3u8"),
-		"-headers", "Authorization: "+basicHeader(rtspReadUser, "wrong")+"\r\n")
 }
 
 // MPEG-TS over UDP from ffmpeg to the edge's udp+mpegts:// source is read

@@ -28,7 +28,8 @@ var errHLSStalled = errors.New("source: the HLS origin gave no new media")
 // runHLS reads an HLS origin with gohlslib's client (credentials in the URL
 // go as Basic authentication, as net/http does); H.264, H.265, AAC and Opus
 // tracks are published. A watchdog ends the session when no new media has
-// come for ReadTimeout.
+// come for ReadTimeout. fMP4 files pass mp4GuardTransport before gohlslib
+// parses them.
 func runHLS(ctx context.Context, s *session) error {
 	o := s.r.opts
 	jar, _ := cookiejar.New(nil)
@@ -37,7 +38,7 @@ func runHLS(ctx context.Context, s *session) error {
 	defer tr.CloseIdleConnections()
 	c := &gohlslib.Client{
 		URI:        o.URL,
-		HTTPClient: &http.Client{Jar: jar, Transport: tr},
+		HTTPClient: &http.Client{Jar: jar, Transport: mp4GuardTransport{tr}},
 		// gohlslib logs every download with its URL by default: quiet.
 		OnDownloadPrimaryPlaylist: func(string) {},
 		OnDownloadStreamPlaylist:  func(string) {},
