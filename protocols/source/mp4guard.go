@@ -134,7 +134,7 @@ func checkMP4Depth(b []byte) error {
 			}
 			seq = rest
 			steps++
-			if typ == "mdat" || typ == "free" || typ == "skip" {
+			if t := string(typ[:]); t == "mdat" || t == "free" || t == "skip" {
 				continue
 			}
 			for _, off := range childOffsets {
@@ -156,9 +156,9 @@ func checkMP4Depth(b []byte) error {
 
 // nextBox splits the first box off seq: its type, its payload and what
 // follows it; ok is false when seq does not start with a whole box.
-func nextBox(seq []byte) (typ string, payload, rest []byte, ok bool) {
+func nextBox(seq []byte) (typ [4]byte, payload, rest []byte, ok bool) {
 	if len(seq) < 8 {
-		return "", nil, nil, false
+		return typ, nil, nil, false
 	}
 	size, header := uint64(binary.BigEndian.Uint32(seq)), uint64(8)
 	switch size {
@@ -166,19 +166,19 @@ func nextBox(seq []byte) (typ string, payload, rest []byte, ok bool) {
 		size = uint64(len(seq))
 	case 1: // 64-bit size
 		if len(seq) < 16 {
-			return "", nil, nil, false
+			return typ, nil, nil, false
 		}
 		size, header = binary.BigEndian.Uint64(seq[8:]), 16
 	}
 	if size < header || size > uint64(len(seq)) {
-		return "", nil, nil, false
+		return typ, nil, nil, false
 	}
 	for _, c := range seq[4:8] {
 		if c < 0x20 || c > 0x7e {
-			return "", nil, nil, false
+			return typ, nil, nil, false
 		}
 	}
-	return string(seq[4:8]), seq[header:size], seq[size:], true
+	return [4]byte(seq[4:8]), seq[header:size], seq[size:], true
 }
 
 // isBoxSequence: seq is one or more whole boxes, nothing after them. Each
