@@ -35,8 +35,12 @@ func (c *conn) run() {
 	c.logger = c.srv.logger.With("conn", c.id, "remote", c.nc.RemoteAddr().String())
 	defer c.register()()
 	err := c.serve()
-	if errors.Is(err, errPreAuthMedia) || errors.Is(err, errMessageTooLarge) {
+	switch {
+	case errors.Is(err, errPreAuthMedia), errors.Is(err, errMessageTooLarge):
 		c.srv.cfg.Metrics.messagesRefused.Inc()
+		c.logger.Info("refused", "reason", err.Error())
+	case errors.Is(err, errChunkSizeSmall):
+		c.srv.cfg.Metrics.chunkSizeRefused.Inc()
 		c.logger.Info("refused", "reason", err.Error())
 	}
 	switch {

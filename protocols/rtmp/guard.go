@@ -22,7 +22,15 @@ const maxDecodedBody = 64 << 10
 var (
 	errMessageTooLarge = fmt.Errorf("rtmp: an AMF0 command or data, or a video configuration or metadata, over %d bytes", maxDecodedBody)
 	errPreAuthMedia    = errors.New("rtmp: audio or video before authentication")
+	errChunkSizeSmall  = fmt.Errorf("rtmp: a chunk size under %d bytes", minChunkSize)
 )
+
+// minChunkSize is the smallest chunk size a peer may set (the protocol's
+// default; clients and servers raise it). gortmplib takes any: at 0 a
+// message never completes while every 1-byte chunk header adds a fragment
+// to it (56 times the bytes received in memory, twice behind
+// GuardUpstream), at 1 each byte of a body costs a fragment.
+const minChunkSize = 128
 
 // msgReader reads the client's messages as gortmplib's message.ReadWriter
 // does (acknowledgements, ping answers, chunk and window sizes), but looks
@@ -75,8 +83,13 @@ func (r *msgReader) Read() (message.Message, error) {
 
 // checkMessage is the guard on a message gortmplib is about to decode:
 // errPreAuthMedia for audio or video before authentication (preAuth),
-// errMessageTooLarge for a structure over maxDecodedBody.
+// errMessageTooLarge for a structure over maxDecodedBody,
+// errChunkSizeSmall for a chunk size under minChunkSize.
 func checkMessage(raw *rawmessage.Message, preAuth bool) error {
+	if raw.Type == uint8(message.TypeSetChunkSize) && len(raw.Body) >= 4 &&
+		binary.BigEndian.Uint32(raw.Body)&0x7fffffff < minChunkSize {
+		return errChunkSizeSmall
+	}
 	media := raw.Type == uint8(message.TypeAudio) || raw.Type == uint8(message.TypeVideo)
 	if media && preAuth {
 		return errPreAuthMedia

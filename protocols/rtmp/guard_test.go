@@ -2,6 +2,7 @@ package rtmp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -80,6 +81,11 @@ func refusedInChild(t *testing.T, env string, run func() error) {
 	}
 }
 
+// chunkSize is a SetChunkSize message setting n.
+func chunkSize(n uint32) *rawmessage.Message {
+	return &rawmessage.Message{ChunkStreamID: 2, Type: uint8(message.TypeSetChunkSize), Body: binary.BigEndian.AppendUint32(nil, n)}
+}
+
 func errString(err error) string {
 	if err == nil {
 		return "<nil>"
@@ -118,6 +124,10 @@ func TestMessageGuard(t *testing.T) {
 		{"large multitrack sequence start", video(0x86, 0x00, 'a', 'v', '0', '1', 0), false, errMessageTooLarge},
 		{"large data", &rawmessage.Message{ChunkStreamID: 4, Type: uint8(message.TypeDataAMF0), MessageStreamID: streamID,
 			Body: append([]byte{0x02, 0xff, 0xff}, make([]byte, 0xffff)...)}, false, errMessageTooLarge},
+		{"chunk size 0", chunkSize(0), false, errChunkSizeSmall},
+		{"chunk size 127, before authentication", chunkSize(127), true, errChunkSizeSmall},
+		{"chunk size 128", chunkSize(128), false, nil},
+		{"chunk size 64 KiB", chunkSize(64 << 10), true, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if err := checkMessage(c.raw, c.preAuth); !errors.Is(err, c.want) {

@@ -24,7 +24,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		sessions: promreg.GaugeVec(reg, "streamgate_rtmp_sessions",
 			"RTMP connections publishing or reading, by action.", "action"),
 		chunkSizeRefused: promreg.Counter(reg, "streamgate_rtmp_chunk_size_refused_total",
-			"RTMP connections closed for setting a chunk size over 64 KiB before authentication."),
+			"RTMP connections closed for setting a chunk size under 128 bytes, or over 64 KiB before authentication."),
 		messagesRefused: promreg.Counter(reg, "streamgate_rtmp_messages_refused_total",
 			"RTMP connections closed for a message not decoded: audio or video before authentication, "+
 				"an AMF0 command or data, video configuration or metadata over 64 KiB."),

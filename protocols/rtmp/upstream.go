@@ -34,7 +34,7 @@ var errUpstreamClosed = errors.New("rtmp: upstream connection closed")
 // has consumed them all (every message they complete checked).
 func GuardUpstream(nc net.Conn) net.Conn {
 	g := &upstreamGuard{Conn: nc, handshake: handshakeS0S1S2,
-		feed: make(chan []byte), verdict: make(chan error), quit: make(chan struct{})}
+		feed: make(chan []byte), verdict: make(chan error), quit: make(chan struct{}), done: make(chan struct{})}
 	go g.check()
 	return g
 }
@@ -46,6 +46,7 @@ type upstreamGuard struct {
 	feed    chan []byte   // Read → checker: bytes read
 	verdict chan error    // checker → Read: nil when it needs more bytes, else why it stopped
 	quit    chan struct{} // closed by Close
+	done    chan struct{} // closed when the checker has stopped
 	once    sync.Once
 	err     error // the checker's error: every later Read returns it
 }
@@ -75,6 +76,7 @@ func (g *upstreamGuard) Read(p []byte) (int, error) {
 				return 0, verr
 			}
 		case <-g.quit:
+			<-g.done // the checker may be reading p
 			return 0, errUpstreamClosed
 		}
 	}
@@ -90,6 +92,7 @@ func (g *upstreamGuard) Close() error {
 // check reads the server's messages from the bytes Read feeds it until one
 // is refused or the connection is closed.
 func (g *upstreamGuard) check() {
+	defer close(g.done)
 	src := &feedReader{g: g}
 	wire := rawmessage.NewReader(src, bytecounter.NewReader(src), func(uint32) error { return nil })
 	for {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"io"
 	"net"
 	"net/url"
@@ -129,25 +130,54 @@ func serveFrames(rw io.ReadWriter, sizes []int, at func(int) time.Duration) {
 	}
 }
 
-// hostileConnectResult is a server that answers the handshake and then
-// the client's connect with body as its _result (at chunk size 64 KiB).
-func hostileConnectResult(body []byte) func(net.Conn) {
+// hostile is a server that answers the handshake, then sends what send
+// writes, and holds the connection until the client closes it.
+func hostile(send func(net.Conn) error) func(net.Conn) {
 	return func(c net.Conn) {
 		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
 		if _, _, err := handshake.DoServer(c, false); err != nil {
 			return
 		}
-		go func() { _, _ = io.Copy(io.Discard, c) }()
-		bc := bytecounter.NewWriter(c)
-		w := rawmessage.NewWriter(c, bc, false)
+		closed := make(chan struct{})
+		go func() { _, _ = io.Copy(io.Discard, c); close(closed) }()
+		_ = send(c)
+		<-closed
+	}
+}
+
+// hostileConnectResult is a server that answers the client's connect with
+// body as its _result (at chunk size 64 KiB).
+func hostileConnectResult(body []byte) func(net.Conn) {
+	return hostile(func(c net.Conn) error {
+		w := rawmessage.NewWriter(c, bytecounter.NewWriter(c), false)
 		head, _ := amf0.Data{"_result", float64(1)}.Marshal()
-		if w.Write(&rawmessage.Message{ChunkStreamID: 2, Type: uint8(message.TypeSetChunkSize),
-			Body: binary.BigEndian.AppendUint32(nil, 64<<10)}) != nil {
-			return
+		if err := w.Write(&rawmessage.Message{ChunkStreamID: 2, Type: uint8(message.TypeSetChunkSize),
+			Body: binary.BigEndian.AppendUint32(nil, 64<<10)}); err != nil {
+			return err
 		}
 		w.SetChunkSize(64 << 10)
-		_ = w.Write(&rawmessage.Message{ChunkStreamID: 3, Type: uint8(message.TypeCommandAMF0), Body: append(head, body...)})
-		time.Sleep(time.Second) // the client reads the result before the connection ends
+		return w.Write(&rawmessage.Message{ChunkStreamID: 3, Type: uint8(message.TypeCommandAMF0), Body: append(head, body...)})
+	})
+}
+
+// A server setting chunk size 0 and then sending one-byte chunk headers
+// of a message that never completes made the client's reader (and the
+// guard's checker) add a fragment a byte: 4 MiB received held 117 MB (234
+// MB behind the guard). Chunk sizes under 128 are refused.
+func TestUpstreamChunkSizeZeroRefused(t *testing.T) {
+	u := upstream(t, hostile(func(c net.Conn) error {
+		w := rawmessage.NewWriter(c, bytecounter.NewWriter(c), false)
+		if err := w.Write(&rawmessage.Message{ChunkStreamID: 2, Type: uint8(message.TypeSetChunkSize),
+			Body: binary.BigEndian.AppendUint32(nil, 0)}); err != nil {
+			return err
+		}
+		// A type-0 header of a 100-byte command on chunk stream 3, then
+		// type-3 headers alone.
+		_, err := c.Write(append([]byte{0x03, 0, 0, 0, 0, 0, 100, 20, 0, 0, 0, 0}, bytes.Repeat([]byte{0xc3}, 64<<10)...))
+		return err
+	}))
+	if _, err := guardedClient(t, u); !errors.Is(err, errChunkSizeSmall) {
+		t.Fatalf("connect through a server setting chunk size 0: %v, want %v", err, errChunkSizeSmall)
 	}
 }
 

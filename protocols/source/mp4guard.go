@@ -1,11 +1,14 @@
 package source
 
 import (
-	"bufio"
-	"encoding/binary"
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
+
+	"github.com/abema/go-mp4"
 )
 
 // maxMP4Depth bounds how deep the boxes of an fMP4 file an HLS origin
@@ -18,24 +21,25 @@ import (
 // 22 s of CPU, a 10 MB one hours and a stack that kills the process.
 const maxMP4Depth = 32
 
-// maxMP4Steps bounds the box headers checkMP4Depth reads in one file
-// (media data is not looked into): real init segments and fMP4 segments
-// have tens of boxes.
-const maxMP4Steps = 1 << 20
+// maxMP4Steps bounds the boxes checkMP4 visits in one file (media data is
+// not looked into): real init segments have tens, a segment of one
+// fragment a frame for 10 s at 60 fps a few thousand.
+const maxMP4Steps = 1 << 16
 
-// errMP4TooDeep: an fMP4 file from an HLS origin nests over maxMP4Depth,
-// or has over maxMP4Steps box headers to read.
-var errMP4TooDeep = fmt.Errorf("source: an fMP4 file from the HLS origin nests boxes over %d deep (or has over %d)", maxMP4Depth, maxMP4Steps)
+// errMP4Refused: an HLS origin sent a file gohlslib could parse as fMP4
+// that checkMP4 refuses.
+var errMP4Refused = errors.New("source: a file from the HLS origin was refused before parsing")
 
 // maxGuardedBody is the most of one response the guard reads: gohlslib's
 // own bound on a segment (it fails past it).
 const maxGuardedBody = 100<<20 + 1
 
-// mp4GuardTransport checks every response that starts as an MP4 file
-// (gohlslib's init segments, fMP4 segments and parts) before gohlslib's
-// client parses it: the body is read whole and refused (a read error, so a
-// failed download) when its boxes nest over maxMP4Depth. Playlists and
-// MPEG-TS segments pass as they come.
+// mp4GuardTransport checks every response before gohlslib's client reads
+// it: the body is read whole and refused (a read error, so a failed
+// download) when checkMP4 refuses it. gohlslib decides what it parses as
+// fMP4 from the playlist, not from the bytes, so every body is checked;
+// a playlist or an MPEG-TS segment reads as one box of a type that is not
+// looked into.
 type mp4GuardTransport struct{ http.RoundTripper }
 
 func (t mp4GuardTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -43,33 +47,26 @@ func (t mp4GuardTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 	if err != nil {
 		return nil, err
 	}
-	resp.Body = &mp4GuardBody{rc: resp.Body, br: bufio.NewReader(resp.Body)}
+	resp.Body = &mp4GuardBody{rc: resp.Body}
 	return resp, nil
 }
 
-// mp4GuardBody decides on its first read: an MP4 file is read whole and
-// checked, anything else passes through.
+// mp4GuardBody reads the whole body and checks it on its first read.
 type mp4GuardBody struct {
-	rc      io.ReadCloser
-	br      *bufio.Reader
-	decided bool
-	r       io.Reader
+	rc io.ReadCloser
+	r  io.Reader
 }
 
 func (b *mp4GuardBody) Read(p []byte) (int, error) {
-	if !b.decided {
-		b.decided = true
-		b.r = b.br
-		if head, _ := b.br.Peek(8); looksLikeMP4(head) {
-			whole, err := io.ReadAll(io.LimitReader(b.br, maxGuardedBody))
-			if err != nil {
-				return 0, err
-			}
-			if err := checkMP4Depth(whole); err != nil {
-				b.r = errReader{err}
-			} else {
-				b.r = &sliceReader{b: whole}
-			}
+	if b.r == nil {
+		whole, err := io.ReadAll(io.LimitReader(b.rc, maxGuardedBody))
+		if err == nil {
+			err = checkMP4(whole)
+		}
+		if err != nil {
+			b.r = errReader{err}
+		} else {
+			b.r = bytes.NewReader(whole)
 		}
 	}
 	return b.r.Read(p)
@@ -81,119 +78,41 @@ type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
-// sliceReader reads b; unlike bytes.Reader it lets go of what was read.
-type sliceReader struct{ b []byte }
-
-func (r *sliceReader) Read(p []byte) (int, error) {
-	if len(r.b) == 0 {
-		return 0, io.EOF
-	}
-	n := copy(p, r.b)
-	r.b = r.b[n:]
-	return n, nil
+// mp4Expanded are the boxes whose children mediacommon's fMP4 readers read
+// (an init segment's moov, udta, mvhd, trak, mdia, minf, stbl, stsd; a
+// segment's moof and traf); below stsd its codec state machine reads a
+// bounded few. checkMP4 reads the children of these, wherever they are.
+var mp4Expanded = map[mp4.BoxType]bool{
+	mp4.BoxTypeMoov(): true, mp4.BoxTypeUdta(): true, mp4.BoxTypeMvhd(): true, mp4.BoxTypeTrak(): true,
+	mp4.BoxTypeMdia(): true, mp4.BoxTypeMinf(): true, mp4.BoxTypeStbl(): true, mp4.BoxTypeStsd(): true,
+	mp4.BoxTypeMoof(): true, mp4.BoxTypeTraf(): true,
 }
 
-// looksLikeMP4: head is the header of a box of a type that starts an MP4
-// file or an fMP4 segment.
-func looksLikeMP4(head []byte) bool {
-	if len(head) < 8 {
-		return false
-	}
-	switch string(head[4:8]) {
-	case "ftyp", "styp", "moov", "moof", "sidx", "emsg", "prft", "free", "skip", "mdat", "uuid":
-		return true
-	}
-	return false
-}
-
-// childOffsets are where a box's children may start in its payload:
-// containers (0), full boxes (4: meta), full boxes with an entry count (8:
-// stsd, dref), audio sample entries (28, 44 and 64 for versions 0, 1 and
-// 2) and visual ones (78).
-var childOffsets = []int{0, 4, 8, 28, 44, 64, 78}
-
-// checkMP4Depth walks b's boxes without recursion and returns
-// errMP4TooDeep when they nest over maxMP4Depth. A box is taken to hold
-// children when the rest of its payload, from one of childOffsets, is a
-// whole sequence of boxes; what is not boxes is not looked into (the MP4
-// readers judge it).
-func checkMP4Depth(b []byte) error {
-	type level struct {
-		seq   []byte
-		depth int
-	}
-	stack := []level{{b, 0}}
+// checkMP4 reads b's boxes with go-mp4, as mediacommon's readers do (the
+// same splitting), children of the mp4Expanded boxes included, and
+// refuses a file whose boxes nest over maxMP4Depth or in a box of their own
+// type (no real file does either), that has over maxMP4Steps boxes, or
+// whose expanded boxes do not parse (mediacommon would read what follows
+// such a box where checkMP4 could not). Nesting is bounded before go-mp4
+// recurses further, so the check itself costs little.
+func checkMP4(b []byte) error {
 	steps := 0
-	for len(stack) > 0 {
-		l := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for seq := l.seq; len(seq) > 0; {
-			typ, payload, rest, ok := nextBox(seq)
-			if !ok {
-				break
-			}
-			seq = rest
-			steps++
-			if t := string(typ[:]); t == "mdat" || t == "free" || t == "skip" {
-				continue
-			}
-			for _, off := range childOffsets {
-				if off < len(payload) && isBoxSequence(payload[off:], &steps) {
-					if l.depth+1 >= maxMP4Depth {
-						return errMP4TooDeep
-					}
-					stack = append(stack, level{payload[off:], l.depth + 1})
-					break
-				}
-			}
-			if steps > maxMP4Steps {
-				return errMP4TooDeep
-			}
+	_, err := mp4.ReadBoxStructure(bytes.NewReader(b), func(h *mp4.ReadHandle) (any, error) {
+		t := h.BoxInfo.Type
+		switch steps++; {
+		case steps > maxMP4Steps:
+			return nil, fmt.Errorf("%w: over %d boxes", errMP4Refused, maxMP4Steps)
+		case len(h.Path) > maxMP4Depth:
+			return nil, fmt.Errorf("%w: boxes nest over %d deep", errMP4Refused, maxMP4Depth)
+		case slices.Contains(h.Path[:len(h.Path)-1], t):
+			return nil, fmt.Errorf("%w: a %q box inside a %q box", errMP4Refused, t.String(), t.String())
+		case mp4Expanded[t]:
+			return h.Expand()
 		}
+		return nil, nil
+	})
+	if err != nil && !errors.Is(err, errMP4Refused) {
+		return fmt.Errorf("%w: its boxes do not parse: %v", errMP4Refused, err)
 	}
-	return nil
-}
-
-// nextBox splits the first box off seq: its type, its payload and what
-// follows it; ok is false when seq does not start with a whole box.
-func nextBox(seq []byte) (typ [4]byte, payload, rest []byte, ok bool) {
-	if len(seq) < 8 {
-		return typ, nil, nil, false
-	}
-	size, header := uint64(binary.BigEndian.Uint32(seq)), uint64(8)
-	switch size {
-	case 0: // to the end
-		size = uint64(len(seq))
-	case 1: // 64-bit size
-		if len(seq) < 16 {
-			return typ, nil, nil, false
-		}
-		size, header = binary.BigEndian.Uint64(seq[8:]), 16
-	}
-	if size < header || size > uint64(len(seq)) {
-		return typ, nil, nil, false
-	}
-	for _, c := range seq[4:8] {
-		if c < 0x20 || c > 0x7e {
-			return typ, nil, nil, false
-		}
-	}
-	return [4]byte(seq[4:8]), seq[header:size], seq[size:], true
-}
-
-// isBoxSequence: seq is one or more whole boxes, nothing after them. Each
-// header read counts in *steps; past maxMP4Steps it answers false (the
-// caller then refuses the file on its own count).
-func isBoxSequence(seq []byte, steps *int) bool {
-	if len(seq) == 0 {
-		return false
-	}
-	for len(seq) > 0 {
-		_, _, rest, ok := nextBox(seq)
-		if *steps++; !ok || *steps > maxMP4Steps {
-			return false
-		}
-		seq = rest
-	}
-	return true
+	return err
 }

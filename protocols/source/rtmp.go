@@ -1,6 +1,7 @@
 package source
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"net"
@@ -53,8 +54,16 @@ func runRTMP(ctx context.Context, s *session) error {
 	stop := context.AfterFunc(ctx, c.Close)
 	defer stop()
 	nc := c.NetConn()
+	// Reads answer the server (acknowledgements, pings): a server that
+	// stops reading would block them for ever, hence a write deadline too
+	// (a read's window, then the write timeout).
+	deadlines := func(read time.Duration) {
+		now := time.Now()
+		_ = nc.SetReadDeadline(now.Add(read))
+		_ = nc.SetWriteDeadline(now.Add(read + cmp.Or(o.WriteTimeout, o.ReadTimeout)))
+	}
 	// gortmplib reads about two seconds of media to find the tracks.
-	_ = nc.SetReadDeadline(time.Now().Add(o.ReadTimeout + 5*time.Second))
+	deadlines(o.ReadTimeout + 5*time.Second)
 	r := &gortmplib.Reader{Conn: c}
 	if err := r.Initialize(); err != nil {
 		return err
@@ -66,7 +75,7 @@ func runRTMP(ctx context.Context, s *session) error {
 	}
 	attach(p)
 	for {
-		_ = nc.SetReadDeadline(time.Now().Add(o.ReadTimeout))
+		deadlines(o.ReadTimeout)
 		if err := r.Read(); err != nil {
 			return err
 		}
