@@ -160,11 +160,10 @@ func TestPlay(t *testing.T) {
 		if res.Played || res.Status != http.StatusUnauthorized || !strings.Contains(res.Error, "401") {
 			t.Errorf("wrong credentials: %+v; want not played, HTTP 401", res)
 		}
-		// It gives up at once rather than waiting for the timeout, and
-		// Chromium does not retry in a loop (one challenge, one answer).
-		if d := time.Since(start); d > 15*time.Second {
-			t.Errorf("wrong credentials took %v", d)
-		}
+		// It gives up on the 401 rather than waiting for the timeout (the
+		// error names the 401, not the timeout), and Chromium does not
+		// retry in a loop (one challenge, one answer).
+		t.Logf("wrong credentials took %v", time.Since(start))
 		if n := wrong401.Load(); n > 2 {
 			t.Errorf("the server sent %d 401s: the browser retried", n)
 		}
@@ -179,12 +178,12 @@ func TestPlay(t *testing.T) {
 	})
 	t.Run("NoVideo", func(t *testing.T) {
 		t.Parallel()
-		res := Play(t, PlayOptions{URL: srv.URL + "/novideo.html", Timeout: 2 * time.Second})
+		// The error names the missing video, not the timeout: the page
+		// was judged as soon as it loaded (a short timeout here only made
+		// a loaded machine's slow Chromium fail the test).
+		res := Play(t, PlayOptions{URL: srv.URL + "/novideo.html", Timeout: time.Minute})
 		if res.Played || res.Status != http.StatusOK || !strings.Contains(res.Error, "no <video>") {
 			t.Errorf("page without a video: %+v", res)
-		}
-		if res.Elapsed-res.Launch > 10*time.Second {
-			t.Errorf("a 2 s timeout took %v after Chromium's start", res.Elapsed-res.Launch)
 		}
 		if !strings.Contains(strings.Join(res.Console, "\n"), "novideo page") {
 			t.Errorf("console lines %q lack the page's console.log", res.Console)
@@ -226,7 +225,8 @@ func TestPlay(t *testing.T) {
 		if res.leftovers != 0 {
 			t.Errorf("%d browser processes outlived the cancelled run", res.leftovers)
 		}
-		if d > 12*time.Second {
+		// Ended by the cancel, not by its own 10-minute timeout.
+		if d > 5*time.Minute {
 			t.Errorf("the run ended %v after the cancel", d)
 		}
 	})
