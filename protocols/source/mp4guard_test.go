@@ -182,8 +182,9 @@ func FuzzCheckMP4(f *testing.F) {
 }
 
 // BenchmarkCheckMP4: what the check costs an init segment and a
-// media segment of 2 MB (media data is not looked into); one op is one
-// file.
+// media segment of 2 MB (media data is not looked into), beside
+// mediacommon's own parse of the same file (which gohlslib runs after the
+// check); one op is one file.
 func BenchmarkCheckMP4(b *testing.B) {
 	var parts fmp4.Parts
 	for i := range 50 {
@@ -196,12 +197,22 @@ func BenchmarkCheckMP4(b *testing.B) {
 	if err := parts.Marshal(&buf); err != nil {
 		b.Fatal(err)
 	}
-	for name, file := range map[string][]byte{"init": fmp4Init(b), "segment2MB": buf.Bytes()} {
-		b.Run(name, func(b *testing.B) {
-			b.SetBytes(int64(len(file)))
+	init, seg := fmp4Init(b), buf.Bytes()
+	for _, c := range []struct {
+		name  string
+		file  []byte
+		parse func([]byte) error
+	}{
+		{"init/check", init, checkMP4},
+		{"init/mediacommon", init, func(f []byte) error { var i fmp4.Init; return i.Unmarshal(bytes.NewReader(f)) }},
+		{"segment2MB/check", seg, checkMP4},
+		{"segment2MB/mediacommon", seg, func(f []byte) error { var ps fmp4.Parts; return ps.Unmarshal(f) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(c.file)))
 			b.ReportAllocs()
 			for range b.N {
-				if err := checkMP4(file); err != nil {
+				if err := c.parse(c.file); err != nil {
 					b.Fatal(err)
 				}
 			}
