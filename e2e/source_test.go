@@ -105,6 +105,11 @@ func TestSourceRTMPSOrigin(t *testing.T) {
 	waitSourceReady(t, d, "cam", "rtmpSource", 20*time.Second)
 	readFrames(t, "RTSP reader", rtspURL(d, rtspReadUser, rtspReadPass, "cam"), 10)
 	readNothing(t, "RTSP reader of the wrongly pinned source", rtspURL(d, rtspReadUser, rtspReadPass, "pinned-wrong"))
+	// Nothing read because the pin refused the certificate, not for any
+	// other reason.
+	if !d.WaitLog("does not match sourceFingerprint", 20*time.Second) {
+		t.Error("the wrongly pinned source did not fail on its fingerprint")
+	}
 	assertSourceSecretHidden(t, d, "rtmpSource", srcCamPass)
 }
 

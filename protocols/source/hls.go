@@ -28,8 +28,8 @@ var errHLSStalled = errors.New("source: the HLS origin gave no new media")
 // runHLS reads an HLS origin with gohlslib's client (credentials in the URL
 // go as Basic authentication, as net/http does); H.264, H.265, AAC and Opus
 // tracks are published. A watchdog ends the session when no new media has
-// come for ReadTimeout. fMP4 files pass mp4GuardTransport before gohlslib
-// parses them.
+// come for ReadTimeout. Every response passes mp4GuardTransport before
+// gohlslib parses it.
 func runHLS(ctx context.Context, s *session) error {
 	o := s.r.opts
 	jar, _ := cookiejar.New(nil)

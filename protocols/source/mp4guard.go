@@ -11,15 +11,13 @@ import (
 	"github.com/abema/go-mp4"
 )
 
-// maxMP4Depth bounds how deep the boxes of an fMP4 file an HLS origin
-// sends may nest. Real files nest about ten deep (moov, trak, mdia, minf,
-// stbl, stsd, a sample entry, its configuration; sinf, schi, tenc when
-// encrypted). mediacommon's readers let some boxes hold themselves (mdia,
-// minf and stbl in an init segment, traf with its tfhd and tfdt in a media
-// segment) and go-mp4 reads nesting recursively at a cost that grows with
+// mediacommon's fMP4 readers let some boxes hold themselves (mdia, minf
+// and stbl in an init segment, traf with its tfhd and tfdt in a media
+// segment), and go-mp4 reads nesting recursively at a cost that grows with
 // the square of the depth: a 320 KB init segment of nested mdia boxes took
-// 22 s of CPU, a 10 MB one hours and a stack that kills the process.
-const maxMP4Depth = 32
+// 22 s of CPU, a 10 MB one hours and a stack that kills the process. No
+// real file has a box inside a box of its own type; checkMP4 refuses one,
+// which bounds the depth it reads at the mp4Expanded types (10) and a leaf.
 
 // maxMP4Steps bounds the boxes checkMP4 visits in one file (media data is
 // not looked into): real init segments have tens, a segment of one
@@ -90,11 +88,10 @@ var mp4Expanded = map[mp4.BoxType]bool{
 
 // checkMP4 reads b's boxes with go-mp4, as mediacommon's readers do (the
 // same splitting), children of the mp4Expanded boxes included, and
-// refuses a file whose boxes nest over maxMP4Depth or in a box of their own
-// type (no real file does either), that has over maxMP4Steps boxes, or
-// whose expanded boxes do not parse (mediacommon would read what follows
-// such a box where checkMP4 could not). Nesting is bounded before go-mp4
-// recurses further, so the check itself costs little.
+// refuses a file with a box inside a box of its own type, with over
+// maxMP4Steps boxes, or whose expanded boxes do not parse (mediacommon
+// would read what follows such a box where checkMP4 could not). The
+// nesting it reads is bounded, so the check itself costs little.
 func checkMP4(b []byte) error {
 	steps := 0
 	_, err := mp4.ReadBoxStructure(bytes.NewReader(b), func(h *mp4.ReadHandle) (any, error) {
@@ -102,8 +99,6 @@ func checkMP4(b []byte) error {
 		switch steps++; {
 		case steps > maxMP4Steps:
 			return nil, fmt.Errorf("%w: over %d boxes", errMP4Refused, maxMP4Steps)
-		case len(h.Path) > maxMP4Depth:
-			return nil, fmt.Errorf("%w: boxes nest over %d deep", errMP4Refused, maxMP4Depth)
 		case slices.Contains(h.Path[:len(h.Path)-1], t):
 			return nil, fmt.Errorf("%w: a %q box inside a %q box", errMP4Refused, t.String(), t.String())
 		case mp4Expanded[t]:
