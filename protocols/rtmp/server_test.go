@@ -1,29 +1,24 @@
 package rtmp_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/url"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/bluenviron/gortmplib"
 	"github.com/bluenviron/gortmplib/pkg/codecs"
 	"github.com/bluenviron/mediacommon/v2/pkg/codecs/mpeg4audio"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/streamgate/streamgate/authn"
 	"github.com/streamgate/streamgate/authz"
 	"github.com/streamgate/streamgate/config"
 	"github.com/streamgate/streamgate/internal/confmap"
-	"github.com/streamgate/streamgate/internal/testharness"
 	"github.com/streamgate/streamgate/protocols/rtmp"
 	"github.com/streamgate/streamgate/protocols/stream"
 )
@@ -232,48 +227,4 @@ func TestPublishAndPlay(t *testing.T) {
 	if err := <-pubErr; err == nil || errors.Is(err, context.Canceled) {
 		t.Logf("publisher ended with %v", err)
 	}
-}
-
-// A client setting chunk size 0 before authentication (one-byte chunk
-// headers then grow a message that never completes: 56 times the bytes
-// sent, in memory) is closed at that message and counted in
-// streamgate_rtmp_chunk_size_refused_total.
-func TestChunkSizeZeroRefused(t *testing.T) {
-	t.Parallel()
-	conf, err := config.Parse("test.yml", []byte("paths:\n  cam: {}\n"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hub := stream.NewHub(confmap.Paths(func() *config.Conf { return conf }), nil, logger)
-	reg := prometheus.NewRegistry()
-	s, err := rtmp.Listen(rtmp.Config{Name: "rtmp", Address: "127.0.0.1:0", ReadTimeout: 5 * time.Second,
-		WriteTimeout: 5 * time.Second, Metrics: rtmp.NewMetrics(reg)}, &fakeAuth{}, hub, logger)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(s.Close)
-	c, err := net.Dial("tcp", s.Addr())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := c.Write(append([]byte{3}, make([]byte, 1536)...)); err != nil { // C0, C1
-		t.Fatal(err)
-	}
-	if _, err := io.ReadFull(c, make([]byte, 1+2*1536)); err != nil { // S0, S1, S2
-		t.Fatal(err)
-	}
-	// C2; SetChunkSize 0 on chunk stream 2; a 100-byte command's header;
-	// one-byte continuation headers.
-	in := append(make([]byte, 1536), 0x02, 0, 0, 0, 0, 0, 4, 1, 0, 0, 0, 0, 0, 0, 0, 0)
-	in = append(in, 0x03, 0, 0, 0, 0, 0, 100, 20, 0, 0, 0, 0)
-	_, _ = c.Write(append(in, bytes.Repeat([]byte{0xc3}, 4096)...))
-	if _, err := io.ReadAll(c); err != nil && !errors.Is(err, syscall.ECONNRESET) {
-		t.Fatalf("the connection was not closed: %v", err)
-	}
-	testharness.WaitFor(t, "the refusal counted", 10*time.Second, func() bool {
-		return testharness.GatheredMetric(t, reg, "streamgate_rtmp_chunk_size_refused_total", nil) == 1
-	})
 }
